@@ -4,3 +4,21 @@
 //! `Jit::compile`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod ast;
+pub mod error;
+pub mod expr;
+pub mod lexer;
+pub mod names;
+pub mod ops;
+pub mod parser;
+mod print;
+pub mod registry;
+mod simplify;
+
+pub use ast::{Ast, Node, NodeId};
+pub use error::{Error, ErrorKind, Result, Span};
+pub use expr::Expr;
+pub use ops::{BinaryOp, UnaryOp};
+pub use parser::{Limits, Options, parse, parse_with_args};
+pub use registry::{Registry, UserFn, UserFnImpl};

@@ -1,0 +1,313 @@
+//! The abstract syntax tree, stored flat: every node lives in one `Vec`, children always before
+//! their parents. Every pass (printer, simplifier, interpreter, code generator) is therefore a
+//! loop or an explicit stack, never recursion, so a 100 000-term sum or 100 000 nested
+//! parentheses cannot overflow the stack, and dropping a tree is freeing three vectors.
+//!
+//! The same layout can hold a DAG (a node used by several parents), which the code generator
+//! uses for common subexpressions.
+
+use crate::error::Span;
+use crate::ops::{BinaryOp, UnaryOp};
+
+/// The index of a node in its [`Ast`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(u32);
+
+impl NodeId {
+    /// The position in the node vector.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The id of the node at position `i` (trees hold fewer than 2^32 nodes; see `Limits`).
+    pub fn from_index(i: usize) -> NodeId {
+        NodeId(u32::try_from(i).unwrap_or(u32::MAX))
+    }
+}
+
+/// The argument nodes of a user-function call, a range in [`Ast::call_args`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ArgList {
+    start: u32,
+    len: u32,
+}
+
+impl ArgList {
+    /// How many arguments.
+    pub fn len(self) -> usize {
+        self.len as usize
+    }
+
+    /// No arguments?
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+}
+
+/// One node. Built-in functions of one or two arguments are [`UnaryOp`]s and [`BinaryOp`]s;
+/// `min(a, b, c)` is parsed as `min(min(a, b), c)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Node {
+    /// A number.
+    Num(f64),
+    /// The function argument with this index.
+    Arg(u32),
+    /// A one-argument operation: `-x`, `√x`, `sin(x)`, ...
+    Unary(UnaryOp, NodeId),
+    /// A two-argument operation: `a + b`, `a < b`, `atan2(y, x)`, ...
+    Binary(BinaryOp, NodeId, NodeId),
+    /// `x^n` for an integer constant `n`, computed by the squaring sequence of
+    /// [`crate::ops::powi`]. Only the simplifier creates it.
+    PowI(NodeId, i64),
+    /// `if(c, a, b)`: `a` when `c` is non-zero and not NaN, else `b`. Only the chosen branch
+    /// is evaluated.
+    If(NodeId, NodeId, NodeId),
+    /// A call of the user function with this index in the [`crate::Registry`].
+    Call(u32, ArgList),
+}
+
+/// A flat expression tree: nodes, their spans, and the argument lists of user calls.
+#[derive(Clone, Debug, Default)]
+pub struct Ast {
+    nodes: Vec<Node>,
+    spans: Vec<Span>,
+    call_args: Vec<NodeId>,
+}
+
+impl Ast {
+    /// An empty tree.
+    pub fn new() -> Ast {
+        Ast::default()
+    }
+
+    /// An empty tree with room for `n` nodes.
+    pub fn with_capacity(n: usize) -> Ast {
+        Ast {
+            nodes: Vec::with_capacity(n),
+            spans: Vec::with_capacity(n),
+            call_args: Vec::new(),
+        }
+    }
+
+    /// Appends a node. Its children must already be in the tree.
+    pub fn push(&mut self, node: Node, span: Span) -> NodeId {
+        debug_assert!(
+            self.children(node)
+                .iter()
+                .all(|c| c.index() < self.nodes.len())
+        );
+        let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
+        self.nodes.push(node);
+        self.spans.push(span);
+        id
+    }
+
+    /// Stores the arguments of a user call; use the result in [`Node::Call`].
+    pub fn push_call_args(&mut self, args: &[NodeId]) -> ArgList {
+        let start = u32::try_from(self.call_args.len()).unwrap_or(u32::MAX);
+        self.call_args.extend_from_slice(args);
+        ArgList {
+            start,
+            len: u32::try_from(args.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The node `id`.
+    pub fn node(&self, id: NodeId) -> Node {
+        self.nodes[id.index()]
+    }
+
+    /// The source span of node `id` (from its first to its last token).
+    pub fn span(&self, id: NodeId) -> Span {
+        self.spans[id.index()]
+    }
+
+    /// All nodes, children before parents.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The arguments of a user call.
+    pub fn call_args(&self, list: ArgList) -> &[NodeId] {
+        &self.call_args[list.start as usize..(list.start + list.len) as usize]
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// No nodes?
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The last node pushed: the root of a tree built bottom-up.
+    pub fn root(&self) -> NodeId {
+        NodeId(u32::try_from(self.nodes.len().saturating_sub(1)).unwrap_or(u32::MAX))
+    }
+
+    /// The direct children of a node, in evaluation order of the source (left to right).
+    pub fn children(&self, node: Node) -> Children<'_> {
+        match node {
+            Node::Num(_) | Node::Arg(_) => Children::Fixed([NodeId(0); 3], 0),
+            Node::Unary(_, a) | Node::PowI(a, _) => Children::Fixed([a, a, a], 1),
+            Node::Binary(_, a, b) => Children::Fixed([a, b, b], 2),
+            Node::If(c, a, b) => Children::Fixed([c, a, b], 3),
+            Node::Call(_, list) => Children::List(self.call_args(list)),
+        }
+    }
+
+    /// The same tree with every `Arg(i)` replaced by `Arg(f(i))`.
+    pub fn map_args(mut self, f: impl Fn(u32) -> u32) -> Ast {
+        for node in &mut self.nodes {
+            if let Node::Arg(i) = node {
+                *i = f(*i);
+            }
+        }
+        self
+    }
+
+    /// Which nodes are reachable from `root`, by index (one backward pass: parents come
+    /// after their children).
+    pub fn reachable(&self, root: NodeId) -> Vec<bool> {
+        let mut live = vec![false; self.nodes.len()];
+        if let Some(r) = live.get_mut(root.index()) {
+            *r = true;
+        }
+        for i in (0..self.nodes.len()).rev() {
+            if live[i] {
+                for c in self.children(self.nodes[i]).iter() {
+                    live[c.index()] = true;
+                }
+            }
+        }
+        live
+    }
+
+    /// A copy holding only the nodes reachable from `root`, in the same order; the root is
+    /// the last node of the result.
+    pub fn compact(&self, root: NodeId) -> Ast {
+        let live = self.reachable(root);
+        let mut out = Ast::with_capacity(live.iter().filter(|l| **l).count());
+        let mut new_id = vec![NodeId(0); self.nodes.len()];
+        for (i, node) in self.nodes.iter().enumerate() {
+            if !live[i] {
+                continue;
+            }
+            let m = |c: NodeId| new_id[c.index()];
+            let node = match *node {
+                n @ (Node::Num(_) | Node::Arg(_)) => n,
+                Node::Unary(op, a) => Node::Unary(op, m(a)),
+                Node::Binary(op, a, b) => Node::Binary(op, m(a), m(b)),
+                Node::PowI(a, n) => Node::PowI(m(a), n),
+                Node::If(c, a, b) => Node::If(m(c), m(a), m(b)),
+                Node::Call(f, list) => {
+                    let args: Vec<NodeId> = self.call_args(list).iter().map(|&c| m(c)).collect();
+                    Node::Call(f, out.push_call_args(&args))
+                }
+            };
+            new_id[i] = out.push(node, self.spans[i]);
+        }
+        out
+    }
+
+    /// For every node: is its subtree closed, i.e. free of arguments and user calls? A
+    /// closed exponent is a "constant exponent" in the sense of §3.2.
+    pub fn closed(&self) -> Vec<bool> {
+        let mut closed = Vec::with_capacity(self.nodes.len());
+        for &node in &self.nodes {
+            let c = match node {
+                Node::Num(_) => true,
+                Node::Arg(_) | Node::Call(..) => false,
+                _ => self.children(node).iter().all(|c| closed[c.index()]),
+            };
+            closed.push(c);
+        }
+        closed
+    }
+
+    /// Structural equality of the trees under two roots, ignoring spans; numbers compare by
+    /// bits (so NaN equals NaN and `0` differs from `-0`).
+    pub fn same_tree(&self, a: NodeId, other: &Ast, b: NodeId) -> bool {
+        let mut stack = vec![(a, b)];
+        while let Some((x, y)) = stack.pop() {
+            let (nx, ny) = (self.node(x), other.node(y));
+            let same_head = match (nx, ny) {
+                (Node::Num(p), Node::Num(q)) => p.to_bits() == q.to_bits(),
+                (Node::Arg(p), Node::Arg(q)) => p == q,
+                (Node::Unary(p, _), Node::Unary(q, _)) => p == q,
+                (Node::Binary(p, _, _), Node::Binary(q, _, _)) => p == q,
+                (Node::PowI(_, p), Node::PowI(_, q)) => p == q,
+                (Node::If(..), Node::If(..)) => true,
+                (Node::Call(p, lp), Node::Call(q, lq)) => p == q && lp.len == lq.len,
+                _ => false,
+            };
+            if !same_head {
+                return false;
+            }
+            let (cx, cy) = (self.children(nx), other.children(ny));
+            stack.extend(cx.iter().zip(cy.iter()));
+        }
+        true
+    }
+}
+
+/// The children of a node; see [`Ast::children`].
+#[derive(Clone, Copy, Debug)]
+pub enum Children<'a> {
+    /// Up to three children, stored inline.
+    Fixed([NodeId; 3], usize),
+    /// The arguments of a user call.
+    List(&'a [NodeId]),
+}
+
+impl<'a> Children<'a> {
+    /// The children as a slice.
+    pub fn as_slice(&self) -> &[NodeId] {
+        match self {
+            Children::Fixed(ids, n) => &ids[..*n],
+            Children::List(ids) => ids,
+        }
+    }
+
+    /// Iterates over the children, left to right.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = NodeId> + '_ {
+        self.as_slice().iter().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_and_same_tree() {
+        let mut ast = Ast::new();
+        let x = ast.push(Node::Arg(0), Span::new(0, 1));
+        let two = ast.push(Node::Num(2.0), Span::new(2, 3));
+        let mul = ast.push(Node::Binary(BinaryOp::Mul, x, two), Span::new(0, 3));
+        assert_eq!(ast.root(), mul);
+        assert_eq!(ast.children(ast.node(mul)).as_slice(), [x, two]);
+
+        let mut other = Ast::new();
+        let x2 = other.push(Node::Arg(0), Span::new(5, 6));
+        let two2 = other.push(Node::Num(2.0), Span::new(9, 9));
+        let mul2 = other.push(Node::Binary(BinaryOp::Mul, x2, two2), Span::new(0, 0));
+        assert!(ast.same_tree(mul, &other, mul2));
+        let neg = other.push(Node::Num(-2.0), Span::default());
+        let mul3 = other.push(Node::Binary(BinaryOp::Mul, x2, neg), Span::default());
+        assert!(!ast.same_tree(mul, &other, mul3));
+    }
+
+    #[test]
+    fn call_args_round_trip() {
+        let mut ast = Ast::new();
+        let a = ast.push(Node::Arg(0), Span::default());
+        let b = ast.push(Node::Arg(1), Span::default());
+        let list = ast.push_call_args(&[a, b, a]);
+        let call = ast.push(Node::Call(0, list), Span::default());
+        assert_eq!(ast.children(ast.node(call)).as_slice(), [a, b, a]);
+        assert_eq!(list.len(), 3);
+    }
+}

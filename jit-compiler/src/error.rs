@@ -1,0 +1,269 @@
+//! The one error type of trivial-jit: what went wrong ([`ErrorKind`]), where (a byte span into
+//! the source) and a message for humans. [`Error::render`] shows the source line with a caret.
+
+use std::fmt;
+use std::ops::Range;
+
+/// A byte range in the source text. Half-open, like `Range<usize>`, but `Copy` and small: every
+/// token and AST node carries one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    /// Byte offset of the first byte.
+    pub start: u32,
+    /// Byte offset one past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// The span `start..end`.
+    pub fn new(start: usize, end: usize) -> Span {
+        // Sources are limited to far less than 4 GiB (see `Limits`), so offsets fit in u32;
+        // saturate rather than wrap if a caller ever passes something larger.
+        let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        Span {
+            start: clamp(start),
+            end: clamp(end),
+        }
+    }
+
+    /// The empty span at `at` (an unexpected end of input points here).
+    pub fn empty(at: usize) -> Span {
+        Span::new(at, at)
+    }
+
+    /// The smallest span that covers both.
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    /// As a `Range<usize>`, for slicing the source.
+    pub fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// What kind of problem an [`Error`] reports. New kinds may be added in later versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A character that is not part of the language, e.g. `$` or `=`.
+    UnexpectedCharacter,
+    /// A malformed number literal, e.g. `1e` or `1.2.3`.
+    InvalidNumber,
+    /// The source contains no expression at all.
+    EmptyExpression,
+    /// A token where it cannot stand, e.g. `*` at the start or `)` after an operator.
+    UnexpectedToken,
+    /// The source ended in the middle of an expression (the span is empty, at the end).
+    UnexpectedEnd,
+    /// Two operands with nothing between them: `2x`, `1 2`, `(a)(b)`.
+    MissingOperator,
+    /// A `)` without a matching `(`.
+    UnmatchedParenthesis,
+    /// `a < b < c`: comparisons do not chain.
+    ChainedComparison,
+    /// Parentheses, signs or powers nested deeper than the configured limit.
+    NestingTooDeep,
+    /// The source is longer than the configured limit.
+    SourceTooLong,
+    /// A name that is not an argument, with an explicit argument list.
+    UnknownVariable,
+    /// A call of a name that is no function.
+    UnknownFunction,
+    /// A function name used without a call, e.g. `sin + 1`.
+    FunctionNotCalled,
+    /// A variable or constant used as a function, e.g. `x(2)` or `pi(1)`.
+    NotAFunction,
+    /// A function called with the wrong number of arguments.
+    WrongArity,
+    /// An argument or registered name that is not an identifier, or is reserved.
+    InvalidName,
+    /// An argument name listed twice.
+    DuplicateArgument,
+    /// More arguments than the configured limit.
+    TooManyArguments,
+    /// The generated machine code exceeds the configured limit.
+    CodeTooLarge,
+    /// A call with the wrong number of argument values.
+    ArgumentCount,
+    /// The operating system refused executable memory.
+    ExecutableMemory,
+    /// A user function (closure) panicked while the machine code ran.
+    Panic,
+    /// Array shapes that do not fit: wrong column count, unequal lengths, short output.
+    Shape,
+}
+
+/// An error with a kind, a byte span into the source, and a message.
+///
+/// Errors from evaluation (a wrong argument count, a panicking closure) have no source and
+/// carry the empty span `0..0`.
+///
+/// ```
+/// use jit_compiler::{parse, ErrorKind};
+/// let err = parse("2*x +").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::UnexpectedEnd);
+/// assert_eq!(err.span(), 5..5);
+/// assert_eq!(err.render("2*x +"), "error: expected an operand, found the end of the expression\n  |\n1 | 2*x +\n  |      ^\n");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    // Boxed so that `Result<f64, Error>` (the result of `try_call`) stays two words.
+    inner: Box<Inner>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct Inner {
+    kind: ErrorKind,
+    span: Span,
+    message: String,
+}
+
+impl Error {
+    /// A new error. `message` says what is wrong in a sentence without a final period.
+    pub fn new(kind: ErrorKind, span: Span, message: impl Into<String>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                span,
+                message: message.into(),
+            }),
+        }
+    }
+
+    /// What kind of problem this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// Byte offsets into the source of the offending token; an unexpected end is the empty
+    /// span at the end.
+    pub fn span(&self) -> Range<usize> {
+        self.inner.span.range()
+    }
+
+    /// The span as a [`Span`].
+    pub fn byte_span(&self) -> Span {
+        self.inner.span
+    }
+
+    /// The message, without position.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// The message followed by the source line that holds the span, with carets under it:
+    ///
+    /// ```text
+    /// error: unknown function `sinn`
+    ///   |
+    /// 1 | 2*sinn(x)
+    ///   |   ^^^^
+    /// ```
+    pub fn render(&self, source: &str) -> String {
+        let mut out = format!("error: {}\n", self.inner.message);
+        let span = self.inner.span.range();
+        let start = clamp_to_char_boundary(source, span.start);
+        let end = clamp_to_char_boundary(source, span.end.max(start));
+        let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
+        let line_no = source[..start].matches('\n').count() + 1;
+        let gutter = " ".repeat(line_no.to_string().len());
+        let line = &source[line_start..line_end];
+        let col = source[line_start..start].chars().count();
+        let width = source[start..end.min(line_end)].chars().count().max(1);
+        out.push_str(&format!("{gutter} |\n{line_no} | {line}\n{gutter} | "));
+        out.push_str(&" ".repeat(col));
+        out.push_str(&"^".repeat(width));
+        out.push('\n');
+        out
+    }
+}
+
+fn clamp_to_char_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Span { start, end } = self.inner.span;
+        if start == 0 && end == 0 {
+            write!(f, "{}", self.inner.message)
+        } else {
+            write!(f, "{} (at bytes {start}..{end})", self.inner.message)
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.inner.kind)
+            .field("span", &self.span())
+            .field("message", &self.inner.message)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_points_at_the_span_on_its_line() {
+        let src = "a +\n  b $ c";
+        let err = Error::new(
+            ErrorKind::UnexpectedCharacter,
+            Span::new(8, 9),
+            "unexpected `$`",
+        );
+        assert_eq!(
+            err.render(src),
+            "error: unexpected `$`\n  |\n2 |   b $ c\n  |     ^\n"
+        );
+    }
+
+    #[test]
+    fn render_counts_columns_in_characters() {
+        let src = "√θ + ?";
+        let at = src.find('?').unwrap();
+        let err = Error::new(ErrorKind::UnexpectedCharacter, Span::new(at, at + 1), "bad");
+        assert!(
+            err.render(src).ends_with("\n  |      ^\n"),
+            "{}",
+            err.render(src)
+        );
+    }
+
+    #[test]
+    fn render_survives_spans_outside_the_source() {
+        let err = Error::new(ErrorKind::UnexpectedEnd, Span::new(40, 50), "late");
+        assert!(err.render("1+").contains("1 | 1+\n  |   ^"));
+        let err = Error::new(ErrorKind::UnexpectedEnd, Span::new(1, 2), "mid-char");
+        assert!(err.render("√").contains("^"));
+    }
+
+    #[test]
+    fn error_is_small_send_sync_and_an_std_error() {
+        fn assert_traits<T: std::error::Error + Send + Sync + 'static>() {}
+        assert_traits::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+        let err = Error::new(ErrorKind::WrongArity, Span::new(2, 5), "wrong");
+        assert_eq!(err.to_string(), "wrong (at bytes 2..5)");
+        assert_eq!(err.span(), 2..5);
+    }
+}

@@ -1,0 +1,305 @@
+//! A parsed expression and the reference interpreter (§5 of the spec).
+
+use crate::ast::{Ast, Node, NodeId};
+use crate::error::{Error, ErrorKind, Result, Span};
+use crate::ops::{self, BinaryOp};
+use crate::registry::Registry;
+use std::sync::Arc;
+
+/// A parsed expression: its tree, its argument names in calling order, and the user
+/// functions it may call.
+///
+/// ```
+/// let expr = jit_compiler::parse("(-b+(b^2-4*a*c)^0.5)/(2*a)").unwrap();
+/// assert_eq!(expr.args(), ["a", "b", "c"]);
+/// assert_eq!(expr.eval(&[1.0, -3.0, 2.0]).unwrap(), 2.0);
+/// assert_eq!(expr.to_string(), "(-b + (b^2 - 4*a*c)^0.5)/(2*a)");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Expr {
+    ast: Ast,
+    args: Vec<String>,
+    registry: Option<Arc<Registry>>,
+}
+
+impl Expr {
+    /// An expression from its parts. The root is the last node of `ast`, which must not be
+    /// empty; `Arg` indices must be below `args.len()`.
+    pub fn from_parts(ast: Ast, args: Vec<String>, registry: Option<Arc<Registry>>) -> Expr {
+        Expr {
+            ast,
+            args,
+            registry,
+        }
+    }
+
+    /// The tree.
+    pub fn ast(&self) -> &Ast {
+        &self.ast
+    }
+
+    /// The root node.
+    pub fn root(&self) -> NodeId {
+        self.ast.root()
+    }
+
+    /// The argument names, in calling order.
+    pub fn args(&self) -> &[String] {
+        &self.args
+    }
+
+    /// The number of arguments.
+    pub fn arity(&self) -> usize {
+        self.args.len()
+    }
+
+    /// The user functions and constants the expression was parsed with.
+    pub fn registry(&self) -> Option<&Arc<Registry>> {
+        self.registry.as_ref()
+    }
+
+    /// The same expression with a different tree (e.g. simplified).
+    pub fn with_ast(&self, ast: Ast) -> Expr {
+        Expr {
+            ast,
+            args: self.args.clone(),
+            registry: self.registry.clone(),
+        }
+    }
+
+    /// Evaluates the expression: the reference interpreter. `args` must have
+    /// [`arity`](Self::arity) values.
+    ///
+    /// ```
+    /// let e = jit_compiler::parse("x^3").unwrap();
+    /// assert_eq!(e.eval(&[1.1]).unwrap(), 1.1 * (1.1 * 1.1)); // the squaring sequence
+    /// assert!(e.eval(&[]).is_err());
+    /// ```
+    pub fn eval(&self, args: &[f64]) -> Result<f64> {
+        if args.len() != self.args.len() {
+            return Err(Error::new(
+                ErrorKind::ArgumentCount,
+                Span::default(),
+                format!(
+                    "the expression takes {} argument(s) ({}), but {} were given",
+                    self.args.len(),
+                    self.args.join(", "),
+                    args.len()
+                ),
+            ));
+        }
+        Ok(Interpreter::new(self).run(args))
+    }
+}
+
+impl PartialEq for Expr {
+    /// Same argument names and the same tree (numbers compared by bits); spans are ignored.
+    fn eq(&self, other: &Expr) -> bool {
+        self.args == other.args
+            && self.ast.len() == other.ast.len()
+            && self.ast.same_tree(self.root(), &other.ast, other.root())
+    }
+}
+
+/// Evaluates a tree. Nodes are stored children first, so without `if` one forward pass over
+/// the nodes evaluates everything. With `if`, only the chosen branch may be evaluated (a user
+/// function may have side effects), so evaluation follows an explicit stack from the root.
+struct Interpreter<'e> {
+    expr: &'e Expr,
+    closed: Vec<bool>,
+}
+
+impl<'e> Interpreter<'e> {
+    fn new(expr: &'e Expr) -> Self {
+        let needs_closed = expr
+            .ast
+            .nodes()
+            .iter()
+            .any(|n| matches!(n, Node::Binary(BinaryOp::Pow, ..)));
+        let closed = if needs_closed {
+            expr.ast.closed()
+        } else {
+            Vec::new()
+        };
+        Interpreter { expr, closed }
+    }
+
+    fn run(&self, args: &[f64]) -> f64 {
+        let ast = &self.expr.ast;
+        if ast.is_empty() {
+            return f64::NAN;
+        }
+        if ast.nodes().iter().any(|n| matches!(n, Node::If(..))) {
+            return self.run_lazy(args);
+        }
+        let mut values = Vec::with_capacity(ast.len());
+        for (i, &node) in ast.nodes().iter().enumerate() {
+            let v = self.apply(i, node, args, &|c: NodeId| values[c.index()]);
+            values.push(v);
+        }
+        values[ast.root().index()]
+    }
+
+    /// Evaluation from the root with an explicit stack; each node is evaluated at most once.
+    fn run_lazy(&self, args: &[f64]) -> f64 {
+        let ast = &self.expr.ast;
+        let mut values: Vec<Option<f64>> = vec![None; ast.len()];
+        // (node, children done?)
+        let mut stack = vec![(ast.root(), false)];
+        while let Some((id, expanded)) = stack.pop() {
+            if values[id.index()].is_some() {
+                continue;
+            }
+            let node = ast.node(id);
+            if let Node::If(c, a, b) = node {
+                match values[c.index()] {
+                    None => {
+                        stack.push((id, false));
+                        stack.push((c, false));
+                    }
+                    Some(cv) => {
+                        let chosen = if ops::is_truthy(cv) { a } else { b };
+                        match values[chosen.index()] {
+                            Some(v) => values[id.index()] = Some(v),
+                            None => {
+                                stack.push((id, true));
+                                stack.push((chosen, false));
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            if !expanded {
+                stack.push((id, true));
+                for c in ast.children(node).iter().rev() {
+                    if values[c.index()].is_none() {
+                        stack.push((c, false));
+                    }
+                }
+                continue;
+            }
+            let v = self.apply(id.index(), node, args, &|c: NodeId| {
+                values[c.index()].unwrap_or(f64::NAN)
+            });
+            values[id.index()] = Some(v);
+        }
+        values[ast.root().index()].unwrap_or(f64::NAN)
+    }
+
+    /// The value of one node, given its children's values.
+    fn apply(&self, index: usize, node: Node, args: &[f64], val: &dyn Fn(NodeId) -> f64) -> f64 {
+        match node {
+            Node::Num(v) => v,
+            Node::Arg(i) => args.get(i as usize).copied().unwrap_or(f64::NAN),
+            Node::Unary(op, a) => op.apply(val(a)),
+            Node::Binary(BinaryOp::Pow, a, b) => {
+                let _ = index;
+                ops::pow(
+                    val(a),
+                    val(b),
+                    self.closed.get(b.index()).copied().unwrap_or(false),
+                )
+            }
+            Node::Binary(op, a, b) => op.apply(val(a), val(b)),
+            Node::PowI(a, n) => ops::powi(val(a), n),
+            Node::If(c, a, b) => {
+                if ops::is_truthy(val(c)) {
+                    val(a)
+                } else {
+                    val(b)
+                }
+            }
+            Node::Call(f, list) => {
+                let values: Vec<f64> = self
+                    .expr
+                    .ast
+                    .call_args(list)
+                    .iter()
+                    .map(|&c| val(c))
+                    .collect();
+                match self
+                    .expr
+                    .registry
+                    .as_ref()
+                    .and_then(|r| r.functions().get(f as usize))
+                {
+                    Some(func) => func.call(&values),
+                    None => f64::NAN,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Registry, parse};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn eval(src: &str, args: &[f64]) -> f64 {
+        parse(src).unwrap().eval(args).unwrap()
+    }
+
+    #[test]
+    fn the_original_projects_examples() {
+        assert_eq!(eval("2*x^0.5", &[3.0]), 3.4641016151377544);
+        assert_eq!(eval("3 + (8 - 7.5) * 10 / 5 - (2 + 5 * 7)", &[]), -33.0);
+        assert_eq!(eval("-1^2", &[]), -1.0);
+        assert_eq!(eval("-1^-2", &[]), -1.0);
+        assert_eq!(eval("2^3^2", &[]), 512.0);
+        assert_eq!(eval("√x^2", &[9.0]), 9.0);
+        assert!(eval("√-4", &[]).is_nan());
+        assert_eq!(eval("--9007199254741195", &[]), 9007199254741195.0);
+    }
+
+    #[test]
+    fn powers_follow_section_3_2() {
+        assert_eq!(eval("x^0", &[f64::NAN]), 1.0);
+        assert_eq!(eval("x^0.5", &[-0.0]).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(eval("x^-0.5", &[4.0]), 0.5);
+        assert_eq!(eval("x^-2", &[2.0]), 0.25);
+        assert_eq!(eval("x^(1+1)", &[3.0]), 9.0);
+        assert_eq!(eval("x^1.5", &[4.0]), 8.0);
+        // a variable exponent is powf, even when its value is an integer
+        let x = 1.1f64;
+        assert_eq!(eval("x^y", &[x, 3.0]), x.powf(3.0));
+    }
+
+    #[test]
+    fn if_evaluates_only_the_chosen_branch() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let mut reg = Registry::new();
+        reg.closure("tick", 1, move |a| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            a[0]
+        })
+        .unwrap();
+        let e = crate::Options::new()
+            .registry(Arc::new(reg))
+            .parse("if(c, tick(1), tick(2)) + tick(c)")
+            .unwrap();
+        assert_eq!(e.eval(&[0.0]).unwrap(), 2.0);
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
+        assert!(e.eval(&[f64::NAN]).unwrap().is_nan());
+    }
+
+    #[test]
+    fn functions_and_comparisons() {
+        assert_eq!(eval("min(3, x, 1)", &[2.0]), 1.0);
+        assert_eq!(eval("max(nan, 2)", &[]), 2.0);
+        assert_eq!(eval("sign(x)", &[-0.0]).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(eval("(x < 1) + (x != x)", &[f64::NAN]), 1.0);
+        assert_eq!(eval("7 % 4", &[]), 3.0);
+        assert_eq!(eval("hypot(3, 4)", &[]), 5.0);
+        assert_eq!(eval("log(1)", &[]), 0.0);
+    }
+
+    #[test]
+    fn wrong_argument_count_is_an_error() {
+        let err = parse("x + y").unwrap().eval(&[1.0]).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::ArgumentCount);
+    }
+}

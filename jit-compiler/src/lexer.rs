@@ -1,0 +1,405 @@
+//! Lexer: source text → tokens, each with its byte span. Tokens are produced on demand, so
+//! lexing allocates nothing.
+
+use crate::error::{Error, ErrorKind, Result, Span};
+
+/// What a token is. Names carry no text: slice the source with the token's span.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TokenKind {
+    /// A number literal, already converted (correctly rounded) to `f64`.
+    Num(f64),
+    /// An identifier.
+    Name,
+    /// `+`
+    Plus,
+    /// `-`
+    Minus,
+    /// `*`
+    Star,
+    /// `/`
+    Slash,
+    /// `%`
+    Percent,
+    /// `^` or `**`
+    Caret,
+    /// `√`
+    Root,
+    /// `(`
+    LParen,
+    /// `)`
+    RParen,
+    /// `,`
+    Comma,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    EqEq,
+    /// `!=`
+    Ne,
+    /// The end of the source.
+    End,
+}
+
+/// A token and where it is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Token {
+    /// What it is.
+    pub kind: TokenKind,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// Splits a source into tokens, one call of [`Lexer::next_token`] at a time.
+///
+/// ```
+/// use jit_compiler::lexer::{Lexer, TokenKind};
+/// let mut lexer = Lexer::new("2*x");
+/// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::Num(2.0));
+/// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::Star);
+/// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::Name);
+/// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::End);
+/// ```
+pub struct Lexer<'s> {
+    src: &'s str,
+    pos: usize,
+}
+
+impl<'s> Lexer<'s> {
+    /// A lexer at the start of `src`.
+    pub fn new(src: &'s str) -> Lexer<'s> {
+        Lexer { src, pos: 0 }
+    }
+
+    /// The source being lexed.
+    pub fn source(&self) -> &'s str {
+        self.src
+    }
+
+    /// The next token, skipping whitespace. After the end, keeps returning `End`.
+    pub fn next_token(&mut self) -> Result<Token> {
+        self.skip_whitespace();
+        let start = self.pos;
+        let Some(c) = self.peek_char() else {
+            return Ok(Token {
+                kind: TokenKind::End,
+                span: Span::empty(start),
+            });
+        };
+        let kind = match c {
+            '0'..='9' | '.' => return self.number(),
+            c if is_name_start(c) => {
+                self.bump(c);
+                while let Some(c) = self.peek_char().filter(|&c| is_name_continue(c)) {
+                    self.bump(c);
+                }
+                TokenKind::Name
+            }
+            '+' => self.single(c, TokenKind::Plus),
+            '-' => self.single(c, TokenKind::Minus),
+            '/' => self.single(c, TokenKind::Slash),
+            '%' => self.single(c, TokenKind::Percent),
+            '^' => self.single(c, TokenKind::Caret),
+            '√' => self.single(c, TokenKind::Root),
+            '(' => self.single(c, TokenKind::LParen),
+            ')' => self.single(c, TokenKind::RParen),
+            ',' => self.single(c, TokenKind::Comma),
+            '*' => self.one_or_two('*', TokenKind::Star, '*', TokenKind::Caret),
+            '<' => self.one_or_two('<', TokenKind::Lt, '=', TokenKind::Le),
+            '>' => self.one_or_two('>', TokenKind::Gt, '=', TokenKind::Ge),
+            '=' | '!' => return self.equality(c),
+            _ => {
+                let span = Span::new(start, start + c.len_utf8());
+                return Err(Error::new(
+                    ErrorKind::UnexpectedCharacter,
+                    span,
+                    format!("unexpected character `{}`", c.escape_debug()),
+                ));
+            }
+        };
+        Ok(Token {
+            kind,
+            span: Span::new(start, self.pos),
+        })
+    }
+
+    fn peek_char(&self) -> Option<char> {
+        self.src[self.pos..].chars().next()
+    }
+
+    fn peek_byte_at(&self, i: usize) -> Option<u8> {
+        self.src.as_bytes().get(i).copied()
+    }
+
+    fn bump(&mut self, c: char) {
+        self.pos += c.len_utf8();
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(c) = self.peek_char().filter(|c| c.is_whitespace()) {
+            self.bump(c);
+        }
+    }
+
+    fn single(&mut self, c: char, kind: TokenKind) -> TokenKind {
+        self.bump(c);
+        kind
+    }
+
+    /// `first` alone is `one`; `first` followed by `second` is `two`.
+    fn one_or_two(
+        &mut self,
+        first: char,
+        one: TokenKind,
+        second: char,
+        two: TokenKind,
+    ) -> TokenKind {
+        self.bump(first);
+        if self.peek_char() == Some(second) {
+            self.bump(second);
+            two
+        } else {
+            one
+        }
+    }
+
+    /// `==` and `!=`; a lone `=` or `!` gets a message that names the right operator.
+    fn equality(&mut self, c: char) -> Result<Token> {
+        let start = self.pos;
+        self.bump(c);
+        if self.peek_char() == Some('=') {
+            self.bump('=');
+            let kind = if c == '=' {
+                TokenKind::EqEq
+            } else {
+                TokenKind::Ne
+            };
+            return Ok(Token {
+                kind,
+                span: Span::new(start, self.pos),
+            });
+        }
+        let hint = if c == '=' {
+            "unexpected `=`: equality is written `==`"
+        } else {
+            "unexpected `!`: inequality is written `!=`"
+        };
+        Err(Error::new(
+            ErrorKind::UnexpectedCharacter,
+            Span::new(start, self.pos),
+            hint,
+        ))
+    }
+
+    /// `12`, `1.5`, `.5`, `5.`, `1e10`, `2.5E-3`. The text is converted by the standard
+    /// library's correctly rounded `f64` parser.
+    fn number(&mut self) -> Result<Token> {
+        let start = self.pos;
+        let int_digits = self.digits();
+        let mut frac_digits = 0;
+        if self.peek_byte_at(self.pos) == Some(b'.') {
+            self.pos += 1;
+            frac_digits = self.digits();
+        }
+        if int_digits + frac_digits == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidNumber,
+                Span::new(start, self.pos),
+                "a number needs at least one digit",
+            ));
+        }
+        if matches!(self.peek_byte_at(self.pos), Some(b'e' | b'E')) {
+            let sign = matches!(self.peek_byte_at(self.pos + 1), Some(b'+' | b'-'));
+            let first_digit = self.pos + 1 + usize::from(sign);
+            if !self
+                .peek_byte_at(first_digit)
+                .is_some_and(|b| b.is_ascii_digit())
+            {
+                return Err(Error::new(
+                    ErrorKind::InvalidNumber,
+                    Span::new(start, first_digit.min(self.src.len())),
+                    "the exponent of a number needs digits, as in `1e10` or `2.5e-3`",
+                ));
+            }
+            self.pos = first_digit;
+            self.digits();
+        }
+        if self.peek_byte_at(self.pos) == Some(b'.') {
+            return Err(Error::new(
+                ErrorKind::InvalidNumber,
+                Span::new(start, self.pos + 1),
+                "a number has at most one decimal point, before any exponent",
+            ));
+        }
+        let span = Span::new(start, self.pos);
+        let text = &self.src[start..self.pos];
+        match text.parse::<f64>() {
+            Ok(value) => Ok(Token {
+                kind: TokenKind::Num(value),
+                span,
+            }),
+            // The text matches the grammar above, which the standard parser accepts; keep an
+            // error path rather than a panic all the same.
+            Err(_) => Err(Error::new(
+                ErrorKind::InvalidNumber,
+                span,
+                format!("invalid number `{text}`"),
+            )),
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while self
+            .peek_byte_at(self.pos)
+            .is_some_and(|b| b.is_ascii_digit())
+        {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+}
+
+/// Can `c` start a name? ASCII letters, `_`, and Unicode XID_Start letters such as `θ`.
+pub fn is_name_start(c: char) -> bool {
+    c == '_' || unicode_ident::is_xid_start(c)
+}
+
+/// Can `c` continue a name? Also digits and Unicode XID_Continue characters.
+pub fn is_name_continue(c: char) -> bool {
+    unicode_ident::is_xid_continue(c)
+}
+
+/// Is `name` a whole identifier of the language?
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(is_name_start) && chars.all(is_name_continue)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<TokenKind> {
+        let mut lexer = Lexer::new(src);
+        let mut out = Vec::new();
+        loop {
+            let token = lexer.next_token().unwrap();
+            if token.kind == TokenKind::End {
+                return out;
+            }
+            out.push(token.kind);
+        }
+    }
+
+    fn lex_err(src: &str) -> Error {
+        let mut lexer = Lexer::new(src);
+        loop {
+            match lexer.next_token() {
+                Err(e) => return e,
+                Ok(t) if t.kind == TokenKind::End => panic!("{src:?} lexed without error"),
+                Ok(_) => {}
+            }
+        }
+    }
+
+    #[test]
+    fn number_forms() {
+        use TokenKind::Num;
+        assert_eq!(kinds("12"), [Num(12.0)]);
+        assert_eq!(kinds("1.5"), [Num(1.5)]);
+        assert_eq!(kinds(".5"), [Num(0.5)]);
+        assert_eq!(kinds("5."), [Num(5.0)]);
+        assert_eq!(kinds("1e10"), [Num(1e10)]);
+        assert_eq!(kinds("2.5E-3"), [Num(2.5e-3)]);
+        assert_eq!(kinds("1e+2"), [Num(100.0)]);
+        assert_eq!(kinds("007"), [Num(7.0)]);
+    }
+
+    #[test]
+    fn numbers_are_correctly_rounded() {
+        use TokenKind::Num;
+        assert_eq!(kinds("5e-324"), [Num(f64::from_bits(1))]);
+        assert_eq!(kinds("1e400"), [Num(f64::INFINITY)]);
+        assert_eq!(kinds("1e-400"), [Num(0.0)]);
+        assert_eq!(kinds("0.1"), [Num(0.1)]);
+        // Halfway between two doubles: rounds to even.
+        assert_eq!(kinds("9007199254740993"), [Num(9007199254740992.0)]);
+        assert_eq!(kinds("9007199254741195"), [Num(9007199254741196.0)]);
+        let long = format!("0.{}1", "0".repeat(400));
+        assert_eq!(kinds(&long), [Num(0.0)]);
+    }
+
+    #[test]
+    fn operators_and_spans() {
+        let mut lexer = Lexer::new(" a ** √b<=c!=d");
+        let mut spans = Vec::new();
+        loop {
+            let t = lexer.next_token().unwrap();
+            spans.push((t.kind, t.span.range()));
+            if t.kind == TokenKind::End {
+                break;
+            }
+        }
+        use TokenKind::*;
+        assert_eq!(
+            spans,
+            [
+                (Name, 1..2),
+                (Caret, 3..5),
+                (Root, 6..9),
+                (Name, 9..10),
+                (Le, 10..12),
+                (Name, 12..13),
+                (Ne, 13..15),
+                (Name, 15..16),
+                (End, 16..16)
+            ]
+        );
+        assert_eq!(
+            kinds("+-*/%^(),< > >= =="),
+            [
+                Plus, Minus, Star, Slash, Percent, Caret, LParen, RParen, Comma, Lt, Gt, Ge, EqEq
+            ]
+        );
+    }
+
+    #[test]
+    fn unicode_names() {
+        assert_eq!(
+            kinds("θ_1 + _x"),
+            [TokenKind::Name, TokenKind::Plus, TokenKind::Name]
+        );
+        assert!(is_identifier("θ"));
+        assert!(is_identifier("_a1"));
+        assert!(!is_identifier("1a"));
+        assert!(!is_identifier(""));
+        assert!(!is_identifier("a-b"));
+    }
+
+    #[test]
+    fn errors_have_spans() {
+        let e = lex_err("1 + $");
+        assert_eq!((e.kind(), e.span()), (ErrorKind::UnexpectedCharacter, 4..5));
+        let e = lex_err("x = 1");
+        assert_eq!((e.kind(), e.span()), (ErrorKind::UnexpectedCharacter, 2..3));
+        assert!(e.message().contains("=="));
+        let e = lex_err("!x");
+        assert_eq!((e.kind(), e.span()), (ErrorKind::UnexpectedCharacter, 0..1));
+        let e = lex_err("2 * 1e");
+        assert_eq!((e.kind(), e.span()), (ErrorKind::InvalidNumber, 4..6));
+        let e = lex_err("1e+ 3");
+        assert_eq!((e.kind(), e.span()), (ErrorKind::InvalidNumber, 0..3));
+        let e = lex_err("1.2.3");
+        assert_eq!((e.kind(), e.span()), (ErrorKind::InvalidNumber, 0..4));
+        let e = lex_err(".");
+        assert_eq!((e.kind(), e.span()), (ErrorKind::InvalidNumber, 0..1));
+        let e = lex_err("a € b");
+        assert_eq!((e.kind(), e.span()), (ErrorKind::UnexpectedCharacter, 2..5));
+    }
+}

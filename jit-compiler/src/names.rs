@@ -1,0 +1,167 @@
+//! What a name means: an argument, a constant, or a function; built-in or registered.
+
+use crate::ops::{BinaryOp, UnaryOp};
+use std::collections::HashMap;
+
+/// A built-in function of the language (§3.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    /// One argument.
+    Unary(UnaryOp),
+    /// Two arguments.
+    Binary(BinaryOp),
+    /// `min` or `max`: one or more arguments, folded from the left.
+    Variadic(BinaryOp),
+    /// `if(c, a, b)`
+    If,
+}
+
+impl Builtin {
+    /// The built-in function called `name`, if any.
+    pub fn lookup(name: &str) -> Option<Builtin> {
+        use UnaryOp::*;
+        let unary = match name {
+            "sqrt" => Sqrt,
+            "abs" => Abs,
+            "floor" => Floor,
+            "ceil" => Ceil,
+            "round" => Round,
+            "trunc" => Trunc,
+            "sign" => Sign,
+            "exp" => Exp,
+            "exp2" => Exp2,
+            "ln" | "log" => Ln,
+            "log2" => Log2,
+            "log10" => Log10,
+            "sin" => Sin,
+            "cos" => Cos,
+            "tan" => Tan,
+            "asin" => Asin,
+            "acos" => Acos,
+            "atan" => Atan,
+            "sinh" => Sinh,
+            "cosh" => Cosh,
+            "tanh" => Tanh,
+            "atan2" => return Some(Builtin::Binary(BinaryOp::Atan2)),
+            "hypot" => return Some(Builtin::Binary(BinaryOp::Hypot)),
+            "pow" => return Some(Builtin::Binary(BinaryOp::Pow)),
+            "min" => return Some(Builtin::Variadic(BinaryOp::Min)),
+            "max" => return Some(Builtin::Variadic(BinaryOp::Max)),
+            "if" => return Some(Builtin::If),
+            _ => return None,
+        };
+        Some(Builtin::Unary(unary))
+    }
+
+    /// A description of the accepted argument count, for error messages.
+    pub fn arity_text(self) -> &'static str {
+        match self {
+            Builtin::Unary(_) => "1 argument",
+            Builtin::Binary(_) => "2 arguments",
+            Builtin::Variadic(_) => "1 or more arguments",
+            Builtin::If => "3 arguments",
+        }
+    }
+
+    /// Does it accept `n` arguments?
+    pub fn accepts(self, n: usize) -> bool {
+        match self {
+            Builtin::Unary(_) => n == 1,
+            Builtin::Binary(_) => n == 2,
+            Builtin::Variadic(_) => n >= 1,
+            Builtin::If => n == 3,
+        }
+    }
+}
+
+/// The built-in constants.
+pub fn builtin_constant(name: &str) -> Option<f64> {
+    match name {
+        "pi" => Some(std::f64::consts::PI),
+        "tau" => Some(std::f64::consts::TAU),
+        "inf" => Some(f64::INFINITY),
+        "nan" => Some(f64::NAN),
+        _ => None,
+    }
+}
+
+/// Variable names and their indices, in insertion order. Lookup is a linear scan while the
+/// table is small (the common case, and faster than hashing) and a hash map beyond that, so
+/// parsing stays linear in the source length with thousands of variables.
+#[derive(Debug, Default)]
+pub struct NameTable<'s> {
+    names: Vec<&'s str>,
+    index: Option<HashMap<&'s str, u32>>,
+}
+
+const LINEAR_LIMIT: usize = 16;
+
+impl<'s> NameTable<'s> {
+    /// The index of `name`, if present.
+    pub fn get(&self, name: &str) -> Option<u32> {
+        match &self.index {
+            Some(map) => map.get(name).copied(),
+            None => self.names.iter().position(|n| *n == name).map(|i| i as u32),
+        }
+    }
+
+    /// Adds `name` (which must not be present) and returns its index.
+    pub fn insert(&mut self, name: &'s str) -> u32 {
+        let i = self.names.len() as u32;
+        self.names.push(name);
+        if let Some(map) = &mut self.index {
+            map.insert(name, i);
+        } else if self.names.len() > LINEAR_LIMIT {
+            self.index = Some(
+                self.names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (*n, i as u32))
+                    .collect(),
+            );
+        }
+        i
+    }
+
+    /// The names, by index.
+    pub fn names(&self) -> &[&'s str] {
+        &self.names
+    }
+
+    /// How many names.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// No names?
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_switches_to_hashing_and_keeps_indices() {
+        let names: Vec<String> = (0..100).map(|i| format!("v{i}")).collect();
+        let mut table = NameTable::default();
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(table.get(n), None);
+            assert_eq!(table.insert(n), i as u32);
+        }
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(table.get(n), Some(i as u32));
+        }
+    }
+
+    #[test]
+    fn builtins() {
+        assert_eq!(Builtin::lookup("log"), Some(Builtin::Unary(UnaryOp::Ln)));
+        assert!(Builtin::lookup("e").is_none());
+        assert!(Builtin::lookup("min").unwrap().accepts(5));
+        assert!(!Builtin::lookup("if").unwrap().accepts(2));
+        assert!(builtin_constant("nan").unwrap().is_nan());
+    }
+}

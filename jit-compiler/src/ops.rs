@@ -1,0 +1,417 @@
+//! The operations of the language and their exact meaning on `f64`.
+//!
+//! Every function here is the *definition* the rest of the project follows: the interpreter
+//! calls them, the simplifier folds constants with them, and the code generator emits machine
+//! code that gives the same bits (or calls these very functions through the runtime's helper
+//! table). Keeping them in one place is what makes "JIT == interpreter, bit for bit" possible.
+
+/// An operation with one operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[allow(missing_docs)] // each variant is the function of the same name; see `name()`
+pub enum UnaryOp {
+    /// `-x`
+    Neg,
+    /// `√x`, `sqrt(x)`, and `x^0.5` after lowering
+    Sqrt,
+    Abs,
+    Floor,
+    Ceil,
+    /// Half away from zero, like `f64::round`.
+    Round,
+    Trunc,
+    /// `1` for positive, `-1` for negative, the zero itself for `±0`, NaN for NaN.
+    Sign,
+    Exp,
+    Exp2,
+    /// Natural logarithm; `log` is an alias.
+    Ln,
+    Log2,
+    Log10,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Tanh,
+}
+
+/// An operation with two operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BinaryOp {
+    /// `a + b`
+    Add,
+    /// `a - b`
+    Sub,
+    /// `a * b`
+    Mul,
+    /// `a / b`
+    Div,
+    /// `a % b`, Rust's `f64` remainder (C `fmod`).
+    Rem,
+    /// `a ^ b` (also `**` and `pow(a, b)`) as written; the simplifier lowers it by §3.2 of the
+    /// spec (see [`pow`]).
+    Pow,
+    /// `f64::powf`, always. Only the simplifier creates it.
+    Powf,
+    /// `a < b`: 1 or 0.
+    Lt,
+    /// `a <= b`: 1 or 0.
+    Le,
+    /// `a > b`: 1 or 0.
+    Gt,
+    /// `a >= b`: 1 or 0.
+    Ge,
+    /// `a == b`: 1 or 0.
+    Eq,
+    /// `a != b`: 1 or 0 (1 when either is NaN).
+    Ne,
+    /// `atan2(y, x)`
+    Atan2,
+    /// `hypot(x, y)`
+    Hypot,
+    /// `min(a, b)`: a NaN operand is ignored; on a tie (`0` and `-0`) the first operand.
+    Min,
+    /// `max(a, b)`: a NaN operand is ignored; on a tie (`0` and `-0`) the first operand.
+    Max,
+}
+
+impl UnaryOp {
+    /// Every unary operation.
+    pub const ALL: [UnaryOp; 22] = {
+        use UnaryOp::*;
+        [
+            Neg, Sqrt, Abs, Floor, Ceil, Round, Trunc, Sign, Exp, Exp2, Ln, Log2, Log10, Sin, Cos,
+            Tan, Asin, Acos, Atan, Sinh, Cosh, Tanh,
+        ]
+    };
+
+    /// The function name in the language (`"neg"` for negation, which is written `-x`).
+    pub fn name(self) -> &'static str {
+        use UnaryOp::*;
+        match self {
+            Neg => "neg",
+            Sqrt => "sqrt",
+            Abs => "abs",
+            Floor => "floor",
+            Ceil => "ceil",
+            Round => "round",
+            Trunc => "trunc",
+            Sign => "sign",
+            Exp => "exp",
+            Exp2 => "exp2",
+            Ln => "ln",
+            Log2 => "log2",
+            Log10 => "log10",
+            Sin => "sin",
+            Cos => "cos",
+            Tan => "tan",
+            Asin => "asin",
+            Acos => "acos",
+            Atan => "atan",
+            Sinh => "sinh",
+            Cosh => "cosh",
+            Tanh => "tanh",
+        }
+    }
+
+    /// Applies the operation.
+    pub fn apply(self, x: f64) -> f64 {
+        use UnaryOp::*;
+        match self {
+            Neg => -x,
+            Sqrt => x.sqrt(),
+            Abs => x.abs(),
+            Floor => x.floor(),
+            Ceil => x.ceil(),
+            Round => x.round(),
+            Trunc => x.trunc(),
+            Sign => sign(x),
+            Exp => x.exp(),
+            Exp2 => x.exp2(),
+            Ln => x.ln(),
+            Log2 => x.log2(),
+            Log10 => x.log10(),
+            Sin => x.sin(),
+            Cos => x.cos(),
+            Tan => x.tan(),
+            Asin => x.asin(),
+            Acos => x.acos(),
+            Atan => x.atan(),
+            Sinh => x.sinh(),
+            Cosh => x.cosh(),
+            Tanh => x.tanh(),
+        }
+    }
+
+    /// Is the result computed by calling into Rust (a transcendental function), rather than by
+    /// a few inline instructions?
+    pub fn is_call(self) -> bool {
+        use UnaryOp::*;
+        !matches!(self, Neg | Sqrt | Abs | Floor | Ceil | Round | Trunc | Sign)
+    }
+}
+
+impl BinaryOp {
+    /// Every binary operation.
+    pub const ALL: [BinaryOp; 17] = {
+        use BinaryOp::*;
+        [
+            Add, Sub, Mul, Div, Rem, Pow, Powf, Lt, Le, Gt, Ge, Eq, Ne, Atan2, Hypot, Min, Max,
+        ]
+    };
+
+    /// The operator (`"+"`) or function name (`"atan2"`) in the language. `Powf` prints as
+    /// `"powf"`, which is not part of the language: it only appears in simplified trees.
+    pub fn name(self) -> &'static str {
+        use BinaryOp::*;
+        match self {
+            Add => "+",
+            Sub => "-",
+            Mul => "*",
+            Div => "/",
+            Rem => "%",
+            Pow => "^",
+            Powf => "powf",
+            Lt => "<",
+            Le => "<=",
+            Gt => ">",
+            Ge => ">=",
+            Eq => "==",
+            Ne => "!=",
+            Atan2 => "atan2",
+            Hypot => "hypot",
+            Min => "min",
+            Max => "max",
+        }
+    }
+
+    /// Is it a comparison (`<`, `<=`, ..., value 1 or 0)?
+    pub fn is_comparison(self) -> bool {
+        use BinaryOp::*;
+        matches!(self, Lt | Le | Gt | Ge | Eq | Ne)
+    }
+
+    /// Is it written as a function call (`atan2(y, x)`) rather than an infix operator?
+    pub fn is_function(self) -> bool {
+        use BinaryOp::*;
+        matches!(self, Powf | Atan2 | Hypot | Min | Max)
+    }
+
+    /// Applies the operation. `Pow` is applied as by [`pow`] with a non-constant exponent,
+    /// i.e. `powf`; the interpreter handles constant exponents itself.
+    pub fn apply(self, a: f64, b: f64) -> f64 {
+        use BinaryOp::*;
+        let truth = |c: bool| if c { 1.0 } else { 0.0 };
+        match self {
+            Add => a + b,
+            Sub => a - b,
+            Mul => a * b,
+            Div => a / b,
+            Rem => a % b,
+            Pow | Powf => a.powf(b),
+            Lt => truth(a < b),
+            Le => truth(a <= b),
+            Gt => truth(a > b),
+            Ge => truth(a >= b),
+            Eq => truth(a == b),
+            Ne => truth(a != b),
+            Atan2 => a.atan2(b),
+            Hypot => a.hypot(b),
+            Min => min(a, b),
+            Max => max(a, b),
+        }
+    }
+}
+
+/// `sign(x)`: `1` or `-1` by the sign of `x`, but `±0` and NaN are returned unchanged.
+/// (Rust's `f64::signum` gives `1` for `+0`, which is not what the language promises.)
+pub fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        x
+    }
+}
+
+/// `min(a, b)` like `f64::min`: a NaN operand is ignored (NaN only if both are NaN). When the
+/// operands compare equal (`0` and `-0`) the result is `a`, which is what `f64::min` gives
+/// at run time on x86-64, and what the machine code computes.
+pub fn min(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b < a { b } else { a }
+}
+
+/// `max(a, b)` like `f64::max`; see [`min`] for NaN and ties.
+pub fn max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b > a { b } else { a }
+}
+
+/// `if(c, a, b)` chooses `a` when this is true: `c` non-zero and not NaN.
+pub fn is_truthy(c: f64) -> bool {
+    c != 0.0 && !c.is_nan()
+}
+
+/// How `x ^ y` is computed (§3.2 of the spec). `exponent_is_constant` says whether the
+/// exponent is a closed expression (no variables, no user functions), decided syntactically.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PowPlan {
+    /// `x^n` by [`powi`].
+    Int(i64),
+    /// `sqrt(x)`
+    Sqrt,
+    /// `1 / sqrt(x)`
+    RecipSqrt,
+    /// `x.powf(y)`
+    Powf,
+}
+
+/// Chooses how `x ^ y` is computed from the exponent's value, if the exponent is constant.
+pub fn pow_plan(constant_exponent: Option<f64>) -> PowPlan {
+    match constant_exponent {
+        Some(0.5) => PowPlan::Sqrt,
+        Some(-0.5) => PowPlan::RecipSqrt,
+        // 2^63 itself is excluded: |n| < 2^63 keeps `unsigned_abs` and the i64 exact.
+        Some(y) if y.fract() == 0.0 && y.abs() < 9_223_372_036_854_775_808.0 => {
+            PowPlan::Int(y as i64)
+        }
+        _ => PowPlan::Powf,
+    }
+}
+
+/// `x ^ y` by the rules of §3.2: `constant_exponent` is `Some(y)` when the exponent is a
+/// constant expression.
+pub fn pow(x: f64, y: f64, exponent_is_constant: bool) -> f64 {
+    let plan = pow_plan(exponent_is_constant.then_some(y));
+    match plan {
+        PowPlan::Int(n) => powi(x, n),
+        PowPlan::Sqrt => x.sqrt(),
+        PowPlan::RecipSqrt => 1.0 / x.sqrt(),
+        PowPlan::Powf => x.powf(y),
+    }
+}
+
+/// One step of exponentiation by squaring; see [`powi_steps`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PowStep {
+    /// `acc = base` the first time, `acc = acc * base` after.
+    Accumulate,
+    /// `base = base * base`
+    Square,
+}
+
+/// The exact multiplication sequence for `x^n`, `n > 0`: the bits of `n` from the lowest,
+/// `Accumulate` for a set bit and `Square` between bits. `x^5` is
+/// `[Accumulate, Square, Square, Accumulate]`: `acc = x; b = x*x; b = b*b; acc = acc*b`.
+/// The interpreter and the code generator both follow this list.
+pub fn powi_steps(n: u64) -> impl Iterator<Item = PowStep> {
+    let bits = u64::BITS - n.leading_zeros();
+    (0..bits).flat_map(move |i| {
+        let acc = (n >> i) & 1 == 1;
+        let square = i + 1 < bits;
+        acc.then_some(PowStep::Accumulate)
+            .into_iter()
+            .chain(square.then_some(PowStep::Square))
+    })
+}
+
+/// `x^n` for an integer constant: `1` for `n = 0` (even for NaN), `1 / x^|n|` for `n < 0`,
+/// otherwise the multiplications of [`powi_steps`].
+pub fn powi(x: f64, n: i64) -> f64 {
+    if n == 0 {
+        return 1.0;
+    }
+    let mut base = x;
+    let mut acc: Option<f64> = None;
+    for step in powi_steps(n.unsigned_abs()) {
+        match step {
+            PowStep::Accumulate => acc = Some(acc.map_or(base, |a| a * base)),
+            PowStep::Square => base *= base,
+        }
+    }
+    let positive = acc.unwrap_or(1.0);
+    if n < 0 { 1.0 / positive } else { positive }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn powi_sequence_is_square_and_multiply() {
+        use PowStep::*;
+        assert_eq!(powi_steps(1).collect::<Vec<_>>(), [Accumulate]);
+        assert_eq!(powi_steps(2).collect::<Vec<_>>(), [Square, Accumulate]);
+        assert_eq!(
+            powi_steps(5).collect::<Vec<_>>(),
+            [Accumulate, Square, Square, Accumulate]
+        );
+        assert_eq!(powi_steps(u64::MAX).filter(|s| *s == Square).count(), 63);
+    }
+
+    #[test]
+    fn powi_values() {
+        assert_eq!(powi(3.0, 0), 1.0);
+        assert_eq!(powi(f64::NAN, 0), 1.0);
+        assert_eq!(powi(2.0, 10), 1024.0);
+        assert_eq!(powi(2.0, -2), 0.25);
+        assert_eq!(powi(-2.0, 3), -8.0);
+        assert_eq!(powi(1.0000001, i64::MAX), f64::INFINITY);
+        assert_eq!(powi(-1.0, i64::MIN + 1), -1.0);
+        // x^3 = x * (x*x), in that order.
+        let x = 1.1f64;
+        assert_eq!(powi(x, 3).to_bits(), (x * (x * x)).to_bits());
+    }
+
+    #[test]
+    fn pow_plan_follows_the_spec() {
+        assert_eq!(pow_plan(Some(0.5)), PowPlan::Sqrt);
+        assert_eq!(pow_plan(Some(-0.5)), PowPlan::RecipSqrt);
+        assert_eq!(pow_plan(Some(-3.0)), PowPlan::Int(-3));
+        assert_eq!(pow_plan(Some(-0.0)), PowPlan::Int(0));
+        assert_eq!(pow_plan(Some(1.5)), PowPlan::Powf);
+        assert_eq!(pow_plan(Some(9.3e18)), PowPlan::Powf);
+        assert_eq!(pow_plan(Some(f64::INFINITY)), PowPlan::Powf);
+        assert_eq!(pow_plan(Some(f64::NAN)), PowPlan::Powf);
+        assert_eq!(pow_plan(None), PowPlan::Powf);
+        assert_eq!(pow(-0.0, 0.5, true).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(pow(4.0, 0.5, false), 2.0);
+    }
+
+    #[test]
+    fn min_max_sign_match_rust() {
+        let values = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for a in values {
+            for b in values {
+                let (ra, rb) = (std::hint::black_box(a), std::hint::black_box(b));
+                assert_eq!(min(a, b).to_bits(), ra.min(rb).to_bits(), "min({a}, {b})");
+                assert_eq!(max(a, b).to_bits(), ra.max(rb).to_bits(), "max({a}, {b})");
+            }
+        }
+        assert_eq!(sign(-0.0).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(sign(3.0), 1.0);
+        assert_eq!(sign(-3.0), -1.0);
+        assert!(sign(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn comparisons_with_nan() {
+        assert_eq!(BinaryOp::Lt.apply(f64::NAN, 1.0), 0.0);
+        assert_eq!(BinaryOp::Eq.apply(f64::NAN, f64::NAN), 0.0);
+        assert_eq!(BinaryOp::Ne.apply(f64::NAN, f64::NAN), 1.0);
+        assert!(!is_truthy(f64::NAN));
+        assert!(is_truthy(-0.5));
+        assert!(!is_truthy(-0.0));
+    }
+}

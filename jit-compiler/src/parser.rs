@@ -1,0 +1,718 @@
+//! The parser: tokens → [`Ast`], with a byte span on every node.
+//!
+//! It is a precedence-climbing (Pratt) parser written as a loop over an explicit stack of
+//! pending frames (a prefix operator waiting for its operand, an infix operator waiting for
+//! its right side, an open parenthesis, a function call collecting arguments). Nothing
+//! recurses, so the nesting depth is limited by [`Limits::max_depth`], not by the thread's
+//! stack, and a flat sum of any length keeps the stack at one frame.
+//!
+//! Binding powers, from the grammar of §3: a binary operator is taken into the operand on
+//! the left when its left binding power is greater than the right binding power of the
+//! innermost pending frame.
+//!
+//! | construct              | left | right |
+//! |------------------------|------|-------|
+//! | `< <= > >= == !=`      | 10   | 10 (and a second one is an error) |
+//! | `+ -`                  | 20   | 20    |
+//! | `* / %`                | 30   | 30    |
+//! | prefix `-` `+`         |      | 40    |
+//! | `^` `**`               | 50   | 49 (right-associative) |
+//! | prefix `√`             |      | 60 (binds tighter than `^`: `√x^2 = (√x)^2`) |
+
+use crate::ast::{Ast, Node, NodeId};
+use crate::error::{Error, ErrorKind, Result, Span};
+use crate::expr::Expr;
+use crate::lexer::{Lexer, Token, TokenKind, is_identifier};
+use crate::names::{Builtin, NameTable, builtin_constant};
+use crate::ops::{BinaryOp, UnaryOp};
+use crate::registry::Registry;
+use std::sync::Arc;
+
+/// Limits on the input, so that hostile input gets a clear error instead of exhausting memory.
+/// The defaults are far beyond real formulas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest source, in bytes (default 16 MiB).
+    pub max_source_len: usize,
+    /// Deepest nesting of parentheses, calls and operators waiting for their right side
+    /// (default 10 000). Every pass is iterative, so this limit protects memory, not the stack.
+    pub max_depth: usize,
+    /// Most arguments (free variables) of one expression (default 10 000).
+    pub max_args: usize,
+    /// Largest machine code of one function, in bytes (default 64 MiB).
+    pub max_code_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_source_len: 16 << 20,
+            max_depth: 10_000,
+            max_args: 10_000,
+            max_code_len: 64 << 20,
+        }
+    }
+}
+
+/// Parsing options: limits and user functions/constants.
+///
+/// ```
+/// use jit_compiler::{Limits, Options, ErrorKind};
+/// let opts = Options::new().limits(Limits { max_depth: 3, ..Limits::default() });
+/// assert_eq!(opts.parse("((x))").unwrap().to_string(), "x");
+/// assert_eq!(opts.parse("((((x))))").unwrap_err().kind(), ErrorKind::NestingTooDeep);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    limits: Limits,
+    registry: Option<Arc<Registry>>,
+}
+
+impl Options {
+    /// Default limits, no user functions.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Sets the limits.
+    pub fn limits(mut self, limits: Limits) -> Options {
+        self.limits = limits;
+        self
+    }
+
+    /// Uses these user constants and functions.
+    pub fn registry(mut self, registry: Arc<Registry>) -> Options {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// The limits in effect.
+    pub fn get_limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Parses `src`; its free variables become the arguments, in byte order of their names.
+    pub fn parse(&self, src: &str) -> Result<Expr> {
+        Parser::new(src, self, None)?.run()
+    }
+
+    /// Parses `src` with exactly these arguments, in this order. Unused arguments are
+    /// allowed; a name not in the list is an error.
+    pub fn parse_with_args(&self, src: &str, args: &[&str]) -> Result<Expr> {
+        check_arg_names(args, self)?;
+        Parser::new(src, self, Some(args))?.run()
+    }
+}
+
+/// Parses `src` with default [`Options`]: free variables become the arguments in byte order.
+///
+/// ```
+/// let expr = jit_compiler::parse("2*x^0.5").unwrap();
+/// assert_eq!(expr.args(), ["x"]);
+/// assert_eq!(expr.eval(&[4.0]).unwrap(), 4.0);
+/// ```
+pub fn parse(src: &str) -> Result<Expr> {
+    Options::new().parse(src)
+}
+
+/// Parses `src` with an explicit argument list; see [`Options::parse_with_args`].
+///
+/// ```
+/// let expr = jit_compiler::parse_with_args("t + x*x", &["t", "x", "unused"]).unwrap();
+/// assert_eq!(expr.eval(&[1.0, 2.0, 9.0]).unwrap(), 5.0);
+/// ```
+pub fn parse_with_args(src: &str, args: &[&str]) -> Result<Expr> {
+    Options::new().parse_with_args(src, args)
+}
+
+fn check_arg_names(args: &[&str], opts: &Options) -> Result<()> {
+    let invalid = |msg: String| Err(Error::new(ErrorKind::InvalidName, Span::default(), msg));
+    if args.len() > opts.limits.max_args {
+        return Err(Error::new(
+            ErrorKind::TooManyArguments,
+            Span::default(),
+            format!(
+                "too many arguments: {} (the limit is {})",
+                args.len(),
+                opts.limits.max_args
+            ),
+        ));
+    }
+    let mut seen = NameTable::default();
+    for name in args {
+        if !is_identifier(name) {
+            return invalid(format!("argument `{name}` is not a valid name"));
+        }
+        let user_fn = opts
+            .registry
+            .as_ref()
+            .is_some_and(|r| r.function_index(name).is_some());
+        if user_fn || Builtin::lookup(name).is_some() {
+            return invalid(format!("argument `{name}` is the name of a function"));
+        }
+        if seen.get(name).is_some() {
+            return Err(Error::new(
+                ErrorKind::DuplicateArgument,
+                Span::default(),
+                format!("argument `{name}` is listed twice"),
+            ));
+        }
+        seen.insert(name);
+    }
+    Ok(())
+}
+
+const PREFIX_SIGN_BP: u8 = 40;
+const PREFIX_ROOT_BP: u8 = 60;
+
+/// Left and right binding power of a binary operator token.
+fn binary_op(kind: TokenKind) -> Option<(BinaryOp, u8, u8)> {
+    use BinaryOp::*;
+    Some(match kind {
+        TokenKind::Lt => (Lt, 10, 10),
+        TokenKind::Le => (Le, 10, 10),
+        TokenKind::Gt => (Gt, 10, 10),
+        TokenKind::Ge => (Ge, 10, 10),
+        TokenKind::EqEq => (Eq, 10, 10),
+        TokenKind::Ne => (Ne, 10, 10),
+        TokenKind::Plus => (Add, 20, 20),
+        TokenKind::Minus => (Sub, 20, 20),
+        TokenKind::Star => (Mul, 30, 30),
+        TokenKind::Slash => (Div, 30, 30),
+        TokenKind::Percent => (Rem, 30, 30),
+        TokenKind::Caret => (Pow, 50, 49),
+        _ => return None,
+    })
+}
+
+/// A parsed operand: its node, the span of its source (including parentheses around it),
+/// and whether it is a comparison not in parentheses (`a < b < c` is an error).
+#[derive(Clone, Copy)]
+struct Operand {
+    id: NodeId,
+    span: Span,
+    bare_comparison: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Callee {
+    Builtin(Builtin),
+    User { index: u32, arity: usize },
+}
+
+enum Frame {
+    /// `-`, `+` (no node) or `√`, waiting for its operand.
+    Prefix {
+        op: Option<UnaryOp>,
+        start: Span,
+        rbp: u8,
+    },
+    /// `lhs op`, waiting for the right side.
+    Infix { op: BinaryOp, lhs: Operand, rbp: u8 },
+    /// `(`, waiting for an expression and `)`.
+    Paren { open: Span },
+    /// `name(`, collecting arguments on the parser's argument stack from `args_start`.
+    Call {
+        callee: Callee,
+        name: Span,
+        args_start: usize,
+    },
+}
+
+impl Frame {
+    fn rbp(&self) -> u8 {
+        match self {
+            Frame::Prefix { rbp, .. } | Frame::Infix { rbp, .. } => *rbp,
+            Frame::Paren { .. } | Frame::Call { .. } => 0,
+        }
+    }
+}
+
+struct Parser<'s> {
+    src: &'s str,
+    lexer: Lexer<'s>,
+    peeked: Option<Token>,
+    ast: Ast,
+    frames: Vec<Frame>,
+    call_args: Vec<NodeId>,
+    vars: NameTable<'s>,
+    explicit: Option<&'s [&'s str]>,
+    opts: &'s Options,
+}
+
+impl<'s> Parser<'s> {
+    fn new(src: &'s str, opts: &'s Options, explicit: Option<&'s [&'s str]>) -> Result<Self> {
+        if src.len() > opts.limits.max_source_len {
+            return Err(Error::new(
+                ErrorKind::SourceTooLong,
+                Span::new(opts.limits.max_source_len, src.len()),
+                format!(
+                    "the expression is {} bytes long; the limit is {}",
+                    src.len(),
+                    opts.limits.max_source_len
+                ),
+            ));
+        }
+        let mut vars = NameTable::default();
+        for name in explicit.unwrap_or(&[]) {
+            vars.insert(name);
+        }
+        Ok(Parser {
+            src,
+            lexer: Lexer::new(src),
+            peeked: None,
+            // A rough guess that avoids most reallocations: one node per two bytes.
+            ast: Ast::with_capacity(src.len() / 2 + 1),
+            frames: Vec::new(),
+            call_args: Vec::new(),
+            vars,
+            explicit,
+            opts,
+        })
+    }
+
+    fn peek(&mut self) -> Result<Token> {
+        match self.peeked {
+            Some(t) => Ok(t),
+            None => {
+                let t = self.lexer.next_token()?;
+                self.peeked = Some(t);
+                Ok(t)
+            }
+        }
+    }
+
+    fn next(&mut self) -> Result<Token> {
+        let t = self.peek()?;
+        self.peeked = None;
+        Ok(t)
+    }
+
+    fn text(&self, span: Span) -> &'s str {
+        self.src.get(span.range()).unwrap_or("")
+    }
+
+    fn describe(&self, tok: Token) -> String {
+        match tok.kind {
+            TokenKind::End => "the end of the expression".to_owned(),
+            _ => format!("`{}`", self.text(tok.span)),
+        }
+    }
+
+    fn push_frame(&mut self, frame: Frame, at: Span) -> Result<()> {
+        if self.frames.len() >= self.opts.limits.max_depth {
+            return Err(Error::new(
+                ErrorKind::NestingTooDeep,
+                at,
+                format!(
+                    "the expression is nested too deeply (more than {} levels)",
+                    self.opts.limits.max_depth
+                ),
+            ));
+        }
+        self.frames.push(frame);
+        Ok(())
+    }
+
+    fn leaf(&mut self, node: Node, span: Span) -> Operand {
+        Operand {
+            id: self.ast.push(node, span),
+            span,
+            bare_comparison: false,
+        }
+    }
+
+    fn run(mut self) -> Result<Expr> {
+        let root = loop {
+            let operand = self.operand()?;
+            match self.after_operand(operand)? {
+                Some(root) => break root,
+                None => continue,
+            }
+        };
+        debug_assert_eq!(root.id, self.ast.root());
+        Ok(self.finish())
+    }
+
+    /// Reads tokens until an operand is complete, pushing prefix operators, parentheses and
+    /// call openings as frames.
+    fn operand(&mut self) -> Result<Operand> {
+        loop {
+            let tok = self.next()?;
+            let prefix = |op, rbp| Frame::Prefix {
+                op,
+                start: tok.span,
+                rbp,
+            };
+            match tok.kind {
+                TokenKind::Num(v) => return Ok(self.leaf(Node::Num(v), tok.span)),
+                TokenKind::Name => {
+                    if self.peek()?.kind == TokenKind::LParen {
+                        if let Some(call) = self.open_call(tok.span)? {
+                            return Ok(call);
+                        }
+                    } else {
+                        return self.name_value(tok.span);
+                    }
+                }
+                TokenKind::Minus => {
+                    self.push_frame(prefix(Some(UnaryOp::Neg), PREFIX_SIGN_BP), tok.span)?
+                }
+                TokenKind::Plus => self.push_frame(prefix(None, PREFIX_SIGN_BP), tok.span)?,
+                TokenKind::Root => {
+                    self.push_frame(prefix(Some(UnaryOp::Sqrt), PREFIX_ROOT_BP), tok.span)?
+                }
+                TokenKind::LParen => self.push_frame(Frame::Paren { open: tok.span }, tok.span)?,
+                TokenKind::End if self.ast.is_empty() && self.frames.is_empty() => {
+                    return Err(Error::new(
+                        ErrorKind::EmptyExpression,
+                        tok.span,
+                        "the expression is empty",
+                    ));
+                }
+                TokenKind::End => {
+                    return Err(Error::new(
+                        ErrorKind::UnexpectedEnd,
+                        tok.span,
+                        "expected an operand, found the end of the expression",
+                    ));
+                }
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::UnexpectedToken,
+                        tok.span,
+                        format!("expected an operand, found {}", self.describe(tok)),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// After an operand: takes binary operators, or reduces pending frames. Returns the root
+    /// at the end of the source, or `None` when a new operand must be read.
+    fn after_operand(&mut self, mut operand: Operand) -> Result<Option<Operand>> {
+        loop {
+            let tok = self.peek()?;
+            let rbp = self.frames.last().map_or(0, Frame::rbp);
+            if let Some((op, lbp, op_rbp)) = binary_op(tok.kind).filter(|b| b.1 > rbp) {
+                if op.is_comparison() && operand.bare_comparison {
+                    return Err(Error::new(
+                        ErrorKind::ChainedComparison,
+                        tok.span,
+                        "comparisons cannot be chained; use parentheses, e.g. `(a < b) == 1`",
+                    ));
+                }
+                let _ = lbp;
+                self.next()?;
+                self.push_frame(
+                    Frame::Infix {
+                        op,
+                        lhs: operand,
+                        rbp: op_rbp,
+                    },
+                    tok.span,
+                )?;
+                return Ok(None);
+            }
+            let Some(frame) = self.frames.pop() else {
+                return self.at_top_level(tok, operand).map(Some);
+            };
+            operand = match frame {
+                Frame::Prefix {
+                    op: None, start, ..
+                } => Operand {
+                    span: start.to(operand.span),
+                    ..operand
+                },
+                Frame::Prefix {
+                    op: Some(op),
+                    start,
+                    ..
+                } => {
+                    let span = start.to(operand.span);
+                    self.leaf(Node::Unary(op, operand.id), span)
+                }
+                Frame::Infix { op, lhs, .. } => {
+                    let span = lhs.span.to(operand.span);
+                    let id = self.ast.push(Node::Binary(op, lhs.id, operand.id), span);
+                    Operand {
+                        id,
+                        span,
+                        bare_comparison: op.is_comparison(),
+                    }
+                }
+                Frame::Paren { open } => self.close_paren(open, tok, operand)?,
+                Frame::Call {
+                    callee,
+                    name,
+                    args_start,
+                } => {
+                    self.next()?;
+                    self.call_args.push(operand.id);
+                    match tok.kind {
+                        TokenKind::Comma => {
+                            self.frames.push(Frame::Call {
+                                callee,
+                                name,
+                                args_start,
+                            });
+                            return Ok(None);
+                        }
+                        TokenKind::RParen => {
+                            self.finish_call(callee, name.to(tok.span), args_start)?
+                        }
+                        _ => return Err(self.unclosed(tok, name, "a call")),
+                    }
+                }
+            };
+        }
+    }
+
+    fn close_paren(&mut self, open: Span, tok: Token, operand: Operand) -> Result<Operand> {
+        if tok.kind != TokenKind::RParen {
+            return Err(self.unclosed(tok, open, "a parenthesis"));
+        }
+        self.next()?;
+        Ok(Operand {
+            id: operand.id,
+            span: open.to(tok.span),
+            bare_comparison: false,
+        })
+    }
+
+    /// The error for a token that cannot follow an operand inside `(` or a call.
+    fn unclosed(&self, tok: Token, open: Span, what: &str) -> Error {
+        match tok.kind {
+            TokenKind::End => Error::new(
+                ErrorKind::UnexpectedEnd,
+                tok.span,
+                format!(
+                    "expected `)` to close {what} opened at bytes {}..{}, found the end of the expression",
+                    open.start, open.end
+                ),
+            ),
+            TokenKind::Comma => Error::new(
+                ErrorKind::UnexpectedToken,
+                tok.span,
+                "`,` separates the arguments of a function call; here it is outside one",
+            ),
+            _ => self.missing_operator(tok),
+        }
+    }
+
+    fn missing_operator(&self, tok: Token) -> Error {
+        let starts_operand = matches!(
+            tok.kind,
+            TokenKind::Num(_) | TokenKind::Name | TokenKind::LParen | TokenKind::Root
+        );
+        if starts_operand {
+            Error::new(
+                ErrorKind::MissingOperator,
+                tok.span,
+                format!(
+                    "expected an operator before {} (there is no implicit multiplication: write `*`)",
+                    self.describe(tok)
+                ),
+            )
+        } else {
+            Error::new(
+                ErrorKind::UnexpectedToken,
+                tok.span,
+                format!("expected an operator, found {}", self.describe(tok)),
+            )
+        }
+    }
+
+    fn at_top_level(&mut self, tok: Token, operand: Operand) -> Result<Operand> {
+        match tok.kind {
+            TokenKind::End => Ok(operand),
+            TokenKind::RParen => Err(Error::new(
+                ErrorKind::UnmatchedParenthesis,
+                tok.span,
+                "this `)` has no matching `(`",
+            )),
+            _ => Err(self.unclosed(tok, Span::default(), "")),
+        }
+    }
+
+    /// `name(`: resolves the function. A call without arguments completes at once.
+    fn open_call(&mut self, name: Span) -> Result<Option<Operand>> {
+        let callee = self.resolve_function(name)?;
+        let lparen = self.next()?;
+        if self.peek()?.kind == TokenKind::RParen {
+            let rparen = self.next()?;
+            let start = self.call_args.len();
+            return self
+                .finish_call(callee, name.to(rparen.span), start)
+                .map(Some);
+        }
+        let frame = Frame::Call {
+            callee,
+            name,
+            args_start: self.call_args.len(),
+        };
+        self.push_frame(frame, lparen.span)?;
+        Ok(None)
+    }
+
+    fn resolve_function(&self, span: Span) -> Result<Callee> {
+        let name = self.text(span);
+        if let Some(reg) = &self.opts.registry {
+            if let Some(i) = reg.function_index(name) {
+                let arity = reg.functions()[i].arity;
+                return Ok(Callee::User {
+                    index: i as u32,
+                    arity,
+                });
+            }
+        }
+        if let Some(b) = Builtin::lookup(name) {
+            return Ok(Callee::Builtin(b));
+        }
+        let what = if self.explicit.is_some_and(|a| a.contains(&name)) {
+            "an argument"
+        } else if self.constant(name).is_some() {
+            "a constant"
+        } else {
+            return Err(Error::new(
+                ErrorKind::UnknownFunction,
+                span,
+                format!("unknown function `{name}`"),
+            ));
+        };
+        Err(Error::new(
+            ErrorKind::NotAFunction,
+            span,
+            format!("`{name}` is {what}, not a function"),
+        ))
+    }
+
+    fn constant(&self, name: &str) -> Option<f64> {
+        self.opts
+            .registry
+            .as_ref()
+            .and_then(|r| r.constant_value(name))
+            .or_else(|| builtin_constant(name))
+    }
+
+    fn finish_call(&mut self, callee: Callee, span: Span, args_start: usize) -> Result<Operand> {
+        let args: Vec<NodeId> = self.call_args.drain(args_start..).collect();
+        let wrong_arity = |expected: &str, name: &str| {
+            Error::new(
+                ErrorKind::WrongArity,
+                span,
+                format!("`{name}` takes {expected}, but {} were given", args.len()),
+            )
+        };
+        let name = self.text(span).split('(').next().unwrap_or("").trim_end();
+        let node = match callee {
+            Callee::User { index, arity } => {
+                if args.len() != arity {
+                    return Err(wrong_arity(&plural(arity), name));
+                }
+                let list = self.ast.push_call_args(&args);
+                Node::Call(index, list)
+            }
+            Callee::Builtin(b) if !b.accepts(args.len()) => {
+                return Err(wrong_arity(b.arity_text(), name));
+            }
+            Callee::Builtin(Builtin::Unary(op)) => Node::Unary(op, args[0]),
+            Callee::Builtin(Builtin::Binary(op)) => Node::Binary(op, args[0], args[1]),
+            Callee::Builtin(Builtin::If) => Node::If(args[0], args[1], args[2]),
+            Callee::Builtin(Builtin::Variadic(op)) => {
+                // min(a) is a; min(a, b, c) is min(min(a, b), c).
+                let mut acc = args[0];
+                for &arg in &args[1..] {
+                    acc = self.ast.push(Node::Binary(op, acc, arg), span);
+                }
+                return Ok(Operand {
+                    id: acc,
+                    span,
+                    bare_comparison: false,
+                });
+            }
+        };
+        Ok(self.leaf(node, span))
+    }
+
+    /// A name not followed by `(`: an argument, a constant, or a new variable.
+    fn name_value(&mut self, span: Span) -> Result<Operand> {
+        let name = self.text(span);
+        if let Some(i) = self.vars.get(name) {
+            return Ok(self.leaf(Node::Arg(i), span));
+        }
+        if let Some(v) = self.constant(name) {
+            return Ok(self.leaf(Node::Num(v), span));
+        }
+        let is_function = Builtin::lookup(name).is_some()
+            || self
+                .opts
+                .registry
+                .as_ref()
+                .is_some_and(|r| r.function_index(name).is_some());
+        if is_function {
+            return Err(Error::new(
+                ErrorKind::FunctionNotCalled,
+                span,
+                format!("`{name}` is a function: call it, e.g. `{name}(x)`"),
+            ));
+        }
+        if let Some(args) = self.explicit {
+            return Err(Error::new(
+                ErrorKind::UnknownVariable,
+                span,
+                format!(
+                    "unknown variable `{name}` (the arguments are: {})",
+                    args.join(", ")
+                ),
+            ));
+        }
+        if self.vars.len() >= self.opts.limits.max_args {
+            return Err(Error::new(
+                ErrorKind::TooManyArguments,
+                span,
+                format!(
+                    "too many variables (the limit is {})",
+                    self.opts.limits.max_args
+                ),
+            ));
+        }
+        let i = self.vars.insert(name);
+        Ok(self.leaf(Node::Arg(i), span))
+    }
+
+    /// Builds the expression; implicit variables are renumbered into byte order of names.
+    fn finish(self) -> Expr {
+        let Parser {
+            ast,
+            vars,
+            explicit,
+            opts,
+            ..
+        } = self;
+        if explicit.is_some() {
+            let args = vars.names().iter().map(|s| (*s).to_owned()).collect();
+            return Expr::from_parts(ast, args, opts.registry.clone());
+        }
+        let mut order: Vec<u32> = (0..vars.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| vars.names()[i as usize]);
+        let mut new_index = vec![0u32; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_index[old as usize] = new as u32;
+        }
+        let args = order
+            .iter()
+            .map(|&i| vars.names()[i as usize].to_owned())
+            .collect();
+        let ast = ast.map_args(|i| new_index[i as usize]);
+        Expr::from_parts(ast, args, opts.registry.clone())
+    }
+}
+
+fn plural(n: usize) -> String {
+    if n == 1 {
+        "1 argument".to_owned()
+    } else {
+        format!("{n} arguments")
+    }
+}

@@ -1,0 +1,245 @@
+//! The printer: a tree back to source text with the fewest parentheses, such that parsing the
+//! text gives the same tree (`parse(print(ast)) == ast` for every tree the parser can build).
+//!
+//! It walks the tree with an explicit stack of tasks, so deep trees print in linear time
+//! without recursion.
+
+use crate::ast::{Node, NodeId};
+use crate::expr::Expr;
+use crate::ops::{BinaryOp, UnaryOp};
+use std::fmt::{self, Write};
+
+/// Precedence levels of the grammar, loosest first. A child printed where a higher level is
+/// required gets parentheses.
+const COMPARE: u8 = 1;
+const SUM: u8 = 2;
+const PRODUCT: u8 = 3;
+const UNARY: u8 = 4;
+const POWER: u8 = 5;
+const ROOT: u8 = 6;
+const ATOM: u8 = 7;
+
+enum Task {
+    Node(NodeId, u8),
+    Text(&'static str),
+    /// The `^n` of a lowered integer power.
+    PowI(i64),
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ast().is_empty() {
+            return Ok(());
+        }
+        let mut out = String::new();
+        Printer {
+            expr: self,
+            out: &mut out,
+        }
+        .print(self.root());
+        f.write_str(&out)
+    }
+}
+
+struct Printer<'e, 'o> {
+    expr: &'e Expr,
+    out: &'o mut String,
+}
+
+impl Printer<'_, '_> {
+    fn print(&mut self, root: NodeId) {
+        let mut tasks = vec![Task::Node(root, 0)];
+        while let Some(task) = tasks.pop() {
+            match task {
+                Task::Text(s) => self.out.push_str(s),
+                Task::Node(id, min_level) => self.node(id, min_level, &mut tasks),
+                Task::PowI(n) => {
+                    let _ = write!(self.out, "^{n}");
+                }
+            }
+        }
+    }
+
+    /// Prints what can be printed now and pushes the rest, in reverse order, onto `tasks`.
+    fn node(&mut self, id: NodeId, min_level: u8, tasks: &mut Vec<Task>) {
+        let node = self.expr.ast().node(id);
+        let level = self.level(node);
+        let parens = level < min_level;
+        if parens {
+            self.out.push('(');
+            tasks.push(Task::Text(")"));
+        }
+        let mut later: Vec<Task> = Vec::with_capacity(6);
+        match node {
+            Node::Num(v) => self.number(v),
+            Node::Arg(i) => {
+                let name = self.expr.args().get(i as usize).map_or("?", String::as_str);
+                self.out.push_str(name);
+            }
+            Node::Unary(UnaryOp::Neg, a) => {
+                self.out.push('-');
+                later.push(Task::Node(a, UNARY));
+            }
+            Node::Unary(op, a) => {
+                self.out.push_str(op.name());
+                self.out.push('(');
+                later.extend([Task::Node(a, 0), Task::Text(")")]);
+            }
+            Node::Binary(op, a, b) if op.is_function() => {
+                self.out.push_str(op.name());
+                self.out.push('(');
+                later.extend([
+                    Task::Node(a, 0),
+                    Task::Text(", "),
+                    Task::Node(b, 0),
+                    Task::Text(")"),
+                ]);
+            }
+            Node::Binary(op, a, b) => {
+                let (left, right) = child_levels(op);
+                later.extend([
+                    Task::Node(a, left),
+                    Task::Text(infix_text(op)),
+                    Task::Node(b, right),
+                ]);
+            }
+            Node::PowI(a, n) => {
+                // `x^n` with `n` possibly negative re-parses as `x^(-n)`: the same value, not
+                // the same tree. Only simplified trees hold `PowI`.
+                later.extend([Task::Node(a, ROOT), Task::PowI(n)]);
+            }
+            Node::If(c, a, b) => {
+                self.out.push_str("if(");
+                later.extend([
+                    Task::Node(c, 0),
+                    Task::Text(", "),
+                    Task::Node(a, 0),
+                    Task::Text(", "),
+                    Task::Node(b, 0),
+                    Task::Text(")"),
+                ]);
+            }
+            Node::Call(f, list) => {
+                let name = self
+                    .expr
+                    .registry()
+                    .and_then(|r| r.functions().get(f as usize))
+                    .map_or("?", |func| func.name.as_str());
+                self.out.push_str(name);
+                self.out.push('(');
+                for (i, &arg) in self.expr.ast().call_args(list).iter().enumerate() {
+                    if i > 0 {
+                        later.push(Task::Text(", "));
+                    }
+                    later.push(Task::Node(arg, 0));
+                }
+                later.push(Task::Text(")"));
+            }
+        }
+        tasks.extend(later.into_iter().rev());
+    }
+
+    fn level(&self, node: Node) -> u8 {
+        match node {
+            Node::Num(v) if v.is_sign_negative() && !v.is_nan() => UNARY,
+            Node::Num(_) | Node::Arg(_) | Node::If(..) | Node::Call(..) => ATOM,
+            Node::Unary(UnaryOp::Neg, _) => UNARY,
+            Node::Unary(..) => ATOM,
+            Node::PowI(..) => POWER,
+            Node::Binary(op, ..) if op.is_function() => ATOM,
+            Node::Binary(op, ..) if op.is_comparison() => COMPARE,
+            Node::Binary(BinaryOp::Add | BinaryOp::Sub, ..) => SUM,
+            Node::Binary(BinaryOp::Pow, ..) => POWER,
+            Node::Binary(..) => PRODUCT,
+        }
+    }
+
+    fn number(&mut self, v: f64) {
+        let shadowed = |name: &str| self.expr.args().iter().any(|a| a == name);
+        if v.is_nan() {
+            self.out
+                .push_str(if shadowed("nan") { "(0/0)" } else { "nan" });
+            return;
+        }
+        if v.is_sign_negative() {
+            self.out.push('-');
+        }
+        let a = v.abs();
+        if a.is_infinite() {
+            self.out
+                .push_str(if shadowed("inf") { "1e999" } else { "inf" });
+        } else if a == 0.0 || (1e-5..1e16).contains(&a) {
+            let _ = write!(self.out, "{a}");
+        } else {
+            let _ = write!(self.out, "{a:e}");
+        }
+    }
+}
+
+/// The levels the left and right operands of an infix operator need.
+fn child_levels(op: BinaryOp) -> (u8, u8) {
+    use BinaryOp::*;
+    match op {
+        Lt | Le | Gt | Ge | Eq | Ne => (SUM, SUM),
+        Add | Sub => (SUM, PRODUCT),
+        Mul | Div | Rem => (PRODUCT, UNARY),
+        // the base of a power is a root or an atom; the exponent a unary
+        Pow => (ROOT, UNARY),
+        Powf | Atan2 | Hypot | Min | Max => (0, 0),
+    }
+}
+
+fn infix_text(op: BinaryOp) -> &'static str {
+    use BinaryOp::*;
+    match op {
+        Add => " + ",
+        Sub => " - ",
+        Mul => "*",
+        Div => "/",
+        Rem => "%",
+        Pow => "^",
+        Lt => " < ",
+        Le => " <= ",
+        Gt => " > ",
+        Ge => " >= ",
+        Eq => " == ",
+        Ne => " != ",
+        Powf | Atan2 | Hypot | Min | Max => ", ",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse;
+
+    fn round(src: &str) -> String {
+        parse(src).unwrap().to_string()
+    }
+
+    #[test]
+    fn fewest_parentheses() {
+        assert_eq!(round("((a)+(b))*c"), "(a + b)*c");
+        assert_eq!(round("a-(b-c)"), "a - (b - c)");
+        assert_eq!(round("(a-b)-c"), "a - b - c");
+        assert_eq!(round("2^3^2"), "2^3^2");
+        assert_eq!(round("(2^3)^2"), "(2^3)^2");
+        assert_eq!(round("-x^2"), "-x^2");
+        assert_eq!(round("(-x)^2"), "(-x)^2");
+        assert_eq!(round("√x^2"), "sqrt(x)^2");
+        assert_eq!(round("2^-x"), "2^-x");
+        assert_eq!(round("a*(-b)"), "a*-b");
+        assert_eq!(round("(a<b)==(c>=d)"), "(a < b) == (c >= d)");
+        assert_eq!(round("min(a,b,c)"), "min(min(a, b), c)");
+        assert_eq!(
+            round("1e300 + 5e-324 + 0.5 + 1e-7"),
+            "1e300 + 5e-324 + 0.5 + 1e-7"
+        );
+        assert_eq!(round("inf + nan"), "inf + nan");
+    }
+
+    #[test]
+    fn shadowed_constants_print_as_literals() {
+        let e = crate::parse_with_args("inf + pi", &["inf"]).unwrap();
+        assert_eq!(e.to_string(), "inf + 3.141592653589793");
+    }
+}

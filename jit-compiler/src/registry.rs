@@ -1,0 +1,219 @@
+//! User-defined constants and functions (§3.5 of the spec).
+//!
+//! A [`Registry`] is filled by `Jit::builder()` (or directly) and consulted by the parser:
+//! registered names shadow the built-in constants and functions. The interpreter calls the
+//! registered functions; the code generator emits a call through a relocation whose symbol is
+//! the function's index, and the runtime patches in the address.
+
+use crate::error::{Error, ErrorKind, Result, Span};
+use crate::lexer::is_identifier;
+use std::fmt;
+use std::sync::Arc;
+
+/// A closure callable from expressions: receives the arguments as a slice.
+pub type Closure = Arc<dyn Fn(&[f64]) -> f64 + Send + Sync + 'static>;
+
+/// How a user function is implemented.
+#[derive(Clone)]
+pub enum UserFnImpl {
+    /// `extern "C" fn() -> f64`
+    Native0(extern "C" fn() -> f64),
+    /// `extern "C" fn(f64) -> f64`
+    Native1(extern "C" fn(f64) -> f64),
+    /// `extern "C" fn(f64, f64) -> f64`
+    Native2(extern "C" fn(f64, f64) -> f64),
+    /// `extern "C" fn(f64, f64, f64) -> f64`
+    Native3(extern "C" fn(f64, f64, f64) -> f64),
+    /// `extern "C" fn(f64, f64, f64, f64) -> f64`
+    Native4(extern "C" fn(f64, f64, f64, f64) -> f64),
+    /// A Rust closure of any arity, called through a trampoline.
+    Closure(Closure),
+}
+
+/// A registered function: its name, arity and implementation.
+#[derive(Clone)]
+pub struct UserFn {
+    /// The name in expressions.
+    pub name: String,
+    /// The number of arguments every call must pass.
+    pub arity: usize,
+    /// What to call.
+    pub imp: UserFnImpl,
+}
+
+impl UserFn {
+    /// Calls the function with `args` (which must have `arity` elements; missing ones read
+    /// as NaN rather than panicking).
+    pub fn call(&self, args: &[f64]) -> f64 {
+        let a = |i: usize| args.get(i).copied().unwrap_or(f64::NAN);
+        match &self.imp {
+            UserFnImpl::Native0(f) => f(),
+            UserFnImpl::Native1(f) => f(a(0)),
+            UserFnImpl::Native2(f) => f(a(0), a(1)),
+            UserFnImpl::Native3(f) => f(a(0), a(1), a(2)),
+            UserFnImpl::Native4(f) => f(a(0), a(1), a(2), a(3)),
+            UserFnImpl::Closure(f) => f(args),
+        }
+    }
+
+    /// The address of the native function, or `None` for a closure.
+    pub fn native_address(&self) -> Option<usize> {
+        match &self.imp {
+            UserFnImpl::Native0(f) => Some(*f as usize),
+            UserFnImpl::Native1(f) => Some(*f as usize),
+            UserFnImpl::Native2(f) => Some(*f as usize),
+            UserFnImpl::Native3(f) => Some(*f as usize),
+            UserFnImpl::Native4(f) => Some(*f as usize),
+            UserFnImpl::Closure(_) => None,
+        }
+    }
+}
+
+impl fmt::Debug for UserFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.imp {
+            UserFnImpl::Closure(_) => "closure",
+            _ => "extern \"C\" fn",
+        };
+        write!(f, "{}/{} ({kind})", self.name, self.arity)
+    }
+}
+
+/// User constants and functions, by name.
+///
+/// ```
+/// use jit_compiler::{Options, Registry};
+/// let mut reg = Registry::new();
+/// reg.constant("g", 9.81).unwrap();
+/// extern "C" fn half(x: f64) -> f64 { x / 2.0 }
+/// reg.function1("half", half).unwrap();
+/// let expr = Options::new().registry(reg.into()).parse("half(g)").unwrap();
+/// assert_eq!(expr.eval(&[]).unwrap(), 4.905);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    constants: Vec<(String, f64)>,
+    functions: Vec<UserFn>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    fn check_name(name: &str) -> Result<()> {
+        if is_identifier(name) {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::InvalidName,
+                Span::default(),
+                format!(
+                    "`{name}` is not a valid name (a letter or `_`, then letters, digits, `_`)"
+                ),
+            ))
+        }
+    }
+
+    /// Registers (or replaces) a constant.
+    pub fn constant(&mut self, name: &str, value: f64) -> Result<&mut Registry> {
+        Self::check_name(name)?;
+        self.constants.retain(|(n, _)| n != name);
+        self.functions.retain(|f| f.name != name);
+        self.constants.push((name.to_owned(), value));
+        Ok(self)
+    }
+
+    /// Registers (or replaces) a function of `arity` arguments.
+    pub fn add_function(
+        &mut self,
+        name: &str,
+        arity: usize,
+        imp: UserFnImpl,
+    ) -> Result<&mut Registry> {
+        Self::check_name(name)?;
+        self.constants.retain(|(n, _)| n != name);
+        if let Some(existing) = self.functions.iter_mut().find(|f| f.name == name) {
+            existing.arity = arity;
+            existing.imp = imp;
+        } else {
+            self.functions.push(UserFn {
+                name: name.to_owned(),
+                arity,
+                imp,
+            });
+        }
+        Ok(self)
+    }
+
+    /// Registers a native function of one argument.
+    pub fn function1(&mut self, name: &str, f: extern "C" fn(f64) -> f64) -> Result<&mut Registry> {
+        self.add_function(name, 1, UserFnImpl::Native1(f))
+    }
+
+    /// Registers a closure of `arity` arguments.
+    pub fn closure(
+        &mut self,
+        name: &str,
+        arity: usize,
+        f: impl Fn(&[f64]) -> f64 + Send + Sync + 'static,
+    ) -> Result<&mut Registry> {
+        self.add_function(name, arity, UserFnImpl::Closure(Arc::new(f)))
+    }
+
+    /// The value of a registered constant.
+    pub fn constant_value(&self, name: &str) -> Option<f64> {
+        self.constants
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The index of a registered function (the symbol of its relocations).
+    pub fn function_index(&self, name: &str) -> Option<usize> {
+        self.functions.iter().position(|f| f.name == name)
+    }
+
+    /// The registered functions, by index.
+    pub fn functions(&self) -> &[UserFn] {
+        &self.functions
+    }
+
+    /// The registered constants.
+    pub fn constants(&self) -> &[(String, f64)] {
+        &self.constants
+    }
+
+    /// Nothing registered?
+    pub fn is_empty(&self) -> bool {
+        self.constants.is_empty() && self.functions.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    extern "C" fn twice(x: f64) -> f64 {
+        2.0 * x
+    }
+
+    #[test]
+    fn names_are_checked_and_replaced() {
+        let mut reg = Registry::new();
+        assert_eq!(
+            reg.constant("2x", 1.0).unwrap_err().kind(),
+            ErrorKind::InvalidName
+        );
+        reg.constant("k", 1.0).unwrap();
+        reg.function1("k", twice).unwrap();
+        assert_eq!(reg.constant_value("k"), None);
+        assert_eq!(reg.function_index("k"), Some(0));
+        assert_eq!(reg.functions()[0].call(&[4.0]), 8.0);
+        reg.closure("k", 2, |a| a[0] - a[1]).unwrap();
+        assert_eq!(reg.functions().len(), 1);
+        assert_eq!(reg.functions()[0].call(&[4.0, 1.0]), 3.0);
+        assert!(reg.functions()[0].native_address().is_none());
+    }
+}

@@ -1,0 +1,231 @@
+//! The simplifier (§3.1, §3.2 of the spec): constant folding, rewrites that keep every bit,
+//! and the lowering of powers.
+//!
+//! One forward pass over the nodes (children before parents) builds a new tree; a final
+//! compaction drops nodes that became unreachable (the untaken branch of a constant `if`).
+//!
+//! Rewrites, each exact for every input including `±0`, `±inf` and NaN (a NaN may change its
+//! sign bit, which the project treats as the same value):
+//! `x*2 → x+x`, `x/c → x*(1/c)` for `c` a power of two whose reciprocal is a normal number,
+//! `x*1 → x`, `x/1 → x`, `x-0 → x`, `x+(-0) → x`, `x*-1 → -x`, `--x → x`, `a-(-b) → a+b`,
+//! `a+(-b) → a-b`, `(-a)*(-b) → a*b`. Not `x+0 → x`: `-0+0` is `+0`.
+
+use crate::ast::{Ast, Node, NodeId};
+use crate::expr::Expr;
+use crate::ops::{self, BinaryOp, PowPlan, UnaryOp};
+
+impl Expr {
+    /// The simplified expression: what the code generator compiles. It evaluates to the same
+    /// bits as `self` for every input.
+    ///
+    /// ```
+    /// let e = jit_compiler::parse("2*x^0.5 + 3*(4 - 1) + y/4").unwrap().simplified();
+    /// // `2*s` became `s + s` with the one node `s` used twice (the tree is a DAG now)
+    /// assert_eq!(e.to_string(), "sqrt(x) + sqrt(x) + 9 + y*0.25");
+    /// ```
+    pub fn simplified(&self) -> Expr {
+        let ast = Simplifier::new(self.ast()).run();
+        self.with_ast(ast)
+    }
+}
+
+struct Simplifier<'a> {
+    old: &'a Ast,
+    closed: Vec<bool>,
+    new: Ast,
+    map: Vec<NodeId>,
+}
+
+impl<'a> Simplifier<'a> {
+    fn new(old: &'a Ast) -> Self {
+        Simplifier {
+            old,
+            closed: old.closed(),
+            new: Ast::with_capacity(old.len()),
+            map: Vec::with_capacity(old.len()),
+        }
+    }
+
+    fn run(mut self) -> Ast {
+        if self.old.is_empty() {
+            return Ast::new();
+        }
+        for i in 0..self.old.len() {
+            let id = self.simplify(i);
+            self.map.push(id);
+        }
+        let root = self.map[self.old.root().index()];
+        self.new.compact(root)
+    }
+
+    fn num(&self, id: NodeId) -> Option<f64> {
+        match self.new.node(id) {
+            Node::Num(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn push(&mut self, node: Node, old: usize) -> NodeId {
+        let span = self.old.span(NodeId::from_index(old));
+        self.new.push(node, span)
+    }
+
+    fn simplify(&mut self, i: usize) -> NodeId {
+        let m = |c: NodeId| self.map[c.index()];
+        match self.old.nodes()[i] {
+            n @ (Node::Num(_) | Node::Arg(_)) => self.push(n, i),
+            Node::Unary(op, a) => self.unary(op, m(a), i),
+            Node::Binary(BinaryOp::Pow, a, b) => self.pow(m(a), m(b), self.closed[b.index()], i),
+            Node::Binary(op, a, b) => self.binary(op, m(a), m(b), i),
+            Node::PowI(a, n) => self.powi(m(a), n, i),
+            Node::If(c, a, b) => match self.num(m(c)) {
+                Some(cv) if ops::is_truthy(cv) => m(a),
+                Some(_) => m(b),
+                None => self.push(Node::If(m(c), m(a), m(b)), i),
+            },
+            Node::Call(f, list) => {
+                let args: Vec<NodeId> = self.old.call_args(list).iter().map(|&c| m(c)).collect();
+                let list = self.new.push_call_args(&args);
+                self.push(Node::Call(f, list), i)
+            }
+        }
+    }
+
+    fn unary(&mut self, op: UnaryOp, a: NodeId, i: usize) -> NodeId {
+        if let Some(v) = self.num(a) {
+            return self.push(Node::Num(op.apply(v)), i);
+        }
+        match (op, self.new.node(a)) {
+            (UnaryOp::Neg, Node::Unary(UnaryOp::Neg, inner)) => inner,
+            _ => self.push(Node::Unary(op, a), i),
+        }
+    }
+
+    fn binary(&mut self, op: BinaryOp, a: NodeId, b: NodeId, i: usize) -> NodeId {
+        use BinaryOp::*;
+        if let (Some(x), Some(y)) = (self.num(a), self.num(b)) {
+            return self.push(Node::Num(op.apply(x, y)), i);
+        }
+        let neg_operand = |id: NodeId| match self.new.node(id) {
+            Node::Unary(UnaryOp::Neg, inner) => Some(inner),
+            _ => None,
+        };
+        let bits = |id: Option<f64>| id.map(f64::to_bits);
+        let (na, nb) = (self.num(a), self.num(b));
+        match op {
+            Mul if nb == Some(2.0) => self.push(Node::Binary(Add, a, a), i),
+            Mul if na == Some(2.0) => self.push(Node::Binary(Add, b, b), i),
+            Mul if nb == Some(1.0) => a,
+            Mul if na == Some(1.0) => b,
+            Mul if nb == Some(-1.0) => self.push(Node::Unary(UnaryOp::Neg, a), i),
+            Mul if na == Some(-1.0) => self.push(Node::Unary(UnaryOp::Neg, b), i),
+            Mul if neg_operand(a).is_some() && neg_operand(b).is_some() => {
+                let (x, y) = (neg_operand(a).unwrap_or(a), neg_operand(b).unwrap_or(b));
+                self.push(Node::Binary(Mul, x, y), i)
+            }
+            Div if nb == Some(1.0) => a,
+            Div if nb.and_then(exact_reciprocal).is_some() => {
+                let r = nb.and_then(exact_reciprocal).unwrap_or(1.0);
+                let c = self.push(Node::Num(r), i);
+                self.push(Node::Binary(Mul, a, c), i)
+            }
+            Sub if bits(nb) == Some(0.0f64.to_bits()) => a,
+            Add if bits(nb) == Some((-0.0f64).to_bits()) => a,
+            Sub if neg_operand(b).is_some() => {
+                let inner = neg_operand(b).unwrap_or(b);
+                self.push(Node::Binary(Add, a, inner), i)
+            }
+            Add if neg_operand(b).is_some() => {
+                let inner = neg_operand(b).unwrap_or(b);
+                self.push(Node::Binary(Sub, a, inner), i)
+            }
+            _ => self.push(Node::Binary(op, a, b), i),
+        }
+    }
+
+    /// `a ^ b` by §3.2: the plan depends on whether the exponent, as written, is constant.
+    fn pow(&mut self, a: NodeId, b: NodeId, exponent_closed: bool, i: usize) -> NodeId {
+        let exponent = if exponent_closed { self.num(b) } else { None };
+        if let (Some(x), Some(y)) = (self.num(a), self.num(b)) {
+            return self.push(Node::Num(ops::pow(x, y, exponent_closed)), i);
+        }
+        match ops::pow_plan(exponent) {
+            PowPlan::Int(n) => self.powi(a, n, i),
+            PowPlan::Sqrt => self.push(Node::Unary(UnaryOp::Sqrt, a), i),
+            PowPlan::RecipSqrt => {
+                let one = self.push(Node::Num(1.0), i);
+                let root = self.push(Node::Unary(UnaryOp::Sqrt, a), i);
+                self.push(Node::Binary(BinaryOp::Div, one, root), i)
+            }
+            PowPlan::Powf => self.push(Node::Binary(BinaryOp::Powf, a, b), i),
+        }
+    }
+
+    /// `x^n`: `x^0 = 1`, `x^1 = x` and `x^-1 = 1/x` are exactly what [`ops::powi`] computes.
+    fn powi(&mut self, a: NodeId, n: i64, i: usize) -> NodeId {
+        if let Some(x) = self.num(a) {
+            return self.push(Node::Num(ops::powi(x, n)), i);
+        }
+        match n {
+            0 => self.push(Node::Num(1.0), i),
+            1 => a,
+            -1 => {
+                let one = self.push(Node::Num(1.0), i);
+                self.push(Node::Binary(BinaryOp::Div, one, a), i)
+            }
+            _ => self.push(Node::PowI(a, n), i),
+        }
+    }
+}
+
+/// `1/c` when `c` is a power of two and `1/c` is a normal number: then `x/c == x*(1/c)` for
+/// every `x` (both are exact scalings, rounded once the same way).
+fn exact_reciprocal(c: f64) -> Option<f64> {
+    let r = 1.0 / c;
+    let is_pow2 = |v: f64| v.is_normal() && v.to_bits() & ((1u64 << 52) - 1) == 0;
+    (is_pow2(c) && is_pow2(r)).then_some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse;
+
+    fn simp(src: &str) -> String {
+        parse(src).unwrap().simplified().to_string()
+    }
+
+    #[test]
+    fn folds_constants() {
+        assert_eq!(simp("3 + (8 - 7.5) * 10 / 5 - (2 + 5 * 7)"), "-33");
+        assert_eq!(simp("2^10 + x"), "1024 + x");
+        assert_eq!(simp("if(1 < 2, x, y)"), "x");
+        assert_eq!(simp("x + pi*0"), "x + 0");
+    }
+
+    #[test]
+    fn keeps_every_bit() {
+        assert_eq!(simp("x + 0"), "x + 0");
+        assert_eq!(simp("x*2"), "x + x");
+        assert_eq!(simp("x/4"), "x*0.25");
+        assert_eq!(simp("x/3"), "x/3");
+        assert_eq!(simp("x/2^1024"), "x/inf");
+        assert_eq!(simp("--x"), "x");
+        assert_eq!(simp("a - -b"), "a + b");
+        assert_eq!(simp("(-a)*(-b)"), "a*b");
+        assert_eq!(simp("x*1 - 0"), "x");
+    }
+
+    #[test]
+    fn lowers_powers() {
+        assert_eq!(simp("x^0.5"), "sqrt(x)");
+        assert_eq!(simp("x^-0.5"), "1/sqrt(x)");
+        assert_eq!(simp("x^3"), "x^3");
+        assert_eq!(simp("x^-3"), "x^-3");
+        assert_eq!(simp("x^(1+2)"), "x^3");
+        assert_eq!(simp("x^0"), "1");
+        assert_eq!(simp("x^1"), "x");
+        assert_eq!(simp("x^-1"), "1/x");
+        assert_eq!(simp("x^1.5"), "powf(x, 1.5)");
+        assert_eq!(simp("x^y"), "powf(x, y)");
+    }
+}
