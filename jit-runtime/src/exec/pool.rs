@@ -429,3 +429,43 @@ pub fn install_batch(codes: &[(&[u8], &[Reloc])]) -> Result<Vec<ExecCode>, ExecE
         .map(|(&start, (code, _))| handle(&owner, start, code.len()))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buffer_bytes(code: &ExecCode) -> &[u8] {
+        code.owner.buf.as_ref().map_or(&[], |b| b.as_slice())
+    }
+
+    #[test]
+    fn reused_buffers_are_padded_with_int3() {
+        // Fill most of a one-page buffer with nops, drop it, then install a tiny function:
+        // whichever buffer it gets, everything after the code must be int3.
+        let mut long = vec![0x90; page_size() - 100];
+        *long.last_mut().unwrap() = 0xc3;
+        for _ in 0..4 {
+            drop(install(&long, &[]).unwrap());
+            let small = install(&[0xc3], &[]).unwrap();
+            let bytes = buffer_bytes(&small);
+            assert_eq!(bytes.len(), page_size());
+            assert_eq!(bytes[0], 0xc3);
+            assert!(bytes[1..].iter().all(|&b| b == INT3));
+        }
+    }
+
+    #[test]
+    fn size_classes() {
+        let p = page_size();
+        assert_eq!(class_for(1), Some(0));
+        assert_eq!(class_for(p), Some(0));
+        assert_eq!(class_for(p + 1), Some(1));
+        assert_eq!(class_for(3 * p), Some(2));
+        assert_eq!(class_for(16 * p), Some(4));
+        assert_eq!(class_for(16 * p + 1), None);
+        assert_eq!(class_of(8 * p), Some(3));
+        assert_eq!(class_of(3 * p), None);
+        assert!(reserve(0, 1).is_err());
+        assert!(reserve(17 * p, 1).is_err());
+    }
+}
