@@ -9,7 +9,7 @@
 //! * **Live code is never made writable.** An [`ExecCode`] handle (there may be clones, and a
 //!   batch shares one buffer) keeps its buffer RX; the buffer goes back to RW only when the last
 //!   handle drops, and only then is it reused.
-//! * **Flat memory.** Dropped code returns its pages to a bounded [pool](pool); compiling and
+//! * **Flat memory.** Dropped code returns its pages to a bounded [pool]; compiling and
 //!   dropping any number of functions keeps the footprint flat.
 //! * **Cheap installs.** [`install`] takes a pre-faulted RW buffer from the pool, copies,
 //!   patches relocations, and makes one `mprotect` call: no `mmap`, no `munmap`, no page fault
