@@ -2,3 +2,4 @@
 //! once, loading and relocating machine code, and the callable `JitFn`. This is the only crate
 //! of the project that contains `unsafe` code; every block says why it is sound.
 #![warn(missing_docs)]
+pub mod exec;

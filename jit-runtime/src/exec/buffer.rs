@@ -1,0 +1,230 @@
+//! W^X in the type system: a mapping is either a [`MutableBuffer`] (read-write) or an
+//! [`ExecutableBuffer`] (read-execute), never both, and the only way from one to the other
+//! consumes the value.
+//!
+//! Both wrap a private anonymous `memmap2` mapping whose length is a whole number of pages,
+//! so no two buffers ever share a page and a protection change on one buffer can never affect
+//! another.
+//!
+//! # Failure shape
+//!
+//! [`MutableBuffer::make_exec`] and [`ExecutableBuffer::make_mut`] consume the buffer and, on
+//! failure, return only an [`ExecError`]: the mapping has already been unmapped (memmap2's
+//! `make_exec`/`make_mut` drop the map when `mprotect` fails). So a failed transition can
+//! neither leak the mapping nor leave two owners of it, and a half-protected mapping is never
+//! handed back to the caller.
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use memmap2::{Mmap, MmapMut, MmapOptions};
+
+use super::error::{ExecError, ExecOp};
+use super::fault;
+
+/// The byte used to fill unused parts of code buffers: `int3`, so a stray jump traps at once.
+pub const INT3: u8 = 0xCC;
+
+/// The OS page size in bytes (cached after the first call).
+///
+/// ```
+/// let p = jit_runtime::exec::page_size();
+/// assert!(p.is_power_of_two() && p >= 4096);
+/// ```
+pub fn page_size() -> usize {
+    static PAGE: AtomicUsize = AtomicUsize::new(0);
+    let cached = PAGE.load(Ordering::Relaxed);
+    if cached != 0 {
+        return cached;
+    }
+    // SAFETY: sysconf has no preconditions; it only reads a system constant.
+    let raw = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    // sysconf cannot fail for _SC_PAGESIZE on Linux; fall back to the x86-64 size regardless.
+    let size = usize::try_from(raw)
+        .ok()
+        .filter(|p| p.is_power_of_two())
+        .unwrap_or(4096);
+    PAGE.store(size, Ordering::Relaxed);
+    size
+}
+
+/// Rounds `len` up to whole pages; zero and absurd lengths are errors.
+pub(crate) fn round_to_pages(len: usize) -> Result<usize, ExecError> {
+    let page = page_size();
+    if len == 0 || len > super::MAX_INSTALL_LEN {
+        return Err(ExecError::InvalidLength { len });
+    }
+    Ok(len.div_ceil(page) * page)
+}
+
+/// Read-write anonymous memory that will hold machine code; never executable.
+///
+/// Its length is rounded up to whole pages. Fresh buffers are pre-faulted (mapped with
+/// `MAP_POPULATE`, then every byte is set to `0xCC`, `int3`), so writing code into them later
+/// causes no page fault.
+///
+/// ```
+/// use jit_runtime::exec::MutableBuffer;
+///
+/// let mut buf = MutableBuffer::new(5)?;
+/// assert_eq!(buf.len(), jit_runtime::exec::page_size());
+/// // addsd xmm0, xmm1; ret
+/// buf.as_mut_slice()[..5].copy_from_slice(&[0xf2, 0x0f, 0x58, 0xc1, 0xc3]);
+/// let code = buf.make_exec()?; // the one mprotect: RW -> RX
+/// # #[cfg(target_arch = "x86_64")] {
+/// // SAFETY: the buffer holds a complete function with this signature and stays alive
+/// // for the duration of the call.
+/// let add: extern "C" fn(f64, f64) -> f64 = unsafe { std::mem::transmute(code.as_ptr()) };
+/// assert_eq!(add(1.5, 2.25), 3.75);
+/// # }
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
+pub struct MutableBuffer {
+    map: MmapMut,
+}
+
+impl MutableBuffer {
+    /// Maps at least `len` bytes (rounded up to whole pages) of pre-faulted read-write
+    /// memory filled with `0xCC`.
+    ///
+    /// Errors: [`ExecError::InvalidLength`] for `len == 0` or `len >
+    /// MAX_INSTALL_LEN`; [`ExecError::Os`] with [`ExecOp::Map`] if `mmap` fails.
+    pub fn new(len: usize) -> Result<Self, ExecError> {
+        let len = round_to_pages(len)?;
+        let mut map = MmapOptions::new()
+            .len(len)
+            .populate()
+            .map_anon()
+            .map_err(|e| ExecError::os(ExecOp::Map, len, e))?;
+        // Also touches every page, should MAP_POPULATE have been ignored.
+        map.fill(INT3);
+        Ok(MutableBuffer { map })
+    }
+
+    /// Length in bytes: a whole number of pages.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Always `false`: buffers are at least one page long.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The address the code will have once executable (it does not move).
+    pub fn as_ptr(&self) -> *const u8 {
+        self.map.as_ptr()
+    }
+
+    /// The whole buffer, for reading.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.map
+    }
+
+    /// The whole buffer, for writing code into.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.map
+    }
+
+    /// Makes the buffer read+execute (one `mprotect`), consuming it.
+    ///
+    /// On failure the mapping is released (unmapped) and only the error is returned; see the
+    /// [module documentation](self) for why.
+    pub fn make_exec(self) -> Result<ExecutableBuffer, ExecError> {
+        let len = self.len();
+        if fault::take_protect_failure() {
+            drop(self);
+            return Err(ExecError::os(
+                ExecOp::MakeExecutable,
+                len,
+                fault::injected_error(),
+            ));
+        }
+        match self.map.make_exec() {
+            Ok(map) => Ok(ExecutableBuffer { map }),
+            Err(e) => Err(ExecError::os(ExecOp::MakeExecutable, len, e)),
+        }
+    }
+}
+
+impl fmt::Debug for MutableBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MutableBuffer")
+            .field("ptr", &self.as_ptr())
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+/// Read-execute memory holding machine code; never writable.
+///
+/// Obtained from [`MutableBuffer::make_exec`]; unmapped on drop. To reuse the pages, turn it
+/// back into a [`MutableBuffer`] with [`make_mut`](Self::make_mut), which consumes it: no
+/// reference into the code can survive the change (raw pointers obtained from
+/// [`as_ptr`](Self::as_ptr) must not be called after that).
+///
+/// ```
+/// use jit_runtime::exec::MutableBuffer;
+///
+/// let mut buf = MutableBuffer::new(1)?;
+/// buf.as_mut_slice()[0] = 0xc3; // ret
+/// let code = buf.make_exec()?;
+/// assert_eq!(code.as_slice()[0], 0xc3);
+/// let again = code.make_mut()?; // RX -> RW, same pages
+/// assert_eq!(again.as_slice()[0], 0xc3);
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
+pub struct ExecutableBuffer {
+    map: Mmap,
+}
+
+impl ExecutableBuffer {
+    /// Address of the first byte of code.
+    pub fn as_ptr(&self) -> *const u8 {
+        self.map.as_ptr()
+    }
+
+    /// Length in bytes: a whole number of pages.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Always `false`: buffers are at least one page long.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The code, for reading (e.g. to disassemble it).
+    pub fn as_slice(&self) -> &[u8] {
+        &self.map
+    }
+
+    /// Makes the buffer read+write again (one `mprotect`), consuming it.
+    ///
+    /// Only call this once no thread can still be executing the code. On failure the mapping
+    /// is released (unmapped) and only the error is returned.
+    pub fn make_mut(self) -> Result<MutableBuffer, ExecError> {
+        let len = self.len();
+        if fault::take_protect_failure() {
+            drop(self);
+            return Err(ExecError::os(
+                ExecOp::MakeWritable,
+                len,
+                fault::injected_error(),
+            ));
+        }
+        match self.map.make_mut() {
+            Ok(map) => Ok(MutableBuffer { map }),
+            Err(e) => Err(ExecError::os(ExecOp::MakeWritable, len, e)),
+        }
+    }
+}
+
+impl fmt::Debug for ExecutableBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecutableBuffer")
+            .field("ptr", &self.as_ptr())
+            .field("len", &self.len())
+            .finish()
+    }
+}

@@ -1,0 +1,145 @@
+//! The one error type of the executable-memory layer.
+
+use std::fmt;
+use std::io;
+
+/// The OS operation an [`ExecError::Os`] was attempting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExecOp {
+    /// Mapping fresh anonymous read-write memory (`mmap`).
+    Map,
+    /// Changing a buffer from read-write to read-execute (`mprotect`).
+    MakeExecutable,
+    /// Changing a buffer from read-execute back to read-write (`mprotect`).
+    MakeWritable,
+}
+
+impl ExecOp {
+    fn describe(self) -> &'static str {
+        match self {
+            ExecOp::Map => "map anonymous read-write memory (mmap)",
+            ExecOp::MakeExecutable => "make memory read+execute (mprotect RW -> RX)",
+            ExecOp::MakeWritable => "make memory read+write (mprotect RX -> RW)",
+        }
+    }
+}
+
+/// Everything that can go wrong while making, installing or addressing executable memory.
+///
+/// It is `Send + Sync + 'static`, so it can travel in `Box<dyn Error + Send + Sync>`.
+/// OS failures keep the original [`io::Error`] (reachable through
+/// [`std::error::Error::source`] and [`ExecError::io_kind`]) together with what was being
+/// attempted ([`ExecError::op`]) and on how many bytes.
+///
+/// ```
+/// use jit_runtime::exec::{install, ExecError, Reloc};
+///
+/// // A relocation slot must lie entirely inside the code.
+/// let err = install(&[0xc3], &[Reloc { offset: 0, value: 1 }]).unwrap_err();
+/// assert!(matches!(err, ExecError::RelocOutOfBounds { .. }));
+/// println!("{err}");
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ExecError {
+    /// An OS call failed.
+    Os {
+        /// What was being attempted.
+        op: ExecOp,
+        /// Length in bytes of the memory involved.
+        len: usize,
+        /// The error the OS reported.
+        source: io::Error,
+    },
+    /// A buffer length of zero, or one too large to map (see
+    /// [`MAX_INSTALL_LEN`](crate::exec::MAX_INSTALL_LEN)).
+    InvalidLength {
+        /// The length that was asked for.
+        len: usize,
+    },
+    /// A function with no bytes of code was given to install.
+    EmptyCode {
+        /// Index of the function (always 0 for a single [`install`](crate::exec::install)).
+        function: usize,
+    },
+    /// A relocation's 8-byte slot does not lie entirely inside its function's code.
+    RelocOutOfBounds {
+        /// Index of the function (always 0 for a single [`install`](crate::exec::install)).
+        function: usize,
+        /// Index of the relocation in the function's relocation list.
+        index: usize,
+        /// The offending offset.
+        offset: usize,
+        /// Length of the function's code.
+        code_len: usize,
+    },
+    /// An entry offset outside the installed function was asked for.
+    EntryOutOfBounds {
+        /// The offending offset.
+        offset: usize,
+        /// Length of the installed function.
+        len: usize,
+    },
+}
+
+impl ExecError {
+    pub(crate) fn os(op: ExecOp, len: usize, source: io::Error) -> Self {
+        ExecError::Os { op, len, source }
+    }
+
+    /// The OS operation that failed, if this is an OS failure.
+    pub fn op(&self) -> Option<ExecOp> {
+        match self {
+            ExecError::Os { op, .. } => Some(*op),
+            _ => None,
+        }
+    }
+
+    /// The [`io::ErrorKind`] the OS reported, if this is an OS failure.
+    pub fn io_kind(&self) -> Option<io::ErrorKind> {
+        match self {
+            ExecError::Os { source, .. } => Some(source.kind()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ExecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExecError::Os { op, len, source } => {
+                write!(f, "could not {} on {len} bytes: {source}", op.describe())
+            }
+            ExecError::InvalidLength { len } => {
+                write!(f, "invalid executable buffer length {len}")
+            }
+            ExecError::EmptyCode { function } => {
+                write!(f, "function {function} has no code")
+            }
+            ExecError::RelocOutOfBounds {
+                function,
+                index,
+                offset,
+                code_len,
+            } => write!(
+                f,
+                "relocation {index} of function {function} writes 8 bytes at offset {offset}, \
+                 outside its {code_len} bytes of code"
+            ),
+            ExecError::EntryOutOfBounds { offset, len } => write!(
+                f,
+                "entry offset {offset} is outside the installed {len}-byte function"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ExecError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ExecError::Os { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

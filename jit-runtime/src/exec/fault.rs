@@ -1,0 +1,63 @@
+//! Fault injection for tests: make protection changes fail on demand.
+//!
+//! Real `mprotect` failures (`ENOMEM` when the process runs out of memory mappings, `EACCES`
+//! under a strict SELinux/PaX policy) are rare and hard to provoke, yet callers must turn them
+//! into errors rather than crashes. [`fail_next_protect_changes`] makes the next `n` protection
+//! changes performed **on the calling thread** fail with `ENOMEM`, before any system call is
+//! made, exactly as [`MutableBuffer::make_exec`](crate::exec::MutableBuffer::make_exec) and
+//! [`ExecutableBuffer::make_mut`](crate::exec::ExecutableBuffer::make_mut) would fail for
+//! real: the buffer is consumed and unmapped.
+//!
+//! The counter is thread-local so that tests running in parallel in one process do not steal
+//! each other's failures. Note that the `make_mut` done when an
+//! [`ExecCode`](crate::exec::ExecCode) is dropped happens on the thread that drops the last
+//! handle.
+//!
+//! This module is hidden from the documentation: it is a testing hook, not part of the stable
+//! API.
+
+use std::cell::Cell;
+
+thread_local! {
+    static FAIL_PROTECT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Makes the next `n` protection changes on the calling thread fail with `ENOMEM`
+/// (replacing any count still pending; `0` disarms).
+///
+/// ```
+/// use jit_runtime::exec::{fault, install, ExecOp};
+///
+/// fault::fail_next_protect_changes(1);
+/// let err = install(&[0xc3], &[]).unwrap_err();
+/// assert_eq!(err.op(), Some(ExecOp::MakeExecutable));
+/// assert!(install(&[0xc3], &[]).is_ok()); // only one failure was armed
+/// ```
+pub fn fail_next_protect_changes(n: usize) {
+    FAIL_PROTECT.with(|c| c.set(n));
+}
+
+/// How many injected failures are still pending on the calling thread.
+pub fn pending_protect_failures() -> usize {
+    FAIL_PROTECT.try_with(Cell::get).unwrap_or(0)
+}
+
+/// Consumes one pending failure, if any. Never panics, even during thread-local destruction
+/// (an [`ExecCode`](crate::exec::ExecCode) may be dropped from a TLS destructor).
+pub(crate) fn take_protect_failure() -> bool {
+    FAIL_PROTECT
+        .try_with(|c| {
+            let n = c.get();
+            if n > 0 {
+                c.set(n - 1);
+            }
+            n > 0
+        })
+        .unwrap_or(false)
+}
+
+/// The error an injected failure reports: the one a real `mprotect` gives when the process
+/// has run out of memory mappings.
+pub(crate) fn injected_error() -> std::io::Error {
+    std::io::Error::from_raw_os_error(libc::ENOMEM)
+}

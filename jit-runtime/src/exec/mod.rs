@@ -1,0 +1,47 @@
+//! Executable memory: write code while it is read-write, then flip it to read-execute.
+//!
+//! # Contract
+//!
+//! * **W^X.** No mapping made here is ever writable and executable at once. The types enforce
+//!   it: a [`MutableBuffer`] (RW) becomes an [`ExecutableBuffer`] (RX) only by
+//!   [`MutableBuffer::make_exec`], which consumes it, and back only by
+//!   [`ExecutableBuffer::make_mut`], which consumes the executable one.
+//! * **Live code is never made writable.** An [`ExecCode`] handle (there may be clones, and a
+//!   batch shares one buffer) keeps its buffer RX; the buffer goes back to RW only when the last
+//!   handle drops, and only then is it reused.
+//! * **Flat memory.** Dropped code returns its pages to a bounded [pool]; compiling and
+//!   dropping any number of functions keeps the footprint flat.
+//! * **Cheap installs.** [`install`] takes a pre-faulted RW buffer from the pool, copies,
+//!   patches relocations, and makes one `mprotect` call: no `mmap`, no `munmap`, no page fault
+//!   once the pool is warm. Dropping the code costs one more `mprotect` (RX -> RW).
+//! * **Errors, not crashes.** Every OS failure (including a failed `mprotect`) becomes an
+//!   [`ExecError`]; nothing here panics or aborts on one. [`fault`] injects such failures for
+//!   tests.
+//!
+//! ```
+//! use jit_runtime::exec::install;
+//!
+//! // addsd xmm0, xmm1; ret
+//! let code = install(&[0xf2, 0x0f, 0x58, 0xc1, 0xc3], &[])?;
+//! # #[cfg(target_arch = "x86_64")] {
+//! // SAFETY: the bytes are a complete function with this signature; `code` outlives the call.
+//! let add: extern "C" fn(f64, f64) -> f64 = unsafe { std::mem::transmute(code.as_ptr()) };
+//! assert_eq!(add(1.0, 2.0), 3.0);
+//! # }
+//! # Ok::<(), jit_runtime::exec::ExecError>(())
+//! ```
+
+pub mod buffer;
+mod error;
+#[doc(hidden)]
+pub mod fault;
+pub mod pool;
+
+pub use buffer::{ExecutableBuffer, INT3, MutableBuffer, page_size};
+pub use error::{ExecError, ExecOp};
+pub use pool::{ENTRY_ALIGN, ExecCode, Reloc, install, install_batch};
+
+/// The largest amount of code (in bytes, including batch padding) accepted by one
+/// [`install`]/[`install_batch`] or [`MutableBuffer::new`]: 1 GiB. Larger requests are an
+/// [`ExecError::InvalidLength`] rather than an attempt to map them.
+pub const MAX_INSTALL_LEN: usize = 1 << 30;

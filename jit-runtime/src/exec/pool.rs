@@ -1,0 +1,471 @@
+//! Installing code: a global, thread-safe pool of recycled pre-faulted RW buffers, and
+//! [`ExecCode`], the handle that keeps installed code executable.
+//!
+//! # Size classes and bounds
+//!
+//! Buffers of 1, 2, 4, 8 and 16 pages are recycled; code is placed in the smallest class that
+//! fits. Bigger code gets a fresh mapping of exactly the pages it needs, unmapped when its
+//! last handle drops. At most [`MAX_IDLE_BYTES`] (16 MiB) of idle buffers are kept, across all
+//! classes; a buffer that would exceed that is unmapped instead of being made writable again.
+//! [`trim`] unmaps every idle buffer, [`reserve`] maps some in advance.
+//!
+//! # Cost
+//!
+//! With a warm pool, [`install`] is a mutex pop, a `memcpy`, the relocation stores, an `int3`
+//! fill of the bytes the previous user of the buffer left beyond the new code, and **one**
+//! `mprotect` (RW -> RX). No `mmap`, no `munmap`, and no page fault: the pages are already
+//! resident and stay so across protection changes. Dropping the last handle costs one
+//! `mprotect` (RX -> RW) and a mutex push.
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::MAX_INSTALL_LEN;
+use super::buffer::{ExecutableBuffer, INT3, MutableBuffer, page_size};
+use super::error::ExecError;
+
+/// An absolute-address slot in the code: after the code is copied, the 8 bytes at `offset`
+/// (relative to the start of the function) are overwritten with `value`, little-endian.
+///
+/// Used for the addresses of helper functions the code calls (`mov rax, imm64; call rax`).
+///
+/// ```
+/// use jit_runtime::exec::{install, Reloc};
+///
+/// // mov rax, imm64; ret   -- the imm64 starts at offset 2
+/// let mut code = vec![0x48, 0xb8];
+/// code.extend_from_slice(&[0; 8]);
+/// code.push(0xc3);
+/// let f = install(&code, &[Reloc { offset: 2, value: 0x1234_5678_9abc_def0 }])?;
+/// assert_eq!(&f.as_slice()[2..10], &0x1234_5678_9abc_def0_u64.to_le_bytes());
+/// # #[cfg(target_arch = "x86_64")] {
+/// // SAFETY: the bytes are a complete function returning a u64; `f` outlives the call.
+/// let get: extern "C" fn() -> u64 = unsafe { std::mem::transmute(f.as_ptr()) };
+/// assert_eq!(get(), 0x1234_5678_9abc_def0);
+/// # }
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Reloc {
+    /// Offset of the 8-byte slot from the start of the function's code.
+    pub offset: usize,
+    /// The value to store there (little-endian).
+    pub value: u64,
+}
+
+/// Alignment of every function placed by [`install_batch`] (and of every buffer start).
+pub const ENTRY_ALIGN: usize = 16;
+
+/// The most bytes of idle buffers the pool keeps mapped (all size classes together): 16 MiB.
+pub const MAX_IDLE_BYTES: usize = 16 << 20;
+
+/// Pages per size class.
+const CLASS_PAGES: [usize; 5] = [1, 2, 4, 8, 16];
+
+struct Idle {
+    buf: MutableBuffer,
+    /// Bytes from `dirty` to the end of the buffer are known to be `int3`.
+    dirty: usize,
+}
+
+struct Pool {
+    classes: [Mutex<Vec<Idle>>; CLASS_PAGES.len()],
+    idle_bytes: AtomicUsize,
+}
+
+static POOL: Pool = Pool {
+    classes: [const { Mutex::new(Vec::new()) }; CLASS_PAGES.len()],
+    idle_bytes: AtomicUsize::new(0),
+};
+
+/// Locks a class list; a poisoned lock is still usable (the lists hold no invariant a panic
+/// could break), so this never panics.
+fn lock(class: usize) -> MutexGuard<'static, Vec<Idle>> {
+    POOL.classes[class]
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The smallest class holding `len` bytes, if any.
+fn class_for(len: usize) -> Option<usize> {
+    let pages = len.div_ceil(page_size());
+    CLASS_PAGES.iter().position(|&c| c >= pages)
+}
+
+/// The class a buffer of exactly `len` bytes belongs to, if any.
+fn class_of(len: usize) -> Option<usize> {
+    let page = page_size();
+    CLASS_PAGES.iter().position(|&c| c * page == len)
+}
+
+/// A RW buffer of at least `len` bytes, and how far its non-`int3` bytes may reach.
+fn take(len: usize) -> Result<(MutableBuffer, usize), ExecError> {
+    let Some(class) = class_for(len) else {
+        return Ok((MutableBuffer::new(len)?, 0));
+    };
+    let idle = lock(class).pop();
+    match idle {
+        Some(Idle { buf, dirty }) => {
+            POOL.idle_bytes.fetch_sub(buf.len(), Ordering::Relaxed);
+            Ok((buf, dirty))
+        }
+        None => Ok((MutableBuffer::new(CLASS_PAGES[class] * page_size())?, 0)),
+    }
+}
+
+/// Whether the pool would accept a buffer of `len` bytes right now.
+fn wants(len: usize) -> bool {
+    class_of(len).is_some() && POOL.idle_bytes.load(Ordering::Relaxed) + len <= MAX_IDLE_BYTES
+}
+
+/// Returns a RW buffer to the pool, or unmaps it if it has no class or the pool is full.
+fn give_back(buf: MutableBuffer, dirty: usize) {
+    let len = buf.len();
+    let Some(class) = class_of(len) else {
+        return; // dropped: unmapped
+    };
+    let mut list = lock(class);
+    // Reserve the bytes first so concurrent returns cannot overshoot the bound together.
+    if POOL.idle_bytes.fetch_add(len, Ordering::Relaxed) + len <= MAX_IDLE_BYTES {
+        list.push(Idle { buf, dirty });
+    } else {
+        POOL.idle_bytes.fetch_sub(len, Ordering::Relaxed);
+        drop(list); // unmap outside the lock
+        drop(buf);
+    }
+}
+
+/// Bytes currently held by idle buffers in the pool.
+pub fn idle_bytes() -> usize {
+    POOL.idle_bytes.load(Ordering::Relaxed)
+}
+
+/// Unmaps every idle buffer. Installed code is not affected.
+pub fn trim() {
+    for class in 0..CLASS_PAGES.len() {
+        let idle = std::mem::take(&mut *lock(class));
+        for Idle { buf, .. } in idle {
+            POOL.idle_bytes.fetch_sub(buf.len(), Ordering::Relaxed);
+            drop(buf);
+        }
+    }
+}
+
+/// Maps `count` pre-faulted buffers of the size class that fits `len` bytes and puts them in
+/// the pool (as far as [`MAX_IDLE_BYTES`] allows), so the next installs need no `mmap`.
+///
+/// Errors: [`ExecError::InvalidLength`] if `len` is zero or larger than the biggest class
+/// (16 pages); [`ExecError::Os`] if mapping fails.
+///
+/// ```
+/// use jit_runtime::exec::pool;
+///
+/// pool::reserve(100, 4)?;
+/// assert!(pool::idle_bytes() >= 4 * jit_runtime::exec::page_size());
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
+pub fn reserve(len: usize, count: usize) -> Result<(), ExecError> {
+    let class = match class_for(len) {
+        Some(class) if len > 0 => class,
+        _ => return Err(ExecError::InvalidLength { len }),
+    };
+    let size = CLASS_PAGES[class] * page_size();
+    for _ in 0..count {
+        if !wants(size) {
+            break;
+        }
+        give_back(MutableBuffer::new(size)?, 0);
+    }
+    Ok(())
+}
+
+/// The exclusive owner of one executable buffer, shared by all handles into it.
+struct Owner {
+    /// `None` only while dropping.
+    buf: Option<ExecutableBuffer>,
+    /// Bytes at the start of the buffer that may differ from `int3`.
+    used: usize,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let Some(buf) = self.buf.take() else { return };
+        if !wants(buf.len()) {
+            return; // dropping `buf` unmaps it: cheaper than a protection change
+        }
+        // The last handle is gone, so no code in these pages can still be called: making them
+        // writable again does not break W^X for live code. If the change fails, make_mut has
+        // already unmapped the buffer; nothing leaks and nothing panics.
+        if let Ok(buf) = buf.make_mut() {
+            give_back(buf, self.used);
+        }
+    }
+}
+
+/// Installed, executable code: one function, kept callable as long as any handle lives.
+///
+/// Handles are cheap to clone. All functions of one [`install_batch`] share one buffer;
+/// it is recycled (made RW and returned to the pool) when the last handle into it drops.
+/// Calling the code through a pointer obtained from a handle is only valid while some handle
+/// to the same buffer is alive.
+///
+/// ```
+/// use jit_runtime::exec::{install, ExecCode};
+///
+/// // addsd xmm0, xmm1; ret
+/// let code: ExecCode = install(&[0xf2, 0x0f, 0x58, 0xc1, 0xc3], &[])?;
+/// assert_eq!(code.len(), 5);
+/// assert_eq!(code.entry(4)?, code.as_ptr().wrapping_add(4));
+/// assert!(code.entry(5).is_err());
+/// # #[cfg(target_arch = "x86_64")] {
+/// // SAFETY: the bytes are a complete function with this signature; `code` outlives the call.
+/// let add: extern "C" fn(f64, f64) -> f64 = unsafe { std::mem::transmute(code.as_ptr()) };
+/// assert_eq!(add(0.5, 0.25), 0.75);
+/// # }
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
+#[derive(Clone)]
+pub struct ExecCode {
+    owner: Arc<Owner>,
+    /// Offset of this function in the buffer.
+    start: usize,
+    /// Length of this function's code.
+    len: usize,
+    /// Address of the function (kept as an integer so the handle is `Send + Sync`).
+    addr: usize,
+}
+
+impl ExecCode {
+    /// Address of the first byte of the function (16-byte aligned).
+    pub fn as_ptr(&self) -> *const u8 {
+        self.addr as *const u8
+    }
+
+    /// Length of the function's code in bytes (without padding).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always `false`: empty code cannot be installed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Address of the byte at `offset` from the start of the function, for functions with
+    /// several entry points.
+    ///
+    /// Errors: [`ExecError::EntryOutOfBounds`] unless `offset < self.len()`.
+    pub fn entry(&self, offset: usize) -> Result<*const u8, ExecError> {
+        if offset < self.len {
+            Ok(self.as_ptr().wrapping_add(offset))
+        } else {
+            Err(ExecError::EntryOutOfBounds {
+                offset,
+                len: self.len,
+            })
+        }
+    }
+
+    /// The function's bytes as installed (relocations applied), e.g. to disassemble them.
+    pub fn as_slice(&self) -> &[u8] {
+        match &self.owner.buf {
+            Some(buf) => &buf.as_slice()[self.start..self.start + self.len],
+            None => &[],
+        }
+    }
+
+    /// Whether `self` and `other` share one buffer (come from the same install).
+    pub fn shares_buffer_with(&self, other: &ExecCode) -> bool {
+        Arc::ptr_eq(&self.owner, &other.owner)
+    }
+}
+
+impl fmt::Debug for ExecCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecCode")
+            .field("ptr", &self.as_ptr())
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+/// Checks that `code` is non-empty and every relocation slot lies inside it.
+fn validate(function: usize, code: &[u8], relocs: &[Reloc]) -> Result<(), ExecError> {
+    if code.is_empty() {
+        return Err(ExecError::EmptyCode { function });
+    }
+    for (index, r) in relocs.iter().enumerate() {
+        if r.offset.checked_add(8).is_none_or(|end| end > code.len()) {
+            return Err(ExecError::RelocOutOfBounds {
+                function,
+                index,
+                offset: r.offset,
+                code_len: code.len(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Copies validated `code` to the start of `dst` and applies `relocs`.
+fn place(dst: &mut [u8], code: &[u8], relocs: &[Reloc]) {
+    dst[..code.len()].copy_from_slice(code);
+    for r in relocs {
+        dst[r.offset..r.offset + 8].copy_from_slice(&r.value.to_le_bytes());
+    }
+}
+
+/// Takes a buffer for `total` bytes, lets `write` fill `[0, total)`, pads the rest with `int3`
+/// as far as the previous user wrote, and makes it executable (the one `mprotect`).
+fn build(total: usize, write: impl FnOnce(&mut [u8])) -> Result<Arc<Owner>, ExecError> {
+    if total == 0 || total > MAX_INSTALL_LEN {
+        return Err(ExecError::InvalidLength { len: total });
+    }
+    let (mut buf, dirty) = take(total)?;
+    let bytes = buf.as_mut_slice();
+    write(&mut bytes[..total]);
+    if dirty > total {
+        bytes[total..dirty].fill(INT3);
+    }
+    // On failure the buffer is unmapped by make_exec; the pool is untouched and stays usable.
+    let exec = buf.make_exec()?;
+    Ok(Arc::new(Owner {
+        buf: Some(exec),
+        used: total,
+    }))
+}
+
+fn handle(owner: &Arc<Owner>, start: usize, len: usize) -> ExecCode {
+    let base = owner.buf.as_ref().map_or(0, |b| b.as_ptr() as usize);
+    ExecCode {
+        owner: Arc::clone(owner),
+        start,
+        len,
+        addr: base + start,
+    }
+}
+
+/// Installs one function: copies `code` into executable memory and applies `relocs`.
+///
+/// Takes a pre-faulted buffer from the pool (mapping one only if the pool has none of the
+/// right size), so with a warm pool this costs exactly one `mprotect` and no `mmap` or page
+/// fault. Everything after the code up to the end of its pages is `int3`.
+///
+/// Errors: [`ExecError::EmptyCode`], [`ExecError::RelocOutOfBounds`] (checked before any
+/// memory is touched), [`ExecError::InvalidLength`] for more than
+/// [`MAX_INSTALL_LEN`] bytes, [`ExecError::Os`] if mapping or the
+/// protection change fails (the pool stays usable).
+///
+/// ```
+/// let code = jit_runtime::exec::install(&[0xc3], &[])?; // ret
+/// assert_eq!(code.as_slice(), &[0xc3]);
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
+pub fn install(code: &[u8], relocs: &[Reloc]) -> Result<ExecCode, ExecError> {
+    validate(0, code, relocs)?;
+    let owner = build(code.len(), |dst| place(dst, code, relocs))?;
+    Ok(handle(&owner, 0, code.len()))
+}
+
+/// Installs several functions into one buffer with one `mprotect`; returns one handle per
+/// function, in order.
+///
+/// Each function starts at a multiple of [`ENTRY_ALIGN`] (16) bytes; the gaps are `int3`.
+/// Relocation offsets are relative to the start of their own function. All handles share the
+/// buffer, which stays executable until the last of them drops. An empty list returns an
+/// empty vector without touching memory.
+///
+/// Errors: as for [`install`], with `function` naming the offending entry;
+/// [`ExecError::InvalidLength`] if the total with padding exceeds
+/// [`MAX_INSTALL_LEN`].
+///
+/// ```
+/// use jit_runtime::exec::{install_batch, Reloc};
+///
+/// let add = [0xf2, 0x0f, 0x58, 0xc1, 0xc3]; // addsd xmm0, xmm1; ret
+/// let mul = [0xf2, 0x0f, 0x59, 0xc1, 0xc3]; // mulsd xmm0, xmm1; ret
+/// let fns = install_batch(&[(&add[..], &[][..]), (&mul[..], &[][..])])?;
+/// assert_eq!(fns.len(), 2);
+/// assert_eq!(fns[1].as_ptr() as usize - fns[0].as_ptr() as usize, 16);
+/// assert!(fns[0].shares_buffer_with(&fns[1]));
+/// # #[cfg(target_arch = "x86_64")] {
+/// // SAFETY: both are complete functions with this signature; the handles outlive the calls.
+/// let (a, m): (extern "C" fn(f64, f64) -> f64, extern "C" fn(f64, f64) -> f64) = unsafe {
+///     (std::mem::transmute(fns[0].as_ptr()), std::mem::transmute(fns[1].as_ptr()))
+/// };
+/// assert_eq!((a(2.0, 3.0), m(2.0, 3.0)), (5.0, 6.0));
+/// # }
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
+pub fn install_batch(codes: &[(&[u8], &[Reloc])]) -> Result<Vec<ExecCode>, ExecError> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut starts = Vec::with_capacity(codes.len());
+    let mut end = 0usize;
+    for (function, (code, relocs)) in codes.iter().enumerate() {
+        validate(function, code, relocs)?;
+        let start = end
+            .checked_next_multiple_of(ENTRY_ALIGN)
+            .filter(|s| *s <= MAX_INSTALL_LEN)
+            .ok_or(ExecError::InvalidLength { len: end })?;
+        starts.push(start);
+        end = start
+            .checked_add(code.len())
+            .ok_or(ExecError::InvalidLength { len: usize::MAX })?;
+    }
+    let owner = build(end, |dst| {
+        let mut filled = 0;
+        for (&start, (code, relocs)) in starts.iter().zip(codes) {
+            dst[filled..start].fill(INT3);
+            place(&mut dst[start..], code, relocs);
+            filled = start + code.len();
+        }
+    })?;
+    Ok(starts
+        .iter()
+        .zip(codes)
+        .map(|(&start, (code, _))| handle(&owner, start, code.len()))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buffer_bytes(code: &ExecCode) -> &[u8] {
+        code.owner.buf.as_ref().map_or(&[], |b| b.as_slice())
+    }
+
+    #[test]
+    fn reused_buffers_are_padded_with_int3() {
+        // Fill most of a one-page buffer with nops, drop it, then install a tiny function:
+        // whichever buffer it gets, everything after the code must be int3.
+        let mut long = vec![0x90; page_size() - 100];
+        *long.last_mut().unwrap() = 0xc3;
+        for _ in 0..4 {
+            drop(install(&long, &[]).unwrap());
+            let small = install(&[0xc3], &[]).unwrap();
+            let bytes = buffer_bytes(&small);
+            assert_eq!(bytes.len(), page_size());
+            assert_eq!(bytes[0], 0xc3);
+            assert!(bytes[1..].iter().all(|&b| b == INT3));
+        }
+    }
+
+    #[test]
+    fn size_classes() {
+        let p = page_size();
+        assert_eq!(class_for(1), Some(0));
+        assert_eq!(class_for(p), Some(0));
+        assert_eq!(class_for(p + 1), Some(1));
+        assert_eq!(class_for(3 * p), Some(2));
+        assert_eq!(class_for(16 * p), Some(4));
+        assert_eq!(class_for(16 * p + 1), None);
+        assert_eq!(class_of(8 * p), Some(3));
+        assert_eq!(class_of(3 * p), None);
+        assert!(reserve(0, 1).is_err());
+        assert!(reserve(17 * p, 1).is_err());
+    }
+}

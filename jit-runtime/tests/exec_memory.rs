@@ -1,0 +1,91 @@
+//! Installing and dropping many functions keeps memory flat. A file of its own so that the
+//! process's memory is not disturbed by other tests running in parallel.
+#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+
+use jit_runtime::exec::{Reloc, install, install_batch, page_size, pool};
+
+/// (virtual size, resident size) in bytes, from /proc/self/statm.
+fn statm() -> (usize, usize) {
+    let s = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let mut it = s.split_whitespace().map(|n| n.parse::<usize>().unwrap());
+    let size = it.next().unwrap() * page_size();
+    let resident = it.next().unwrap() * page_size();
+    (size, resident)
+}
+
+fn mapping_count() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .count()
+}
+
+#[test]
+fn hundred_thousand_installs_keep_memory_flat() {
+    // mov rax, imm64; ret
+    let mut code = vec![0x48, 0xb8];
+    code.extend_from_slice(&[0; 8]);
+    code.push(0xc3);
+    let mut big = vec![0x90u8; 5 * page_size()];
+    *big.last_mut().unwrap() = 0xc3;
+
+    let round = |n: u64| {
+        for i in 0..n {
+            let c = install(
+                &code,
+                &[Reloc {
+                    offset: 2,
+                    value: i,
+                }],
+            )
+            .unwrap();
+            // SAFETY: `mov rax, imm64; ret` is an `extern "C" fn() -> u64`; `c` is alive.
+            let f: extern "C" fn() -> u64 = unsafe { std::mem::transmute(c.as_ptr()) };
+            assert_eq!(f(), i);
+            if i % 100 == 0 {
+                let b = install_batch(&[(&big[..], &[][..]), (&code[..], &[][..])]).unwrap();
+                drop(b);
+            }
+        }
+    };
+    round(1_000); // warm up the pool and the allocator
+    let (vsz0, rss0) = statm();
+    let maps0 = mapping_count();
+    round(100_000);
+    let (vsz1, rss1) = statm();
+    let maps1 = mapping_count();
+    eprintln!(
+        "vsz {vsz0} -> {vsz1}, rss {rss0} -> {rss1}, mappings {maps0} -> {maps1}, idle {}",
+        pool::idle_bytes()
+    );
+    let mib = 1 << 20;
+    assert!(rss1 <= rss0 + 2 * mib, "RSS grew from {rss0} to {rss1}");
+    assert!(
+        vsz1 <= vsz0 + 2 * mib,
+        "virtual size grew from {vsz0} to {vsz1}"
+    );
+    assert!(maps1 <= maps0 + 8, "mappings grew from {maps0} to {maps1}");
+    assert!(pool::idle_bytes() <= pool::MAX_IDLE_BYTES);
+
+    // Many live at once, then all dropped: the pool keeps at most MAX_IDLE_BYTES.
+    let live: Vec<_> = (0..6_000u64)
+        .map(|i| {
+            install(
+                &code,
+                &[Reloc {
+                    offset: 2,
+                    value: i,
+                }],
+            )
+            .unwrap()
+        })
+        .collect();
+    drop(live);
+    assert!(pool::idle_bytes() <= pool::MAX_IDLE_BYTES);
+    let (vsz2, _) = statm();
+    assert!(vsz2 <= vsz0 + pool::MAX_IDLE_BYTES + 2 * mib);
+    pool::trim();
+    assert_eq!(pool::idle_bytes(), 0);
+    let (vsz3, _) = statm();
+    assert!(vsz3 <= vsz0, "trim unmaps idle buffers: {vsz0} -> {vsz3}");
+}
