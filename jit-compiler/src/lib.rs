@@ -4,3 +4,4 @@
 //! `Jit::compile`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+pub mod x64;
