@@ -15,6 +15,7 @@ pub mod parser;
 mod print;
 pub mod registry;
 mod simplify;
+pub mod x64;
 
 pub use ast::{Ast, Node, NodeId};
 pub use error::{Error, ErrorKind, Result, Span};

@@ -1,0 +1,567 @@
+//! Instruction encoding: [`Inst`] → [`Encoding`] → bytes.
+//!
+//! An x86-64 instruction is, in order:
+//!
+//! ```text
+//! [legacy prefix 66/F2/F3] [REX 0100WRXB | VEX C5 xx / C4 xx xx] opcode [ModRM] [SIB] [disp] [imm]
+//! ```
+//!
+//! * **REX** extends ModRM.reg (R), SIB.index (X) and ModRM.rm/SIB.base/opcode reg (B) to
+//!   4 bits and selects 64-bit operand size (W).
+//! * **VEX** replaces the legacy prefix, REX and the `0F` escape bytes, and adds a third
+//!   register operand (`vvvv`, stored inverted) and the vector length (`L`: 0 = 128, 1 = 256).
+//! * **ModRM** = `mod(2) reg(3) rm(3)`; `mod` = 11 means `rm` is a register, otherwise memory
+//!   with no/8-bit/32-bit displacement. `rm` = 100 means "a SIB byte follows"; `mod` = 00 with
+//!   `rm` = 101 means RIP-relative disp32.
+//! * **SIB** = `scale(2) index(3) base(3)`; index 100 means "no index".
+//!
+//! All instructions go through the same three helpers ([`legacy`], [`vex`], [`plus_reg`]).
+
+use super::inst::{Inst, MovImmForm, Opcode};
+use super::mem::{Base, GprMem, Label, Mem, XmmMem, YmmMem};
+use super::reg::Gpr;
+
+/// The displacement field of an encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disp {
+    /// No displacement.
+    None,
+    /// 8-bit signed displacement.
+    D8(i8),
+    /// 32-bit signed displacement.
+    D32(i32),
+    /// RIP-relative disp32 to `label + addend`, relative to the end of the instruction;
+    /// written as 0 and patched by the assembler.
+    Rip {
+        /// Target label.
+        label: Label,
+        /// Added to the label's address.
+        addend: i32,
+    },
+}
+
+impl Disp {
+    /// Size in bytes.
+    pub const fn len(self) -> usize {
+        match self {
+            Disp::None => 0,
+            Disp::D8(_) => 1,
+            Disp::D32(_) | Disp::Rip { .. } => 4,
+        }
+    }
+
+    /// True if there is no displacement.
+    pub const fn is_empty(self) -> bool {
+        matches!(self, Disp::None)
+    }
+}
+
+/// The immediate field of an encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Imm {
+    /// No immediate.
+    None,
+    /// 8-bit immediate.
+    I8(u8),
+    /// 32-bit immediate.
+    I32(i32),
+    /// 64-bit immediate (only `mov r64, imm64`).
+    I64(u64),
+    /// 8-bit branch offset to a label (relative to the end of the instruction), patched later.
+    Rel8(Label),
+    /// 32-bit branch offset to a label, patched later.
+    Rel32(Label),
+}
+
+impl Imm {
+    /// Size in bytes.
+    pub const fn len(self) -> usize {
+        match self {
+            Imm::None => 0,
+            Imm::I8(_) | Imm::Rel8(_) => 1,
+            Imm::I32(_) | Imm::Rel32(_) => 4,
+            Imm::I64(_) => 8,
+        }
+    }
+
+    /// True if there is no immediate.
+    pub const fn is_empty(self) -> bool {
+        matches!(self, Imm::None)
+    }
+}
+
+/// Width of a field the assembler patches once labels are bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixupKind {
+    /// One signed byte.
+    Rel8,
+    /// Four signed bytes.
+    Rel32,
+}
+
+/// A label reference inside an encoded instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fixup {
+    /// Offset of the field from the start of the instruction.
+    pub offset: usize,
+    /// Field width.
+    pub kind: FixupKind,
+    /// Target label.
+    pub label: Label,
+    /// Added to the label's address.
+    pub addend: i32,
+}
+
+/// The parts of one encoded instruction, in the order they are written. No allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoding {
+    /// Mandatory/legacy prefix (`66`, `F2`, `F3`).
+    pub legacy_prefix: Option<u8>,
+    /// REX prefix `0100WRXB`.
+    pub rex: Option<u8>,
+    /// VEX prefix bytes and their count (2 or 3).
+    pub vex: Option<([u8; 3], u8)>,
+    /// Opcode bytes (escape bytes included) and their count.
+    pub opcode: ([u8; 3], u8),
+    /// ModRM byte.
+    pub modrm: Option<u8>,
+    /// SIB byte.
+    pub sib: Option<u8>,
+    /// Displacement.
+    pub disp: Disp,
+    /// Immediate.
+    pub imm: Imm,
+}
+
+impl Encoding {
+    /// An encoding with only opcode bytes.
+    const fn bare(opcode: ([u8; 3], u8)) -> Encoding {
+        Encoding {
+            legacy_prefix: None,
+            rex: None,
+            vex: None,
+            opcode,
+            modrm: None,
+            sib: None,
+            disp: Disp::None,
+            imm: Imm::None,
+        }
+    }
+
+    /// The same encoding with an immediate.
+    const fn with_imm(mut self, imm: Imm) -> Encoding {
+        self.imm = imm;
+        self
+    }
+
+    /// Bytes before the displacement.
+    fn head_len(&self) -> usize {
+        usize::from(self.legacy_prefix.is_some())
+            + usize::from(self.rex.is_some())
+            + self.vex.map_or(0, |v| v.1 as usize)
+            + self.opcode.1 as usize
+            + usize::from(self.modrm.is_some())
+            + usize::from(self.sib.is_some())
+    }
+
+    /// Total length in bytes.
+    pub fn len(&self) -> usize {
+        self.head_len() + self.disp.len() + self.imm.len()
+    }
+
+    /// Always false: every instruction has an opcode.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The label reference to patch, if any (an instruction has at most one).
+    pub fn fixup(&self) -> Option<Fixup> {
+        if let Disp::Rip { label, addend } = self.disp {
+            let offset = self.head_len();
+            return Some(Fixup {
+                offset,
+                kind: FixupKind::Rel32,
+                label,
+                addend,
+            });
+        }
+        let (kind, label) = match self.imm {
+            Imm::Rel8(l) => (FixupKind::Rel8, l),
+            Imm::Rel32(l) => (FixupKind::Rel32, l),
+            _ => return None,
+        };
+        let offset = self.len() - self.imm.len();
+        Some(Fixup {
+            offset,
+            kind,
+            label,
+            addend: 0,
+        })
+    }
+
+    /// Appends the bytes (label fields as zero).
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend(self.legacy_prefix);
+        out.extend(self.rex);
+        if let Some((bytes, n)) = self.vex {
+            out.extend_from_slice(&bytes[..n as usize]);
+        }
+        out.extend_from_slice(&self.opcode.0[..self.opcode.1 as usize]);
+        out.extend(self.modrm);
+        out.extend(self.sib);
+        match self.disp {
+            Disp::None => {}
+            Disp::D8(d) => out.push(d as u8),
+            Disp::D32(d) => out.extend_from_slice(&d.to_le_bytes()),
+            Disp::Rip { .. } => out.extend_from_slice(&[0; 4]),
+        }
+        match self.imm {
+            Imm::None => {}
+            Imm::I8(i) => out.push(i),
+            Imm::I32(i) => out.extend_from_slice(&i.to_le_bytes()),
+            Imm::I64(i) => out.extend_from_slice(&i.to_le_bytes()),
+            Imm::Rel8(_) => out.push(0),
+            Imm::Rel32(_) => out.extend_from_slice(&[0; 4]),
+        }
+    }
+
+    /// The bytes as a vector (convenience for tests and docs).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.len());
+        self.write(&mut v);
+        v
+    }
+}
+
+/// The ModRM.rm operand: a register number or a memory operand.
+#[derive(Clone, Copy, Debug)]
+enum Rm {
+    Reg(u8),
+    Mem(Mem),
+}
+
+impl From<XmmMem> for Rm {
+    fn from(x: XmmMem) -> Rm {
+        match x {
+            XmmMem::Xmm(r) => Rm::Reg(r.num()),
+            XmmMem::Mem(m) => Rm::Mem(m),
+        }
+    }
+}
+
+impl From<YmmMem> for Rm {
+    fn from(y: YmmMem) -> Rm {
+        match y {
+            YmmMem::Ymm(r) => Rm::Reg(r.num()),
+            YmmMem::Mem(m) => Rm::Mem(m),
+        }
+    }
+}
+
+impl From<GprMem> for Rm {
+    fn from(g: GprMem) -> Rm {
+        match g {
+            GprMem::Gpr(r) => Rm::Reg(r.num()),
+            GprMem::Mem(m) => Rm::Mem(m),
+        }
+    }
+}
+
+/// ModRM, SIB and displacement for an operand, plus the REX.X/REX.B extension bits.
+struct Addressing {
+    modrm: u8,
+    sib: Option<u8>,
+    disp: Disp,
+    x: bool,
+    b: bool,
+}
+
+/// Builds a ModRM byte from its three fields (only the low 3 bits of `reg` and `rm` are used).
+const fn modrm(md: u8, reg: u8, rm: u8) -> u8 {
+    (md << 6) | ((reg & 7) << 3) | (rm & 7)
+}
+
+/// Encodes `reg` (ModRM.reg, any 4-bit number) and the `rm` operand.
+fn address(reg: u8, rm: Rm) -> Addressing {
+    let m = match rm {
+        Rm::Reg(r) => {
+            let modrm = modrm(0b11, reg, r);
+            return Addressing {
+                modrm,
+                sib: None,
+                disp: Disp::None,
+                x: false,
+                b: r >= 8,
+            };
+        }
+        Rm::Mem(m) => m,
+    };
+    let (base, index) = match m.base {
+        Base::Rip(label) => {
+            let disp = Disp::Rip {
+                label,
+                addend: m.disp,
+            };
+            let modrm = modrm(0b00, reg, 0b101);
+            return Addressing {
+                modrm,
+                sib: None,
+                disp,
+                x: false,
+                b: false,
+            };
+        }
+        Base::Reg { base, index } => (base, index),
+    };
+    // rbp/r13 as base with mod=00 would mean RIP/no-base: force a disp8 of 0 instead.
+    let disp = match m.disp {
+        0 if base.num() & 7 != 5 => Disp::None,
+        d => i8::try_from(d).map_or(Disp::D32(d), Disp::D8),
+    };
+    let md = match disp {
+        Disp::None => 0b00,
+        Disp::D8(_) => 0b01,
+        _ => 0b10,
+    };
+    // rsp/r12 as rm=100 means "SIB follows", so they always need a SIB byte.
+    let (sib, x) = match index {
+        Some((index, scale)) => (
+            Some(modrm(scale.bits(), index.num(), base.num())),
+            index.num() >= 8,
+        ),
+        None if base.num() & 7 == 4 => (Some(modrm(0, 0b100, base.num())), false),
+        None => (None, false),
+    };
+    let rm_bits = if sib.is_some() { 0b100 } else { base.num() };
+    Addressing {
+        modrm: modrm(md, reg, rm_bits),
+        sib,
+        disp,
+        x,
+        b: base.num() >= 8,
+    }
+}
+
+/// Opcode bytes for the legacy (non-VEX) encoding: map escape bytes, then the opcode.
+const fn legacy_opcode(opc: Opcode) -> ([u8; 3], u8) {
+    match opc.map {
+        0 => ([opc.op, 0, 0], 1),
+        1 => ([0x0F, opc.op, 0], 2),
+        2 => ([0x0F, 0x38, opc.op], 3),
+        _ => ([0x0F, 0x3A, opc.op], 3),
+    }
+}
+
+/// A legacy-encoded instruction with a ModRM operand pair. `force_rex` is for the byte
+/// registers `spl`/`bpl`/`sil`/`dil`, which exist only with a REX prefix.
+fn legacy(opc: Opcode, reg: u8, rm: Rm, force_rex: bool) -> Encoding {
+    let a = address(reg, rm);
+    let bits =
+        (u8::from(opc.w) << 3) | (u8::from(reg >= 8) << 2) | (u8::from(a.x) << 1) | u8::from(a.b);
+    Encoding {
+        legacy_prefix: opc.prefix,
+        rex: (bits != 0 || force_rex).then_some(0x40 | bits),
+        modrm: Some(a.modrm),
+        sib: a.sib,
+        disp: a.disp,
+        ..Encoding::bare(legacy_opcode(opc))
+    }
+}
+
+/// A VEX-encoded instruction: `reg` in ModRM.reg, `vvvv` the extra source, `l256` the length.
+/// Uses the 2-byte `C5` form when X, B and W are clear and the map is `0F`, else `C4`.
+fn vex(opc: Opcode, l256: bool, reg: u8, vvvv: u8, rm: Option<Rm>) -> Encoding {
+    let a = rm.map(|rm| address(reg, rm));
+    let (x, b) = a.as_ref().map_or((false, false), |a| (a.x, a.b));
+    let pp = match opc.prefix {
+        Some(0x66) => 1,
+        Some(0xF3) => 2,
+        Some(0xF2) => 3,
+        _ => 0,
+    };
+    let r_bar = u8::from(reg < 8) << 7;
+    let tail = ((!vvvv & 15) << 3) | (u8::from(l256) << 2) | pp;
+    let vex = if !x && !b && !opc.w && opc.map == 1 {
+        ([0xC5, r_bar | tail, 0], 2)
+    } else {
+        let byte1 = r_bar | (u8::from(!x) << 6) | (u8::from(!b) << 5) | opc.map;
+        ([0xC4, byte1, (u8::from(opc.w) << 7) | tail], 3)
+    };
+    Encoding {
+        vex: Some(vex),
+        modrm: a.as_ref().map(|a| a.modrm),
+        sib: a.as_ref().and_then(|a| a.sib),
+        disp: a.map_or(Disp::None, |a| a.disp),
+        ..Encoding::bare(([opc.op, 0, 0], 1))
+    }
+}
+
+/// An instruction whose register is added to the opcode byte (`push`, `pop`, `mov r, imm`).
+fn plus_reg(op: u8, w: bool, r: Gpr) -> Encoding {
+    let bits = (u8::from(w) << 3) | u8::from(r.num() >= 8);
+    Encoding {
+        rex: (bits != 0).then_some(0x40 | bits),
+        ..Encoding::bare(([op + (r.num() & 7), 0, 0], 1))
+    }
+}
+
+/// A one-byte-map opcode (no REX.W, no extension).
+const fn op1(op: u8) -> Opcode {
+    Opcode {
+        prefix: None,
+        map: 0,
+        op,
+        w: false,
+        ext: 0,
+    }
+}
+
+/// A `0F`-map opcode (no REX.W, no extension).
+const fn op0f(op: u8) -> Opcode {
+    Opcode {
+        prefix: None,
+        map: 1,
+        op,
+        w: false,
+        ext: 0,
+    }
+}
+
+/// Encodes one instruction. Label references (branches, RIP-relative operands) are written
+/// as zero and reported by [`Encoding::fixup`].
+///
+/// ```
+/// use jit_compiler::x64::{encode, Gpr::*, Inst};
+/// let e = encode(&Inst::Push(R12));
+/// assert_eq!(e.rex, Some(0x41)); // REX.B: r12 is register 8+4
+/// assert_eq!(e.to_vec(), [0x41, 0x54]);
+/// ```
+pub fn encode(inst: &Inst) -> Encoding {
+    use Inst::*;
+    match *inst {
+        Sse { op, dst, src } => legacy(op.info(), dst.num(), src.into(), false),
+        SseStore { op, dst, src } => legacy(op.info(), src.num(), Rm::Mem(dst), false),
+        SseImm { op, dst, src, imm } => {
+            legacy(op.info(), dst.num(), src.into(), false).with_imm(Imm::I8(imm))
+        }
+        XmmFromGpr { op, dst, src } => legacy(op.info(), dst.num(), Rm::Reg(src.num()), false),
+        GprFromXmm { op, dst, src } => {
+            let (opc, xmm_in_reg) = op.info();
+            let (reg, rm) = if xmm_in_reg {
+                (src.num(), dst.num())
+            } else {
+                (dst.num(), src.num())
+            };
+            legacy(opc, reg, Rm::Reg(rm), false)
+        }
+        Avx {
+            op,
+            dst,
+            src1,
+            src2,
+        } => vex(op.info(), true, dst.num(), src1.num(), Some(src2.into())),
+        AvxUnary { op, dst, src } => vex(op.info(), true, dst.num(), 0, Some(src.into())),
+        AvxStore { op, dst, src } => vex(op.info(), true, src.num(), 0, Some(Rm::Mem(dst))),
+        Vcmppd {
+            dst,
+            src1,
+            src2,
+            imm,
+        } => {
+            let opc = Opcode {
+                prefix: Some(0x66),
+                map: 1,
+                op: 0xC2,
+                w: false,
+                ext: 0,
+            };
+            vex(opc, true, dst.num(), src1.num(), Some(src2.into())).with_imm(Imm::I8(imm))
+        }
+        Vblendvpd {
+            dst,
+            src1,
+            src2,
+            mask,
+        } => {
+            let opc = Opcode {
+                prefix: Some(0x66),
+                map: 3,
+                op: 0x4B,
+                w: false,
+                ext: 0,
+            };
+            let e = vex(opc, true, dst.num(), src1.num(), Some(src2.into()));
+            e.with_imm(Imm::I8(mask.num() << 4))
+        }
+        Vbroadcastsd { dst, src } => {
+            let opc = Opcode {
+                prefix: Some(0x66),
+                map: 2,
+                op: 0x19,
+                w: false,
+                ext: 0,
+            };
+            vex(opc, true, dst.num(), 0, Some(src.into()))
+        }
+        Vzeroupper => vex(op0f(0x77), false, 0, 0, None),
+        Alu { op, dst, src } => legacy(op.info(), dst.num(), src.into(), false),
+        AluImm { op, dst, imm } => {
+            let ext = op.info().ext;
+            match i8::try_from(imm) {
+                Ok(i) => {
+                    legacy(w64(0x83), ext, Rm::Reg(dst.num()), false).with_imm(Imm::I8(i as u8))
+                }
+                Err(_) => legacy(w64(0x81), ext, Rm::Reg(dst.num()), false).with_imm(Imm::I32(imm)),
+            }
+        }
+        Mov { dst, src } => legacy(w64(0x8B), dst.num(), src.into(), false),
+        MovStore { dst, src } => legacy(w64(0x89), src.num(), Rm::Mem(dst), false),
+        MovImm { dst, imm } => match MovImmForm::of(imm) {
+            MovImmForm::Zx32 => plus_reg(0xB8, false, dst).with_imm(Imm::I32(imm as u32 as i32)),
+            MovImmForm::Sx32 => {
+                legacy(w64(0xC7), 0, Rm::Reg(dst.num()), false).with_imm(Imm::I32(imm as i32))
+            }
+            MovImmForm::Imm64 => plus_reg(0xB8, true, dst).with_imm(Imm::I64(imm)),
+        },
+        Lea { dst, src } => legacy(w64(0x8D), dst.num(), Rm::Mem(src), false),
+        Test { dst, src } => legacy(w64(0x85), src.num(), Rm::Reg(dst.num()), false),
+        Unary { op, dst } => legacy(op.info(), op.info().ext, Rm::Reg(dst.num()), false),
+        Shift { op, dst, imm } => {
+            legacy(op.info(), op.info().ext, Rm::Reg(dst.num()), false).with_imm(Imm::I8(imm))
+        }
+        Push(r) => plus_reg(0x50, false, r),
+        Pop(r) => plus_reg(0x58, false, r),
+        Call(target) => legacy(op1(0xFF), 2, target.into(), false),
+        CallLabel(l) => Encoding::bare(([0xE8, 0, 0], 1)).with_imm(Imm::Rel32(l)),
+        Jmp(l) => Encoding::bare(([0xE9, 0, 0], 1)).with_imm(Imm::Rel32(l)),
+        JmpShort(l) => Encoding::bare(([0xEB, 0, 0], 1)).with_imm(Imm::Rel8(l)),
+        Jcc(cc, l) => Encoding::bare(([0x0F, 0x80 + cc.num(), 0], 2)).with_imm(Imm::Rel32(l)),
+        JccShort(cc, l) => Encoding::bare(([0x70 + cc.num(), 0, 0], 1)).with_imm(Imm::Rel8(l)),
+        Setcc(cc, r) => legacy(
+            op0f(0x90 + cc.num()),
+            0,
+            Rm::Reg(r.num()),
+            r.byte_needs_rex(),
+        ),
+        Movzx8 { dst, src } => legacy(
+            op0f(0xB6),
+            dst.num(),
+            Rm::Reg(src.num()),
+            src.byte_needs_rex(),
+        ),
+        Ret => Encoding::bare(([0xC3, 0, 0], 1)),
+        Int3 => Encoding::bare(([0xCC, 0, 0], 1)),
+        Nop => Encoding::bare(([0x90, 0, 0], 1)),
+    }
+}
+
+/// A one-byte-map opcode with REX.W.
+const fn w64(op: u8) -> Opcode {
+    Opcode {
+        prefix: None,
+        map: 0,
+        op,
+        w: true,
+        ext: 0,
+    }
+}

@@ -1,0 +1,874 @@
+//! Instructions as data: the [`Inst`] enum (one variant per operand shape), the opcode
+//! tables (one line per mnemonic: its name and its opcode) and Intel-syntax printing.
+//!
+//! Printing follows iced-x86's default Intel formatter exactly: lowercase mnemonics, no space
+//! after commas, hex numbers as `0FFh` (numbers 0–9 in decimal), memory sizes (`qword ptr`)
+//! only where the registers do not imply them, comparison predicates as pseudo-ops
+//! (`cmpltsd`), and branch/RIP targets as absolute addresses.
+
+use core::fmt::{self, Write};
+
+use super::mem::{Base, GprMem, Label, Mem, XmmMem, YmmMem};
+use super::reg::{Gpr, Xmm, Ymm};
+
+/// Where an opcode lives and which prefixes select it: everything about an instruction's
+/// encoding except its operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Opcode {
+    /// Mandatory prefix `0x66`, `0xF2` or `0xF3` (for VEX it becomes the `pp` field).
+    pub prefix: Option<u8>,
+    /// Opcode map: 0 = one-byte, 1 = `0F`, 2 = `0F 38`, 3 = `0F 3A` (the VEX `mmmmm` field).
+    pub map: u8,
+    /// The opcode byte itself.
+    pub op: u8,
+    /// REX.W / VEX.W: 64-bit operand size.
+    pub w: bool,
+    /// ModRM.reg opcode extension (the `/n` of the manuals), for forms that have one.
+    pub ext: u8,
+}
+
+/// A legacy SSE opcode `prefix 0F op`.
+const fn sse(prefix: u8, op: u8) -> Opcode {
+    Opcode {
+        prefix: Some(prefix),
+        map: 1,
+        op,
+        w: false,
+        ext: 0,
+    }
+}
+
+/// A legacy SSE opcode with REX.W (64-bit general-purpose operand).
+const fn sse_w(prefix: u8, op: u8) -> Opcode {
+    Opcode {
+        prefix: Some(prefix),
+        map: 1,
+        op,
+        w: true,
+        ext: 0,
+    }
+}
+
+/// A VEX opcode with `pp = 66` in map `map`.
+const fn vex66(map: u8, op: u8) -> Opcode {
+    Opcode {
+        prefix: Some(0x66),
+        map,
+        op,
+        w: false,
+        ext: 0,
+    }
+}
+
+/// A one-byte-map opcode with REX.W and ModRM.reg extension `ext`.
+const fn w64(op: u8, ext: u8) -> Opcode {
+    Opcode {
+        prefix: None,
+        map: 0,
+        op,
+        w: true,
+        ext,
+    }
+}
+
+/// Defines an enum of mnemonics sharing an operand shape, with a table of encodings.
+macro_rules! ops {
+    ($(#[$meta:meta])* $name:ident: $info:ty { $($v:ident = $mn:literal => $val:expr,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $(#[doc = concat!("`", $mn, "`")] $v,)*
+        }
+
+        impl $name {
+            /// Every mnemonic of this shape.
+            pub const ALL: &'static [$name] = &[$($name::$v),*];
+
+            /// The Intel mnemonic.
+            pub const fn mnemonic(self) -> &'static str {
+                match self { $($name::$v => $mn,)* }
+            }
+
+            /// The encoding table entry.
+            pub const fn info(self) -> $info {
+                match self { $($name::$v => $val,)* }
+            }
+        }
+    };
+}
+
+ops! {
+    /// SSE2 `op xmm, xmm/m`: the destination is also the first source.
+    SseOp: Opcode {
+        Movsd = "movsd" => sse(0xF2, 0x10),
+        Movapd = "movapd" => sse(0x66, 0x28),
+        Movupd = "movupd" => sse(0x66, 0x10),
+        Movq = "movq" => sse(0xF3, 0x7E),
+        Addsd = "addsd" => sse(0xF2, 0x58),
+        Mulsd = "mulsd" => sse(0xF2, 0x59),
+        Subsd = "subsd" => sse(0xF2, 0x5C),
+        Minsd = "minsd" => sse(0xF2, 0x5D),
+        Divsd = "divsd" => sse(0xF2, 0x5E),
+        Maxsd = "maxsd" => sse(0xF2, 0x5F),
+        Sqrtsd = "sqrtsd" => sse(0xF2, 0x51),
+        Addpd = "addpd" => sse(0x66, 0x58),
+        Mulpd = "mulpd" => sse(0x66, 0x59),
+        Subpd = "subpd" => sse(0x66, 0x5C),
+        Minpd = "minpd" => sse(0x66, 0x5D),
+        Divpd = "divpd" => sse(0x66, 0x5E),
+        Maxpd = "maxpd" => sse(0x66, 0x5F),
+        Sqrtpd = "sqrtpd" => sse(0x66, 0x51),
+        Andpd = "andpd" => sse(0x66, 0x54),
+        Andnpd = "andnpd" => sse(0x66, 0x55),
+        Orpd = "orpd" => sse(0x66, 0x56),
+        Xorpd = "xorpd" => sse(0x66, 0x57),
+        Ucomisd = "ucomisd" => sse(0x66, 0x2E),
+        Unpcklpd = "unpcklpd" => sse(0x66, 0x14),
+        Unpckhpd = "unpckhpd" => sse(0x66, 0x15),
+    }
+}
+
+ops! {
+    /// SSE2 stores `op m, xmm`.
+    SseStoreOp: Opcode {
+        Movsd = "movsd" => sse(0xF2, 0x11),
+        Movapd = "movapd" => sse(0x66, 0x29),
+        Movupd = "movupd" => sse(0x66, 0x11),
+        Movq = "movq" => sse(0x66, 0xD6),
+    }
+}
+
+ops! {
+    /// SSE2 `op xmm, xmm/m, imm8`.
+    SseImmOp: Opcode {
+        Cmpsd = "cmpsd" => sse(0xF2, 0xC2),
+        Cmppd = "cmppd" => sse(0x66, 0xC2),
+        Shufpd = "shufpd" => sse(0x66, 0xC6),
+    }
+}
+
+ops! {
+    /// `op xmm, r64`: general-purpose register to vector register.
+    XmmFromGprOp: Opcode {
+        Cvtsi2sd = "cvtsi2sd" => sse_w(0xF2, 0x2A),
+        Movq = "movq" => sse_w(0x66, 0x6E),
+    }
+}
+
+ops! {
+    /// `op r, xmm`: vector register to general-purpose register. The flag tells whether the
+    /// xmm register sits in ModRM.reg (true for `movq r64, xmm`, opcode `66 0F 7E`).
+    GprFromXmmOp: (Opcode, bool) {
+        Cvttsd2si = "cvttsd2si" => (sse_w(0xF2, 0x2C), false),
+        Movmskpd = "movmskpd" => (sse(0x66, 0x50), false),
+        Movq = "movq" => (sse_w(0x66, 0x7E), true),
+    }
+}
+
+ops! {
+    /// AVX three-operand `op ymm, ymm, ymm/m` (VEX.256.66.0F, non-destructive source in vvvv).
+    AvxOp: Opcode {
+        Vaddpd = "vaddpd" => vex66(1, 0x58),
+        Vmulpd = "vmulpd" => vex66(1, 0x59),
+        Vsubpd = "vsubpd" => vex66(1, 0x5C),
+        Vminpd = "vminpd" => vex66(1, 0x5D),
+        Vdivpd = "vdivpd" => vex66(1, 0x5E),
+        Vmaxpd = "vmaxpd" => vex66(1, 0x5F),
+        Vandpd = "vandpd" => vex66(1, 0x54),
+        Vandnpd = "vandnpd" => vex66(1, 0x55),
+        Vorpd = "vorpd" => vex66(1, 0x56),
+        Vxorpd = "vxorpd" => vex66(1, 0x57),
+    }
+}
+
+ops! {
+    /// AVX two-operand `op ymm, ymm/m` (vvvv unused).
+    AvxUnaryOp: Opcode {
+        Vsqrtpd = "vsqrtpd" => vex66(1, 0x51),
+        Vmovupd = "vmovupd" => vex66(1, 0x10),
+        Vmovapd = "vmovapd" => vex66(1, 0x28),
+    }
+}
+
+ops! {
+    /// AVX stores `op m, ymm`.
+    AvxStoreOp: Opcode {
+        Vmovupd = "vmovupd" => vex66(1, 0x11),
+        Vmovapd = "vmovapd" => vex66(1, 0x29),
+    }
+}
+
+ops! {
+    /// Integer `op r64, r/m64` (the "load" direction); the `imm` form is `81 /ext` or
+    /// `83 /ext` (sign-extended imm8).
+    AluOp: Opcode {
+        Add = "add" => w64(0x03, 0),
+        Or = "or" => w64(0x0B, 1),
+        And = "and" => w64(0x23, 4),
+        Sub = "sub" => w64(0x2B, 5),
+        Xor = "xor" => w64(0x33, 6),
+        Cmp = "cmp" => w64(0x3B, 7),
+    }
+}
+
+ops! {
+    /// Integer `op r/m64` with an opcode extension in ModRM.reg.
+    UnaryOp: Opcode {
+        Inc = "inc" => w64(0xFF, 0),
+        Dec = "dec" => w64(0xFF, 1),
+        Not = "not" => w64(0xF7, 2),
+        Neg = "neg" => w64(0xF7, 3),
+    }
+}
+
+ops! {
+    /// Shifts `op r/m64, imm8` (`C1 /ext ib`).
+    ShiftOp: Opcode {
+        Shl = "shl" => w64(0xC1, 4),
+        Shr = "shr" => w64(0xC1, 5),
+        Sar = "sar" => w64(0xC1, 7),
+    }
+}
+
+/// A condition code, numbered as in the hardware (`jcc` = `0F 80+cc`, `setcc` = `0F 90+cc`).
+/// Flipping the low bit negates the condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Cond {
+    /// overflow
+    O = 0,
+    /// no overflow
+    No = 1,
+    /// below (unsigned <, CF=1); also "unordered or less" after `ucomisd`
+    B = 2,
+    /// above or equal (unsigned >=, CF=0)
+    Ae = 3,
+    /// equal (ZF=1)
+    E = 4,
+    /// not equal (ZF=0)
+    Ne = 5,
+    /// below or equal (unsigned <=)
+    Be = 6,
+    /// above (unsigned >); after `ucomisd`: ordered and greater
+    A = 7,
+    /// sign
+    S = 8,
+    /// no sign
+    Ns = 9,
+    /// parity (after `ucomisd`: unordered, a NaN was involved)
+    P = 10,
+    /// no parity
+    Np = 11,
+    /// less (signed <)
+    L = 12,
+    /// greater or equal (signed >=)
+    Ge = 13,
+    /// less or equal (signed <=)
+    Le = 14,
+    /// greater (signed >)
+    G = 15,
+}
+
+const COND_NAMES: [&str; 16] = [
+    "o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g",
+];
+
+impl Cond {
+    /// All conditions in hardware order.
+    pub const ALL: [Cond; 16] = [
+        Cond::O,
+        Cond::No,
+        Cond::B,
+        Cond::Ae,
+        Cond::E,
+        Cond::Ne,
+        Cond::Be,
+        Cond::A,
+        Cond::S,
+        Cond::Ns,
+        Cond::P,
+        Cond::Np,
+        Cond::L,
+        Cond::Ge,
+        Cond::Le,
+        Cond::G,
+    ];
+
+    /// The 4-bit condition number.
+    pub const fn num(self) -> u8 {
+        self as u8
+    }
+
+    /// The opposite condition.
+    pub const fn negate(self) -> Cond {
+        Cond::ALL[(self as usize) ^ 1]
+    }
+
+    /// The mnemonic suffix (`e` in `je`/`sete`).
+    pub const fn suffix(self) -> &'static str {
+        COND_NAMES[self as usize]
+    }
+}
+
+/// How `mov r64, imm` is encoded; chosen from the value alone (see [`MovImmForm::of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MovImmForm {
+    /// `B8+r id` = `mov r32, imm32`: writing a 32-bit register zero-extends, so any value
+    /// up to `u32::MAX` costs 5 bytes (6 for r8–r15). Prints as `mov eax,…`.
+    Zx32,
+    /// `REX.W C7 /0 id`: a sign-extended imm32, for small negative values (7 bytes).
+    Sx32,
+    /// `REX.W B8+r io`: the full 64-bit immediate (10 bytes).
+    Imm64,
+}
+
+impl MovImmForm {
+    /// The shortest form for `imm`: zero-extended 32, then sign-extended 32, else 64-bit.
+    pub const fn of(imm: u64) -> MovImmForm {
+        if imm <= u32::MAX as u64 {
+            MovImmForm::Zx32
+        } else if imm as i64 >= i32::MIN as i64 {
+            MovImmForm::Sx32
+        } else {
+            MovImmForm::Imm64
+        }
+    }
+}
+
+/// One machine instruction with typed operands, Intel order (destination first).
+///
+/// It is `Copy` and allocation-free; [`encode`](super::encode::encode) turns it into bytes
+/// and `Display` prints it like iced-x86's Intel formatter.
+///
+/// ```
+/// use jit_compiler::x64::{Gpr::*, Inst, Mem, SseOp, Xmm::*};
+/// let i = Inst::Sse { op: SseOp::Addsd, dst: Xmm0, src: Mem::base_disp(Rsp, 8).into() };
+/// assert_eq!(i.to_string(), "addsd xmm0,[rsp+8]");
+/// assert_eq!(jit_compiler::x64::encode(&i).to_vec(), [0xF2, 0x0F, 0x58, 0x44, 0x24, 0x08]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Inst {
+    /// `op xmm, xmm/m` (SSE2).
+    Sse {
+        /// Mnemonic.
+        op: SseOp,
+        /// Destination (and first source).
+        dst: Xmm,
+        /// Source.
+        src: XmmMem,
+    },
+    /// `op m, xmm` (SSE2 store).
+    SseStore {
+        /// Mnemonic.
+        op: SseStoreOp,
+        /// Destination.
+        dst: Mem,
+        /// Source.
+        src: Xmm,
+    },
+    /// `op xmm, xmm/m, imm8` (SSE2).
+    SseImm {
+        /// Mnemonic.
+        op: SseImmOp,
+        /// Destination (and first source).
+        dst: Xmm,
+        /// Source.
+        src: XmmMem,
+        /// Predicate or shuffle control.
+        imm: u8,
+    },
+    /// `op xmm, r64`.
+    XmmFromGpr {
+        /// Mnemonic.
+        op: XmmFromGprOp,
+        /// Destination.
+        dst: Xmm,
+        /// Source.
+        src: Gpr,
+    },
+    /// `op r64/r32, xmm`.
+    GprFromXmm {
+        /// Mnemonic.
+        op: GprFromXmmOp,
+        /// Destination (printed as 32-bit for `movmskpd`).
+        dst: Gpr,
+        /// Source.
+        src: Xmm,
+    },
+    /// `op ymm, ymm, ymm/m` (AVX).
+    Avx {
+        /// Mnemonic.
+        op: AvxOp,
+        /// Destination.
+        dst: Ymm,
+        /// First source (VEX.vvvv).
+        src1: Ymm,
+        /// Second source (ModRM.rm).
+        src2: YmmMem,
+    },
+    /// `op ymm, ymm/m` (AVX).
+    AvxUnary {
+        /// Mnemonic.
+        op: AvxUnaryOp,
+        /// Destination.
+        dst: Ymm,
+        /// Source.
+        src: YmmMem,
+    },
+    /// `op m, ymm` (AVX store).
+    AvxStore {
+        /// Mnemonic.
+        op: AvxStoreOp,
+        /// Destination.
+        dst: Mem,
+        /// Source.
+        src: Ymm,
+    },
+    /// `vcmppd ymm, ymm, ymm/m, imm8` (predicate 0–31).
+    Vcmppd {
+        /// Destination mask.
+        dst: Ymm,
+        /// First source.
+        src1: Ymm,
+        /// Second source.
+        src2: YmmMem,
+        /// Predicate.
+        imm: u8,
+    },
+    /// `vblendvpd ymm, ymm, ymm/m, ymm`: per lane, `mask` sign bit set ? `src2` : `src1`.
+    Vblendvpd {
+        /// Destination.
+        dst: Ymm,
+        /// Taken where the mask is clear.
+        src1: Ymm,
+        /// Taken where the mask is set.
+        src2: YmmMem,
+        /// Mask (encoded in imm8 bits 7:4).
+        mask: Ymm,
+    },
+    /// `vbroadcastsd ymm, m64` (or `xmm` source, AVX2).
+    Vbroadcastsd {
+        /// Destination.
+        dst: Ymm,
+        /// The scalar to broadcast.
+        src: XmmMem,
+    },
+    /// `vzeroupper`: clear upper ymm halves before returning to SSE code.
+    Vzeroupper,
+    /// `op r64, r/m64`.
+    Alu {
+        /// Mnemonic.
+        op: AluOp,
+        /// Destination (and first source).
+        dst: Gpr,
+        /// Source.
+        src: GprMem,
+    },
+    /// `op r64, imm32` (sign-extended; imm8 form when it fits).
+    AluImm {
+        /// Mnemonic.
+        op: AluOp,
+        /// Destination (and first source).
+        dst: Gpr,
+        /// Immediate.
+        imm: i32,
+    },
+    /// `mov r64, r/m64`.
+    Mov {
+        /// Destination.
+        dst: Gpr,
+        /// Source.
+        src: GprMem,
+    },
+    /// `mov m64, r64`.
+    MovStore {
+        /// Destination.
+        dst: Mem,
+        /// Source.
+        src: Gpr,
+    },
+    /// `mov r64, imm64`, encoded in the shortest [`MovImmForm`].
+    MovImm {
+        /// Destination.
+        dst: Gpr,
+        /// The 64-bit value.
+        imm: u64,
+    },
+    /// `lea r64, m`: compute an address without accessing memory.
+    Lea {
+        /// Destination.
+        dst: Gpr,
+        /// The address.
+        src: Mem,
+    },
+    /// `test r64, r64`: flags of `dst & src`.
+    Test {
+        /// First operand.
+        dst: Gpr,
+        /// Second operand.
+        src: Gpr,
+    },
+    /// `op r64` (`inc`, `dec`, `not`, `neg`).
+    Unary {
+        /// Mnemonic.
+        op: UnaryOp,
+        /// Operand.
+        dst: Gpr,
+    },
+    /// `op r64, imm8` shifts.
+    Shift {
+        /// Mnemonic.
+        op: ShiftOp,
+        /// Operand.
+        dst: Gpr,
+        /// Shift count (masked to 6 bits by the CPU).
+        imm: u8,
+    },
+    /// `push r64`
+    Push(Gpr),
+    /// `pop r64`
+    Pop(Gpr),
+    /// `call r/m64` (indirect).
+    Call(GprMem),
+    /// `call rel32`
+    CallLabel(Label),
+    /// `jmp rel32`
+    Jmp(Label),
+    /// `jmp rel8`
+    JmpShort(Label),
+    /// `jcc rel32`
+    Jcc(Cond, Label),
+    /// `jcc rel8`
+    JccShort(Cond, Label),
+    /// `setcc r8`: the low byte of the register becomes 0 or 1.
+    Setcc(Cond, Gpr),
+    /// `movzx r32, r8` (zero-extends into the whole 64-bit register).
+    Movzx8 {
+        /// Destination (printed as 32-bit).
+        dst: Gpr,
+        /// Source (printed as 8-bit).
+        src: Gpr,
+    },
+    /// `ret`
+    Ret,
+    /// `int3` (breakpoint trap; also used as padding)
+    Int3,
+    /// `nop`
+    Nop,
+}
+
+/// Names of the 8 SSE comparison predicates (`cmp<pred>sd`).
+const SSE_PREDICATES: [&str; 8] = ["eq", "lt", "le", "unord", "neq", "nlt", "nle", "ord"];
+
+/// Names of the 32 AVX comparison predicates (`vcmp<pred>pd`).
+const AVX_PREDICATES: [&str; 32] = [
+    "eq", "lt", "le", "unord", "neq", "nlt", "nle", "ord", "eq_uq", "nge", "ngt", "false",
+    "neq_oq", "ge", "gt", "true", "eq_os", "lt_oq", "le_oq", "unord_s", "neq_us", "nlt_uq",
+    "nle_uq", "ord_s", "eq_us", "nge_uq", "ngt_uq", "false_os", "neq_os", "ge_oq", "gt_oq",
+    "true_us",
+];
+
+/// Maps a label to its address, when known (`None` prints the label's name).
+pub type Resolver<'a> = &'a dyn Fn(Label) -> Option<u64>;
+
+/// Writes a number like iced: 0–9 in decimal, otherwise uppercase hex with an `h` suffix and
+/// a leading `0` when the first digit is a letter (`0FFh`).
+pub(crate) fn write_num(f: &mut dyn Write, v: u64) -> fmt::Result {
+    if v <= 9 {
+        return write!(f, "{v}");
+    }
+    let digits = (64 - v.leading_zeros()).div_ceil(4);
+    let top = v >> ((digits - 1) * 4);
+    if top >= 10 {
+        f.write_char('0')?;
+    }
+    write!(f, "{v:X}h")
+}
+
+/// Writes a branch target: resolved ones as iced prints them (16 hex digits), else the label.
+fn write_target(f: &mut dyn Write, label: Label, resolve: Resolver<'_>) -> fmt::Result {
+    match resolve(label) {
+        Some(t) if t <= 9 => write!(f, "{t}"),
+        Some(t) if t >> 60 >= 10 => write!(f, "0{t:016X}h"),
+        Some(t) => write!(f, "{t:016X}h"),
+        None => write!(f, "{label}"),
+    }
+}
+
+/// Writes `+disp` / `-disp` (nothing for 0).
+fn write_disp(f: &mut dyn Write, disp: i32) -> fmt::Result {
+    match disp {
+        0 => Ok(()),
+        d if d > 0 => {
+            f.write_char('+')?;
+            write_num(f, d as u64)
+        }
+        d => {
+            f.write_char('-')?;
+            write_num(f, d.unsigned_abs() as u64)
+        }
+    }
+}
+
+/// Writes a memory operand: `[rax+rbx*8-10h]`, or for RIP-relative operands the absolute
+/// target address (`[1F0h]`) when the label is resolved, else `[L3+8]`.
+pub(crate) fn write_mem(f: &mut dyn Write, m: &Mem, resolve: Resolver<'_>) -> fmt::Result {
+    f.write_char('[')?;
+    match m.base {
+        Base::Reg { base, index } => {
+            f.write_str(base.name())?;
+            if let Some((index, scale)) = index {
+                write!(f, "+{index}")?;
+                if scale.factor() != 1 {
+                    write!(f, "*{}", scale.factor())?;
+                }
+            }
+            write_disp(f, m.disp)?;
+        }
+        Base::Rip(label) => match resolve(label) {
+            Some(t) => write_num(f, t.wrapping_add(m.disp as i64 as u64))?,
+            None => {
+                write!(f, "{label}")?;
+                write_disp(f, m.disp)?;
+            }
+        },
+    }
+    f.write_char(']')
+}
+
+/// Writes an `xmm/m` operand.
+fn write_xm(f: &mut dyn Write, x: XmmMem, resolve: Resolver<'_>) -> fmt::Result {
+    match x {
+        XmmMem::Xmm(r) => f.write_str(r.name()),
+        XmmMem::Mem(m) => write_mem(f, &m, resolve),
+    }
+}
+
+/// Writes a `ymm/m` operand.
+fn write_ym(f: &mut dyn Write, y: YmmMem, resolve: Resolver<'_>) -> fmt::Result {
+    match y {
+        YmmMem::Ymm(r) => f.write_str(r.name()),
+        YmmMem::Mem(m) => write_mem(f, &m, resolve),
+    }
+}
+
+/// Writes an `r/m64` operand; `size` is printed before memory (`qword ptr `).
+fn write_gm(f: &mut dyn Write, g: GprMem, size: &str, resolve: Resolver<'_>) -> fmt::Result {
+    match g {
+        GprMem::Gpr(r) => f.write_str(r.name()),
+        GprMem::Mem(m) => {
+            f.write_str(size)?;
+            write_mem(f, &m, resolve)
+        }
+    }
+}
+
+impl Inst {
+    /// Writes the instruction in Intel syntax, resolving labels with `resolve` (branch and
+    /// RIP-relative targets then print as absolute addresses, as iced-x86 shows them).
+    pub fn write_intel(&self, f: &mut dyn Write, resolve: Resolver<'_>) -> fmt::Result {
+        use Inst::*;
+        match *self {
+            Sse { op, dst, src } => {
+                write!(f, "{} {dst},", op.mnemonic())?;
+                write_xm(f, src, resolve)
+            }
+            SseStore { op, dst, src } => {
+                write!(f, "{} ", op.mnemonic())?;
+                write_mem(f, &dst, resolve)?;
+                write!(f, ",{src}")
+            }
+            SseImm { op, dst, src, imm } => write_sse_imm(f, op, dst, src, imm, resolve),
+            XmmFromGpr { op, dst, src } => write!(f, "{} {dst},{src}", op.mnemonic()),
+            GprFromXmm { op, dst, src } => {
+                let name = if op.info().0.w {
+                    dst.name()
+                } else {
+                    dst.name32()
+                };
+                write!(f, "{} {name},{src}", op.mnemonic())
+            }
+            Avx {
+                op,
+                dst,
+                src1,
+                src2,
+            } => {
+                write!(f, "{} {dst},{src1},", op.mnemonic())?;
+                write_ym(f, src2, resolve)
+            }
+            AvxUnary { op, dst, src } => {
+                write!(f, "{} {dst},", op.mnemonic())?;
+                write_ym(f, src, resolve)
+            }
+            AvxStore { op, dst, src } => {
+                write!(f, "{} ", op.mnemonic())?;
+                write_mem(f, &dst, resolve)?;
+                write!(f, ",{src}")
+            }
+            Vcmppd {
+                dst,
+                src1,
+                src2,
+                imm,
+            } => write_vcmppd(f, dst, src1, src2, imm, resolve),
+            Vblendvpd {
+                dst,
+                src1,
+                src2,
+                mask,
+            } => {
+                write!(f, "vblendvpd {dst},{src1},")?;
+                write_ym(f, src2, resolve)?;
+                write!(f, ",{mask}")
+            }
+            Vbroadcastsd { dst, src } => {
+                write!(f, "vbroadcastsd {dst},")?;
+                write_xm(f, src, resolve)
+            }
+            Vzeroupper => f.write_str("vzeroupper"),
+            Alu { op, dst, src } => {
+                write!(f, "{} {dst},", op.mnemonic())?;
+                write_gm(f, src, "", resolve)
+            }
+            AluImm { op, dst, imm } => {
+                write!(f, "{} {dst},", op.mnemonic())?;
+                write_num(f, imm as i64 as u64)
+            }
+            Mov { dst, src } => {
+                write!(f, "mov {dst},")?;
+                write_gm(f, src, "", resolve)
+            }
+            MovStore { dst, src } => {
+                f.write_str("mov ")?;
+                write_mem(f, &dst, resolve)?;
+                write!(f, ",{src}")
+            }
+            MovImm { dst, imm } => {
+                let name = match MovImmForm::of(imm) {
+                    MovImmForm::Zx32 => dst.name32(),
+                    _ => dst.name(),
+                };
+                write!(f, "mov {name},")?;
+                write_num(f, imm)
+            }
+            Lea { dst, src } => {
+                write!(f, "lea {dst},")?;
+                write_mem(f, &src, resolve)
+            }
+            Test { dst, src } => write!(f, "test {dst},{src}"),
+            Unary { op, dst } => write!(f, "{} {dst}", op.mnemonic()),
+            Shift { op, dst, imm } => {
+                write!(f, "{} {dst},", op.mnemonic())?;
+                write_num(f, imm.into())
+            }
+            Push(r) => write!(f, "push {r}"),
+            Pop(r) => write!(f, "pop {r}"),
+            Call(target) => {
+                f.write_str("call ")?;
+                write_gm(f, target, "qword ptr ", resolve)
+            }
+            CallLabel(l) => {
+                f.write_str("call ")?;
+                write_target(f, l, resolve)
+            }
+            Jmp(l) => {
+                f.write_str("jmp ")?;
+                write_target(f, l, resolve)
+            }
+            JmpShort(l) => {
+                f.write_str("jmp short ")?;
+                write_target(f, l, resolve)
+            }
+            Jcc(cc, l) => {
+                write!(f, "j{} ", cc.suffix())?;
+                write_target(f, l, resolve)
+            }
+            JccShort(cc, l) => {
+                write!(f, "j{} short ", cc.suffix())?;
+                write_target(f, l, resolve)
+            }
+            Setcc(cc, r) => write!(f, "set{} {}", cc.suffix(), r.name8()),
+            Movzx8 { dst, src } => write!(f, "movzx {},{}", dst.name32(), src.name8()),
+            Ret => f.write_str("ret"),
+            Int3 => f.write_str("int3"),
+            Nop => f.write_str("nop"),
+        }
+    }
+
+    /// Displays the instruction with labels resolved by `resolve`.
+    pub fn display_with<'a>(&'a self, resolve: Resolver<'a>) -> impl fmt::Display + 'a {
+        DisplayWith {
+            inst: self,
+            resolve,
+        }
+    }
+}
+
+/// `cmpsd`/`cmppd` print predicates 0–7 as pseudo-ops (`cmpltsd xmm0,xmm1`).
+fn write_sse_imm(
+    f: &mut dyn Write,
+    op: SseImmOp,
+    dst: Xmm,
+    src: XmmMem,
+    imm: u8,
+    resolve: Resolver<'_>,
+) -> fmt::Result {
+    let suffix = match op {
+        SseImmOp::Cmpsd => "sd",
+        SseImmOp::Cmppd => "pd",
+        SseImmOp::Shufpd => "",
+    };
+    let pseudo = !suffix.is_empty() && imm < 8;
+    if pseudo {
+        write!(f, "cmp{}{suffix} {dst},", SSE_PREDICATES[imm as usize])?;
+    } else {
+        write!(f, "{} {dst},", op.mnemonic())?;
+    }
+    write_xm(f, src, resolve)?;
+    if !pseudo {
+        f.write_char(',')?;
+        write_num(f, imm.into())?;
+    }
+    Ok(())
+}
+
+/// `vcmppd` prints predicates 0–31 as pseudo-ops (`vcmplt_oqpd`).
+fn write_vcmppd(
+    f: &mut dyn Write,
+    dst: Ymm,
+    src1: Ymm,
+    src2: YmmMem,
+    imm: u8,
+    resolve: Resolver<'_>,
+) -> fmt::Result {
+    match AVX_PREDICATES.get(imm as usize) {
+        Some(pred) => write!(f, "vcmp{pred}pd {dst},{src1},")?,
+        None => write!(f, "vcmppd {dst},{src1},")?,
+    }
+    write_ym(f, src2, resolve)?;
+    if imm >= 32 {
+        f.write_char(',')?;
+        write_num(f, imm.into())?;
+    }
+    Ok(())
+}
+
+/// Adapter returned by [`Inst::display_with`].
+struct DisplayWith<'a> {
+    inst: &'a Inst,
+    resolve: Resolver<'a>,
+}
+
+impl fmt::Display for DisplayWith<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inst.write_intel(f, self.resolve)
+    }
+}
+
+impl fmt::Display for Inst {
+    /// Intel syntax; unresolved labels print by name (`jmp L0`, `[L1]`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_intel(f, &|_| None)
+    }
+}
