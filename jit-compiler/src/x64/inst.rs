@@ -327,7 +327,7 @@ impl MovImmForm {
     pub const fn of(imm: u64) -> MovImmForm {
         if imm <= u32::MAX as u64 {
             MovImmForm::Zx32
-        } else if imm as i64 >= i32::MIN as i64 {
+        } else if imm as i64 >= i32::MIN as i64 && (imm as i64) < 0 {
             MovImmForm::Sx32
         } else {
             MovImmForm::Imm64
