@@ -767,7 +767,7 @@ impl Assembler {
     }
 
     /// `movzx r32, r8`: zero-extends the low byte of `src` into all of `dst`.
-    pub fn movzx8(&mut self, dst: Gpr, src: Gpr) {
+    pub fn movzx(&mut self, dst: Gpr, src: Gpr) {
         self.emit(Inst::Movzx8 { dst, src });
     }
 

@@ -535,7 +535,7 @@ fn assembler_methods_match_inst() {
     a.call(Rax);
     a.call(Mem::base_disp(Rbx, 16));
     a.setcc(Cond::E, Rsi);
-    a.movzx8(Rax, Rsi);
+    a.movzx(Rax, Rsi);
     let out = a.finish().unwrap();
     let text: Vec<String> = out
         .listing
@@ -652,4 +652,35 @@ L1:
 0030  ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff 7f  dq 0xffffffffffffffff, 0x7fffffffffffffff
 ";
     assert_eq!(out.listing_text(), expected);
+}
+
+#[test]
+#[should_panic(expected = "rsp cannot be an index register")]
+fn rsp_index_panics() {
+    let _ = Mem::base_index(Gpr::Rax, Gpr::Rsp, Scale::S1, 0);
+}
+
+#[test]
+fn unresolved_labels_print_by_name() {
+    let l = Label(3);
+    assert_eq!(Inst::Jmp(l).to_string(), "jmp L3");
+    assert_eq!(Inst::JccShort(Cond::Ne, l).to_string(), "jne short L3");
+    let i = Inst::Sse {
+        op: SseOp::Movsd,
+        dst: Xmm::Xmm1,
+        src: Mem::rip_disp(l, -8).into(),
+    };
+    assert_eq!(i.to_string(), "movsd xmm1,[L3-8]");
+    assert_eq!(Cond::L.negate(), Cond::Ge);
+}
+
+#[test]
+fn listing_off_records_nothing() {
+    let mut a = Assembler::new();
+    a.nop();
+    a.data_u64(1);
+    let out = a.finish().unwrap();
+    assert!(out.listing.is_empty());
+    assert_eq!(out.listing_text(), "");
+    assert_eq!(out.code.len(), 9);
 }
