@@ -144,6 +144,13 @@ fn mem_forms(m: Mem, k: u8) -> Vec<Inst> {
         src1: y2,
         src2: m.into(),
     }));
+    let (x2, xm) = (Xmm::from_num((k + 7) % 16), m.into());
+    v.extend(AvxOp::ALL.iter().map(|&op| Inst::Avx128 {
+        op,
+        dst: x,
+        src1: x2,
+        src2: xm,
+    }));
     v.extend(AvxUnaryOp::ALL.iter().map(|&op| Inst::AvxUnary {
         op,
         dst: y,
@@ -530,6 +537,8 @@ fn assembler_methods_match_inst() {
     a.sub(Rsp, Rax);
     a.cmp(Rax, Mem::base(Rdi));
     a.vaddpd(Ymm0, Ymm1, Mem::base(Rax));
+    a.vmulpd(Xmm1, Xmm9, Xmm10);
+    a.vxorpd(Ymm1, Ymm2, YmmMem::from(Ymm3));
     a.vmovupd(Mem::base(Rax), Ymm3);
     a.vbroadcastsd(Ymm2, Mem::base(Rsi));
     a.call(Rax);
@@ -563,6 +572,8 @@ fn assembler_methods_match_inst() {
             "sub rsp,rax",
             "cmp rax,[rdi]",
             "vaddpd ymm0,ymm1,[rax]",
+            "vmulpd xmm1,xmm9,xmm10",
+            "vxorpd ymm1,ymm2,ymm3",
             "vmovupd [rax],ymm3",
             "vbroadcastsd ymm2,[rsi]",
             "call rax",
