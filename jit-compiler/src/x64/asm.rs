@@ -329,12 +329,42 @@ macro_rules! sse_methods {
     )*};
 }
 
-/// Defines `fn name(&mut self, dst: Ymm, src1: Ymm, src2: impl Into<YmmMem>)` methods.
+/// Operand triples accepted by the three-operand AVX instructions: `(Ymm, Ymm, S)` with `S`
+/// one of `Ymm`, `Mem`, `YmmMem` (VEX.256), or `(Xmm, Xmm, S)` with `S` one of `Xmm`, `Mem`,
+/// `XmmMem` (VEX.128).
+pub trait AvxForm {
+    /// The instruction for `op`.
+    fn inst(self, op: AvxOp) -> Inst;
+}
+
+/// Implements `AvxForm` for one vector width.
+macro_rules! avx_form {
+    ($reg:ty, $rm:ty, $variant:ident) => {
+        impl<S: Into<$rm>> AvxForm for ($reg, $reg, S) {
+            fn inst(self, op: AvxOp) -> Inst {
+                Inst::$variant {
+                    op,
+                    dst: self.0,
+                    src1: self.1,
+                    src2: self.2.into(),
+                }
+            }
+        }
+    };
+}
+
+avx_form!(Ymm, YmmMem, Avx);
+avx_form!(Xmm, XmmMem, Avx128);
+
+/// Defines the three-operand AVX methods.
 macro_rules! avx_methods {
     ($($name:ident => $op:ident),* $(,)?) => {$(
-        #[doc = concat!("`", stringify!($name), " ymm, ymm, ymm/m` (VEX.256).")]
-        pub fn $name(&mut self, dst: Ymm, src1: Ymm, src2: impl Into<YmmMem>) {
-            self.emit(Inst::Avx { op: AvxOp::$op, dst, src1, src2: src2.into() });
+        #[doc = concat!("`", stringify!($name), " ymm, ymm, ymm/m` (VEX.256) or `", stringify!($name), " xmm, xmm, xmm/m` (VEX.128).")]
+        pub fn $name<D, S1, S2>(&mut self, dst: D, src1: S1, src2: S2)
+        where
+            (D, S1, S2): AvxForm,
+        {
+            self.emit((dst, src1, src2).inst(AvxOp::$op));
         }
     )*};
 }
@@ -767,7 +797,7 @@ impl Assembler {
     }
 
     /// `movzx r32, r8`: zero-extends the low byte of `src` into all of `dst`.
-    pub fn movzx8(&mut self, dst: Gpr, src: Gpr) {
+    pub fn movzx(&mut self, dst: Gpr, src: Gpr) {
         self.emit(Inst::Movzx8 { dst, src });
     }
 

@@ -166,7 +166,8 @@ ops! {
 }
 
 ops! {
-    /// AVX three-operand `op ymm, ymm, ymm/m` (VEX.256.66.0F, non-destructive source in vvvv).
+    /// AVX three-operand `op ymm, ymm, ymm/m` (VEX.256.66.0F, non-destructive source in vvvv),
+    /// also `op xmm, xmm, xmm/m` (VEX.128).
     AvxOp: Opcode {
         Vaddpd = "vaddpd" => vex66(1, 0x58),
         Vmulpd = "vmulpd" => vex66(1, 0x59),
@@ -327,7 +328,7 @@ impl MovImmForm {
     pub const fn of(imm: u64) -> MovImmForm {
         if imm <= u32::MAX as u64 {
             MovImmForm::Zx32
-        } else if imm as i64 >= i32::MIN as i64 {
+        } else if imm as i64 >= i32::MIN as i64 && (imm as i64) < 0 {
             MovImmForm::Sx32
         } else {
             MovImmForm::Imm64
@@ -405,6 +406,17 @@ pub enum Inst {
         src1: Ymm,
         /// Second source (ModRM.rm).
         src2: YmmMem,
+    },
+    /// `op xmm, xmm, xmm/m` (AVX, VEX.128: also zeroes bits 128–255 of the destination).
+    Avx128 {
+        /// Mnemonic.
+        op: AvxOp,
+        /// Destination.
+        dst: Xmm,
+        /// First source (VEX.vvvv).
+        src1: Xmm,
+        /// Second source (ModRM.rm).
+        src2: XmmMem,
     },
     /// `op ymm, ymm/m` (AVX).
     AvxUnary {
@@ -696,6 +708,15 @@ impl Inst {
             } => {
                 write!(f, "{} {dst},{src1},", op.mnemonic())?;
                 write_ym(f, src2, resolve)
+            }
+            Avx128 {
+                op,
+                dst,
+                src1,
+                src2,
+            } => {
+                write!(f, "{} {dst},{src1},", op.mnemonic())?;
+                write_xm(f, src2, resolve)
             }
             AvxUnary { op, dst, src } => {
                 write!(f, "{} {dst},", op.mnemonic())?;

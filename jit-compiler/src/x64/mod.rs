@@ -33,7 +33,7 @@ pub mod reg;
 mod tests;
 
 pub use asm::{
-    AluForm, AsmError, AsmOutput, Assembler, AvxMove, CallTarget, MovForm, Movq, SseMove,
+    AluForm, AsmError, AsmOutput, Assembler, AvxForm, AvxMove, CallTarget, MovForm, Movq, SseMove,
 };
 pub use encode::{Disp, Encoding, Fixup, FixupKind, Imm, encode};
 pub use inst::{
