@@ -1,5 +1,17 @@
 //! The OS side of trivial-jit: executable memory that is never writable and executable at
-//! once, loading and relocating machine code, and the callable `JitFn`. This is the only crate
-//! of the project that contains `unsafe` code; every block says why it is sound.
+//! once, loading and relocating machine code, and the callable [`JitFn`]. This is the only
+//! crate of the project that contains `unsafe` code; every block says why it is sound.
 #![warn(missing_docs)]
+
 pub mod exec;
+#[cfg(target_arch = "x86_64")]
+mod helpers;
+mod jit;
+mod native;
+
+pub use jit::{
+    Jit, JitBuilder, JitFn, Typed0, Typed1, Typed2, Typed3, Typed4, Typed5, Typed6, Typed7, Typed8,
+};
+/// The compiler (parser, interpreter, code generator, assembler).
+pub use jit_compiler as compiler;
+pub use jit_compiler::{Error, ErrorKind, Limits, Result};

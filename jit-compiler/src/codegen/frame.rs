@@ -1,0 +1,162 @@
+//! The function around the body: two entries, the stack frame, the pool.
+//!
+//! ```text
+//! array_entry:                       ; extern fn(args: *const f64) -> f64
+//!     [push rbx; lea rbx,[ptr+8*R]]  ; only if there are more arguments than registers
+//!     movsd xmm0,[ptr] ...           ; the register arguments
+//!     [jmp common]                   ; only if the register entry has a prologue
+//! register_entry:                    ; extern fn(f64, ...) -> f64 (up to 8 arguments)
+//!     [push rbx; lea rbx,[rsp+48]]   ; Win64 with 5..8 arguments: the stack arguments
+//! common:
+//!     [sub rsp,F]                    ; spill slots, shadow space, saved xmm6-15 (Win64)
+//!     ...body...                     ; result in xmm0
+//!     [add rsp,F] [pop rbx]
+//!     ret
+//! pool:                              ; masks, constants, call slots
+//! ```
+//! `R` is the number of register arguments of the ABI; arguments beyond it are read from
+//! `[rbx + 8*(i-R)]` by the body, in both entries.
+
+use super::dag::Dag;
+use super::lower::{Body, lower};
+use super::pool::Pool;
+use super::{Abi, CodegenOptions, Compiled};
+use crate::error::{Error, ErrorKind, Result, Span};
+use crate::x64::{Assembler, Gpr, Inst, Mem, SseOp, SseStoreOp, Xmm};
+
+/// Stack frame layout of a body.
+struct Frame {
+    /// Bytes subtracted from `rsp` (0: no frame).
+    size: i32,
+    /// Where the callee-saved XMM registers are saved, and which.
+    save_base: i32,
+    saved: Vec<Xmm>,
+}
+
+impl Frame {
+    fn new(body: &Body, abi: Abi, pushed: bool) -> Frame {
+        let saved: Vec<Xmm> = Xmm::ALL
+            .into_iter()
+            .filter(|r| !abi.is_caller_saved(*r) && body.used_xmm & (1 << r.num()) != 0)
+            .collect();
+        if body.slots == 0 && !body.has_calls && saved.is_empty() {
+            return Frame {
+                size: 0,
+                save_base: 0,
+                saved,
+            };
+        }
+        let locals = abi.shadow_space() as i32 + 8 * body.slots as i32;
+        let save_base = (locals + 15) & !15;
+        let mut size = save_base + 16 * saved.len() as i32;
+        // At entry rsp is 8 past a multiple of 16 (the return address); calls and the
+        // aligned saves need it on a multiple of 16 again.
+        let pushed = if pushed { 8 } else { 0 };
+        while (8 + pushed + size) % 16 != 0 {
+            size += 8;
+        }
+        Frame {
+            size,
+            save_base,
+            saved,
+        }
+    }
+}
+
+/// Assembles the whole function.
+pub fn assemble(dag: &Dag, arity: usize, options: &CodegenOptions) -> Result<Compiled> {
+    let abi = options.abi;
+    let mut asm = Assembler::new().with_listing(options.listing);
+    let mut pool = Pool::default();
+    let body = lower(dag, arity, abi, &mut asm, &mut pool);
+    let regs = abi.register_args();
+    let memory_args = arity > regs;
+    let frame = Frame::new(&body, abi, memory_args);
+    let common = asm.new_label();
+
+    // array entry
+    let array_entry = asm.offset();
+    let ptr = abi.pointer_arg();
+    if memory_args {
+        asm.push(Gpr::Rbx);
+        asm.lea(Gpr::Rbx, Mem::base_disp(ptr, 8 * regs as i32));
+    }
+    for i in 0..arity.min(regs) {
+        asm.movsd(Xmm::from_num(i as u8), Mem::base_disp(ptr, 8 * i as i32));
+    }
+    let register_entry = if arity <= 8 {
+        if memory_args {
+            asm.jmp(common);
+        }
+        let at = asm.offset();
+        if memory_args {
+            // Win64 with 5..8 arguments: they are on the caller's stack above the return
+            // address and the 32-byte shadow space; after our push, at rsp+48.
+            asm.push(Gpr::Rbx);
+            asm.lea(
+                Gpr::Rbx,
+                Mem::base_disp(Gpr::Rsp, 8 + 8 + abi.shadow_space() as i32),
+            );
+        }
+        Some(at)
+    } else {
+        None
+    };
+    asm.bind(common);
+    prologue(&mut asm, &frame);
+    for inst in body.insts {
+        asm.emit(inst);
+    }
+    epilogue(&mut asm, &frame, memory_args);
+    pool.emit(&mut asm);
+    let out = asm.finish().map_err(|e| {
+        Error::new(
+            ErrorKind::CodeTooLarge,
+            Span::default(),
+            format!("internal assembler error: {e:?}"),
+        )
+    })?;
+    let relocs = pool.relocs(|l| out.label_offset(l));
+    Ok(Compiled {
+        relocs,
+        array_entry,
+        register_entry,
+        arity,
+        abi,
+        code: out.code,
+        listing: out.listing,
+        labels: out.labels,
+    })
+}
+
+fn prologue(asm: &mut Assembler, frame: &Frame) {
+    if frame.size > 0 {
+        asm.sub(Gpr::Rsp, frame.size);
+    }
+    for (i, &r) in frame.saved.iter().enumerate() {
+        let at = Mem::base_disp(Gpr::Rsp, frame.save_base + 16 * i as i32);
+        asm.emit(Inst::SseStore {
+            op: SseStoreOp::Movapd,
+            dst: at,
+            src: r,
+        });
+    }
+}
+
+fn epilogue(asm: &mut Assembler, frame: &Frame, pushed: bool) {
+    for (i, &r) in frame.saved.iter().enumerate() {
+        let at = Mem::base_disp(Gpr::Rsp, frame.save_base + 16 * i as i32);
+        asm.emit(Inst::Sse {
+            op: SseOp::Movapd,
+            dst: r,
+            src: at.into(),
+        });
+    }
+    if frame.size > 0 {
+        asm.add(Gpr::Rsp, frame.size);
+    }
+    if pushed {
+        asm.pop(Gpr::Rbx);
+    }
+    asm.ret();
+}

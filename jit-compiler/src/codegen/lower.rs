@@ -1,0 +1,479 @@
+//! Instruction selection and register allocation for the body of a function: one pass over
+//! the values in schedule order, each turned into a few SSE2 instructions.
+//!
+//! Values live in XMM registers; constants, arguments passed in memory and spilled values are
+//! used straight from memory as the second operand (`addsd xmm0,[rip+c]`), which costs no
+//! register. A register is reused for the result when its value dies at this node.
+
+use super::dag::Dag;
+use super::pool::{ABS_MASK, ONE_MASK, Pool, SIGN_MASK};
+use super::regs::{Home, Regs};
+use super::{Abi, Symbol};
+use crate::ast::{Node, NodeId};
+use crate::ops::{BinaryOp, PowStep, UnaryOp, powi_steps};
+use crate::x64::{Assembler, Gpr, Inst, Mem, SseImmOp, SseOp, SseStoreOp, Xmm, XmmMem};
+
+/// `cmpsd` predicates.
+const CMP_EQ: u8 = 0;
+const CMP_LT: u8 = 1;
+const CMP_LE: u8 = 2;
+const CMP_UNORD: u8 = 3;
+const CMP_NEQ: u8 = 4;
+
+/// Unary operations computed by calling a Rust function (exactly the interpreter's).
+pub fn unary_is_call(op: UnaryOp) -> bool {
+    !matches!(op, UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sqrt)
+}
+
+/// Binary operations computed by calling a Rust function.
+pub fn binary_is_call(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Rem | BinaryOp::Pow | BinaryOp::Powf | BinaryOp::Atan2 | BinaryOp::Hypot
+    )
+}
+
+/// The generated body and what the frame must provide for it.
+pub struct Body {
+    /// The instructions, ending with the result in `xmm0`.
+    pub insts: Vec<Inst>,
+    /// Spill slots used.
+    pub slots: u32,
+    /// Registers used (bit n = xmm n).
+    pub used_xmm: u16,
+    /// Does the body call functions?
+    pub has_calls: bool,
+}
+
+/// Generates the body of `dag` for `arity` arguments.
+pub fn lower(dag: &Dag, arity: usize, abi: Abi, asm: &mut Assembler, pool: &mut Pool) -> Body {
+    let mut g = Gen {
+        dag,
+        abi,
+        asm,
+        pool,
+        regs: Regs::new(dag.ast.len()),
+        uses: dag.uses.clone(),
+        insts: Vec::with_capacity(dag.ast.len() * 2),
+        pos: 0,
+        has_calls: false,
+        preference: &Xmm::ALL,
+    };
+    g.place_arguments(arity);
+    for (pos, &id) in dag.order.iter().enumerate() {
+        g.pos = pos as u32 + 1;
+        g.node(id);
+    }
+    g.result_to_xmm0();
+    Body {
+        insts: g.insts,
+        slots: g.regs.slot_count(),
+        used_xmm: g.regs.used_mask(),
+        has_calls: g.has_calls,
+    }
+}
+
+struct Gen<'a> {
+    dag: &'a Dag,
+    abi: Abi,
+    asm: &'a mut Assembler,
+    pool: &'a mut Pool,
+    regs: Regs,
+    uses: Vec<u32>,
+    insts: Vec<Inst>,
+    pos: u32,
+    has_calls: bool,
+    preference: &'static [Xmm],
+}
+
+impl Gen<'_> {
+    fn emit(&mut self, inst: Inst) {
+        self.insts.push(inst);
+    }
+
+    fn sse(&mut self, op: SseOp, dst: Xmm, src: impl Into<XmmMem>) {
+        self.emit(Inst::Sse {
+            op,
+            dst,
+            src: src.into(),
+        });
+    }
+
+    /// Arguments passed in registers start there; the others are read from memory.
+    fn place_arguments(&mut self, arity: usize) {
+        let in_regs = arity.min(self.abi.register_args());
+        for (i, &node) in self.dag.ast.nodes().iter().enumerate() {
+            if let Node::Arg(a) = node {
+                let id = NodeId::from_index(i);
+                if (a as usize) < in_regs {
+                    self.regs.assign(id, Xmm::from_num(a as u8), 0);
+                } else {
+                    self.regs.set_home(id, Home::ArgMem(a));
+                }
+            }
+        }
+    }
+
+    fn mem(&self, home: Home) -> Mem {
+        match home {
+            Home::Const(l) => Mem::rip(l),
+            Home::ArgMem(i) => {
+                let first = self.abi.register_args() as i32;
+                Mem::base_disp(Gpr::Rbx, 8 * (i as i32 - first))
+            }
+            Home::Slot(s) => {
+                Mem::base_disp(Gpr::Rsp, self.abi.shadow_space() as i32 + 8 * s as i32)
+            }
+        }
+    }
+
+    fn mask(&mut self, bits: u128) -> Mem {
+        Mem::rip(self.pool.mask(self.asm, bits))
+    }
+
+    fn constant(&mut self, v: f64) -> Mem {
+        Mem::rip(self.pool.constant(self.asm, v.to_bits()))
+    }
+
+    /// `v` as a second operand: its register, or its memory home.
+    fn operand(&self, v: NodeId) -> XmmMem {
+        match (self.regs.reg(v), self.regs.home(v)) {
+            (Some(r), _) => r.into(),
+            (None, Some(h)) => self.mem(h).into(),
+            // Every value is in a register or has a home; this cannot happen.
+            (None, None) => Xmm::Xmm0.into(),
+        }
+    }
+
+    /// A register for a temporary or a result, spilling the oldest value if all are taken.
+    fn alloc(&mut self) -> Xmm {
+        let r = match self.regs.free_reg(self.preference, &[]) {
+            Some(r) => r,
+            None => {
+                let victim = self.regs.victim(self.preference, &[]).unwrap_or(Xmm::Xmm15);
+                self.spill(victim);
+                victim
+            }
+        };
+        self.regs.reserve(r);
+        r
+    }
+
+    /// Moves the value in `r` to memory (if it has no memory home yet) and frees `r`.
+    fn spill(&mut self, r: Xmm) {
+        let Some(v) = self.regs.holder(r) else { return };
+        if self.regs.home(v).is_none() {
+            let slot = self.regs.new_slot();
+            self.regs.set_home(v, Home::Slot(slot));
+            let dst = self.mem(Home::Slot(slot));
+            self.emit(Inst::SseStore {
+                op: SseStoreOp::Movsd,
+                dst,
+                src: r,
+            });
+        }
+        self.regs.release_reg(v);
+    }
+
+    /// `v` in a register that may be read but not written.
+    fn in_reg(&mut self, v: NodeId) -> Xmm {
+        if let Some(r) = self.regs.reg(v) {
+            self.regs.reserve(r);
+            return r;
+        }
+        let r = self.alloc();
+        let src = self.operand(v);
+        self.sse(SseOp::Movsd, r, src);
+        self.regs.assign(v, r, self.pos);
+        self.regs.reserve(r);
+        r
+    }
+
+    /// A register holding `v` that may be overwritten: `v`'s own register when all its
+    /// remaining uses are the `occurrences` in this node, else a copy. (Callers pass 2 only
+    /// when the overwritten register is also read as the other operand, as in `x + x`.)
+    fn writable(&mut self, v: NodeId, occurrences: u32) -> Xmm {
+        if self.uses[v.index()] == occurrences {
+            if let Some(r) = self.regs.reg(v) {
+                self.regs.release_reg(v);
+                self.regs.reserve(r);
+                return r;
+            }
+        }
+        let src = self.operand(v);
+        if let XmmMem::Xmm(r) = src {
+            self.regs.reserve(r);
+        }
+        let dst = self.alloc();
+        let op = if matches!(src, XmmMem::Xmm(_)) {
+            SseOp::Movapd
+        } else {
+            SseOp::Movsd
+        };
+        self.sse(op, dst, src);
+        dst
+    }
+
+    /// Ends a node: its children's uses are consumed, dead values freed, the result recorded.
+    fn finish(&mut self, id: NodeId, result: Xmm) {
+        let node = self.dag.ast.node(id);
+        for c in self.dag.ast.children(node).iter() {
+            let u = &mut self.uses[c.index()];
+            *u = u.saturating_sub(1);
+            if *u == 0 {
+                self.regs.kill(c);
+            }
+        }
+        self.regs.clear_reserved();
+        self.regs.assign(id, result, self.pos);
+    }
+
+    fn node(&mut self, id: NodeId) {
+        match self.dag.ast.node(id) {
+            Node::Num(v) => {
+                let label = self.pool.constant(self.asm, v.to_bits());
+                self.regs.set_home(id, Home::Const(label));
+            }
+            Node::Arg(_) => {} // placed at the start
+            Node::Unary(op, a) => self.unary(id, op, a),
+            Node::Binary(op, a, b) => self.binary(id, op, a, b),
+            Node::PowI(a, n) => self.powi(id, a, n),
+            Node::If(c, a, b) => self.blend(id, c, a, b),
+            Node::Call(f, list) => {
+                let args: Vec<NodeId> = self.dag.ast.call_args(list).to_vec();
+                self.call(id, Symbol::User(f), &args);
+            }
+        }
+    }
+
+    fn unary(&mut self, id: NodeId, op: UnaryOp, a: NodeId) {
+        match op {
+            UnaryOp::Neg | UnaryOp::Abs => {
+                let r = self.writable(a, 1);
+                let (inst, bits) = if op == UnaryOp::Neg {
+                    (SseOp::Xorpd, SIGN_MASK)
+                } else {
+                    (SseOp::Andpd, ABS_MASK)
+                };
+                let m = self.mask(bits);
+                self.sse(inst, r, m);
+                self.finish(id, r);
+            }
+            UnaryOp::Sqrt => {
+                let src = self.operand(a);
+                let r = match src {
+                    XmmMem::Xmm(ra) if self.uses[a.index()] == 1 => {
+                        self.regs.release_reg(a);
+                        self.regs.reserve(ra);
+                        ra
+                    }
+                    XmmMem::Xmm(ra) => {
+                        self.regs.reserve(ra);
+                        self.alloc()
+                    }
+                    XmmMem::Mem(_) => self.alloc(),
+                };
+                self.sse(SseOp::Sqrtsd, r, src);
+                self.finish(id, r);
+            }
+            _ => self.call(id, Symbol::Unary(op), &[a]),
+        }
+    }
+
+    fn binary(&mut self, id: NodeId, op: BinaryOp, a: NodeId, b: NodeId) {
+        use BinaryOp::*;
+        let arith = match op {
+            Add => Some(SseOp::Addsd),
+            Sub => Some(SseOp::Subsd),
+            Mul => Some(SseOp::Mulsd),
+            Div => Some(SseOp::Divsd),
+            _ => None,
+        };
+        if let Some(inst) = arith {
+            return self.arithmetic(id, inst, matches!(op, Add | Mul), a, b);
+        }
+        match op {
+            Lt => self.compare(id, a, b, CMP_LT),
+            Le => self.compare(id, a, b, CMP_LE),
+            Gt => self.compare(id, b, a, CMP_LT),
+            Ge => self.compare(id, b, a, CMP_LE),
+            Eq => self.compare(id, a, b, CMP_EQ),
+            Ne => self.compare(id, a, b, CMP_NEQ),
+            Min => self.min_max(id, SseOp::Minsd, a, b),
+            Max => self.min_max(id, SseOp::Maxsd, a, b),
+            // Pow only reaches here in unsimplified trees; with a non-constant exponent it is powf.
+            Pow | Powf => self.call(id, Symbol::Binary(Powf), &[a, b]),
+            _ => self.call(id, Symbol::Binary(op), &[a, b]),
+        }
+    }
+
+    /// `dst = a op b`, reusing a dying register of `a` (or of `b` when `op` commutes).
+    fn arithmetic(&mut self, id: NodeId, inst: SseOp, commutes: bool, a: NodeId, b: NodeId) {
+        if a == b {
+            let r = self.writable(a, 2);
+            self.sse(inst, r, r);
+            return self.finish(id, r);
+        }
+        let b_dying_in_reg = self.uses[b.index()] == 1 && self.regs.reg(b).is_some();
+        let a_dying_in_reg = self.uses[a.index()] == 1 && self.regs.reg(a).is_some();
+        let (dst_src, other) = if commutes && b_dying_in_reg && !a_dying_in_reg {
+            (b, a)
+        } else {
+            (a, b)
+        };
+        if let Some(r) = self.regs.reg(other) {
+            self.regs.reserve(r);
+        }
+        let r = self.writable(dst_src, 1);
+        let src = self.operand(other);
+        self.sse(inst, r, src);
+        self.finish(id, r);
+    }
+
+    /// `1.0` if `x pred y` else `0.0`: `cmpsd` gives an all-ones or zero mask.
+    fn compare(&mut self, id: NodeId, x: NodeId, y: NodeId, pred: u8) {
+        if let Some(r) = self.regs.reg(y) {
+            self.regs.reserve(r);
+        }
+        let r = self.writable(x, if x == y { 2 } else { 1 });
+        let src = if x == y {
+            XmmMem::Xmm(r)
+        } else {
+            self.operand(y)
+        };
+        self.emit(Inst::SseImm {
+            op: SseImmOp::Cmpsd,
+            dst: r,
+            src,
+            imm: pred,
+        });
+        let one = self.mask(ONE_MASK);
+        self.sse(SseOp::Andpd, r, one);
+        self.finish(id, r);
+    }
+
+    /// `min(a, b)` as the interpreter defines it: `b` if `a` is NaN or `b < a`, else `a`.
+    /// `minsd r, a` with `r = b` gives `b < a ? b : a` (and `a` if either is NaN); a mask of
+    /// "`a` is NaN" then selects `b`. `max` is the same with `maxsd`.
+    fn min_max(&mut self, id: NodeId, inst: SseOp, a: NodeId, b: NodeId) {
+        let ra = self.in_reg(a);
+        let rb = self.in_reg(b);
+        let r = self.alloc();
+        self.sse(SseOp::Movapd, r, rb);
+        self.sse(inst, r, ra);
+        let nan = self.alloc();
+        self.sse(SseOp::Movapd, nan, ra);
+        self.emit(Inst::SseImm {
+            op: SseImmOp::Cmpsd,
+            dst: nan,
+            src: ra.into(),
+            imm: CMP_UNORD,
+        });
+        let t = self.alloc();
+        self.sse(SseOp::Movapd, t, rb);
+        self.sse(SseOp::Andpd, t, nan);
+        self.sse(SseOp::Andnpd, nan, r);
+        self.sse(SseOp::Orpd, nan, t);
+        self.finish(id, nan);
+    }
+
+    /// `x^n` by the squaring sequence of [`powi_steps`], exactly as the interpreter.
+    fn powi(&mut self, id: NodeId, a: NodeId, n: i64) {
+        if n == 0 {
+            let r = self.alloc();
+            let one = self.constant(1.0);
+            self.sse(SseOp::Movsd, r, one);
+            return self.finish(id, r);
+        }
+        let steps: Vec<PowStep> = powi_steps(n.unsigned_abs()).collect();
+        let base = self.writable(a, 1);
+        let mut acc: Option<Xmm> = None;
+        for (i, step) in steps.iter().enumerate() {
+            match (step, acc) {
+                (PowStep::Accumulate, None) if i + 1 == steps.len() => acc = Some(base),
+                (PowStep::Accumulate, None) => {
+                    let r = self.alloc();
+                    self.sse(SseOp::Movapd, r, base);
+                    acc = Some(r);
+                }
+                (PowStep::Accumulate, Some(r)) => self.sse(SseOp::Mulsd, r, base),
+                (PowStep::Square, _) => self.sse(SseOp::Mulsd, base, base),
+            }
+        }
+        let mut result = acc.unwrap_or(base);
+        if n < 0 {
+            let r = self.alloc();
+            let one = self.constant(1.0);
+            self.sse(SseOp::Movsd, r, one);
+            self.sse(SseOp::Divsd, r, result);
+            result = r;
+        }
+        self.finish(id, result);
+    }
+
+    /// `if(c, a, b)` without a branch: `a` where `0 < |c|` (non-zero and not NaN), else `b`.
+    /// Both sides are evaluated; they are free of side effects except user calls, which the
+    /// code generator then still evaluates both of (documented in the crate docs).
+    fn blend(&mut self, id: NodeId, c: NodeId, a: NodeId, b: NodeId) {
+        // a value that appears twice here is copied, never overwritten in place
+        let occ = |v: NodeId| {
+            if [c, a, b].iter().filter(|&&x| x == v).count() == 1 {
+                1
+            } else {
+                u32::MAX
+            }
+        };
+        let rc = self.writable(c, occ(c));
+        let abs = self.mask(ABS_MASK);
+        self.sse(SseOp::Andpd, rc, abs);
+        let m = self.alloc();
+        self.sse(SseOp::Xorpd, m, m);
+        self.emit(Inst::SseImm {
+            op: SseImmOp::Cmpsd,
+            dst: m,
+            src: rc.into(),
+            imm: CMP_LT,
+        });
+        let ra = self.writable(a, occ(a));
+        self.sse(SseOp::Andpd, ra, m);
+        let rb = self.in_reg(b);
+        self.sse(SseOp::Andnpd, m, rb);
+        self.sse(SseOp::Orpd, m, ra);
+        self.finish(id, m);
+    }
+
+    /// A call into Rust: values live in caller-saved registers are saved first; arguments go
+    /// to `xmm0`, `xmm1`, ...; the result comes back in `xmm0`.
+    fn call(&mut self, id: NodeId, symbol: Symbol, args: &[NodeId]) {
+        self.has_calls = true;
+        for r in Xmm::ALL {
+            if self.abi.is_caller_saved(r) {
+                self.spill(r);
+            }
+        }
+        for (i, &arg) in args.iter().enumerate() {
+            let dst = Xmm::from_num(i as u8);
+            match self.operand(arg) {
+                XmmMem::Xmm(r) if r == dst => {}
+                XmmMem::Xmm(r) => self.sse(SseOp::Movapd, dst, r),
+                XmmMem::Mem(m) => self.sse(SseOp::Movsd, dst, m),
+            }
+        }
+        let slot = self.pool.call_slot(self.asm, symbol);
+        self.emit(Inst::Call(crate::x64::GprMem::Mem(Mem::rip(slot))));
+        self.regs.reserve(Xmm::Xmm0);
+        self.finish(id, Xmm::Xmm0);
+    }
+
+    fn result_to_xmm0(&mut self) {
+        let root = self.dag.ast.root();
+        if self.dag.ast.is_empty() {
+            return;
+        }
+        match self.operand(root) {
+            XmmMem::Xmm(Xmm::Xmm0) => {}
+            XmmMem::Xmm(r) => self.sse(SseOp::Movapd, Xmm::Xmm0, r),
+            XmmMem::Mem(m) => self.sse(SseOp::Movsd, Xmm::Xmm0, m),
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The code generator: a simplified expression → x86-64 machine code (SSE2 scalar doubles).
+//!
+//! Stages, one module each:
+//! * [`dag`]: equal subtrees merged into one value, use counts, evaluation order
+//!   (Sethi–Ullman: the subtree that needs more registers first);
+//! * [`lower`]: instruction selection and linear register allocation over all sixteen XMM
+//!   registers, spilling to the stack when an expression needs more;
+//! * [`frame`]: entries, prologue and epilogue for the calling convention, the constant pool.
+//!
+//! The code is position-independent: constants and the address slots of called functions
+//! are in a pool after the code, addressed RIP-relative. The slots are zero in the output;
+//! [`Compiled::relocs`] says which function's address goes where.
+//!
+//! ```
+//! use jit_compiler::codegen::{compile, Abi};
+//! let expr = jit_compiler::parse("2*x^0.5").unwrap();
+//! let code = compile(&expr, Abi::SysV).unwrap();
+//! assert_eq!(code.register_entry, Some(0));
+//! assert!(code.listing_text().contains("sqrtsd xmm0,xmm0"));
+//! ```
+
+mod dag;
+mod frame;
+mod lower;
+mod pool;
+mod regs;
+
+use crate::error::{Error, ErrorKind, Result, Span};
+use crate::expr::Expr;
+use crate::ops::{BinaryOp, UnaryOp};
+use crate::x64::{Gpr, ListingEntry, Xmm};
+
+/// A calling convention.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Abi {
+    /// System V AMD64 (Linux, macOS, BSDs): arguments in `xmm0`–`xmm7`, all XMM registers
+    /// caller-saved, the array pointer in `rdi`.
+    SysV,
+    /// Microsoft x64 (Windows): arguments in `xmm0`–`xmm3` and then on the stack,
+    /// `xmm6`–`xmm15` callee-saved, 32 bytes of shadow space for callees, the array pointer
+    /// in `rcx`.
+    Win64,
+}
+
+impl Abi {
+    /// The convention of the machine this code is compiled for.
+    pub fn host() -> Abi {
+        if cfg!(windows) { Abi::Win64 } else { Abi::SysV }
+    }
+
+    /// How many `f64` arguments arrive in registers.
+    pub fn register_args(self) -> usize {
+        match self {
+            Abi::SysV => 8,
+            Abi::Win64 => 4,
+        }
+    }
+
+    /// Bytes a caller must reserve at `[rsp]` for the callee.
+    pub fn shadow_space(self) -> usize {
+        match self {
+            Abi::SysV => 0,
+            Abi::Win64 => 32,
+        }
+    }
+
+    /// May a called function overwrite this register?
+    pub fn is_caller_saved(self, r: Xmm) -> bool {
+        match self {
+            Abi::SysV => true,
+            Abi::Win64 => r.num() < 6,
+        }
+    }
+
+    /// The register holding the first integer (pointer) argument.
+    pub fn pointer_arg(self) -> Gpr {
+        match self {
+            Abi::SysV => Gpr::Rdi,
+            Abi::Win64 => Gpr::Rcx,
+        }
+    }
+}
+
+/// A function the machine code calls: its address is patched in at load time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Symbol {
+    /// The Rust function computing a built-in unary operation (e.g. `f64::sin`).
+    Unary(UnaryOp),
+    /// The Rust function computing a built-in binary operation (e.g. `f64::powf`).
+    Binary(BinaryOp),
+    /// The user function with this index in the registry.
+    User(u32),
+}
+
+impl Symbol {
+    /// A number for the symbol, for relocation tables stored as data (`jit_expr!`).
+    pub fn code(self) -> u32 {
+        match self {
+            Symbol::Unary(op) => index_of(&UnaryOp::ALL, op),
+            Symbol::Binary(op) => 0x100 + index_of(&BinaryOp::ALL, op),
+            Symbol::User(i) => 0x1_0000 + i,
+        }
+    }
+
+    /// The symbol with this [`code`](Self::code).
+    pub fn from_code(code: u32) -> Option<Symbol> {
+        match code {
+            0..0x100 => UnaryOp::ALL.get(code as usize).map(|&op| Symbol::Unary(op)),
+            0x100..0x1_0000 => BinaryOp::ALL
+                .get(code as usize - 0x100)
+                .map(|&op| Symbol::Binary(op)),
+            _ => Some(Symbol::User(code - 0x1_0000)),
+        }
+    }
+}
+
+fn index_of<T: PartialEq>(all: &[T], x: T) -> u32 {
+    all.iter().position(|y| *y == x).unwrap_or(0) as u32
+}
+
+/// "Write the address of `symbol` as 8 bytes at `offset`."
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Reloc {
+    /// Byte offset of the 8-byte slot in the code.
+    pub offset: u32,
+    /// Whose address.
+    pub symbol: Symbol,
+}
+
+/// Code generation settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodegenOptions {
+    /// The calling convention.
+    pub abi: Abi,
+    /// Keep a listing of every instruction (costs time; off for `Jit::compile`).
+    pub listing: bool,
+    /// Largest code accepted, in bytes.
+    pub max_code_len: usize,
+}
+
+impl Default for CodegenOptions {
+    fn default() -> Self {
+        CodegenOptions {
+            abi: Abi::host(),
+            listing: false,
+            max_code_len: 64 << 20,
+        }
+    }
+}
+
+/// Machine code for one expression.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The bytes: entries, body, pool.
+    pub code: Vec<u8>,
+    /// Address slots to fill before the code runs.
+    pub relocs: Vec<Reloc>,
+    /// Offset of `extern fn(args: *const f64) -> f64`: the arguments in an array.
+    pub array_entry: usize,
+    /// Offset of `extern fn(f64, f64, ...) -> f64`, for up to 8 arguments.
+    pub register_entry: Option<usize>,
+    /// Number of arguments.
+    pub arity: usize,
+    /// The calling convention of both entries.
+    pub abi: Abi,
+    /// The instructions with offsets (empty unless [`CodegenOptions::listing`]).
+    pub listing: Vec<ListingEntry>,
+    /// Label offsets, for printing the listing with resolved addresses.
+    labels: Vec<Option<usize>>,
+}
+
+impl Compiled {
+    /// The listing as text: offset, bytes, Intel syntax, one instruction a line.
+    pub fn listing_text(&self) -> String {
+        crate::x64::AsmOutput {
+            code: self.code.clone(),
+            listing: self.listing.clone(),
+            labels: self.labels.clone(),
+        }
+        .listing_text()
+    }
+}
+
+/// Compiles `expr` (simplifying it first) for `abi`, with a listing.
+pub fn compile(expr: &Expr, abi: Abi) -> Result<Compiled> {
+    compile_with(
+        expr,
+        &CodegenOptions {
+            abi,
+            listing: true,
+            ..CodegenOptions::default()
+        },
+    )
+}
+
+/// Compiles `expr` (simplifying it first).
+pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
+    let simple = expr.simplified();
+    let dag = dag::Dag::new(simple.ast());
+    let compiled = frame::assemble(&dag, expr.arity(), options)?;
+    if compiled.code.len() > options.max_code_len {
+        return Err(Error::new(
+            ErrorKind::CodeTooLarge,
+            Span::default(),
+            format!(
+                "the machine code would be {} bytes; the limit is {}",
+                compiled.code.len(),
+                options.max_code_len
+            ),
+        ));
+    }
+    Ok(compiled)
+}

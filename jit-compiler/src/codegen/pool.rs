@@ -1,0 +1,89 @@
+//! The data after the code: 16-byte masks, 8-byte constants and the 8-byte address slots
+//! that calls go through (`call qword ptr [rip+slot]`), which the runtime fills in from the
+//! relocation table when it loads the code. Addressing it RIP-relative keeps the code
+//! position-independent, so the bytes can be copied anywhere.
+
+use super::{Reloc, Symbol};
+use crate::x64::{Assembler, Label};
+
+/// Bits of the 16-byte masks (both lanes the same unless noted).
+pub const SIGN_MASK: u128 = 0x8000_0000_0000_0000_8000_0000_0000_0000;
+/// Clears the sign bit.
+pub const ABS_MASK: u128 = 0x7FFF_FFFF_FFFF_FFFF_7FFF_FFFF_FFFF_FFFF;
+/// `1.0` in both lanes: turns a comparison mask into `1.0` or `0.0`.
+pub const ONE_MASK: u128 = 0x3FF0_0000_0000_0000_3FF0_0000_0000_0000;
+
+/// Constants and call slots, each stored once.
+#[derive(Default)]
+pub struct Pool {
+    masks: Vec<(u128, Label)>,
+    consts: Vec<(u64, Label)>,
+    slots: Vec<(Symbol, Label)>,
+}
+
+impl Pool {
+    /// The label of a 16-byte constant.
+    pub fn mask(&mut self, asm: &mut Assembler, bits: u128) -> Label {
+        if let Some((_, l)) = self.masks.iter().find(|(b, _)| *b == bits) {
+            return *l;
+        }
+        let l = asm.new_label();
+        self.masks.push((bits, l));
+        l
+    }
+
+    /// The label of an 8-byte constant. Expressions have few distinct constants, so a
+    /// linear search beats hashing here.
+    pub fn constant(&mut self, asm: &mut Assembler, bits: u64) -> Label {
+        if let Some((_, l)) = self.consts.iter().find(|(b, _)| *b == bits) {
+            return *l;
+        }
+        let l = asm.new_label();
+        self.consts.push((bits, l));
+        l
+    }
+
+    /// The label of the address slot of a called function.
+    pub fn call_slot(&mut self, asm: &mut Assembler, symbol: Symbol) -> Label {
+        if let Some((_, l)) = self.slots.iter().find(|(s, _)| *s == symbol) {
+            return *l;
+        }
+        let l = asm.new_label();
+        self.slots.push((symbol, l));
+        l
+    }
+
+    /// Writes the pool at the end of the code: masks 16-byte aligned, then constants, then
+    /// the address slots (zero until the runtime patches them).
+    pub fn emit(&self, asm: &mut Assembler) {
+        if self.masks.is_empty() && self.consts.is_empty() && self.slots.is_empty() {
+            return;
+        }
+        asm.align(if self.masks.is_empty() { 8 } else { 16 });
+        for &(bits, l) in &self.masks {
+            asm.bind(l);
+            asm.data_u128(bits);
+        }
+        for &(bits, l) in &self.consts {
+            asm.bind(l);
+            asm.data_u64(bits);
+        }
+        for &(_, l) in &self.slots {
+            asm.bind(l);
+            asm.data_u64(0);
+        }
+    }
+
+    /// The relocations, once the labels are placed.
+    pub fn relocs(&self, offset_of: impl Fn(Label) -> Option<usize>) -> Vec<Reloc> {
+        self.slots
+            .iter()
+            .filter_map(|&(symbol, l)| {
+                offset_of(l).map(|offset| Reloc {
+                    offset: offset as u32,
+                    symbol,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,147 @@
+//! Where each value lives while the body is generated: in an XMM register, in memory (a
+//! constant in the pool, an argument passed on the stack, a spill slot), or both.
+//!
+//! Allocation is linear: values are computed in the schedule's order; a register is freed at
+//! the last use of its value. When all sixteen are taken, the value computed longest ago is
+//! spilled (with Sethi–Ullman ordering it is usually the one needed last).
+
+use crate::ast::NodeId;
+use crate::x64::{Label, Xmm};
+
+/// A memory home of a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Home {
+    /// A constant in the pool after the code.
+    Const(Label),
+    /// Argument `i` that is passed in memory (beyond the register arguments).
+    ArgMem(u32),
+    /// A spill slot in the stack frame.
+    Slot(u32),
+}
+
+/// The register file and value locations.
+pub struct Regs {
+    holder: [Option<NodeId>; 16],
+    reg_of: Vec<Option<Xmm>>,
+    home_of: Vec<Option<Home>>,
+    born: Vec<u32>,
+    free_slots: Vec<u32>,
+    slots: u32,
+    used: u16,
+    reserved: u16,
+}
+
+impl Regs {
+    /// Room for `n` values.
+    pub fn new(n: usize) -> Regs {
+        Regs {
+            holder: [None; 16],
+            reg_of: vec![None; n],
+            home_of: vec![None; n],
+            born: vec![0; n],
+            free_slots: Vec::new(),
+            slots: 0,
+            used: 0,
+            reserved: 0,
+        }
+    }
+
+    /// The register holding `v`, if any.
+    pub fn reg(&self, v: NodeId) -> Option<Xmm> {
+        self.reg_of[v.index()]
+    }
+
+    /// The memory home of `v`, if any.
+    pub fn home(&self, v: NodeId) -> Option<Home> {
+        self.home_of[v.index()]
+    }
+
+    /// Gives `v` a memory home.
+    pub fn set_home(&mut self, v: NodeId, home: Home) {
+        self.home_of[v.index()] = Some(home);
+    }
+
+    /// Records that `r` now holds `v` (computed at schedule position `at`).
+    pub fn assign(&mut self, v: NodeId, r: Xmm, at: u32) {
+        if let Some(old) = self.holder[r.num() as usize] {
+            self.reg_of[old.index()] = None;
+        }
+        self.holder[r.num() as usize] = Some(v);
+        self.reg_of[v.index()] = Some(r);
+        self.born[v.index()] = at;
+        self.used |= 1 << r.num();
+    }
+
+    /// Forgets that `v` is in a register (the register becomes free).
+    pub fn release_reg(&mut self, v: NodeId) {
+        if let Some(r) = self.reg_of[v.index()].take() {
+            self.holder[r.num() as usize] = None;
+        }
+    }
+
+    /// `v` is dead: frees its register and spill slot.
+    pub fn kill(&mut self, v: NodeId) {
+        self.release_reg(v);
+        if let Some(Home::Slot(s)) = self.home_of[v.index()] {
+            self.home_of[v.index()] = None;
+            self.free_slots.push(s);
+        }
+    }
+
+    /// The value in register `r`.
+    pub fn holder(&self, r: Xmm) -> Option<NodeId> {
+        self.holder[r.num() as usize]
+    }
+
+    /// A free register, in the order of `preference`.
+    pub fn free_reg(&self, preference: &[Xmm], avoid: &[Xmm]) -> Option<Xmm> {
+        preference.iter().copied().find(|r| {
+            self.holder[r.num() as usize].is_none() && !self.is_reserved(*r) && !avoid.contains(r)
+        })
+    }
+
+    /// The register to spill: the one whose value was computed longest ago.
+    pub fn victim(&self, preference: &[Xmm], avoid: &[Xmm]) -> Option<Xmm> {
+        preference
+            .iter()
+            .copied()
+            .filter(|r| !avoid.contains(r) && !self.is_reserved(*r))
+            .filter_map(|r| self.holder(r).map(|v| (self.born[v.index()], r)))
+            .min_by_key(|(born, _)| *born)
+            .map(|(_, r)| r)
+    }
+
+    /// Keeps `r` out of allocation until [`Regs::clear_reserved`]: a temporary of the
+    /// instruction sequence being generated.
+    pub fn reserve(&mut self, r: Xmm) {
+        self.reserved |= 1 << r.num();
+        self.used |= 1 << r.num();
+    }
+
+    fn is_reserved(&self, r: Xmm) -> bool {
+        self.reserved & (1 << r.num()) != 0
+    }
+
+    /// Ends the current node: its temporaries are free again.
+    pub fn clear_reserved(&mut self) {
+        self.reserved = 0;
+    }
+
+    /// A fresh or recycled spill slot.
+    pub fn new_slot(&mut self) -> u32 {
+        self.free_slots.pop().unwrap_or_else(|| {
+            self.slots += 1;
+            self.slots - 1
+        })
+    }
+
+    /// How many spill slots the frame needs.
+    pub fn slot_count(&self) -> u32 {
+        self.slots
+    }
+
+    /// Which registers were ever used (bit `n` for `xmm{n}`).
+    pub fn used_mask(&self) -> u16 {
+        self.used
+    }
+}

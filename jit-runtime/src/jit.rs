@@ -1,0 +1,353 @@
+//! `Jit` (compiling) and `JitFn` (a compiled function).
+
+use jit_compiler::codegen::{Abi, CodegenOptions};
+use jit_compiler::{Error, ErrorKind, Expr, Limits, Options, Registry, Result, Span};
+use std::fmt;
+use std::sync::Arc;
+
+/// Compiles expressions to machine code. See [`JitFn`] for what you get.
+///
+/// ```
+/// use jit_runtime::Jit;
+/// let f = Jit::compile("x^2 + 1")?;
+/// assert_eq!(f.call(&[3.0]), 10.0);
+/// # Ok::<(), jit_runtime::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Jit;
+
+/// Settings for compiling: limits, user functions and constants, calling convention.
+///
+/// ```
+/// use jit_runtime::Jit;
+/// extern "C" fn sigmoid(x: f64) -> f64 { 1.0 / (1.0 + (-x).exp()) }
+/// let f = Jit::builder().constant("k", 2.0).function1("sigmoid", sigmoid).compile("k*sigmoid(x)")?;
+/// assert_eq!(f.call(&[0.0]), 1.0);
+/// # Ok::<(), jit_runtime::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct JitBuilder {
+    limits: Limits,
+    registry: Registry,
+    abi: Abi,
+    registry_error: Option<Error>,
+}
+
+impl Jit {
+    /// Compiles `src`; the arguments are its free variables in byte order of their names.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let f = Jit::compile("2*x^0.5")?;
+    /// assert_eq!(f.call(&[3.0]), 3.4641016151377544);
+    /// assert_eq!(f.args(), ["x"]);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
+    pub fn compile(src: &str) -> Result<JitFn> {
+        JitBuilder::new().compile(src)
+    }
+
+    /// Compiles `src` with exactly these arguments, in this order (unused ones allowed).
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let g = Jit::compile_with_args("t + x*x", &["t", "x"])?;
+    /// assert_eq!(g.call(&[1.0, 3.0]), 10.0);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
+    pub fn compile_with_args(src: &str, args: &[&str]) -> Result<JitFn> {
+        JitBuilder::new().compile_with_args(src, args)
+    }
+
+    /// A builder for limits, user constants and functions.
+    pub fn builder() -> JitBuilder {
+        JitBuilder::new()
+    }
+}
+
+impl Default for JitBuilder {
+    fn default() -> Self {
+        JitBuilder::new()
+    }
+}
+
+impl JitBuilder {
+    /// Default limits, no user functions, the host's calling convention.
+    pub fn new() -> JitBuilder {
+        JitBuilder {
+            limits: Limits::default(),
+            registry: Registry::new(),
+            abi: Abi::host(),
+            registry_error: None,
+        }
+    }
+
+    /// Sets the input limits.
+    pub fn limits(mut self, limits: Limits) -> JitBuilder {
+        self.limits = limits;
+        self
+    }
+
+    /// Generates code for this calling convention instead of the host's. `JitFn::call`
+    /// works with either on any x86-64 machine (this is how Win64 code is tested on Linux);
+    /// the typed handles need the host's.
+    pub fn abi(mut self, abi: Abi) -> JitBuilder {
+        self.abi = abi;
+        self
+    }
+
+    fn record(mut self, result: Result<()>) -> JitBuilder {
+        if let Err(e) = result {
+            self.registry_error.get_or_insert(e);
+        }
+        self
+    }
+
+    /// Registers a constant (shadows a built-in of the same name).
+    pub fn constant(mut self, name: &str, value: f64) -> JitBuilder {
+        let r = self.registry.constant(name, value).map(|_| ());
+        self.record(r)
+    }
+
+    /// Registers a native function of one argument, called directly from the machine code.
+    pub fn function1(mut self, name: &str, f: extern "C" fn(f64) -> f64) -> JitBuilder {
+        let r = self.registry.function1(name, f).map(|_| ());
+        self.record(r)
+    }
+
+    /// Registers a closure of `arity` arguments (evaluated by the interpreter for now).
+    pub fn closure(
+        mut self,
+        name: &str,
+        arity: usize,
+        f: impl Fn(&[f64]) -> f64 + Send + Sync + 'static,
+    ) -> JitBuilder {
+        let r = self.registry.closure(name, arity, f).map(|_| ());
+        self.record(r)
+    }
+
+    fn options(&self) -> Result<Options> {
+        if let Some(e) = &self.registry_error {
+            return Err(e.clone());
+        }
+        let mut opts = Options::new().limits(self.limits);
+        if !self.registry.is_empty() {
+            opts = opts.registry(Arc::new(self.registry.clone()));
+        }
+        Ok(opts)
+    }
+
+    /// Compiles `src` (arguments: free variables in byte order).
+    pub fn compile(&self, src: &str) -> Result<JitFn> {
+        let expr = self.options()?.parse(src)?;
+        self.build(expr)
+    }
+
+    /// Compiles `src` with exactly these arguments.
+    pub fn compile_with_args(&self, src: &str, args: &[&str]) -> Result<JitFn> {
+        let expr = self.options()?.parse_with_args(src, args)?;
+        self.build(expr)
+    }
+
+    fn build(&self, expr: Expr) -> Result<JitFn> {
+        let native = crate::native::Native::compile(
+            &expr,
+            &CodegenOptions {
+                abi: self.abi,
+                listing: false,
+                max_code_len: self.limits.max_code_len,
+            },
+        )?;
+        Ok(JitFn {
+            inner: Arc::new(Inner {
+                expr,
+                native,
+                abi: self.abi,
+            }),
+        })
+    }
+}
+
+/// A compiled expression. Cheap to clone (clones share the machine code, which is freed
+/// when the last one drops); `Send + Sync`.
+///
+/// ```
+/// use jit_runtime::Jit;
+/// let q = Jit::compile("(-b+(b^2-4*a*c)^0.5)/(2*a)")?;
+/// assert_eq!(q.args(), ["a", "b", "c"]);
+/// assert_eq!(q.call(&[1.0, -3.0, 2.0]), 2.0);
+/// assert!(q.try_call(&[1.0]).is_err());
+/// let h = q.typed3()?;
+/// assert_eq!(h.call(1.0, -3.0, 2.0), 2.0);
+/// # Ok::<(), jit_runtime::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct JitFn {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    expr: Expr,
+    native: Option<crate::native::Native>,
+    abi: Abi,
+}
+
+impl JitFn {
+    /// The argument names, in calling order.
+    pub fn args(&self) -> &[String] {
+        self.inner.expr.args()
+    }
+
+    /// The number of arguments.
+    pub fn arity(&self) -> usize {
+        self.inner.expr.arity()
+    }
+
+    /// The parsed expression (the interpreter's input).
+    pub fn expr(&self) -> &Expr {
+        &self.inner.expr
+    }
+
+    /// Is this function running as machine code? (`false` on other architectures, or when
+    /// it calls user closures, which the interpreter evaluates.)
+    pub fn is_native(&self) -> bool {
+        self.inner.native.is_some()
+    }
+
+    /// The calling convention of the machine code.
+    pub fn abi(&self) -> Abi {
+        self.inner.abi
+    }
+
+    /// Calls the function.
+    ///
+    /// # Panics
+    /// If `args.len()` is not [`arity`](Self::arity).
+    #[inline]
+    pub fn call(&self, args: &[f64]) -> f64 {
+        match self.try_call(args) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Calls the function; a wrong number of arguments is an [`ErrorKind::ArgumentCount`]
+    /// error.
+    #[inline]
+    pub fn try_call(&self, args: &[f64]) -> Result<f64> {
+        if args.len() != self.arity() {
+            return Err(self.arity_error(args.len()));
+        }
+        Ok(match &self.inner.native {
+            Some(native) => native.call_array(args),
+            None => self.inner.expr.eval(args)?,
+        })
+    }
+
+    fn arity_error(&self, given: usize) -> Error {
+        Error::new(
+            ErrorKind::ArgumentCount,
+            Span::default(),
+            format!(
+                "the function takes {} argument(s) ({}), but {given} were given",
+                self.arity(),
+                self.args().join(", ")
+            ),
+        )
+    }
+
+    /// The machine code as text: offset, bytes, Intel syntax; one instruction a line.
+    /// (Regenerated on demand, so compiling stays fast. Call slots show as zero: the
+    /// addresses are patched into the loaded copy only.)
+    pub fn listing(&self) -> String {
+        let options = CodegenOptions {
+            abi: self.inner.abi,
+            listing: true,
+            ..CodegenOptions::default()
+        };
+        match jit_compiler::codegen::compile_with(&self.inner.expr, &options) {
+            Ok(c) => c.listing_text(),
+            Err(e) => format!("; {e}\n"),
+        }
+    }
+
+    pub(crate) fn native(&self) -> Option<&crate::native::Native> {
+        self.inner.native.as_ref()
+    }
+}
+
+impl fmt::Debug for JitFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JitFn")
+            .field("expr", &self.inner.expr.to_string())
+            .field("args", &self.args())
+            .field("native", &self.is_native())
+            .field("abi", &self.inner.abi)
+            .finish()
+    }
+}
+
+/// A typed handle: the arity is checked once when it is made, and a call passes the
+/// arguments in registers straight to the machine code.
+macro_rules! typed {
+    ($($name:ident $method:ident ($($a:ident),*);)*) => {$(
+        #[doc = concat!("A handle to call a [`JitFn`] of ", stringify!($($a),*), " directly; see [`JitFn::", stringify!($method), "`].")]
+        #[derive(Clone, Copy)]
+        pub struct $name<'f> {
+            f: &'f JitFn,
+            entry: Option<extern "C" fn($($a: f64),*) -> f64>,
+        }
+
+        impl<'f> $name<'f> {
+            /// Calls the function.
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            pub fn call(&self, $($a: f64),*) -> f64 {
+                match self.entry {
+                    Some(entry) => entry($($a),*),
+                    None => self.f.call(&[$($a),*]),
+                }
+            }
+
+            /// The raw entry point, `extern "C" fn(f64, ...) -> f64` in the host's calling
+            /// convention; `None` when the function is not machine code.
+            ///
+            /// # Safety
+            /// The pointer is valid only while the [`JitFn`] (or a clone of it) lives;
+            /// calling it after the last clone is dropped is undefined behaviour.
+            pub unsafe fn as_fn(&self) -> Option<extern "C" fn($($a: f64),*) -> f64> {
+                self.entry
+            }
+        }
+
+        impl JitFn {
+            #[doc = concat!("A typed handle for a function of exactly these arguments: ", stringify!($($a),*), ".")]
+            pub fn $method(&self) -> Result<$name<'_>> {
+                const N: usize = <[&str]>::len(&[$(stringify!($a)),*]);
+                if self.arity() != N {
+                    return Err(self.arity_error(N));
+                }
+                let entry = self.native().and_then(|n| n.register_entry()).map(|addr| {
+                    // SAFETY: `addr` is the register entry of machine code generated for N
+                    // arguments in the host convention (`register_entry` returns None for
+                    // other conventions), i.e. `extern "C" fn(f64 x N) -> f64`. It stays
+                    // mapped while `self` lives, and the handle borrows `self`.
+                    unsafe { std::mem::transmute::<usize, extern "C" fn($($a: f64),*) -> f64>(addr) }
+                });
+                Ok($name { f: self, entry })
+            }
+        }
+    )*};
+}
+
+typed! {
+    Typed0 typed0 ();
+    Typed1 typed1 (a);
+    Typed2 typed2 (a, b);
+    Typed3 typed3 (a, b, c);
+    Typed4 typed4 (a, b, c, d);
+    Typed5 typed5 (a, b, c, d, e);
+    Typed6 typed6 (a, b, c, d, e, f);
+    Typed7 typed7 (a, b, c, d, e, f, g);
+    Typed8 typed8 (a, b, c, d, e, f, g, h);
+}

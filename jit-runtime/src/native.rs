@@ -1,0 +1,124 @@
+//! Machine code loaded into executable memory, and calling it.
+
+use jit_compiler::codegen::{Abi, CodegenOptions};
+use jit_compiler::{Error, ErrorKind, Expr, Node, Result, Span, UserFnImpl};
+
+/// Loaded machine code of one function.
+#[cfg(target_arch = "x86_64")]
+pub(crate) struct Native {
+    /// Keeps the code mapped (read-execute) while this lives.
+    _code: crate::exec::ExecCode,
+    array_entry: usize,
+    register_entry: Option<usize>,
+    abi: Abi,
+}
+
+/// On other architectures there is no machine code: every function is interpreted.
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) enum Native {}
+
+/// Does the expression call a user closure? Those are evaluated by the interpreter.
+fn calls_closure(expr: &Expr) -> bool {
+    let Some(reg) = expr.registry() else {
+        return false;
+    };
+    expr.ast().nodes().iter().any(|n| match n {
+        Node::Call(f, _) => matches!(
+            reg.functions().get(*f as usize).map(|u| &u.imp),
+            Some(UserFnImpl::Closure(_)) | None
+        ),
+        _ => false,
+    })
+}
+
+pub(crate) fn exec_error(e: crate::exec::ExecError) -> Error {
+    Error::new(
+        ErrorKind::ExecutableMemory,
+        Span::default(),
+        format!("executable memory: {e}"),
+    )
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Native {
+    /// Generates and loads the code; `None` when the expression must be interpreted.
+    pub(crate) fn compile(expr: &Expr, options: &CodegenOptions) -> Result<Option<Native>> {
+        if calls_closure(expr)
+            || (options.abi == Abi::Win64
+                && expr.registry().is_some_and(|r| !r.functions().is_empty()))
+        {
+            return Ok(None);
+        }
+        let compiled = jit_compiler::codegen::compile_with(expr, options)?;
+        let win64 = options.abi == Abi::Win64;
+        let mut relocs = Vec::with_capacity(compiled.relocs.len());
+        for r in &compiled.relocs {
+            match crate::helpers::address(r.symbol, win64, expr.registry().map(|r| &**r)) {
+                Some(value) => relocs.push(crate::exec::Reloc {
+                    offset: r.offset as usize,
+                    value,
+                }),
+                None => return Ok(None),
+            }
+        }
+        let code = crate::exec::install(&compiled.code, &relocs).map_err(exec_error)?;
+        let base = code.as_ptr() as usize;
+        Ok(Some(Native {
+            array_entry: base + compiled.array_entry,
+            register_entry: compiled.register_entry.map(|o| base + o),
+            abi: options.abi,
+            _code: code,
+        }))
+    }
+
+    /// Calls the array entry with `args` (the caller checked the length).
+    #[inline]
+    pub(crate) fn call_array(&self, args: &[f64]) -> f64 {
+        match self.abi {
+            Abi::SysV => {
+                // SAFETY: `array_entry` is the array entry of System V code generated for
+                // `args.len()` arguments (checked by the caller), mapped read-execute while
+                // `self._code` lives; it reads exactly that many f64 from the pointer.
+                let f = unsafe {
+                    std::mem::transmute::<usize, extern "sysv64" fn(*const f64) -> f64>(
+                        self.array_entry,
+                    )
+                };
+                f(args.as_ptr())
+            }
+            Abi::Win64 => {
+                // SAFETY: as above, for code generated with the Win64 convention.
+                let f = unsafe {
+                    std::mem::transmute::<usize, extern "win64" fn(*const f64) -> f64>(
+                        self.array_entry,
+                    )
+                };
+                f(args.as_ptr())
+            }
+        }
+    }
+
+    /// The register entry's address, when the code uses the host's convention.
+    pub(crate) fn register_entry(&self) -> Option<usize> {
+        if self.abi == Abi::host() {
+            self.register_entry
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+impl Native {
+    pub(crate) fn compile(_: &Expr, _: &CodegenOptions) -> Result<Option<Native>> {
+        Ok(None)
+    }
+
+    pub(crate) fn call_array(&self, _: &[f64]) -> f64 {
+        match *self {}
+    }
+
+    pub(crate) fn register_entry(&self) -> Option<usize> {
+        match *self {}
+    }
+}
