@@ -252,3 +252,26 @@ fn long_and_deep_expressions_on_a_small_stack() {
         .join()
         .unwrap();
 }
+
+proptest! {
+    #[test]
+    fn inline_rounding_equals_rust(x in any::<f64>(), scaled in -1e6..1e6f64) {
+        thread_local! {
+            static FNS: Vec<(trivial_jit::JitFn, fn(f64) -> f64)> = vec![
+                (Jit::compile("floor(x)").unwrap(), f64::floor),
+                (Jit::compile("ceil(x)").unwrap(), f64::ceil),
+                (Jit::compile("round(x)").unwrap(), f64::round),
+                (Jit::compile("trunc(x)").unwrap(), f64::trunc),
+                (Jit::compile("abs(x)").unwrap(), f64::abs),
+            ];
+        }
+        FNS.with(|fns| {
+            for (f, rust) in fns {
+                for v in [x, scaled, scaled.round() + 0.5] {
+                    let (got, want) = (f.call(&[v]), rust(v));
+                    assert!(same(got, want), "{:?}({v:?}) = {got:?}, Rust {want:?}", f.expr().to_string());
+                }
+            }
+        });
+    }
+}
