@@ -253,11 +253,14 @@ fn long_and_deep_expressions_on_a_small_stack() {
         .unwrap();
 }
 
+/// A compiled function and the Rust method it must equal.
+type Pair = (trivial_jit::JitFn, fn(f64) -> f64);
+
 proptest! {
     #[test]
     fn inline_rounding_equals_rust(x in any::<f64>(), scaled in -1e6..1e6f64) {
         thread_local! {
-            static FNS: Vec<(trivial_jit::JitFn, fn(f64) -> f64)> = vec![
+            static FNS: Vec<Pair> = vec![
                 (Jit::compile("floor(x)").unwrap(), f64::floor),
                 (Jit::compile("ceil(x)").unwrap(), f64::ceil),
                 (Jit::compile("round(x)").unwrap(), f64::round),
