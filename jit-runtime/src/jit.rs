@@ -320,6 +320,12 @@ macro_rules! typed {
             }
         }
 
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).field("f", self.f).field("native", &self.entry.is_some()).finish()
+            }
+        }
+
         impl JitFn {
             #[doc = concat!("A typed handle for a function of exactly these arguments: ", stringify!($($a),*), ".")]
             pub fn $method(&self) -> Result<$name<'_>> {
