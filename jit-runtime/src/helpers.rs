@@ -65,7 +65,7 @@ pub fn address(symbol: Symbol, win64: bool, registry: Option<&Registry>) -> Opti
         (Symbol::Binary(op), false) => binary_address(op),
         (Symbol::Binary(op), true) => binary_address_win64(op),
         // A user's `extern "C"` function has the host convention only.
-        (Symbol::User(i), win64) if win64 == cfg!(windows) => {
+        (Symbol::User(i), cfg!(windows)) => {
             registry?.functions().get(i as usize)?.native_address()?
         }
         (Symbol::User(_), _) => return None,
