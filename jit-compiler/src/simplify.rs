@@ -27,6 +27,12 @@ impl Expr {
         let ast = Simplifier::new(self.ast()).run();
         self.with_ast(ast)
     }
+
+    /// The simplified tree and its root, without dropping unused nodes (the code generator
+    /// only visits what the root reaches, so it skips that copy).
+    pub(crate) fn simplified_ast(&self) -> (Ast, NodeId) {
+        Simplifier::new(self.ast()).run_uncompacted()
+    }
 }
 
 struct Simplifier<'a> {
@@ -46,23 +52,29 @@ impl<'a> Simplifier<'a> {
         }
     }
 
-    fn run(mut self) -> Ast {
+    fn run(self) -> Ast {
+        let (new, root) = self.run_uncompacted();
+        // Rewrites and folded `if`s can leave nodes nobody uses; drop them (and make the
+        // root the last node again) only when that happened.
+        let live = new.reachable(root);
+        if root == new.root() && live.iter().all(|l| *l) {
+            new
+        } else {
+            new.compact(root)
+        }
+    }
+
+    /// The simplified tree and its root, which may be followed by unused nodes.
+    fn run_uncompacted(mut self) -> (Ast, NodeId) {
         if self.old.is_empty() {
-            return Ast::new();
+            return (Ast::new(), NodeId::from_index(0));
         }
         for i in 0..self.old.len() {
             let id = self.simplify(i);
             self.map.push(id);
         }
         let root = self.map[self.old.root().index()];
-        // Rewrites and folded `if`s can leave nodes nobody uses; drop them (and make the
-        // root the last node again) only when that happened.
-        let live = self.new.reachable(root);
-        if root == self.new.root() && live.iter().all(|l| *l) {
-            self.new
-        } else {
-            self.new.compact(root)
-        }
+        (self.new, root)
     }
 
     fn num(&self, id: NodeId) -> Option<f64> {

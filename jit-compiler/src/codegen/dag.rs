@@ -50,6 +50,34 @@ impl Hasher for KeyHasher {
 
 type KeyMap = HashMap<Key, NodeId, BuildHasherDefault<KeyHasher>>;
 
+/// The table of nodes seen so far: a linear scan while small (most expressions; no hashing,
+/// no table allocation), a hash map beyond that so large inputs stay linear.
+#[derive(Default)]
+struct Interner {
+    small: Vec<(Key, NodeId)>,
+    map: Option<KeyMap>,
+}
+
+const SMALL_TABLE: usize = 32;
+
+impl Interner {
+    /// The node for `key`, made by `make` the first time.
+    fn intern(&mut self, key: Key, make: impl FnOnce() -> NodeId) -> NodeId {
+        if let Some(map) = &mut self.map {
+            return *map.entry(key).or_insert_with(make);
+        }
+        if let Some((_, id)) = self.small.iter().find(|(k, _)| *k == key) {
+            return *id;
+        }
+        let id = make();
+        self.small.push((key, id));
+        if self.small.len() > SMALL_TABLE {
+            self.map = Some(self.small.drain(..).collect());
+        }
+        id
+    }
+}
+
 /// The key under which equal nodes are merged. User calls are never merged: a user function
 /// may have side effects (a counter), and each call in the source is made.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,8 +91,10 @@ enum Key {
 
 /// A tree with equal subtrees merged: every node is one value.
 pub struct Dag {
-    /// The nodes, children before parents; the root is the last one.
+    /// The nodes, children before parents. Nodes the root does not reach are ignored.
     pub ast: Ast,
+    /// The root.
+    pub root: NodeId,
     /// How many times each node's value is used (by parents, plus one for the root).
     pub uses: Vec<u32>,
     /// Does the subtree contain a call (helper or user function)?
@@ -75,28 +105,30 @@ pub struct Dag {
 }
 
 impl Dag {
-    /// Merges equal subtrees of `ast` (rooted at its last node) and plans the order.
-    pub fn new(ast: &Ast) -> Dag {
-        let merged = merge(ast);
+    /// Merges equal subtrees of the tree under `root` and plans the order.
+    pub fn new(ast: &Ast, root: NodeId) -> Dag {
+        let (merged, root) = merge(ast, root);
         let n = merged.len();
+        let live = merged.reachable(root);
         let mut uses = vec![0u32; n];
         let mut has_call = vec![false; n];
         let mut need = vec![0u32; n];
         for (i, &node) in merged.nodes().iter().enumerate() {
             let children = merged.children(node);
             for c in children.iter() {
-                uses[c.index()] += 1;
+                uses[c.index()] += u32::from(live[i]);
                 has_call[i] |= has_call[c.index()];
             }
             has_call[i] |= is_call(node);
             need[i] = registers_needed(children.as_slice(), &need);
         }
         if n > 0 {
-            uses[n - 1] += 1;
+            uses[root.index()] += 1;
         }
-        let order = schedule(&merged, &need, &has_call);
+        let order = schedule(&merged, root, &need, &has_call);
         Dag {
             ast: merged,
+            root,
             uses,
             has_call,
             order,
@@ -138,9 +170,9 @@ fn registers_needed(children: &[NodeId], need: &[u32]) -> u32 {
     }
 }
 
-fn merge(ast: &Ast) -> Ast {
+fn merge(ast: &Ast, root: NodeId) -> (Ast, NodeId) {
     let mut out = Ast::with_capacity(ast.len());
-    let mut seen = KeyMap::with_capacity_and_hasher(ast.len(), Default::default());
+    let mut seen = Interner::default();
     let mut map: Vec<NodeId> = Vec::with_capacity(ast.len());
     for (i, &node) in ast.nodes().iter().enumerate() {
         let m = |c: NodeId| map[c.index()];
@@ -166,30 +198,28 @@ fn merge(ast: &Ast) -> Ast {
             }
         };
         let id = match key {
-            Some(key) => *seen.entry(key).or_insert_with(|| out.push(node, span)),
+            Some(key) => seen.intern(key, || out.push(node, span)),
             None => out.push(node, span),
         };
         map.push(id);
     }
-    match map.last() {
-        // Merging may leave the root's copy earlier than the last node (`x` in `x + 0*0`
-        // cannot happen after simplification, but stay correct): compact from the root.
-        Some(&root) if root != out.root() => out.compact(root),
-        _ => out,
-    }
+    let root = map
+        .get(root.index())
+        .copied()
+        .unwrap_or(NodeId::from_index(0));
+    (out, root)
 }
 
 /// Adds `x^n` as the multiplications of [`powi_steps`] (exactly the interpreter's
 /// sequence), merging each product with an equal one already present.
 fn expand_powi(
     out: &mut Ast,
-    seen: &mut KeyMap,
+    seen: &mut Interner,
     x: NodeId,
     n: i64,
     span: crate::error::Span,
 ) -> NodeId {
-    let mut intern =
-        |node: Node, key: Key| *seen.entry(key).or_insert_with(|| out.push(node, span));
+    let mut intern = |node: Node, key: Key| seen.intern(key, || out.push(node, span));
     let one = |intern: &mut dyn FnMut(Node, Key) -> NodeId| {
         intern(Node::Num(1.0), Key::Num(1.0f64.to_bits()))
     };
@@ -224,14 +254,14 @@ fn expand_powi(
 /// Post-order from the root with an explicit stack. Children that contain calls go first
 /// (values computed before a call would have to be saved across it), then the child that
 /// needs more registers (Sethi–Ullman), so that fewer values wait in registers.
-fn schedule(ast: &Ast, need: &[u32], has_call: &[bool]) -> Vec<NodeId> {
+fn schedule(ast: &Ast, root: NodeId, need: &[u32], has_call: &[bool]) -> Vec<NodeId> {
     let n = ast.len();
     let mut order = Vec::with_capacity(n);
     if n == 0 {
         return order;
     }
     let mut state = vec![0u8; n]; // 0 new, 1 children pushed, 2 done
-    let mut stack = vec![ast.root()];
+    let mut stack = vec![root];
     while let Some(&id) = stack.last() {
         match state[id.index()] {
             0 => {
@@ -279,7 +309,7 @@ mod tests {
     #[test]
     fn equal_subtrees_become_one_value() {
         let e = parse("(x*y + 1) * (x*y + 1) + x").unwrap();
-        let dag = Dag::new(e.ast());
+        let dag = Dag::new(e.ast(), e.root());
         // x, y, x*y, 1, x*y+1, (..)*(..), + x
         assert_eq!(dag.ast.len(), 7);
         let x = dag
@@ -290,13 +320,13 @@ mod tests {
             .unwrap();
         assert_eq!(dag.uses[x], 2);
         assert_eq!(dag.order.len(), 7);
-        assert_eq!(*dag.order.last().unwrap(), dag.ast.root());
+        assert_eq!(*dag.order.last().unwrap(), dag.root);
     }
 
     #[test]
     fn deeper_side_first() {
         let e = parse("x + (y*(z + 1))").unwrap();
-        let dag = Dag::new(e.ast());
+        let dag = Dag::new(e.ast(), e.root());
         // the right side needs more registers, so it is computed first
         let first = dag.order[0];
         assert_ne!(dag.ast.node(first), Node::Arg(0));

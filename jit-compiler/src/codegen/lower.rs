@@ -120,6 +120,9 @@ impl Gen<'_> {
         for (i, &node) in self.dag.ast.nodes().iter().enumerate() {
             if let Node::Arg(a) = node {
                 let id = NodeId::from_index(i);
+                if self.uses[i] == 0 {
+                    continue; // not reached from the root
+                }
                 if (a as usize) < in_regs {
                     self.regs.assign(id, Xmm::from_num(a as u8), 0);
                 } else {
@@ -651,7 +654,7 @@ impl Gen<'_> {
     }
 
     fn result_to_xmm0(&mut self) {
-        let root = self.dag.ast.root();
+        let root = self.dag.root;
         if self.dag.ast.is_empty() {
             return;
         }
