@@ -588,12 +588,28 @@ impl Gen<'_> {
     /// to `xmm0`, `xmm1`, ...; the result comes back in `xmm0`.
     fn call(&mut self, id: NodeId, symbol: Symbol, args: &[NodeId]) {
         self.has_calls = true;
+        // A single argument that dies here goes straight to xmm0 instead of through memory
+        // (`sin(cos(x))` needs no stores at all).
+        let preloaded = match args {
+            [a] if self.uses[a.index()] == 1 && self.regs.reg(*a).is_some() => {
+                let ra = self.regs.reg(*a).unwrap_or(Xmm::Xmm0);
+                if self.regs.holder(Xmm::Xmm0).is_some_and(|w| w != *a) {
+                    self.spill(Xmm::Xmm0);
+                }
+                if ra != Xmm::Xmm0 {
+                    self.sse(SseOp::Movapd, Xmm::Xmm0, ra);
+                }
+                self.regs.release_reg(*a);
+                true
+            }
+            _ => false,
+        };
         for r in Xmm::ALL {
             if self.abi.is_caller_saved(r) {
                 self.spill(r);
             }
         }
-        for (i, &arg) in args.iter().enumerate() {
+        for (i, &arg) in args.iter().enumerate().skip(usize::from(preloaded)) {
             let dst = Xmm::from_num(i as u8);
             match self.operand(arg) {
                 XmmMem::Xmm(r) if r == dst => {}
