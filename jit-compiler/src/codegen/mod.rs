@@ -1,11 +1,11 @@
 //! The code generator: a simplified expression → x86-64 machine code (SSE2 scalar doubles).
 //!
 //! Stages, one module each:
-//! * [`dag`]: equal subtrees merged into one value, use counts, evaluation order
+//! * `dag`: equal subtrees merged into one value, use counts, evaluation order
 //!   (Sethi–Ullman: the subtree that needs more registers first);
-//! * [`lower`]: instruction selection and linear register allocation over all sixteen XMM
+//! * `lower`: instruction selection and linear register allocation over all sixteen XMM
 //!   registers, spilling to the stack when an expression needs more;
-//! * [`frame`]: entries, prologue and epilogue for the calling convention, the constant pool.
+//! * `frame`: entries, prologue and epilogue for the calling convention, the constant pool.
 //!
 //! The code is position-independent: constants and the address slots of called functions
 //! are in a pool after the code, addressed RIP-relative. The slots are zero in the output;
