@@ -1,93 +1,7 @@
-//! Preparing a simplified tree for code generation: merging equal subtrees into one value
-//! (value numbering), counting uses, and choosing the evaluation order.
+//! Preparing a simplified tree (equal subtrees already merged into one value) for code
+//! generation: counting uses, and choosing the evaluation order.
 
 use crate::ast::{Ast, Node, NodeId};
-use crate::ops::{BinaryOp, PowStep, powi_steps};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// A fast non-cryptographic hasher for the value-numbering table (the keys are small and not
-/// chosen by an attacker in a way that matters: the worst case is a slower compile). SipHash,
-/// the default, was a tenth of the compile time.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u8(&mut self, v: u8) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-
-    fn write_isize(&mut self, v: isize) {
-        self.write_u64(v as u64);
-    }
-
-    fn write_i64(&mut self, v: i64) {
-        self.write_u64(v as u64);
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type KeyMap = HashMap<Key, NodeId, BuildHasherDefault<KeyHasher>>;
-
-/// The table of nodes seen so far: a linear scan while small (most expressions; no hashing,
-/// no table allocation), a hash map beyond that so large inputs stay linear.
-#[derive(Default)]
-struct Interner {
-    small: Vec<(Key, NodeId)>,
-    map: Option<KeyMap>,
-}
-
-const SMALL_TABLE: usize = 32;
-
-impl Interner {
-    /// The node for `key`, made by `make` the first time.
-    fn intern(&mut self, key: Key, make: impl FnOnce() -> NodeId) -> NodeId {
-        if let Some(map) = &mut self.map {
-            return *map.entry(key).or_insert_with(make);
-        }
-        if let Some((_, id)) = self.small.iter().find(|(k, _)| *k == key) {
-            return *id;
-        }
-        let id = make();
-        self.small.push((key, id));
-        if self.small.len() > SMALL_TABLE {
-            self.map = Some(self.small.drain(..).collect());
-        }
-        id
-    }
-}
-
-/// The key under which equal nodes are merged. User calls are never merged: a user function
-/// may have side effects (a counter), and each call in the source is made.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
-    Num(u64),
-    Arg(u32),
-    Unary(crate::ops::UnaryOp, NodeId),
-    Binary(crate::ops::BinaryOp, NodeId, NodeId),
-    If(NodeId, NodeId, NodeId),
-}
 
 /// A tree with equal subtrees merged: every node is one value.
 pub struct Dag {
@@ -105,9 +19,9 @@ pub struct Dag {
 }
 
 impl Dag {
-    /// Merges equal subtrees of the tree under `root` and plans the order.
-    pub fn new(ast: &Ast, root: NodeId) -> Dag {
-        let (merged, root) = merge(ast, root);
+    /// Plans the evaluation of the tree under `root`, whose equal subtrees are already one
+    /// node (see `Expr::simplified_for_codegen`).
+    pub fn new(merged: Ast, root: NodeId) -> Dag {
         let n = merged.len();
         let live = merged.reachable(root);
         let mut uses = vec![0u32; n];
@@ -170,87 +84,6 @@ fn registers_needed(children: &[NodeId], need: &[u32]) -> u32 {
     }
 }
 
-fn merge(ast: &Ast, root: NodeId) -> (Ast, NodeId) {
-    let mut out = Ast::with_capacity(ast.len());
-    let mut seen = Interner::default();
-    let mut map: Vec<NodeId> = Vec::with_capacity(ast.len());
-    for (i, &node) in ast.nodes().iter().enumerate() {
-        let m = |c: NodeId| map[c.index()];
-        let span = ast.span(NodeId::from_index(i));
-        let (node, key) = match node {
-            Node::Num(v) => (node, Some(Key::Num(v.to_bits()))),
-            Node::Arg(a) => (node, Some(Key::Arg(a))),
-            Node::Unary(op, a) => (Node::Unary(op, m(a)), Some(Key::Unary(op, m(a)))),
-            Node::Binary(op, a, b) => (
-                Node::Binary(op, m(a), m(b)),
-                Some(Key::Binary(op, m(a), m(b))),
-            ),
-            Node::PowI(a, n) => {
-                // Spelled out as multiplications, so that powers of the same base share
-                // their squares: x^7, x^5 and x^3 need five products, not nine.
-                map.push(expand_powi(&mut out, &mut seen, m(a), n, span));
-                continue;
-            }
-            Node::If(c, a, b) => (Node::If(m(c), m(a), m(b)), Some(Key::If(m(c), m(a), m(b)))),
-            Node::Call(f, list) => {
-                let args: Vec<NodeId> = ast.call_args(list).iter().map(|&c| m(c)).collect();
-                (Node::Call(f, out.push_call_args(&args)), None)
-            }
-        };
-        let id = match key {
-            Some(key) => seen.intern(key, || out.push(node, span)),
-            None => out.push(node, span),
-        };
-        map.push(id);
-    }
-    let root = map
-        .get(root.index())
-        .copied()
-        .unwrap_or(NodeId::from_index(0));
-    (out, root)
-}
-
-/// Adds `x^n` as the multiplications of [`powi_steps`] (exactly the interpreter's
-/// sequence), merging each product with an equal one already present.
-fn expand_powi(
-    out: &mut Ast,
-    seen: &mut Interner,
-    x: NodeId,
-    n: i64,
-    span: crate::error::Span,
-) -> NodeId {
-    let mut intern = |node: Node, key: Key| seen.intern(key, || out.push(node, span));
-    let one = |intern: &mut dyn FnMut(Node, Key) -> NodeId| {
-        intern(Node::Num(1.0), Key::Num(1.0f64.to_bits()))
-    };
-    if n == 0 {
-        return one(&mut intern);
-    }
-    let mul = |intern: &mut dyn FnMut(Node, Key) -> NodeId, a: NodeId, b: NodeId| {
-        intern(
-            Node::Binary(BinaryOp::Mul, a, b),
-            Key::Binary(BinaryOp::Mul, a, b),
-        )
-    };
-    let mut base = x;
-    let mut acc: Option<NodeId> = None;
-    for step in powi_steps(n.unsigned_abs()) {
-        match step {
-            PowStep::Accumulate => acc = Some(acc.map_or(base, |a| mul(&mut intern, a, base))),
-            PowStep::Square => base = mul(&mut intern, base, base),
-        }
-    }
-    let positive = acc.unwrap_or(base);
-    if n > 0 {
-        return positive;
-    }
-    let one = one(&mut intern);
-    intern(
-        Node::Binary(BinaryOp::Div, one, positive),
-        Key::Binary(BinaryOp::Div, one, positive),
-    )
-}
-
 /// Post-order from the root with an explicit stack. Children that contain calls go first
 /// (values computed before a call would have to be saved across it), then the child that
 /// needs more registers (Sethi–Ullman), so that fewer values wait in registers.
@@ -309,7 +142,8 @@ mod tests {
     #[test]
     fn equal_subtrees_become_one_value() {
         let e = parse("(x*y + 1) * (x*y + 1) + x").unwrap();
-        let dag = Dag::new(e.ast(), e.root());
+        let (ast, root) = e.simplified_for_codegen();
+        let dag = Dag::new(ast, root);
         // x, y, x*y, 1, x*y+1, (..)*(..), + x
         assert_eq!(dag.ast.len(), 7);
         let x = dag
@@ -326,7 +160,8 @@ mod tests {
     #[test]
     fn deeper_side_first() {
         let e = parse("x + (y*(z + 1))").unwrap();
-        let dag = Dag::new(e.ast(), e.root());
+        let (ast, root) = e.simplified_for_codegen();
+        let dag = Dag::new(ast, root);
         // the right side needs more registers, so it is computed first
         let first = dag.order[0];
         assert_ne!(dag.ast.node(first), Node::Arg(0));

@@ -206,8 +206,8 @@ pub fn compile(expr: &Expr, abi: Abi) -> Result<Compiled> {
 
 /// Compiles `expr` (simplifying it first).
 pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
-    let (simple, root) = expr.simplified_ast();
-    let dag = dag::Dag::new(&simple, root);
+    let (simple, root) = expr.simplified_for_codegen();
+    let dag = dag::Dag::new(simple, root);
     let closures: Vec<u32> = expr.registry().map_or(Vec::new(), |r| {
         let closure = |f: &crate::UserFn| matches!(f.imp, crate::UserFnImpl::Closure(_));
         (0..r.functions().len() as u32)
