@@ -24,8 +24,7 @@ impl Size {
         Ok(Size { width, height })
     }
 
-    /// The terminal's size from `COLUMNS` and `LINES` (one line is left for the prompt),
-    /// else 80x24.
+    /// The terminal's size from `COLUMNS` and `LINES`, else 80x24.
     pub fn from_env() -> Size {
         let get = |name: &str| {
             std::env::var(name)
@@ -34,9 +33,7 @@ impl Size {
         };
         Size {
             width: get("COLUMNS").unwrap_or(80).clamp(12, 1000),
-            height: get("LINES")
-                .map_or(24, |l| l.saturating_sub(1))
-                .clamp(4, 1000),
+            height: get("LINES").unwrap_or(24).clamp(4, 1000),
         }
     }
 }

@@ -25,7 +25,7 @@ options:
   --abi sysv|win64   calling convention for --asm/--explain (default: this machine's)
   --plot NAME=A:B    plot EXPR over NAME from A to B in the terminal (braille dots);
                      the other variables are given as name=value
-  --size WxH         plot size in characters (default: COLUMNS x LINES-1, else 80x23)
+  --size WxH         plot size in characters (default: COLUMNS x LINES, else 80x24)
   --svg FILE         also write the plot as an SVG file
   --repl             read lines from stdin: expressions (printed), `name = value`
                      assignments (remembered), and :asm, :explain, :plot, :vars,
