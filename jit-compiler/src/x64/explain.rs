@@ -669,9 +669,20 @@ fn describe(inst: &Inst, cx: &Ctx<'_>) -> String {
             let s = cx.xm(src);
             match op {
                 SseImmOp::Cmpsd => format!(
-                    "compare the low doubles ({}): {dst} = all ones if {dst} {} {s} is true, else all zeros",
-                    sse_predicate(imm),
-                    sse_predicate(imm).split(' ').next().unwrap_or("?")
+                    "compare the low doubles: {dst} = all ones if {dst} {} {s}, else all zeros",
+                    [
+                        "==",
+                        "<",
+                        "<=",
+                        "is unordered with",
+                        "!=",
+                        "is not <",
+                        "is not <=",
+                        "is ordered with"
+                    ]
+                    .get(usize::from(imm))
+                    .copied()
+                    .unwrap_or("?")
                 ),
                 SseImmOp::Cmppd => format!(
                     "compare both lanes ({}): each lane all ones if true, else zeros",
