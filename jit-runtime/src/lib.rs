@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod exec;
+mod explain;
 #[cfg(target_arch = "x86_64")]
 mod helpers;
 mod jit;

@@ -1,0 +1,41 @@
+//! `--asm` and `--explain`: the machine code of an expression, as a listing or explained
+//! field by field (see `jit_compiler::x64::explain`).
+
+use super::args::AbiChoice;
+use trivial_jit::compiler::codegen::Abi;
+use trivial_jit::{Jit, JitFn};
+
+/// Compiles `src` for the chosen calling convention (either works with `JitFn::call` on any
+/// x86-64 machine).
+pub fn compile(src: &str, abi: AbiChoice) -> Result<JitFn, String> {
+    let builder = Jit::builder();
+    let builder = match abi {
+        AbiChoice::Host => builder,
+        AbiChoice::SysV => builder.abi(Abi::SysV),
+        AbiChoice::Win64 => builder.abi(Abi::Win64),
+    };
+    builder.compile(src).map_err(|e| e.render(src))
+}
+
+/// The listing (`asm`) or the explanation of `f`'s machine code.
+pub fn code_text(f: &JitFn, explain: bool) -> String {
+    if explain {
+        let mut s = format!(
+            "; {} compiled for the {} calling convention: {}\n",
+            f.expr(),
+            match f.abi() {
+                Abi::SysV => "System V",
+                Abi::Win64 => "Win64",
+            },
+            if f.args().is_empty() {
+                "no arguments".to_string()
+            } else {
+                format!("arguments {}", f.args().join(", "))
+            }
+        );
+        s.push_str(&f.explain());
+        s
+    } else {
+        f.listing()
+    }
+}
