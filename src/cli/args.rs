@@ -120,6 +120,8 @@ pub struct Eval {
     pub asm: bool,
     /// `--explain`
     pub explain: bool,
+    /// `--hex`
+    pub hex: bool,
     /// `--plot x=A:B`
     pub plot: Option<PlotRange>,
     /// `--size WxH`
@@ -138,6 +140,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         values: Vec::new(),
         asm: false,
         explain: false,
+        hex: false,
         plot: None,
         size: None,
         svg: None,
@@ -156,6 +159,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--repl" => repl = true,
             "--asm" => e.asm = true,
             "--explain" => e.explain = true,
+            "--hex" => e.hex = true,
             "--plot" => e.plot = Some(PlotRange::parse(&value_of("--plot")?)?),
             "--size" => e.size = Some(Size::parse(&value_of("--size")?)?),
             "--svg" => e.svg = Some(value_of("--svg")?),

@@ -39,3 +39,22 @@ pub fn code_text(f: &JitFn, explain: bool) -> String {
         f.listing()
     }
 }
+
+/// The machine code as hex bytes, 16 a line with the offset (the relocation slots of called
+/// functions are zero here: addresses are patched into the loaded copy only).
+pub fn hex_text(f: &JitFn) -> String {
+    let options = trivial_jit::compiler::codegen::CodegenOptions {
+        abi: f.abi(),
+        ..Default::default()
+    };
+    let code = match trivial_jit::compiler::codegen::compile_with(f.expr(), &options) {
+        Ok(c) => c.code,
+        Err(e) => return format!("; {e}\n"),
+    };
+    let mut out = String::new();
+    for (i, line) in code.chunks(16).enumerate() {
+        let bytes: Vec<String> = line.iter().map(|b| format!("{b:02x}")).collect();
+        out.push_str(&format!("{:04x}  {}\n", i * 16, bytes.join(" ")));
+    }
+    out
+}

@@ -19,6 +19,7 @@ Values may be numbers or constant expressions (x=pi/2).
 
 options:
   --asm              print the machine code: offset, bytes, Intel syntax
+  --hex              print the machine code as hex bytes (16 a line)
   --explain          print every instruction with its bytes split into fields
                      (prefix, REX W/R/X/B, VEX, opcode, ModRM, SIB, displacement,
                      immediate), what it does, and the constant pool as values
@@ -91,12 +92,15 @@ fn eval(e: &Eval) -> Result<String, String> {
     if e.asm || e.explain {
         out.push_str(&explain::code_text(&f, e.explain));
     }
+    if e.hex {
+        out.push_str(&explain::hex_text(&f));
+    }
     if let Some(range) = &e.plot {
         let size = e.size.unwrap_or_else(Size::from_env);
         out.push_str(&plot_text(&f, &lookup, range, size, e.svg.as_deref())?);
         return Ok(out);
     }
-    let code_only = (e.asm || e.explain) && e.values.is_empty() && f.arity() > 0;
+    let code_only = (e.asm || e.explain || e.hex) && e.values.is_empty() && f.arity() > 0;
     if !code_only {
         let (inputs, _) = bind(&f, &lookup, free, "pass {}=VALUE")?;
         out.push_str(&format!("{}\n", f.call(&inputs)));
@@ -186,6 +190,14 @@ mod tests {
             run(&args(&["x+y", "x=1", "y=2", "--asm"]))
                 .unwrap()
                 .contains("addsd")
+        );
+    }
+
+    #[test]
+    fn prints_the_bytes() {
+        assert_eq!(
+            run(&args(&["2*x^0.5", "x=3", "--hex"])).unwrap(),
+            "0000  f2 0f 10 07 f2 0f 51 c0 f2 0f 58 c0 c3\n3.4641016151377544\n"
         );
     }
 

@@ -458,11 +458,13 @@ impl Gen<'_> {
         }
         let b_dying_in_reg = self.uses[b.index()] == 1 && self.regs.reg(b).is_some();
         let a_dying_in_reg = self.uses[a.index()] == 1 && self.regs.reg(a).is_some();
-        let (dst_src, other) = if commutes && b_dying_in_reg && !a_dying_in_reg {
-            (b, a)
-        } else {
-            (a, b)
-        };
+        // When the operation commutes, the operand that becomes the destination should be a
+        // register that dies here, or at least a register (a copy is cheaper than a load),
+        // leaving a constant to be read from memory.
+        let a_in_memory = self.regs.reg(a).is_none();
+        let b_in_reg = self.regs.reg(b).is_some();
+        let swap = b_dying_in_reg && !a_dying_in_reg || a_in_memory && b_in_reg;
+        let (dst_src, other) = if commutes && swap { (b, a) } else { (a, b) };
         if let Some(r) = self.regs.reg(other) {
             self.regs.reserve(r);
         }

@@ -888,6 +888,8 @@ fn symbol_name(s: Symbol) -> String {
         Symbol::Unary(op) => format!("`{}`", op.name()),
         Symbol::Binary(op) => format!("`{}`", op.name()),
         Symbol::User(i) => format!("user function #{i}"),
+        Symbol::UserContext(i) => format!("the context of user closure #{i}"),
+        Symbol::Trampoline => "the closure trampoline".to_owned(),
     }
 }
 
