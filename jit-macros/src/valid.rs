@@ -82,7 +82,13 @@ fn check_args(input: &Input) -> syn::Result<()> {
 /// The compiler's error as a `syn::Error`: the message and the source with a caret, on the
 /// offending characters of the literal (or the whole literal).
 fn compiler_error(lit: &LitStr, source: &str, err: &jit_compiler::Error) -> syn::Error {
-    let rendered = err.render(source);
+    // Control characters (a tab) would move the caret off its character: show each as one
+    // space, which keeps every byte offset.
+    let shown: String = source
+        .chars()
+        .map(|c| if c.is_control() && c != '\n' && c.is_ascii() { ' ' } else { c })
+        .collect();
+    let rendered = err.render(&shown);
     let body = rendered
         .strip_prefix(&format!("error: {}\n", err.message()))
         .unwrap_or(&rendered);
