@@ -133,7 +133,9 @@ fn corpus() -> Vec<Case> {
         case!("θ*2 + θ^2"),
         // Many arguments: registers, stack (Win64 from the fifth), array entry.
         case!("a + 2*b - c/d + e"),
-        case!("a*b + c*d - e*f + g*h + (a-b)*(c+d)/(e-f+g*h) - sqrt(a*a+b*b) + min(c, d, e) * max(f, g, h) - (a+b+c+d+e+f+g+h)^2"),
+        case!(
+            "a*b + c*d - e*f + g*h + (a-b)*(c+d)/(e-f+g*h) - sqrt(a*a+b*b) + min(c, d, e) * max(f, g, h) - (a+b+c+d+e+f+g+h)^2"
+        ),
         case!("a+b*c-d/e+f*g-h+i*j-k%l"),
         case!(|z, y, x| "x - y*z"),
         case!(|x, unused, y| "x/y"),
@@ -263,7 +265,10 @@ fn the_spec_examples_give_the_spec_values() {
     let k = jit_expr!("3 + (8 - 7.5) * 10 / 5 - (2 + 5 * 7)");
     assert_eq!(k(), -33.0);
     let g = jit_expr!("a+b+c+d+e+f+g+h+i+j");
-    assert_eq!(g(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]), 55.0);
+    assert_eq!(
+        g(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]),
+        55.0
+    );
     assert!(jit_expr!("√-4")().is_nan());
 }
 

@@ -136,7 +136,10 @@ fn parse_literal(input: ParseStream) -> syn::Result<LitStr> {
         if !lit.suffix().is_empty() {
             return Err(syn::Error::new(
                 lit.span(),
-                format!("unexpected suffix `{}` on the expression string", lit.suffix()),
+                format!(
+                    "unexpected suffix `{}` on the expression string",
+                    lit.suffix()
+                ),
             ));
         }
         return Ok(lit);

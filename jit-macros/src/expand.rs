@@ -128,11 +128,18 @@ fn rust_fn(checked: &Checked) -> TokenStream {
                 quote!(#ak)
             }
             Node::Unary(op, x) => {
-                let (op, x) = (Ident::new(&format!("{op:?}"), Span::call_site()), v(x.index()));
+                let (op, x) = (
+                    Ident::new(&format!("{op:?}"), Span::call_site()),
+                    v(x.index()),
+                );
                 quote!(#ops::UnaryOp::#op.apply(#x))
             }
             Node::Binary(op, x, y) => {
-                let (op, x, y) = (Ident::new(&format!("{op:?}"), Span::call_site()), v(x.index()), v(y.index()));
+                let (op, x, y) = (
+                    Ident::new(&format!("{op:?}"), Span::call_site()),
+                    v(x.index()),
+                    v(y.index()),
+                );
                 quote!(#ops::BinaryOp::#op.apply(#x, #y))
             }
             Node::PowI(x, n) => {

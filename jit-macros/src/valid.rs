@@ -29,7 +29,12 @@ pub fn check(input: &Input) -> syn::Result<Checked> {
         None => jit_compiler::parse(&source),
     }
     .map_err(|e| compiler_error(&input.lit, &source, &e))?;
-    if expr.ast().nodes().iter().any(|n| matches!(n, Node::Call(..))) {
+    if expr
+        .ast()
+        .nodes()
+        .iter()
+        .any(|n| matches!(n, Node::Call(..)))
+    {
         // Unreachable without a registry, but the plain-Rust expansion relies on it.
         return Err(syn::Error::new(
             input.lit.span(),
@@ -86,7 +91,13 @@ fn compiler_error(lit: &LitStr, source: &str, err: &jit_compiler::Error) -> syn:
     // space, which keeps every byte offset.
     let shown: String = source
         .chars()
-        .map(|c| if c.is_control() && c != '\n' && c.is_ascii() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() && c != '\n' && c.is_ascii() {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let rendered = err.render(&shown);
     let body = rendered
