@@ -8,6 +8,7 @@ pub mod exec;
 mod helpers;
 mod jit;
 mod native;
+mod trampoline;
 #[cfg(target_arch = "x86_64")]
 #[doc(hidden)]
 pub mod site;

@@ -1,25 +1,14 @@
-//! Preparing a simplified tree for code generation: merging equal subtrees into one value
-//! (value numbering), counting uses, and choosing the evaluation order.
+//! Preparing a simplified tree (equal subtrees already merged into one value) for code
+//! generation: counting uses, and choosing the evaluation order.
 
 use crate::ast::{Ast, Node, NodeId};
-use std::collections::HashMap;
-
-/// The key under which equal nodes are merged. User calls are never merged: a user function
-/// may have side effects (a counter), and each call in the source is made.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
-    Num(u64),
-    Arg(u32),
-    Unary(crate::ops::UnaryOp, NodeId),
-    Binary(crate::ops::BinaryOp, NodeId, NodeId),
-    PowI(NodeId, i64),
-    If(NodeId, NodeId, NodeId),
-}
 
 /// A tree with equal subtrees merged: every node is one value.
 pub struct Dag {
-    /// The nodes, children before parents; the root is the last one.
+    /// The nodes, children before parents. Nodes the root does not reach are ignored.
     pub ast: Ast,
+    /// The root.
+    pub root: NodeId,
     /// How many times each node's value is used (by parents, plus one for the root).
     pub uses: Vec<u32>,
     /// Does the subtree contain a call (helper or user function)?
@@ -30,28 +19,30 @@ pub struct Dag {
 }
 
 impl Dag {
-    /// Merges equal subtrees of `ast` (rooted at its last node) and plans the order.
-    pub fn new(ast: &Ast) -> Dag {
-        let merged = merge(ast);
+    /// Plans the evaluation of the tree under `root`, whose equal subtrees are already one
+    /// node (see `Expr::simplified_for_codegen`).
+    pub fn new(merged: Ast, root: NodeId) -> Dag {
         let n = merged.len();
+        let live = merged.reachable(root);
         let mut uses = vec![0u32; n];
         let mut has_call = vec![false; n];
         let mut need = vec![0u32; n];
         for (i, &node) in merged.nodes().iter().enumerate() {
             let children = merged.children(node);
             for c in children.iter() {
-                uses[c.index()] += 1;
+                uses[c.index()] += u32::from(live[i]);
                 has_call[i] |= has_call[c.index()];
             }
             has_call[i] |= is_call(node);
-            need[i] = registers_needed(children.iter().map(|c| need[c.index()]));
+            need[i] = registers_needed(children.as_slice(), &need);
         }
         if n > 0 {
-            uses[n - 1] += 1;
+            uses[root.index()] += 1;
         }
-        let order = schedule(&merged, &need, &has_call);
+        let order = schedule(&merged, root, &need, &has_call);
         Dag {
             ast: merged,
+            root,
             uses,
             has_call,
             order,
@@ -72,77 +63,59 @@ pub fn is_call(node: Node) -> bool {
 /// Sethi–Ullman numbers: a leaf needs one register; an operation needs the most any child
 /// needs, or one more when two children tie (one result must be held while the other is
 /// computed).
-fn registers_needed(children: impl Iterator<Item = u32>) -> u32 {
-    let mut needs: Vec<u32> = children.collect();
-    needs.sort_unstable_by(|a, b| b.cmp(a));
-    needs
-        .iter()
-        .enumerate()
-        .map(|(i, n)| n + i as u32)
-        .max()
-        .unwrap_or(1)
-}
-
-fn merge(ast: &Ast) -> Ast {
-    let mut out = Ast::with_capacity(ast.len());
-    let mut seen: HashMap<Key, NodeId> = HashMap::with_capacity(ast.len());
-    let mut map: Vec<NodeId> = Vec::with_capacity(ast.len());
-    for (i, &node) in ast.nodes().iter().enumerate() {
-        let m = |c: NodeId| map[c.index()];
-        let span = ast.span(NodeId::from_index(i));
-        let (node, key) = match node {
-            Node::Num(v) => (node, Some(Key::Num(v.to_bits()))),
-            Node::Arg(a) => (node, Some(Key::Arg(a))),
-            Node::Unary(op, a) => (Node::Unary(op, m(a)), Some(Key::Unary(op, m(a)))),
-            Node::Binary(op, a, b) => (
-                Node::Binary(op, m(a), m(b)),
-                Some(Key::Binary(op, m(a), m(b))),
-            ),
-            Node::PowI(a, n) => (Node::PowI(m(a), n), Some(Key::PowI(m(a), n))),
-            Node::If(c, a, b) => (Node::If(m(c), m(a), m(b)), Some(Key::If(m(c), m(a), m(b)))),
-            Node::Call(f, list) => {
-                let args: Vec<NodeId> = ast.call_args(list).iter().map(|&c| m(c)).collect();
-                (Node::Call(f, out.push_call_args(&args)), None)
-            }
-        };
-        let id = match key {
-            Some(key) => *seen.entry(key).or_insert_with(|| out.push(node, span)),
-            None => out.push(node, span),
-        };
-        map.push(id);
-    }
-    match map.last() {
-        // Merging may leave the root's copy earlier than the last node (`x` in `x + 0*0`
-        // cannot happen after simplification, but stay correct): compact from the root.
-        Some(&root) if root != out.root() => out.compact(root),
-        _ => out,
+fn registers_needed(children: &[NodeId], need: &[u32]) -> u32 {
+    match children {
+        [] => 1,
+        [a] => need[a.index()],
+        [a, b] => {
+            let (x, y) = (need[a.index()], need[b.index()]);
+            if x == y { x + 1 } else { x.max(y) }
+        }
+        _ => {
+            let mut needs: Vec<u32> = children.iter().map(|c| need[c.index()]).collect();
+            needs.sort_unstable_by(|a, b| b.cmp(a));
+            needs
+                .iter()
+                .enumerate()
+                .map(|(i, n)| n + i as u32)
+                .max()
+                .unwrap_or(1)
+        }
     }
 }
 
 /// Post-order from the root with an explicit stack. Children that contain calls go first
 /// (values computed before a call would have to be saved across it), then the child that
 /// needs more registers (Sethi–Ullman), so that fewer values wait in registers.
-fn schedule(ast: &Ast, need: &[u32], has_call: &[bool]) -> Vec<NodeId> {
+fn schedule(ast: &Ast, root: NodeId, need: &[u32], has_call: &[bool]) -> Vec<NodeId> {
     let n = ast.len();
     let mut order = Vec::with_capacity(n);
     if n == 0 {
         return order;
     }
     let mut state = vec![0u8; n]; // 0 new, 1 children pushed, 2 done
-    let mut stack = vec![ast.root()];
+    let mut stack = vec![root];
     while let Some(&id) = stack.last() {
         match state[id.index()] {
             0 => {
                 state[id.index()] = 1;
                 let node = ast.node(id);
-                let mut children: Vec<NodeId> = ast.children(node).iter().collect();
-                // user calls keep the source order of their arguments (side effects happen in order)
-                if !matches!(node, Node::Call(..)) {
-                    children.sort_by_key(|c| (has_call[c.index()], need[c.index()]));
-                    children.reverse();
-                }
+                let children = ast.children(node);
+                let mut fixed = [NodeId::from_index(0); 3];
+                let ordered: &[NodeId] = match children {
+                    // user calls keep the source order of their arguments (side effects
+                    // happen in order)
+                    crate::ast::Children::List(args) => args,
+                    crate::ast::Children::Fixed(ids, n) => {
+                        fixed[..n].copy_from_slice(&ids[..n]);
+                        let key =
+                            |c: &NodeId| std::cmp::Reverse((has_call[c.index()], need[c.index()]));
+                        fixed[..n].sort_by_key(key);
+                        &fixed[..n]
+                    }
+                };
                 // push in reverse so the first to evaluate is on top
-                for &c in children.iter().rev() {
+                for &c in ordered.iter().rev() {
                     if state[c.index()] == 0 {
                         stack.push(c);
                     }
@@ -169,7 +142,8 @@ mod tests {
     #[test]
     fn equal_subtrees_become_one_value() {
         let e = parse("(x*y + 1) * (x*y + 1) + x").unwrap();
-        let dag = Dag::new(e.ast());
+        let (ast, root) = e.simplified_for_codegen();
+        let dag = Dag::new(ast, root);
         // x, y, x*y, 1, x*y+1, (..)*(..), + x
         assert_eq!(dag.ast.len(), 7);
         let x = dag
@@ -180,13 +154,14 @@ mod tests {
             .unwrap();
         assert_eq!(dag.uses[x], 2);
         assert_eq!(dag.order.len(), 7);
-        assert_eq!(*dag.order.last().unwrap(), dag.ast.root());
+        assert_eq!(*dag.order.last().unwrap(), dag.root);
     }
 
     #[test]
     fn deeper_side_first() {
         let e = parse("x + (y*(z + 1))").unwrap();
-        let dag = Dag::new(e.ast());
+        let (ast, root) = e.simplified_for_codegen();
+        let dag = Dag::new(ast, root);
         // the right side needs more registers, so it is computed first
         let first = dag.order[0];
         assert_ne!(dag.ast.node(first), Node::Arg(0));

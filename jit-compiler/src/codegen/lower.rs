@@ -6,12 +6,14 @@
 //! register. A register is reused for the result when its value dies at this node.
 
 use super::dag::Dag;
-use super::pool::{ABS_MASK, ONE_MASK, Pool, SIGN_MASK};
+use super::pool::{ABS_MASK, NEG_ONE_MASK, ONE_MASK, Pool, SIGN_MASK};
 use super::regs::{Home, Regs};
 use super::{Abi, Symbol};
 use crate::ast::{Node, NodeId};
 use crate::ops::{BinaryOp, PowStep, UnaryOp, powi_steps};
-use crate::x64::{Assembler, Gpr, Inst, Mem, SseImmOp, SseOp, SseStoreOp, Xmm, XmmMem};
+use crate::x64::{
+    Assembler, Gpr, GprFromXmmOp, Inst, Mem, SseImmOp, SseOp, SseStoreOp, Xmm, XmmFromGprOp, XmmMem,
+};
 
 /// `cmpsd` predicates.
 const CMP_EQ: u8 = 0;
@@ -20,9 +22,12 @@ const CMP_LE: u8 = 2;
 const CMP_UNORD: u8 = 3;
 const CMP_NEQ: u8 = 4;
 
+const CMP_NLT: u8 = 5;
+
 /// Unary operations computed by calling a Rust function (exactly the interpreter's).
 pub fn unary_is_call(op: UnaryOp) -> bool {
-    !matches!(op, UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sqrt)
+    use UnaryOp::*;
+    !matches!(op, Neg | Abs | Sqrt | Floor | Ceil | Round | Trunc | Sign)
 }
 
 /// Binary operations computed by calling a Rust function.
@@ -46,7 +51,14 @@ pub struct Body {
 }
 
 /// Generates the body of `dag` for `arity` arguments.
-pub fn lower(dag: &Dag, arity: usize, abi: Abi, asm: &mut Assembler, pool: &mut Pool) -> Body {
+pub fn lower(
+    dag: &Dag,
+    arity: usize,
+    abi: Abi,
+    closures: &[u32],
+    asm: &mut Assembler,
+    pool: &mut Pool,
+) -> Body {
     let mut g = Gen {
         dag,
         abi,
@@ -58,6 +70,7 @@ pub fn lower(dag: &Dag, arity: usize, abi: Abi, asm: &mut Assembler, pool: &mut 
         pos: 0,
         has_calls: false,
         preference: &Xmm::ALL,
+        closures,
     };
     g.place_arguments(arity);
     for (pos, &id) in dag.order.iter().enumerate() {
@@ -84,6 +97,8 @@ struct Gen<'a> {
     pos: u32,
     has_calls: bool,
     preference: &'static [Xmm],
+    /// Indices of the user functions that are closures (called through the trampoline).
+    closures: &'a [u32],
 }
 
 impl Gen<'_> {
@@ -105,6 +120,9 @@ impl Gen<'_> {
         for (i, &node) in self.dag.ast.nodes().iter().enumerate() {
             if let Node::Arg(a) = node {
                 let id = NodeId::from_index(i);
+                if self.uses[i] == 0 {
+                    continue; // not reached from the root
+                }
                 if (a as usize) < in_regs {
                     self.regs.assign(id, Xmm::from_num(a as u8), 0);
                 } else {
@@ -241,7 +259,11 @@ impl Gen<'_> {
             Node::If(c, a, b) => self.blend(id, c, a, b),
             Node::Call(f, list) => {
                 let args: Vec<NodeId> = self.dag.ast.call_args(list).to_vec();
-                self.call(id, Symbol::User(f), &args);
+                if self.closures.contains(&f) {
+                    self.call_closure(id, f, &args);
+                } else {
+                    self.call(id, Symbol::User(f), &args);
+                }
             }
         }
     }
@@ -276,8 +298,128 @@ impl Gen<'_> {
                 self.sse(SseOp::Sqrtsd, r, src);
                 self.finish(id, r);
             }
+            UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round | UnaryOp::Trunc => {
+                let x = self.in_reg(a);
+                let t = self.trunc(x);
+                match op {
+                    UnaryOp::Floor => self.floor_fix(x, t),
+                    UnaryOp::Ceil => self.ceil_fix(x, t),
+                    UnaryOp::Round => self.round_fix(x, t),
+                    _ => {}
+                }
+                self.finish(id, t);
+            }
+            UnaryOp::Sign => self.sign(id, a),
             _ => self.call(id, Symbol::Unary(op), &[a]),
         }
+    }
+
+    fn cmp(&mut self, dst: Xmm, src: impl Into<XmmMem>, pred: u8) {
+        self.emit(Inst::SseImm {
+            op: SseImmOp::Cmpsd,
+            dst,
+            src: src.into(),
+            imm: pred,
+        });
+    }
+
+    fn copy(&mut self, src: Xmm) -> Xmm {
+        let r = self.alloc();
+        self.sse(SseOp::Movapd, r, src);
+        r
+    }
+
+    /// `trunc(x)` with baseline SSE2 (no `roundsd`, which needs SSE4.1): convert to a 64-bit
+    /// integer and back, put the sign of `x` back on (so `trunc(-0.5) = -0`), and keep `x`
+    /// itself when `|x| >= 2^52` (already an integer), or it is NaN or infinite.
+    fn trunc(&mut self, x: Xmm) -> Xmm {
+        let t = self.alloc();
+        self.emit(Inst::GprFromXmm {
+            op: GprFromXmmOp::Cvttsd2si,
+            dst: Gpr::Rax,
+            src: x,
+        });
+        self.sse(SseOp::Xorpd, t, t);
+        self.emit(Inst::XmmFromGpr {
+            op: XmmFromGprOp::Cvtsi2sd,
+            dst: t,
+            src: Gpr::Rax,
+        });
+        let s = self.copy(x);
+        let sign = self.mask(SIGN_MASK);
+        self.sse(SseOp::Andpd, s, sign);
+        self.sse(SseOp::Orpd, t, s);
+        let big = self.copy(x);
+        let abs = self.mask(ABS_MASK);
+        self.sse(SseOp::Andpd, big, abs);
+        let limit = self.constant(4_503_599_627_370_496.0);
+        self.cmp(big, limit, CMP_NLT);
+        // t = big ? x : t
+        self.sse(SseOp::Movapd, s, x);
+        self.sse(SseOp::Andpd, s, big);
+        self.sse(SseOp::Andnpd, big, t);
+        self.sse(SseOp::Orpd, big, s);
+        self.sse(SseOp::Movapd, t, big);
+        t
+    }
+
+    /// `floor`: `t - 1` where `x < t`. (Subtracting `+0` elsewhere keeps `-0`.)
+    fn floor_fix(&mut self, x: Xmm, t: Xmm) {
+        let m = self.copy(x);
+        self.cmp(m, t, CMP_LT);
+        let one = self.mask(ONE_MASK);
+        self.sse(SseOp::Andpd, m, one);
+        self.sse(SseOp::Subsd, t, m);
+    }
+
+    /// `ceil`: `t - (-1)` where `t < x`; subtracting (not adding `+0`) keeps `ceil(-0.5) = -0`.
+    fn ceil_fix(&mut self, x: Xmm, t: Xmm) {
+        let m = self.copy(t);
+        self.cmp(m, x, CMP_LT);
+        let neg_one = self.mask(NEG_ONE_MASK);
+        self.sse(SseOp::Andpd, m, neg_one);
+        self.sse(SseOp::Subsd, t, m);
+    }
+
+    /// `round` (half away from zero): `d = x - t` is exact; where `|d| >= 0.5`, move one
+    /// away from zero: `t - (-copysign(1, x))`.
+    fn round_fix(&mut self, x: Xmm, t: Xmm) {
+        let d = self.copy(x);
+        self.sse(SseOp::Subsd, d, t);
+        let abs = self.mask(ABS_MASK);
+        self.sse(SseOp::Andpd, d, abs);
+        let h = self.alloc();
+        let half = self.constant(0.5);
+        self.sse(SseOp::Movsd, h, half);
+        self.cmp(h, d, CMP_LE);
+        let s = self.copy(x);
+        let sign = self.mask(SIGN_MASK);
+        self.sse(SseOp::Andpd, s, sign);
+        let neg_one = self.mask(NEG_ONE_MASK);
+        self.sse(SseOp::Xorpd, s, neg_one);
+        self.sse(SseOp::Andpd, s, h);
+        self.sse(SseOp::Subsd, t, s);
+    }
+
+    /// `sign(x)`: `copysign(1, x)` where `0 < |x|`, else `x` itself (`±0`, NaN).
+    fn sign(&mut self, id: NodeId, a: NodeId) {
+        let x = self.in_reg(a);
+        let ax = self.copy(x);
+        let abs = self.mask(ABS_MASK);
+        self.sse(SseOp::Andpd, ax, abs);
+        let nz = self.alloc();
+        self.sse(SseOp::Xorpd, nz, nz);
+        self.cmp(nz, ax, CMP_LT);
+        let s = ax;
+        self.sse(SseOp::Movapd, s, x);
+        let sign = self.mask(SIGN_MASK);
+        self.sse(SseOp::Andpd, s, sign);
+        let one = self.mask(ONE_MASK);
+        self.sse(SseOp::Orpd, s, one);
+        self.sse(SseOp::Andpd, s, nz);
+        self.sse(SseOp::Andnpd, nz, x);
+        self.sse(SseOp::Orpd, nz, s);
+        self.finish(id, nz);
     }
 
     fn binary(&mut self, id: NodeId, op: BinaryOp, a: NodeId, b: NodeId) {
@@ -446,12 +588,28 @@ impl Gen<'_> {
     /// to `xmm0`, `xmm1`, ...; the result comes back in `xmm0`.
     fn call(&mut self, id: NodeId, symbol: Symbol, args: &[NodeId]) {
         self.has_calls = true;
+        // A single argument that dies here goes straight to xmm0 instead of through memory
+        // (`sin(cos(x))` needs no stores at all).
+        let preloaded = match args {
+            [a] if self.uses[a.index()] == 1 && self.regs.reg(*a).is_some() => {
+                let ra = self.regs.reg(*a).unwrap_or(Xmm::Xmm0);
+                if self.regs.holder(Xmm::Xmm0).is_some_and(|w| w != *a) {
+                    self.spill(Xmm::Xmm0);
+                }
+                if ra != Xmm::Xmm0 {
+                    self.sse(SseOp::Movapd, Xmm::Xmm0, ra);
+                }
+                self.regs.release_reg(*a);
+                true
+            }
+            _ => false,
+        };
         for r in Xmm::ALL {
             if self.abi.is_caller_saved(r) {
                 self.spill(r);
             }
         }
-        for (i, &arg) in args.iter().enumerate() {
+        for (i, &arg) in args.iter().enumerate().skip(usize::from(preloaded)) {
             let dst = Xmm::from_num(i as u8);
             match self.operand(arg) {
                 XmmMem::Xmm(r) if r == dst => {}
@@ -465,8 +623,54 @@ impl Gen<'_> {
         self.finish(id, Xmm::Xmm0);
     }
 
+    /// A user closure: the arguments are stored in consecutive stack slots and the runtime's
+    /// trampoline is called with (context, pointer to the arguments), which fit the first two
+    /// integer argument registers of either convention.
+    fn call_closure(&mut self, id: NodeId, f: u32, args: &[NodeId]) {
+        self.has_calls = true;
+        for r in Xmm::ALL {
+            if self.abi.is_caller_saved(r) {
+                self.spill(r);
+            }
+        }
+        let first = self.regs.new_block(args.len().max(1) as u32);
+        for (i, &arg) in args.iter().enumerate() {
+            let dst = self.mem(Home::Slot(first + i as u32));
+            let src = match self.operand(arg) {
+                XmmMem::Xmm(r) => r,
+                XmmMem::Mem(m) => {
+                    self.sse(SseOp::Movsd, Xmm::Xmm0, m);
+                    Xmm::Xmm0
+                }
+            };
+            self.emit(Inst::SseStore {
+                op: SseStoreOp::Movsd,
+                dst,
+                src,
+            });
+        }
+        let (ctx_reg, args_reg) = match self.abi {
+            Abi::SysV => (Gpr::Rdi, Gpr::Rsi),
+            Abi::Win64 => (Gpr::Rcx, Gpr::Rdx),
+        };
+        let ctx = self.pool.call_slot(self.asm, Symbol::UserContext(f));
+        self.emit(Inst::Mov {
+            dst: ctx_reg,
+            src: crate::x64::GprMem::Mem(Mem::rip(ctx)),
+        });
+        let args_at = self.mem(Home::Slot(first));
+        self.emit(Inst::Lea {
+            dst: args_reg,
+            src: args_at,
+        });
+        let tramp = self.pool.call_slot(self.asm, Symbol::Trampoline);
+        self.emit(Inst::Call(crate::x64::GprMem::Mem(Mem::rip(tramp))));
+        self.regs.reserve(Xmm::Xmm0);
+        self.finish(id, Xmm::Xmm0);
+    }
+
     fn result_to_xmm0(&mut self) {
-        let root = self.dag.ast.root();
+        let root = self.dag.root;
         if self.dag.ast.is_empty() {
             return;
         }

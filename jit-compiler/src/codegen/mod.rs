@@ -1,11 +1,11 @@
 //! The code generator: a simplified expression → x86-64 machine code (SSE2 scalar doubles).
 //!
 //! Stages, one module each:
-//! * [`dag`]: equal subtrees merged into one value, use counts, evaluation order
+//! * `dag`: equal subtrees merged into one value, use counts, evaluation order
 //!   (Sethi–Ullman: the subtree that needs more registers first);
-//! * [`lower`]: instruction selection and linear register allocation over all sixteen XMM
+//! * `lower`: instruction selection and linear register allocation over all sixteen XMM
 //!   registers, spilling to the stack when an expression needs more;
-//! * [`frame`]: entries, prologue and epilogue for the calling convention, the constant pool.
+//! * `frame`: entries, prologue and epilogue for the calling convention, the constant pool.
 //!
 //! The code is position-independent: constants and the address slots of called functions
 //! are in a pool after the code, addressed RIP-relative. The slots are zero in the output;
@@ -15,7 +15,8 @@
 //! use jit_compiler::codegen::{compile, Abi};
 //! let expr = jit_compiler::parse("2*x^0.5").unwrap();
 //! let code = compile(&expr, Abi::SysV).unwrap();
-//! assert_eq!(code.register_entry, Some(0));
+//! assert_eq!(code.array_entry, 0); // movsd xmm0,[rdi] then falls into the register entry
+//! assert_eq!(code.register_entry, Some(4));
 //! assert!(code.listing_text().contains("sqrtsd xmm0,xmm0"));
 //! ```
 
@@ -88,8 +89,13 @@ pub enum Symbol {
     Unary(UnaryOp),
     /// The Rust function computing a built-in binary operation (e.g. `f64::powf`).
     Binary(BinaryOp),
-    /// The user function with this index in the registry.
+    /// The user function with this index in the registry (a native `extern "C" fn`).
     User(u32),
+    /// The context pointer of the user closure with this index, passed to [`Symbol::Trampoline`].
+    UserContext(u32),
+    /// The runtime's trampoline that calls a user closure:
+    /// `extern "C" fn(context: *const UserFnImpl, args: *const f64) -> f64`.
+    Trampoline,
 }
 
 impl Symbol {
@@ -98,7 +104,9 @@ impl Symbol {
         match self {
             Symbol::Unary(op) => index_of(&UnaryOp::ALL, op),
             Symbol::Binary(op) => 0x100 + index_of(&BinaryOp::ALL, op),
-            Symbol::User(i) => 0x1_0000 + i,
+            Symbol::User(i) => 0x1_0000 + (i & 0xFFFF),
+            Symbol::UserContext(i) => 0x2_0000 + (i & 0xFFFF),
+            Symbol::Trampoline => 0x3_0000,
         }
     }
 
@@ -109,7 +117,10 @@ impl Symbol {
             0x100..0x1_0000 => BinaryOp::ALL
                 .get(code as usize - 0x100)
                 .map(|&op| Symbol::Binary(op)),
-            _ => Some(Symbol::User(code - 0x1_0000)),
+            0x1_0000..0x2_0000 => Some(Symbol::User(code - 0x1_0000)),
+            0x2_0000..0x3_0000 => Some(Symbol::UserContext(code - 0x2_0000)),
+            0x3_0000 => Some(Symbol::Trampoline),
+            _ => None,
         }
     }
 }
@@ -195,9 +206,15 @@ pub fn compile(expr: &Expr, abi: Abi) -> Result<Compiled> {
 
 /// Compiles `expr` (simplifying it first).
 pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
-    let simple = expr.simplified();
-    let dag = dag::Dag::new(simple.ast());
-    let compiled = frame::assemble(&dag, expr.arity(), options)?;
+    let (simple, root) = expr.simplified_for_codegen();
+    let dag = dag::Dag::new(simple, root);
+    let closures: Vec<u32> = expr.registry().map_or(Vec::new(), |r| {
+        let closure = |f: &crate::UserFn| matches!(f.imp, crate::UserFnImpl::Closure(_));
+        (0..r.functions().len() as u32)
+            .filter(|&i| closure(&r.functions()[i as usize]))
+            .collect()
+    });
+    let compiled = frame::assemble(&dag, expr.arity(), &closures, options)?;
     if compiled.code.len() > options.max_code_len {
         return Err(Error::new(
             ErrorKind::CodeTooLarge,
