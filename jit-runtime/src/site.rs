@@ -13,7 +13,7 @@
 //!
 //! # Design: one batch for all sites (linkme)
 //!
-//! Every site also registers itself in the distributed slice [`SITES`] (the `linkme` crate:
+//! Every site also registers itself in the distributed slice `SITES` (the `linkme` crate:
 //! the linker collects one pointer per site into one section). At the first use of **any**
 //! site, the slow path takes a global mutex and installs **every** registered site in one
 //! [`install_batch`](crate::exec::install_batch): one buffer, one `mprotect`, the sites packed
@@ -63,7 +63,7 @@ pub struct RawCode {
     pub arity: usize,
 }
 
-/// The untyped part of a [`Site`]: what the batch installer sees through [`SITES`].
+/// The untyped part of a [`Site`]: what the batch installer sees through `SITES`.
 #[derive(Debug)]
 pub struct SiteCore {
     raw: RawCode,
@@ -176,7 +176,7 @@ impl<F: EntryFn> Site<F> {
         }
     }
 
-    /// The untyped part, for registration in [`SITES`].
+    /// The untyped part, for registration in `SITES`.
     pub const fn core(&'static self) -> &'static SiteCore {
         &self.core
     }
