@@ -9,6 +9,9 @@ mod explain;
 mod helpers;
 mod jit;
 mod native;
+#[cfg(target_arch = "x86_64")]
+#[doc(hidden)]
+pub mod site;
 mod trampoline;
 
 pub use jit::{
