@@ -163,6 +163,7 @@ impl JitBuilder {
                 expr,
                 native,
                 abi: self.abi,
+                arrays: crate::array::Kernels::default(),
             }),
         })
     }
@@ -190,6 +191,8 @@ struct Inner {
     expr: Expr,
     native: Option<crate::native::Native>,
     abi: Abi,
+    /// The array kernels, compiled at first use (see `array.rs`).
+    arrays: crate::array::Kernels,
 }
 
 impl JitFn {
@@ -273,6 +276,11 @@ impl JitFn {
 
     pub(crate) fn native(&self) -> Option<&crate::native::Native> {
         self.inner.native.as_ref()
+    }
+
+    /// The lazily compiled array kernels of this function (shared by clones).
+    pub(crate) fn array_kernels(&self) -> &crate::array::Kernels {
+        &self.inner.arrays
     }
 }
 

@@ -3,12 +3,14 @@
 //! crate of the project that contains `unsafe` code; every block says why it is sound.
 #![warn(missing_docs)]
 
+mod array;
 pub mod exec;
 #[cfg(target_arch = "x86_64")]
 mod helpers;
 mod jit;
 mod native;
 
+pub use array::{MapIsa, PARALLEL_CHUNK, Reducer};
 pub use jit::{
     Jit, JitBuilder, JitFn, Typed0, Typed1, Typed2, Typed3, Typed4, Typed5, Typed6, Typed7, Typed8,
 };
