@@ -590,6 +590,71 @@ fn body(
     })
 }
 
+/// Writes every `x^n` as its multiplications (the sequence of [`powi_steps`], so the same
+/// bits), before value numbering: equal steps of different powers of one base then become
+/// one value. In `x^7 - 3*x^5 + 2*x^3` the three powers share `x*x` and `x^4`, and `x^7`
+/// reuses `x^3 = x*x^2`: 4 multiplications instead of 9.
+fn expand_powi(ast: &Ast) -> Ast {
+    let nodes = ast.nodes();
+    if ast.is_empty()
+        || !nodes.iter().any(|n| matches!(n, Node::PowI(..)))
+        || nodes.iter().any(|n| matches!(n, Node::Call(..)))
+    {
+        return ast.clone();
+    }
+    let mut out = Ast::with_capacity(ast.len() * 2);
+    let mut map: Vec<NodeId> = Vec::with_capacity(ast.len());
+    for (i, &node) in nodes.iter().enumerate() {
+        let span = ast.span(NodeId::from_index(i));
+        let id = match node {
+            Node::PowI(a, 0) => {
+                let _ = a;
+                out.push(Node::Num(1.0), span)
+            }
+            Node::PowI(a, n) => {
+                let mut base = map[a.index()];
+                let mut acc: Option<NodeId> = None;
+                for step in powi_steps(n.unsigned_abs()) {
+                    match step {
+                        PowStep::Accumulate => {
+                            acc = Some(match acc {
+                                None => base,
+                                Some(r) => out.push(Node::Binary(BinaryOp::Mul, r, base), span),
+                            })
+                        }
+                        PowStep::Square => {
+                            base = out.push(Node::Binary(BinaryOp::Mul, base, base), span)
+                        }
+                    }
+                }
+                let p = acc.unwrap_or(base);
+                if n < 0 {
+                    let one = out.push(Node::Num(1.0), span);
+                    out.push(Node::Binary(BinaryOp::Div, one, p), span)
+                } else {
+                    p
+                }
+            }
+            Node::Unary(op, a) => out.push(Node::Unary(op, map[a.index()]), span),
+            Node::Binary(op, a, b) => {
+                out.push(Node::Binary(op, map[a.index()], map[b.index()]), span)
+            }
+            Node::If(c, a, b) => out.push(
+                Node::If(map[c.index()], map[a.index()], map[b.index()]),
+                span,
+            ),
+            Node::Num(_) | Node::Arg(_) | Node::Call(..) => out.push(node, span),
+        };
+        map.push(id);
+    }
+    let root = map[ast.root().index()];
+    if root == out.root() {
+        out
+    } else {
+        out.compact(root)
+    }
+}
+
 /// Does the expression need calls into Rust (helpers, user functions)?
 fn has_calls(dag: &Dag) -> bool {
     dag.has_call.iter().any(|&c| c)
@@ -607,6 +672,9 @@ fn finish(asm: Assembler, consts: &Consts, lanes: usize, block: usize) -> Option
         listing,
     })
 }
+
+/// Vectors per iteration of the map loop.
+const MAP_UNROLL: usize = 2;
 
 /// Column pointers kept in registers; later columns are loaded into `r11` at each use.
 const COLUMN_REGS: [Gpr; 4] = [Gpr::Rax, Gpr::R8, Gpr::R9, Gpr::R10];
@@ -628,12 +696,12 @@ const COLUMN_REGS: [Gpr; 4] = [Gpr::Rax, Gpr::R8, Gpr::R9, Gpr::R10];
 /// ```
 pub fn map_kernel(expr: &Expr, isa: VectorIsa, listing: bool) -> Option<ArrayKernel> {
     let simple = expr.simplified();
-    let dag = Dag::new(simple.ast());
+    let dag = Dag::new(&expand_powi(simple.ast()));
     if dag.ast.is_empty() || has_calls(&dag) {
         return None;
     }
     let lanes = isa.lanes();
-    let unroll = 2;
+    let unroll = MAP_UNROLL;
     let block = lanes * unroll;
     let arity = expr.arity();
     let mut asm = Assembler::new().with_listing(listing);
@@ -840,7 +908,7 @@ pub fn fast_reduce_kernel(
         return None;
     }
     let (op, term) = reduce_shape(expr, acc)?;
-    let dag = Dag::new(term.ast());
+    let dag = Dag::new(&expand_powi(term.ast()));
     if has_calls(&dag) {
         return None;
     }
