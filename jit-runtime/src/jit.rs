@@ -175,6 +175,7 @@ impl JitBuilder {
                 native,
                 abi: self.abi,
                 has_closures,
+                arrays: crate::array::Kernels::default(),
             }),
         })
     }
@@ -204,6 +205,8 @@ struct Inner {
     abi: Abi,
     /// Calls user closures, which may panic: calls check for a parked panic.
     has_closures: bool,
+    /// The array kernels, compiled at first use (see `array.rs`).
+    arrays: crate::array::Kernels,
 }
 
 impl JitFn {
@@ -312,6 +315,11 @@ impl JitFn {
 
     pub(crate) fn native(&self) -> Option<&crate::native::Native> {
         self.inner.native.as_ref()
+    }
+
+    /// The lazily compiled array kernels of this function (shared by clones).
+    pub(crate) fn array_kernels(&self) -> &crate::array::Kernels {
+        &self.inner.arrays
     }
 }
 

@@ -3,6 +3,7 @@
 //! crate of the project that contains `unsafe` code; every block says why it is sound.
 #![warn(missing_docs)]
 
+mod array;
 pub mod exec;
 mod explain;
 #[cfg(target_arch = "x86_64")]
@@ -14,6 +15,7 @@ mod native;
 pub mod site;
 mod trampoline;
 
+pub use array::{MapIsa, PARALLEL_CHUNK, Reducer};
 pub use jit::{
     Jit, JitBuilder, JitFn, Typed0, Typed1, Typed2, Typed3, Typed4, Typed5, Typed6, Typed7, Typed8,
 };

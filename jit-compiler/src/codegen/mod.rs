@@ -228,3 +228,8 @@ pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
     }
     Ok(compiled)
 }
+
+mod vector;
+pub use vector::{
+    ArrayKernel, ReduceOp, VectorIsa, fast_reduce_kernel, fold_kernel, map_kernel, reduce_shape,
+};

@@ -1,0 +1,408 @@
+//! Array kernels: `JitFn::map` against `call` bit for bit, reducers against `fold`.
+
+use trivial_jit::runtime::{MapIsa, Reducer};
+use trivial_jit::{ErrorKind, Jit, JitFn};
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Mostly ordinary values of both signs and varied magnitudes, sometimes a special one.
+    fn value(&mut self) -> f64 {
+        const SPECIAL: [f64; 12] = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            5e-324,
+            -2.2250738585072014e-308,
+            1e300,
+            -1e-300,
+            0.5,
+        ];
+        let r = self.next();
+        if r % 7 == 0 {
+            return SPECIAL[(r >> 8) as usize % SPECIAL.len()];
+        }
+        let mantissa = (r >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
+        let exp = ((r >> 3) % 9) as i32 - 4;
+        let sign = if r & 4 == 0 { 1.0 } else { -1.0 };
+        sign * mantissa * 10f64.powi(exp)
+    }
+
+    fn column(&mut self, n: usize) -> Vec<f64> {
+        (0..n).map(|_| self.value()).collect()
+    }
+}
+
+/// Same bits; NaNs only need to be NaN on both sides (the payload of a NaN made from two
+/// NaNs may differ, as documented).
+fn same(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+}
+
+const CORPUS: &[&str] = &[
+    "x + y",
+    "x - y",
+    "x * y",
+    "x / y",
+    "-x",
+    "abs(x)",
+    "sqrt(x)",
+    "2*x^0.5",
+    "x^-0.5",
+    "x^2",
+    "x^3 + y^-3",
+    "x^0 + y",
+    "x^7 - 3*x^5 + 2*x^3 - x + 1",
+    "x^-2",
+    "x^31",
+    "min(x, y)",
+    "max(x, y)",
+    "min(x, y, 0.25)",
+    "max(x, -y, x*y)",
+    "x < y",
+    "x <= y",
+    "x > y",
+    "x >= y",
+    "x == y",
+    "x != y",
+    "x < 0.5",
+    "if(x, y, 2)",
+    "if(x - y, x*y, -y)",
+    "if(x > y, sqrt(abs(x)), y/x)",
+    "(-b+(b^2-4*a*c)^0.5)/(2*a)",
+    "x",
+    "y + 1",
+    "3",
+    "x*x + x",
+    "(x + y) * (x - y) / (x * y + 1)",
+    "a + b*c - d/e + f*g - h + i*j",
+    "((((x+1)*(y+2))+((x+3)*(y+4)))*(((x+5)*(y+6))+((x+7)*(y+8))))",
+    "sin(x) + y",
+    "x % y",
+    "pow(x, y)",
+];
+
+fn check_map(f: &JitFn, cols: &[Vec<f64>], isa: MapIsa) {
+    let arity = f.arity();
+    let mut args = vec![0.0; arity];
+    for len in 0..70 {
+        for offset in 0..4 {
+            let slices: Vec<&[f64]> = cols.iter().map(|c| &c[offset..offset + len]).collect();
+            let mut out = vec![7.0; len + 1];
+            f.map_with(&slices, &mut out[..len], isa).unwrap();
+            for i in 0..len {
+                for (a, s) in args.iter_mut().zip(&slices) {
+                    *a = s[i];
+                }
+                let want = f.call(&args);
+                assert!(
+                    same(out[i], want),
+                    "{f:?} {isa:?} len {len} offset {offset} element {i} args {args:?}: \
+                     map {:?} ({:#x}), call {want:?} ({:#x})",
+                    out[i],
+                    out[i].to_bits(),
+                    want.to_bits()
+                );
+            }
+            assert_eq!(out[len], 7.0, "wrote past the end");
+        }
+    }
+}
+
+#[test]
+fn map_equals_call_for_every_length_offset_and_isa() {
+    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    for src in CORPUS {
+        let f = Jit::compile(src).unwrap();
+        let cols: Vec<Vec<f64>> = (0..f.arity()).map(|_| rng.column(80)).collect();
+        for isa in [MapIsa::Auto, MapIsa::Sse2, MapIsa::Scalar] {
+            check_map(&f, &cols, isa);
+        }
+    }
+}
+
+#[test]
+fn map_is_bit_identical_on_long_arrays() {
+    let mut rng = Rng(42);
+    for src in CORPUS {
+        let f = Jit::compile(src).unwrap();
+        let n = 10_007;
+        let cols: Vec<Vec<f64>> = (0..f.arity()).map(|_| rng.column(n)).collect();
+        let slices: Vec<&[f64]> = cols.iter().map(|c| &c[..]).collect();
+        for isa in [MapIsa::Auto, MapIsa::Sse2] {
+            let mut out = vec![0.0; n];
+            f.map_with(&slices, &mut out, isa).unwrap();
+            let mut args = vec![0.0; f.arity()];
+            for i in 0..n {
+                for (a, s) in args.iter_mut().zip(&slices) {
+                    *a = s[i];
+                }
+                assert!(same(out[i], f.call(&args)), "{src} {isa:?} element {i}");
+            }
+        }
+    }
+}
+
+#[test]
+fn map_of_a_constant_fills_the_output() {
+    let f = Jit::compile("1 + 2").unwrap();
+    let mut out = [0.0; 5];
+    f.map(&[], &mut out).unwrap();
+    assert_eq!(out, [3.0; 5]);
+}
+
+#[test]
+fn map_with_many_live_values_still_matches() {
+    // More simultaneously live values than vector registers: the scalar fallback.
+    // 20 values all live at once: each `a_i` is used by the sum, then again by the product.
+    let terms: Vec<String> = (0..20).map(|i| format!("(v{i:02}*v{i:02}+1)")).collect();
+    let rev: Vec<String> = terms.iter().rev().cloned().collect();
+    let src = format!("({}) * ({})", terms.join(" + "), rev.join(" * "));
+    let f = Jit::compile(&src).unwrap();
+    let mut rng = Rng(7);
+    let cols: Vec<Vec<f64>> = (0..f.arity()).map(|_| rng.column(80)).collect();
+    check_map(&f, &cols, MapIsa::Auto);
+}
+
+#[test]
+fn map_shape_errors() {
+    let f = Jit::compile("x + y").unwrap();
+    let a = [1.0, 2.0, 3.0];
+    let b = [1.0, 2.0];
+    let mut out = [0.0; 3];
+    let e = f.map(&[&a], &mut out).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    let e = f.map(&[&a, &a, &a], &mut out).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    let e = f.map(&[&a, &b], &mut out).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    let e = f.map(&[&a, &a], &mut out[..2]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    // a longer output is fine; the rest is left alone
+    let mut long = [9.0; 5];
+    f.map(&[&a, &a], &mut long).unwrap();
+    assert_eq!(long, [2.0, 4.0, 6.0, 9.0, 9.0]);
+}
+
+const STEPS: &[(&str, &str, f64)] = &[
+    ("t + x", "t", 0.0),
+    ("t + x", "t", -0.0),
+    ("x + t", "t", 1.5),
+    ("t * x", "t", 1.0),
+    ("t + x*x", "t", 0.0),
+    ("s + x^2", "s", 0.0),
+    ("t*0.5 + x", "t", 0.0),
+    ("max(t, x)", "t", f64::NEG_INFINITY),
+    ("min(t, x)", "t", f64::INFINITY),
+    ("if(x > t, x, t)", "t", 0.0),
+    ("t + sin(x)", "t", 0.0),
+    ("t + 1", "t", 0.0),
+    ("t - x/3", "t", 2.0),
+    (
+        "t + ((((x+1)*(x+2))+((x+3)*(x+4)))*(((x+5)*(x+6))+((x+7)*(x+8))))",
+        "t",
+        0.0,
+    ),
+];
+
+#[test]
+fn strict_fold_is_bit_identical() {
+    let mut rng = Rng(99);
+    let data = rng.column(200);
+    for &(src, acc, init) in STEPS {
+        let r = Jit::reducer(src, acc, init).unwrap();
+        let f = r.function();
+        for len in 0..70 {
+            for offset in 0..4 {
+                let xs = &data[offset..offset + len];
+                let want = xs.iter().fold(init, |t, &x| f.call(&[t, x]));
+                let got = r.reduce(xs);
+                assert_eq!(
+                    got.to_bits(),
+                    want.to_bits(),
+                    "{src} len {len} offset {offset}"
+                );
+            }
+        }
+        let want = data.iter().fold(init, |t, &x| f.call(&[t, x]));
+        assert_eq!(r.reduce(&data).to_bits(), want.to_bits(), "{src}");
+    }
+}
+
+#[test]
+fn strict_fold_is_native_without_calls() {
+    assert!(Jit::reducer("t + x", "t", 0.0).unwrap().is_strict_native());
+    assert!(
+        !Jit::reducer("t + sin(x)", "t", 0.0)
+            .unwrap()
+            .is_strict_native()
+    );
+}
+
+/// Neumaier's compensated sum: accurate to about one rounding for these tests.
+fn accurate_sum(xs: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut s, mut c, mut abs) = (0.0f64, 0.0f64, 0.0f64);
+    for x in xs {
+        let t = s + x;
+        if s.abs() >= x.abs() {
+            c += (s - t) + x;
+        } else {
+            c += (x - t) + s;
+        }
+        s = t;
+        abs += x.abs();
+    }
+    (s + c, abs)
+}
+
+/// The documented bound γ_d·Σ|terms| with d for k partial results (checked for k = 8 and 16),
+/// plus one rounding of the reference.
+fn within_bound(got: f64, exact: f64, abs_sum: f64, n: usize) -> bool {
+    let u = f64::EPSILON / 2.0;
+    let d = [8usize, 16]
+        .iter()
+        .map(|&k| n / k + k.ilog2() as usize + n % k + 1)
+        .max()
+        .unwrap() as f64;
+    let gamma = d * u / (1.0 - d * u);
+    (got - exact).abs() <= gamma * abs_sum + 2.0 * u * exact.abs()
+}
+
+#[test]
+fn fast_sum_is_within_the_documented_bound() {
+    let mut rng = Rng(5);
+    for n in (0..70).chain([1000, 4097, 100_003]) {
+        let xs: Vec<f64> = (0..n)
+            .map(|_| {
+                let v = rng.value();
+                if v.is_finite() && v.abs() < 1e200 {
+                    v
+                } else {
+                    0.25
+                }
+            })
+            .collect();
+        for offset in 0..4.min(n + 1) {
+            let xs = &xs[offset..];
+            let sum = Jit::reducer("t + x", "t", 0.0).unwrap();
+            assert!(sum.is_fast());
+            let (exact, abs) = accurate_sum(xs.iter().copied());
+            let got = sum.reduce_fast(xs);
+            assert!(
+                within_bound(got, exact, abs, xs.len()),
+                "n {n}: {got} vs {exact}"
+            );
+            let squares = Jit::reducer("t + x*x", "t", 0.0).unwrap();
+            let (exact, abs) = accurate_sum(xs.iter().map(|x| x * x));
+            let got = squares.reduce_fast(xs);
+            assert!(within_bound(got, exact, abs, xs.len()), "squares n {n}");
+            // the fast result is deterministic
+            assert_eq!(got.to_bits(), squares.reduce_fast(xs).to_bits());
+        }
+    }
+}
+
+#[test]
+fn fast_sum_of_integers_is_exact() {
+    let xs: Vec<f64> = (0..100_001).map(|i| (i % 1000) as f64).collect();
+    let want: f64 = xs.iter().sum();
+    let r = Jit::reducer("acc + v", "acc", 10.0).unwrap();
+    assert_eq!(r.reduce_fast(&xs), want + 10.0);
+    assert_eq!(r.reduce(&xs), want + 10.0);
+}
+
+#[test]
+fn fast_product_and_specials() {
+    let xs: Vec<f64> = (0..1000).map(|i| 1.0 + (i % 7) as f64 * 1e-4).collect();
+    let p = Jit::reducer("p * x", "p", 2.0).unwrap();
+    assert!(p.is_fast());
+    let strict = p.reduce(&xs);
+    let fast = p.reduce_fast(&xs);
+    assert!((fast - strict).abs() <= 2.0 * 1000.0 * f64::EPSILON * strict.abs());
+
+    let sum = Jit::reducer("t + x", "t", 0.0).unwrap();
+    let mut ys = vec![1.0; 100];
+    ys[37] = f64::INFINITY;
+    assert_eq!(sum.reduce_fast(&ys), f64::INFINITY);
+    ys[50] = f64::NEG_INFINITY;
+    assert!(sum.reduce_fast(&ys).is_nan());
+    ys[50] = f64::NAN;
+    assert!(sum.reduce_fast(&ys).is_nan());
+    assert_eq!(sum.reduce_fast(&[]), 0.0);
+    // -0.0 sums stay -0.0 (the partial sums start at the exact identity)
+    let neg = Jit::reducer("t + x", "t", -0.0).unwrap();
+    assert_eq!(neg.reduce_fast(&[-0.0; 40]).to_bits(), (-0.0f64).to_bits());
+}
+
+#[test]
+fn fast_mode_falls_back_to_strict_for_other_shapes() {
+    let mut rng = Rng(11);
+    let xs = rng.column(333);
+    for &(src, acc, init) in STEPS {
+        let r = Jit::reducer(src, acc, init).unwrap();
+        if !r.is_fast() {
+            assert_eq!(
+                r.reduce_fast(&xs).to_bits(),
+                r.reduce(&xs).to_bits(),
+                "{src}"
+            );
+        }
+    }
+    assert!(!Jit::reducer("t*0.5 + x", "t", 0.0).unwrap().is_fast());
+    assert!(!Jit::reducer("t + sin(x)", "t", 0.0).unwrap().is_fast());
+    assert!(!Jit::reducer("max(t, x)", "t", 0.0).unwrap().is_fast());
+}
+
+#[test]
+fn reducer_errors() {
+    let e = Jit::reducer("t + x + y", "t", 0.0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TooManyArguments);
+    assert!(Jit::reducer("t +", "t", 0.0).is_err());
+    assert!(Jit::reducer("t + x", "1t", 0.0).is_err());
+    let e = Reducer::new(Jit::compile("x").unwrap(), 0.0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ArgumentCount);
+    // no element variable at all
+    let r = Jit::reducer("t * 2", "t", 1.0).unwrap();
+    assert_eq!(r.reduce(&[0.0; 10]), 1024.0);
+    // the accumulator unused
+    let last = Jit::reducer("x", "t", 0.0).unwrap();
+    assert_eq!(last.reduce(&[1.0, 2.0, 3.0]), 3.0);
+}
+
+#[cfg(feature = "parallel")]
+#[test]
+fn parallel_fast_sum() {
+    let mut rng = Rng(3);
+    let xs: Vec<f64> = (0..1_000_003)
+        .map(|_| {
+            let v = rng.value();
+            if v.is_finite() && v.abs() < 1e200 {
+                v
+            } else {
+                0.5
+            }
+        })
+        .collect();
+    let sum = Jit::reducer("t + x", "t", 1.0).unwrap();
+    let (exact, abs) = accurate_sum(std::iter::once(1.0).chain(xs.iter().copied()));
+    let got = sum.reduce_fast_parallel(&xs);
+    assert!(within_bound(got, exact, abs + 1.0, xs.len() + 16));
+    assert_eq!(got.to_bits(), sum.reduce_fast_parallel(&xs).to_bits());
+    let small = &xs[..1000];
+    assert_eq!(
+        sum.reduce_fast_parallel(small).to_bits(),
+        sum.reduce_fast(small).to_bits()
+    );
+}
