@@ -1,4 +1,31 @@
 //! trivial-jit compiles arithmetic expressions such as `"(-b+(b^2-4*a*c)^0.5)/(2*a)"` to
 //! x86-64 machine code and hands back a function you can call.
+//!
+//! ```
+//! use trivial_jit::{Jit, JitFn};
+//! let f: JitFn = Jit::compile("2*x^0.5")?;
+//! assert_eq!(f.call(&[3.0]), 3.4641016151377544);
+//! let q = Jit::compile("(-b+(b^2-4*a*c)^0.5)/(2*a)")?;
+//! assert_eq!(q.args(), ["a", "b", "c"]);
+//! let h = q.typed3()?;               // arity checked once, arguments in registers
+//! assert_eq!(h.call(1.0, -3.0, 2.0), 2.0);
+//! # Ok::<(), trivial_jit::Error>(())
+//! ```
+//!
+//! The crates behind it: [`compiler`] (parser, simplifier, interpreter, code generator,
+//! x64 assembler; no `unsafe`) and [`runtime`] (executable memory, loading, calling).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub use jit_runtime::{
+    Error, ErrorKind, Jit, JitBuilder, JitFn, Limits, Result, Typed0, Typed1, Typed2, Typed3,
+    Typed4, Typed5, Typed6, Typed7, Typed8,
+};
+
+/// The compiler: text → tokens → AST → simplified AST → x86-64 machine code.
+pub use jit_compiler as compiler;
+/// The runtime: executable memory (W^X), loading code, `JitFn`.
+pub use jit_runtime as runtime;
+
+// BEGIN jit_expr! support (owned by the macro work)
+// END jit_expr! support

@@ -1,108 +1,12 @@
 //! Property tests: print → parse round trip, simplifier == interpreter bit for bit, and no
 //! panic on any input.
 
-use jit_compiler::{Ast, BinaryOp, Expr, Node, NodeId, Span, UnaryOp, parse, parse_with_args};
+#[path = "../../tests/support/tree.rs"]
+mod tree;
+
+use jit_compiler::{parse, parse_with_args};
 use proptest::prelude::*;
-
-const ARGS: [&str; 4] = ["a", "b", "c", "x"];
-
-/// A random tree, built recursively by proptest and then flattened.
-#[derive(Clone, Debug)]
-enum T {
-    Num(f64),
-    Arg(u32),
-    Un(UnaryOp, Box<T>),
-    Bin(BinaryOp, Box<T>, Box<T>),
-    If(Box<T>, Box<T>, Box<T>),
-}
-
-/// Non-negative numbers (the parser never makes negative literals), special values included.
-fn number() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        (0u32..20).prop_map(f64::from),
-        Just(0.5),
-        Just(2.5),
-        Just(f64::INFINITY),
-        Just(f64::NAN),
-        Just(5e-324),
-        Just(1e300),
-        Just(1e-7),
-        (0.0..1e6f64),
-    ]
-}
-
-fn tree() -> impl Strategy<Value = T> {
-    let leaf = prop_oneof![number().prop_map(T::Num), (0u32..4).prop_map(T::Arg)];
-    leaf.prop_recursive(6, 48, 3, |inner| {
-        let unary = proptest::sample::select(UnaryOp::ALL.to_vec());
-        let binary = proptest::sample::select(
-            BinaryOp::ALL
-                .iter()
-                .copied()
-                .filter(|op| *op != BinaryOp::Powf)
-                .collect::<Vec<_>>(),
-        );
-        prop_oneof![
-            (unary, inner.clone()).prop_map(|(op, a)| T::Un(op, Box::new(a))),
-            (binary, inner.clone(), inner.clone()).prop_map(|(op, a, b)| T::Bin(
-                op,
-                Box::new(a),
-                Box::new(b)
-            )),
-            (inner.clone(), inner.clone(), inner).prop_map(|(c, a, b)| T::If(
-                Box::new(c),
-                Box::new(a),
-                Box::new(b)
-            )),
-        ]
-    })
-}
-
-fn flatten(t: &T, ast: &mut Ast) -> NodeId {
-    let node = match t {
-        T::Num(v) => Node::Num(*v),
-        T::Arg(i) => Node::Arg(*i),
-        T::Un(op, a) => Node::Unary(*op, flatten(a, ast)),
-        T::Bin(op, a, b) => {
-            let a = flatten(a, ast);
-            Node::Binary(*op, a, flatten(b, ast))
-        }
-        T::If(c, a, b) => {
-            let c = flatten(c, ast);
-            let a = flatten(a, ast);
-            Node::If(c, a, flatten(b, ast))
-        }
-    };
-    ast.push(node, Span::default())
-}
-
-fn to_expr(t: &T) -> Expr {
-    let mut ast = Ast::new();
-    flatten(t, &mut ast);
-    Expr::from_parts(ast, ARGS.iter().map(|s| s.to_string()).collect(), None)
-}
-
-fn special() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        Just(0.0),
-        Just(-0.0),
-        Just(1.0),
-        Just(-1.0),
-        Just(0.5),
-        Just(-2.5),
-        Just(f64::INFINITY),
-        Just(f64::NEG_INFINITY),
-        Just(f64::NAN),
-        Just(1e-310),
-        Just(1e308),
-        any::<f64>(),
-    ]
-}
-
-/// Same bits, or both NaN (the sign of a NaN is not part of the contract).
-fn same(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
-}
+use tree::{ARGS, same, special, to_expr, tree};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]

@@ -6,12 +6,14 @@
 //! register. A register is reused for the result when its value dies at this node.
 
 use super::dag::Dag;
-use super::pool::{ABS_MASK, ONE_MASK, Pool, SIGN_MASK};
+use super::pool::{ABS_MASK, NEG_ONE_MASK, ONE_MASK, Pool, SIGN_MASK};
 use super::regs::{Home, Regs};
 use super::{Abi, Symbol};
 use crate::ast::{Node, NodeId};
 use crate::ops::{BinaryOp, PowStep, UnaryOp, powi_steps};
-use crate::x64::{Assembler, Gpr, Inst, Mem, SseImmOp, SseOp, SseStoreOp, Xmm, XmmMem};
+use crate::x64::{
+    Assembler, Gpr, GprFromXmmOp, Inst, Mem, SseImmOp, SseOp, SseStoreOp, Xmm, XmmFromGprOp, XmmMem,
+};
 
 /// `cmpsd` predicates.
 const CMP_EQ: u8 = 0;
@@ -20,9 +22,12 @@ const CMP_LE: u8 = 2;
 const CMP_UNORD: u8 = 3;
 const CMP_NEQ: u8 = 4;
 
+const CMP_NLT: u8 = 5;
+
 /// Unary operations computed by calling a Rust function (exactly the interpreter's).
 pub fn unary_is_call(op: UnaryOp) -> bool {
-    !matches!(op, UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sqrt)
+    use UnaryOp::*;
+    !matches!(op, Neg | Abs | Sqrt | Floor | Ceil | Round | Trunc | Sign)
 }
 
 /// Binary operations computed by calling a Rust function.
@@ -276,8 +281,128 @@ impl Gen<'_> {
                 self.sse(SseOp::Sqrtsd, r, src);
                 self.finish(id, r);
             }
+            UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round | UnaryOp::Trunc => {
+                let x = self.in_reg(a);
+                let t = self.trunc(x);
+                match op {
+                    UnaryOp::Floor => self.floor_fix(x, t),
+                    UnaryOp::Ceil => self.ceil_fix(x, t),
+                    UnaryOp::Round => self.round_fix(x, t),
+                    _ => {}
+                }
+                self.finish(id, t);
+            }
+            UnaryOp::Sign => self.sign(id, a),
             _ => self.call(id, Symbol::Unary(op), &[a]),
         }
+    }
+
+    fn cmp(&mut self, dst: Xmm, src: impl Into<XmmMem>, pred: u8) {
+        self.emit(Inst::SseImm {
+            op: SseImmOp::Cmpsd,
+            dst,
+            src: src.into(),
+            imm: pred,
+        });
+    }
+
+    fn copy(&mut self, src: Xmm) -> Xmm {
+        let r = self.alloc();
+        self.sse(SseOp::Movapd, r, src);
+        r
+    }
+
+    /// `trunc(x)` with baseline SSE2 (no `roundsd`, which needs SSE4.1): convert to a 64-bit
+    /// integer and back, put the sign of `x` back on (so `trunc(-0.5) = -0`), and keep `x`
+    /// itself when `|x| >= 2^52` (already an integer), or it is NaN or infinite.
+    fn trunc(&mut self, x: Xmm) -> Xmm {
+        let t = self.alloc();
+        self.emit(Inst::GprFromXmm {
+            op: GprFromXmmOp::Cvttsd2si,
+            dst: Gpr::Rax,
+            src: x,
+        });
+        self.sse(SseOp::Xorpd, t, t);
+        self.emit(Inst::XmmFromGpr {
+            op: XmmFromGprOp::Cvtsi2sd,
+            dst: t,
+            src: Gpr::Rax,
+        });
+        let s = self.copy(x);
+        let sign = self.mask(SIGN_MASK);
+        self.sse(SseOp::Andpd, s, sign);
+        self.sse(SseOp::Orpd, t, s);
+        let big = self.copy(x);
+        let abs = self.mask(ABS_MASK);
+        self.sse(SseOp::Andpd, big, abs);
+        let limit = self.constant(4_503_599_627_370_496.0);
+        self.cmp(big, limit, CMP_NLT);
+        // t = big ? x : t
+        self.sse(SseOp::Movapd, s, x);
+        self.sse(SseOp::Andpd, s, big);
+        self.sse(SseOp::Andnpd, big, t);
+        self.sse(SseOp::Orpd, big, s);
+        self.sse(SseOp::Movapd, t, big);
+        t
+    }
+
+    /// `floor`: `t - 1` where `x < t`. (Subtracting `+0` elsewhere keeps `-0`.)
+    fn floor_fix(&mut self, x: Xmm, t: Xmm) {
+        let m = self.copy(x);
+        self.cmp(m, t, CMP_LT);
+        let one = self.mask(ONE_MASK);
+        self.sse(SseOp::Andpd, m, one);
+        self.sse(SseOp::Subsd, t, m);
+    }
+
+    /// `ceil`: `t - (-1)` where `t < x`; subtracting (not adding `+0`) keeps `ceil(-0.5) = -0`.
+    fn ceil_fix(&mut self, x: Xmm, t: Xmm) {
+        let m = self.copy(t);
+        self.cmp(m, x, CMP_LT);
+        let neg_one = self.mask(NEG_ONE_MASK);
+        self.sse(SseOp::Andpd, m, neg_one);
+        self.sse(SseOp::Subsd, t, m);
+    }
+
+    /// `round` (half away from zero): `d = x - t` is exact; where `|d| >= 0.5`, move one
+    /// away from zero: `t - (-copysign(1, x))`.
+    fn round_fix(&mut self, x: Xmm, t: Xmm) {
+        let d = self.copy(x);
+        self.sse(SseOp::Subsd, d, t);
+        let abs = self.mask(ABS_MASK);
+        self.sse(SseOp::Andpd, d, abs);
+        let h = self.alloc();
+        let half = self.constant(0.5);
+        self.sse(SseOp::Movsd, h, half);
+        self.cmp(h, d, CMP_LE);
+        let s = self.copy(x);
+        let sign = self.mask(SIGN_MASK);
+        self.sse(SseOp::Andpd, s, sign);
+        let neg_one = self.mask(NEG_ONE_MASK);
+        self.sse(SseOp::Xorpd, s, neg_one);
+        self.sse(SseOp::Andpd, s, h);
+        self.sse(SseOp::Subsd, t, s);
+    }
+
+    /// `sign(x)`: `copysign(1, x)` where `0 < |x|`, else `x` itself (`±0`, NaN).
+    fn sign(&mut self, id: NodeId, a: NodeId) {
+        let x = self.in_reg(a);
+        let ax = self.copy(x);
+        let abs = self.mask(ABS_MASK);
+        self.sse(SseOp::Andpd, ax, abs);
+        let nz = self.alloc();
+        self.sse(SseOp::Xorpd, nz, nz);
+        self.cmp(nz, ax, CMP_LT);
+        let s = ax;
+        self.sse(SseOp::Movapd, s, x);
+        let sign = self.mask(SIGN_MASK);
+        self.sse(SseOp::Andpd, s, sign);
+        let one = self.mask(ONE_MASK);
+        self.sse(SseOp::Orpd, s, one);
+        self.sse(SseOp::Andpd, s, nz);
+        self.sse(SseOp::Andnpd, nz, x);
+        self.sse(SseOp::Orpd, nz, s);
+        self.finish(id, nz);
     }
 
     fn binary(&mut self, id: NodeId, op: BinaryOp, a: NodeId, b: NodeId) {

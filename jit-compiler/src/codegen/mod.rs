@@ -15,7 +15,8 @@
 //! use jit_compiler::codegen::{compile, Abi};
 //! let expr = jit_compiler::parse("2*x^0.5").unwrap();
 //! let code = compile(&expr, Abi::SysV).unwrap();
-//! assert_eq!(code.register_entry, Some(0));
+//! assert_eq!(code.array_entry, 0); // movsd xmm0,[rdi] then falls into the register entry
+//! assert_eq!(code.register_entry, Some(4));
 //! assert!(code.listing_text().contains("sqrtsd xmm0,xmm0"));
 //! ```
 

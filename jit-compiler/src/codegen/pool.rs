@@ -10,6 +10,8 @@ use crate::x64::{Assembler, Label};
 pub const SIGN_MASK: u128 = 0x8000_0000_0000_0000_8000_0000_0000_0000;
 /// Clears the sign bit.
 pub const ABS_MASK: u128 = 0x7FFF_FFFF_FFFF_FFFF_7FFF_FFFF_FFFF_FFFF;
+/// `-1.0` in both lanes.
+pub const NEG_ONE_MASK: u128 = 0xBFF0_0000_0000_0000_BFF0_0000_0000_0000;
 /// `1.0` in both lanes: turns a comparison mask into `1.0` or `0.0`.
 pub const ONE_MASK: u128 = 0x3FF0_0000_0000_0000_3FF0_0000_0000_0000;
 

@@ -1,0 +1,280 @@
+//! JIT == interpreter, bit for bit (any NaN equals any NaN), for random trees and special
+//! values, in both calling conventions; and the shapes that stress the code generator.
+
+#[path = "support/tree.rs"]
+mod tree;
+
+use proptest::prelude::*;
+use tree::{ARGS, same, special, to_expr, tree};
+use trivial_jit::compiler::codegen::Abi;
+use trivial_jit::compiler::parse;
+use trivial_jit::{Jit, Limits};
+
+fn jit(src: &str, abi: Abi) -> trivial_jit::JitFn {
+    Jit::builder()
+        .abi(abi)
+        .compile(src)
+        .unwrap_or_else(|e| panic!("{}", e.render(src)))
+}
+
+/// Checks the JIT in both conventions against the interpreter.
+fn check(src: &str, args: &[f64]) {
+    let want = parse(src).unwrap().eval(args).unwrap();
+    for abi in [Abi::SysV, Abi::Win64] {
+        let f = jit(src, abi);
+        let got = f.call(args);
+        assert!(
+            same(want, got),
+            "{src} {abi:?} {args:?}: jit {got:?}, interpreter {want:?}\n{}",
+            f.listing()
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn jit_equals_interpreter(t in tree(), args in proptest::array::uniform4(special())) {
+        let expr = to_expr(&t);
+        let want = expr.eval(&args).unwrap();
+        let src = expr.to_string();
+        for abi in [Abi::SysV, Abi::Win64] {
+            let f = Jit::builder().abi(abi).compile_with_args(&src, &ARGS).unwrap();
+            let got = f.call(&args);
+            prop_assert!(same(want, got), "{src} {abi:?} {args:?}: jit {got:?}, interpreter {want:?}\n{}", f.listing());
+        }
+    }
+}
+
+#[test]
+fn the_specs_examples() {
+    assert_eq!(
+        Jit::compile("2*x^0.5").unwrap().call(&[3.0]),
+        3.4641016151377544
+    );
+    assert_eq!(
+        Jit::compile("3 + (8 - 7.5) * 10 / 5 - (2 + 5 * 7)")
+            .unwrap()
+            .call(&[]),
+        -33.0
+    );
+    let q = Jit::compile("(-b+(b^2-4*a*c)^0.5)/(2*a)").unwrap();
+    assert_eq!(q.args(), ["a", "b", "c"]);
+    assert_eq!(q.call(&[1.0, -3.0, 2.0]), 2.0);
+    for (src, v) in [
+        ("-1^2", -1.0),
+        ("2^3^2", 512.0),
+        ("--9007199254741195", 9007199254741195.0),
+    ] {
+        assert_eq!(Jit::compile(src).unwrap().call(&[]), v, "{src}");
+    }
+    assert!(Jit::compile("√-4").unwrap().call(&[]).is_nan());
+    let x = 1.1f64;
+    assert_eq!(
+        Jit::compile("x^3").unwrap().call(&[x]).to_bits(),
+        (x * (x * x)).to_bits()
+    );
+}
+
+#[test]
+fn a_hundred_arguments() {
+    let names: Vec<String> = (0..100).map(|i| format!("v{i:03}")).collect();
+    let src = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{n}*{}", i + 1))
+        .collect::<Vec<_>>()
+        .join(" - ");
+    let args: Vec<f64> = (0..100).map(|i| 1.0 / (i as f64 + 1.5)).collect();
+    check(&src, &args);
+}
+
+#[test]
+fn arguments_beyond_the_registers_in_both_conventions() {
+    // Win64 passes 4 in registers, System V 8: 5..9 arguments exercise the stack path.
+    for n in 0..=10usize {
+        let names: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+        let src = if n == 0 {
+            "1.5".to_string()
+        } else {
+            names.join("*2 - ") + "/3"
+        };
+        let args: Vec<f64> = (0..n).map(|i| i as f64 * 0.75 - 2.0).collect();
+        check(&src, &args);
+    }
+}
+
+#[test]
+fn more_live_values_than_registers() {
+    // A balanced tree of 64 distinct arguments keeps many partial results alive.
+    let names: Vec<String> = (0..64).map(|i| format!("x{i:02}")).collect();
+    let mut level: Vec<String> = names.clone();
+    let ops = ["+", "*", "-", "/"];
+    let mut depth = 0;
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|p| format!("({} {} {})", p[0], ops[depth % 4], p[1]))
+            .collect();
+        depth += 1;
+    }
+    let args: Vec<f64> = (0..64).map(|i| 1.0 + i as f64 / 7.0).collect();
+    check(&level[0], &args);
+    // and the same with the arguments reused, so that values stay live across the tree
+    let src = format!("{} + x00*x63 - x31", level[0]);
+    check(&src, &args);
+}
+
+#[test]
+fn calls_with_many_values_live_across_them() {
+    // x + sin(x)*(y + cos(y)*(x*y + exp(x-y)*(...))), 40 levels
+    let funcs = ["sin", "cos", "exp", "atan", "tanh"];
+    let mut src = String::from("x");
+    for i in (0..40).rev() {
+        let f = funcs[i % funcs.len()];
+        src = format!("(x*{i} + y) + {f}(x - y/{})*({src})", i + 1);
+    }
+    check(&src, &[0.3, -0.7]);
+    check(&src, &[f64::NAN, 1.0]);
+}
+
+#[test]
+fn every_function_on_special_values() {
+    let values = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -0.5,
+        2.5,
+        -2.5,
+        1e308,
+        -1e308,
+        5e-324,
+        -5e-324,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+    let unary = [
+        "sqrt", "abs", "floor", "ceil", "round", "trunc", "sign", "exp", "exp2", "ln", "log",
+        "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "-",
+    ];
+    for f in unary {
+        let src = if f == "-" {
+            "-x".to_string()
+        } else {
+            format!("{f}(x)")
+        };
+        for &x in &values {
+            check(&src, &[x]);
+        }
+    }
+    let binary = [
+        "atan2(x, y)",
+        "hypot(x, y)",
+        "pow(x, y)",
+        "min(x, y)",
+        "max(x, y)",
+        "x % y",
+        "x^y",
+        "x < y",
+        "x <= y",
+        "x > y",
+        "x >= y",
+        "x == y",
+        "x != y",
+        "if(x, y, 7)",
+        "x + y",
+        "x - y",
+        "x * y",
+        "x / y",
+    ];
+    for src in binary {
+        for &x in &values {
+            for &y in &values {
+                check(src, &[x, y]);
+            }
+        }
+    }
+}
+
+#[test]
+fn min_max_follow_rust() {
+    let values = [0.0, -0.0, 1.0, -1.0, f64::NAN, f64::INFINITY];
+    let min = Jit::compile("min(x, y)").unwrap();
+    let max = Jit::compile("max(x, y)").unwrap();
+    for a in values {
+        for b in values {
+            let (ra, rb) = (std::hint::black_box(a), std::hint::black_box(b));
+            assert_eq!(
+                min.call(&[a, b]).to_bits(),
+                ra.min(rb).to_bits(),
+                "min({a}, {b})"
+            );
+            assert_eq!(
+                max.call(&[a, b]).to_bits(),
+                ra.max(rb).to_bits(),
+                "max({a}, {b})"
+            );
+        }
+    }
+}
+
+#[test]
+fn long_and_deep_expressions_on_a_small_stack() {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let n = 100_000;
+            let sum = (0..n)
+                .map(|i| format!("x*{}", i % 10))
+                .collect::<Vec<_>>()
+                .join(" + ");
+            let f = Jit::compile(&sum).unwrap();
+            assert_eq!(f.call(&[1.0]), (0..n).map(|i| (i % 10) as f64).sum::<f64>());
+            let deep = Limits {
+                max_depth: 1_000_000,
+                ..Limits::default()
+            };
+            let nested = format!("{}x{}", "(1+".repeat(n), ")".repeat(n));
+            let g = Jit::builder().limits(deep).compile(&nested).unwrap();
+            assert_eq!(g.call(&[0.5]), n as f64 + 0.5);
+            let power = format!("x{}", "^1".repeat(n));
+            let h = Jit::builder().limits(deep).compile(&power).unwrap();
+            assert_eq!(h.call(&[3.0]), 3.0);
+            let err = Jit::compile(&nested).unwrap_err();
+            assert_eq!(err.kind(), trivial_jit::ErrorKind::NestingTooDeep);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+/// A compiled function and the Rust method it must equal.
+type Pair = (trivial_jit::JitFn, fn(f64) -> f64);
+
+proptest! {
+    #[test]
+    fn inline_rounding_equals_rust(x in any::<f64>(), scaled in -1e6..1e6f64) {
+        thread_local! {
+            static FNS: Vec<Pair> = vec![
+                (Jit::compile("floor(x)").unwrap(), f64::floor),
+                (Jit::compile("ceil(x)").unwrap(), f64::ceil),
+                (Jit::compile("round(x)").unwrap(), f64::round),
+                (Jit::compile("trunc(x)").unwrap(), f64::trunc),
+                (Jit::compile("abs(x)").unwrap(), f64::abs),
+            ];
+        }
+        FNS.with(|fns| {
+            for (f, rust) in fns {
+                for v in [x, scaled, scaled.round() + 0.5] {
+                    let (got, want) = (f.call(&[v]), rust(v));
+                    assert!(same(got, want), "{:?}({v:?}) = {got:?}, Rust {want:?}", f.expr().to_string());
+                }
+            }
+        });
+    }
+}
