@@ -170,7 +170,8 @@ impl Cranelift {
             }
         }
         let mut module = JITModule::new(jb);
-        let call_conv = module.target_config().default_call_conv;
+        let frontend_config = module.target_config();
+        let call_conv = frontend_config.default_call_conv;
 
         let mut sig = Signature::new(call_conv);
         for _ in 0..arity {
@@ -300,7 +301,7 @@ impl Cranelift {
                 .flatten()
                 .ok_or("empty expression")?;
             b.ins().return_(&[result]);
-            b.finalize();
+            b.finalize(frontend_config);
         }
         let id = module
             .declare_function("expr", Linkage::Export, &sig)

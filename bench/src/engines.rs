@@ -11,7 +11,7 @@ use trivial_jit::compiler::codegen::{CodegenOptions, compile_with};
 use trivial_jit::{Jit, JitFn};
 
 use crate::cl::{ClFn, Cranelift};
-use crate::exprs::{ExprDef, FnPtr, Row};
+use crate::exprs::{ExprDef, FnPtr, Row, Sum};
 
 /// Evaluates the expression on every row and returns the sum of the results.
 pub type Runner = Box<dyn Fn(&[Row]) -> f64>;
@@ -57,11 +57,11 @@ pub fn eval_runner(i: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, St
             let f = Jit::compile(def.src).map_err(|e| e.to_string())?;
             check_args(&f, def)?;
             Ok(Box::new(move |rows| {
-                let mut s = 0.0;
+                let mut s = Sum::default();
                 for r in rows {
-                    s += f.call(&r[..n]);
+                    s.add(f.call(&r[..n]));
                 }
-                s
+                s.value()
             }))
         }
         3 => {
@@ -102,11 +102,11 @@ pub fn eval_runner(i: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, St
                 .compile(&slab.ps, &mut slab.cs);
             let vars = def.vars;
             Ok(Box::new(move |rows| {
-                let mut s = 0.0;
+                let mut s = Sum::default();
                 for r in rows {
-                    s += fasteval_eval(&instr, &slab, vars, r).unwrap_or(f64::NAN);
+                    s.add(fasteval_eval(&instr, &slab, vars, r).unwrap_or(f64::NAN));
                 }
-                s
+                s.value()
             }))
         }
         8 => {
@@ -116,20 +116,20 @@ pub fn eval_runner(i: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, St
             match n {
                 0 => {
                     let f = e.bindn(&[]).map_err(err)?;
-                    Ok(Box::new(move |rows| rows.iter().fold(0.0, |s, _| s + f(&[]))))
+                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, _| { s.add(f(&[])); s }).value()))
                 }
                 1 => {
                     let f = e.bind(def.vars[0]).map_err(err)?;
-                    Ok(Box::new(move |rows| rows.iter().fold(0.0, |s, r| s + f(r[0]))))
+                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, r| { s.add(f(r[0])); s }).value()))
                 }
                 3 => {
                     let v = def.vars;
                     let f = e.bind3(v[0], v[1], v[2]).map_err(err)?;
-                    Ok(Box::new(move |rows| rows.iter().fold(0.0, |s, r| s + f(r[0], r[1], r[2]))))
+                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, r| { s.add(f(r[0], r[1], r[2])); s }).value()))
                 }
                 _ => {
                     let f = e.bindn(def.vars).map_err(err)?;
-                    Ok(Box::new(move |rows| rows.iter().fold(0.0, |s, r| s + f(&r[..n]))))
+                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, r| { s.add(f(&r[..n])); s }).value()))
                 }
             }
         }
@@ -140,31 +140,53 @@ pub fn eval_runner(i: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, St
             let names: Vec<String> = def.vars.iter().map(|s| s.to_string()).collect();
             Ok(Box::new(move |rows| {
                 let mut ctx = ctx.borrow_mut();
-                let mut s = 0.0;
+                let mut s = Sum::default();
                 for r in rows {
                     for (name, &x) in names.iter().zip(r) {
                         if ctx.set_value(name.clone(), Value::Float(x)).is_err() {
                             return f64::NAN;
                         }
                     }
-                    s += tree.eval_number_with_context(&*ctx).unwrap_or(f64::NAN);
+                    s.add(tree.eval_number_with_context(&*ctx).unwrap_or(f64::NAN));
                 }
-                s
+                s.value()
             }))
         }
         10 => {
             let src = def.exmex.ok_or("n/a (not expressible)")?;
             let e = exmex::parse::<f64>(src).map_err(|e| e.to_string())?;
-            if e.var_names().len() != n {
+            // exmex orders its variables by name; `{e}` (the variable e, written in braces
+            // because a bare `e` is not a variable in exmex) sorts after `h`.
+            let perm: Vec<usize> = e
+                .var_names()
+                .iter()
+                .map(|v| def.vars.iter().position(|d| *d == v.trim_matches(['{', '}'])))
+                .collect::<Option<_>>()
+                .ok_or_else(|| format!("exmex sees variables {:?}", e.var_names()))?;
+            if perm.len() != n {
                 return Err(format!("exmex sees variables {:?}", e.var_names()));
             }
-            Ok(Box::new(move |rows| {
-                let mut s = 0.0;
-                for r in rows {
-                    s += e.eval(&r[..n]).unwrap_or(f64::NAN);
-                }
-                s
-            }))
+            if perm.iter().enumerate().all(|(i, &p)| i == p) {
+                Ok(Box::new(move |rows| {
+                    let mut s = Sum::default();
+                    for r in rows {
+                        s.add(e.eval(&r[..n]).unwrap_or(f64::NAN));
+                    }
+                    s.value()
+                }))
+            } else {
+                Ok(Box::new(move |rows| {
+                    let mut s = Sum::default();
+                    let mut buf = [0.0; 8];
+                    for r in rows {
+                        for (b, &p) in buf.iter_mut().zip(&perm) {
+                            *b = r[p];
+                        }
+                        s.add(e.eval(&buf[..n]).unwrap_or(f64::NAN));
+                    }
+                    s.value()
+                }))
+            }
         }
         _ => Err("no such engine".into()),
     }
@@ -191,35 +213,35 @@ fn fasteval_eval(
 
 /// Sums over the rows through trivial-jit's typed handle (`typedN()?.call(..)`).
 fn typed_run(f: &JitFn, rows: &[Row]) -> f64 {
-    let mut s = 0.0;
+    let mut s = Sum::default();
     match f.arity() {
         0 => {
             let h = f.typed0().expect("arity 0");
             for _ in rows {
-                s += h.call();
+                s.add(h.call());
             }
         }
         1 => {
             let h = f.typed1().expect("arity 1");
             for r in rows {
-                s += h.call(r[0]);
+                s.add(h.call(r[0]));
             }
         }
         3 => {
             let h = f.typed3().expect("arity 3");
             for r in rows {
-                s += h.call(r[0], r[1], r[2]);
+                s.add(h.call(r[0], r[1], r[2]));
             }
         }
         8 => {
             let h = f.typed8().expect("arity 8");
             for r in rows {
-                s += h.call(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+                s.add(h.call(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]));
             }
         }
         _ => return f64::NAN,
     }
-    s
+    s.value()
 }
 
 /// trivial-jit's raw typed entry (`typedN()?.as_fn()`), as an [`FnPtr`]. The pointer is
@@ -245,7 +267,8 @@ pub const COMPILE_ENGINES: &[&str] = &[
     "trivial-jit string → machine code",
     "trivial-jit Jit::compile (→ callable)",
     "Cranelift opt=speed (→ callable)",
-    "fasteval parse + compile",
+    "fasteval parse + compile (new Slab)",
+    "fasteval parse + compile (reused Slab)",
     "meval parse + bind",
     "evalexpr build_operator_tree",
     "exmex parse (FlatEx)",
@@ -257,6 +280,7 @@ pub mod co {
     pub const JIT_COMPILE: usize = 1;
     pub const CRANELIFT: usize = 2;
     pub const FASTEVAL: usize = 3;
+    pub const FASTEVAL_REUSED: usize = 4;
 }
 
 /// State kept between compilations (fasteval's slab is reused, cleared each time).
@@ -296,6 +320,20 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
         1 => timed(|| Jit::compile(def.src)),
         2 => timed(|| st.cl.compile(def.src)),
         3 => {
+            // A fresh slab per expression: the compiled instruction lives in its slab, so a
+            // standalone compiled expression (like a JitFn) owns one. Dropped untimed.
+            let src = def.fasteval.ok_or("n/a")?;
+            timed(|| -> Result<(fasteval::Slab, fasteval::Instruction), String> {
+                let mut slab = fasteval::Slab::new();
+                let parsed = fasteval::Parser::new()
+                    .parse(src, &mut slab.ps)
+                    .map_err(|e| format!("{e:?}"))?;
+                let instr = parsed.from(&slab.ps).compile(&slab.ps, &mut slab.cs);
+                Ok((slab, instr))
+            })
+        }
+        4 => {
+            // fasteval's fastest use: one slab, cleared and reused for every compilation.
             let src = def.fasteval.ok_or("n/a")?;
             let slab = &mut st.fasteval_slab;
             let dt = timed(|| -> Result<fasteval::Instruction, String> {
@@ -308,7 +346,7 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
             slab.cs.clear();
             dt
         }
-        4 => {
+        5 => {
             let src = def.meval.ok_or("n/a")?;
             let v = def.vars;
             let err = |e: meval::Error| e.to_string();
@@ -324,11 +362,11 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
                 _ => timed(|| src.parse::<meval::Expr>().map_err(err)?.bindn(v).map_err(err)),
             }
         }
-        5 => {
+        6 => {
             let src = def.evalexpr.ok_or("n/a")?;
             timed(|| evalexpr::build_operator_tree::<DefaultNumericTypes>(src))
         }
-        6 => {
+        7 => {
             let src = def.exmex.ok_or("n/a")?;
             timed(|| exmex::parse::<f64>(src))
         }
