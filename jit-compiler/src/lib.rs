@@ -23,4 +23,4 @@ pub use error::{Error, ErrorKind, Result, Span};
 pub use expr::Expr;
 pub use ops::{BinaryOp, UnaryOp};
 pub use parser::{Limits, Options, parse, parse_with_args};
-pub use registry::{Registry, UserFn, UserFnImpl};
+pub use registry::{NativeFunction, Registry, UserFn, UserFnImpl};

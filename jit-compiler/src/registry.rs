@@ -79,6 +79,32 @@ impl fmt::Debug for UserFn {
     }
 }
 
+/// A native function that can be registered: `extern "C" fn(f64, …) -> f64` with 0 to 4
+/// arguments. The machine code calls it directly.
+pub trait NativeFunction {
+    /// The number of arguments.
+    const ARITY: usize;
+    /// As a registry entry.
+    fn into_impl(self) -> UserFnImpl;
+}
+
+macro_rules! native_function {
+    ($variant:ident, $n:literal, ($($a:ident),*)) => {
+        impl NativeFunction for extern "C" fn($($a: f64),*) -> f64 {
+            const ARITY: usize = $n;
+            fn into_impl(self) -> UserFnImpl {
+                UserFnImpl::$variant(self)
+            }
+        }
+    };
+}
+
+native_function!(Native0, 0, ());
+native_function!(Native1, 1, (a));
+native_function!(Native2, 2, (a, b));
+native_function!(Native3, 3, (a, b, c));
+native_function!(Native4, 4, (a, b, c, d));
+
 /// User constants and functions, by name.
 ///
 /// ```
@@ -145,6 +171,11 @@ impl Registry {
             });
         }
         Ok(self)
+    }
+
+    /// Registers a native function of 0 to 4 arguments (see [`NativeFunction`]).
+    pub fn function<F: NativeFunction>(&mut self, name: &str, f: F) -> Result<&mut Registry> {
+        self.add_function(name, F::ARITY, f.into_impl())
     }
 
     /// Registers a native function of one argument.

@@ -55,7 +55,14 @@ impl<'a> Simplifier<'a> {
             self.map.push(id);
         }
         let root = self.map[self.old.root().index()];
-        self.new.compact(root)
+        // Rewrites and folded `if`s can leave nodes nobody uses; drop them (and make the
+        // root the last node again) only when that happened.
+        let live = self.new.reachable(root);
+        if root == self.new.root() && live.iter().all(|l| *l) {
+            self.new
+        } else {
+            self.new.compact(root)
+        }
     }
 
     fn num(&self, id: NodeId) -> Option<f64> {

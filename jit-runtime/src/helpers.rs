@@ -3,7 +3,7 @@
 //! reference interpreter uses, so JIT and interpreter agree to the bit.
 
 use jit_compiler::codegen::Symbol;
-use jit_compiler::{BinaryOp, Registry, UnaryOp};
+use jit_compiler::{BinaryOp, Registry, UnaryOp, UserFn};
 
 macro_rules! unary_helpers {
     ($($name:ident => $op:ident),* $(,)?) => {
@@ -65,8 +65,21 @@ pub fn address(symbol: Symbol, win64: bool, registry: Option<&Registry>) -> Opti
         (Symbol::Binary(op), false) => binary_address(op),
         (Symbol::Binary(op), true) => binary_address_win64(op),
         // A user's `extern "C"` function has the host convention only.
-        (Symbol::User(i), false) => registry?.functions().get(i as usize)?.native_address()?,
-        (Symbol::User(_), true) => return None,
+        (Symbol::User(i), cfg!(windows)) => {
+            registry?.functions().get(i as usize)?.native_address()?
+        }
+        (Symbol::User(_), _) => return None,
+        (Symbol::UserContext(i), _) => {
+            registry?.functions().get(i as usize)? as *const UserFn as usize
+        }
+        (Symbol::Trampoline, false) => {
+            crate::trampoline::trampoline as extern "sysv64" fn(*const UserFn, *const f64) -> f64
+                as usize
+        }
+        (Symbol::Trampoline, true) => {
+            crate::trampoline::trampoline_win64
+                as extern "win64" fn(*const UserFn, *const f64) -> f64 as usize
+        }
     };
     Some(addr as u64)
 }

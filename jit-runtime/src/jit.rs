@@ -109,13 +109,23 @@ impl JitBuilder {
         self.record(r)
     }
 
-    /// Registers a native function of one argument, called directly from the machine code.
-    pub fn function1(mut self, name: &str, f: extern "C" fn(f64) -> f64) -> JitBuilder {
-        let r = self.registry.function1(name, f).map(|_| ());
+    /// Registers a native function, `extern "C" fn(f64, …) -> f64` with 0 to 4 arguments,
+    /// called directly from the machine code. (Machine code for the Win64 convention on a
+    /// non-Windows host cannot call it; such a function is interpreted.)
+    pub fn function<F: jit_compiler::NativeFunction>(mut self, name: &str, f: F) -> JitBuilder {
+        let r = self.registry.function(name, f).map(|_| ());
         self.record(r)
     }
 
-    /// Registers a closure of `arity` arguments (evaluated by the interpreter for now).
+    /// [`function`](Self::function) for one argument, without naming the type.
+    pub fn function1(self, name: &str, f: extern "C" fn(f64) -> f64) -> JitBuilder {
+        self.function(name, f)
+    }
+
+    /// Registers a closure of `arity` arguments, called from the machine code through a
+    /// trampoline (a few nanoseconds more than a native function). If it panics, the panic is
+    /// caught and the call yields NaN in the machine code; `try_call` then returns an
+    /// [`ErrorKind::Panic`] error and `call` panics with the message.
     pub fn closure(
         mut self,
         name: &str,
@@ -158,11 +168,13 @@ impl JitBuilder {
                 max_code_len: self.limits.max_code_len,
             },
         )?;
+        let has_closures = crate::native::calls_closure(&expr);
         Ok(JitFn {
             inner: Arc::new(Inner {
                 expr,
                 native,
                 abi: self.abi,
+                has_closures,
             }),
         })
     }
@@ -190,6 +202,8 @@ struct Inner {
     expr: Expr,
     native: Option<crate::native::Native>,
     abi: Abi,
+    /// Calls user closures, which may panic: calls check for a parked panic.
+    has_closures: bool,
 }
 
 impl JitFn {
@@ -238,10 +252,35 @@ impl JitFn {
         if args.len() != self.arity() {
             return Err(self.arity_error(args.len()));
         }
-        Ok(match &self.inner.native {
+        if !self.inner.has_closures {
+            return Ok(match &self.inner.native {
+                Some(native) => native.call_array(args),
+                None => self.inner.expr.eval(args)?,
+            });
+        }
+        self.call_with_closures(args)
+    }
+
+    /// A call that may run user closures: a panic in one is caught (it never unwinds through
+    /// machine code), the machine code finishes with NaN in its place, and the panic becomes
+    /// an [`ErrorKind::Panic`] error.
+    #[cold]
+    fn call_with_closures(&self, args: &[f64]) -> Result<f64> {
+        let value = match &self.inner.native {
             Some(native) => native.call_array(args),
-            None => self.inner.expr.eval(args)?,
-        })
+            None => crate::native::catching(|| self.inner.expr.eval(args).unwrap_or(f64::NAN)),
+        };
+        match crate::native::take_panic() {
+            None => Ok(value),
+            Some(payload) => Err(Error::new(
+                ErrorKind::Panic,
+                Span::default(),
+                format!(
+                    "a user function panicked: {}",
+                    crate::native::panic_message(&*payload)
+                ),
+            )),
+        }
     }
 
     fn arity_error(&self, given: usize) -> Error {
@@ -320,6 +359,12 @@ macro_rules! typed {
             }
         }
 
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).field("f", self.f).field("native", &self.entry.is_some()).finish()
+            }
+        }
+
         impl JitFn {
             #[doc = concat!("A typed handle for a function of exactly these arguments: ", stringify!($($a),*), ".")]
             pub fn $method(&self) -> Result<$name<'_>> {
@@ -327,7 +372,9 @@ macro_rules! typed {
                 if self.arity() != N {
                     return Err(self.arity_error(N));
                 }
-                let entry = self.native().and_then(|n| n.register_entry()).map(|addr| {
+                // Functions that call closures go through `call`, which reports their panics.
+                let native = self.native().filter(|_| !self.inner.has_closures);
+                let entry = native.and_then(|n| n.register_entry()).map(|addr| {
                     // SAFETY: `addr` is the register entry of machine code generated for N
                     // arguments in the host convention (`register_entry` returns None for
                     // other conventions), i.e. `extern "C" fn(f64 x N) -> f64`. It stays

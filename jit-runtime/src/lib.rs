@@ -8,6 +8,7 @@ pub mod exec;
 mod helpers;
 mod jit;
 mod native;
+mod trampoline;
 
 pub use jit::{
     Jit, JitBuilder, JitFn, Typed0, Typed1, Typed2, Typed3, Typed4, Typed5, Typed6, Typed7, Typed8,

@@ -17,8 +17,8 @@ pub(crate) struct Native {
 #[cfg(not(target_arch = "x86_64"))]
 pub(crate) enum Native {}
 
-/// Does the expression call a user closure? Those are evaluated by the interpreter.
-fn calls_closure(expr: &Expr) -> bool {
+/// Does the expression call a user closure (which may panic)?
+pub(crate) fn calls_closure(expr: &Expr) -> bool {
     let Some(reg) = expr.registry() else {
         return false;
     };
@@ -43,12 +43,6 @@ pub(crate) fn exec_error(e: crate::exec::ExecError) -> Error {
 impl Native {
     /// Generates and loads the code; `None` when the expression must be interpreted.
     pub(crate) fn compile(expr: &Expr, options: &CodegenOptions) -> Result<Option<Native>> {
-        if calls_closure(expr)
-            || (options.abi == Abi::Win64
-                && expr.registry().is_some_and(|r| !r.functions().is_empty()))
-        {
-            return Ok(None);
-        }
         let compiled = jit_compiler::codegen::compile_with(expr, options)?;
         let win64 = options.abi == Abi::Win64;
         let mut relocs = Vec::with_capacity(compiled.relocs.len());
@@ -122,3 +116,5 @@ impl Native {
         match *self {}
     }
 }
+
+pub(crate) use crate::trampoline::{catching, panic_message, take_panic};

@@ -64,11 +64,16 @@ impl Frame {
 }
 
 /// Assembles the whole function.
-pub fn assemble(dag: &Dag, arity: usize, options: &CodegenOptions) -> Result<Compiled> {
+pub fn assemble(
+    dag: &Dag,
+    arity: usize,
+    closures: &[u32],
+    options: &CodegenOptions,
+) -> Result<Compiled> {
     let abi = options.abi;
     let mut asm = Assembler::new().with_listing(options.listing);
     let mut pool = Pool::default();
-    let body = lower(dag, arity, abi, &mut asm, &mut pool);
+    let body = lower(dag, arity, abi, closures, &mut asm, &mut pool);
     let regs = abi.register_args();
     let memory_args = arity > regs;
     let frame = Frame::new(&body, abi, memory_args);

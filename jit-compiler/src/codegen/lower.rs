@@ -51,7 +51,14 @@ pub struct Body {
 }
 
 /// Generates the body of `dag` for `arity` arguments.
-pub fn lower(dag: &Dag, arity: usize, abi: Abi, asm: &mut Assembler, pool: &mut Pool) -> Body {
+pub fn lower(
+    dag: &Dag,
+    arity: usize,
+    abi: Abi,
+    closures: &[u32],
+    asm: &mut Assembler,
+    pool: &mut Pool,
+) -> Body {
     let mut g = Gen {
         dag,
         abi,
@@ -63,6 +70,7 @@ pub fn lower(dag: &Dag, arity: usize, abi: Abi, asm: &mut Assembler, pool: &mut 
         pos: 0,
         has_calls: false,
         preference: &Xmm::ALL,
+        closures,
     };
     g.place_arguments(arity);
     for (pos, &id) in dag.order.iter().enumerate() {
@@ -89,6 +97,8 @@ struct Gen<'a> {
     pos: u32,
     has_calls: bool,
     preference: &'static [Xmm],
+    /// Indices of the user functions that are closures (called through the trampoline).
+    closures: &'a [u32],
 }
 
 impl Gen<'_> {
@@ -246,7 +256,11 @@ impl Gen<'_> {
             Node::If(c, a, b) => self.blend(id, c, a, b),
             Node::Call(f, list) => {
                 let args: Vec<NodeId> = self.dag.ast.call_args(list).to_vec();
-                self.call(id, Symbol::User(f), &args);
+                if self.closures.contains(&f) {
+                    self.call_closure(id, f, &args);
+                } else {
+                    self.call(id, Symbol::User(f), &args);
+                }
             }
         }
     }
@@ -586,6 +600,52 @@ impl Gen<'_> {
         }
         let slot = self.pool.call_slot(self.asm, symbol);
         self.emit(Inst::Call(crate::x64::GprMem::Mem(Mem::rip(slot))));
+        self.regs.reserve(Xmm::Xmm0);
+        self.finish(id, Xmm::Xmm0);
+    }
+
+    /// A user closure: the arguments are stored in consecutive stack slots and the runtime's
+    /// trampoline is called with (context, pointer to the arguments), which fit the first two
+    /// integer argument registers of either convention.
+    fn call_closure(&mut self, id: NodeId, f: u32, args: &[NodeId]) {
+        self.has_calls = true;
+        for r in Xmm::ALL {
+            if self.abi.is_caller_saved(r) {
+                self.spill(r);
+            }
+        }
+        let first = self.regs.new_block(args.len().max(1) as u32);
+        for (i, &arg) in args.iter().enumerate() {
+            let dst = self.mem(Home::Slot(first + i as u32));
+            let src = match self.operand(arg) {
+                XmmMem::Xmm(r) => r,
+                XmmMem::Mem(m) => {
+                    self.sse(SseOp::Movsd, Xmm::Xmm0, m);
+                    Xmm::Xmm0
+                }
+            };
+            self.emit(Inst::SseStore {
+                op: SseStoreOp::Movsd,
+                dst,
+                src,
+            });
+        }
+        let (ctx_reg, args_reg) = match self.abi {
+            Abi::SysV => (Gpr::Rdi, Gpr::Rsi),
+            Abi::Win64 => (Gpr::Rcx, Gpr::Rdx),
+        };
+        let ctx = self.pool.call_slot(self.asm, Symbol::UserContext(f));
+        self.emit(Inst::Mov {
+            dst: ctx_reg,
+            src: crate::x64::GprMem::Mem(Mem::rip(ctx)),
+        });
+        let args_at = self.mem(Home::Slot(first));
+        self.emit(Inst::Lea {
+            dst: args_reg,
+            src: args_at,
+        });
+        let tramp = self.pool.call_slot(self.asm, Symbol::Trampoline);
+        self.emit(Inst::Call(crate::x64::GprMem::Mem(Mem::rip(tramp))));
         self.regs.reserve(Xmm::Xmm0);
         self.finish(id, Xmm::Xmm0);
     }

@@ -89,8 +89,13 @@ pub enum Symbol {
     Unary(UnaryOp),
     /// The Rust function computing a built-in binary operation (e.g. `f64::powf`).
     Binary(BinaryOp),
-    /// The user function with this index in the registry.
+    /// The user function with this index in the registry (a native `extern "C" fn`).
     User(u32),
+    /// The context pointer of the user closure with this index, passed to [`Symbol::Trampoline`].
+    UserContext(u32),
+    /// The runtime's trampoline that calls a user closure:
+    /// `extern "C" fn(context: *const UserFnImpl, args: *const f64) -> f64`.
+    Trampoline,
 }
 
 impl Symbol {
@@ -99,7 +104,9 @@ impl Symbol {
         match self {
             Symbol::Unary(op) => index_of(&UnaryOp::ALL, op),
             Symbol::Binary(op) => 0x100 + index_of(&BinaryOp::ALL, op),
-            Symbol::User(i) => 0x1_0000 + i,
+            Symbol::User(i) => 0x1_0000 + (i & 0xFFFF),
+            Symbol::UserContext(i) => 0x2_0000 + (i & 0xFFFF),
+            Symbol::Trampoline => 0x3_0000,
         }
     }
 
@@ -110,7 +117,10 @@ impl Symbol {
             0x100..0x1_0000 => BinaryOp::ALL
                 .get(code as usize - 0x100)
                 .map(|&op| Symbol::Binary(op)),
-            _ => Some(Symbol::User(code - 0x1_0000)),
+            0x1_0000..0x2_0000 => Some(Symbol::User(code - 0x1_0000)),
+            0x2_0000..0x3_0000 => Some(Symbol::UserContext(code - 0x2_0000)),
+            0x3_0000 => Some(Symbol::Trampoline),
+            _ => None,
         }
     }
 }
@@ -198,7 +208,13 @@ pub fn compile(expr: &Expr, abi: Abi) -> Result<Compiled> {
 pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
     let simple = expr.simplified();
     let dag = dag::Dag::new(simple.ast());
-    let compiled = frame::assemble(&dag, expr.arity(), options)?;
+    let closures: Vec<u32> = expr.registry().map_or(Vec::new(), |r| {
+        let closure = |f: &crate::UserFn| matches!(f.imp, crate::UserFnImpl::Closure(_));
+        (0..r.functions().len() as u32)
+            .filter(|&i| closure(&r.functions()[i as usize]))
+            .collect()
+    });
+    let compiled = frame::assemble(&dag, expr.arity(), &closures, options)?;
     if compiled.code.len() > options.max_code_len {
         return Err(Error::new(
             ErrorKind::CodeTooLarge,

@@ -135,6 +135,12 @@ impl Regs {
         })
     }
 
+    /// `n` consecutive fresh slots (for the arguments of a closure call); the first's index.
+    pub fn new_block(&mut self, n: u32) -> u32 {
+        self.slots += n;
+        self.slots - n
+    }
+
     /// How many spill slots the frame needs.
     pub fn slot_count(&self) -> u32 {
         self.slots

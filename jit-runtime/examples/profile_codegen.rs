@@ -1,0 +1,11 @@
+//! A loop for profilers: `perf record cargo run --release -p jit-runtime --example profile_codegen`.
+fn main() {
+    let src = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "(-b+(b^2-4*a*c)^0.5)/(2*a)".into());
+    let opts = jit_runtime::compiler::codegen::CodegenOptions::default();
+    for _ in 0..300_000 {
+        let e = jit_runtime::compiler::parse(&src).unwrap();
+        std::hint::black_box(jit_runtime::compiler::codegen::compile_with(&e, &opts).unwrap());
+    }
+}

@@ -1,0 +1,150 @@
+//! JitFn as a whole: threads, memory, W^X, refused executable memory, arity errors.
+
+use jit_runtime::{ErrorKind, Jit, JitFn};
+use std::sync::Arc;
+
+fn writable_and_executable_mappings() -> Vec<String> {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let perms = l.split_whitespace().nth(1).unwrap_or("");
+            perms.contains('w') && perms.contains('x')
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn eight_threads_call_one_function() {
+    let f = Jit::compile("sin(x)*y + x^3 - min(x, y)").unwrap();
+    let want: Vec<f64> = (0..1000)
+        .map(|i| f.expr().eval(&[i as f64 * 0.01, 2.0]).unwrap())
+        .collect();
+    let want = Arc::new(want);
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let f = f.clone();
+            let want = want.clone();
+            std::thread::spawn(move || {
+                let h = f.typed2().unwrap();
+                for round in 0..50 {
+                    for (i, w) in want.iter().enumerate() {
+                        let x = i as f64 * 0.01;
+                        let got = if round % 2 == 0 {
+                            f.call(&[x, 2.0])
+                        } else {
+                            h.call(x, 2.0)
+                        };
+                        assert_eq!(got.to_bits(), w.to_bits());
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+#[test]
+fn threads_compile_clone_call_and_drop_at_once() {
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut keep: Vec<JitFn> = Vec::new();
+                for i in 0..300 {
+                    let src = format!("x*{t} + {i} - sqrt(x)");
+                    let f = Jit::compile(&src).unwrap();
+                    let g = f.clone();
+                    assert_eq!(g.call(&[4.0]), 4.0 * t as f64 + i as f64 - 2.0);
+                    if i % 3 == 0 {
+                        keep.push(g);
+                    }
+                    if keep.len() > 20 {
+                        keep.remove(0);
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+#[test]
+fn no_mapping_is_writable_and_executable() {
+    let live: Vec<JitFn> = (0..100)
+        .map(|i| Jit::compile(&format!("x + {i}")).unwrap())
+        .collect();
+    assert!(live.iter().all(JitFn::is_native));
+    assert_eq!(writable_and_executable_mappings(), Vec::<String>::new());
+    drop(live);
+    assert_eq!(writable_and_executable_mappings(), Vec::<String>::new());
+}
+
+#[test]
+fn refused_executable_memory_is_an_error() {
+    jit_runtime::exec::fault::fail_next_protect_changes(1);
+    let err = Jit::compile("x + 1").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ExecutableMemory);
+    assert!(err.to_string().contains("executable memory"), "{err}");
+    // and the next compile works again
+    assert_eq!(Jit::compile("x + 1").unwrap().call(&[1.0]), 2.0);
+}
+
+#[test]
+fn wrong_argument_counts() {
+    let f = Jit::compile("x + y").unwrap();
+    let err = f.try_call(&[1.0]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ArgumentCount);
+    assert!(
+        err.to_string()
+            .contains("2 argument(s) (x, y), but 1 were given"),
+        "{err}"
+    );
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call(&[1.0, 2.0, 3.0])))
+        .unwrap_err();
+    let msg = panic.downcast_ref::<String>().unwrap();
+    assert!(msg.contains("but 3 were given"), "{msg}");
+    assert_eq!(f.typed1().unwrap_err().kind(), ErrorKind::ArgumentCount);
+}
+
+#[test]
+fn jitfn_is_clone_debug_send_sync_static() {
+    fn assert_traits<T: Clone + std::fmt::Debug + Send + Sync + 'static>() {}
+    assert_traits::<JitFn>();
+    let f = Jit::compile("2*x").unwrap();
+    let dbg = format!("{f:?}");
+    assert!(dbg.contains("2*x") && dbg.contains("native: true"), "{dbg}");
+}
+
+#[test]
+fn deep_balanced_trees_and_long_products() {
+    // depth 18: 2^18 leaves over 20 arguments, so values stay live and registers run out
+    let mut level: Vec<String> = (0..1 << 18).map(|i| format!("a{}", i % 20)).collect();
+    let mut depth = 0;
+    while level.len() > 1 {
+        let op = ["+", "*", "-", "/"][depth % 4];
+        level = level
+            .chunks(2)
+            .map(|p| format!("({}{op}{})", p[0], p[1]))
+            .collect();
+        depth += 1;
+    }
+    let f = Jit::compile(&level[0]).unwrap();
+    let args: Vec<f64> = (0..20).map(|i| 1.0 + i as f64 / 3.0).collect();
+    let want = f.expr().eval(&args).unwrap();
+    assert!(f.call(&args).to_bits() == want.to_bits() || (want.is_nan() && f.call(&args).is_nan()));
+    let product = (0..50_000)
+        .map(|i| format!("x{}", i % 9))
+        .collect::<Vec<_>>()
+        .join("*");
+    let p = Jit::compile(&product).unwrap();
+    let args = [1.0001; 9];
+    assert_eq!(
+        p.call(&args).to_bits(),
+        p.expr().eval(&args).unwrap().to_bits()
+    );
+}

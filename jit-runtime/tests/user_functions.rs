@@ -1,0 +1,157 @@
+//! User constants, native functions and closures (issue: user functions).
+
+use jit_runtime::compiler::codegen::Abi;
+use jit_runtime::{ErrorKind, Jit, JitBuilder};
+use proptest::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+extern "C" fn zero() -> f64 {
+    -0.0
+}
+extern "C" fn half(x: f64) -> f64 {
+    x / 2.0
+}
+extern "C" fn nan_if_neg(x: f64, y: f64) -> f64 {
+    if x < 0.0 { f64::NAN } else { x * y }
+}
+extern "C" fn inf3(a: f64, b: f64, c: f64) -> f64 {
+    if a == b { f64::INFINITY } else { a - b * c }
+}
+extern "C" fn mix4(a: f64, b: f64, c: f64, d: f64) -> f64 {
+    (a - b) * (c + d)
+}
+
+fn builder(abi: Abi) -> JitBuilder {
+    Jit::builder()
+        .abi(abi)
+        .constant("g", 9.81)
+        .function("zero", zero as extern "C" fn() -> f64)
+        .function("half", half as extern "C" fn(f64) -> f64)
+        .function("nn", nan_if_neg as extern "C" fn(f64, f64) -> f64)
+        .function("inf3", inf3 as extern "C" fn(f64, f64, f64) -> f64)
+        .function("mix4", mix4 as extern "C" fn(f64, f64, f64, f64) -> f64)
+        .closure("c0", 0, |_| 0.25)
+        .closure("c1", 1, |a| a[0] * 3.0)
+        .closure("c5", 5, |a| a.iter().sum())
+}
+
+fn same(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+}
+
+const CORPUS: [&str; 6] = [
+    "zero() + half(x) * g",
+    "nn(x, y) + inf3(x, y, 2) - mix4(x, y, x*y, 1)",
+    "c0() + c1(x) - c5(x, y, 1, 2, half(y))",
+    "sin(x) * c1(y + half(x)) + zero()",
+    "c1(c1(c1(x))) + mix4(c1(x), y, half(y), nn(y, x))",
+    "if(x < y, c1(x), half(y)) + x*y*(1 + c5(x, x, x, y, y))",
+];
+
+proptest! {
+    #[test]
+    fn jit_equals_interpreter_with_user_functions(
+        x in prop_oneof![Just(0.0), Just(-0.0), Just(f64::NAN), Just(f64::INFINITY), Just(-1.5), any::<f64>()],
+        y in prop_oneof![Just(1.0), Just(-0.0), Just(f64::NEG_INFINITY), any::<f64>()],
+    ) {
+        for abi in [Abi::SysV, Abi::Win64] {
+            let b = builder(abi);
+            for src in CORPUS {
+                let f = b.compile_with_args(src, &["x", "y"]).unwrap();
+                let want = f.expr().eval(&[x, y]).unwrap();
+                let got = f.call(&[x, y]);
+                prop_assert!(same(want, got), "{src} {abi:?} ({x}, {y}): {got} vs {want}");
+            }
+        }
+    }
+}
+
+#[test]
+fn closures_run_as_machine_code_on_the_host() {
+    let f = builder(Abi::host()).compile("c1(x) + half(x)").unwrap();
+    assert!(f.is_native());
+    assert_eq!(f.call(&[2.0]), 7.0);
+    assert!(f.listing().contains("call"));
+}
+
+#[test]
+fn a_closure_capturing_state_counts_exactly_across_threads() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let f = Jit::builder()
+        .closure("tick", 1, move |a| {
+            c.fetch_add(1, Ordering::Relaxed);
+            a[0] + 1.0
+        })
+        .compile("tick(x) * tick(x + 1)")
+        .unwrap();
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let f = f.clone();
+            std::thread::spawn(move || {
+                for i in 0..1000 {
+                    let x = (t * 1000 + i) as f64;
+                    assert_eq!(f.call(&[x]), (x + 1.0) * (x + 2.0));
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    // every call site called once per evaluation: CSE never merges user calls
+    assert_eq!(count.load(Ordering::Relaxed), 8 * 1000 * 2);
+}
+
+#[test]
+fn user_names_shadow_builtins() {
+    let f = Jit::builder()
+        .closure("sin", 1, |a| a[0] * 10.0)
+        .constant("pi", 3.0)
+        .compile("sin(pi)")
+        .unwrap();
+    assert_eq!(f.call(&[]), 30.0);
+}
+
+#[test]
+fn a_panicking_closure_becomes_an_error_or_a_panic_after_the_code_returned() {
+    let f = Jit::builder()
+        .closure("boom", 1, |a| {
+            if a[0] > 0.0 {
+                panic!("boom at {}", a[0])
+            } else {
+                a[0]
+            }
+        })
+        .compile("1 + boom(x)*2")
+        .unwrap();
+    assert_eq!(f.try_call(&[-1.0]).unwrap(), -1.0);
+    let err = f.try_call(&[3.0]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Panic);
+    assert!(err.to_string().contains("boom at 3"), "{err}");
+    // the slot was consumed: the next call is clean
+    assert_eq!(f.try_call(&[-2.0]).unwrap(), -3.0);
+    let payload =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call(&[5.0]))).unwrap_err();
+    let msg = payload.downcast_ref::<String>().unwrap();
+    assert!(msg.contains("boom at 5"), "{msg}");
+    // typed handles of such functions go through the checked path
+    let h = f.typed1().unwrap();
+    assert_eq!(h.call(-4.0), -7.0);
+}
+
+#[test]
+fn registration_and_arity_errors() {
+    let err = Jit::builder().constant("2x", 1.0).compile("x").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidName);
+    let err = builder(Abi::host()).compile("half(1, 2)").unwrap_err();
+    assert_eq!((err.kind(), err.span()), (ErrorKind::WrongArity, 0..10));
+    let err = builder(Abi::host()).compile("c5(1)").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WrongArity);
+    let err = builder(Abi::host()).compile("half + 1").unwrap_err();
+    assert_eq!(
+        (err.kind(), err.span()),
+        (ErrorKind::FunctionNotCalled, 0..4)
+    );
+}
