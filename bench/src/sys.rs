@@ -42,6 +42,16 @@ pub fn print_machine_info() {
     println!("rustc: {rustc}; profile: release, thin LTO");
     let versions: Vec<String> = VERSIONS.iter().map(|(n, v)| format!("{n} {v}")).collect();
     println!("crates: {}", versions.join(", "));
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let one: f64 = load.split_whitespace().next().and_then(|x| x.parse().ok()).unwrap_or(0.0);
+        println!("load average at start: {}", load.trim());
+        if one > 0.5 * cores as f64 {
+            println!(
+                "WARNING: the machine is busy (1-minute load {one:.1} on {cores} CPUs): \
+                 medians will be noisy; compare with the minimums, or rerun on an idle machine"
+            );
+        }
+    }
     let t = Instant::now();
     let mut k = 0u32;
     while k < 1_000_000 {
