@@ -266,6 +266,8 @@ fn typed_ptr(f: &JitFn) -> Option<FnPtr> {
 pub const COMPILE_ENGINES: &[&str] = &[
     "trivial-jit string → machine code",
     "trivial-jit Jit::compile (→ callable)",
+    "  trivial-jit parse only",
+    "  trivial-jit codegen::compile (+listing)",
     "Cranelift opt=speed (→ callable)",
     "fasteval parse + compile (new Slab)",
     "fasteval parse + compile (reused Slab)",
@@ -278,9 +280,9 @@ pub const COMPILE_ENGINES: &[&str] = &[
 pub mod co {
     pub const MACHINE_CODE: usize = 0;
     pub const JIT_COMPILE: usize = 1;
-    pub const CRANELIFT: usize = 2;
-    pub const FASTEVAL: usize = 3;
-    pub const FASTEVAL_REUSED: usize = 4;
+    pub const CRANELIFT: usize = 4;
+    pub const FASTEVAL: usize = 5;
+    pub const FASTEVAL_REUSED: usize = 6;
 }
 
 /// State kept between compilations (fasteval's slab is reused, cleared each time).
@@ -318,8 +320,13 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
             compile_with(&e, &CodegenOptions::default())
         }),
         1 => timed(|| Jit::compile(def.src)),
-        2 => timed(|| st.cl.compile(def.src)),
-        3 => {
+        2 => timed(|| trivial_jit::compiler::parse(def.src)),
+        3 => timed(|| {
+            let e = trivial_jit::compiler::parse(def.src)?;
+            trivial_jit::compiler::codegen::compile(&e, trivial_jit::compiler::codegen::Abi::host())
+        }),
+        4 => timed(|| st.cl.compile(def.src)),
+        5 => {
             // A fresh slab per expression: the compiled instruction lives in its slab, so a
             // standalone compiled expression (like a JitFn) owns one. Dropped untimed.
             let src = def.fasteval.ok_or("n/a")?;
@@ -332,7 +339,7 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
                 Ok((slab, instr))
             })
         }
-        4 => {
+        6 => {
             // fasteval's fastest use: one slab, cleared and reused for every compilation.
             let src = def.fasteval.ok_or("n/a")?;
             let slab = &mut st.fasteval_slab;
@@ -346,7 +353,7 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
             slab.cs.clear();
             dt
         }
-        5 => {
+        7 => {
             let src = def.meval.ok_or("n/a")?;
             let v = def.vars;
             let err = |e: meval::Error| e.to_string();
@@ -362,11 +369,11 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
                 _ => timed(|| src.parse::<meval::Expr>().map_err(err)?.bindn(v).map_err(err)),
             }
         }
-        6 => {
+        8 => {
             let src = def.evalexpr.ok_or("n/a")?;
             timed(|| evalexpr::build_operator_tree::<DefaultNumericTypes>(src))
         }
-        7 => {
+        9 => {
             let src = def.exmex.ok_or("n/a")?;
             timed(|| exmex::parse::<f64>(src))
         }

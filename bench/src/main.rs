@@ -408,14 +408,14 @@ fn fmt_num(x: f64) -> String {
 
 fn print_table(title: &str, engines: &[&str], defs: &[ExprDef], cells: &Cells, scale: impl Fn(f64) -> f64) {
     println!("{title}");
-    print!("{:<38}", "engine");
+    print!("{:<42}", "engine");
     for def in defs {
         print!(" {:>15}", def.name);
     }
     println!();
     let mut notes = Vec::new();
     for (i, name) in engines.iter().enumerate() {
-        print!("{name:<38}");
+        print!("{name:<42}");
         for (d, def) in defs.iter().enumerate() {
             let text = match &cells[i][d] {
                 Cell::Value(s) => format!("{} / {}", fmt_num(scale(s.median)), fmt_num(scale(s.min))),
@@ -437,7 +437,7 @@ fn print_table(title: &str, engines: &[&str], defs: &[ExprDef], cells: &Cells, s
             && why.starts_with("n/a (")
             && cells[i].iter().all(|c| matches!(c, Cell::Missing(w) if w == why))
         {
-            println!("{:<38} ↳ {why}", "");
+            println!("{:<42} ↳ {why}", "");
         }
     }
     for n in notes {
