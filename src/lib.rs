@@ -28,4 +28,25 @@ pub use jit_compiler as compiler;
 pub use jit_runtime as runtime;
 
 // BEGIN jit_expr! support (owned by the macro work)
+/// Compiles an expression at compile time; see the macro's documentation below.
+///
+/// ```
+/// use trivial_jit::{Jit, jit_expr};
+/// let f = jit_expr!("2*x^0.5");
+/// assert_eq!(f(3.0), Jit::compile("2*x^0.5")?.call(&[3.0]));
+/// # Ok::<(), trivial_jit::Error>(())
+/// ```
+pub use jit_macros::jit_expr;
+
+/// What `jit_expr!`'s expansion refers to. Not an API: only for the macro's own output (the
+/// contracts of these items are stated in their docs, and the macro is what upholds them).
+#[doc(hidden)]
+pub mod __private {
+    /// The operations, for the plain-Rust expansion on targets other than x86-64.
+    pub use jit_compiler::ops;
+    #[cfg(target_arch = "x86_64")]
+    pub use jit_runtime::site::{
+        RawCode, SITES, Site, SiteCore, call_win64, call_win64_registers, install_count, linkme,
+    };
+}
 // END jit_expr! support

@@ -12,6 +12,7 @@
 
 use crate::ast::{Ast, Node, NodeId};
 use crate::expr::Expr;
+use crate::intern::Interner;
 use crate::ops::{self, BinaryOp, PowPlan, UnaryOp};
 
 impl Expr {
@@ -27,6 +28,15 @@ impl Expr {
         let ast = Simplifier::new(self.ast()).run();
         self.with_ast(ast)
     }
+
+    /// The simplified tree prepared for the code generator: equal subtrees are one node
+    /// (hash-consing), integer powers are spelled out as their multiplications, and unused
+    /// nodes are left in place (the code generator only visits what the root reaches).
+    pub(crate) fn simplified_for_codegen(&self) -> (Ast, NodeId) {
+        let mut s = Simplifier::new(self.ast());
+        s.interner = Some(Interner::default());
+        s.run_uncompacted()
+    }
 }
 
 struct Simplifier<'a> {
@@ -34,6 +44,8 @@ struct Simplifier<'a> {
     closed: Vec<bool>,
     new: Ast,
     map: Vec<NodeId>,
+    /// When set, equal nodes are merged and powers expanded (for the code generator).
+    interner: Option<Interner>,
 }
 
 impl<'a> Simplifier<'a> {
@@ -43,26 +55,33 @@ impl<'a> Simplifier<'a> {
             closed: old.closed(),
             new: Ast::with_capacity(old.len()),
             map: Vec::with_capacity(old.len()),
+            interner: None,
         }
     }
 
-    fn run(mut self) -> Ast {
+    fn run(self) -> Ast {
+        let (new, root) = self.run_uncompacted();
+        // Rewrites and folded `if`s can leave nodes nobody uses; drop them (and make the
+        // root the last node again) only when that happened.
+        let live = new.reachable(root);
+        if root == new.root() && live.iter().all(|l| *l) {
+            new
+        } else {
+            new.compact(root)
+        }
+    }
+
+    /// The simplified tree and its root, which may be followed by unused nodes.
+    fn run_uncompacted(mut self) -> (Ast, NodeId) {
         if self.old.is_empty() {
-            return Ast::new();
+            return (Ast::new(), NodeId::from_index(0));
         }
         for i in 0..self.old.len() {
             let id = self.simplify(i);
             self.map.push(id);
         }
         let root = self.map[self.old.root().index()];
-        // Rewrites and folded `if`s can leave nodes nobody uses; drop them (and make the
-        // root the last node again) only when that happened.
-        let live = self.new.reachable(root);
-        if root == self.new.root() && live.iter().all(|l| *l) {
-            self.new
-        } else {
-            self.new.compact(root)
-        }
+        (self.new, root)
     }
 
     fn num(&self, id: NodeId) -> Option<f64> {
@@ -74,7 +93,10 @@ impl<'a> Simplifier<'a> {
 
     fn push(&mut self, node: Node, old: usize) -> NodeId {
         let span = self.old.span(NodeId::from_index(old));
-        self.new.push(node, span)
+        match &mut self.interner {
+            Some(interner) => interner.push(&mut self.new, node, span),
+            None => self.new.push(node, span),
+        }
     }
 
     fn simplify(&mut self, i: usize) -> NodeId {
@@ -180,7 +202,13 @@ impl<'a> Simplifier<'a> {
                 let one = self.push(Node::Num(1.0), i);
                 self.push(Node::Binary(BinaryOp::Div, one, a), i)
             }
-            _ => self.push(Node::PowI(a, n), i),
+            _ => match &mut self.interner {
+                Some(interner) => {
+                    let span = self.old.span(NodeId::from_index(i));
+                    interner.push_powi(&mut self.new, a, n, span)
+                }
+                None => self.push(Node::PowI(a, n), i),
+            },
         }
     }
 }

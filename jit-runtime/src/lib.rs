@@ -4,10 +4,14 @@
 #![warn(missing_docs)]
 
 pub mod exec;
+mod explain;
 #[cfg(target_arch = "x86_64")]
 mod helpers;
 mod jit;
 mod native;
+#[cfg(target_arch = "x86_64")]
+#[doc(hidden)]
+pub mod site;
 mod trampoline;
 
 pub use jit::{

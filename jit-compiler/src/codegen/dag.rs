@@ -1,70 +1,14 @@
-//! Preparing a simplified tree for code generation: merging equal subtrees into one value
-//! (value numbering), counting uses, and choosing the evaluation order.
+//! Preparing a simplified tree (equal subtrees already merged into one value) for code
+//! generation: counting uses, and choosing the evaluation order.
 
 use crate::ast::{Ast, Node, NodeId};
-use crate::ops::{BinaryOp, PowStep, powi_steps};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// A fast non-cryptographic hasher for the value-numbering table (the keys are small and not
-/// chosen by an attacker in a way that matters: the worst case is a slower compile). SipHash,
-/// the default, was a tenth of the compile time.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u8(&mut self, v: u8) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-
-    fn write_isize(&mut self, v: isize) {
-        self.write_u64(v as u64);
-    }
-
-    fn write_i64(&mut self, v: i64) {
-        self.write_u64(v as u64);
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type KeyMap = HashMap<Key, NodeId, BuildHasherDefault<KeyHasher>>;
-
-/// The key under which equal nodes are merged. User calls are never merged: a user function
-/// may have side effects (a counter), and each call in the source is made.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
-    Num(u64),
-    Arg(u32),
-    Unary(crate::ops::UnaryOp, NodeId),
-    Binary(crate::ops::BinaryOp, NodeId, NodeId),
-    If(NodeId, NodeId, NodeId),
-}
 
 /// A tree with equal subtrees merged: every node is one value.
 pub struct Dag {
-    /// The nodes, children before parents; the root is the last one.
+    /// The nodes, children before parents. Nodes the root does not reach are ignored.
     pub ast: Ast,
+    /// The root.
+    pub root: NodeId,
     /// How many times each node's value is used (by parents, plus one for the root).
     pub uses: Vec<u32>,
     /// Does the subtree contain a call (helper or user function)?
@@ -75,28 +19,30 @@ pub struct Dag {
 }
 
 impl Dag {
-    /// Merges equal subtrees of `ast` (rooted at its last node) and plans the order.
-    pub fn new(ast: &Ast) -> Dag {
-        let merged = merge(ast);
+    /// Plans the evaluation of the tree under `root`, whose equal subtrees are already one
+    /// node (see `Expr::simplified_for_codegen`).
+    pub fn new(merged: Ast, root: NodeId) -> Dag {
         let n = merged.len();
+        let live = merged.reachable(root);
         let mut uses = vec![0u32; n];
         let mut has_call = vec![false; n];
         let mut need = vec![0u32; n];
         for (i, &node) in merged.nodes().iter().enumerate() {
             let children = merged.children(node);
             for c in children.iter() {
-                uses[c.index()] += 1;
+                uses[c.index()] += u32::from(live[i]);
                 has_call[i] |= has_call[c.index()];
             }
             has_call[i] |= is_call(node);
             need[i] = registers_needed(children.as_slice(), &need);
         }
         if n > 0 {
-            uses[n - 1] += 1;
+            uses[root.index()] += 1;
         }
-        let order = schedule(&merged, &need, &has_call);
+        let order = schedule(&merged, root, &need, &has_call);
         Dag {
             ast: merged,
+            root,
             uses,
             has_call,
             order,
@@ -138,100 +84,17 @@ fn registers_needed(children: &[NodeId], need: &[u32]) -> u32 {
     }
 }
 
-fn merge(ast: &Ast) -> Ast {
-    let mut out = Ast::with_capacity(ast.len());
-    let mut seen = KeyMap::with_capacity_and_hasher(ast.len(), Default::default());
-    let mut map: Vec<NodeId> = Vec::with_capacity(ast.len());
-    for (i, &node) in ast.nodes().iter().enumerate() {
-        let m = |c: NodeId| map[c.index()];
-        let span = ast.span(NodeId::from_index(i));
-        let (node, key) = match node {
-            Node::Num(v) => (node, Some(Key::Num(v.to_bits()))),
-            Node::Arg(a) => (node, Some(Key::Arg(a))),
-            Node::Unary(op, a) => (Node::Unary(op, m(a)), Some(Key::Unary(op, m(a)))),
-            Node::Binary(op, a, b) => (
-                Node::Binary(op, m(a), m(b)),
-                Some(Key::Binary(op, m(a), m(b))),
-            ),
-            Node::PowI(a, n) => {
-                // Spelled out as multiplications, so that powers of the same base share
-                // their squares: x^7, x^5 and x^3 need five products, not nine.
-                map.push(expand_powi(&mut out, &mut seen, m(a), n, span));
-                continue;
-            }
-            Node::If(c, a, b) => (Node::If(m(c), m(a), m(b)), Some(Key::If(m(c), m(a), m(b)))),
-            Node::Call(f, list) => {
-                let args: Vec<NodeId> = ast.call_args(list).iter().map(|&c| m(c)).collect();
-                (Node::Call(f, out.push_call_args(&args)), None)
-            }
-        };
-        let id = match key {
-            Some(key) => *seen.entry(key).or_insert_with(|| out.push(node, span)),
-            None => out.push(node, span),
-        };
-        map.push(id);
-    }
-    match map.last() {
-        // Merging may leave the root's copy earlier than the last node (`x` in `x + 0*0`
-        // cannot happen after simplification, but stay correct): compact from the root.
-        Some(&root) if root != out.root() => out.compact(root),
-        _ => out,
-    }
-}
-
-/// Adds `x^n` as the multiplications of [`powi_steps`] (exactly the interpreter's
-/// sequence), merging each product with an equal one already present.
-fn expand_powi(
-    out: &mut Ast,
-    seen: &mut KeyMap,
-    x: NodeId,
-    n: i64,
-    span: crate::error::Span,
-) -> NodeId {
-    let mut intern =
-        |node: Node, key: Key| *seen.entry(key).or_insert_with(|| out.push(node, span));
-    let one = |intern: &mut dyn FnMut(Node, Key) -> NodeId| {
-        intern(Node::Num(1.0), Key::Num(1.0f64.to_bits()))
-    };
-    if n == 0 {
-        return one(&mut intern);
-    }
-    let mul = |intern: &mut dyn FnMut(Node, Key) -> NodeId, a: NodeId, b: NodeId| {
-        intern(
-            Node::Binary(BinaryOp::Mul, a, b),
-            Key::Binary(BinaryOp::Mul, a, b),
-        )
-    };
-    let mut base = x;
-    let mut acc: Option<NodeId> = None;
-    for step in powi_steps(n.unsigned_abs()) {
-        match step {
-            PowStep::Accumulate => acc = Some(acc.map_or(base, |a| mul(&mut intern, a, base))),
-            PowStep::Square => base = mul(&mut intern, base, base),
-        }
-    }
-    let positive = acc.unwrap_or(base);
-    if n > 0 {
-        return positive;
-    }
-    let one = one(&mut intern);
-    intern(
-        Node::Binary(BinaryOp::Div, one, positive),
-        Key::Binary(BinaryOp::Div, one, positive),
-    )
-}
-
 /// Post-order from the root with an explicit stack. Children that contain calls go first
 /// (values computed before a call would have to be saved across it), then the child that
 /// needs more registers (Sethi–Ullman), so that fewer values wait in registers.
-fn schedule(ast: &Ast, need: &[u32], has_call: &[bool]) -> Vec<NodeId> {
+fn schedule(ast: &Ast, root: NodeId, need: &[u32], has_call: &[bool]) -> Vec<NodeId> {
     let n = ast.len();
     let mut order = Vec::with_capacity(n);
     if n == 0 {
         return order;
     }
     let mut state = vec![0u8; n]; // 0 new, 1 children pushed, 2 done
-    let mut stack = vec![ast.root()];
+    let mut stack = vec![root];
     while let Some(&id) = stack.last() {
         match state[id.index()] {
             0 => {
@@ -279,7 +142,8 @@ mod tests {
     #[test]
     fn equal_subtrees_become_one_value() {
         let e = parse("(x*y + 1) * (x*y + 1) + x").unwrap();
-        let dag = Dag::new(e.ast());
+        let (ast, root) = e.simplified_for_codegen();
+        let dag = Dag::new(ast, root);
         // x, y, x*y, 1, x*y+1, (..)*(..), + x
         assert_eq!(dag.ast.len(), 7);
         let x = dag
@@ -290,13 +154,14 @@ mod tests {
             .unwrap();
         assert_eq!(dag.uses[x], 2);
         assert_eq!(dag.order.len(), 7);
-        assert_eq!(*dag.order.last().unwrap(), dag.ast.root());
+        assert_eq!(*dag.order.last().unwrap(), dag.root);
     }
 
     #[test]
     fn deeper_side_first() {
         let e = parse("x + (y*(z + 1))").unwrap();
-        let dag = Dag::new(e.ast());
+        let (ast, root) = e.simplified_for_codegen();
+        let dag = Dag::new(ast, root);
         // the right side needs more registers, so it is computed first
         let first = dag.order[0];
         assert_ne!(dag.ast.node(first), Node::Arg(0));

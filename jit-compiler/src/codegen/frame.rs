@@ -71,7 +71,7 @@ pub fn assemble(
     options: &CodegenOptions,
 ) -> Result<Compiled> {
     let abi = options.abi;
-    let mut asm = Assembler::new().with_listing(options.listing);
+    let mut asm = Assembler::with_capacity(64 + 12 * dag.order.len()).with_listing(options.listing);
     let mut pool = Pool::default();
     let body = lower(dag, arity, abi, closures, &mut asm, &mut pool);
     let regs = abi.register_args();

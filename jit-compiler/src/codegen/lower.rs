@@ -120,6 +120,9 @@ impl Gen<'_> {
         for (i, &node) in self.dag.ast.nodes().iter().enumerate() {
             if let Node::Arg(a) = node {
                 let id = NodeId::from_index(i);
+                if self.uses[i] == 0 {
+                    continue; // not reached from the root
+                }
                 if (a as usize) < in_regs {
                     self.regs.assign(id, Xmm::from_num(a as u8), 0);
                 } else {
@@ -455,11 +458,13 @@ impl Gen<'_> {
         }
         let b_dying_in_reg = self.uses[b.index()] == 1 && self.regs.reg(b).is_some();
         let a_dying_in_reg = self.uses[a.index()] == 1 && self.regs.reg(a).is_some();
-        let (dst_src, other) = if commutes && b_dying_in_reg && !a_dying_in_reg {
-            (b, a)
-        } else {
-            (a, b)
-        };
+        // When the operation commutes, the operand that becomes the destination should be a
+        // register that dies here, or at least a register (a copy is cheaper than a load),
+        // leaving a constant to be read from memory.
+        let a_in_memory = self.regs.reg(a).is_none();
+        let b_in_reg = self.regs.reg(b).is_some();
+        let swap = b_dying_in_reg && !a_dying_in_reg || a_in_memory && b_in_reg;
+        let (dst_src, other) = if commutes && swap { (b, a) } else { (a, b) };
         if let Some(r) = self.regs.reg(other) {
             self.regs.reserve(r);
         }
@@ -585,12 +590,28 @@ impl Gen<'_> {
     /// to `xmm0`, `xmm1`, ...; the result comes back in `xmm0`.
     fn call(&mut self, id: NodeId, symbol: Symbol, args: &[NodeId]) {
         self.has_calls = true;
+        // A single argument that dies here goes straight to xmm0 instead of through memory
+        // (`sin(cos(x))` needs no stores at all).
+        let preloaded = match args {
+            [a] if self.uses[a.index()] == 1 && self.regs.reg(*a).is_some() => {
+                let ra = self.regs.reg(*a).unwrap_or(Xmm::Xmm0);
+                if self.regs.holder(Xmm::Xmm0).is_some_and(|w| w != *a) {
+                    self.spill(Xmm::Xmm0);
+                }
+                if ra != Xmm::Xmm0 {
+                    self.sse(SseOp::Movapd, Xmm::Xmm0, ra);
+                }
+                self.regs.release_reg(*a);
+                true
+            }
+            _ => false,
+        };
         for r in Xmm::ALL {
             if self.abi.is_caller_saved(r) {
                 self.spill(r);
             }
         }
-        for (i, &arg) in args.iter().enumerate() {
+        for (i, &arg) in args.iter().enumerate().skip(usize::from(preloaded)) {
             let dst = Xmm::from_num(i as u8);
             match self.operand(arg) {
                 XmmMem::Xmm(r) if r == dst => {}
@@ -651,7 +672,7 @@ impl Gen<'_> {
     }
 
     fn result_to_xmm0(&mut self) {
-        let root = self.dag.ast.root();
+        let root = self.dag.root;
         if self.dag.ast.is_empty() {
             return;
         }

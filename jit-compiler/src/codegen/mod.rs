@@ -1,11 +1,11 @@
 //! The code generator: a simplified expression → x86-64 machine code (SSE2 scalar doubles).
 //!
 //! Stages, one module each:
-//! * [`dag`]: equal subtrees merged into one value, use counts, evaluation order
+//! * `dag`: equal subtrees merged into one value, use counts, evaluation order
 //!   (Sethi–Ullman: the subtree that needs more registers first);
-//! * [`lower`]: instruction selection and linear register allocation over all sixteen XMM
+//! * `lower`: instruction selection and linear register allocation over all sixteen XMM
 //!   registers, spilling to the stack when an expression needs more;
-//! * [`frame`]: entries, prologue and epilogue for the calling convention, the constant pool.
+//! * `frame`: entries, prologue and epilogue for the calling convention, the constant pool.
 //!
 //! The code is position-independent: constants and the address slots of called functions
 //! are in a pool after the code, addressed RIP-relative. The slots are zero in the output;
@@ -206,8 +206,8 @@ pub fn compile(expr: &Expr, abi: Abi) -> Result<Compiled> {
 
 /// Compiles `expr` (simplifying it first).
 pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
-    let simple = expr.simplified();
-    let dag = dag::Dag::new(simple.ast());
+    let (simple, root) = expr.simplified_for_codegen();
+    let dag = dag::Dag::new(simple, root);
     let closures: Vec<u32> = expr.registry().map_or(Vec::new(), |r| {
         let closure = |f: &crate::UserFn| matches!(f.imp, crate::UserFnImpl::Closure(_));
         (0..r.functions().len() as u32)

@@ -398,6 +398,14 @@ impl Assembler {
         Assembler::default()
     }
 
+    /// An assembler with room for `bytes` bytes of code before it reallocates.
+    pub fn with_capacity(bytes: usize) -> Assembler {
+        Assembler {
+            code: Vec::with_capacity(bytes),
+            ..Assembler::default()
+        }
+    }
+
     /// Turns the listing on or off. When on, every instruction is recorded (as an [`Inst`]
     /// value with its offset and length); when off, emitting allocates nothing per
     /// instruction beyond the code bytes.

@@ -15,7 +15,7 @@
 //!   `rm` = 101 means RIP-relative disp32.
 //! * **SIB** = `scale(2) index(3) base(3)`; index 100 means "no index".
 //!
-//! All instructions go through the same three helpers ([`legacy`], [`vex`], [`plus_reg`]).
+//! All instructions go through the same three helpers (`legacy`, `vex`, `plus_reg`).
 
 use super::inst::{Inst, MovImmForm, Opcode};
 use super::mem::{Base, GprMem, Label, Mem, XmmMem, YmmMem};

@@ -25,6 +25,7 @@
 
 pub mod asm;
 pub mod encode;
+pub mod explain;
 pub mod inst;
 pub mod listing;
 pub mod mem;
@@ -36,6 +37,7 @@ pub use asm::{
     AluForm, AsmError, AsmOutput, Assembler, AvxForm, AvxMove, CallTarget, MovForm, Movq, SseMove,
 };
 pub use encode::{Disp, Encoding, Fixup, FixupKind, Imm, encode};
+pub use explain::{Field, explain, explain_compiled, explain_inst, fields};
 pub use inst::{
     AluOp, AvxOp, AvxStoreOp, AvxUnaryOp, Cond, GprFromXmmOp, Inst, MovImmForm, Opcode, ShiftOp,
     SseImmOp, SseOp, SseStoreOp, UnaryOp, XmmFromGprOp,

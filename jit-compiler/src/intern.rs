@@ -1,0 +1,146 @@
+//! Hash-consing: building a tree in which equal subtrees are one node (value numbering), so
+//! the code generator computes each value once. Used by the simplifier when it prepares a
+//! tree for code generation.
+
+use crate::ast::{Ast, Node, NodeId};
+use crate::error::Span;
+use crate::ops::{BinaryOp, PowStep, powi_steps};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast non-cryptographic hasher for the value-numbering table (the keys are small and not
+/// chosen by an attacker in a way that matters: the worst case is a slower compile). SipHash,
+/// the default, was a tenth of the compile time.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+
+    fn write_isize(&mut self, v: isize) {
+        self.write_u64(v as u64);
+    }
+
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v as u64);
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type KeyMap = HashMap<Key, NodeId, BuildHasherDefault<KeyHasher>>;
+
+/// The table of nodes seen so far: a linear scan while small (most expressions; no hashing,
+/// no table allocation), a hash map beyond that so large inputs stay linear.
+#[derive(Default)]
+pub(crate) struct Interner {
+    small: Vec<(Key, NodeId)>,
+    map: Option<KeyMap>,
+}
+
+const SMALL_TABLE: usize = 32;
+
+impl Interner {
+    /// The node for `key`, made by `make` the first time.
+    fn intern(&mut self, key: Key, make: impl FnOnce() -> NodeId) -> NodeId {
+        if let Some(map) = &mut self.map {
+            return *map.entry(key).or_insert_with(make);
+        }
+        if let Some((_, id)) = self.small.iter().find(|(k, _)| *k == key) {
+            return *id;
+        }
+        let id = make();
+        self.small.push((key, id));
+        if self.small.len() > SMALL_TABLE {
+            self.map = Some(self.small.drain(..).collect());
+        }
+        id
+    }
+}
+
+/// The key under which equal nodes are merged. User calls are never merged: a user function
+/// may have side effects (a counter), and each call in the source is made.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
+    Num(u64),
+    Arg(u32),
+    Unary(crate::ops::UnaryOp, NodeId),
+    Binary(crate::ops::BinaryOp, NodeId, NodeId),
+    If(NodeId, NodeId, NodeId),
+}
+
+impl Key {
+    /// The key of a node, or `None` for nodes that must never merge (user calls).
+    fn of(node: Node) -> Option<Key> {
+        Some(match node {
+            Node::Num(v) => Key::Num(v.to_bits()),
+            Node::Arg(a) => Key::Arg(a),
+            Node::Unary(op, a) => Key::Unary(op, a),
+            Node::Binary(op, a, b) => Key::Binary(op, a, b),
+            Node::If(c, a, b) => Key::If(c, a, b),
+            Node::PowI(..) | Node::Call(..) => return None,
+        })
+    }
+}
+
+impl Interner {
+    /// Adds `node` to `ast` unless an equal node is already there.
+    pub(crate) fn push(&mut self, ast: &mut Ast, node: Node, span: Span) -> NodeId {
+        match Key::of(node) {
+            Some(key) => self.intern(key, || ast.push(node, span)),
+            None => ast.push(node, span),
+        }
+    }
+
+    /// Adds `x^n` as the multiplications of [`powi_steps`] (exactly the interpreter's
+    /// sequence), merging each product with an equal one already present: `x^7`, `x^5` and
+    /// `x^3` then share their squares.
+    pub(crate) fn push_powi(&mut self, ast: &mut Ast, x: NodeId, n: i64, span: Span) -> NodeId {
+        if n == 0 {
+            return self.push(ast, Node::Num(1.0), span);
+        }
+        let mut base = x;
+        let mut acc: Option<NodeId> = None;
+        for step in powi_steps(n.unsigned_abs()) {
+            match step {
+                PowStep::Accumulate => {
+                    acc = Some(match acc {
+                        None => base,
+                        Some(a) => self.push(ast, Node::Binary(BinaryOp::Mul, a, base), span),
+                    })
+                }
+                PowStep::Square => {
+                    base = self.push(ast, Node::Binary(BinaryOp::Mul, base, base), span)
+                }
+            }
+        }
+        let positive = acc.unwrap_or(base);
+        if n > 0 {
+            return positive;
+        }
+        let one = self.push(ast, Node::Num(1.0), span);
+        self.push(ast, Node::Binary(BinaryOp::Div, one, positive), span)
+    }
+}

@@ -1,0 +1,155 @@
+//! The macro's input, parsed: `[@hook] [|args|] "expression"`.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Token};
+
+/// What to expand to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The normal form: a fn pointer (machine code under `cfg`, plain Rust elsewhere).
+    Function,
+    /// `@win64`: a `__private::RawCode` with the Win64 code, for testing it on any host.
+    Win64,
+    /// `@rust`: the plain-Rust expansion on every target, for testing it on x86-64.
+    Rust,
+}
+
+/// One name of an explicit argument list.
+pub struct Arg {
+    /// The name (a raw identifier's `r#` stripped).
+    pub name: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The parsed input.
+pub struct Input {
+    /// What to expand to.
+    pub mode: Mode,
+    /// `|a, b|`: the explicit argument list, in order.
+    pub args: Option<Vec<Arg>>,
+    /// The expression.
+    pub lit: LitStr,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream) -> syn::Result<Input> {
+        let mode = parse_mode(input)?;
+        let args = parse_args(input)?;
+        let lit = parse_literal(input)?;
+        if !input.is_empty() {
+            return Err(input.error(
+                "unexpected tokens after the expression string; \
+                 write `jit_expr!(\"...\")` or `jit_expr!(|a, b| \"...\")`",
+            ));
+        }
+        Ok(Input { mode, args, lit })
+    }
+}
+
+/// Parses the input of the macro, first looking through invisible groups: a literal forwarded
+/// by a `macro_rules!` macro as `$e:literal` or `$e:expr` arrives wrapped in a `Group` with
+/// `Delimiter::None`.
+pub fn parse(tokens: TokenStream) -> syn::Result<Input> {
+    syn::parse2(unwrap_invisible(tokens))
+}
+
+fn unwrap_invisible(tokens: TokenStream) -> TokenStream {
+    let mut tokens = tokens;
+    loop {
+        let mut iter = tokens.clone().into_iter();
+        match (iter.next(), iter.next()) {
+            (Some(TokenTree::Group(g)), None) if g.delimiter() == Delimiter::None => {
+                tokens = g.stream();
+            }
+            _ => return tokens,
+        }
+    }
+}
+
+fn parse_mode(input: ParseStream) -> syn::Result<Mode> {
+    if !input.peek(Token![@]) {
+        return Ok(Mode::Function);
+    }
+    input.parse::<Token![@]>()?;
+    let hook: Ident = input.parse()?;
+    match hook.to_string().as_str() {
+        "win64" => Ok(Mode::Win64),
+        "rust" => Ok(Mode::Rust),
+        _ => Err(syn::Error::new(
+            hook.span(),
+            "unknown `@` option (`@win64` and `@rust` are for trivial-jit's own tests)",
+        )),
+    }
+}
+
+fn parse_args(input: ParseStream) -> syn::Result<Option<Vec<Arg>>> {
+    if input.peek(Token![||]) {
+        input.parse::<Token![||]>()?;
+        return Ok(Some(Vec::new()));
+    }
+    if !input.peek(Token![|]) {
+        return Ok(None);
+    }
+    input.parse::<Token![|]>()?;
+    let mut args = Vec::new();
+    loop {
+        if input.peek(Token![|]) {
+            input.parse::<Token![|]>()?;
+            return Ok(Some(args));
+        }
+        args.push(parse_arg(input)?);
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        } else if !input.peek(Token![|]) {
+            return Err(input.error("expected `,` or `|` after an argument name"));
+        }
+    }
+}
+
+fn parse_arg(input: ParseStream) -> syn::Result<Arg> {
+    if input.peek(Ident::peek_any) {
+        let ident = input.call(Ident::parse_any)?;
+        let name = ident.unraw().to_string();
+        return Ok(Arg {
+            name,
+            span: ident.span(),
+        });
+    }
+    if input.is_empty() {
+        return Err(input.error("expected an argument name and a closing `|`"));
+    }
+    let token: TokenTree = input.parse()?;
+    Err(syn::Error::new(
+        token.span(),
+        format!("expected an argument name (an identifier), found `{token}`"),
+    ))
+}
+
+fn parse_literal(input: ParseStream) -> syn::Result<LitStr> {
+    const USAGE: &str = "expected a string literal with the expression, \
+                         e.g. `jit_expr!(\"2*x^0.5\")`";
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        if !lit.suffix().is_empty() {
+            return Err(syn::Error::new(
+                lit.span(),
+                format!(
+                    "unexpected suffix `{}` on the expression string",
+                    lit.suffix()
+                ),
+            ));
+        }
+        return Ok(lit);
+    }
+    if input.is_empty() {
+        return Err(input.error(USAGE));
+    }
+    let token: TokenTree = input.parse()?;
+    Err(syn::Error::new(
+        token.span(),
+        format!("{USAGE}, found `{token}`"),
+    ))
+}

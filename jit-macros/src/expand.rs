@@ -1,0 +1,185 @@
+//! The expansion: machine code in `static`s behind an install-once site, under `cfg` for each
+//! calling convention, and a plain-Rust function for every other target.
+
+use crate::ast::Mode;
+use crate::valid::Checked;
+use jit_compiler::Node;
+use jit_compiler::codegen::Compiled;
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// Generates the macro's output.
+pub fn expand(mode: Mode, checked: &Checked) -> TokenStream {
+    match mode {
+        Mode::Function => function(checked),
+        Mode::Win64 => raw_block(&checked.win64),
+        Mode::Rust => rust_fn(checked),
+    }
+}
+
+/// `extern "C" fn(f64, ..) -> f64` for up to 8 arguments, `extern "C" fn(&[f64; N]) -> f64`
+/// beyond.
+fn fn_type(arity: usize) -> TokenStream {
+    if arity <= 8 {
+        let args = (0..arity).map(|_| quote!(f64));
+        quote!(extern "C" fn(#(#args),*) -> f64)
+    } else {
+        quote!(extern "C" fn(&[f64; #arity]) -> f64)
+    }
+}
+
+fn function(checked: &Checked) -> TokenStream {
+    let sysv = site(&checked.sysv);
+    let win64 = site(&checked.win64);
+    let rust = rust_fn(checked);
+    let f = Ident::new("__jit_expr_fn", Span::mixed_site());
+    quote! {{
+        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        let #f = #sysv;
+        #[cfg(all(target_arch = "x86_64", windows))]
+        let #f = #win64;
+        #[cfg(not(target_arch = "x86_64"))]
+        let #f = #rust;
+        #f
+    }}
+}
+
+/// The statics with the code and its relocation table, and a `RawCode` expression naming
+/// them.
+fn raw_code(code: &Compiled) -> (TokenStream, TokenStream) {
+    let bytes_name = Ident::new("__JIT_EXPR_CODE", Span::mixed_site());
+    let relocs_name = Ident::new("__JIT_EXPR_RELOCS", Span::mixed_site());
+    let len = code.code.len();
+    let bytes = Literal::byte_string(&code.code);
+    let nrelocs = code.relocs.len();
+    let relocs = code.relocs.iter().map(|r| {
+        let (offset, symbol) = (r.offset, r.symbol.code());
+        quote!((#offset, #symbol))
+    });
+    let statics = quote! {
+        static #bytes_name: [u8; #len] = *#bytes;
+        static #relocs_name: [(u32, u32); #nrelocs] = [#(#relocs),*];
+    };
+    let array_entry = code.array_entry;
+    let register_entry = match code.register_entry {
+        Some(offset) => quote!(::core::option::Option::Some(#offset)),
+        None => quote!(::core::option::Option::None),
+    };
+    let arity = code.arity;
+    let raw = quote! {
+        ::trivial_jit::__private::RawCode {
+            code: &#bytes_name,
+            relocs: &#relocs_name,
+            array_entry: #array_entry,
+            register_entry: #register_entry,
+            arity: #arity,
+        }
+    };
+    (statics, raw)
+}
+
+/// `@win64`: the code as a `RawCode` value.
+fn raw_block(code: &Compiled) -> TokenStream {
+    let (statics, raw) = raw_code(code);
+    quote! {{
+        #statics
+        #raw
+    }}
+}
+
+/// A site: the code, registered for the batch install, and the fast path.
+fn site(code: &Compiled) -> TokenStream {
+    let (statics, raw) = raw_code(code);
+    let ty = fn_type(code.arity);
+    let site = Ident::new("__JIT_EXPR_SITE", Span::mixed_site());
+    let register = Ident::new("__JIT_EXPR_REGISTER", Span::mixed_site());
+    quote! {{
+        #statics
+        static #site: ::trivial_jit::__private::Site<#ty> =
+            ::trivial_jit::__private::Site::new(#raw);
+        #[::trivial_jit::__private::linkme::distributed_slice(::trivial_jit::__private::SITES)]
+        #[linkme(crate = ::trivial_jit::__private::linkme)]
+        static #register: &::trivial_jit::__private::SiteCore = #site.core();
+        #site.get()
+    }}
+}
+
+/// The plain-Rust expansion: one `let` per node of the simplified tree (children first, so
+/// no nesting however deep the expression), each the very function of
+/// `jit_compiler::ops` that the interpreter and the simplifier use. `if` evaluates both
+/// branches: without user functions every node is pure, so the result is the same.
+fn rust_fn(checked: &Checked) -> TokenStream {
+    let simple = checked.expr.simplified();
+    let ast = simple.ast();
+    let arity = simple.arity();
+    let ops = quote!(::trivial_jit::__private::ops);
+    let v = |i: usize| format_ident!("v{}", i, span = Span::mixed_site());
+    let a = |i: usize| format_ident!("a{}", i, span = Span::mixed_site());
+    let mut lets = Vec::with_capacity(ast.len());
+    for (i, node) in ast.nodes().iter().enumerate() {
+        let vi = v(i);
+        let value = match *node {
+            Node::Num(x) => {
+                let bits = x.to_bits();
+                quote!(f64::from_bits(#bits))
+            }
+            Node::Arg(k) => {
+                let ak = a(k as usize);
+                quote!(#ak)
+            }
+            Node::Unary(op, x) => {
+                let (op, x) = (
+                    Ident::new(&format!("{op:?}"), Span::call_site()),
+                    v(x.index()),
+                );
+                quote!(#ops::UnaryOp::#op.apply(#x))
+            }
+            Node::Binary(op, x, y) => {
+                let (op, x, y) = (
+                    Ident::new(&format!("{op:?}"), Span::call_site()),
+                    v(x.index()),
+                    v(y.index()),
+                );
+                quote!(#ops::BinaryOp::#op.apply(#x, #y))
+            }
+            Node::PowI(x, n) => {
+                let x = v(x.index());
+                quote!(#ops::powi(#x, #n))
+            }
+            Node::If(c, x, y) => {
+                let (c, x, y) = (v(c.index()), v(x.index()), v(y.index()));
+                quote!(if #ops::is_truthy(#c) { #x } else { #y })
+            }
+            // Rejected in `valid`: no user functions in `jit_expr!`.
+            Node::Call(..) => quote!(f64::NAN),
+        };
+        lets.push(quote!(let #vi: f64 = #value;));
+    }
+    let root = if ast.is_empty() {
+        quote!(f64::NAN)
+    } else {
+        let r = v(ast.root().index());
+        quote!(#r)
+    };
+    let name = Ident::new("__jit_expr", Span::mixed_site());
+    let ty = fn_type(arity);
+    let args: Vec<Ident> = (0..arity).map(a).collect();
+    let (params, unpack) = if arity <= 8 {
+        (quote!(#(#args: f64),*), quote!())
+    } else {
+        let array = Ident::new("args", Span::mixed_site());
+        (
+            quote!(#array: &[f64; #arity]),
+            quote!(let [#(#args),*] = *#array;),
+        )
+    };
+    quote! {{
+        #[allow(unused_variables, clippy::all)]
+        extern "C" fn #name(#params) -> f64 {
+            #unpack
+            #(#lets)*
+            #root
+        }
+        #name as #ty
+    }}
+}

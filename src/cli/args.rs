@@ -1,0 +1,247 @@
+//! The command line, parsed into a [`Command`].
+
+/// How the plot is sized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    /// Columns (characters).
+    pub width: usize,
+    /// Lines.
+    pub height: usize,
+}
+
+impl Size {
+    /// Parses `WxH`, e.g. `40x10`.
+    pub fn parse(text: &str) -> Result<Size, String> {
+        let bad = || format!("error: `{text}` is not a size: expected WxH, e.g. 80x24\n");
+        let (w, h) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+        let width: usize = w.trim().parse().map_err(|_| bad())?;
+        let height: usize = h.trim().parse().map_err(|_| bad())?;
+        if !(12..=1000).contains(&width) || !(4..=1000).contains(&height) {
+            return Err(format!(
+                "error: size {width}x{height} is out of range (12..=1000 columns, 4..=1000 lines)\n"
+            ));
+        }
+        Ok(Size { width, height })
+    }
+
+    /// The terminal's size from `COLUMNS` and `LINES`, else 80x24.
+    pub fn from_env() -> Size {
+        let get = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+        };
+        Size {
+            width: get("COLUMNS").unwrap_or(80).clamp(12, 1000),
+            height: get("LINES").unwrap_or(24).clamp(4, 1000),
+        }
+    }
+}
+
+/// `x=A:B`: the plotted variable and its range (the ends may be constant expressions such as
+/// `-pi`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlotRange {
+    /// The free variable.
+    pub var: String,
+    /// Left end.
+    pub from: f64,
+    /// Right end.
+    pub to: f64,
+}
+
+impl PlotRange {
+    /// Parses `x=A:B`.
+    pub fn parse(text: &str) -> Result<PlotRange, String> {
+        let bad =
+            || format!("error: `{text}` is not a range: expected NAME=FROM:TO, e.g. x=-1:1\n");
+        let (var, range) = text.split_once('=').ok_or_else(bad)?;
+        let (a, b) = range.split_once(':').ok_or_else(bad)?;
+        let var = var.trim();
+        if var.is_empty() {
+            return Err(bad());
+        }
+        let from = number(a.trim(), var)?;
+        let to = number(b.trim(), var)?;
+        if !(from.is_finite() && to.is_finite()) || from >= to {
+            return Err(format!(
+                "error: the range {from}:{to} for `{var}` must be finite and increasing\n"
+            ));
+        }
+        Ok(PlotRange {
+            var: var.to_string(),
+            from,
+            to,
+        })
+    }
+}
+
+/// A value given on the command line: a number, or a constant expression (`pi/2`, `-1e3`).
+pub fn number(text: &str, name: &str) -> Result<f64, String> {
+    if let Ok(v) = text.parse::<f64>() {
+        return Ok(v);
+    }
+    match trivial_jit::Jit::compile(text) {
+        Ok(f) if f.arity() == 0 => Ok(f.call(&[])),
+        _ => Err(format!("error: `{text}` (for `{name}`) is not a number\n")),
+    }
+}
+
+/// What to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Print the usage.
+    Help,
+    /// Read expressions from stdin.
+    Repl,
+    /// Compile (and maybe run, print, explain, plot) one expression.
+    Eval(Eval),
+}
+
+/// Calling convention for `--asm` / `--explain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbiChoice {
+    /// The host's.
+    Host,
+    /// System V AMD64.
+    SysV,
+    /// Microsoft x64.
+    Win64,
+}
+
+/// One expression and what to do with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Eval {
+    /// The source.
+    pub src: String,
+    /// `name=value` pairs.
+    pub values: Vec<(String, String)>,
+    /// `--asm`
+    pub asm: bool,
+    /// `--explain`
+    pub explain: bool,
+    /// `--hex`
+    pub hex: bool,
+    /// `--plot x=A:B`
+    pub plot: Option<PlotRange>,
+    /// `--size WxH`
+    pub size: Option<Size>,
+    /// `--svg FILE`
+    pub svg: Option<String>,
+    /// `--abi sysv|win64`
+    pub abi: AbiChoice,
+}
+
+/// Parses the arguments (without the program name).
+pub fn parse(args: &[String]) -> Result<Command, String> {
+    let mut src: Option<String> = None;
+    let mut e = Eval {
+        src: String::new(),
+        values: Vec::new(),
+        asm: false,
+        explain: false,
+        hex: false,
+        plot: None,
+        size: None,
+        svg: None,
+        abi: AbiChoice::Host,
+    };
+    let mut repl = false;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value_of = |flag: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("error: {flag} needs a value\n\n{}\n", super::USAGE))
+        };
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--repl" => repl = true,
+            "--asm" => e.asm = true,
+            "--explain" => e.explain = true,
+            "--hex" => e.hex = true,
+            "--plot" => e.plot = Some(PlotRange::parse(&value_of("--plot")?)?),
+            "--size" => e.size = Some(Size::parse(&value_of("--size")?)?),
+            "--svg" => e.svg = Some(value_of("--svg")?),
+            "--abi" => {
+                e.abi = match value_of("--abi")?.to_ascii_lowercase().as_str() {
+                    "sysv" => AbiChoice::SysV,
+                    "win64" => AbiChoice::Win64,
+                    other => {
+                        return Err(format!(
+                            "error: unknown calling convention `{other}`: use sysv or win64\n"
+                        ));
+                    }
+                }
+            }
+            a if a.starts_with("--") => {
+                return Err(format!("error: unknown option `{a}`\n\n{}\n", super::USAGE));
+            }
+            a if src.is_none() => src = Some(a.to_string()),
+            a => match a.split_once('=') {
+                Some((name, value)) => e
+                    .values
+                    .push((name.trim().to_string(), value.trim().to_string())),
+                None => {
+                    return Err(format!(
+                        "error: expected name=value, found `{a}`\n\n{}\n",
+                        super::USAGE
+                    ));
+                }
+            },
+        }
+    }
+    if repl {
+        if src.is_some() {
+            return Err("error: --repl reads expressions from stdin; give no EXPR\n".into());
+        }
+        return Ok(Command::Repl);
+    }
+    let Some(src) = src else {
+        return Err(format!("{}\n", super::USAGE));
+    };
+    if (e.size.is_some() || e.svg.is_some()) && e.plot.is_none() {
+        return Err("error: --size and --svg go with --plot NAME=FROM:TO\n".into());
+    }
+    e.src = src;
+    Ok(Command::Eval(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_ranges() {
+        assert_eq!(
+            Size::parse("40x10"),
+            Ok(Size {
+                width: 40,
+                height: 10
+            })
+        );
+        assert!(Size::parse("40").is_err());
+        assert!(Size::parse("2x2").is_err());
+        let r = PlotRange::parse("x=-1:1").unwrap();
+        assert_eq!((r.var.as_str(), r.from, r.to), ("x", -1.0, 1.0));
+        let r = PlotRange::parse("t=0:2*pi").unwrap();
+        assert_eq!(r.to, 2.0 * std::f64::consts::PI);
+        assert!(PlotRange::parse("x=1:1").is_err());
+        assert!(PlotRange::parse("x=0:nan").is_err());
+        assert!(PlotRange::parse("x:1").is_err());
+    }
+
+    #[test]
+    fn options() {
+        let a: Vec<String> = ["x^2", "--plot", "x=-1:1", "--size", "40x10"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let Command::Eval(e) = parse(&a).unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.size.unwrap().width, 40);
+        assert!(parse(&["--bogus".to_string()]).is_err());
+        assert_eq!(parse(&["--repl".to_string()]), Ok(Command::Repl));
+    }
+}

@@ -1,0 +1,259 @@
+//! The command-line tool: evaluate, show the machine code (`--asm`), explain it field by
+//! field (`--explain`), plot (`--plot`, `--svg`), or read expressions from stdin (`--repl`).
+
+pub mod args;
+pub mod explain;
+pub mod plot;
+pub mod repl;
+
+use args::{Command, Eval, PlotRange, Size};
+use std::process::ExitCode;
+use trivial_jit::JitFn;
+
+/// The `--help` text.
+pub const USAGE: &str = "usage: trivial-jit EXPR [name=value ...] [options]
+       trivial-jit --repl
+
+Compiles EXPR to x86-64 machine code and calls it with the given values.
+Values may be numbers or constant expressions (x=pi/2).
+
+options:
+  --asm              print the machine code: offset, bytes, Intel syntax
+  --hex              print the machine code as hex bytes (16 a line)
+  --explain          print every instruction with its bytes split into fields
+                     (prefix, REX W/R/X/B, VEX, opcode, ModRM, SIB, displacement,
+                     immediate), what it does, and the constant pool as values
+  --abi sysv|win64   calling convention for --asm/--explain (default: this machine's)
+  --plot NAME=A:B    plot EXPR over NAME from A to B in the terminal (braille dots);
+                     the other variables are given as name=value
+  --size WxH         plot size in characters (default: COLUMNS x LINES, else 80x24)
+  --svg FILE         also write the plot as an SVG file
+  --repl             read lines from stdin: expressions (printed), `name = value`
+                     assignments (remembered), and :asm, :explain, :plot, :vars,
+                     :history, :help, :quit
+  -h, --help         this text
+
+With --asm or --explain and no values, the code is printed without running it.
+
+examples:
+  trivial-jit \"2*x^0.5\" x=3
+  trivial-jit \"(-b+(b^2-4*a*c)^0.5)/(2*a)\" --explain
+  trivial-jit \"sin(x)/x\" --plot x=-10:10 --svg sinc.svg
+  echo \"a = 2\\n a^10\" | trivial-jit --repl";
+
+/// The binary's entry point.
+pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args::parse(&args) {
+        Ok(Command::Repl) => repl::main(),
+        Ok(command) => match run_command(command) {
+            Ok(out) => {
+                print!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(msg) => {
+                eprint!("{msg}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(msg) => {
+            eprint!("{msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_command(command: Command) -> Result<String, String> {
+    match command {
+        Command::Help => Ok(format!("{USAGE}\n")),
+        Command::Repl => Err("error: --repl reads from stdin\n".into()),
+        Command::Eval(e) => eval(&e),
+    }
+}
+
+fn eval(e: &Eval) -> Result<String, String> {
+    let f = explain::compile(&e.src, e.abi)?;
+    let free = e.plot.as_ref().map(|p| p.var.as_str());
+    if let Some((name, _)) = e
+        .values
+        .iter()
+        .find(|(n, _)| !f.args().iter().any(|a| a == n))
+    {
+        return Err(format!(
+            "error: `{name}` is not a variable of the expression\n"
+        ));
+    }
+    let mut values = Vec::new();
+    for (name, text) in &e.values {
+        values.push((name.clone(), args::number(text, name)?));
+    }
+    let lookup = |n: &str| values.iter().find(|(v, _)| v == n).map(|(_, x)| *x);
+    let mut out = String::new();
+    if e.asm || e.explain {
+        out.push_str(&explain::code_text(&f, e.explain));
+    }
+    if e.hex {
+        out.push_str(&explain::hex_text(&f));
+    }
+    if let Some(range) = &e.plot {
+        let size = e.size.unwrap_or_else(Size::from_env);
+        out.push_str(&plot_text(&f, &lookup, range, size, e.svg.as_deref())?);
+        return Ok(out);
+    }
+    let code_only = (e.asm || e.explain || e.hex) && e.values.is_empty() && f.arity() > 0;
+    if !code_only {
+        let (inputs, _) = bind(&f, &lookup, free, "pass {}=VALUE")?;
+        out.push_str(&format!("{}\n", f.call(&inputs)));
+    }
+    Ok(out)
+}
+
+/// The argument vector for `f` from `lookup`, with the slot of `free` (if any) left 0.
+/// `hint` tells how to give a missing value (`{}` is the name).
+pub fn bind(
+    f: &JitFn,
+    lookup: &dyn Fn(&str) -> Option<f64>,
+    free: Option<&str>,
+    hint: &str,
+) -> Result<(Vec<f64>, Option<usize>), String> {
+    let mut inputs = Vec::with_capacity(f.arity());
+    let mut slot = None;
+    for (i, name) in f.args().iter().enumerate() {
+        if Some(name.as_str()) == free {
+            slot = Some(i);
+            inputs.push(0.0);
+            continue;
+        }
+        match lookup(name) {
+            Some(v) => inputs.push(v),
+            None => {
+                return Err(format!(
+                    "error: no value for `{name}`: {}\n",
+                    hint.replace("{}", name)
+                ));
+            }
+        }
+    }
+    if let (Some(free), None) = (free, slot) {
+        return Err(format!(
+            "error: `{free}` is not a variable of the expression\n"
+        ));
+    }
+    Ok((inputs, slot))
+}
+
+/// The terminal plot of `f` over `range` (and the SVG file, if asked for).
+pub fn plot_text(
+    f: &JitFn,
+    lookup: &dyn Fn(&str) -> Option<f64>,
+    range: &PlotRange,
+    size: Size,
+    svg: Option<&str>,
+) -> Result<String, String> {
+    let (mut inputs, slot) = bind(f, lookup, Some(&range.var), "pass {}=VALUE")?;
+    let slot = slot.unwrap_or(0);
+    let mut eval = |x: f64| {
+        inputs[slot] = x;
+        f.call(&inputs)
+    };
+    let mut out = plot::braille(range, size, &mut eval);
+    if let Some(path) = svg {
+        let doc = plot::svg(&f.expr().to_string(), range, &mut eval);
+        std::fs::write(path, doc).map_err(|e| format!("error: cannot write {path}: {e}\n"))?;
+        out.push_str(&format!("wrote {path}\n"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Runs a command line (not `--repl`); the output on success, the message on failure.
+    fn run(args: &[String]) -> Result<String, String> {
+        super::run_command(super::args::parse(args)?)
+    }
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn runs_the_readme_command() {
+        assert_eq!(
+            run(&args(&["2*x^0.5", "x=3"])).unwrap(),
+            "3.4641016151377544\n"
+        );
+        assert_eq!(
+            run(&args(&["3 + (8 - 7.5) * 10 / 5 - (2 + 5 * 7)"])).unwrap(),
+            "-33\n"
+        );
+        assert!(
+            run(&args(&["x+y", "x=1", "y=2", "--asm"]))
+                .unwrap()
+                .contains("addsd")
+        );
+    }
+
+    #[test]
+    fn prints_the_bytes() {
+        assert_eq!(
+            run(&args(&["2*x^0.5", "x=3", "--hex"])).unwrap(),
+            "0000  f2 0f 10 07 f2 0f 51 c0 f2 0f 58 c0 c3\n3.4641016151377544\n"
+        );
+    }
+
+    #[test]
+    fn explains_mistakes() {
+        let err = run(&args(&["2*x +", "x=1"])).unwrap_err();
+        assert!(
+            err.contains("expected an operand") && err.contains('^'),
+            "{err}"
+        );
+        assert!(
+            run(&args(&["x", "y=1"]))
+                .unwrap_err()
+                .contains("`y` is not a variable")
+        );
+        assert!(
+            run(&args(&["x+y", "y=1"]))
+                .unwrap_err()
+                .contains("no value for `x`")
+        );
+        assert!(
+            run(&args(&["x", "x=a"]))
+                .unwrap_err()
+                .contains("not a number")
+        );
+        assert!(
+            run(&args(&["x", "x=1", "z=2"]))
+                .unwrap_err()
+                .contains("`z`")
+        );
+        assert!(run(&args(&[])).unwrap_err().contains("usage"));
+    }
+
+    #[test]
+    fn code_without_values() {
+        let out = run(&args(&["x*y", "--explain"])).unwrap();
+        assert!(out.contains("mulsd: multiply the low doubles"), "{out}");
+        assert!(!out.ends_with("0\n"));
+        let out = run(&args(&["x*y", "--asm", "--abi", "win64"])).unwrap();
+        assert!(out.contains("[rcx]"), "{out}");
+    }
+
+    #[test]
+    fn plots_with_other_values() {
+        let out = run(&args(&["a*x", "a=2", "--plot", "x=0:1", "--size", "30x8"])).unwrap();
+        assert_eq!(out.lines().count(), 8);
+        assert!(out.starts_with("2 │"), "{out}");
+        assert!(
+            run(&args(&["a*x", "--plot", "x=0:1"]))
+                .unwrap_err()
+                .contains("no value for `a`")
+        );
+        assert!(
+            run(&args(&["a", "a=1", "--plot", "x=0:1"]))
+                .unwrap_err()
+                .contains("`x` is not a variable")
+        );
+    }
+}

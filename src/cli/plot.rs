@@ -1,0 +1,419 @@
+//! Plots `y = f(x)` in the terminal with Unicode braille characters (each character is a
+//! 2x4 grid of dots), and as an SVG file.
+//!
+//! The function is sampled once per dot column (terminal) or per pixel pair (SVG), evaluated
+//! by the JIT. Consecutive finite samples are joined; a NaN or infinite value leaves a gap.
+
+use super::args::{PlotRange, Size};
+use std::fmt::Write;
+
+/// The sampled curve: `xs[i] -> ys[i]` with non-finite `ys` as gaps.
+#[derive(Clone, Debug)]
+pub struct Samples {
+    /// The x values, evenly spaced from `range.from` to `range.to`.
+    pub xs: Vec<f64>,
+    /// `f(x)`.
+    pub ys: Vec<f64>,
+}
+
+impl Samples {
+    /// Samples `f` at `n >= 2` evenly spaced points of the range.
+    pub fn new(range: &PlotRange, n: usize, mut f: impl FnMut(f64) -> f64) -> Samples {
+        let n = n.max(2);
+        let xs: Vec<f64> = (0..n)
+            .map(|i| {
+                if i == n - 1 {
+                    range.to
+                } else {
+                    range.from + (range.to - range.from) * (i as f64 / (n - 1) as f64)
+                }
+            })
+            .collect();
+        let ys = xs.iter().map(|&x| f(x)).collect();
+        Samples { xs, ys }
+    }
+
+    /// Smallest and largest finite `y` (widened when equal); `None` if there is none.
+    pub fn y_range(&self) -> Option<(f64, f64)> {
+        let finite = self.ys.iter().copied().filter(|y| y.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
+            (lo.min(y), hi.max(y))
+        });
+        if lo > hi {
+            return None;
+        }
+        if lo == hi {
+            let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.5 };
+            return Some((lo - pad, hi + pad));
+        }
+        Some((lo, hi))
+    }
+}
+
+/// A number for an axis label: at most 4 significant digits, no trailing zeros.
+pub fn label(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-4..1e6).contains(&a) {
+        let s = format!("{v:.3e}");
+        // 1.500e3 -> 1.5e3
+        if let Some((m, e)) = s.split_once('e') {
+            let m = trim_zeros(m);
+            return format!("{m}e{e}");
+        }
+        return s;
+    }
+    let digits = a.log10().floor() as i32;
+    let decimals = (3 - digits).clamp(0, 8) as usize;
+    trim_zeros(&format!("{v:.decimals$}")).to_string()
+}
+
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// Braille dot bits by (column 0/1, row 0..4) within a character.
+const DOTS: [[u8; 4]; 2] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]];
+
+/// The terminal plot of `samples` (which must have 2 samples per plot column), `size.height`
+/// lines of at most `size.width` characters. The y axis is labelled with the largest and
+/// smallest finite value, the x axis with the range ends and the variable name.
+pub fn braille(range: &PlotRange, size: Size, mut f: impl FnMut(f64) -> f64) -> String {
+    // The label width depends on the values and the number of samples on the label width:
+    // sample, measure, and sample again until the layout is stable (at most three rounds).
+    let mut cols = Layout::new(size, None).cols;
+    let mut samples = Samples::new(range, cols * 2, &mut f);
+    for _ in 0..3 {
+        let Some((lo, hi)) = samples.y_range() else {
+            break;
+        };
+        let (top, bottom) = (label(hi), label(lo));
+        let c = Layout::new(size, Some((&top, &bottom))).cols;
+        if c == cols {
+            break;
+        }
+        cols = c;
+        samples = Samples::new(range, cols * 2, &mut f);
+    }
+    render_braille(range, size, &samples)
+}
+
+struct Layout {
+    label_width: usize,
+    cols: usize,
+    rows: usize,
+}
+
+impl Layout {
+    fn new(size: Size, labels: Option<(&str, &str)>) -> Layout {
+        let label_width = labels.map_or(0, |(a, b)| a.chars().count().max(b.chars().count()));
+        let rows = size.height.saturating_sub(2).max(1);
+        let cols = size.width.saturating_sub(label_width + 2).max(1);
+        Layout {
+            label_width,
+            cols,
+            rows,
+        }
+    }
+}
+
+/// Renders already sampled values (see [`braille`]); they are resampled to one per dot
+/// column if their number does not fit the layout.
+fn render_braille(range: &PlotRange, size: Size, samples: &Samples) -> String {
+    let Some((lo, hi)) = samples.y_range() else {
+        return format!(
+            "no finite value of the expression for {} in {}..{}\n",
+            range.var,
+            label(range.from),
+            label(range.to)
+        );
+    };
+    let (top, bottom) = (label(hi), label(lo));
+    let lay = Layout::new(size, Some((&top, &bottom)));
+    let (cols, rows) = (lay.cols, lay.rows);
+    let dot_rows = rows * 4;
+    let mut grid = vec![0u8; cols * rows];
+    let mut set = |dx: usize, dy: usize| {
+        if dx < cols * 2 && dy < dot_rows {
+            grid[(dy / 4) * cols + dx / 2] |= DOTS[dx % 2][dy % 4];
+        }
+    };
+    let to_row = |y: f64| -> usize {
+        let t = (hi - y) / (hi - lo) * (dot_rows - 1) as f64;
+        t.round().clamp(0.0, (dot_rows - 1) as f64) as usize
+    };
+    // Resample to exactly one value per dot column.
+    let n = cols * 2;
+    let mut prev: Option<usize> = None;
+    for dx in 0..n {
+        let i = if samples.ys.len() == n {
+            dx
+        } else {
+            dx * (samples.ys.len() - 1) / (n - 1).max(1)
+        };
+        let y = samples.ys[i];
+        if !y.is_finite() {
+            prev = None;
+            continue;
+        }
+        let r = to_row(y);
+        match prev {
+            // Join to the previous sample: fill this column from halfway.
+            Some(p) if p.abs_diff(r) > 1 => {
+                let mid = (p + r) / 2;
+                let (a, b) = if p < r { (mid, r) } else { (r, mid) };
+                for dy in a..=b {
+                    set(dx, dy);
+                }
+                let (a, b) = if p < r { (p, mid) } else { (mid, p) };
+                for dy in a..=b {
+                    set(dx - 1, dy);
+                }
+            }
+            _ => set(dx, r),
+        }
+        prev = Some(r);
+    }
+    let w = lay.label_width;
+    let mut out = String::new();
+    for row in 0..rows {
+        let lab = match row {
+            0 => top.as_str(),
+            r if r == rows - 1 => bottom.as_str(),
+            _ => "",
+        };
+        let _ = write!(out, "{lab:>w$} │");
+        let line: String = grid[row * cols..(row + 1) * cols]
+            .iter()
+            .map(|&b| {
+                if b == 0 {
+                    ' '
+                } else {
+                    char::from_u32(0x2800 + u32::from(b)).unwrap_or('?')
+                }
+            })
+            .collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{:w$} └{}", "", "─".repeat(cols));
+    let (a, b) = (label(range.from), label(range.to));
+    let mut xl = format!("{:w$}  {a}", "");
+    let start = w + 2;
+    let mid = start + cols / 2;
+    let name_at = mid.saturating_sub(range.var.chars().count() / 2);
+    let len = |s: &str| s.chars().count();
+    if name_at > len(&xl) + 1 {
+        xl.push_str(&" ".repeat(name_at - len(&xl)));
+        xl.push_str(&range.var);
+    }
+    let b_at = (start + cols).saturating_sub(len(&b));
+    if b_at > len(&xl) {
+        xl.push_str(&" ".repeat(b_at - len(&xl)));
+    } else {
+        xl.push(' ');
+    }
+    xl.push_str(&b);
+    out.push_str(&xl);
+    out.push('\n');
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The plot as an SVG document: axes, the range and the y extremes as labels, the curve as
+/// polylines broken where the value is NaN or infinite.
+pub fn svg(title: &str, range: &PlotRange, f: impl FnMut(f64) -> f64) -> String {
+    const W: f64 = 720.0;
+    const H: f64 = 440.0;
+    const LEFT: f64 = 80.0;
+    const RIGHT: f64 = 20.0;
+    const TOP: f64 = 40.0;
+    const BOTTOM: f64 = 50.0;
+    let samples = Samples::new(range, 721, f);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="monospace" font-size="13">"#
+    );
+    let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        out,
+        r#"<text x="{}" y="24" text-anchor="middle" font-size="15">y = {}</text>"#,
+        W / 2.0,
+        escape(title)
+    );
+    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+    let _ = writeln!(
+        out,
+        r##"<path d="M{LEFT} {TOP} V{} H{}" fill="none" stroke="#444" stroke-width="1"/>"##,
+        TOP + ph,
+        LEFT + pw
+    );
+    let Some((lo, hi)) = samples.y_range() else {
+        let _ = writeln!(
+            out,
+            r#"<text x="{}" y="{}" text-anchor="middle">no finite value</text>"#,
+            LEFT + pw / 2.0,
+            TOP + ph / 2.0
+        );
+        out.push_str("</svg>\n");
+        return out;
+    };
+    let px = |x: f64| LEFT + (x - range.from) / (range.to - range.from) * pw;
+    let py = |y: f64| TOP + (hi - y) / (hi - lo) * ph;
+    // y = 0 and x = 0 as light lines when in range.
+    if lo < 0.0 && hi > 0.0 {
+        let _ = writeln!(
+            out,
+            r##"<line x1="{LEFT}" y1="{y:.2}" x2="{}" y2="{y:.2}" stroke="#ccc"/>"##,
+            LEFT + pw,
+            y = py(0.0)
+        );
+    }
+    if range.from < 0.0 && range.to > 0.0 {
+        let _ = writeln!(
+            out,
+            r##"<line x1="{x:.2}" y1="{TOP}" x2="{x:.2}" y2="{}" stroke="#ccc"/>"##,
+            TOP + ph,
+            x = px(0.0)
+        );
+    }
+    let mut segment: Vec<String> = Vec::new();
+    let flush = |segment: &mut Vec<String>, out: &mut String| {
+        if segment.len() == 1 {
+            // A lone finite sample between gaps: a dot.
+            let (x, y) = segment[0].split_once(',').unwrap_or(("0", "0"));
+            let _ = writeln!(
+                out,
+                r##"<circle cx="{x}" cy="{y}" r="1.5" fill="#1f5fbf"/>"##
+            );
+        } else if segment.len() > 1 {
+            let _ = writeln!(
+                out,
+                r##"<polyline fill="none" stroke="#1f5fbf" stroke-width="2" points="{}"/>"##,
+                segment.join(" ")
+            );
+        }
+        segment.clear();
+    };
+    for (&x, &y) in samples.xs.iter().zip(&samples.ys) {
+        if y.is_finite() {
+            segment.push(format!("{:.2},{:.2}", px(x), py(y)));
+        } else {
+            flush(&mut segment, &mut out);
+        }
+    }
+    flush(&mut segment, &mut out);
+    let _ = writeln!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+        LEFT - 6.0,
+        TOP + 5.0,
+        label(hi)
+    );
+    let _ = writeln!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+        LEFT - 6.0,
+        TOP + ph + 4.0,
+        label(lo)
+    );
+    let base = TOP + ph + 20.0;
+    let _ = writeln!(
+        out,
+        r#"<text x="{LEFT}" y="{base}" text-anchor="start">{}</text>"#,
+        label(range.from)
+    );
+    let _ = writeln!(
+        out,
+        r#"<text x="{}" y="{base}" text-anchor="end">{}</text>"#,
+        LEFT + pw,
+        label(range.to)
+    );
+    let _ = writeln!(
+        out,
+        r#"<text x="{}" y="{base}" text-anchor="middle">{}</text>"#,
+        LEFT + pw / 2.0,
+        escape(&range.var)
+    );
+    out.push_str("</svg>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(a: f64, b: f64) -> PlotRange {
+        PlotRange {
+            var: "x".into(),
+            from: a,
+            to: b,
+        }
+    }
+
+    #[test]
+    fn labels_are_short() {
+        assert_eq!(label(1.0), "1");
+        assert_eq!(label(-1.0), "-1");
+        assert_eq!(label(0.5), "0.5");
+        assert_eq!(label(std::f64::consts::PI), "3.142");
+        assert_eq!(label(1234.5678), "1235");
+        assert_eq!(label(1e7), "1e7");
+        assert_eq!(label(1.5e-7), "1.5e-7");
+    }
+
+    #[test]
+    fn gaps_for_non_finite_values() {
+        let size = Size {
+            width: 30,
+            height: 8,
+        };
+        let text = braille(&range(-1.0, 1.0), size, |x| {
+            if x.abs() < 0.3 { f64::NAN } else { x }
+        });
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 8);
+        // Some column in the middle of every plot row is blank.
+        for l in &lines[..6] {
+            let cells: Vec<char> = l.chars().skip(4).collect();
+            assert!(cells.len() < 13 || cells[12] == ' ', "{text}");
+        }
+        let svg = svg("x", &range(-1.0, 1.0), |x| {
+            if x.abs() < 0.3 { f64::NAN } else { x }
+        });
+        assert_eq!(svg.matches("<polyline").count(), 2);
+    }
+
+    #[test]
+    fn all_nan() {
+        let size = Size {
+            width: 30,
+            height: 8,
+        };
+        assert!(braille(&range(0.0, 1.0), size, |_| f64::NAN).contains("no finite value"));
+        assert!(svg("nan", &range(0.0, 1.0), |_| f64::NAN).contains("no finite value"));
+    }
+
+    #[test]
+    fn constant_function() {
+        let size = Size {
+            width: 20,
+            height: 6,
+        };
+        let text = braille(&range(0.0, 1.0), size, |_| 2.0);
+        assert!(text.starts_with("3 │"), "{text}");
+    }
+}

@@ -1,0 +1,304 @@
+//! `trivial-jit --repl`: expressions line by line.
+//!
+//! * `EXPR` prints the value; its free variables must have been set.
+//! * `name = EXPR` sets a variable (the value of `EXPR` with the current variables); `ans`
+//!   always holds the last printed value.
+//! * `:asm EXPR`, `:explain EXPR`: the machine code (no values needed);
+//!   `:plot EXPR x=A:B [WxH]`: a braille plot, other variables from the session.
+//! * `:vars`, `:history`, `:help`, `:quit` (also `:q`, `:exit`, or end of input).
+//!
+//! When stdin is not a terminal (a script) there is no banner, no prompt and assignments are
+//! silent: the output is exactly the values. Errors go to stderr with a caret under the
+//! offending token, and a script with errors exits with status 1.
+
+use super::args::{PlotRange, Size};
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use trivial_jit::Jit;
+
+const HELP: &str = "  EXPR                 evaluate, e.g. (-b+(b^2-4*a*c)^0.5)/(2*a)
+  name = EXPR          set a variable (ans holds the last value)
+  :asm EXPR            the machine code: offset, bytes, Intel syntax
+  :explain EXPR        every instruction with its encoding fields and what it does
+  :plot EXPR x=A:B [WxH]   plot over x (other variables from this session)
+  :vars                the variables
+  :history             the lines entered so far
+  :help                this text
+  :quit                leave (also :q, :exit, Ctrl-D)
+";
+
+/// The REPL on the process's stdin/stdout/stderr.
+pub fn main() -> ExitCode {
+    let stdin = io::stdin();
+    let interactive = stdin.is_terminal();
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    let mut session = Session::new(interactive);
+    match session.run(stdin.lock(), &mut stdout.lock(), &mut stderr.lock()) {
+        Ok(()) if session.errors > 0 && !interactive => ExitCode::FAILURE,
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The state of a REPL session.
+pub struct Session {
+    /// Show a banner, prompts and assignment echoes.
+    pub interactive: bool,
+    /// Variables set so far.
+    pub vars: BTreeMap<String, f64>,
+    /// Every non-empty line entered.
+    pub history: Vec<String>,
+    /// How many lines failed.
+    pub errors: usize,
+    /// Plot size (default: the terminal's).
+    pub size: Size,
+}
+
+/// What a line asks for.
+enum Outcome {
+    Text(String),
+    Quiet,
+    Quit,
+}
+
+impl Session {
+    /// A new session.
+    pub fn new(interactive: bool) -> Session {
+        Session {
+            interactive,
+            vars: BTreeMap::new(),
+            history: Vec::new(),
+            errors: 0,
+            size: Size::from_env(),
+        }
+    }
+
+    /// Reads lines until `:quit` or the end of the input.
+    pub fn run(
+        &mut self,
+        input: impl BufRead,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> io::Result<()> {
+        if self.interactive {
+            writeln!(
+                out,
+                "trivial-jit {}: expressions to x86-64 machine code. :help for commands.",
+                env!("CARGO_PKG_VERSION")
+            )?;
+        }
+        let mut lines = input.lines();
+        loop {
+            if self.interactive {
+                write!(out, "> ")?;
+                out.flush()?;
+            }
+            let Some(line) = lines.next() else { break };
+            let line = line?;
+            match self.line(&line) {
+                Ok(Outcome::Text(t)) => out.write_all(t.as_bytes())?,
+                Ok(Outcome::Quiet) => {}
+                Ok(Outcome::Quit) => break,
+                Err(msg) => {
+                    self.errors += 1;
+                    out.flush()?;
+                    err.write_all(msg.as_bytes())?;
+                    err.flush()?;
+                }
+            }
+        }
+        if self.interactive {
+            writeln!(out)?;
+        }
+        out.flush()
+    }
+
+    /// Handles one line.
+    fn line(&mut self, raw: &str) -> Result<Outcome, String> {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            return Ok(Outcome::Quiet);
+        }
+        self.history.push(line.to_string());
+        if let Some(cmd) = line.strip_prefix(':') {
+            let (name, rest) = cmd
+                .split_once(char::is_whitespace)
+                .map_or((cmd, ""), |(a, b)| (a, b.trim()));
+            return self.command(name, rest);
+        }
+        if let Some((name, value)) = assignment(line) {
+            let v = self.value(value)?;
+            if !is_variable_name(name) {
+                return Err(format!(
+                    "error: `{name}` cannot be assigned: it is not a variable name (a constant, a function or not an identifier)\n"
+                ));
+            }
+            self.vars.insert(name.to_string(), v);
+            return Ok(if self.interactive {
+                Outcome::Text(format!("{name} = {v}\n"))
+            } else {
+                Outcome::Quiet
+            });
+        }
+        let v = self.value(line)?;
+        self.vars.insert("ans".into(), v);
+        Ok(Outcome::Text(format!("{v}\n")))
+    }
+
+    /// Evaluates `src` with the session's variables.
+    fn value(&self, src: &str) -> Result<f64, String> {
+        let f = Jit::compile(src).map_err(|e| e.render(src))?;
+        let lookup = |n: &str| self.vars.get(n).copied();
+        let (inputs, _) = super::bind(&f, &lookup, None, "set it first with `{} = VALUE`")?;
+        Ok(f.call(&inputs))
+    }
+
+    fn command(&mut self, name: &str, rest: &str) -> Result<Outcome, String> {
+        let need = |what: &str| {
+            if rest.is_empty() {
+                Err(format!("error: :{name} needs {what}\n"))
+            } else {
+                Ok(())
+            }
+        };
+        let text = match name {
+            "q" | "quit" | "exit" => return Ok(Outcome::Quit),
+            "help" | "h" | "?" => HELP.to_string(),
+            "history" => {
+                let mut s = String::new();
+                for (i, l) in self.history.iter().enumerate() {
+                    s.push_str(&format!("{:>4}  {l}\n", i + 1));
+                }
+                s
+            }
+            "vars" => {
+                let mut s = String::new();
+                for (k, v) in &self.vars {
+                    s.push_str(&format!("{k} = {v}\n"));
+                }
+                s
+            }
+            "asm" | "explain" => {
+                need("an expression")?;
+                let f = Jit::compile(rest).map_err(|e| e.render(rest))?;
+                super::explain::code_text(&f, name == "explain")
+            }
+            "plot" => {
+                need("an expression and a range, e.g. :plot x^2 x=-1:1")?;
+                let (src, range, size) = plot_args(rest)?;
+                let f = Jit::compile(src).map_err(|e| e.render(src))?;
+                let lookup = |n: &str| self.vars.get(n).copied();
+                super::plot_text(&f, &lookup, &range, size.unwrap_or(self.size), None)?
+            }
+            _ => {
+                return Err(format!(
+                    "error: unknown command :{name} (:help lists the commands)\n"
+                ));
+            }
+        };
+        Ok(Outcome::Text(text))
+    }
+}
+
+/// `name = value` (but not `a == b`, `a <= b`, `a >= b`, `a != b`).
+fn assignment(line: &str) -> Option<(&str, &str)> {
+    let bytes = line.as_bytes();
+    let at = (0..bytes.len()).find(|&i| {
+        bytes[i] == b'='
+            && bytes.get(i + 1) != Some(&b'=')
+            && !(i > 0 && matches!(bytes[i - 1], b'<' | b'>' | b'!' | b'='))
+    })?;
+    let name = line[..at].trim();
+    let value = line[at + 1..].trim();
+    trivial_jit::compiler::lexer::is_identifier(name).then_some((name, value))
+}
+
+/// A name the parser treats as a variable (not a constant like `pi`, not a function).
+fn is_variable_name(name: &str) -> bool {
+    Jit::compile(name).is_ok_and(|f| f.args() == [name])
+}
+
+/// `EXPR x=A:B [WxH]` → its parts.
+fn plot_args(rest: &str) -> Result<(&str, PlotRange, Option<Size>), String> {
+    let mut head = rest.trim_end();
+    let mut size = None;
+    if let Some((before, last)) = head.rsplit_once(char::is_whitespace) {
+        if let Ok(s) = Size::parse(last) {
+            size = Some(s);
+            head = before.trim_end();
+        }
+    }
+    let usage = || "error: usage: :plot EXPR x=A:B [WxH]\n".to_string();
+    let (src, range) = head.rsplit_once(char::is_whitespace).ok_or_else(usage)?;
+    if !range.contains('=') || !range.contains(':') {
+        return Err(usage());
+    }
+    Ok((src.trim(), PlotRange::parse(range)?, size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(s: &str) -> (String, String, Session) {
+        let mut session = Session::new(false);
+        session.size = Size {
+            width: 30,
+            height: 6,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        session.run(s.as_bytes(), &mut out, &mut err).unwrap();
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+            session,
+        )
+    }
+
+    #[test]
+    fn assignments_are_remembered() {
+        let (out, err, s) = script("a = 1\nb = -3\nc = 2\n(-b+(b^2-4*a*c)^0.5)/(2*a)\nans*10\n");
+        assert_eq!(out, "2\n20\n");
+        assert_eq!(err, "");
+        assert_eq!(s.vars["ans"], 20.0);
+    }
+
+    #[test]
+    fn comparisons_are_not_assignments() {
+        assert_eq!(assignment("a = 1"), Some(("a", "1")));
+        assert_eq!(assignment("a == 1"), None);
+        assert_eq!(assignment("a <= 1"), None);
+        assert_eq!(assignment("2 = 1"), None);
+        let (out, _, _) = script("a = 1\na == 1\na != 1\n");
+        assert_eq!(out, "1\n0\n");
+    }
+
+    #[test]
+    fn errors_keep_going() {
+        let (out, err, s) = script("1 +\nx\npi = 3\n:nope\n2\n");
+        assert_eq!(out, "2\n");
+        assert!(err.contains("expected an operand"), "{err}");
+        assert!(err.contains("  ^"), "{err}");
+        assert!(err.contains("no value for `x`"), "{err}");
+        assert!(err.contains("`pi` cannot be assigned"), "{err}");
+        assert!(err.contains("unknown command"), "{err}");
+        assert_eq!(s.errors, 4);
+    }
+
+    #[test]
+    fn commands() {
+        let (out, _, s) = script("x = 2\n:asm x*y\n:plot x*k x=0:1\n:history\n:quit\n3\n");
+        assert!(out.contains("mulsd"), "{out}");
+        assert!(!out.contains("3\n"), "{out}");
+        assert_eq!(s.history.len(), 5);
+        let (out, err, _) = script("k = 3\n:plot x*k x=0:1 20x5\n");
+        assert_eq!(err, "");
+        assert_eq!(out.lines().count(), 5);
+        assert!(out.starts_with("3 │"), "{out}");
+    }
+}

@@ -1,0 +1,105 @@
+//! `trivial-jit --repl` driven through stdin (not a terminal: no banner, no prompts).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn repl(input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trivial-jit"))
+        .arg("--repl")
+        .env("COLUMNS", "40")
+        .env("LINES", "10")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap()
+}
+
+#[test]
+fn a_script_prints_only_the_values() {
+    let out = repl(
+        "# the quadratic formula\n\
+         a = 1\n\
+         b = -3\n\
+         c = 2\n\
+         (-b+(b^2-4*a*c)^0.5)/(2*a)\n\
+         ans * 10\n\
+         2*x^0.5\n\
+         x = 3\n\
+         2*x^0.5\n",
+    );
+    assert_eq!(text(&out.stdout), "2\n20\n3.4641016151377544\n");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("no value for `x`: set it first with `x = VALUE`"),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(1), "a script with errors fails");
+}
+
+#[test]
+fn errors_show_the_caret_and_the_session_goes_on() {
+    let out = repl("1 + * 2\nsinn(1)\n1+1\n");
+    assert_eq!(text(&out.stdout), "2\n");
+    let err = text(&out.stderr);
+    assert!(err.contains("1 | 1 + * 2\n  |     ^\n"), "{err}");
+    assert!(err.contains("1 | sinn(1)\n  | ^^^^"), "{err}");
+}
+
+#[test]
+fn clean_script_succeeds() {
+    let out = repl("1+2\n:quit\nnot reached(\n");
+    assert_eq!(text(&out.stdout), "3\n");
+    assert_eq!(text(&out.stderr), "");
+    assert!(out.status.success());
+}
+
+#[test]
+fn commands() {
+    let out = repl(
+        "k = 2\n\
+         :asm x*y\n\
+         :explain x+1\n\
+         :plot k*x^2 x=-1:1 30x6\n\
+         :vars\n\
+         :history\n\
+         :help\n",
+    );
+    let s = text(&out.stdout);
+    assert_eq!(text(&out.stderr), "");
+    assert!(s.contains("mulsd xmm0,xmm1"), "{s}");
+    assert!(
+        s.contains("addsd: add the low doubles: xmm0 = xmm0 + [rip+"),
+        "{s}"
+    );
+    assert!(s.contains("the double 1.0"), "{s}");
+    assert!(
+        s.contains("\n2 │") || s.starts_with("2 │") || s.contains(" 2 │"),
+        "{s}"
+    );
+    assert!(s.contains("k = 2\n"), "{s}");
+    assert!(s.contains("   1  k = 2\n   2  :asm x*y\n"), "{s}");
+    assert!(s.contains("   6  :history\n"), "{s}");
+    assert!(s.contains(":plot EXPR x=A:B"), "{s}");
+}
+
+#[test]
+fn unknown_commands_and_bad_assignments() {
+    let out = repl(":frobnicate\npi = 3\nsin = 1\n:plot x\n");
+    let err = text(&out.stderr);
+    assert!(err.contains("unknown command :frobnicate"), "{err}");
+    assert!(err.contains("`pi` cannot be assigned"), "{err}");
+    assert!(err.contains("usage: :plot EXPR x=A:B"), "{err}");
+    assert_eq!(text(&out.stdout), "");
+}

@@ -1,0 +1,5 @@
+use trivial_jit::jit_expr;
+
+fn main() {
+    let _ = jit_expr!("(x + 1))");
+}
