@@ -78,10 +78,10 @@ pub fn eval_runner(i: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, St
                 raw.run(rows)
             }))
         }
-        // --- jit_expr! row -------------------------------------------------------------
-        // `trivial_jit::jit_expr` does not exist yet in main (see src/lib.rs, "BEGIN jit_expr!
-        // support"); when it lands this arm becomes a per-expression `jit_expr!(...)` fn.
-        5 => Err("n/a (macro not yet available)".into()),
+        5 => {
+            let p = crate::exprs::macro_fn(def.name).ok_or("n/a (no jit_expr! for it)")?;
+            Ok(Box::new(move |rows| p.run(rows)))
+        }
         6 => {
             let f: ClFn = cl.compile(def.src)?;
             // SAFETY: `f.ptr()` is the entry of a function of `f.arity()` f64 register

@@ -241,6 +241,22 @@ pub fn all() -> Vec<ExprDef> {
     ]
 }
 
+/// The `jit_expr!` function of an expression of the set (compiled when this crate is).
+pub fn macro_fn(name: &str) -> Option<FnPtr> {
+    use trivial_jit::jit_expr;
+    Some(match name {
+        "E1" => FnPtr::A1(jit_expr!("2*x^0.5")),
+        "E2" => FnPtr::A3(jit_expr!("(-b+(b^2-4*a*c)^0.5)/(2*a)")),
+        "E3" => FnPtr::A0(jit_expr!("3 + (8 - 7.5) * 10 / 5 - (2 + 5 * 7)")),
+        "E4" => FnPtr::A1(jit_expr!("x^7 - 3*x^5 + 2*x^3 - x + 1")),
+        "E5" => FnPtr::A8(jit_expr!(
+            "(a*b + c*d - e/f + g*h) * (a - b) / (c + d*e) + (f*g - h) * (a + b*c) - d*(e - f*g) + h/(a+1) + a^2*b - c^3/(d+2) + (e*f - g)/(h*h + 1) - (b - c)*(g + h)*e"
+        )),
+        "E6" => FnPtr::A1(jit_expr!("sin(x)*exp(-x^2/2) + sqrt(abs(x))")),
+        _ => return None,
+    })
+}
+
 /// The number of input rows.
 pub const ROWS: usize = 1024;
 
