@@ -1,0 +1,382 @@
+//! The engines: how each one evaluates an expression over many rows, and how each one
+//! compiles a source string.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use evalexpr::{ContextWithMutableVariables, DefaultNumericTypes, HashMapContext, Value};
+use exmex::Express;
+use fasteval::{Compiler, Evaler};
+use trivial_jit::compiler::codegen::{CodegenOptions, compile_with};
+use trivial_jit::{Jit, JitFn};
+
+use crate::cl::{ClFn, Cranelift};
+use crate::exprs::{ExprDef, FnPtr, Row, Sum};
+
+/// Evaluates the expression on every row and returns the sum of the results.
+pub type Runner = Box<dyn Fn(&[Row]) -> f64>;
+
+/// The evaluation engines, in the order of the table.
+pub const EVAL_ENGINES: &[&str] = &[
+    "native Rust fn (not inlined)",
+    "native Rust, inlined loop",
+    "trivial-jit JitFn::call(&[f64])",
+    "trivial-jit typed handle .call()",
+    "trivial-jit typed fn pointer",
+    "trivial-jit jit_expr!",
+    "Cranelift opt=speed (fn pointer)",
+    "fasteval (compiled slab)",
+    "meval (bind)",
+    "evalexpr (precompiled tree)",
+    "exmex (FlatEx)",
+];
+
+/// Indices into [`EVAL_ENGINES`] used by the §7 ratios.
+pub mod ev {
+    pub const NATIVE: usize = 0;
+    pub const CALL: usize = 2;
+    pub const TYPED_PTR: usize = 4;
+    pub const MACRO: usize = 5;
+    pub const CRANELIFT: usize = 6;
+    pub const FASTEVAL: usize = 7;
+}
+
+/// Builds the runner of engine `i` for `def`, or says why there is none.
+pub fn eval_runner(i: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, String> {
+    let n = def.vars.len();
+    match i {
+        0 => {
+            let p = def.native;
+            Ok(Box::new(move |rows| p.run(rows)))
+        }
+        1 => {
+            let f = def.native_loop;
+            Ok(Box::new(move |rows| f(rows)))
+        }
+        2 => {
+            let f = Jit::compile(def.src).map_err(|e| e.to_string())?;
+            check_args(&f, def)?;
+            Ok(Box::new(move |rows| {
+                let mut s = Sum::default();
+                for r in rows {
+                    s.add(f.call(&r[..n]));
+                }
+                s.value()
+            }))
+        }
+        3 => {
+            let f = Jit::compile(def.src).map_err(|e| e.to_string())?;
+            check_args(&f, def)?;
+            Ok(Box::new(move |rows| typed_run(&f, rows)))
+        }
+        4 => {
+            let f = Jit::compile(def.src).map_err(|e| e.to_string())?;
+            check_args(&f, def)?;
+            let raw = typed_ptr(&f).ok_or("no native entry (interpreter fallback)")?;
+            Ok(Box::new(move |rows| {
+                let _keep_alive = &f;
+                raw.run(rows)
+            }))
+        }
+        5 => {
+            let p = crate::exprs::macro_fn(def.name).ok_or("n/a (no jit_expr! for it)")?;
+            Ok(Box::new(move |rows| p.run(rows)))
+        }
+        6 => {
+            let f: ClFn = cl.compile(def.src)?;
+            // SAFETY: `f.ptr()` is the entry of a function of `f.arity()` f64 register
+            // arguments, valid while `f` lives; the closure owns `f`.
+            let p = unsafe { FnPtr::from_raw(f.ptr(), f.arity()) }.ok_or("unsupported arity")?;
+            Ok(Box::new(move |rows| {
+                let _keep_alive = &f;
+                p.run(rows)
+            }))
+        }
+        7 => {
+            let src = def.fasteval.ok_or("n/a (not expressible)")?;
+            let mut slab = fasteval::Slab::with_capacity(1024);
+            let instr = fasteval::Parser::new()
+                .parse(src, &mut slab.ps)
+                .map_err(|e| format!("{e:?}"))?
+                .from(&slab.ps)
+                .compile(&slab.ps, &mut slab.cs);
+            let vars = def.vars;
+            Ok(Box::new(move |rows| {
+                let mut s = Sum::default();
+                for r in rows {
+                    s.add(fasteval_eval(&instr, &slab, vars, r).unwrap_or(f64::NAN));
+                }
+                s.value()
+            }))
+        }
+        8 => {
+            let src = def.meval.ok_or("n/a (not expressible)")?;
+            let e: meval::Expr = src.parse().map_err(|e| format!("{e}"))?;
+            let err = |e: meval::Error| format!("{e}");
+            match n {
+                0 => {
+                    let f = e.bindn(&[]).map_err(err)?;
+                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, _| { s.add(f(&[])); s }).value()))
+                }
+                1 => {
+                    let f = e.bind(def.vars[0]).map_err(err)?;
+                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, r| { s.add(f(r[0])); s }).value()))
+                }
+                3 => {
+                    let v = def.vars;
+                    let f = e.bind3(v[0], v[1], v[2]).map_err(err)?;
+                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, r| { s.add(f(r[0], r[1], r[2])); s }).value()))
+                }
+                _ => {
+                    let f = e.bindn(def.vars).map_err(err)?;
+                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, r| { s.add(f(&r[..n])); s }).value()))
+                }
+            }
+        }
+        9 => {
+            let src = def.evalexpr.ok_or("n/a (not expressible)")?;
+            let tree = evalexpr::build_operator_tree::<DefaultNumericTypes>(src).map_err(|e| e.to_string())?;
+            let ctx = RefCell::new(HashMapContext::<DefaultNumericTypes>::new());
+            let names: Vec<String> = def.vars.iter().map(|s| s.to_string()).collect();
+            Ok(Box::new(move |rows| {
+                let mut ctx = ctx.borrow_mut();
+                let mut s = Sum::default();
+                for r in rows {
+                    for (name, &x) in names.iter().zip(r) {
+                        if ctx.set_value(name.clone(), Value::Float(x)).is_err() {
+                            return f64::NAN;
+                        }
+                    }
+                    s.add(tree.eval_number_with_context(&*ctx).unwrap_or(f64::NAN));
+                }
+                s.value()
+            }))
+        }
+        10 => {
+            let src = def.exmex.ok_or("n/a (not expressible)")?;
+            let e = exmex::parse::<f64>(src).map_err(|e| e.to_string())?;
+            // exmex orders its variables by name; `{e}` (the variable e, written in braces
+            // because a bare `e` is not a variable in exmex) sorts after `h`.
+            let perm: Vec<usize> = e
+                .var_names()
+                .iter()
+                .map(|v| def.vars.iter().position(|d| *d == v.trim_matches(['{', '}'])))
+                .collect::<Option<_>>()
+                .ok_or_else(|| format!("exmex sees variables {:?}", e.var_names()))?;
+            if perm.len() != n {
+                return Err(format!("exmex sees variables {:?}", e.var_names()));
+            }
+            if perm.iter().enumerate().all(|(i, &p)| i == p) {
+                Ok(Box::new(move |rows| {
+                    let mut s = Sum::default();
+                    for r in rows {
+                        s.add(e.eval(&r[..n]).unwrap_or(f64::NAN));
+                    }
+                    s.value()
+                }))
+            } else {
+                Ok(Box::new(move |rows| {
+                    let mut s = Sum::default();
+                    let mut buf = [0.0; 8];
+                    for r in rows {
+                        for (b, &p) in buf.iter_mut().zip(&perm) {
+                            *b = r[p];
+                        }
+                        s.add(e.eval(&buf[..n]).unwrap_or(f64::NAN));
+                    }
+                    s.value()
+                }))
+            }
+        }
+        _ => Err("no such engine".into()),
+    }
+}
+
+fn check_args(f: &JitFn, def: &ExprDef) -> Result<(), String> {
+    if f.args() != def.vars {
+        return Err(format!("arguments {:?}, expected {:?}", f.args(), def.vars));
+    }
+    Ok(())
+}
+
+fn fasteval_eval(
+    instr: &fasteval::Instruction,
+    slab: &fasteval::Slab,
+    vars: &[&str],
+    row: &Row,
+) -> Result<f64, fasteval::Error> {
+    let mut ns = |name: &str, _args: Vec<f64>| -> Option<f64> {
+        vars.iter().position(|v| *v == name).map(|i| row[i])
+    };
+    Ok(fasteval::eval_compiled_ref!(instr, slab, &mut ns))
+}
+
+/// Sums over the rows through trivial-jit's typed handle (`typedN()?.call(..)`).
+fn typed_run(f: &JitFn, rows: &[Row]) -> f64 {
+    let mut s = Sum::default();
+    match f.arity() {
+        0 => {
+            let h = f.typed0().expect("arity 0");
+            for _ in rows {
+                s.add(h.call());
+            }
+        }
+        1 => {
+            let h = f.typed1().expect("arity 1");
+            for r in rows {
+                s.add(h.call(r[0]));
+            }
+        }
+        3 => {
+            let h = f.typed3().expect("arity 3");
+            for r in rows {
+                s.add(h.call(r[0], r[1], r[2]));
+            }
+        }
+        8 => {
+            let h = f.typed8().expect("arity 8");
+            for r in rows {
+                s.add(h.call(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]));
+            }
+        }
+        _ => return f64::NAN,
+    }
+    s.value()
+}
+
+/// trivial-jit's raw typed entry (`typedN()?.as_fn()`), as an [`FnPtr`]. The pointer is
+/// valid while `f` lives.
+fn typed_ptr(f: &JitFn) -> Option<FnPtr> {
+    // SAFETY (all arms): the pointers are only used while `f` lives (the runner owns `f`).
+    unsafe {
+        Some(match f.arity() {
+            0 => FnPtr::A0(f.typed0().ok()?.as_fn()?),
+            1 => FnPtr::A1(f.typed1().ok()?.as_fn()?),
+            3 => FnPtr::A3(f.typed3().ok()?.as_fn()?),
+            8 => FnPtr::A8(f.typed8().ok()?.as_fn()?),
+            _ => return None,
+        })
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Compilation
+
+/// The compilation engines, in the order of the table.
+pub const COMPILE_ENGINES: &[&str] = &[
+    "trivial-jit string → machine code",
+    "trivial-jit Jit::compile (→ callable)",
+    "  trivial-jit parse only",
+    "  trivial-jit codegen::compile (+listing)",
+    "Cranelift opt=speed (→ callable)",
+    "fasteval parse + compile (new Slab)",
+    "fasteval parse + compile (reused Slab)",
+    "meval parse + bind",
+    "evalexpr build_operator_tree",
+    "exmex parse (FlatEx)",
+];
+
+/// Indices into [`COMPILE_ENGINES`] used by the §7 ratios.
+pub mod co {
+    pub const MACHINE_CODE: usize = 0;
+    pub const JIT_COMPILE: usize = 1;
+    pub const CRANELIFT: usize = 4;
+    pub const FASTEVAL: usize = 5;
+    pub const FASTEVAL_REUSED: usize = 6;
+}
+
+/// State kept between compilations (fasteval's slab is reused, cleared each time).
+pub struct CompileState {
+    pub cl: Cranelift,
+    fasteval_slab: fasteval::Slab,
+}
+
+impl CompileState {
+    pub fn new(cl: Cranelift) -> CompileState {
+        CompileState {
+            cl,
+            fasteval_slab: fasteval::Slab::with_capacity(1024),
+        }
+    }
+}
+
+/// Times `f` and then drops its result outside the timed region.
+#[inline(always)]
+fn timed<T, E: ToString>(f: impl FnOnce() -> Result<T, E>) -> Result<Duration, String> {
+    let t = Instant::now();
+    let r = f();
+    let dt = t.elapsed();
+    let r = std::hint::black_box(r).map_err(|e| e.to_string())?;
+    drop(r);
+    Ok(dt)
+}
+
+/// One compilation of `def` by engine `i`: the time from the source string to the result.
+pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Duration, String> {
+    let n = def.vars.len();
+    match i {
+        0 => timed(|| {
+            let e = trivial_jit::compiler::parse(def.src)?;
+            compile_with(&e, &CodegenOptions::default())
+        }),
+        1 => timed(|| Jit::compile(def.src)),
+        2 => timed(|| trivial_jit::compiler::parse(def.src)),
+        3 => timed(|| {
+            let e = trivial_jit::compiler::parse(def.src)?;
+            trivial_jit::compiler::codegen::compile(&e, trivial_jit::compiler::codegen::Abi::host())
+        }),
+        4 => timed(|| st.cl.compile(def.src)),
+        5 => {
+            // A fresh slab per expression: the compiled instruction lives in its slab, so a
+            // standalone compiled expression (like a JitFn) owns one. Dropped untimed.
+            let src = def.fasteval.ok_or("n/a")?;
+            timed(|| -> Result<(fasteval::Slab, fasteval::Instruction), String> {
+                let mut slab = fasteval::Slab::new();
+                let parsed = fasteval::Parser::new()
+                    .parse(src, &mut slab.ps)
+                    .map_err(|e| format!("{e:?}"))?;
+                let instr = parsed.from(&slab.ps).compile(&slab.ps, &mut slab.cs);
+                Ok((slab, instr))
+            })
+        }
+        6 => {
+            // fasteval's fastest use: one slab, cleared and reused for every compilation.
+            let src = def.fasteval.ok_or("n/a")?;
+            let slab = &mut st.fasteval_slab;
+            let dt = timed(|| -> Result<fasteval::Instruction, String> {
+                let parsed = fasteval::Parser::new()
+                    .parse(src, &mut slab.ps)
+                    .map_err(|e| format!("{e:?}"))?;
+                Ok(parsed.from(&slab.ps).compile(&slab.ps, &mut slab.cs))
+            });
+            slab.ps.clear();
+            slab.cs.clear();
+            dt
+        }
+        7 => {
+            let src = def.meval.ok_or("n/a")?;
+            let v = def.vars;
+            let err = |e: meval::Error| e.to_string();
+            match n {
+                0 => timed(|| src.parse::<meval::Expr>().map_err(err)?.bindn(&[]).map_err(err)),
+                1 => timed(|| src.parse::<meval::Expr>().map_err(err)?.bind(v[0]).map_err(err)),
+                3 => timed(|| {
+                    src.parse::<meval::Expr>()
+                        .map_err(err)?
+                        .bind3(v[0], v[1], v[2])
+                        .map_err(err)
+                }),
+                _ => timed(|| src.parse::<meval::Expr>().map_err(err)?.bindn(v).map_err(err)),
+            }
+        }
+        8 => {
+            let src = def.evalexpr.ok_or("n/a")?;
+            timed(|| evalexpr::build_operator_tree::<DefaultNumericTypes>(src))
+        }
+        9 => {
+            let src = def.exmex.ok_or("n/a")?;
+            timed(|| exmex::parse::<f64>(src))
+        }
+        _ => Err("no such engine".into()),
+    }
+}

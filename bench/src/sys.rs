@@ -1,0 +1,112 @@
+//! Machine information and the cost of one protection change.
+
+use std::time::Instant;
+
+use crate::Stat;
+
+/// Versions of the engines, as pinned in bench/Cargo.toml.
+pub const VERSIONS: &[(&str, &str)] = &[
+    ("trivial-jit", "0.1.0 (path ..)"),
+    ("cranelift-jit/-codegen/-frontend/-native/-module", "0.135.8"),
+    ("fasteval", "0.2.4"),
+    ("meval", "0.2.0"),
+    ("evalexpr", "13.1.0"),
+    ("exmex", "0.21.0"),
+];
+
+pub fn print_machine_info() {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("trivial-jit benchmark");
+    println!("CPU: {model} ({cores} logical CPUs)");
+    #[cfg(target_arch = "x86_64")]
+    println!(
+        "features: AVX2 {}, FMA {}, AVX-512F {}",
+        yes(std::arch::is_x86_feature_detected!("avx2")),
+        yes(std::arch::is_x86_feature_detected!("fma")),
+        yes(std::arch::is_x86_feature_detected!("avx512f")),
+    );
+    let rustc = std::process::Command::new("rustc")
+        .arg("-V")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown (rustc not on PATH)".into());
+    println!("rustc: {rustc}; profile: release, thin LTO");
+    let versions: Vec<String> = VERSIONS.iter().map(|(n, v)| format!("{n} {v}")).collect();
+    println!("crates: {}", versions.join(", "));
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let one: f64 = load.split_whitespace().next().and_then(|x| x.parse().ok()).unwrap_or(0.0);
+        println!("load average at start: {}", load.trim());
+        if one > 0.5 * cores as f64 {
+            println!(
+                "WARNING: the machine is busy (1-minute load {one:.1} on {cores} CPUs): \
+                 medians will be noisy; compare with the minimums, or rerun on an idle machine"
+            );
+        }
+    }
+    let t = Instant::now();
+    let mut k = 0u32;
+    while k < 1_000_000 {
+        std::hint::black_box(Instant::now());
+        k += 1;
+    }
+    println!(
+        "timer: Instant::now() costs {:.0} ns (included in each single-compilation sample)",
+        t.elapsed().as_nanos() as f64 / f64::from(k)
+    );
+    println!();
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// Median and minimum time of one `mprotect` RW → RX of a pre-faulted 4 KiB page (ns).
+#[cfg(unix)]
+pub fn mprotect_cost() -> Option<Stat> {
+    const LEN: usize = 4096;
+    // SAFETY: a private anonymous mapping of our own, written and re-protected only here,
+    // never executed, unmapped at the end.
+    unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            LEN,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if p == libc::MAP_FAILED {
+            return None;
+        }
+        let mut samples = Vec::with_capacity(2000);
+        for i in 0..2000 {
+            p.cast::<u8>().write_volatile(i as u8);
+            let t = Instant::now();
+            let r = libc::mprotect(p, LEN, libc::PROT_READ | libc::PROT_EXEC);
+            let dt = t.elapsed();
+            if r != 0 || libc::mprotect(p, LEN, libc::PROT_READ | libc::PROT_WRITE) != 0 {
+                libc::munmap(p, LEN);
+                return None;
+            }
+            if i >= 100 {
+                samples.push(dt.as_nanos() as f64);
+            }
+        }
+        libc::munmap(p, LEN);
+        crate::stat(samples)
+    }
+}
+
+#[cfg(not(unix))]
+pub fn mprotect_cost() -> Option<Stat> {
+    None
+}
