@@ -18,14 +18,19 @@
 #![warn(missing_docs)]
 
 pub use jit_runtime::{
-    Error, ErrorKind, Jit, JitBuilder, JitFn, Limits, Result, Typed0, Typed1, Typed2, Typed3,
-    Typed4, Typed5, Typed6, Typed7, Typed8,
+    Error, ErrorKind, Jit, JitBuilder, JitFn, Limits, MapIsa, Reducer, Result, Typed0, Typed1,
+    Typed2, Typed3, Typed4, Typed5, Typed6, Typed7, Typed8,
 };
 
 /// The compiler: text → tokens → AST → simplified AST → x86-64 machine code.
 pub use jit_compiler as compiler;
 /// The runtime: executable memory (W^X), loading code, `JitFn`.
 pub use jit_runtime as runtime;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 // BEGIN jit_expr! support (owned by the macro work)
 /// Compiles an expression at compile time; see the macro's documentation below.
