@@ -661,10 +661,14 @@ impl<'s> Parser<'s> {
             return Err(Error::new(
                 ErrorKind::UnknownVariable,
                 span,
-                format!(
-                    "unknown variable `{name}` (the arguments are: {})",
-                    args.join(", ")
-                ),
+                if args.is_empty() {
+                    format!("unknown variable `{name}` (the expression takes no arguments)")
+                } else {
+                    format!(
+                        "unknown variable `{name}` (the arguments are: {})",
+                        args.join(", ")
+                    )
+                },
             ));
         }
         if self.vars.len() >= self.opts.limits.max_args {
