@@ -3,6 +3,7 @@
 //!
 //! Run: `cargo run --release --manifest-path bench/Cargo.toml`.
 
+mod arrays;
 mod cl;
 mod engines;
 mod exprs;
@@ -81,7 +82,7 @@ fn main() {
         None => println!("one mprotect: not measured on this platform"),
     }
     println!();
-    println!("Arrays (JitFn::map, reducer): n/a (not yet available in trivial-jit)");
+    arrays::run();
     println!();
     println!("total time {:.1} s", t_start.elapsed().as_secs_f64());
 }

@@ -1,0 +1,156 @@
+//! Arrays: `JitFn::map` over 1M elements next to native Rust loops, and the reducers' GB/s
+//! next to `iter().sum()` and an 8-accumulator loop (SPEC §7, arrays).
+
+use std::hint::black_box;
+use std::time::Instant;
+use trivial_jit::{Jit, MapIsa};
+
+const REPS: usize = 9;
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// Median seconds of `f` over interleaved repetitions (`fs` run in turn each repetition).
+fn interleaved(fs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    let mut samples = vec![Vec::new(); fs.len()];
+    for f in fs.iter_mut() {
+        f(); // warm-up
+    }
+    for _ in 0..REPS {
+        for (i, f) in fs.iter_mut().enumerate() {
+            let t = Instant::now();
+            f();
+            samples[i].push(t.elapsed().as_secs_f64());
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
+/// The native loops, compiled for AVX2 (what `-C target-cpu=native` gives rustc on this
+/// machine kind, minus AVX-512, which our assembler does not encode) and auto-vectorized.
+mod native {
+    #[target_feature(enable = "avx2")]
+    pub fn e1(x: &[f64], out: &mut [f64]) {
+        for (o, &x) in out.iter_mut().zip(x) {
+            *o = 2.0 * x.sqrt();
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub fn e2(a: &[f64], b: &[f64], c: &[f64], out: &mut [f64]) {
+        for i in 0..out.len().min(a.len()).min(b.len()).min(c.len()) {
+            let (a, b, c) = (a[i], b[i], c[i]);
+            out[i] = (-b + (b * b - 4.0 * a * c).sqrt()) / (2.0 * a);
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub fn e4(x: &[f64], out: &mut [f64]) {
+        for (o, &x) in out.iter_mut().zip(x) {
+            let x2 = x * x;
+            let x3 = x2 * x;
+            let x5 = x3 * x2;
+            *o = x5 * x2 - 3.0 * x5 + 2.0 * x3 - x + 1.0;
+        }
+    }
+
+    /// Eight independent partial sums, the spec's reference for memory-bound summing.
+    pub fn sum8(xs: &[f64]) -> f64 {
+        let mut acc = [0.0f64; 8];
+        let chunks = xs.chunks_exact(8);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..8 {
+                acc[k] += c[k];
+            }
+        }
+        acc.iter().sum::<f64>() + rest.iter().sum::<f64>()
+    }
+}
+
+fn avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
+}
+
+pub fn run() {
+    println!("Arrays");
+    if !avx2() {
+        println!("  (no AVX2 on this CPU: the native loops need it; skipped)");
+        return;
+    }
+    map_section();
+    reduce_section(100_000, 2000);
+    reduce_section(100_000_000, 3);
+}
+
+fn map_section() {
+    const N: usize = 1_000_000;
+    let xs: Vec<f64> = (0..N).map(|i| 0.5 + (i % 1000) as f64 * 0.01).collect();
+    let a: Vec<f64> = (0..N).map(|i| 1.0 + (i % 7) as f64).collect();
+    let b: Vec<f64> = (0..N).map(|i| 10.0 + (i % 13) as f64).collect();
+    let c: Vec<f64> = (0..N).map(|i| 0.5 + (i % 3) as f64 * 0.1).collect();
+    let mut out = vec![0.0; N];
+    println!("  map over 1M elements, ns/element (median of {REPS}, interleaved)");
+    println!("  {:4} {:>10} {:>10} {:>12} {:>8}", "", "JIT map", "JIT SSE2", "native AVX2", "ratio");
+    let cases: [(&str, &str); 3] = [("E1", "2*x^0.5"), ("E2", "(-b+(b^2-4*a*c)^0.5)/(2*a)"), ("E4", "x^7 - 3*x^5 + 2*x^3 - x + 1")];
+    for (name, src) in cases {
+        let f = Jit::compile(src).expect("compiles");
+        let cols: Vec<&[f64]> = if f.arity() == 3 { vec![&a, &b, &c] } else { vec![&xs] };
+        let mut check = vec![0.0; N];
+        f.map(&cols, &mut check).expect("map");
+        let mut native_out = vec![0.0; N];
+        // SAFETY: AVX2 was detected above.
+        unsafe { native_call(name, &cols, &mut native_out) };
+        let worst = check.iter().zip(&native_out).map(|(x, y)| ((x - y) / y).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-12, "{name}: map differs from native by {worst}");
+        let (mut o1, mut o2) = (out.clone(), out.clone());
+        let t = interleaved(&mut [
+            &mut || f.map(&cols, &mut o1).expect("map"),
+            &mut || f.map_with(&cols, &mut o2, MapIsa::Sse2).expect("map"),
+            // SAFETY: AVX2 was detected above.
+            &mut || unsafe { native_call(name, &cols, &mut out) },
+        ]);
+        black_box((&o1, &o2, &out));
+        let ns = |s: f64| s * 1e9 / N as f64;
+        let ratio = t[0] / t[2];
+        let verdict = if ratio <= 1.0 { "met" } else { "NOT met" };
+        println!("  {name:4} {:>10.3} {:>10.3} {:>12.3} {:>8.3} {verdict} (target ≤ 1)", ns(t[0]), ns(t[1]), ns(t[2]), ratio);
+    }
+}
+
+/// # Safety
+/// Needs AVX2.
+unsafe fn native_call(name: &str, cols: &[&[f64]], out: &mut [f64]) {
+    // SAFETY: the caller checked AVX2.
+    unsafe {
+        match name {
+            "E1" => native::e1(cols[0], out),
+            "E2" => native::e2(cols[0], cols[1], cols[2], out),
+            _ => native::e4(cols[0], out),
+        }
+    }
+}
+
+fn reduce_section(n: usize, inner: usize) {
+    let xs: Vec<f64> = (0..n).map(|i| (i % 1024) as f64 * 0.25).collect();
+    let r = Jit::reducer("t + x", "t", 0.0).expect("reducer");
+    let exact: f64 = xs.iter().sum();
+    assert!((r.reduce_fast(&xs) - exact).abs() <= 1e-9 * exact.abs());
+    assert_eq!(r.reduce(&xs).to_bits(), xs.iter().fold(0.0, |t, &x| t + x).to_bits());
+    let mut fs: [&mut dyn FnMut(); 4] = [
+        &mut || for _ in 0..inner { black_box(r.reduce_fast(black_box(&xs))); },
+        &mut || for _ in 0..inner { black_box(r.reduce(black_box(&xs))); },
+        &mut || for _ in 0..inner { black_box(black_box(&xs).iter().sum::<f64>()); },
+        &mut || for _ in 0..inner { black_box(native::sum8(black_box(&xs))); },
+    ];
+    let t = interleaved(&mut fs);
+    let gbs = |s: f64| (n * 8 * inner) as f64 / s / 1e9;
+    let target = if n <= 1_000_000 { 54.0 } else { 20.0 };
+    let verdict = if gbs(t[0]) >= target { "met" } else { "NOT met" };
+    println!(
+        "  sum of {n} f64, GB/s: reduce_fast {:.1} ({verdict}, target ≥ {target}), reduce (strict) {:.1}, iter().sum() {:.1}, 8-accumulator loop {:.1}",
+        gbs(t[0]), gbs(t[1]), gbs(t[2]), gbs(t[3])
+    );
+}
