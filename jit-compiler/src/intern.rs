@@ -60,7 +60,7 @@ pub(crate) struct Interner {
     map: Option<KeyMap>,
 }
 
-const SMALL_TABLE: usize = 32;
+const SMALL_TABLE: usize = 8;
 
 impl Interner {
     /// The node for `key`, made by `make` the first time.
