@@ -46,14 +46,16 @@ fn value(u: &mut Unstructured) -> Result<f64> {
     })
 }
 
-/// A literal as the parser makes it: any non-negative `f64` (NaN and inf included).
+/// A literal as the parser makes it: any non-negative `f64`, inf included; NaN is the one
+/// NaN the parser makes (`nan` is `f64::NAN`), so that the printed tree re-parses the same.
 fn literal(u: &mut Unstructured) -> Result<f64> {
-    Ok(match u.int_in_range(0u8..=3)? {
+    let v = match u.int_in_range(0u8..=3)? {
         0 => f64::from(u.int_in_range(0u8..=20)?),
         1 => value(u)?.abs(),
         2 => f64::from(u.int_in_range(0u8..=20)?) * 0.5,
         _ => f64::from_bits(u64::arbitrary(u)?).abs(),
-    })
+    };
+    Ok(if v.is_nan() { f64::NAN } else { v })
 }
 
 fn build(u: &mut Unstructured) -> Result<Expr> {

@@ -54,6 +54,7 @@ impl<'a> Simplifier<'a> {
             let id = self.simplify(i);
             self.map.push(id);
         }
+        // cannot fail: the tree is not empty, and `map` has one entry per old node.
         let root = self.map[self.old.root().index()];
         // Rewrites and folded `if`s can leave nodes nobody uses; drop them (and make the
         // root the last node again) only when that happened.
@@ -78,6 +79,8 @@ impl<'a> Simplifier<'a> {
     }
 
     fn simplify(&mut self, i: usize) -> NodeId {
+        // cannot fail: nodes are visited in order and children come before their parents,
+        // so `map` already holds every child; `i < old.len()` and `closed` has that length.
         let m = |c: NodeId| self.map[c.index()];
         match self.old.nodes()[i] {
             n @ (Node::Num(_) | Node::Arg(_)) => self.push(n, i),
