@@ -47,7 +47,9 @@ fn check(src: &str, seed: usize) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let seed = data.iter().fold(0usize, |h, &b| h.wrapping_mul(31).wrapping_add(b as usize));
+    let seed = data
+        .iter()
+        .fold(0usize, |h, &b| h.wrapping_mul(31).wrapping_add(b as usize));
     match std::str::from_utf8(data) {
         Ok(s) => check(s, seed),
         Err(_) => check(&String::from_utf8_lossy(data), seed),
