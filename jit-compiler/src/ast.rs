@@ -112,7 +112,8 @@ impl Ast {
         }
     }
 
-    /// The node `id`.
+    /// The node `id`. Panics on an id from another tree: ids are only made by `push`
+    /// (children before parents), so the passes over a tree never do that.
     pub fn node(&self, id: NodeId) -> Node {
         self.nodes[id.index()]
     }
@@ -129,7 +130,10 @@ impl Ast {
 
     /// The arguments of a user call.
     pub fn call_args(&self, list: ArgList) -> &[NodeId] {
-        &self.call_args[list.start as usize..(list.start + list.len) as usize]
+        // cannot fail for a list made by `push_call_args` on this tree: it covers elements
+        // that were pushed then (computed in usize, so no u32 overflow either).
+        let start = list.start as usize;
+        &self.call_args[start..start + list.len as usize]
     }
 
     /// Number of nodes.
@@ -171,6 +175,7 @@ impl Ast {
     /// Which nodes are reachable from `root`, by index (one backward pass: parents come
     /// after their children).
     pub fn reachable(&self, root: NodeId) -> Vec<bool> {
+        // cannot fail (indexing below): children have smaller indices than their parents.
         let mut live = vec![false; self.nodes.len()];
         if let Some(r) = live.get_mut(root.index()) {
             *r = true;
@@ -190,6 +195,8 @@ impl Ast {
     pub fn compact(&self, root: NodeId) -> Ast {
         let live = self.reachable(root);
         let mut out = Ast::with_capacity(live.iter().filter(|l| **l).count());
+        // cannot fail (indexing below): `live` and `new_id` have one entry per node, and the
+        // children of a live node are live and come first, so `new_id[c]` is already set.
         let mut new_id = vec![NodeId(0); self.nodes.len()];
         for (i, node) in self.nodes.iter().enumerate() {
             if !live[i] {
@@ -215,6 +222,7 @@ impl Ast {
     /// For every node: is its subtree closed, i.e. free of arguments and user calls? A
     /// closed exponent is a "constant exponent" in the sense of §3.2.
     pub fn closed(&self) -> Vec<bool> {
+        // cannot fail (indexing below): children come before their parents.
         let mut closed = Vec::with_capacity(self.nodes.len());
         for &node in &self.nodes {
             let c = match node {
@@ -228,10 +236,15 @@ impl Ast {
     }
 
     /// Structural equality of the trees under two roots, ignoring spans; numbers compare by
-    /// bits (so NaN equals NaN and `0` differs from `-0`).
+    /// bits (so NaN equals NaN and `0` differs from `-0`). Each pair of nodes is compared
+    /// once, so shared nodes (a DAG, e.g. a simplified tree) do not make it exponential.
     pub fn same_tree(&self, a: NodeId, other: &Ast, b: NodeId) -> bool {
         let mut stack = vec![(a, b)];
+        let mut seen = std::collections::HashSet::new();
         while let Some((x, y)) = stack.pop() {
+            if !seen.insert((x, y)) {
+                continue;
+            }
             let (nx, ny) = (self.node(x), other.node(y));
             let same_head = match (nx, ny) {
                 (Node::Num(p), Node::Num(q)) => p.to_bits() == q.to_bits(),
@@ -298,6 +311,22 @@ mod tests {
         let neg = other.push(Node::Num(-2.0), Span::default());
         let mul3 = other.push(Node::Binary(BinaryOp::Mul, x2, neg), Span::default());
         assert!(!ast.same_tree(mul, &other, mul3));
+    }
+
+    /// Found with the parse_any fuzzer's input (nested doublings): comparing two DAGs
+    /// walked every path, exponentially many.
+    #[test]
+    fn same_tree_is_linear_on_dags() {
+        let build = || {
+            let mut ast = Ast::new();
+            let mut top = ast.push(Node::Arg(0), Span::default());
+            for _ in 0..200 {
+                top = ast.push(Node::Binary(BinaryOp::Add, top, top), Span::default());
+            }
+            (ast, top)
+        };
+        let ((a, ra), (b, rb)) = (build(), build());
+        assert!(a.same_tree(ra, &b, rb));
     }
 
     #[test]

@@ -166,6 +166,8 @@ impl Error {
     pub fn render(&self, source: &str) -> String {
         let mut out = format!("error: {}\n", self.inner.message);
         let span = self.inner.span.range();
+        // cannot fail (slicing below): `start <= end <= source.len()`, all char boundaries,
+        // and `start <= line_end`; any span (even one from another source) is clamped first.
         let start = clamp_to_char_boundary(source, span.start);
         let end = clamp_to_char_boundary(source, span.end.max(start));
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -187,6 +189,7 @@ impl Error {
 
 fn clamp_to_char_boundary(s: &str, mut i: usize) -> usize {
     i = i.min(s.len());
+    // terminates at 0 at the latest, which is always a char boundary (no underflow)
     while !s.is_char_boundary(i) {
         i -= 1;
     }

@@ -132,6 +132,8 @@ impl<'e> Interpreter<'e> {
         if ast.nodes().iter().any(|n| matches!(n, Node::If(..))) {
             return self.run_lazy(args);
         }
+        // cannot fail (indexing below): children come before their parents (`Ast::push`),
+        // so `values[c]` is filled, and the root is the last node of a non-empty tree.
         let mut values = Vec::with_capacity(ast.len());
         for (i, &node) in ast.nodes().iter().enumerate() {
             let v = self.apply(i, node, args, &|c: NodeId| values[c.index()]);
@@ -143,6 +145,8 @@ impl<'e> Interpreter<'e> {
     /// Evaluation from the root with an explicit stack; each node is evaluated at most once.
     fn run_lazy(&self, args: &[f64]) -> f64 {
         let ast = &self.expr.ast;
+        // cannot fail (indexing below): every id on the stack is the root or a child of a
+        // node of the tree, so it is below `ast.len()`.
         let mut values: Vec<Option<f64>> = vec![None; ast.len()];
         // (node, children done?)
         let mut stack = vec![(ast.root(), false)];

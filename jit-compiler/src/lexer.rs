@@ -129,6 +129,8 @@ impl<'s> Lexer<'s> {
     }
 
     fn peek_char(&self) -> Option<char> {
+        // cannot fail: `pos` only moves by whole characters (`bump`) or over ASCII bytes
+        // (`number`), so it is always a char boundary within `src`.
         self.src[self.pos..].chars().next()
     }
 
@@ -237,6 +239,7 @@ impl<'s> Lexer<'s> {
             ));
         }
         let span = Span::new(start, self.pos);
+        // cannot fail: `start` and `pos` are char boundaries (see `peek_char`).
         let text = &self.src[start..self.pos];
         match text.parse::<f64>() {
             Ok(value) => Ok(Token {

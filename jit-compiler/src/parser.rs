@@ -559,6 +559,7 @@ impl<'s> Parser<'s> {
         let name = self.text(span);
         if let Some(reg) = &self.opts.registry {
             if let Some(i) = reg.function_index(name) {
+                // cannot fail: `i` is a position in `functions()`, from `function_index`.
                 let arity = reg.functions()[i].arity;
                 return Ok(Callee::User {
                     index: i as u32,
@@ -616,6 +617,7 @@ impl<'s> Parser<'s> {
             Callee::Builtin(b) if !b.accepts(args.len()) => {
                 return Err(wrong_arity(b.arity_text(), name));
             }
+            // cannot fail: `accepts` checked the argument count above (1, 2, 3, >= 1).
             Callee::Builtin(Builtin::Unary(op)) => Node::Unary(op, args[0]),
             Callee::Builtin(Builtin::Binary(op)) => Node::Binary(op, args[0], args[1]),
             Callee::Builtin(Builtin::If) => Node::If(args[0], args[1], args[2]),
@@ -698,6 +700,8 @@ impl<'s> Parser<'s> {
             let args = vars.names().iter().map(|s| (*s).to_owned()).collect();
             return Expr::from_parts(ast, args, opts.registry.clone());
         }
+        // cannot fail: every `Arg(i)` comes from `vars.insert`, so `i < vars.len()`, and
+        // `order` is a permutation of `0..vars.len()`; the indexing below stays in range.
         let mut order: Vec<u32> = (0..vars.len() as u32).collect();
         order.sort_unstable_by_key(|&i| vars.names()[i as usize]);
         let mut new_index = vec![0u32; order.len()];

@@ -3,6 +3,11 @@
 //!
 //! It walks the tree with an explicit stack of tasks, so deep trees print in linear time
 //! without recursion.
+//!
+//! A simplified tree is a DAG: `x*2 → x+x` makes one node the operand of a sum twice. Printed
+//! naively, nested doublings (`((x*y)*2)*2*…`) would double the text at every level, so a sum
+//! of one shared operand prints as `s + s` only while `s` is small, and as `2*s` (the same
+//! value, bit for bit) beyond that: the text stays linear in the number of nodes.
 
 use crate::ast::{Node, NodeId};
 use crate::expr::Expr;
@@ -18,6 +23,9 @@ const UNARY: u8 = 4;
 const POWER: u8 = 5;
 const ROOT: u8 = 6;
 const ATOM: u8 = 7;
+
+/// A shared operand `s` of `s + s` is printed twice only up to this many (expanded) nodes.
+const DOUBLE_PRINT_LIMIT: u64 = 16;
 
 enum Task {
     Node(NodeId, u8),
@@ -35,6 +43,7 @@ impl fmt::Display for Expr {
         Printer {
             expr: self,
             out: &mut out,
+            sizes: printed_sizes(self),
         }
         .print(self.root());
         f.write_str(&out)
@@ -44,9 +53,57 @@ impl fmt::Display for Expr {
 struct Printer<'e, 'o> {
     expr: &'e Expr,
     out: &'o mut String,
+    /// Per node, the number of nodes it prints as (empty when no node is shared by a sum).
+    sizes: Vec<u64>,
+}
+
+/// For each node, how many nodes its text holds, given the `2*s` rule for `s + s` (saturating;
+/// children come before parents, so one forward pass). Empty when the tree has no `s + s`.
+fn printed_sizes(expr: &Expr) -> Vec<u64> {
+    let ast = expr.ast();
+    let doubled = |n: &Node| matches!(n, Node::Binary(BinaryOp::Add, a, b) if a == b);
+    if !ast.nodes().iter().any(doubled) {
+        return Vec::new();
+    }
+    let mut sizes: Vec<u64> = Vec::with_capacity(ast.len());
+    for &node in ast.nodes() {
+        // cannot fail (indexing): children come before their parents.
+        let size = match node {
+            Node::Binary(BinaryOp::Add, a, b) if a == b => {
+                let s = sizes[a.index()];
+                if s <= DOUBLE_PRINT_LIMIT {
+                    1 + 2 * s
+                } else {
+                    2 + s
+                }
+            }
+            _ => ast
+                .children(node)
+                .iter()
+                .fold(1u64, |acc, c| acc.saturating_add(sizes[c.index()])),
+        };
+        sizes.push(size);
+    }
+    sizes
 }
 
 impl Printer<'_, '_> {
+    /// Is `node` a sum `s + s` of one shared node too big to print twice (see the module docs)?
+    fn prints_as_double(&self, node: Node) -> Option<NodeId> {
+        match node {
+            Node::Binary(BinaryOp::Add, a, b)
+                if a == b
+                    && self
+                        .sizes
+                        .get(a.index())
+                        .is_some_and(|&s| s > DOUBLE_PRINT_LIMIT) =>
+            {
+                Some(a)
+            }
+            _ => None,
+        }
+    }
+
     fn print(&mut self, root: NodeId) {
         let mut tasks = vec![Task::Node(root, 0)];
         while let Some(task) = tasks.pop() {
@@ -70,6 +127,12 @@ impl Printer<'_, '_> {
             tasks.push(Task::Text(")"));
         }
         let mut later: Vec<Task> = Vec::with_capacity(6);
+        if let Some(a) = self.prints_as_double(node) {
+            self.out.push_str("2*");
+            later.push(Task::Node(a, UNARY));
+            tasks.extend(later.into_iter().rev());
+            return;
+        }
         match node {
             Node::Num(v) => self.number(v),
             Node::Arg(i) => {
@@ -140,6 +203,9 @@ impl Printer<'_, '_> {
     }
 
     fn level(&self, node: Node) -> u8 {
+        if self.prints_as_double(node).is_some() {
+            return PRODUCT;
+        }
         match node {
             Node::Num(v) if v.is_sign_negative() && !v.is_nan() => UNARY,
             Node::Num(_) | Node::Arg(_) | Node::If(..) | Node::Call(..) => ATOM,
@@ -235,6 +301,33 @@ mod tests {
             "1e300 + 5e-324 + 0.5 + 1e-7"
         );
         assert_eq!(round("inf + nan"), "inf + nan");
+    }
+
+    /// Found by `fuzz/run.sh` (parse_any): nested doublings of a big operand made the text
+    /// of the simplified tree (a DAG) exponentially long.
+    #[test]
+    fn shared_sums_print_in_linear_size() {
+        let src = format!(
+            "(sin(x)*cos(y)*tan(z)*exp(w)*ln(v)*abs(u)){}",
+            "*2".repeat(64)
+        );
+        let e = parse(&src).unwrap().simplified();
+        let text = e.to_string();
+        assert!(text.len() < 4 * src.len(), "{} bytes", text.len());
+        assert!(text.starts_with("2*(2*(2*"), "{text}");
+        // the same value: `2*s` is `s + s`, bit for bit
+        let again = parse(&text).unwrap();
+        let args = [0.3, 1.7, -2.5, 0.1, 4.0, -9.0];
+        assert_eq!(
+            again.eval(&args).unwrap().to_bits(),
+            e.eval(&args).unwrap().to_bits()
+        );
+        // small shared operands still print twice
+        assert_eq!(round_simplified("x*2*2"), "x + x + (x + x)");
+    }
+
+    fn round_simplified(src: &str) -> String {
+        parse(src).unwrap().simplified().to_string()
     }
 
     #[test]

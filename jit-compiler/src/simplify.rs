@@ -80,6 +80,7 @@ impl<'a> Simplifier<'a> {
             let id = self.simplify(i);
             self.map.push(id);
         }
+        // cannot fail: the tree is not empty, and `map` has one entry per old node.
         let root = self.map[self.old.root().index()];
         (self.new, root)
     }
@@ -100,6 +101,8 @@ impl<'a> Simplifier<'a> {
     }
 
     fn simplify(&mut self, i: usize) -> NodeId {
+        // cannot fail: nodes are visited in order and children come before their parents,
+        // so `map` already holds every child; `i < old.len()` and `closed` has that length.
         let m = |c: NodeId| self.map[c.index()];
         match self.old.nodes()[i] {
             n @ (Node::Num(_) | Node::Arg(_)) => self.push(n, i),
