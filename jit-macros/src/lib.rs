@@ -16,7 +16,7 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn jit_expr(input: TokenStream) -> TokenStream {
     ast::parse(input.into())
-        .and_then(|input| Ok(expand::expand(input.mode, &valid::check(&input)?)))
+        .and_then(|input| Ok(expand::expand(&input, &valid::check(&input)?)))
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
