@@ -182,7 +182,10 @@ fn parse_fns(input: ParseStream) -> syn::Result<Vec<UserFn>> {
         return Ok(Vec::new());
     }
     let key: Ident = input.call(Ident::parse_any).map_err(|e| {
-        syn::Error::new(e.span(), "expected `fns = [...]` after the expression string")
+        syn::Error::new(
+            e.span(),
+            "expected `fns = [...]` after the expression string",
+        )
     })?;
     if key != "fns" {
         return Err(syn::Error::new(

@@ -209,7 +209,9 @@ fn calls(source: &str) -> jit_compiler::Result<Vec<Call<'_>>> {
     }
     let mut calls = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
-        let called = tokens.get(i + 1).is_some_and(|n| n.kind == TokenKind::LParen);
+        let called = tokens
+            .get(i + 1)
+            .is_some_and(|n| n.kind == TokenKind::LParen);
         if t.kind != TokenKind::Name || !called {
             continue;
         }
