@@ -10,7 +10,8 @@ use syn::{Ident, LitStr, Token};
 pub enum Mode {
     /// The normal form: a fn pointer (machine code under `cfg`, plain Rust elsewhere).
     Function,
-    /// `@win64`: a `__private::RawCode` with the Win64 code, for testing it on any host.
+    /// `@win64`: a `__private::RawCode` with the Win64 code, for testing it on any host
+    /// (without `fns`: the user functions are System V on a non-Windows host).
     Win64,
     /// `@rust`: the plain-Rust expansion on every target, for testing it on x86-64.
     Rust,
