@@ -224,13 +224,24 @@ fn parse_fn_path(input: ParseStream) -> syn::Result<UserFn> {
         )
     };
     let first_span = input.span();
+    let generic = |span: Span| {
+        syn::Error::new(
+            span,
+            "generic arguments are not allowed in `fns`; name an instance with a `const`, \
+             e.g. `const F: extern \"C\" fn(f64) -> f64 = f::<T>;`",
+        )
+    };
     let path = match input.call(syn::Path::parse_mod_style) {
         Ok(path) => path,
+        Err(_) if input.peek(Token![<]) => return Err(generic(input.span())),
         Err(_) => {
             let token: TokenTree = input.parse()?;
             return Err(not_a_path(token.span(), &token));
         }
     };
+    if input.peek(Token![<]) || (input.peek(Token![::]) && input.peek3(Token![<])) {
+        return Err(generic(input.span()));
+    }
     if !(input.is_empty() || input.peek(Token![,])) {
         let token: TokenTree = input.parse()?;
         return Err(not_a_path(token.span(), &token));

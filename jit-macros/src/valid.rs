@@ -1,6 +1,7 @@
 //! Checks: the user functions of `fns` (names; arities taken from their calls), the argument
 //! list, then the expression itself (parsed and compiled by jit-compiler, with placeholder
-//! natives standing in for the user functions). Every problem becomes a `syn::Error` with a span in the user's source.
+//! natives standing in for the user functions). Every problem becomes a `syn::Error` with a
+//! span in the user's source.
 
 use crate::ast::{Input, Mode};
 use crate::span::subspan;

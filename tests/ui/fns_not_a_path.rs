@@ -7,6 +7,7 @@ extern "C" fn f(x: f64) -> f64 {
 fn main() {
     let _ = jit_expr!("f(x)", fns = [1]);
     let _ = jit_expr!("f(x)", fns = [f::<f64>]);
+    let _ = jit_expr!("f(x)", fns = [f<f64>]);
     let _ = jit_expr!("f(x)", fns = ["f"]);
     let _ = jit_expr!("f(x)", fns = [f g]);
     let _ = jit_expr!("f(x)", fns = [self]);

@@ -27,7 +27,23 @@ mod shadow {
 
 const STORED: extern "C" fn(f64) -> f64 = sigmoid;
 
+/// Forwards a source and a function path, as a user's `macro_rules!` would.
+macro_rules! forward {
+    ($src:literal, $f:path) => {
+        jit_expr!($src, fns = [$f])
+    };
+}
+
+/// Same, with `expr` fragments.
+macro_rules! forward_expr {
+    ($src:expr, $f:expr) => {
+        jit_expr!($src, fns = [$f])
+    };
+}
+
 fn main() {
+    assert_eq!(forward!("sin(x) * 2", shadow::sin)(1.0), -2.0);
+    assert_eq!(forward_expr!("sigmoid(x)", sigmoid)(0.0), 0.5);
     let k: extern "C" fn() -> f64 = jit_expr!("answer() + 1", fns = [answer]);
     assert_eq!(k(), 43.0);
     let f: extern "C" fn(f64) -> f64 = jit_expr!("sigmoid(x) * 2", fns = [sigmoid]);
@@ -48,3 +64,4 @@ fn main() {
     assert_eq!(r(1.0, 2.0), -1.0);
     assert_eq!(r(3.0, 2.0), -2.0);
 }
+
