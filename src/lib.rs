@@ -51,7 +51,8 @@ pub mod __private {
     pub use jit_compiler::ops;
     #[cfg(target_arch = "x86_64")]
     pub use jit_runtime::site::{
-        RawCode, SITES, Site, SiteCore, call_win64, call_win64_registers, install_count, linkme,
+        RawCode, SITES, Site, SiteCore, UserFnPtr, call_win64, call_win64_registers, install_count,
+        linkme,
     };
 }
 // END jit_expr! support

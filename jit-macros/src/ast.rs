@@ -1,4 +1,4 @@
-//! The macro's input, parsed: `[@hook] [|args|] "expression"`.
+//! The macro's input, parsed: `[@hook] [|args|] "expression" [, fns = [path, ...]] [,]`.
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
@@ -10,7 +10,8 @@ use syn::{Ident, LitStr, Token};
 pub enum Mode {
     /// The normal form: a fn pointer (machine code under `cfg`, plain Rust elsewhere).
     Function,
-    /// `@win64`: a `__private::RawCode` with the Win64 code, for testing it on any host.
+    /// `@win64`: a `__private::RawCode` with the Win64 code, for testing it on any host
+    /// (without `fns`: the user functions are System V on a non-Windows host).
     Win64,
     /// `@rust`: the plain-Rust expansion on every target, for testing it on x86-64.
     Rust,
@@ -24,6 +25,15 @@ pub struct Arg {
     pub span: Span,
 }
 
+/// One entry of `fns = [...]`: a path to a Rust function in scope.
+pub struct UserFn {
+    /// The name in expressions: the path's last segment (a raw identifier's `r#` stripped).
+    pub name: String,
+    /// The path as written (its tokens keep their spans, so errors point at it, e.g.
+    /// with `syn::Error::new_spanned`).
+    pub path: syn::Path,
+}
+
 /// The parsed input.
 pub struct Input {
     /// What to expand to.
@@ -32,6 +42,8 @@ pub struct Input {
     pub args: Option<Vec<Arg>>,
     /// The expression.
     pub lit: LitStr,
+    /// `fns = [...]`: the user functions, in order (empty without the option).
+    pub fns: Vec<UserFn>,
 }
 
 impl Parse for Input {
@@ -39,13 +51,20 @@ impl Parse for Input {
         let mode = parse_mode(input)?;
         let args = parse_args(input)?;
         let lit = parse_literal(input)?;
+        let fns = parse_fns(input)?;
         if !input.is_empty() {
             return Err(input.error(
                 "unexpected tokens after the expression string; \
-                 write `jit_expr!(\"...\")` or `jit_expr!(|a, b| \"...\")`",
+                 write `jit_expr!(\"...\")`, `jit_expr!(|a, b| \"...\")` or \
+                 `jit_expr!(\"...\", fns = [f, g])`",
             ));
         }
-        Ok(Input { mode, args, lit })
+        Ok(Input {
+            mode,
+            args,
+            lit,
+            fns,
+        })
     }
 }
 
@@ -152,4 +171,88 @@ fn parse_literal(input: ParseStream) -> syn::Result<LitStr> {
         token.span(),
         format!("{USAGE}, found `{token}`"),
     ))
+}
+
+/// `, fns = [a, b::c, ...]` (with optional trailing commas), or nothing.
+fn parse_fns(input: ParseStream) -> syn::Result<Vec<UserFn>> {
+    if !input.peek(Token![,]) {
+        return Ok(Vec::new());
+    }
+    input.parse::<Token![,]>()?;
+    if input.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key: Ident = input.call(Ident::parse_any).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected `fns = [...]` after the expression string",
+        )
+    })?;
+    if key != "fns" {
+        return Err(syn::Error::new(
+            key.span(),
+            format!("unknown option `{key}`; the only option is `fns = [f, g, ...]`"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    let content;
+    syn::bracketed!(content in input);
+    let mut fns = Vec::new();
+    while !content.is_empty() {
+        fns.push(parse_fn_path(&content)?);
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    if input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+    }
+    Ok(fns)
+}
+
+/// One path of `fns`: identifiers separated by `::` (optionally starting with `::`), no
+/// generic arguments.
+fn parse_fn_path(input: ParseStream) -> syn::Result<UserFn> {
+    let not_a_path = |span: Span, found: &dyn std::fmt::Display| {
+        syn::Error::new(
+            span,
+            format!(
+                "expected the path of a function (e.g. `sigmoid` or `my_mod::sigmoid`), \
+                 found `{found}`"
+            ),
+        )
+    };
+    let first_span = input.span();
+    let generic = |span: Span| {
+        syn::Error::new(
+            span,
+            "generic arguments are not allowed in `fns`; name an instance with a `const`, \
+             e.g. `const F: extern \"C\" fn(f64) -> f64 = f::<T>;`",
+        )
+    };
+    let path = match input.call(syn::Path::parse_mod_style) {
+        Ok(path) => path,
+        Err(_) if input.peek(Token![<]) => return Err(generic(input.span())),
+        Err(_) => {
+            let token: TokenTree = input.parse()?;
+            return Err(not_a_path(token.span(), &token));
+        }
+    };
+    if input.peek(Token![<]) || (input.peek(Token![::]) && input.peek3(Token![<])) {
+        return Err(generic(input.span()));
+    }
+    if !(input.is_empty() || input.peek(Token![,])) {
+        let token: TokenTree = input.parse()?;
+        return Err(not_a_path(token.span(), &token));
+    }
+    let last = path.segments.last().map(|s| &s.ident);
+    let Some(last) = last else {
+        return Err(not_a_path(first_span, &"::"));
+    };
+    let name = last.unraw().to_string();
+    if matches!(name.as_str(), "self" | "super" | "crate" | "Self") {
+        return Err(not_a_path(last.span(), &last));
+    }
+    Ok(UserFn { name, path })
 }

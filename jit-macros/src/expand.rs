@@ -1,20 +1,56 @@
 //! The expansion: machine code in `static`s behind an install-once site, under `cfg` for each
 //! calling convention, and a plain-Rust function for every other target.
 
-use crate::ast::Mode;
+use crate::ast::{Input, Mode};
 use crate::valid::Checked;
 use jit_compiler::Node;
 use jit_compiler::codegen::Compiled;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 /// Generates the macro's output.
-pub fn expand(mode: Mode, checked: &Checked) -> TokenStream {
-    match mode {
+pub fn expand(input: &Input, checked: &Checked) -> TokenStream {
+    let consts = fn_consts(input, checked);
+    let body = match input.mode {
         Mode::Function => function(checked),
-        Mode::Win64 => raw_block(&checked.win64),
+        Mode::Win64 => raw_block(&checked.win64, &[]),
         Mode::Rust => rust_fn(checked),
+    };
+    if consts.is_empty() {
+        body
+    } else {
+        quote! {{
+            #(#consts)*
+            #body
+        }}
     }
+}
+
+/// The name of the `const` holding user function `i` as a fn pointer.
+fn fn_const(i: usize) -> Ident {
+    format_ident!("__JIT_EXPR_FN{}", i, span = Span::mixed_site())
+}
+
+/// One `const` per user function: `const __JIT_EXPR_FN0: extern "C" fn(f64) -> f64 = path;`.
+/// This is the type check: a path that is not a function of that type (or not an item) is a
+/// compile error on the path as written. Everything else refers to these consts.
+fn fn_consts(input: &Input, checked: &Checked) -> Vec<TokenStream> {
+    input
+        .fns
+        .iter()
+        .zip(&checked.fn_arities)
+        .enumerate()
+        .map(|(i, (f, &arity))| {
+            let name = fn_const(i);
+            let path = &f.path;
+            let span = syn::spanned::Spanned::span(path);
+            let args = (0..arity).map(|_| quote!(f64));
+            let ty = quote_spanned!(span=> extern "C" fn(#(#args),*) -> f64);
+            quote! {
+                const #name: #ty = #path;
+            }
+        })
+        .collect()
 }
 
 /// `extern "C" fn(f64, ..) -> f64` for up to 8 arguments, `extern "C" fn(&[f64; N]) -> f64`
@@ -29,8 +65,8 @@ fn fn_type(arity: usize) -> TokenStream {
 }
 
 fn function(checked: &Checked) -> TokenStream {
-    let sysv = site(&checked.sysv);
-    let win64 = site(&checked.win64);
+    let sysv = site(&checked.sysv, &checked.fn_arities);
+    let win64 = site(&checked.win64, &checked.fn_arities);
     let rust = rust_fn(checked);
     let f = Ident::new("__jit_expr_fn", Span::mixed_site());
     quote! {{
@@ -44,11 +80,18 @@ fn function(checked: &Checked) -> TokenStream {
     }}
 }
 
-/// The statics with the code and its relocation table, and a `RawCode` expression naming
-/// them.
-fn raw_code(code: &Compiled) -> (TokenStream, TokenStream) {
+/// The statics with the code, its relocation table and its user functions (of these
+/// arities, as the consts of [`fn_consts`]), and a `RawCode` expression naming them.
+fn raw_code(code: &Compiled, fn_arities: &[usize]) -> (TokenStream, TokenStream) {
     let bytes_name = Ident::new("__JIT_EXPR_CODE", Span::mixed_site());
     let relocs_name = Ident::new("__JIT_EXPR_RELOCS", Span::mixed_site());
+    let fns_name = Ident::new("__JIT_EXPR_FNS", Span::mixed_site());
+    let nfns = fn_arities.len();
+    let fns = fn_arities.iter().enumerate().map(|(i, &arity)| {
+        let variant = format_ident!("F{}", arity);
+        let name = fn_const(i);
+        quote!(::trivial_jit::__private::UserFnPtr::#variant(#name))
+    });
     let len = code.code.len();
     let bytes = Literal::byte_string(&code.code);
     let nrelocs = code.relocs.len();
@@ -59,6 +102,7 @@ fn raw_code(code: &Compiled) -> (TokenStream, TokenStream) {
     let statics = quote! {
         static #bytes_name: [u8; #len] = *#bytes;
         static #relocs_name: [(u32, u32); #nrelocs] = [#(#relocs),*];
+        static #fns_name: [::trivial_jit::__private::UserFnPtr; #nfns] = [#(#fns),*];
     };
     let array_entry = code.array_entry;
     let register_entry = match code.register_entry {
@@ -70,6 +114,7 @@ fn raw_code(code: &Compiled) -> (TokenStream, TokenStream) {
         ::trivial_jit::__private::RawCode {
             code: &#bytes_name,
             relocs: &#relocs_name,
+            fns: &#fns_name,
             array_entry: #array_entry,
             register_entry: #register_entry,
             arity: #arity,
@@ -79,8 +124,8 @@ fn raw_code(code: &Compiled) -> (TokenStream, TokenStream) {
 }
 
 /// `@win64`: the code as a `RawCode` value.
-fn raw_block(code: &Compiled) -> TokenStream {
-    let (statics, raw) = raw_code(code);
+fn raw_block(code: &Compiled, fn_arities: &[usize]) -> TokenStream {
+    let (statics, raw) = raw_code(code, fn_arities);
     quote! {{
         #statics
         #raw
@@ -88,8 +133,8 @@ fn raw_block(code: &Compiled) -> TokenStream {
 }
 
 /// A site: the code, registered for the batch install, and the fast path.
-fn site(code: &Compiled) -> TokenStream {
-    let (statics, raw) = raw_code(code);
+fn site(code: &Compiled, fn_arities: &[usize]) -> TokenStream {
+    let (statics, raw) = raw_code(code, fn_arities);
     let ty = fn_type(code.arity);
     let site = Ident::new("__JIT_EXPR_SITE", Span::mixed_site());
     let register = Ident::new("__JIT_EXPR_REGISTER", Span::mixed_site());
@@ -106,8 +151,9 @@ fn site(code: &Compiled) -> TokenStream {
 
 /// The plain-Rust expansion: one `let` per node of the simplified tree (children first, so
 /// no nesting however deep the expression), each the very function of
-/// `jit_compiler::ops` that the interpreter and the simplifier use. `if` evaluates both
-/// branches: without user functions every node is pure, so the result is the same.
+/// `jit_compiler::ops` that the interpreter and the simplifier use, and direct calls of the
+/// user functions (through their consts). `if` evaluates both branches, as the machine code
+/// does (a blend).
 fn rust_fn(checked: &Checked) -> TokenStream {
     let simple = checked.expr.simplified();
     let ast = simple.ast();
@@ -150,8 +196,11 @@ fn rust_fn(checked: &Checked) -> TokenStream {
                 let (c, x, y) = (v(c.index()), v(x.index()), v(y.index()));
                 quote!(if #ops::is_truthy(#c) { #x } else { #y })
             }
-            // Rejected in `valid`: no user functions in `jit_expr!`.
-            Node::Call(..) => quote!(f64::NAN),
+            Node::Call(f, list) => {
+                let f = fn_const(f as usize);
+                let args = ast.call_args(list).iter().map(|x| v(x.index()));
+                quote!(#f(#(#args),*))
+            }
         };
         lets.push(quote!(let #vi: f64 = #value;));
     }

@@ -2,7 +2,8 @@
 //! which re-exports it: the expansion refers to `::trivial_jit::__private`.
 //!
 //! Stages, one module each: `ast` parses the input, `valid` checks it and compiles it
-//! with jit-compiler (every problem a spanned `syn::Error`), `expand` writes the output.
+//! with jit-compiler (every problem a spanned `syn::Error`), `expand` writes the output
+//! (including, for `fns = [...]`, one typed `const` per user function: the type check).
 #![forbid(unsafe_code)]
 
 mod ast;
@@ -16,7 +17,7 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn jit_expr(input: TokenStream) -> TokenStream {
     ast::parse(input.into())
-        .and_then(|input| Ok(expand::expand(input.mode, &valid::check(&input)?)))
+        .and_then(|input| Ok(expand::expand(&input, &valid::check(&input)?)))
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -1,11 +1,18 @@
-//! Checks: the argument list, then the expression itself (parsed and compiled by
-//! jit-compiler). Every problem becomes a `syn::Error` with a span in the user's source.
+//! Checks: the user functions of `fns` (names; arities taken from their calls), the argument
+//! list, then the expression itself (parsed and compiled by jit-compiler, with placeholder
+//! natives standing in for the user functions). Every problem becomes a `syn::Error` with a
+//! span in the user's source.
 
 use crate::ast::{Input, Mode};
 use crate::span::subspan;
 use jit_compiler::codegen::{Abi, CodegenOptions, Compiled, compile_with};
-use jit_compiler::{ErrorKind, Expr, Node};
+use jit_compiler::lexer::{Lexer, TokenKind, is_identifier};
+use jit_compiler::{ErrorKind, Expr, Options, Registry, UserFnImpl};
+use std::sync::Arc;
 use syn::LitStr;
+
+/// The most arguments a user function may take (`UserFnImpl::Native0..Native4`).
+const MAX_FN_ARITY: usize = 4;
 
 /// An expression that passed every check, with its machine code for both conventions.
 pub struct Checked {
@@ -15,32 +22,24 @@ pub struct Checked {
     pub sysv: Compiled,
     /// Win64 code (Windows).
     pub win64: Compiled,
+    /// The arity of each user function of `fns`, in order (taken from its calls).
+    pub fn_arities: Vec<usize>,
 }
 
 /// Checks the input and compiles it.
 pub fn check(input: &Input) -> syn::Result<Checked> {
     let source = input.lit.value();
+    let fn_arities = check_fns(input, &source)?;
+    let options = options(input, &fn_arities);
     let expr = match &input.args {
         Some(args) => {
-            check_args(input)?;
+            check_args(input, &options)?;
             let names: Vec<&str> = args.iter().map(|a| a.name.as_str()).collect();
-            jit_compiler::parse_with_args(&source, &names)
+            options.parse_with_args(&source, &names)
         }
-        None => jit_compiler::parse(&source),
+        None => options.parse(&source),
     }
     .map_err(|e| compiler_error(&input.lit, &source, &e))?;
-    if expr
-        .ast()
-        .nodes()
-        .iter()
-        .any(|n| matches!(n, Node::Call(..)))
-    {
-        // Unreachable without a registry, but the plain-Rust expansion relies on it.
-        return Err(syn::Error::new(
-            input.lit.span(),
-            "jit_expr! cannot call user functions",
-        ));
-    }
     let compile = |abi| {
         let options = CodegenOptions {
             abi,
@@ -61,17 +60,198 @@ pub fn check(input: &Input) -> syn::Result<Checked> {
             ));
         }
     }
-    Ok(Checked { expr, sysv, win64 })
+    Ok(Checked {
+        expr,
+        sysv,
+        win64,
+        fn_arities,
+    })
+}
+
+/// Parser options: a registry with one placeholder native per user function, of the arity
+/// of its calls, so that the parser and the code generator accept the calls (the parser
+/// resolves registered names before built-ins: `fns` shadow built-in functions). The
+/// placeholders are never called: the simplifier does not evaluate calls, and the macro
+/// never runs the code.
+fn options(input: &Input, arities: &[usize]) -> Options {
+    extern "C" fn p0() -> f64 {
+        f64::NAN
+    }
+    extern "C" fn p1(_: f64) -> f64 {
+        f64::NAN
+    }
+    extern "C" fn p2(_: f64, _: f64) -> f64 {
+        f64::NAN
+    }
+    extern "C" fn p3(_: f64, _: f64, _: f64) -> f64 {
+        f64::NAN
+    }
+    extern "C" fn p4(_: f64, _: f64, _: f64, _: f64) -> f64 {
+        f64::NAN
+    }
+    if input.fns.is_empty() {
+        return Options::new();
+    }
+    let mut registry = Registry::new();
+    for (f, &arity) in input.fns.iter().zip(arities) {
+        let imp = match arity {
+            0 => UserFnImpl::Native0(p0),
+            1 => UserFnImpl::Native1(p1),
+            2 => UserFnImpl::Native2(p2),
+            3 => UserFnImpl::Native3(p3),
+            _ => UserFnImpl::Native4(p4),
+        };
+        // The names were checked in `check_fns`.
+        let _ = registry.add_function(&f.name, arity, imp);
+    }
+    Options::new().registry(Arc::new(registry))
+}
+
+/// Checks `fns` (names, duplicates, the `@win64` hook) and returns each function's arity,
+/// taken from its calls in the expression: every listed function must be called, always
+/// with the same number of arguments (0 to 4).
+fn check_fns(input: &Input, source: &str) -> syn::Result<Vec<usize>> {
+    if input.fns.is_empty() {
+        return Ok(Vec::new());
+    }
+    if input.mode == Mode::Win64 {
+        return Err(syn::Error::new_spanned(
+            &input.fns[0].path,
+            "`@win64` cannot be combined with `fns`: the user functions are `extern \"C\"`, \
+             which is System V on this host, so the Win64 code could not call them",
+        ));
+    }
+    for (i, f) in input.fns.iter().enumerate() {
+        if !is_identifier(&f.name) {
+            return Err(syn::Error::new_spanned(
+                &f.path,
+                format!(
+                    "`{}` cannot be used in an expression (a letter or `_`, then letters, \
+                     digits, `_`)",
+                    f.name
+                ),
+            ));
+        }
+        if input.fns[..i].iter().any(|g| g.name == f.name) {
+            return Err(syn::Error::new_spanned(
+                &f.path,
+                format!("function `{}` is listed twice in `fns`", f.name),
+            ));
+        }
+    }
+    let calls = calls(source).map_err(|e| compiler_error(&input.lit, source, &e))?;
+    let mut arities = Vec::with_capacity(input.fns.len());
+    for f in &input.fns {
+        let mut mine = calls.iter().filter(|c| c.name == f.name);
+        let Some(first) = mine.next() else {
+            return Err(syn::Error::new_spanned(
+                &f.path,
+                format!(
+                    "`{}` is listed in `fns` but never called in the expression \
+                     (its arity is taken from its calls)",
+                    f.name
+                ),
+            ));
+        };
+        if first.args > MAX_FN_ARITY {
+            return Err(syn::Error::new(
+                subspan(&input.lit, first.span.clone()),
+                format!(
+                    "`{}` is called with {} arguments; a function of `fns` takes at most {}",
+                    f.name, first.args, MAX_FN_ARITY
+                ),
+            ));
+        }
+        if let Some(other) = mine.find(|c| c.args != first.args) {
+            return Err(syn::Error::new(
+                subspan(&input.lit, other.span.clone()),
+                format!(
+                    "`{}` is called with {} here, but with {} in `{}`; every call of a \
+                     function of `fns` must pass the same number of arguments",
+                    f.name,
+                    plural(other.args),
+                    plural(first.args),
+                    &source[first.span.clone()],
+                ),
+            ));
+        }
+        arities.push(first.args);
+    }
+    Ok(arities)
+}
+
+fn plural(n: usize) -> String {
+    if n == 1 {
+        "1 argument".to_owned()
+    } else {
+        format!("{n} arguments")
+    }
+}
+
+/// A call in the source: a name followed by `(`.
+struct Call<'s> {
+    name: &'s str,
+    /// Number of arguments (top-level commas + 1, or 0 for `f()`).
+    args: usize,
+    /// From the name to the closing parenthesis (or the end of the source, if unclosed).
+    span: std::ops::Range<usize>,
+}
+
+/// Every call of the source, found with the lexer (before parsing, which needs the arities).
+/// A lexing error is returned as is: the parser would report the same.
+fn calls(source: &str) -> jit_compiler::Result<Vec<Call<'_>>> {
+    let mut lexer = Lexer::new(source);
+    let mut tokens = Vec::new();
+    loop {
+        let t = lexer.next_token()?;
+        if t.kind == TokenKind::End {
+            break;
+        }
+        tokens.push(t);
+    }
+    let mut calls = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let called = tokens
+            .get(i + 1)
+            .is_some_and(|n| n.kind == TokenKind::LParen);
+        if t.kind != TokenKind::Name || !called {
+            continue;
+        }
+        let (mut depth, mut args, mut end) = (0usize, 0usize, source.len());
+        for (j, u) in tokens.iter().enumerate().skip(i + 1) {
+            match u.kind {
+                TokenKind::LParen => depth += 1,
+                TokenKind::RParen => depth -= 1,
+                TokenKind::Comma if depth == 1 => args += 1,
+                _ => {}
+            }
+            if depth == 1 && j > i + 1 && args == 0 {
+                // The first argument has started.
+                args = 1;
+            }
+            if depth == 0 {
+                end = u.span.end as usize;
+                break;
+            }
+        }
+        let start = t.span.start as usize;
+        calls.push(Call {
+            name: &source[start..t.span.end as usize],
+            args,
+            span: start..end,
+        });
+    }
+    Ok(calls)
 }
 
 /// Each name must be acceptable to the compiler (an identifier of the language, not a
-/// function name), and listed once; the error points at the name.
-fn check_args(input: &Input) -> syn::Result<()> {
+/// function name, including those of `fns`), and listed once; the error points at the name.
+fn check_args(input: &Input, options: &Options) -> syn::Result<()> {
     let Some(args) = &input.args else {
         return Ok(());
     };
     for (i, arg) in args.iter().enumerate() {
-        if let Err(e) = jit_compiler::parse_with_args("0", &[&arg.name]) {
+        if let Err(e) = options.parse_with_args("0", &[&arg.name]) {
             return Err(syn::Error::new(arg.span, e.message()));
         }
         if args[..i].iter().any(|a| a.name == arg.name) {

@@ -25,7 +25,11 @@
 //!   are kept in a global for the rest of the program, so these pages are never made writable
 //!   again (the pool only recycles a buffer after its last handle drops).
 //! * **Relocations** (calls of `sin`, `powf`, ...) are patched with the runtime's helper
-//!   addresses for the host convention.
+//!   addresses for the host convention; `Symbol::User(i)` (a function of `fns = [...]`) with
+//!   the address of the site's `i`-th [`UserFnPtr`]. Those are `extern "C"`, i.e. the host
+//!   convention: System V code on Linux and macOS, Win64 code on Windows, which is what a
+//!   site runs. (`call_win64` on a non-Windows host cannot call them; the macro rejects
+//!   `@win64` with `fns`.)
 //! * A site missing from the slice (e.g. code in a dynamically loaded library that registered
 //!   after the batch, or a platform where the linker section is unavailable) is installed on
 //!   its own at its first use, under the same mutex.
@@ -42,10 +46,41 @@ use std::sync::{Mutex, PoisonError};
 
 pub use linkme;
 
+/// A user function of `jit_expr!(.., fns = [...])`, as a fn pointer that a `static` can hold
+/// (the variant is the arity the macro took from the calls; the type checks the function).
+#[derive(Clone, Copy, Debug)]
+pub enum UserFnPtr {
+    /// `extern "C" fn() -> f64`
+    F0(extern "C" fn() -> f64),
+    /// `extern "C" fn(f64) -> f64`
+    F1(extern "C" fn(f64) -> f64),
+    /// `extern "C" fn(f64, f64) -> f64`
+    F2(extern "C" fn(f64, f64) -> f64),
+    /// `extern "C" fn(f64, f64, f64) -> f64`
+    F3(extern "C" fn(f64, f64, f64) -> f64),
+    /// `extern "C" fn(f64, f64, f64, f64) -> f64`
+    F4(extern "C" fn(f64, f64, f64, f64) -> f64),
+}
+
+impl UserFnPtr {
+    /// The function's address.
+    pub fn address(self) -> usize {
+        match self {
+            UserFnPtr::F0(f) => f as usize,
+            UserFnPtr::F1(f) => f as usize,
+            UserFnPtr::F2(f) => f as usize,
+            UserFnPtr::F3(f) => f as usize,
+            UserFnPtr::F4(f) => f as usize,
+        }
+    }
+}
+
 /// Machine code emitted by `jit_expr!` for one calling convention.
 ///
 /// Contract: `code` is the output of the trivial-jit code generator for `arity` arguments,
-/// `relocs` its relocation table as `(offset, Symbol::code())`, `array_entry` and
+/// `relocs` its relocation table as `(offset, Symbol::code())`, `fns` the functions that
+/// `Symbol::User(i)` refers to (by index, each of the arity the code calls it with),
+/// `array_entry` and
 /// `register_entry` its entry offsets, all for the calling convention the code is used with
 /// (System V for [`Site`] on non-Windows hosts, Win64 for [`Site`] on Windows and for
 /// [`call_win64`]).
@@ -55,6 +90,8 @@ pub struct RawCode {
     pub code: &'static [u8],
     /// `(offset of the 8-byte slot, Symbol::code())` for every relocation.
     pub relocs: &'static [(u32, u32)],
+    /// The user functions (`fns = [...]`), indexed by `Symbol::User(i)`.
+    pub fns: &'static [UserFnPtr],
     /// Offset of `fn(*const f64) -> f64`.
     pub array_entry: usize,
     /// Offset of `fn(f64, ..) -> f64` (up to 8 arguments).
@@ -231,12 +268,18 @@ pub fn install_count() -> usize {
         .installs
 }
 
-/// The relocation table of `raw` with helper addresses, or `None` for an unknown symbol.
+/// The relocation table of `raw` with helper addresses, or `None` for an unknown symbol (or
+/// a user function in code whose convention is not the host's `extern "C"`).
 fn relocs(raw: &RawCode, win64: bool) -> Option<Vec<exec::Reloc>> {
     raw.relocs
         .iter()
         .map(|&(offset, code)| {
-            let value = crate::helpers::address(Symbol::from_code(code)?, win64, None)?;
+            let value = match Symbol::from_code(code)? {
+                Symbol::User(i) if win64 == cfg!(windows) => {
+                    raw.fns.get(i as usize)?.address() as u64
+                }
+                symbol => crate::helpers::address(symbol, win64, None)?,
+            };
             Some(exec::Reloc {
                 offset: offset as usize,
                 value,
