@@ -148,9 +148,6 @@ fn one_mebibyte_expression_compiles_in_linear_time() {
 }
 
 #[test]
-#[ignore = "bug: jit-compiler/src/codegen/pool.rs `Pool::constant` searches the constants \
-            linearly, so code generation is quadratic in the number of distinct constants \
-            (release: 50k distinct 0.7 s, 100k distinct 3.0 s)"]
 fn distinct_constants_compile_in_linear_time() {
     assert_linear(usize::MAX);
 }

@@ -5,6 +5,7 @@
 
 use super::{Reloc, Symbol};
 use crate::x64::{Assembler, Label};
+use std::collections::HashMap;
 
 /// Bits of the 16-byte masks (both lanes the same unless noted).
 pub const SIGN_MASK: u128 = 0x8000_0000_0000_0000_8000_0000_0000_0000;
@@ -20,8 +21,14 @@ pub const ONE_MASK: u128 = 0x3FF0_0000_0000_0000_3FF0_0000_0000_0000;
 pub struct Pool {
     masks: Vec<(u128, Label)>,
     consts: Vec<(u64, Label)>,
+    /// An index of `consts` by bits, built once there are many (so that an expression with
+    /// 100 000 distinct constants still compiles in linear time).
+    const_index: Option<HashMap<u64, Label>>,
     slots: Vec<(Symbol, Label)>,
 }
+
+/// Beyond this many constants, [`Pool::constant`] hashes instead of scanning.
+const LINEAR_CONSTANTS: usize = 16;
 
 impl Pool {
     /// The label of a 16-byte constant.
@@ -34,14 +41,31 @@ impl Pool {
         l
     }
 
-    /// The label of an 8-byte constant. Expressions have few distinct constants, so a
-    /// linear search beats hashing here.
+    /// The label of an 8-byte constant. Most expressions have few distinct constants, and
+    /// for them a linear search beats hashing; many constants are indexed.
     pub fn constant(&mut self, asm: &mut Assembler, bits: u64) -> Label {
-        if let Some((_, l)) = self.consts.iter().find(|(b, _)| *b == bits) {
-            return *l;
+        let found = match &self.const_index {
+            Some(index) => index.get(&bits).copied(),
+            None => self
+                .consts
+                .iter()
+                .find(|(b, _)| *b == bits)
+                .map(|(_, l)| *l),
+        };
+        if let Some(l) = found {
+            return l;
         }
         let l = asm.new_label();
         self.consts.push((bits, l));
+        match &mut self.const_index {
+            Some(index) => {
+                index.insert(bits, l);
+            }
+            None if self.consts.len() > LINEAR_CONSTANTS => {
+                self.const_index = Some(self.consts.iter().copied().collect());
+            }
+            None => {}
+        }
         l
     }
 
