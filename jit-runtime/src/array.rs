@@ -236,7 +236,7 @@ fn run_map(k: &Loaded, columns: &[&[f64]], out: &mut [f64]) {
 #[cfg(not(target_arch = "x86_64"))]
 fn run_map(_: &Loaded, _: &[&[f64]], _: &mut [f64]) {}
 
-/// How many elements one task of [`Reducer::reduce_fast_parallel`] takes (a fixed size, so
+/// How many elements one task of `Reducer::reduce_fast_parallel` (feature `parallel`) takes (a fixed size, so
 /// the result does not depend on the number of threads).
 pub const PARALLEL_CHUNK: usize = 1 << 16;
 

@@ -3,7 +3,7 @@
 //! SIB, displacement, immediate), and one line on what it does; data shown as values.
 //!
 //! This is the "learn x64 from the output" view of the project (`trivial-jit EXPR --explain`).
-//! The field breakdown is computed from the typed [`Inst`] and its [`Encoding`], and the
+//! The field breakdown is computed from the typed [`Inst`] and its [`Encoding`](super::Encoding), and the
 //! bytes shown are the ones in the code (so RIP-relative and branch displacements are the
 //! final, patched values).
 //!
