@@ -15,14 +15,13 @@ use crate::x64::{
     Assembler, Gpr, GprFromXmmOp, Inst, Mem, SseImmOp, SseOp, SseStoreOp, Xmm, XmmFromGprOp, XmmMem,
 };
 
-/// `cmpsd` predicates.
-const CMP_EQ: u8 = 0;
-const CMP_LT: u8 = 1;
-const CMP_LE: u8 = 2;
-const CMP_UNORD: u8 = 3;
-const CMP_NEQ: u8 = 4;
-
-const CMP_NLT: u8 = 5;
+/// `cmpsd`/`cmppd` predicates (the imm8 of the comparison; shared with the vector generator).
+pub(super) const CMP_EQ: u8 = 0;
+pub(super) const CMP_LT: u8 = 1;
+pub(super) const CMP_LE: u8 = 2;
+pub(super) const CMP_UNORD: u8 = 3;
+pub(super) const CMP_NEQ: u8 = 4;
+pub(super) const CMP_NLT: u8 = 5;
 
 /// Unary operations computed by calling a Rust function (exactly the interpreter's).
 pub fn unary_is_call(op: UnaryOp) -> bool {

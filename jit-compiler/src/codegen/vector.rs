@@ -26,7 +26,7 @@
 
 use super::Abi;
 use super::dag::Dag;
-use super::lower::lower;
+use super::lower::{CMP_EQ, CMP_LE, CMP_LT, CMP_NEQ, CMP_UNORD, lower};
 use super::pool::Pool;
 use crate::ast::{Ast, Node, NodeId};
 use crate::expr::Expr;
@@ -36,12 +36,6 @@ use crate::x64::{
     Ymm, YmmMem,
 };
 
-/// `cmppd` predicates (the same numbers as the scalar generator's `cmpsd` ones).
-const CMP_EQ: u8 = 0;
-const CMP_LT: u8 = 1;
-const CMP_LE: u8 = 2;
-const CMP_UNORD: u8 = 3;
-const CMP_NEQ: u8 = 4;
 
 /// Lane patterns of the masks.
 const SIGN: u64 = 0x8000_0000_0000_0000;
