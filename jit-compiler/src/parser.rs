@@ -696,7 +696,9 @@ impl<'s> Parser<'s> {
             opts,
             ..
         } = self;
-        if explicit.is_some() {
+        let sorted = vars.names().windows(2).all(|w| w[0] <= w[1]);
+        if explicit.is_some() || sorted {
+            // already in calling order (explicit, or first appearance is byte order)
             let args = vars.names().iter().map(|s| (*s).to_owned()).collect();
             return Expr::from_parts(ast, args, opts.registry.clone());
         }

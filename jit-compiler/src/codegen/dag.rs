@@ -12,8 +12,8 @@ pub struct Dag {
     /// How many times each node's value is used (by parents, plus one for the root).
     pub uses: Vec<u32>,
     /// Does the subtree contain a call (helper or user function)?
-    #[allow(dead_code)] // kept for the branchy `if` lowering
-    pub has_call: Vec<bool>,
+    /// Does the expression call functions (helpers or user functions)?
+    pub calls: bool,
     /// The evaluation order: every node once, children before parents.
     pub order: Vec<NodeId>,
 }
@@ -23,31 +23,55 @@ impl Dag {
     /// node (see `Expr::simplified_for_codegen`).
     pub fn new(merged: Ast, root: NodeId) -> Dag {
         let n = merged.len();
-        let live = merged.reachable(root);
+        let mut info = vec![Info::default(); n];
+        if let Some(r) = info.get_mut(root.index()) {
+            r.live = true;
+        }
+        // parents come after their children: one backward pass marks what the root reaches
+        for i in (0..n).rev() {
+            if info[i].live {
+                for c in merged.children(merged.nodes()[i]).iter() {
+                    info[c.index()].live = true;
+                }
+            }
+        }
         let mut uses = vec![0u32; n];
-        let mut has_call = vec![false; n];
-        let mut need = vec![0u32; n];
         for (i, &node) in merged.nodes().iter().enumerate() {
             let children = merged.children(node);
+            let mut has_call = is_call(node);
             for c in children.iter() {
-                uses[c.index()] += u32::from(live[i]);
-                has_call[i] |= has_call[c.index()];
+                uses[c.index()] += u32::from(info[i].live);
+                has_call |= info[c.index()].has_call;
             }
-            has_call[i] |= is_call(node);
-            need[i] = registers_needed(children.as_slice(), &need);
+            info[i].has_call = has_call;
+            info[i].need = registers_needed(children.as_slice(), &info);
         }
         if n > 0 {
             uses[root.index()] += 1;
         }
-        let order = schedule(&merged, root, &need, &has_call);
+        let calls = info.get(root.index()).is_some_and(|r| r.has_call);
+        let order = schedule(&merged, root, &mut info);
         Dag {
             ast: merged,
             root,
             uses,
-            has_call,
+            calls,
             order,
         }
     }
+}
+
+/// What the planning passes know about a node.
+#[derive(Clone, Copy, Default)]
+struct Info {
+    /// Reached from the root?
+    live: bool,
+    /// Does its subtree call a function?
+    has_call: bool,
+    /// Registers needed to evaluate it (Sethi–Ullman number).
+    need: u32,
+    /// Scheduling: 0 new, 1 children pushed, 2 done.
+    state: u8,
 }
 
 /// Is the node itself computed by a call into Rust?
@@ -63,16 +87,17 @@ pub fn is_call(node: Node) -> bool {
 /// Sethi–Ullman numbers: a leaf needs one register; an operation needs the most any child
 /// needs, or one more when two children tie (one result must be held while the other is
 /// computed).
-fn registers_needed(children: &[NodeId], need: &[u32]) -> u32 {
+fn registers_needed(children: &[NodeId], info: &[Info]) -> u32 {
+    let need = |c: &NodeId| info[c.index()].need;
     match children {
         [] => 1,
-        [a] => need[a.index()],
+        [a] => need(a),
         [a, b] => {
-            let (x, y) = (need[a.index()], need[b.index()]);
+            let (x, y) = (need(a), need(b));
             if x == y { x + 1 } else { x.max(y) }
         }
         _ => {
-            let mut needs: Vec<u32> = children.iter().map(|c| need[c.index()]).collect();
+            let mut needs: Vec<u32> = children.iter().map(need).collect();
             needs.sort_unstable_by(|a, b| b.cmp(a));
             needs
                 .iter()
@@ -87,18 +112,18 @@ fn registers_needed(children: &[NodeId], need: &[u32]) -> u32 {
 /// Post-order from the root with an explicit stack. Children that contain calls go first
 /// (values computed before a call would have to be saved across it), then the child that
 /// needs more registers (Sethi–Ullman), so that fewer values wait in registers.
-fn schedule(ast: &Ast, root: NodeId, need: &[u32], has_call: &[bool]) -> Vec<NodeId> {
+fn schedule(ast: &Ast, root: NodeId, info: &mut [Info]) -> Vec<NodeId> {
     let n = ast.len();
     let mut order = Vec::with_capacity(n);
     if n == 0 {
         return order;
     }
-    let mut state = vec![0u8; n]; // 0 new, 1 children pushed, 2 done
-    let mut stack = vec![root];
+    let mut stack = Vec::with_capacity(64);
+    stack.push(root);
     while let Some(&id) = stack.last() {
-        match state[id.index()] {
+        match info[id.index()].state {
             0 => {
-                state[id.index()] = 1;
+                info[id.index()].state = 1;
                 let node = ast.node(id);
                 let children = ast.children(node);
                 let mut fixed = [NodeId::from_index(0); 3];
@@ -108,21 +133,22 @@ fn schedule(ast: &Ast, root: NodeId, need: &[u32], has_call: &[bool]) -> Vec<Nod
                     crate::ast::Children::List(args) => args,
                     crate::ast::Children::Fixed(ids, n) => {
                         fixed[..n].copy_from_slice(&ids[..n]);
-                        let key =
-                            |c: &NodeId| std::cmp::Reverse((has_call[c.index()], need[c.index()]));
+                        let key = |c: &NodeId| {
+                            std::cmp::Reverse((info[c.index()].has_call, info[c.index()].need))
+                        };
                         fixed[..n].sort_by_key(key);
                         &fixed[..n]
                     }
                 };
                 // push in reverse so the first to evaluate is on top
                 for &c in ordered.iter().rev() {
-                    if state[c.index()] == 0 {
+                    if info[c.index()].state == 0 {
                         stack.push(c);
                     }
                 }
             }
             1 => {
-                state[id.index()] = 2;
+                info[id.index()].state = 2;
                 stack.pop();
                 order.push(id);
             }

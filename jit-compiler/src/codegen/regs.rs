@@ -19,12 +19,19 @@ pub enum Home {
     Slot(u32),
 }
 
+#[derive(Clone, Copy, Default)]
+struct Value {
+    reg: Option<Xmm>,
+    home: Option<Home>,
+    born: u32,
+}
+
 /// The register file and value locations.
 pub struct Regs {
     holder: [Option<NodeId>; 16],
-    reg_of: Vec<Option<Xmm>>,
-    home_of: Vec<Option<Home>>,
-    born: Vec<u32>,
+    /// Per value: its register, its memory home, when it was computed (one vector, so
+    /// one allocation).
+    values: Vec<Value>,
     free_slots: Vec<u32>,
     slots: u32,
     used: u16,
@@ -36,9 +43,7 @@ impl Regs {
     pub fn new(n: usize) -> Regs {
         Regs {
             holder: [None; 16],
-            reg_of: vec![None; n],
-            home_of: vec![None; n],
-            born: vec![0; n],
+            values: vec![Value::default(); n],
             free_slots: Vec::new(),
             slots: 0,
             used: 0,
@@ -48,33 +53,33 @@ impl Regs {
 
     /// The register holding `v`, if any.
     pub fn reg(&self, v: NodeId) -> Option<Xmm> {
-        self.reg_of[v.index()]
+        self.values[v.index()].reg
     }
 
     /// The memory home of `v`, if any.
     pub fn home(&self, v: NodeId) -> Option<Home> {
-        self.home_of[v.index()]
+        self.values[v.index()].home
     }
 
     /// Gives `v` a memory home.
     pub fn set_home(&mut self, v: NodeId, home: Home) {
-        self.home_of[v.index()] = Some(home);
+        self.values[v.index()].home = Some(home);
     }
 
     /// Records that `r` now holds `v` (computed at schedule position `at`).
     pub fn assign(&mut self, v: NodeId, r: Xmm, at: u32) {
         if let Some(old) = self.holder[r.num() as usize] {
-            self.reg_of[old.index()] = None;
+            self.values[old.index()].reg = None;
         }
         self.holder[r.num() as usize] = Some(v);
-        self.reg_of[v.index()] = Some(r);
-        self.born[v.index()] = at;
+        self.values[v.index()].reg = Some(r);
+        self.values[v.index()].born = at;
         self.used |= 1 << r.num();
     }
 
     /// Forgets that `v` is in a register (the register becomes free).
     pub fn release_reg(&mut self, v: NodeId) {
-        if let Some(r) = self.reg_of[v.index()].take() {
+        if let Some(r) = self.values[v.index()].reg.take() {
             self.holder[r.num() as usize] = None;
         }
     }
@@ -82,8 +87,8 @@ impl Regs {
     /// `v` is dead: frees its register and spill slot.
     pub fn kill(&mut self, v: NodeId) {
         self.release_reg(v);
-        if let Some(Home::Slot(s)) = self.home_of[v.index()] {
-            self.home_of[v.index()] = None;
+        if let Some(Home::Slot(s)) = self.values[v.index()].home {
+            self.values[v.index()].home = None;
             self.free_slots.push(s);
         }
     }
@@ -106,7 +111,7 @@ impl Regs {
             .iter()
             .copied()
             .filter(|r| !avoid.contains(r) && !self.is_reserved(*r))
-            .filter_map(|r| self.holder(r).map(|v| (self.born[v.index()], r)))
+            .filter_map(|r| self.holder(r).map(|v| (self.values[v.index()].born, r)))
             .min_by_key(|(born, _)| *born)
             .map(|(_, r)| r)
     }

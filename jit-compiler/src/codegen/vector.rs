@@ -36,7 +36,6 @@ use crate::x64::{
     Ymm, YmmMem,
 };
 
-
 /// Lane patterns of the masks.
 const SIGN: u64 = 0x8000_0000_0000_0000;
 const ABS: u64 = 0x7FFF_FFFF_FFFF_FFFF;
@@ -586,7 +585,7 @@ fn body(
 
 /// Does the expression need calls into Rust (helpers, user functions)?
 fn has_calls(dag: &Dag) -> bool {
-    dag.has_call.iter().any(|&c| c)
+    dag.calls
 }
 
 fn finish(asm: Assembler, consts: &Consts, lanes: usize, block: usize) -> Option<ArrayKernel> {
