@@ -169,6 +169,14 @@ impl JitBuilder {
             },
         )?;
         let has_closures = crate::native::calls_closure(&expr);
+        let arity = expr.arity();
+        // the fast path of `call`: System V machine code without closures (whose panics
+        // need the checked path)
+        let fast = native
+            .as_ref()
+            .filter(|_| !has_closures)
+            .and_then(|n| n.sysv_array_entry())
+            .unwrap_or(0);
         Ok(JitFn {
             inner: Arc::new(Inner {
                 expr,
@@ -176,6 +184,8 @@ impl JitBuilder {
                 abi: self.abi,
                 has_closures,
                 arrays: crate::array::Kernels::default(),
+                arity,
+                fast,
             }),
         })
     }
@@ -207,6 +217,10 @@ struct Inner {
     has_closures: bool,
     /// The array kernels, compiled at first use (see `array.rs`).
     arrays: crate::array::Kernels,
+    /// The number of arguments (kept here for the fast path of `call`).
+    arity: usize,
+    /// The System V array entry when `call` may jump straight to it, else 0.
+    fast: usize,
 }
 
 impl JitFn {
@@ -242,6 +256,21 @@ impl JitFn {
     /// If `args.len()` is not [`arity`](Self::arity).
     #[inline]
     pub fn call(&self, args: &[f64]) -> f64 {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let inner = &*self.inner;
+            if inner.fast != 0 && args.len() == inner.arity {
+                // SAFETY: `fast` is the System V array entry of this function's code,
+                // generated for `inner.arity` arguments (checked just above) and mapped while
+                // `self` lives.
+                return unsafe { crate::native::call_sysv_array(inner.fast, args) };
+            }
+        }
+        self.call_checked(args)
+    }
+
+    #[cold]
+    fn call_checked(&self, args: &[f64]) -> f64 {
         match self.try_call(args) {
             Ok(v) => v,
             Err(e) => panic!("{e}"),

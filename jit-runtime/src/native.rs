@@ -92,6 +92,12 @@ impl Native {
         }
     }
 
+    /// The array entry's address when it can be called as System V code (which any x86-64
+    /// host can do), for the fast path of `JitFn::call`.
+    pub(crate) fn sysv_array_entry(&self) -> Option<usize> {
+        (self.abi == Abi::SysV).then_some(self.array_entry)
+    }
+
     /// The register entry's address, when the code uses the host's convention.
     pub(crate) fn register_entry(&self) -> Option<usize> {
         if self.abi == Abi::host() {
@@ -100,6 +106,20 @@ impl Native {
             None
         }
     }
+}
+
+/// Calls the System V array entry at `entry` with `args`.
+///
+/// # Safety
+/// `entry` must be the array entry of System V machine code generated for exactly
+/// `args.len()` arguments, and the code must stay mapped during the call.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) unsafe fn call_sysv_array(entry: usize, args: &[f64]) -> f64 {
+    // SAFETY: the caller guarantees that `entry` is such code; it reads `args.len()` f64
+    // from the pointer and returns one in xmm0, which is this signature.
+    let f = unsafe { std::mem::transmute::<usize, extern "sysv64" fn(*const f64) -> f64>(entry) };
+    f(args.as_ptr())
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -113,6 +133,10 @@ impl Native {
     }
 
     pub(crate) fn register_entry(&self) -> Option<usize> {
+        match *self {}
+    }
+
+    pub(crate) fn sysv_array_entry(&self) -> Option<usize> {
         match *self {}
     }
 }
