@@ -63,11 +63,21 @@ type KeyMap = HashMap<Key, NodeId, BuildHasherDefault<KeyHasher>>;
 pub(crate) struct Interner {
     small: Vec<(Key, NodeId)>,
     map: Option<KeyMap>,
+    /// How many nodes to expect (sizes the hash map once, without rehashing).
+    expected: usize,
 }
 
 const SMALL_TABLE: usize = 8;
 
 impl Interner {
+    /// An empty table for a tree of about `nodes` nodes.
+    pub(crate) fn with_expected(nodes: usize) -> Interner {
+        Interner {
+            expected: nodes,
+            ..Interner::default()
+        }
+    }
+
     /// The node for `key`, made by `make` the first time.
     fn intern(&mut self, key: Key, make: impl FnOnce() -> NodeId) -> NodeId {
         if let Some(map) = &mut self.map {
@@ -79,7 +89,12 @@ impl Interner {
         let id = make();
         self.small.push((key, id));
         if self.small.len() > SMALL_TABLE {
-            self.map = Some(self.small.drain(..).collect());
+            let mut map = KeyMap::with_capacity_and_hasher(
+                self.expected.max(2 * SMALL_TABLE),
+                Default::default(),
+            );
+            map.extend(self.small.drain(..));
+            self.map = Some(map);
         }
         id
     }

@@ -34,7 +34,7 @@ impl Expr {
     /// nodes are left in place (the code generator only visits what the root reaches).
     pub(crate) fn simplified_for_codegen(&self) -> (Ast, NodeId) {
         let mut s = Simplifier::new(self.ast());
-        s.interner = Some(Interner::default());
+        s.interner = Some(Interner::with_expected(self.ast().len()));
         s.run_uncompacted()
     }
 }
