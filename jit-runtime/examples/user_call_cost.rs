@@ -27,11 +27,26 @@ fn time(f: &dyn Fn(f64) -> f64, xs: &[f64]) -> f64 {
 fn main() {
     let xs: Vec<f64> = (0..4096).map(|i| i as f64 * 0.001).collect();
     let direct: extern "C" fn(f64) -> f64 = black_box(damp);
-    let native = jit_runtime::Jit::builder().function("damp", damp as extern "C" fn(f64) -> f64).compile("damp(x)").unwrap();
-    let closure = jit_runtime::Jit::builder().closure("damp", 1, |a| a[0] * 0.98 + 1.0).compile("damp(x)").unwrap();
+    let native = jit_runtime::Jit::builder()
+        .function("damp", damp as extern "C" fn(f64) -> f64)
+        .compile("damp(x)")
+        .unwrap();
+    let closure = jit_runtime::Jit::builder()
+        .closure("damp", 1, |a| a[0] * 0.98 + 1.0)
+        .compile("damp(x)")
+        .unwrap();
     let n = native.typed1().unwrap();
     let c = closure.typed1().unwrap();
-    println!("Rust calling the extern \"C\" fn:        {:.2} ns", time(&|x| direct(x), &xs));
-    println!("JIT code calling the registered fn:    {:.2} ns", time(&|x| n.call(x), &xs));
-    println!("JIT code calling the closure:          {:.2} ns (trampoline, panic check)", time(&|x| c.call(x), &xs));
+    println!(
+        "Rust calling the extern \"C\" fn:        {:.2} ns",
+        time(&|x| direct(x), &xs)
+    );
+    println!(
+        "JIT code calling the registered fn:    {:.2} ns",
+        time(&|x| n.call(x), &xs)
+    );
+    println!(
+        "JIT code calling the closure:          {:.2} ns (trampoline, panic check)",
+        time(&|x| c.call(x), &xs)
+    );
 }
