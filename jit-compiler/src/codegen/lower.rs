@@ -23,6 +23,21 @@ pub(super) const CMP_UNORD: u8 = 3;
 pub(super) const CMP_NEQ: u8 = 4;
 pub(super) const CMP_NLT: u8 = 5;
 
+/// How a comparison is computed with `cmpsd`/`cmppd`: whether the operands are swapped
+/// (`a > b` is `b < a`), and the predicate. `None` for other operations.
+pub(super) fn comparison(op: BinaryOp) -> Option<(bool, u8)> {
+    use BinaryOp::*;
+    Some(match op {
+        Lt => (false, CMP_LT),
+        Le => (false, CMP_LE),
+        Gt => (true, CMP_LT),
+        Ge => (true, CMP_LE),
+        Eq => (false, CMP_EQ),
+        Ne => (false, CMP_NEQ),
+        _ => return None,
+    })
+}
+
 /// Unary operations computed by calling a Rust function (exactly the interpreter's).
 pub fn unary_is_call(op: UnaryOp) -> bool {
     use UnaryOp::*;
@@ -433,13 +448,11 @@ impl Gen<'_> {
         if let Some(inst) = arith {
             return self.arithmetic(id, inst, matches!(op, Add | Mul), a, b);
         }
+        if let Some((swap, pred)) = comparison(op) {
+            let (x, y) = if swap { (b, a) } else { (a, b) };
+            return self.compare(id, x, y, pred);
+        }
         match op {
-            Lt => self.compare(id, a, b, CMP_LT),
-            Le => self.compare(id, a, b, CMP_LE),
-            Gt => self.compare(id, b, a, CMP_LT),
-            Ge => self.compare(id, b, a, CMP_LE),
-            Eq => self.compare(id, a, b, CMP_EQ),
-            Ne => self.compare(id, a, b, CMP_NEQ),
             Min => self.min_max(id, SseOp::Minsd, a, b),
             Max => self.min_max(id, SseOp::Maxsd, a, b),
             // Pow only reaches here in unsimplified trees; with a non-constant exponent it is powf.

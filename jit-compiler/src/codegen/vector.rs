@@ -26,7 +26,7 @@
 
 use super::Abi;
 use super::dag::Dag;
-use super::lower::{CMP_EQ, CMP_LE, CMP_LT, CMP_NEQ, CMP_UNORD, lower};
+use super::lower::{CMP_LT, CMP_UNORD, comparison, lower};
 use super::pool::Pool;
 use crate::ast::{Ast, Node, NodeId};
 use crate::expr::Expr;
@@ -421,13 +421,11 @@ impl VGen<'_> {
             self.finish(id, Some(d));
             return Ok(());
         }
+        if let Some((swap, pred)) = comparison(op) {
+            let (x, y) = if swap { (b, a) } else { (a, b) };
+            return self.compare(id, x, y, pred);
+        }
         match op {
-            Lt => self.compare(id, a, b, CMP_LT),
-            Le => self.compare(id, a, b, CMP_LE),
-            Gt => self.compare(id, b, a, CMP_LT),
-            Ge => self.compare(id, b, a, CMP_LE),
-            Eq => self.compare(id, a, b, CMP_EQ),
-            Ne => self.compare(id, a, b, CMP_NEQ),
             Min => self.min_max(id, AvxOp::Vminpd, a, b),
             Max => self.min_max(id, AvxOp::Vmaxpd, a, b),
             _ => Err(Failed),
