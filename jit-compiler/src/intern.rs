@@ -67,7 +67,7 @@ pub(crate) struct Interner {
     expected: usize,
 }
 
-const SMALL_TABLE: usize = 8;
+const SMALL_TABLE: usize = 16;
 
 impl Interner {
     /// An empty table for a tree of about `nodes` nodes.

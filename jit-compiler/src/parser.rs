@@ -263,7 +263,7 @@ impl<'s> Parser<'s> {
             peeked: None,
             // A rough guess that avoids most reallocations: one node per two bytes.
             ast: Ast::with_capacity(src.len() / 2 + 1),
-            frames: Vec::new(),
+            frames: Vec::with_capacity(16),
             call_args: Vec::new(),
             vars,
             explicit,

@@ -52,7 +52,16 @@ impl<'a> Simplifier<'a> {
     fn new(old: &'a Ast) -> Self {
         Simplifier {
             old,
-            closed: old.closed(),
+            // only `^` asks whether its exponent is closed; skip the pass without one
+            closed: if old
+                .nodes()
+                .iter()
+                .any(|n| matches!(n, Node::Binary(BinaryOp::Pow, ..)))
+            {
+                old.closed()
+            } else {
+                Vec::new()
+            },
             new: Ast::with_capacity(old.len()),
             map: Vec::with_capacity(old.len()),
             interner: None,
@@ -107,7 +116,12 @@ impl<'a> Simplifier<'a> {
         match self.old.nodes()[i] {
             n @ (Node::Num(_) | Node::Arg(_)) => self.push(n, i),
             Node::Unary(op, a) => self.unary(op, m(a), i),
-            Node::Binary(BinaryOp::Pow, a, b) => self.pow(m(a), m(b), self.closed[b.index()], i),
+            Node::Binary(BinaryOp::Pow, a, b) => self.pow(
+                m(a),
+                m(b),
+                self.closed.get(b.index()).copied().unwrap_or(false),
+                i,
+            ),
             Node::Binary(op, a, b) => self.binary(op, m(a), m(b), i),
             Node::PowI(a, n) => self.powi(m(a), n, i),
             Node::If(c, a, b) => match self.num(m(c)) {
