@@ -5,13 +5,19 @@
 //! `cargo run --release --example array_sum [N]` (N elements, default 100 000 000; add
 //! `--features parallel` for the multithreaded reducer).
 
+#[cfg(target_arch = "x86_64")]
 use std::hint::black_box;
+#[cfg(target_arch = "x86_64")]
 use std::time::Instant;
+#[cfg(target_arch = "x86_64")]
 use trivial_jit::Jit;
+#[cfg(target_arch = "x86_64")]
 use trivial_jit::compiler::x64::{Assembler, Cond, Gpr::*, Mem, Scale, Xmm::*};
+#[cfg(target_arch = "x86_64")]
 use trivial_jit::runtime::exec::install;
 
 /// `extern "sysv64" fn(xs: *const f64, n: usize) -> f64`: the sum, one `addsd` at a time.
+#[cfg(target_arch = "x86_64")]
 fn summing_loop() -> (Vec<u8>, String) {
     let mut a = Assembler::new().with_listing(true);
     let top = a.new_label();
@@ -33,6 +39,7 @@ fn summing_loop() -> (Vec<u8>, String) {
 }
 
 /// A hand-unrolled Rust loop with 8 accumulators, for reference.
+#[cfg(target_arch = "x86_64")]
 fn sum8(xs: &[f64]) -> f64 {
     let mut acc = [0.0f64; 8];
     let chunks = xs.chunks_exact(8);
@@ -49,6 +56,7 @@ fn sum8(xs: &[f64]) -> f64 {
     s
 }
 
+#[cfg(target_arch = "x86_64")]
 fn measure(name: &str, bytes: usize, reps: usize, mut f: impl FnMut() -> f64) {
     let mut times = Vec::with_capacity(reps);
     let mut value = 0.0;
@@ -66,6 +74,7 @@ fn measure(name: &str, bytes: usize, reps: usize, mut f: impl FnMut() -> f64) {
     );
 }
 
+#[cfg(target_arch = "x86_64")]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = match std::env::args().nth(1) {
         Some(s) => s.replace('_', "").parse()?,
@@ -102,4 +111,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sum.reduce_fast_parallel(&xs)
     });
     Ok(())
+}
+
+/// The demo runs x86-64 machine code; elsewhere there is nothing to show.
+#[cfg(not(target_arch = "x86_64"))]
+fn main() {
+    println!("this example runs x86-64 machine code: it needs an x86-64 machine");
 }
