@@ -39,10 +39,21 @@ pub(crate) fn exec_error(e: crate::exec::ExecError) -> Error {
     )
 }
 
+/// Machine code with its relocations resolved, ready to be loaded.
 #[cfg(target_arch = "x86_64")]
-impl Native {
-    /// Generates and loads the code; `None` when the expression must be interpreted.
-    pub(crate) fn compile(expr: &Expr, options: &CodegenOptions) -> Result<Option<Native>> {
+struct Prepared {
+    code: Vec<u8>,
+    relocs: Vec<crate::exec::Reloc>,
+    array_entry: usize,
+    register_entry: Option<usize>,
+    abi: Abi,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Prepared {
+    /// Generates the code; `None` when a called function has no address for this
+    /// convention (the expression is then interpreted).
+    fn new(expr: &Expr, options: &CodegenOptions) -> Result<Option<Prepared>> {
         let compiled = jit_compiler::codegen::compile_with(expr, options)?;
         let win64 = options.abi == Abi::Win64;
         let mut relocs = Vec::with_capacity(compiled.relocs.len());
@@ -55,14 +66,59 @@ impl Native {
                 None => return Ok(None),
             }
         }
-        let code = crate::exec::install(&compiled.code, &relocs).map_err(exec_error)?;
-        let base = code.as_ptr() as usize;
-        Ok(Some(Native {
-            array_entry: base + compiled.array_entry,
-            register_entry: compiled.register_entry.map(|o| base + o),
+        Ok(Some(Prepared {
+            code: compiled.code,
+            relocs,
+            array_entry: compiled.array_entry,
+            register_entry: compiled.register_entry,
             abi: options.abi,
-            _code: code,
         }))
+    }
+
+    fn into_native(self, code: crate::exec::ExecCode) -> Native {
+        let base = code.as_ptr() as usize;
+        Native {
+            array_entry: base + self.array_entry,
+            register_entry: self.register_entry.map(|o| base + o),
+            abi: self.abi,
+            _code: code,
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Native {
+    /// Generates and loads the code; `None` when the expression must be interpreted.
+    pub(crate) fn compile(expr: &Expr, options: &CodegenOptions) -> Result<Option<Native>> {
+        let Some(prepared) = Prepared::new(expr, options)? else {
+            return Ok(None);
+        };
+        let code = crate::exec::install(&prepared.code, &prepared.relocs).map_err(exec_error)?;
+        Ok(Some(prepared.into_native(code)))
+    }
+
+    /// [`Native::compile`] for many expressions, loaded into one mapping with one protection
+    /// change.
+    pub(crate) fn compile_batch(
+        exprs: &[Expr],
+        options: &CodegenOptions,
+    ) -> Result<Vec<Option<Native>>> {
+        let mut prepared = Vec::with_capacity(exprs.len());
+        for expr in exprs {
+            prepared.push(Prepared::new(expr, options)?);
+        }
+        let loadable: Vec<(&[u8], &[crate::exec::Reloc])> = prepared
+            .iter()
+            .flatten()
+            .map(|p| (&p.code[..], &p.relocs[..]))
+            .collect();
+        let mut codes = crate::exec::install_batch(&loadable)
+            .map_err(exec_error)?
+            .into_iter();
+        Ok(prepared
+            .into_iter()
+            .map(|p| p.and_then(|p| codes.next().map(|code| p.into_native(code))))
+            .collect())
     }
 
     /// Calls the array entry with `args` (the caller checked the length).
@@ -126,6 +182,10 @@ pub(crate) unsafe fn call_sysv_array(entry: usize, args: &[f64]) -> f64 {
 impl Native {
     pub(crate) fn compile(_: &Expr, _: &CodegenOptions) -> Result<Option<Native>> {
         Ok(None)
+    }
+
+    pub(crate) fn compile_batch(exprs: &[Expr], _: &CodegenOptions) -> Result<Vec<Option<Native>>> {
+        Ok(exprs.iter().map(|_| None).collect())
     }
 
     pub(crate) fn call_array(&self, _: &[f64]) -> f64 {

@@ -148,3 +148,24 @@ fn deep_balanced_trees_and_long_products() {
         p.expr().eval(&args).unwrap().to_bits()
     );
 }
+
+#[test]
+fn a_batch_shares_one_mapping_and_each_function_works() {
+    let srcs: Vec<String> = (0..50).map(|i| format!("x*{i} + sin(x) - {i}^2")).collect();
+    let refs: Vec<&str> = srcs.iter().map(String::as_str).collect();
+    let fs = Jit::compile_batch(&refs).unwrap();
+    assert_eq!(fs.len(), 50);
+    for (i, f) in fs.iter().enumerate() {
+        assert!(f.is_native());
+        let want = f.expr().eval(&[0.75]).unwrap();
+        assert_eq!(f.call(&[0.75]).to_bits(), want.to_bits(), "function {i}");
+    }
+    assert_eq!(writable_and_executable_mappings(), Vec::<String>::new());
+    // dropping some keeps the others alive
+    let keep = fs[49].clone();
+    drop(fs);
+    assert_eq!(keep.call(&[1.0]), 49.0 + 1f64.sin() - 2401.0);
+    let err = Jit::compile_batch(&["x", "2*", "y"]).unwrap_err();
+    assert!(err.message().starts_with("source #1:"), "{err}");
+    assert!(Jit::compile_batch(&[]).unwrap().is_empty());
+}
