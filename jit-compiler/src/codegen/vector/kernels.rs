@@ -1,0 +1,358 @@
+//! The kernels: the loops around the generated bodies.
+
+use crate::ast::{Node, NodeId};
+use crate::codegen::Abi;
+use crate::codegen::dag::Dag;
+use crate::codegen::lower::lower;
+use crate::codegen::pool::Pool;
+use crate::expr::Expr;
+use crate::ops::BinaryOp;
+use crate::x64::{Assembler, AvxOp, Cond, Gpr, Inst, Mem, Scale, SseOp, SseStoreOp, Xmm, YmmMem};
+
+/// Lane patterns of the masks.
+use super::*;
+
+/// Vectors per iteration of the map loop.
+pub(super) const MAP_UNROLL: usize = 2;
+
+/// Column pointers kept in registers; later columns are loaded into `r11` at each use.
+pub(super) const COLUMN_REGS: [Gpr; 4] = [Gpr::Rax, Gpr::R8, Gpr::R9, Gpr::R10];
+
+/// A vectorized `out[i] = f(col0[i], ...)` over `n` elements.
+///
+/// The kernel is `extern "sysv64" fn(columns: *const *const f64, out: *mut f64, n: usize)`
+/// with `n >= lanes` (smaller arrays are the caller's job): blocks of `2*lanes` elements, then
+/// of `lanes`, and a last block that ends at `n` and overlaps the one before (elements are
+/// recomputed to the same values, so this only needs `out` not to alias a column). `None`
+/// when the expression calls functions or needs more than 16 vector registers.
+///
+/// ```
+/// use jit_compiler::codegen::{map_kernel, VectorIsa};
+/// let e = jit_compiler::parse("2*x^0.5").unwrap();
+/// let k = map_kernel(&e, VectorIsa::Avx2, true).unwrap();
+/// assert!(k.listing.contains("vsqrtpd"));
+/// assert!(map_kernel(&jit_compiler::parse("sin(x)").unwrap(), VectorIsa::Sse2, false).is_none());
+/// ```
+pub fn map_kernel(expr: &Expr, isa: VectorIsa, listing: bool) -> Option<ArrayKernel> {
+    let (ast, root) = expr.simplified_for_codegen();
+    let dag = Dag::new(ast, root);
+    if dag.ast.is_empty() || has_calls(&dag) {
+        return None;
+    }
+    let lanes = isa.lanes();
+    let unroll = MAP_UNROLL;
+    let block = lanes * unroll;
+    let arity = expr.arity();
+    let mut asm = Assembler::new().with_listing(listing);
+    let mut consts = Consts::new(lanes);
+    let arg_mem = |asm: &mut Assembler, k: u32, disp: i32| -> Mem {
+        let base = match COLUMN_REGS.get(k as usize) {
+            Some(&r) => r,
+            None => {
+                asm.mov(Gpr::R11, Mem::base_disp(Gpr::Rdi, 8 * k as i32));
+                Gpr::R11
+            }
+        };
+        Mem::base_index(base, Gpr::Rcx, Scale::S8, disp)
+    };
+    let store = |asm: &mut Assembler, src: Src, disp: i32| {
+        let at = Mem::base_index(Gpr::Rsi, Gpr::Rcx, Scale::S8, disp);
+        let r = match src {
+            Src::Reg(r) => r,
+            Src::Mem(m) => {
+                match isa {
+                    VectorIsa::Avx2 => asm.vmovupd(ymm(0), m),
+                    VectorIsa::Sse2 => asm.movupd(xmm(0), m),
+                }
+                0
+            }
+        };
+        match isa {
+            VectorIsa::Avx2 => asm.vmovupd(at, ymm(r)),
+            VectorIsa::Sse2 => asm.movupd(at, xmm(r)),
+        }
+    };
+    let (big, small_setup, small, again, tail, done) = (
+        asm.new_label(),
+        asm.new_label(),
+        asm.new_label(),
+        asm.new_label(),
+        asm.new_label(),
+        asm.new_label(),
+    );
+    for (k, &r) in COLUMN_REGS.iter().enumerate().take(arity) {
+        asm.mov(r, Mem::base_disp(Gpr::Rdi, 8 * k as i32));
+    }
+    asm.xor(Gpr::Rcx, Gpr::Rcx);
+    asm.sub(Gpr::Rdx, block as i32); // rdx = n - block: the last start of a whole block
+    asm.cmp(Gpr::Rcx, Gpr::Rdx);
+    asm.jcc(Cond::G, small_setup);
+    asm.bind(big);
+    for u in 0..unroll {
+        let disp = (8 * lanes * u) as i32;
+        let r = body(&dag, isa, &mut asm, &mut consts, &arg_mem, disp, 0xFFFF).ok()?;
+        store(&mut asm, r, disp);
+    }
+    asm.add(Gpr::Rcx, block as i32);
+    asm.cmp(Gpr::Rcx, Gpr::Rdx);
+    asm.jcc(Cond::Le, big);
+    asm.bind(small_setup);
+    asm.add(Gpr::Rdx, (block - lanes) as i32); // rdx = n - lanes
+    asm.bind(small);
+    asm.cmp(Gpr::Rcx, Gpr::Rdx);
+    asm.jcc(Cond::G, tail);
+    asm.bind(again);
+    let r = body(&dag, isa, &mut asm, &mut consts, &arg_mem, 0, 0xFFFF).ok()?;
+    store(&mut asm, r, 0);
+    asm.add(Gpr::Rcx, lanes as i32);
+    asm.jmp(small);
+    asm.bind(tail);
+    // done if the last vector ended exactly at n; else one more vector ending at n
+    asm.lea(Gpr::R11, Mem::base_disp(Gpr::Rdx, lanes as i32));
+    asm.cmp(Gpr::Rcx, Gpr::R11);
+    asm.jcc(Cond::E, done);
+    asm.mov(Gpr::Rcx, Gpr::Rdx);
+    asm.jmp(again);
+    asm.bind(done);
+    if isa == VectorIsa::Avx2 {
+        asm.vzeroupper();
+    }
+    asm.ret();
+    finish(asm, &consts, lanes, block)
+}
+
+/// The strict left fold `t = f(t, x)` of a two-argument expression (`t` argument 0, the
+/// element argument 1): `extern "sysv64" fn(xs: *const f64, n: usize, init: f64) -> f64`.
+///
+/// The loop body is the scalar code generator's body for `f` (the same instructions as one
+/// call, so the result is bit-identical to calling `f` element by element), with `t` staying
+/// in `xmm0` and each element loaded into `xmm1`. `None` when `f` calls functions.
+///
+/// ```
+/// use jit_compiler::codegen::fold_kernel;
+/// let e = jit_compiler::parse_with_args("t + x*x", &["t", "x"]).unwrap();
+/// let k = fold_kernel(&e, true).unwrap();
+/// assert!(k.listing.contains("movsd xmm1,[rdi+rcx*8]"));
+/// ```
+pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
+    if expr.arity() != 2 {
+        return None;
+    }
+    let (ast, root) = expr.simplified_for_codegen();
+    let dag = Dag::new(ast, root);
+    if dag.ast.is_empty() || has_calls(&dag) {
+        return None;
+    }
+    let mut asm = Assembler::new().with_listing(listing);
+    let mut pool = Pool::default();
+    let b = lower(&dag, 2, Abi::SysV, &[], &mut asm, &mut pool);
+    if b.has_calls {
+        return None;
+    }
+    let frame = (8 * b.slots as i32 + 15) & !15;
+    let (top, done) = (asm.new_label(), asm.new_label());
+    asm.test(Gpr::Rsi, Gpr::Rsi);
+    asm.jcc(Cond::E, done);
+    if frame > 0 {
+        asm.sub(Gpr::Rsp, frame);
+    }
+    asm.xor(Gpr::Rcx, Gpr::Rcx);
+    asm.bind(top);
+    asm.movsd(Xmm::Xmm1, Mem::base_index(Gpr::Rdi, Gpr::Rcx, Scale::S8, 0));
+    for inst in b.insts {
+        asm.emit(inst);
+    }
+    asm.inc(Gpr::Rcx);
+    asm.cmp(Gpr::Rcx, Gpr::Rsi);
+    asm.jcc(Cond::B, top);
+    if frame > 0 {
+        asm.add(Gpr::Rsp, frame);
+    }
+    asm.bind(done);
+    asm.ret();
+    pool.emit(&mut asm);
+    let out = asm.finish().ok()?;
+    let listing = out.listing_text();
+    Some(ArrayKernel {
+        code: out.code,
+        lanes: 1,
+        block: 1,
+        listing,
+    })
+}
+
+/// Is `f(t, x)` of the form `t + term(x)` or `t * term(x)` (either operand order) with `t`
+/// argument `acc` and `term` free of `t`? Returns the operation and the term as an
+/// expression of the same arguments.
+///
+/// ```
+/// use jit_compiler::codegen::{reduce_shape, ReduceOp};
+/// let e = jit_compiler::parse_with_args("t + x*x", &["t", "x"]).unwrap();
+/// assert_eq!(reduce_shape(&e, 0).unwrap().0, ReduceOp::Add);
+/// let e = jit_compiler::parse_with_args("t*t + x", &["t", "x"]).unwrap();
+/// assert!(reduce_shape(&e, 0).is_none());
+/// ```
+pub fn reduce_shape(expr: &Expr, acc: usize) -> Option<(ReduceOp, Expr)> {
+    let simple = expr.simplified();
+    let ast = simple.ast();
+    if ast.is_empty() {
+        return None;
+    }
+    let (op, l, r) = match ast.node(ast.root()) {
+        Node::Binary(BinaryOp::Add, l, r) => (ReduceOp::Add, l, r),
+        Node::Binary(BinaryOp::Mul, l, r) => (ReduceOp::Mul, l, r),
+        _ => return None,
+    };
+    let is_acc = |n: NodeId| ast.node(n) == Node::Arg(acc as u32);
+    let term = match (is_acc(l), is_acc(r)) {
+        (true, false) => r,
+        (false, true) => l,
+        _ => return None,
+    };
+    let live = ast.reachable(term);
+    let uses_acc = ast
+        .nodes()
+        .iter()
+        .zip(&live)
+        .any(|(n, &l)| l && *n == Node::Arg(acc as u32));
+    if uses_acc {
+        return None;
+    }
+    Some((op, simple.with_ast(ast.compact(term))))
+}
+
+/// The fast reduction kernel for `t op term(x)` of a two-argument expression (see
+/// [`reduce_shape`]; the argument other than `acc` is the element):
+/// `extern "sysv64" fn(xs: *const f64, n: usize, partials: *mut f64)` with `n` a multiple of
+/// [`ArrayKernel::block`]. It keeps `unroll` vector accumulators (starting at the identity of
+/// `op`), adds (multiplies) `term` of element `i` into lane `i mod block`, and stores the
+/// `block` partial results to `partials`. `None` if the shape does not fit or the term needs
+/// calls or too many registers even with one accumulator.
+///
+/// ```
+/// use jit_compiler::codegen::{fast_reduce_kernel, VectorIsa};
+/// let e = jit_compiler::parse_with_args("t + x", &["t", "x"]).unwrap();
+/// let (_, k) = fast_reduce_kernel(&e, 0, VectorIsa::Avx2, 4, true).unwrap();
+/// assert_eq!(k.block, 16);
+/// assert!(k.listing.contains("vaddpd ymm12,ymm12,[rdi+rcx*8]"));
+/// ```
+pub fn fast_reduce_kernel(
+    expr: &Expr,
+    acc: usize,
+    isa: VectorIsa,
+    unroll: usize,
+    listing: bool,
+) -> Option<(ReduceOp, ArrayKernel)> {
+    if expr.arity() != 2 {
+        return None;
+    }
+    let (op, term) = reduce_shape(expr, acc)?;
+    let (ast, root) = term.simplified_for_codegen();
+    let dag = Dag::new(ast, root);
+    if has_calls(&dag) {
+        return None;
+    }
+    let mut unroll = unroll.clamp(1, 8);
+    loop {
+        if let Some(k) = fast_reduce_with(&dag, op, isa, unroll, listing) {
+            return Some((op, k));
+        }
+        if unroll == 1 {
+            return None;
+        }
+        unroll /= 2;
+    }
+}
+
+pub(super) fn fast_reduce_with(
+    dag: &Dag,
+    op: ReduceOp,
+    isa: VectorIsa,
+    unroll: usize,
+    listing: bool,
+) -> Option<ArrayKernel> {
+    let lanes = isa.lanes();
+    let block = lanes * unroll;
+    let mut asm = Assembler::new().with_listing(listing);
+    let mut consts = Consts::new(lanes);
+    let first_acc = (16 - unroll) as u8;
+    let allowed: u16 = (1u16 << first_acc) - 1;
+    let arg_mem = |_: &mut Assembler, _: u32, disp: i32| -> Mem {
+        Mem::base_index(Gpr::Rdi, Gpr::Rcx, Scale::S8, disp)
+    };
+    let inst = match op {
+        ReduceOp::Add => AvxOp::Vaddpd,
+        ReduceOp::Mul => AvxOp::Vmulpd,
+    };
+    let identity = consts.get(&mut asm, op.identity().to_bits());
+    for u in 0..unroll as u8 {
+        match isa {
+            VectorIsa::Avx2 => asm.vmovupd(ymm(first_acc + u), identity),
+            VectorIsa::Sse2 => asm.movapd(xmm(first_acc + u), identity),
+        }
+    }
+    let (top, store) = (asm.new_label(), asm.new_label());
+    asm.xor(Gpr::Rcx, Gpr::Rcx);
+    asm.test(Gpr::Rsi, Gpr::Rsi);
+    asm.jcc(Cond::E, store);
+    asm.bind(top);
+    for u in 0..unroll {
+        let disp = (8 * lanes * u) as i32;
+        let r = body(dag, isa, &mut asm, &mut consts, &arg_mem, disp, allowed).ok()?;
+        let a = first_acc + u as u8;
+        match isa {
+            VectorIsa::Avx2 => {
+                let src = match r {
+                    Src::Reg(r) => YmmMem::Ymm(ymm(r)),
+                    Src::Mem(m) => YmmMem::Mem(m),
+                };
+                asm.emit(Inst::Avx {
+                    op: inst,
+                    dst: ymm(a),
+                    src1: ymm(a),
+                    src2: src,
+                });
+            }
+            VectorIsa::Sse2 => {
+                let src = match r {
+                    Src::Reg(r) => xmm(r),
+                    Src::Mem(m) => {
+                        // possibly unaligned: load first
+                        asm.movupd(xmm(0), m);
+                        xmm(0)
+                    }
+                };
+                let sse = match op {
+                    ReduceOp::Add => SseOp::Addpd,
+                    ReduceOp::Mul => SseOp::Mulpd,
+                };
+                asm.emit(Inst::Sse {
+                    op: sse,
+                    dst: xmm(a),
+                    src: src.into(),
+                });
+            }
+        }
+    }
+    asm.add(Gpr::Rcx, block as i32);
+    asm.cmp(Gpr::Rcx, Gpr::Rsi);
+    asm.jcc(Cond::B, top);
+    asm.bind(store);
+    for u in 0..unroll {
+        let at = Mem::base_disp(Gpr::Rdx, (8 * lanes * u) as i32);
+        let a = first_acc + u as u8;
+        match isa {
+            VectorIsa::Avx2 => asm.vmovupd(at, ymm(a)),
+            VectorIsa::Sse2 => asm.emit(Inst::SseStore {
+                op: SseStoreOp::Movupd,
+                dst: at,
+                src: xmm(a),
+            }),
+        }
+    }
+    if isa == VectorIsa::Avx2 {
+        asm.vzeroupper();
+    }
+    asm.ret();
+    finish(asm, &consts, lanes, block)
+}
