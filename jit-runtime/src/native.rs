@@ -125,19 +125,13 @@ impl Native {
     #[inline]
     pub(crate) fn call_array(&self, args: &[f64]) -> f64 {
         match self.abi {
-            Abi::SysV => {
-                // SAFETY: `array_entry` is the array entry of System V code generated for
-                // `args.len()` arguments (checked by the caller), mapped read-execute while
-                // `self._code` lives; it reads exactly that many f64 from the pointer.
-                let f = unsafe {
-                    std::mem::transmute::<usize, extern "sysv64" fn(*const f64) -> f64>(
-                        self.array_entry,
-                    )
-                };
-                f(args.as_ptr())
-            }
+            // SAFETY: `array_entry` is the array entry of System V code generated for
+            // `args.len()` arguments (checked by the caller), mapped while `self._code` lives.
+            Abi::SysV => unsafe { call_sysv_array(self.array_entry, args) },
             Abi::Win64 => {
-                // SAFETY: as above, for code generated with the Win64 convention.
+                // SAFETY: `array_entry` is the array entry of Win64 code generated for
+                // `args.len()` arguments (checked by the caller), mapped while `self._code`
+                // lives; it reads exactly that many f64 from the pointer.
                 let f = unsafe {
                     std::mem::transmute::<usize, extern "win64" fn(*const f64) -> f64>(
                         self.array_entry,
