@@ -4,7 +4,7 @@ use crate::ast::{Ast, Node, NodeId};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::ops::{self, BinaryOp};
 use crate::registry::Registry;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A parsed expression: its tree, its argument names in calling order, and the user
 /// functions it may call.
@@ -20,6 +20,31 @@ pub struct Expr {
     ast: Ast,
     args: Vec<String>,
     registry: Option<Arc<Registry>>,
+    /// What the interpreter needs to know about the tree, worked out at the first `eval`
+    /// rather than on every call.
+    plan: OnceLock<EvalPlan>,
+}
+
+/// Facts about a tree that decide how it is interpreted.
+#[derive(Clone, Debug)]
+struct EvalPlan {
+    /// For each node: is its subtree closed? (Only computed when the tree has a `^`.)
+    closed: Vec<bool>,
+    /// Does the tree contain `if`? Then only the chosen branches are evaluated.
+    has_if: bool,
+}
+
+impl EvalPlan {
+    fn of(ast: &Ast) -> EvalPlan {
+        let has_pow = ast
+            .nodes()
+            .iter()
+            .any(|n| matches!(n, Node::Binary(BinaryOp::Pow, ..)));
+        EvalPlan {
+            closed: if has_pow { ast.closed() } else { Vec::new() },
+            has_if: ast.nodes().iter().any(|n| matches!(n, Node::If(..))),
+        }
+    }
 }
 
 impl Expr {
@@ -30,6 +55,7 @@ impl Expr {
             ast,
             args,
             registry,
+            plan: OnceLock::new(),
         }
     }
 
@@ -64,6 +90,7 @@ impl Expr {
             ast,
             args: self.args.clone(),
             registry: self.registry.clone(),
+            plan: OnceLock::new(),
         }
     }
 
@@ -106,22 +133,13 @@ impl PartialEq for Expr {
 /// function may have side effects), so evaluation follows an explicit stack from the root.
 struct Interpreter<'e> {
     expr: &'e Expr,
-    closed: Vec<bool>,
+    plan: &'e EvalPlan,
 }
 
 impl<'e> Interpreter<'e> {
     fn new(expr: &'e Expr) -> Self {
-        let needs_closed = expr
-            .ast
-            .nodes()
-            .iter()
-            .any(|n| matches!(n, Node::Binary(BinaryOp::Pow, ..)));
-        let closed = if needs_closed {
-            expr.ast.closed()
-        } else {
-            Vec::new()
-        };
-        Interpreter { expr, closed }
+        let plan = expr.plan.get_or_init(|| EvalPlan::of(&expr.ast));
+        Interpreter { expr, plan }
     }
 
     fn run(&self, args: &[f64]) -> f64 {
@@ -129,7 +147,7 @@ impl<'e> Interpreter<'e> {
         if ast.is_empty() {
             return f64::NAN;
         }
-        if ast.nodes().iter().any(|n| matches!(n, Node::If(..))) {
+        if self.plan.has_if {
             return self.run_lazy(args);
         }
         // cannot fail (indexing below): children come before their parents (`Ast::push`),
@@ -202,7 +220,7 @@ impl<'e> Interpreter<'e> {
                 ops::pow(
                     val(a),
                     val(b),
-                    self.closed.get(b.index()).copied().unwrap_or(false),
+                    self.plan.closed.get(b.index()).copied().unwrap_or(false),
                 )
             }
             Node::Binary(op, a, b) => op.apply(val(a), val(b)),
