@@ -89,6 +89,18 @@ impl Ast {
         }
     }
 
+    /// Removes every node, keeping the memory.
+    pub(crate) fn clear(&mut self) {
+        self.nodes.clear();
+        self.spans.clear();
+        self.call_args.clear();
+    }
+
+    /// The number of nodes there is room for without reallocating.
+    pub(crate) fn capacity(&self) -> usize {
+        self.nodes.capacity().max(self.call_args.capacity())
+    }
+
     /// Appends a node. Its children must already be in the tree.
     pub fn push(&mut self, node: Node, span: Span) -> NodeId {
         debug_assert!(
@@ -222,8 +234,15 @@ impl Ast {
     /// For every node: is its subtree closed, i.e. free of arguments and user calls? A
     /// closed exponent is a "constant exponent" in the sense of §3.2.
     pub fn closed(&self) -> Vec<bool> {
-        // cannot fail (indexing below): children come before their parents.
         let mut closed = Vec::with_capacity(self.nodes.len());
+        self.closed_into(&mut closed);
+        closed
+    }
+
+    /// [`Ast::closed`] into `closed` (cleared first), reusing its memory.
+    pub(crate) fn closed_into(&self, closed: &mut Vec<bool>) {
+        closed.clear();
+        // cannot fail (indexing below): children come before their parents.
         for &node in &self.nodes {
             let c = match node {
                 Node::Num(_) => true,
@@ -232,7 +251,6 @@ impl Ast {
             };
             closed.push(c);
         }
-        closed
     }
 
     /// Structural equality of the trees under two roots, ignoring spans; numbers compare by

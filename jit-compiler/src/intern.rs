@@ -70,12 +70,16 @@ pub(crate) struct Interner {
 const SMALL_TABLE: usize = 16;
 
 impl Interner {
-    /// An empty table for a tree of about `nodes` nodes.
-    pub(crate) fn with_expected(nodes: usize) -> Interner {
-        Interner {
-            expected: nodes,
-            ..Interner::default()
-        }
+    /// Empties the table for a tree of about `nodes` nodes, keeping the small table's memory.
+    pub(crate) fn reset(&mut self, nodes: usize) {
+        self.small.clear();
+        self.map = None;
+        self.expected = nodes;
+    }
+
+    /// The small table's capacity (the hash map is never kept).
+    pub(crate) fn capacity(&self) -> usize {
+        self.small.capacity()
     }
 
     /// The node for `key`, made by `make` the first time.

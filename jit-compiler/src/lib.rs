@@ -17,6 +17,7 @@ pub mod parser;
 mod print;
 pub mod registry;
 mod simplify;
+mod workspace;
 pub mod x64;
 
 pub use ast::{Ast, Node, NodeId};

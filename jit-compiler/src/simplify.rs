@@ -33,9 +33,41 @@ impl Expr {
     /// (hash-consing), integer powers are spelled out as their multiplications, and unused
     /// nodes are left in place (the code generator only visits what the root reaches).
     pub(crate) fn simplified_for_codegen(&self) -> (Ast, NodeId) {
-        let mut s = Simplifier::new(self.ast());
-        s.interner = Some(Interner::with_expected(self.ast().len()));
-        s.run_uncompacted()
+        crate::workspace::with(|ws| self.simplified_for_codegen_in(ws))
+    }
+
+    /// [`Expr::simplified_for_codegen`] into the workspace's buffers: the tree returned is
+    /// `ws.tree`, refilled (give it back when done with it).
+    pub(crate) fn simplified_for_codegen_in(
+        &self,
+        ws: &mut crate::workspace::Workspace,
+    ) -> (Ast, NodeId) {
+        let mut tree = std::mem::take(&mut ws.tree);
+        tree.clear();
+        let mut interner = std::mem::take(&mut ws.interner);
+        interner.reset(self.ast().len());
+        let mut s = Simplifier::with_buffers(self.ast(), std::mem::take(&mut ws.simplify), tree);
+        s.interner = Some(interner);
+        let (tree, root, buffers, interner) = s.run_into_parts();
+        ws.simplify = buffers;
+        if let Some(interner) = interner {
+            ws.interner = interner;
+        }
+        (tree, root)
+    }
+}
+
+/// The simplifier's tables, kept between compilations (see [`crate::workspace`]).
+#[derive(Default)]
+pub(crate) struct Buffers {
+    closed: Vec<bool>,
+    map: Vec<NodeId>,
+}
+
+impl Buffers {
+    /// The largest capacity, in elements.
+    pub(crate) fn capacity(&self) -> usize {
+        self.closed.capacity().max(self.map.capacity())
     }
 }
 
@@ -50,20 +82,31 @@ struct Simplifier<'a> {
 
 impl<'a> Simplifier<'a> {
     fn new(old: &'a Ast) -> Self {
+        Simplifier::with_buffers(old, Buffers::default(), Ast::with_capacity(old.len()))
+    }
+
+    /// A simplifier that fills `new` (empty) and uses `buffers` for its tables.
+    fn with_buffers(old: &'a Ast, buffers: Buffers, new: Ast) -> Self {
+        let Buffers {
+            mut closed,
+            mut map,
+        } = buffers;
+        closed.clear();
+        map.clear();
+        map.reserve(old.len());
+        // only `^` asks whether its exponent is closed; skip the pass without one
+        if old
+            .nodes()
+            .iter()
+            .any(|n| matches!(n, Node::Binary(BinaryOp::Pow, ..)))
+        {
+            old.closed_into(&mut closed);
+        }
         Simplifier {
             old,
-            // only `^` asks whether its exponent is closed; skip the pass without one
-            closed: if old
-                .nodes()
-                .iter()
-                .any(|n| matches!(n, Node::Binary(BinaryOp::Pow, ..)))
-            {
-                old.closed()
-            } else {
-                Vec::new()
-            },
-            new: Ast::with_capacity(old.len()),
-            map: Vec::with_capacity(old.len()),
+            closed,
+            new,
+            map,
             interner: None,
         }
     }
@@ -81,17 +124,27 @@ impl<'a> Simplifier<'a> {
     }
 
     /// The simplified tree and its root, which may be followed by unused nodes.
-    fn run_uncompacted(mut self) -> (Ast, NodeId) {
-        if self.old.is_empty() {
-            return (Ast::new(), NodeId::from_index(0));
+    fn run_uncompacted(self) -> (Ast, NodeId) {
+        let (new, root, ..) = self.run_into_parts();
+        (new, root)
+    }
+
+    /// [`Simplifier::run_uncompacted`], also giving back the tables and the interner.
+    fn run_into_parts(mut self) -> (Ast, NodeId, Buffers, Option<Interner>) {
+        let mut root = NodeId::from_index(0);
+        if !self.old.is_empty() {
+            for i in 0..self.old.len() {
+                let id = self.simplify(i);
+                self.map.push(id);
+            }
+            // cannot fail: the tree is not empty, and `map` has one entry per old node.
+            root = self.map[self.old.root().index()];
         }
-        for i in 0..self.old.len() {
-            let id = self.simplify(i);
-            self.map.push(id);
-        }
-        // cannot fail: the tree is not empty, and `map` has one entry per old node.
-        let root = self.map[self.old.root().index()];
-        (self.new, root)
+        let buffers = Buffers {
+            closed: self.closed,
+            map: self.map,
+        };
+        (self.new, root, buffers, self.interner)
     }
 
     fn num(&self, id: NodeId) -> Option<f64> {

@@ -22,8 +22,16 @@ impl Dag {
     /// Plans the evaluation of the tree under `root`, whose equal subtrees are already one
     /// node (see `Expr::simplified_for_codegen`).
     pub fn new(merged: Ast, root: NodeId) -> Dag {
+        Dag::plan(merged, root, &mut Buffers::default())
+    }
+
+    /// [`Dag::new`] with reused memory: the use counts and the order are taken from
+    /// `buffers` (give them back with [`Dag::recycle`]), its other tables are used in place.
+    pub(crate) fn plan(merged: Ast, root: NodeId, buffers: &mut Buffers) -> Dag {
         let n = merged.len();
-        let mut info = vec![Info::default(); n];
+        let info = &mut buffers.info;
+        info.clear();
+        info.resize(n, Info::default());
         if let Some(r) = info.get_mut(root.index()) {
             r.live = true;
         }
@@ -35,7 +43,9 @@ impl Dag {
                 }
             }
         }
-        let mut uses = vec![0u32; n];
+        let mut uses = std::mem::take(&mut buffers.uses);
+        uses.clear();
+        uses.resize(n, 0);
         for (i, &node) in merged.nodes().iter().enumerate() {
             let children = merged.children(node);
             let mut has_call = is_call(node);
@@ -44,13 +54,14 @@ impl Dag {
                 has_call |= info[c.index()].has_call;
             }
             info[i].has_call = has_call;
-            info[i].need = registers_needed(children.as_slice(), &info);
+            info[i].need = registers_needed(children.as_slice(), info);
         }
         if n > 0 {
             uses[root.index()] += 1;
         }
         let calls = info.get(root.index()).is_some_and(|r| r.has_call);
-        let order = schedule(&merged, root, &mut info);
+        let mut order = std::mem::take(&mut buffers.order);
+        schedule(&merged, root, info, &mut buffers.stack, &mut order);
         Dag {
             ast: merged,
             root,
@@ -58,6 +69,37 @@ impl Dag {
             calls,
             order,
         }
+    }
+
+    /// Gives the tree and the tables back to the workspace for the next compilation.
+    pub(crate) fn recycle(self, ws: &mut crate::workspace::Workspace) {
+        ws.tree = self.ast;
+        ws.plan.uses = self.uses;
+        ws.plan.order = self.order;
+    }
+}
+
+/// The planning tables, kept between compilations (see [`crate::workspace`]).
+#[derive(Default)]
+pub(crate) struct Buffers {
+    info: Vec<Info>,
+    stack: Vec<NodeId>,
+    uses: Vec<u32>,
+    order: Vec<NodeId>,
+}
+
+impl Buffers {
+    /// The largest capacity, in elements.
+    pub(crate) fn capacity(&self) -> usize {
+        [
+            self.info.capacity(),
+            self.stack.capacity(),
+            self.uses.capacity(),
+            self.order.capacity(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
     }
 }
 
@@ -96,29 +138,39 @@ fn registers_needed(children: &[NodeId], info: &[Info]) -> u32 {
             let (x, y) = (need(a), need(b));
             if x == y { x + 1 } else { x.max(y) }
         }
-        _ => {
-            let mut needs: Vec<u32> = children.iter().map(need).collect();
-            needs.sort_unstable_by(|a, b| b.cmp(a));
-            needs
-                .iter()
-                .enumerate()
-                .map(|(i, n)| n + i as u32)
-                .max()
-                .unwrap_or(1)
-        }
+        // `if`: three children, without allocating
+        [a, b, c] => most_needed(&mut [need(a), need(b), need(c)]),
+        _ => most_needed(&mut children.iter().map(need).collect::<Vec<u32>>()),
     }
+}
+
+/// The registers needed to evaluate values that need `needs` each, hardest first: the
+/// `i`-th evaluated must fit next to the `i` results already held.
+fn most_needed(needs: &mut [u32]) -> u32 {
+    needs.sort_unstable_by(|a, b| b.cmp(a));
+    needs
+        .iter()
+        .enumerate()
+        .map(|(i, n)| n + i as u32)
+        .max()
+        .unwrap_or(1)
 }
 
 /// Post-order from the root with an explicit stack. Children that contain calls go first
 /// (values computed before a call would have to be saved across it), then the child that
 /// needs more registers (Sethi–Ullman), so that fewer values wait in registers.
-fn schedule(ast: &Ast, root: NodeId, info: &mut [Info]) -> Vec<NodeId> {
-    let n = ast.len();
-    let mut order = Vec::with_capacity(n);
-    if n == 0 {
-        return order;
+fn schedule(
+    ast: &Ast,
+    root: NodeId,
+    info: &mut [Info],
+    stack: &mut Vec<NodeId>,
+    order: &mut Vec<NodeId>,
+) {
+    order.clear();
+    stack.clear();
+    if ast.is_empty() {
+        return;
     }
-    let mut stack = Vec::with_capacity(64);
     stack.push(root);
     while let Some(&id) = stack.last() {
         match info[id.index()].state {
@@ -157,7 +209,6 @@ fn schedule(ast: &Ast, root: NodeId, info: &mut [Info]) -> Vec<NodeId> {
             }
         }
     }
-    order
 }
 
 #[cfg(test)]

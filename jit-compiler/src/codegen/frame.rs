@@ -19,9 +19,9 @@
 
 use super::dag::Dag;
 use super::lower::{Body, lower};
-use super::pool::Pool;
 use super::{Abi, CodegenOptions, Compiled};
 use crate::error::{Error, ErrorKind, Result, Span};
+use crate::workspace::Workspace;
 use crate::x64::{Assembler, Gpr, Inst, Mem, SseOp, SseStoreOp, Xmm};
 
 /// Stack frame layout of a body.
@@ -69,11 +69,23 @@ pub fn assemble(
     arity: usize,
     closures: &[u32],
     options: &CodegenOptions,
+    ws: &mut Workspace,
 ) -> Result<Compiled> {
     let abi = options.abi;
-    let mut asm = Assembler::with_capacity(64 + 12 * dag.order.len()).with_listing(options.listing);
-    let mut pool = Pool::default();
-    let body = lower(dag, arity, abi, closures, &mut asm, &mut pool);
+    let bytes = 64 + 12 * dag.order.len();
+    let mut asm =
+        Assembler::reusing(std::mem::take(&mut ws.asm), bytes).with_listing(options.listing);
+    let mut pool = std::mem::take(&mut ws.pool);
+    pool.clear();
+    let mut body = lower(
+        dag,
+        arity,
+        abi,
+        closures,
+        &mut asm,
+        &mut pool,
+        &mut ws.lower,
+    );
     let regs = abi.register_args();
     let memory_args = arity > regs;
     let frame = Frame::new(&body, abi, memory_args);
@@ -109,19 +121,23 @@ pub fn assemble(
     };
     asm.bind(common);
     prologue(&mut asm, &frame);
-    for inst in body.insts {
+    for inst in body.insts.drain(..) {
         asm.emit(inst);
     }
+    ws.lower.return_insts(body.insts);
     epilogue(&mut asm, &frame, memory_args);
     pool.emit(&mut asm);
-    let out = asm.finish().map_err(|e| {
+    let relocs = pool.relocs(|l| asm.label_offset(l));
+    ws.pool = pool;
+    let (out, buffers) = asm.finish_reusing();
+    ws.asm = buffers;
+    let out = out.map_err(|e| {
         Error::new(
             ErrorKind::CodeTooLarge,
             Span::default(),
             format!("internal assembler error: {e:?}"),
         )
     })?;
-    let relocs = pool.relocs(|l| out.label_offset(l));
     Ok(Compiled {
         relocs,
         array_entry,

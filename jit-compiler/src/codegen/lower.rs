@@ -72,15 +72,26 @@ pub fn lower(
     closures: &[u32],
     asm: &mut Assembler,
     pool: &mut Pool,
+    buffers: &mut Buffers,
 ) -> Body {
+    let Buffers {
+        values,
+        free_slots,
+        mut uses,
+        mut insts,
+    } = std::mem::take(buffers);
+    uses.clear();
+    uses.extend_from_slice(&dag.uses);
+    insts.clear();
+    insts.reserve(dag.ast.len() * 2);
     let mut g = Gen {
         dag,
         abi,
         asm,
         pool,
-        regs: Regs::new(dag.ast.len()),
-        uses: dag.uses.clone(),
-        insts: Vec::with_capacity(dag.ast.len() * 2),
+        regs: Regs::reusing(dag.ast.len(), values, free_slots),
+        uses,
+        insts,
         pos: 0,
         has_calls: false,
         preference: &Xmm::ALL,
@@ -92,11 +103,50 @@ pub fn lower(
         g.node(id);
     }
     g.result_to_xmm0();
-    Body {
-        insts: g.insts,
+    let body = Body {
         slots: g.regs.slot_count(),
         used_xmm: g.regs.used_mask(),
         has_calls: g.has_calls,
+        insts: g.insts,
+    };
+    let (values, free_slots) = g.regs.into_buffers();
+    *buffers = Buffers {
+        values,
+        free_slots,
+        uses: g.uses,
+        insts: Vec::new(),
+    };
+    body
+}
+
+/// The code generator's vectors, kept between compilations (see [`crate::workspace`]). The
+/// instruction list travels in the [`Body`]; give it back with [`Buffers::return_insts`].
+#[derive(Default)]
+pub(crate) struct Buffers {
+    values: Vec<super::regs::Value>,
+    free_slots: Vec<u32>,
+    uses: Vec<u32>,
+    insts: Vec<Inst>,
+}
+
+impl Buffers {
+    /// The largest capacity, in elements.
+    pub(crate) fn capacity(&self) -> usize {
+        [
+            self.values.capacity(),
+            self.free_slots.capacity(),
+            self.uses.capacity(),
+            self.insts.capacity(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+    }
+
+    /// Keeps a body's instruction list (emptied) for the next compilation.
+    pub(crate) fn return_insts(&mut self, mut insts: Vec<Inst>) {
+        insts.clear();
+        self.insts = insts;
     }
 }
 

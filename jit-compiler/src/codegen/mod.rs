@@ -20,10 +20,10 @@
 //! assert!(code.listing_text().contains("sqrtsd xmm0,xmm0"));
 //! ```
 
-mod dag;
+pub(crate) mod dag;
 mod frame;
-mod lower;
-mod pool;
+pub(crate) mod lower;
+pub(crate) mod pool;
 mod regs;
 
 use crate::error::{Error, ErrorKind, Result, Span};
@@ -206,15 +206,19 @@ pub fn compile(expr: &Expr, abi: Abi) -> Result<Compiled> {
 
 /// Compiles `expr` (simplifying it first).
 pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
-    let (simple, root) = expr.simplified_for_codegen();
-    let dag = dag::Dag::new(simple, root);
     let closures: Vec<u32> = expr.registry().map_or(Vec::new(), |r| {
         let closure = |f: &crate::UserFn| matches!(f.imp, crate::UserFnImpl::Closure(_));
         (0..r.functions().len() as u32)
             .filter(|&i| closure(&r.functions()[i as usize]))
             .collect()
     });
-    let compiled = frame::assemble(&dag, expr.arity(), &closures, options)?;
+    let compiled = crate::workspace::with(|ws| {
+        let (simple, root) = expr.simplified_for_codegen_in(ws);
+        let dag = dag::Dag::plan(simple, root, &mut ws.plan);
+        let compiled = frame::assemble(&dag, expr.arity(), &closures, options, ws);
+        dag.recycle(ws);
+        compiled
+    })?;
     if compiled.code.len() > options.max_code_len {
         return Err(Error::new(
             ErrorKind::CodeTooLarge,

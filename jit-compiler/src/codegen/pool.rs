@@ -31,6 +31,22 @@ pub struct Pool {
 const LINEAR_CONSTANTS: usize = 16;
 
 impl Pool {
+    /// Empties the pool, keeping its memory (the index of many constants is dropped).
+    pub(crate) fn clear(&mut self) {
+        self.masks.clear();
+        self.consts.clear();
+        self.const_index = None;
+        self.slots.clear();
+    }
+
+    /// The longest list's capacity.
+    pub(crate) fn capacity(&self) -> usize {
+        self.masks
+            .capacity()
+            .max(self.consts.capacity())
+            .max(self.slots.capacity())
+    }
+
     /// The label of a 16-byte constant.
     pub fn mask(&mut self, asm: &mut Assembler, bits: u128) -> Label {
         if let Some((_, l)) = self.masks.iter().find(|(b, _)| *b == bits) {

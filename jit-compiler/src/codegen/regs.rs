@@ -19,8 +19,9 @@ pub enum Home {
     Slot(u32),
 }
 
+/// Where one value is: its register, its memory home, and when it was computed.
 #[derive(Clone, Copy, Default)]
-struct Value {
+pub(crate) struct Value {
     reg: Option<Xmm>,
     home: Option<Home>,
     born: u32,
@@ -39,16 +40,25 @@ pub struct Regs {
 }
 
 impl Regs {
-    /// Room for `n` values.
-    pub fn new(n: usize) -> Regs {
+    /// Room for `n` values, in the memory of an earlier register file (see
+    /// [`Regs::into_buffers`]).
+    pub(crate) fn reusing(n: usize, mut values: Vec<Value>, mut free_slots: Vec<u32>) -> Regs {
+        values.clear();
+        values.resize(n, Value::default());
+        free_slots.clear();
         Regs {
             holder: [None; 16],
-            values: vec![Value::default(); n],
-            free_slots: Vec::new(),
+            values,
+            free_slots,
             slots: 0,
             used: 0,
             reserved: 0,
         }
+    }
+
+    /// The vectors, for the next [`Regs::reusing`].
+    pub(crate) fn into_buffers(self) -> (Vec<Value>, Vec<u32>) {
+        (self.values, self.free_slots)
     }
 
     /// The register holding `v`, if any.

@@ -57,6 +57,24 @@ struct Patch {
     addend: i32,
 }
 
+/// The vectors of an [`Assembler`], kept between compilations (see `crate::workspace`).
+#[derive(Default)]
+pub(crate) struct AsmBuffers {
+    code: Vec<u8>,
+    labels: Vec<Option<usize>>,
+    patches: Vec<Patch>,
+}
+
+impl AsmBuffers {
+    /// The code buffer's capacity in bytes, or the label or patch count if larger.
+    pub(crate) fn capacity(&self) -> usize {
+        self.code
+            .capacity()
+            .max(self.labels.capacity())
+            .max(self.patches.capacity())
+    }
+}
+
 /// The finished machine code, its listing and the label addresses.
 #[derive(Clone, Debug)]
 pub struct AsmOutput {
@@ -512,6 +530,67 @@ impl Assembler {
     /// # Errors
     /// A label referenced but unbound, bound twice, or a short jump out of range.
     pub fn finish(mut self) -> Result<AsmOutput, AsmError> {
+        self.resolve()?;
+        let listing = self.listing.unwrap_or_default();
+        Ok(AsmOutput {
+            code: self.code,
+            listing,
+            labels: self.labels,
+        })
+    }
+
+    /// An assembler that writes into the memory of an earlier one, with room for `bytes`.
+    pub(crate) fn reusing(buffers: AsmBuffers, bytes: usize) -> Assembler {
+        let AsmBuffers {
+            mut code,
+            mut labels,
+            mut patches,
+        } = buffers;
+        code.clear();
+        code.reserve(bytes);
+        labels.clear();
+        patches.clear();
+        Assembler {
+            code,
+            labels,
+            patches,
+            listing: None,
+            error: None,
+        }
+    }
+
+    /// [`Assembler::finish`] that copies the code out (into a vector of exactly its size) and
+    /// gives back the buffers for the next [`Assembler::reusing`]. The output's label table
+    /// is only filled when there is a listing (it serves to print it); ask
+    /// [`Assembler::label_offset`] before finishing otherwise.
+    pub(crate) fn finish_reusing(mut self) -> (Result<AsmOutput, AsmError>, AsmBuffers) {
+        let out = self.resolve().map(|()| {
+            let listing = self.listing.take().unwrap_or_default();
+            AsmOutput {
+                code: self.code.clone(),
+                labels: if listing.is_empty() {
+                    Vec::new()
+                } else {
+                    self.labels.clone()
+                },
+                listing,
+            }
+        });
+        let buffers = AsmBuffers {
+            code: self.code,
+            labels: self.labels,
+            patches: self.patches,
+        };
+        (out, buffers)
+    }
+
+    /// The offset `label` is bound to, if it is bound yet.
+    pub fn label_offset(&self, label: Label) -> Option<usize> {
+        self.labels.get(label.0 as usize).copied().flatten()
+    }
+
+    /// Patches every label reference into the code.
+    fn resolve(&mut self) -> Result<(), AsmError> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -534,12 +613,7 @@ impl Assembler {
                 }
             }
         }
-        let listing = self.listing.unwrap_or_default();
-        Ok(AsmOutput {
-            code: self.code,
-            listing,
-            labels: self.labels,
-        })
+        Ok(())
     }
 
     // ---- SSE2 ----

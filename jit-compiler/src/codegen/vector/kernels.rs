@@ -145,7 +145,15 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
     }
     let mut asm = Assembler::new().with_listing(listing);
     let mut pool = Pool::default();
-    let b = lower(&dag, 2, Abi::SysV, &[], &mut asm, &mut pool);
+    let b = lower(
+        &dag,
+        2,
+        Abi::SysV,
+        &[],
+        &mut asm,
+        &mut pool,
+        &mut Default::default(),
+    );
     if b.has_calls {
         return None;
     }
