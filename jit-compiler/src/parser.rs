@@ -261,8 +261,9 @@ impl<'s> Parser<'s> {
             src,
             lexer: Lexer::new(src),
             peeked: None,
-            // A rough guess that avoids most reallocations: one node per two bytes.
-            ast: Ast::with_capacity(src.len() / 2 + 1),
+            // Every node but the links of `min`/`max` chains takes at least one byte of
+            // source, so short sources never reallocate; long ones grow geometrically.
+            ast: Ast::with_capacity(src.len().min(1024) + 1),
             frames: Vec::with_capacity(16),
             call_args: Vec::new(),
             vars,

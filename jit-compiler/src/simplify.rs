@@ -94,14 +94,6 @@ impl<'a> Simplifier<'a> {
         closed.clear();
         map.clear();
         map.reserve(old.len());
-        // only `^` asks whether its exponent is closed; skip the pass without one
-        if old
-            .nodes()
-            .iter()
-            .any(|n| matches!(n, Node::Binary(BinaryOp::Pow, ..)))
-        {
-            old.closed_into(&mut closed);
-        }
         Simplifier {
             old,
             closed,
@@ -164,17 +156,16 @@ impl<'a> Simplifier<'a> {
 
     fn simplify(&mut self, i: usize) -> NodeId {
         // cannot fail: nodes are visited in order and children come before their parents,
-        // so `map` already holds every child; `i < old.len()` and `closed` has that length.
+        // so `map` already holds every child, and `i < old.len()`.
         let m = |c: NodeId| self.map[c.index()];
         match self.old.nodes()[i] {
             n @ (Node::Num(_) | Node::Arg(_)) => self.push(n, i),
             Node::Unary(op, a) => self.unary(op, m(a), i),
-            Node::Binary(BinaryOp::Pow, a, b) => self.pow(
-                m(a),
-                m(b),
-                self.closed.get(b.index()).copied().unwrap_or(false),
-                i,
-            ),
+            Node::Binary(BinaryOp::Pow, a, b) => {
+                let (a, nb) = (m(a), m(b));
+                let closed = self.is_closed(b);
+                self.pow(a, nb, closed, i)
+            }
             Node::Binary(op, a, b) => self.binary(op, m(a), m(b), i),
             Node::PowI(a, n) => self.powi(m(a), n, i),
             Node::If(c, a, b) => match self.num(m(c)) {
@@ -188,6 +179,22 @@ impl<'a> Simplifier<'a> {
                 self.push(Node::Call(f, list), i)
             }
         }
+    }
+
+    /// Is the old subtree at `id` closed (numbers and operators only)? A number, yes; a
+    /// subtree that did not fold to a number, no (closed subtrees always fold); otherwise
+    /// (rare: `2^(1+1)`, `x^if(1, 2, y)`) the table of [`Ast::closed`], made once.
+    fn is_closed(&mut self, id: NodeId) -> bool {
+        if matches!(self.old.node(id), Node::Num(_)) {
+            return true;
+        }
+        if self.num(self.map[id.index()]).is_none() {
+            return false;
+        }
+        if self.closed.is_empty() {
+            self.old.closed_into(&mut self.closed);
+        }
+        self.closed[id.index()]
     }
 
     fn unary(&mut self, op: UnaryOp, a: NodeId, i: usize) -> NodeId {
