@@ -129,9 +129,14 @@ impl<'s> Lexer<'s> {
     }
 
     fn peek_char(&self) -> Option<char> {
-        // cannot fail: `pos` only moves by whole characters (`bump`) or over ASCII bytes
-        // (`number`), so it is always a char boundary within `src`.
-        self.src[self.pos..].chars().next()
+        // ASCII (nearly every byte of an expression) without decoding UTF-8
+        let b = *self.src.as_bytes().get(self.pos)?;
+        if b.is_ascii() {
+            return Some(char::from(b));
+        }
+        // `pos` only moves by whole characters (`bump`) or over ASCII bytes (`number`), so
+        // it is a char boundary; `get` would return `None` otherwise, ending the input.
+        self.src.get(self.pos..)?.chars().next()
     }
 
     fn peek_byte_at(&self, i: usize) -> Option<u8> {

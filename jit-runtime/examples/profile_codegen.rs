@@ -4,7 +4,7 @@ fn main() {
         .nth(1)
         .unwrap_or_else(|| "(-b+(b^2-4*a*c)^0.5)/(2*a)".into());
     let opts = jit_runtime::compiler::codegen::CodegenOptions::default();
-    for _ in 0..300_000 {
+    for _ in 0..std::env::var("N").map_or(300_000, |n| n.parse().unwrap()) {
         let e = jit_runtime::compiler::parse(&src).unwrap();
         std::hint::black_box(jit_runtime::compiler::codegen::compile_with(&e, &opts).unwrap());
     }
