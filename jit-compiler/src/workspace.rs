@@ -21,8 +21,9 @@ use crate::intern::Interner;
 use crate::x64::AsmBuffers;
 use std::cell::RefCell;
 
-/// Buffers larger than this many elements are released after a compilation.
-pub(crate) const KEEP: usize = 1 << 14;
+/// Buffers larger than this many elements are released after a compilation: expressions of
+/// up to a few thousand nodes reuse everything, and a thread keeps at most a few hundred KiB.
+pub(crate) const KEEP: usize = 1 << 12;
 
 /// The reusable buffers of every stage.
 #[derive(Default)]

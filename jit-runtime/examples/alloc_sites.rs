@@ -9,16 +9,7 @@ static ON: AtomicBool = AtomicBool::new(false);
 // SAFETY: forwards to the system allocator unchanged.
 unsafe impl GlobalAlloc for Tracing {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        if ON.swap(false, Ordering::Relaxed) {
-            let bt = std::backtrace::Backtrace::force_capture().to_string();
-            let site: Vec<&str> = bt
-                .lines()
-                .filter(|l| l.contains("jit_compiler::") || l.contains("jit_runtime::"))
-                .take(2)
-                .collect();
-            eprintln!("alloc {:6} {}", l.size(), site.join(" <- ").trim());
-            ON.store(true, Ordering::Relaxed);
-        }
+        report(|| format!("alloc {:6}", l.size()));
         // SAFETY: same layout contract as the caller's.
         unsafe { System.alloc(l) }
     }
@@ -27,23 +18,24 @@ unsafe impl GlobalAlloc for Tracing {
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        if ON.swap(false, Ordering::Relaxed) {
-            let bt = std::backtrace::Backtrace::force_capture().to_string();
-            let site: Vec<&str> = bt
-                .lines()
-                .filter(|l| l.contains("jit_compiler::") || l.contains("jit_runtime::"))
-                .take(2)
-                .collect();
-            eprintln!(
-                "realloc {:4}->{:4} {}",
-                l.size(),
-                n,
-                site.join(" <- ").trim()
-            );
-            ON.store(true, Ordering::Relaxed);
-        }
+        report(|| format!("realloc {:4}->{:4}", l.size(), n));
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(p, l, n) }
+    }
+}
+
+/// Prints `what` and the two innermost jit_compiler/jit_runtime frames, while tracing is on
+/// (it is off while printing, whose own allocations are not reported).
+fn report(what: impl FnOnce() -> String) {
+    if ON.swap(false, Ordering::Relaxed) {
+        let bt = std::backtrace::Backtrace::force_capture().to_string();
+        let site: Vec<&str> = bt
+            .lines()
+            .filter(|l| l.contains("jit_compiler::") || l.contains("jit_runtime::"))
+            .take(2)
+            .collect();
+        eprintln!("{} {}", what(), site.join(" <- ").trim());
+        ON.store(true, Ordering::Relaxed);
     }
 }
 
