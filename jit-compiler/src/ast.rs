@@ -97,8 +97,9 @@ impl Ast {
     }
 
     /// The number of nodes there is room for without reallocating.
+    #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {
-        self.nodes.capacity().max(self.call_args.capacity())
+        self.nodes.capacity()
     }
 
     /// Appends a node. Its children must already be in the tree.

@@ -57,12 +57,15 @@ impl Hasher for KeyHasher {
 
 type KeyMap = HashMap<Key, NodeId, BuildHasherDefault<KeyHasher>>;
 
-/// The table of nodes seen so far: a linear scan while small (most expressions; no hashing,
-/// no table allocation), a hash map beyond that so large inputs stay linear.
+/// The table of nodes seen so far: a linear scan while small (most expressions; no hashing),
+/// a hash map beyond that so large inputs stay linear. Both keep their memory across
+/// [`Interner::reset`], so a thread compiling mid-size expressions does not rebuild the map.
 #[derive(Default)]
 pub(crate) struct Interner {
     small: Vec<(Key, NodeId)>,
-    map: Option<KeyMap>,
+    map: KeyMap,
+    /// Has this tree outgrown the small table (is `map` the table)?
+    hashing: bool,
     /// How many nodes to expect (sizes the hash map once, without rehashing).
     expected: usize,
 }
@@ -70,22 +73,18 @@ pub(crate) struct Interner {
 const SMALL_TABLE: usize = 16;
 
 impl Interner {
-    /// Empties the table for a tree of about `nodes` nodes, keeping the small table's memory.
+    /// Empties the table for a tree of about `nodes` nodes, keeping its memory.
     pub(crate) fn reset(&mut self, nodes: usize) {
         self.small.clear();
-        self.map = None;
+        self.map.clear();
+        self.hashing = false;
         self.expected = nodes;
-    }
-
-    /// The small table's capacity (the hash map is never kept).
-    pub(crate) fn capacity(&self) -> usize {
-        self.small.capacity()
     }
 
     /// The node for `key`, made by `make` the first time.
     fn intern(&mut self, key: Key, make: impl FnOnce() -> NodeId) -> NodeId {
-        if let Some(map) = &mut self.map {
-            return *map.entry(key).or_insert_with(make);
+        if self.hashing {
+            return *self.map.entry(key).or_insert_with(make);
         }
         if let Some((_, id)) = self.small.iter().find(|(k, _)| *k == key) {
             return *id;
@@ -93,12 +92,9 @@ impl Interner {
         let id = make();
         self.small.push((key, id));
         if self.small.len() > SMALL_TABLE {
-            let mut map = KeyMap::with_capacity_and_hasher(
-                self.expected.max(2 * SMALL_TABLE),
-                Default::default(),
-            );
-            map.extend(self.small.drain(..));
-            self.map = Some(map);
+            self.map.reserve(self.expected.max(2 * SMALL_TABLE));
+            self.map.extend(self.small.drain(..));
+            self.hashing = true;
         }
         id
     }

@@ -33,7 +33,9 @@ impl Expr {
     /// (hash-consing), integer powers are spelled out as their multiplications, and unused
     /// nodes are left in place (the code generator only visits what the root reaches).
     pub(crate) fn simplified_for_codegen(&self) -> (Ast, NodeId) {
-        crate::workspace::with(|ws| self.simplified_for_codegen_in(ws))
+        // A workspace of its own: the tree it returns is kept by the caller (the array
+        // kernels), so taking the thread's would leave that one without its tree.
+        self.simplified_for_codegen_in(&mut crate::workspace::Workspace::default())
     }
 
     /// [`Expr::simplified_for_codegen`] into the workspace's buffers: the tree returned is
@@ -62,13 +64,6 @@ impl Expr {
 pub(crate) struct Buffers {
     closed: Vec<bool>,
     map: Vec<NodeId>,
-}
-
-impl Buffers {
-    /// The largest capacity, in elements.
-    pub(crate) fn capacity(&self) -> usize {
-        self.closed.capacity().max(self.map.capacity())
-    }
 }
 
 struct Simplifier<'a> {

@@ -4,9 +4,9 @@
 //! hash-consing table, the planning tables, the register file, the instruction list, the
 //! code buffer, the constant pool. Each thread keeps one set, and every compilation clears
 //! and refills it: code generation of `2*x^0.5` went from 15 allocations to 1 (the code it
-//! returns) and from 0.38 to 0.27 µs (jit-runtime/examples/compile_cost.rs). After a
-//! compilation, a buffer that grew beyond [`KEEP`] elements (a huge expression) is released,
-//! so a thread does not keep megabytes for the rest of its life because it once compiled a
+//! returns) and from 0.38 to 0.27 µs (jit-runtime/examples/compile_cost.rs). After
+//! compiling a tree of more than [`KEEP`] nodes, everything is released, so a thread does
+//! not keep megabytes for the rest of its life because it once compiled a
 //! big expression. (The parser keeps allocating its small stacks: reaching the thread-local
 //! cost more than the one allocation it saved.)
 //!
@@ -21,8 +21,8 @@ use crate::intern::Interner;
 use crate::x64::AsmBuffers;
 use std::cell::RefCell;
 
-/// Buffers larger than this many elements are released after a compilation: expressions of
-/// up to a few thousand nodes reuse everything, and a thread keeps at most a few hundred KiB.
+/// Trees of more nodes than this are not kept for: expressions of up to a few thousand
+/// nodes reuse everything, and a thread keeps at most a few hundred KiB.
 pub(crate) const KEEP: usize = 1 << 12;
 
 /// The reusable buffers of every stage.
@@ -45,16 +45,11 @@ pub(crate) struct Workspace {
 }
 
 impl Workspace {
-    /// Releases what grew too big to keep.
-    fn trim(&mut self) {
-        let big = self.simplify.capacity() > KEEP
-            || self.interner.capacity() > KEEP
-            || self.tree.capacity() > KEEP
-            || self.plan.capacity() > KEEP
-            || self.lower.capacity() > KEEP
-            || self.asm.capacity() > 16 * KEEP
-            || self.pool.capacity() > KEEP;
-        if big {
+    /// After compiling a tree of `nodes` nodes: releases everything if the tree was bigger
+    /// than [`KEEP`]. Every buffer grows with the tree (a few instructions and bytes of code
+    /// per node, at most one constant or call slot per node), so its size says it all.
+    pub(crate) fn release_if_bigger(&mut self, nodes: usize) {
+        if nodes > KEEP {
             *self = Workspace::default();
         }
     }
@@ -72,9 +67,7 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Workspace) -> R) -> R {
     let reused = WORKSPACE.try_with(|cell| {
         let mut ws = cell.try_borrow_mut().ok()?;
         // cannot fail: `f` is taken at most once, here or below.
-        let r = f.take().map(|f| f(&mut ws));
-        ws.trim();
-        r
+        f.take().map(|f| f(&mut ws))
     });
     match (reused, f) {
         (Ok(Some(r)), _) => r,
@@ -101,11 +94,9 @@ mod tests {
 
     #[test]
     fn big_buffers_are_released() {
-        with(|ws| {
-            for _ in 0..(KEEP + 1) {
-                ws.tree.push(crate::Node::Num(1.0), crate::Span::default());
-            }
-        });
+        let src = vec!["x"; KEEP + 1].join("+");
+        let expr = crate::parse(&src).unwrap();
+        crate::codegen::compile(&expr, crate::codegen::Abi::SysV).unwrap();
         with(|ws| assert!(ws.tree.capacity() <= KEEP));
     }
 }

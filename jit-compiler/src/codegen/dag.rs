@@ -88,21 +88,6 @@ pub(crate) struct Buffers {
     order: Vec<NodeId>,
 }
 
-impl Buffers {
-    /// The largest capacity, in elements.
-    pub(crate) fn capacity(&self) -> usize {
-        [
-            self.info.capacity(),
-            self.stack.capacity(),
-            self.uses.capacity(),
-            self.order.capacity(),
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or(0)
-    }
-}
-
 /// What the planning passes know about a node.
 #[derive(Clone, Copy, Default)]
 struct Info {

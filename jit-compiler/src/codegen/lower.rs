@@ -130,19 +130,6 @@ pub(crate) struct Buffers {
 }
 
 impl Buffers {
-    /// The largest capacity, in elements.
-    pub(crate) fn capacity(&self) -> usize {
-        [
-            self.values.capacity(),
-            self.free_slots.capacity(),
-            self.uses.capacity(),
-            self.insts.capacity(),
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or(0)
-    }
-
     /// Keeps a body's instruction list (emptied) for the next compilation.
     pub(crate) fn return_insts(&mut self, mut insts: Vec<Inst>) {
         insts.clear();

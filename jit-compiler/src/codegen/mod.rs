@@ -216,7 +216,9 @@ pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
         let (simple, root) = expr.simplified_for_codegen_in(ws);
         let dag = dag::Dag::plan(simple, root, &mut ws.plan);
         let compiled = frame::assemble(&dag, expr.arity(), &closures, options, ws);
+        let nodes = dag.ast.len();
         dag.recycle(ws);
+        ws.release_if_bigger(nodes);
         compiled
     })?;
     if compiled.code.len() > options.max_code_len {

@@ -39,14 +39,6 @@ impl Pool {
         self.slots.clear();
     }
 
-    /// The longest list's capacity.
-    pub(crate) fn capacity(&self) -> usize {
-        self.masks
-            .capacity()
-            .max(self.consts.capacity())
-            .max(self.slots.capacity())
-    }
-
     /// The label of a 16-byte constant.
     pub fn mask(&mut self, asm: &mut Assembler, bits: u128) -> Label {
         if let Some((_, l)) = self.masks.iter().find(|(b, _)| *b == bits) {

@@ -65,16 +65,6 @@ pub(crate) struct AsmBuffers {
     patches: Vec<Patch>,
 }
 
-impl AsmBuffers {
-    /// The code buffer's capacity in bytes, or the label or patch count if larger.
-    pub(crate) fn capacity(&self) -> usize {
-        self.code
-            .capacity()
-            .max(self.labels.capacity())
-            .max(self.patches.capacity())
-    }
-}
-
 /// The finished machine code, its listing and the label addresses.
 #[derive(Clone, Debug)]
 pub struct AsmOutput {
