@@ -262,8 +262,9 @@ impl<'s> Parser<'s> {
             lexer: Lexer::new(src),
             peeked: None,
             // Every node but the links of `min`/`max` chains takes at least one byte of
-            // source, so short sources never reallocate; long ones grow geometrically.
-            ast: Ast::with_capacity(src.len().min(1024) + 1),
+            // source, so short sources never reallocate; long ones grow geometrically (the
+            // cap bounds what an `Expr` holds beyond its nodes).
+            ast: Ast::with_capacity(src.len().min(256) + 1),
             frames: Vec::with_capacity(16),
             call_args: Vec::new(),
             vars,

@@ -585,7 +585,7 @@ impl Assembler {
             return Err(e);
         }
         for p in &self.patches {
-            let target = self.labels.get(p.label.0 as usize).copied().flatten();
+            let target = self.label_offset(p.label);
             let target = target.ok_or(AsmError::UnboundLabel(p.label))?;
             let distance = target as i64 + i64::from(p.addend) - p.end as i64;
             match p.kind {
