@@ -38,94 +38,105 @@ fn time(f: extern "C" fn() -> f64) -> f64 {
     best
 }
 
-/// `xorps xmm0,xmm0; ret` on a fresh page at `hint` (0: anywhere), or `None` if that
-/// address is taken. The page is leaked (the experiment is short).
-fn bare_at(hint: usize) -> Option<extern "C" fn() -> f64> {
-    // SAFETY: a fresh private mapping, written while RW, then made RX; the bytes are a
-    // complete function that only zeroes xmm0 and returns.
-    unsafe {
-        let flags = libc::MAP_PRIVATE
-            | libc::MAP_ANONYMOUS
-            | if hint != 0 { libc::MAP_FIXED_NOREPLACE } else { 0 };
-        let p = libc::mmap(
+/// A fresh `len`-byte mapping at `hint` (0: anywhere; otherwise exactly there, or `None` if
+/// that address is taken), filled by `fill` while read-write, then made read-execute. The
+/// mapping is leaked (the experiment is short).
+fn code_page(hint: usize, len: usize, fill: impl FnOnce(&mut [u8])) -> Option<*mut u8> {
+    let fixed = if hint != 0 {
+        libc::MAP_FIXED_NOREPLACE
+    } else {
+        0
+    };
+    // SAFETY: a new private anonymous mapping; nothing else refers to it.
+    let p = unsafe {
+        libc::mmap(
             hint as *mut libc::c_void,
-            4096,
+            len,
             libc::PROT_READ | libc::PROT_WRITE,
-            flags,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | fixed,
             -1,
             0,
-        );
-        if p == libc::MAP_FAILED {
-            return None;
-        }
-        let code = [0x0f, 0x57, 0xc0, 0xc3];
-        std::ptr::copy_nonoverlapping(code.as_ptr(), p as *mut u8, code.len());
-        assert_eq!(libc::mprotect(p, 4096, libc::PROT_READ | libc::PROT_EXEC), 0);
-        Some(std::mem::transmute::<*mut libc::c_void, extern "C" fn() -> f64>(p))
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return None;
     }
+    // SAFETY: `len` bytes, mapped read-write above, only reachable through this slice now.
+    fill(unsafe { std::slice::from_raw_parts_mut(p as *mut u8, len) });
+    // SAFETY: the mapping made above, no longer written.
+    assert_eq!(
+        unsafe { libc::mprotect(p, len, libc::PROT_READ | libc::PROT_EXEC) },
+        0
+    );
+    Some(p as *mut u8)
+}
+
+/// The function at `p`.
+///
+/// # Safety
+/// `p` is executable and holds a complete `extern "C" fn() -> f64` that stays mapped.
+unsafe fn as_fn(p: *const u8) -> extern "C" fn() -> f64 {
+    // SAFETY: the caller's promise.
+    unsafe { std::mem::transmute::<*const u8, extern "C" fn() -> f64>(p) }
 }
 
 fn by_address() {
     let text = native as *const () as usize & !0xfff;
-    println!("bare `xorps; ret` by page address (native fn: {:.2} ns/call):", time(native));
+    println!(
+        "bare `xorps; ret` by page address (native fn: {:.2} ns/call):",
+        time(native)
+    );
     for k in 1..=6usize {
-        for (what, hint) in [("default region", 0), ("near the text", text - k * (4 << 30))] {
-            if let Some(f) = bare_at(hint) {
-                println!("  {what:15} {:#014x}: {:.2} ns/call", f as usize, time(f));
+        for (what, hint) in [
+            ("default region", 0),
+            ("near the text", text - k * (4 << 30)),
+        ] {
+            let bare = |page: &mut [u8]| page[..4].copy_from_slice(&[0x0f, 0x57, 0xc0, 0xc3]);
+            if let Some(p) = code_page(hint, 4096, bare) {
+                // SAFETY: `xorps xmm0,xmm0; ret`, executable and never unmapped.
+                let f = unsafe { as_fn(p) };
+                println!("  {what:15} {p:#014x?}: {:.2} ns/call", time(f));
             }
         }
     }
 }
 
 fn main() {
-    println!("native Rust fn (in .text):        {:.2} ns/call (min of 30)", time(native));
-    const LEN: usize = 8192;
+    println!(
+        "native Rust fn (in .text):        {:.2} ns/call (min of 30)",
+        time(native)
+    );
     let native_off = native as *const () as usize & 0xfff;
-    for &(pool_at, near, off) in &[
-        (16usize, false, 0usize),
-        (256, false, 0),
-        (16, true, 0),
-        (16, false, 0x40),
-        (16, false, 0x100),
-        (16, false, 0x800),
-        (16, false, native_off),
+    // `near`: a mapping 64 MiB after this program's code.
+    let near = (native as *const () as usize + (64 << 20)) & !0xfff;
+    for &(pool_at, hint, off) in &[
+        (16usize, 0, 0usize),
+        (256, 0, 0),
+        (16, near, 0),
+        (16, 0, 0x40),
+        (16, 0, 0x100),
+        (16, 0, 0x800),
+        (16, 0, native_off),
     ] {
-        // SAFETY: our own anonymous mapping, written while RW, then made RX and only called
-        // while mapped; the code is a complete function (load, ret).
-        unsafe {
-            // `near`: ask for a mapping 64 MiB after this program's code.
-            let hint = if near {
-                ((native as *const () as usize + (64 << 20)) & !0xfff) as *mut libc::c_void
-            } else {
-                std::ptr::null_mut()
-            };
-            let p = libc::mmap(
-                hint,
-                LEN,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            ) as *mut u8;
-            assert!(p as *mut libc::c_void != libc::MAP_FAILED);
-            let map = p;
-            let p = p.add(off);
-            let disp = (pool_at - 8) as u32; // rip points after the 8-byte movsd
-            let code = [0xf2, 0x0f, 0x10, 0x05];
-            std::ptr::copy_nonoverlapping(code.as_ptr(), p, 4);
-            std::ptr::copy_nonoverlapping(disp.to_le_bytes().as_ptr(), p.add(4), 4);
-            *p.add(8) = 0xc3;
-            std::ptr::copy_nonoverlapping((-33.0f64).to_le_bytes().as_ptr(), p.add(pool_at), 8);
-            assert_eq!(libc::mprotect(map.cast(), LEN, libc::PROT_READ | libc::PROT_EXEC), 0);
-            let f: extern "C" fn() -> f64 = std::mem::transmute(p);
-            assert_eq!(f(), -33.0);
-            let best = time(f);
-            let dist = (p as isize - native as *const () as usize as isize).unsigned_abs() >> 20;
-            println!(
-                "code at page offset {off:#05x}, pool at +{pool_at:3} bytes, {dist} MiB from .text: {best:.2} ns/call (min of 30)"
-            );
-            libc::munmap(map.cast(), LEN);
-        }
+        // movsd xmm0, [rip + pool_at - 8]; ret   (rip points after the 8-byte movsd)
+        let load = |page: &mut [u8]| {
+            page[off..off + 4].copy_from_slice(&[0xf2, 0x0f, 0x10, 0x05]);
+            page[off + 4..off + 8].copy_from_slice(&((pool_at - 8) as u32).to_le_bytes());
+            page[off + 8] = 0xc3;
+            page[off + pool_at..off + pool_at + 8].copy_from_slice(&(-33.0f64).to_le_bytes());
+        };
+        let Some(map) = code_page(hint, 8192, load) else {
+            continue;
+        };
+        // SAFETY: the load-and-return above, at `off` inside the executable mapping.
+        let f = unsafe { as_fn(map.wrapping_add(off)) };
+        assert_eq!(f(), -33.0);
+        let best = time(f);
+        let dist =
+            (f as usize as isize - native as *const () as usize as isize).unsigned_abs() >> 20;
+        println!(
+            "code at page offset {off:#05x}, pool at +{pool_at:3} bytes, {dist} MiB from .text: {best:.2} ns/call (min of 30)"
+        );
     }
     by_address();
 }

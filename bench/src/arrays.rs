@@ -93,17 +93,32 @@ fn map_section() {
     let c: Vec<f64> = (0..N).map(|i| 0.5 + (i % 3) as f64 * 0.1).collect();
     let mut out = vec![0.0; N];
     println!("  map over 1M elements, ns/element (median of {REPS}, interleaved)");
-    println!("  {:4} {:>10} {:>10} {:>12} {:>8}", "", "JIT map", "JIT SSE2", "native AVX2", "ratio");
-    let cases: [(&str, &str); 3] = [("E1", "2*x^0.5"), ("E2", "(-b+(b^2-4*a*c)^0.5)/(2*a)"), ("E4", "x^7 - 3*x^5 + 2*x^3 - x + 1")];
+    println!(
+        "  {:4} {:>10} {:>10} {:>12} {:>8}",
+        "", "JIT map", "JIT SSE2", "native AVX2", "ratio"
+    );
+    let cases: [(&str, &str); 3] = [
+        ("E1", "2*x^0.5"),
+        ("E2", "(-b+(b^2-4*a*c)^0.5)/(2*a)"),
+        ("E4", "x^7 - 3*x^5 + 2*x^3 - x + 1"),
+    ];
     for (name, src) in cases {
         let f = Jit::compile(src).expect("compiles");
-        let cols: Vec<&[f64]> = if f.arity() == 3 { vec![&a, &b, &c] } else { vec![&xs] };
+        let cols: Vec<&[f64]> = if f.arity() == 3 {
+            vec![&a, &b, &c]
+        } else {
+            vec![&xs]
+        };
         let mut check = vec![0.0; N];
         f.map(&cols, &mut check).expect("map");
         let mut native_out = vec![0.0; N];
         // SAFETY: AVX2 was detected above.
         unsafe { native_call(name, &cols, &mut native_out) };
-        let worst = check.iter().zip(&native_out).map(|(x, y)| ((x - y) / y).abs()).fold(0.0, f64::max);
+        let worst = check
+            .iter()
+            .zip(&native_out)
+            .map(|(x, y)| ((x - y) / y).abs())
+            .fold(0.0, f64::max);
         assert!(worst < 1e-12, "{name}: map differs from native by {worst}");
         let (mut o1, mut o2) = (out.clone(), out.clone());
         let t = interleaved(&mut [
@@ -116,7 +131,13 @@ fn map_section() {
         let ns = |s: f64| s * 1e9 / N as f64;
         let ratio = t[0] / t[2];
         let verdict = if ratio <= 1.0 { "met" } else { "NOT met" };
-        println!("  {name:4} {:>10.3} {:>10.3} {:>12.3} {:>8.3} {verdict} (target ≤ 1)", ns(t[0]), ns(t[1]), ns(t[2]), ratio);
+        println!(
+            "  {name:4} {:>10.3} {:>10.3} {:>12.3} {:>8.3} {verdict} (target ≤ 1)",
+            ns(t[0]),
+            ns(t[1]),
+            ns(t[2]),
+            ratio
+        );
     }
 }
 
@@ -138,19 +159,45 @@ fn reduce_section(n: usize, inner: usize) {
     let r = Jit::reducer("t + x", "t", 0.0).expect("reducer");
     let exact: f64 = xs.iter().sum();
     assert!((r.reduce_fast(&xs) - exact).abs() <= 1e-9 * exact.abs());
-    assert_eq!(r.reduce(&xs).to_bits(), xs.iter().fold(0.0, |t, &x| t + x).to_bits());
+    assert_eq!(
+        r.reduce(&xs).to_bits(),
+        xs.iter().fold(0.0, |t, &x| t + x).to_bits()
+    );
     let mut fs: [&mut dyn FnMut(); 4] = [
-        &mut || for _ in 0..inner { black_box(r.reduce_fast(black_box(&xs))); },
-        &mut || for _ in 0..inner { black_box(r.reduce(black_box(&xs))); },
-        &mut || for _ in 0..inner { black_box(black_box(&xs).iter().sum::<f64>()); },
-        &mut || for _ in 0..inner { black_box(native::sum8(black_box(&xs))); },
+        &mut || {
+            for _ in 0..inner {
+                black_box(r.reduce_fast(black_box(&xs)));
+            }
+        },
+        &mut || {
+            for _ in 0..inner {
+                black_box(r.reduce(black_box(&xs)));
+            }
+        },
+        &mut || {
+            for _ in 0..inner {
+                black_box(black_box(&xs).iter().sum::<f64>());
+            }
+        },
+        &mut || {
+            for _ in 0..inner {
+                black_box(native::sum8(black_box(&xs)));
+            }
+        },
     ];
     let t = interleaved(&mut fs);
     let gbs = |s: f64| (n * 8 * inner) as f64 / s / 1e9;
     let target = if n <= 1_000_000 { 54.0 } else { 20.0 };
-    let verdict = if gbs(t[0]) >= target { "met" } else { "NOT met" };
+    let verdict = if gbs(t[0]) >= target {
+        "met"
+    } else {
+        "NOT met"
+    };
     println!(
         "  sum of {n} f64, GB/s: reduce_fast {:.1} ({verdict}, target ≥ {target}), reduce (strict) {:.1}, iter().sum() {:.1}, 8-accumulator loop {:.1}",
-        gbs(t[0]), gbs(t[1]), gbs(t[2]), gbs(t[3])
+        gbs(t[0]),
+        gbs(t[1]),
+        gbs(t[2]),
+        gbs(t[3])
     );
 }

@@ -211,9 +211,9 @@ impl Cranelift {
                     continue;
                 }
                 if let Some((name, _, _)) = helper_of(node) {
-                    let fref = *refs.entry(name).or_insert_with(|| {
-                        module.declare_func_in_func(helper_ids[name], b.func)
-                    });
+                    let fref = *refs
+                        .entry(name)
+                        .or_insert_with(|| module.declare_func_in_func(helper_ids[name], b.func));
                     let args: Vec<Value> = ast.children(node).iter().map(|c| v(&vals, c)).collect();
                     let call = b.ins().call(fref, &args);
                     vals[i] = Some(b.inst_results(call)[0]);

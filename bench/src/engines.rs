@@ -116,26 +116,55 @@ pub fn eval_runner(i: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, St
             match n {
                 0 => {
                     let f = e.bindn(&[]).map_err(err)?;
-                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, _| { s.add(f(&[])); s }).value()))
+                    Ok(Box::new(move |rows| {
+                        rows.iter()
+                            .fold(Sum::default(), |mut s, _| {
+                                s.add(f(&[]));
+                                s
+                            })
+                            .value()
+                    }))
                 }
                 1 => {
                     let f = e.bind(def.vars[0]).map_err(err)?;
-                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, r| { s.add(f(r[0])); s }).value()))
+                    Ok(Box::new(move |rows| {
+                        rows.iter()
+                            .fold(Sum::default(), |mut s, r| {
+                                s.add(f(r[0]));
+                                s
+                            })
+                            .value()
+                    }))
                 }
                 3 => {
                     let v = def.vars;
                     let f = e.bind3(v[0], v[1], v[2]).map_err(err)?;
-                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, r| { s.add(f(r[0], r[1], r[2])); s }).value()))
+                    Ok(Box::new(move |rows| {
+                        rows.iter()
+                            .fold(Sum::default(), |mut s, r| {
+                                s.add(f(r[0], r[1], r[2]));
+                                s
+                            })
+                            .value()
+                    }))
                 }
                 _ => {
                     let f = e.bindn(def.vars).map_err(err)?;
-                    Ok(Box::new(move |rows| rows.iter().fold(Sum::default(), |mut s, r| { s.add(f(&r[..n])); s }).value()))
+                    Ok(Box::new(move |rows| {
+                        rows.iter()
+                            .fold(Sum::default(), |mut s, r| {
+                                s.add(f(&r[..n]));
+                                s
+                            })
+                            .value()
+                    }))
                 }
             }
         }
         9 => {
             let src = def.evalexpr.ok_or("n/a (not expressible)")?;
-            let tree = evalexpr::build_operator_tree::<DefaultNumericTypes>(src).map_err(|e| e.to_string())?;
+            let tree = evalexpr::build_operator_tree::<DefaultNumericTypes>(src)
+                .map_err(|e| e.to_string())?;
             let ctx = RefCell::new(HashMapContext::<DefaultNumericTypes>::new());
             let names: Vec<String> = def.vars.iter().map(|s| s.to_string()).collect();
             Ok(Box::new(move |rows| {
@@ -160,7 +189,11 @@ pub fn eval_runner(i: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, St
             let perm: Vec<usize> = e
                 .var_names()
                 .iter()
-                .map(|v| def.vars.iter().position(|d| *d == v.trim_matches(['{', '}'])))
+                .map(|v| {
+                    def.vars
+                        .iter()
+                        .position(|d| *d == v.trim_matches(['{', '}']))
+                })
                 .collect::<Option<_>>()
                 .ok_or_else(|| format!("exmex sees variables {:?}", e.var_names()))?;
             if perm.len() != n {
@@ -330,14 +363,16 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
             // A fresh slab per expression: the compiled instruction lives in its slab, so a
             // standalone compiled expression (like a JitFn) owns one. Dropped untimed.
             let src = def.fasteval.ok_or("n/a")?;
-            timed(|| -> Result<(fasteval::Slab, fasteval::Instruction), String> {
-                let mut slab = fasteval::Slab::new();
-                let parsed = fasteval::Parser::new()
-                    .parse(src, &mut slab.ps)
-                    .map_err(|e| format!("{e:?}"))?;
-                let instr = parsed.from(&slab.ps).compile(&slab.ps, &mut slab.cs);
-                Ok((slab, instr))
-            })
+            timed(
+                || -> Result<(fasteval::Slab, fasteval::Instruction), String> {
+                    let mut slab = fasteval::Slab::new();
+                    let parsed = fasteval::Parser::new()
+                        .parse(src, &mut slab.ps)
+                        .map_err(|e| format!("{e:?}"))?;
+                    let instr = parsed.from(&slab.ps).compile(&slab.ps, &mut slab.cs);
+                    Ok((slab, instr))
+                },
+            )
         }
         6 => {
             // fasteval's fastest use: one slab, cleared and reused for every compilation.
@@ -358,15 +393,30 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
             let v = def.vars;
             let err = |e: meval::Error| e.to_string();
             match n {
-                0 => timed(|| src.parse::<meval::Expr>().map_err(err)?.bindn(&[]).map_err(err)),
-                1 => timed(|| src.parse::<meval::Expr>().map_err(err)?.bind(v[0]).map_err(err)),
+                0 => timed(|| {
+                    src.parse::<meval::Expr>()
+                        .map_err(err)?
+                        .bindn(&[])
+                        .map_err(err)
+                }),
+                1 => timed(|| {
+                    src.parse::<meval::Expr>()
+                        .map_err(err)?
+                        .bind(v[0])
+                        .map_err(err)
+                }),
                 3 => timed(|| {
                     src.parse::<meval::Expr>()
                         .map_err(err)?
                         .bind3(v[0], v[1], v[2])
                         .map_err(err)
                 }),
-                _ => timed(|| src.parse::<meval::Expr>().map_err(err)?.bindn(v).map_err(err)),
+                _ => timed(|| {
+                    src.parse::<meval::Expr>()
+                        .map_err(err)?
+                        .bindn(v)
+                        .map_err(err)
+                }),
             }
         }
         8 => {

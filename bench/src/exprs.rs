@@ -72,8 +72,13 @@ impl FnPtr {
         unsafe {
             Some(match arity {
                 0 => FnPtr::A0(std::mem::transmute::<*const u8, extern "C" fn() -> f64>(p)),
-                1 => FnPtr::A1(std::mem::transmute::<*const u8, extern "C" fn(f64) -> f64>(p)),
-                3 => FnPtr::A3(std::mem::transmute::<*const u8, extern "C" fn(f64, f64, f64) -> f64>(p)),
+                1 => FnPtr::A1(std::mem::transmute::<*const u8, extern "C" fn(f64) -> f64>(
+                    p,
+                )),
+                3 => FnPtr::A3(std::mem::transmute::<
+                    *const u8,
+                    extern "C" fn(f64, f64, f64) -> f64,
+                >(p)),
                 8 => FnPtr::A8(std::mem::transmute::<
                     *const u8,
                     extern "C" fn(f64, f64, f64, f64, f64, f64, f64, f64) -> f64,
@@ -132,9 +137,27 @@ macro_rules! native {
 }
 
 native!(e1_body, e1_native, e1_loop, (x), 2.0 * x.sqrt());
-native!(e2_body, e2_native, e2_loop, (a, b, c), (-b + (b * b - 4.0 * a * c).sqrt()) / (2.0 * a));
-native!(e3_body, e3_native, e3_loop, (), 3.0 + (8.0 - 7.5) * 10.0 / 5.0 - (2.0 + 5.0 * 7.0));
-native!(e4_body, e4_native, e4_loop, (x), x.powi(7) - 3.0 * x.powi(5) + 2.0 * x.powi(3) - x + 1.0);
+native!(
+    e2_body,
+    e2_native,
+    e2_loop,
+    (a, b, c),
+    (-b + (b * b - 4.0 * a * c).sqrt()) / (2.0 * a)
+);
+native!(
+    e3_body,
+    e3_native,
+    e3_loop,
+    (),
+    3.0 + (8.0 - 7.5) * 10.0 / 5.0 - (2.0 + 5.0 * 7.0)
+);
+native!(
+    e4_body,
+    e4_native,
+    e4_loop,
+    (x),
+    x.powi(7) - 3.0 * x.powi(5) + 2.0 * x.powi(3) - x + 1.0
+);
 native!(
     e5_body,
     e5_native,
@@ -148,7 +171,13 @@ native!(
         + (e * f - g) / (h * h + 1.0)
         - (b - c) * (g + h) * e
 );
-native!(e6_body, e6_native, e6_loop, (x), x.sin() * (-(x * x) / 2.0).exp() + x.abs().sqrt());
+native!(
+    e6_body,
+    e6_native,
+    e6_loop,
+    (x),
+    x.sin() * (-(x * x) / 2.0).exp() + x.abs().sqrt()
+);
 
 const E5: &str = "(a*b + c*d - e/f + g*h) * (a - b) / (c + d*e) + (f*g - h) * (a + b*c) - d*(e - f*g) + h/(a+1) + a^2*b - c^3/(d+2) + (e*f - g)/(h*h + 1) - (b - c)*(g + h)*e";
 /// E5 for exmex, where a bare `e` is not a variable: `{e}` is.
@@ -262,7 +291,8 @@ pub const ROWS: usize = 1024;
 
 /// Deterministic, varied inputs: each argument uniform in its range (splitmix64).
 pub fn inputs(def: &ExprDef) -> Vec<Row> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ def.name.len() as u64 ^ u64::from(def.name.as_bytes()[1]);
+    let mut state: u64 =
+        0x9E37_79B9_7F4A_7C15 ^ def.name.len() as u64 ^ u64::from(def.name.as_bytes()[1]);
     let mut next = move || {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = state;

@@ -37,7 +37,11 @@ fn stat(mut xs: Vec<f64>) -> Option<Stat> {
     }
     xs.sort_by(f64::total_cmp);
     let m = xs.len() / 2;
-    let median = if xs.len() % 2 == 1 { xs[m] } else { (xs[m - 1] + xs[m]) / 2.0 };
+    let median = if xs.len() % 2 == 1 {
+        xs[m]
+    } else {
+        (xs[m - 1] + xs[m]) / 2.0
+    };
     Some(Stat { median, min: xs[0] })
 }
 
@@ -176,7 +180,9 @@ fn verify(run: &Runner, def: &ExprDef, rows: &[Row]) -> Result<(), String> {
         let ok = got == want || (got - want).abs() <= TOLERANCE * want.abs();
         if !ok {
             let args = &r[..def.vars.len()];
-            return Err(format!("WRONG: {args:?} gives {got:e}, native Rust {want:e}"));
+            return Err(format!(
+                "WRONG: {args:?} gives {got:e}, native Rust {want:e}"
+            ));
         }
     }
     Ok(())
@@ -255,16 +261,18 @@ struct Target {
 
 fn print_targets(defs: &[ExprDef], eval: &Cells, compile: &Cells, mprotect: Option<Stat>) {
     let e = |a: usize, b: usize| {
-        let m: Vec<(Option<f64>, Option<f64>)> =
-            (0..defs.len()).map(|d| (median(eval, a, d), median(eval, b, d))).collect();
+        let m: Vec<(Option<f64>, Option<f64>)> = (0..defs.len())
+            .map(|d| (median(eval, a, d), median(eval, b, d)))
+            .collect();
         Box::new(move |d: usize| match m[d] {
             (Some(x), Some(y)) => Some(x / y),
             _ => None,
         }) as Box<dyn Fn(usize) -> Option<f64>>
     };
     let c = |a: usize, b: usize| {
-        let m: Vec<(Option<f64>, Option<f64>)> =
-            (0..defs.len()).map(|d| (median(compile, a, d), median(compile, b, d))).collect();
+        let m: Vec<(Option<f64>, Option<f64>)> = (0..defs.len())
+            .map(|d| (median(compile, a, d), median(compile, b, d)))
+            .collect();
         Box::new(move |d: usize| match m[d] {
             (Some(x), Some(y)) => Some(x / y),
             _ => None,
@@ -341,7 +349,12 @@ fn print_targets(defs: &[ExprDef], eval: &Cells, compile: &Cells, mprotect: Opti
         // Jit::compile may cost string→machine code plus one protection change: the
         // ratio (Jit::compile − string→machine code) / one mprotect must be ≤ 1.
         let m: Vec<(Option<f64>, Option<f64>)> = (0..defs.len())
-            .map(|d| (median(compile, co::JIT_COMPILE, d), median(compile, co::MACHINE_CODE, d)))
+            .map(|d| {
+                (
+                    median(compile, co::JIT_COMPILE, d),
+                    median(compile, co::MACHINE_CODE, d),
+                )
+            })
             .collect();
         targets.push(Target {
             what: "compile: (Jit::compile − machine code) / mprotect".into(),
@@ -373,7 +386,11 @@ fn print_targets(defs: &[ExprDef], eval: &Cells, compile: &Cells, mprotect: Opti
                 match (t.ratio)(d) {
                     None => "n/a".to_string(),
                     Some(r) => {
-                        let ok = if t.at_most { r <= t.limit } else { r >= t.limit };
+                        let ok = if t.at_most {
+                            r <= t.limit
+                        } else {
+                            r >= t.limit
+                        };
                         total += 1;
                         met += usize::from(ok);
                         format!("{} {}", fmt_ratio(r), if ok { "met" } else { "NOT met" })
@@ -410,7 +427,13 @@ fn fmt_num(x: f64) -> String {
     }
 }
 
-fn print_table(title: &str, engines: &[&str], defs: &[ExprDef], cells: &Cells, scale: impl Fn(f64) -> f64) {
+fn print_table(
+    title: &str,
+    engines: &[&str],
+    defs: &[ExprDef],
+    cells: &Cells,
+    scale: impl Fn(f64) -> f64,
+) {
     println!("{title}");
     print!("{:<42}", "engine");
     for def in defs {
@@ -422,7 +445,9 @@ fn print_table(title: &str, engines: &[&str], defs: &[ExprDef], cells: &Cells, s
         print!("{name:<42}");
         for (d, def) in defs.iter().enumerate() {
             let text = match &cells[i][d] {
-                Cell::Value(s) => format!("{} / {}", fmt_num(scale(s.median)), fmt_num(scale(s.min))),
+                Cell::Value(s) => {
+                    format!("{} / {}", fmt_num(scale(s.median)), fmt_num(scale(s.min)))
+                }
                 Cell::Missing(why) if why.starts_with("n/a") => why.clone(),
                 Cell::Missing(why) => {
                     notes.push(format!("{name}, {}: {why}", def.name));
@@ -433,13 +458,19 @@ fn print_table(title: &str, engines: &[&str], defs: &[ExprDef], cells: &Cells, s
                     "WRONG".into()
                 }
             };
-            let text = if text.starts_with("n/a (") { "n/a".to_string() } else { text };
+            let text = if text.starts_with("n/a (") {
+                "n/a".to_string()
+            } else {
+                text
+            };
             print!(" {text:>15}");
         }
         println!();
         if let Some(Cell::Missing(why)) = cells[i].first()
             && why.starts_with("n/a (")
-            && cells[i].iter().all(|c| matches!(c, Cell::Missing(w) if w == why))
+            && cells[i]
+                .iter()
+                .all(|c| matches!(c, Cell::Missing(w) if w == why))
         {
             println!("{:<42} ↳ {why}", "");
         }

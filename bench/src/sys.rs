@@ -7,7 +7,10 @@ use crate::Stat;
 /// Versions of the engines, as pinned in bench/Cargo.toml.
 pub const VERSIONS: &[(&str, &str)] = &[
     ("trivial-jit", "0.1.0 (path ..)"),
-    ("cranelift-jit/-codegen/-frontend/-native/-module", "0.135.8"),
+    (
+        "cranelift-jit/-codegen/-frontend/-native/-module",
+        "0.135.8",
+    ),
     ("fasteval", "0.2.4"),
     ("meval", "0.2.0"),
     ("evalexpr", "13.1.0"),
@@ -43,7 +46,11 @@ pub fn print_machine_info() {
     let versions: Vec<String> = VERSIONS.iter().map(|(n, v)| format!("{n} {v}")).collect();
     println!("crates: {}", versions.join(", "));
     if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
-        let one: f64 = load.split_whitespace().next().and_then(|x| x.parse().ok()).unwrap_or(0.0);
+        let one: f64 = load
+            .split_whitespace()
+            .next()
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0.0);
         println!("load average at start: {}", load.trim());
         if one > 0.5 * cores as f64 {
             println!(
