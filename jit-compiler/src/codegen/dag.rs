@@ -11,7 +11,6 @@ pub struct Dag {
     pub root: NodeId,
     /// How many times each node's value is used (by parents, plus one for the root).
     pub uses: Vec<u32>,
-    /// Does the subtree contain a call (helper or user function)?
     /// Does the expression call functions (helpers or user functions)?
     pub calls: bool,
     /// The evaluation order: every node once, children before parents.
@@ -31,37 +30,34 @@ impl Dag {
         let n = merged.len();
         let info = &mut buffers.info;
         info.clear();
-        info.resize(n, Info::default());
-        if let Some(r) = info.get_mut(root.index()) {
-            r.live = true;
-        }
-        // parents come after their children: one backward pass marks what the root reaches
-        for i in (0..n).rev() {
-            if info[i].live {
-                for c in merged.children(merged.nodes()[i]).iter() {
-                    info[c.index()].live = true;
-                }
-            }
+        info.reserve(n);
+        // children before parents: one forward pass knows each child before its parent
+        for &node in merged.nodes() {
+            let children = merged.children(node);
+            let has_call = is_call(node) || children.iter().any(|c| info[c.index()].has_call);
+            let need = registers_needed(children.as_slice(), info);
+            info.push(Info {
+                has_call,
+                need,
+                state: 0,
+            });
         }
         let mut uses = std::mem::take(&mut buffers.uses);
         uses.clear();
         uses.resize(n, 0);
-        for (i, &node) in merged.nodes().iter().enumerate() {
-            let children = merged.children(node);
-            let mut has_call = is_call(node);
-            for c in children.iter() {
-                uses[c.index()] += u32::from(info[i].live);
-                has_call |= info[c.index()].has_call;
-            }
-            info[i].has_call = has_call;
-            info[i].need = registers_needed(children.as_slice(), info);
-        }
         if n > 0 {
             uses[root.index()] += 1;
         }
         let calls = info.get(root.index()).is_some_and(|r| r.has_call);
         let mut order = std::mem::take(&mut buffers.order);
-        schedule(&merged, root, info, &mut buffers.stack, &mut order);
+        schedule(
+            &merged,
+            root,
+            info,
+            &mut uses,
+            &mut buffers.stack,
+            &mut order,
+        );
         Dag {
             ast: merged,
             root,
@@ -91,8 +87,6 @@ pub(crate) struct Buffers {
 /// What the planning passes know about a node.
 #[derive(Clone, Copy, Default)]
 struct Info {
-    /// Reached from the root?
-    live: bool,
     /// Does its subtree call a function?
     has_call: bool,
     /// Registers needed to evaluate it (Sethi–Ullman number).
@@ -141,13 +135,16 @@ fn most_needed(needs: &mut [u32]) -> u32 {
         .unwrap_or(1)
 }
 
-/// Post-order from the root with an explicit stack. Children that contain calls go first
-/// (values computed before a call would have to be saved across it), then the child that
-/// needs more registers (Sethi–Ullman), so that fewer values wait in registers.
+/// Post-order from the root with an explicit stack, which visits exactly the nodes the root
+/// reaches; each is expanded once, when its uses by its children are counted. Children that
+/// contain calls go first (values computed before a call would have to be saved across it),
+/// then the child that needs more registers (Sethi–Ullman), so that fewer values wait in
+/// registers.
 fn schedule(
     ast: &Ast,
     root: NodeId,
     info: &mut [Info],
+    uses: &mut [u32],
     stack: &mut Vec<NodeId>,
     order: &mut Vec<NodeId>,
 ) {
@@ -161,15 +158,17 @@ fn schedule(
         match info[id.index()].state {
             0 => {
                 info[id.index()].state = 1;
-                let node = ast.node(id);
-                let children = ast.children(node);
-                let mut fixed = [NodeId::from_index(0); 3];
+                let children = ast.children(ast.node(id));
+                for c in children.iter() {
+                    uses[c.index()] += 1;
+                }
+                let mut fixed: [NodeId; 3];
                 let ordered: &[NodeId] = match children {
                     // user calls keep the source order of their arguments (side effects
                     // happen in order)
                     crate::ast::Children::List(args) => args,
                     crate::ast::Children::Fixed(ids, n) => {
-                        fixed[..n].copy_from_slice(&ids[..n]);
+                        fixed = ids;
                         let key = |c: &NodeId| {
                             std::cmp::Reverse((info[c.index()].has_call, info[c.index()].need))
                         };
