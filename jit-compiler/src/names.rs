@@ -101,7 +101,17 @@ impl<'s> NameTable<'s> {
     pub fn get(&self, name: &str) -> Option<u32> {
         match &self.index {
             Some(map) => map.get(name).copied(),
-            None => self.names.iter().position(|n| *n == name).map(|i| i as u32),
+            // first bytes before the full comparison: names are short and mostly differ
+            // there, and a comparison call per candidate cost more than the lookup itself
+            None => {
+                let first = name.as_bytes().first();
+                self.names
+                    .iter()
+                    .position(|n| {
+                        n.len() == name.len() && n.as_bytes().first() == first && *n == name
+                    })
+                    .map(|i| i as u32)
+            }
         }
     }
 
