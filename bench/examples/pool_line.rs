@@ -2,18 +2,19 @@
 //! Builds `movsd xmm0, [rip+d]; ret` (E3's whole body) with the constant at several distances
 //! from the code, and times calls through a fn pointer as the benchmark does.
 //! Then a bare `xorps xmm0,xmm0; ret` on pages at different addresses: the default mmap
-//! region and pages a multiple of 4 GiB below this program's code.
+//! region and pages a multiple of 4 GiB below this program's code. Last, one page and native
+//! alternately: is the cost a property of the address?
 //! Run: `cargo run --release --manifest-path bench/Cargo.toml --example pool_line`.
 //!
-//! Findings on the 2-core EPYC VM (2026-11-25): the pool's place makes no difference; the
-//! *address of the page* does. A native fn costs 1.35 ns per call here, the same bytes on an
-//! anonymous page in the default mmap region (0x7f...) 2.16 ns — even a bare `ret`, on every
-//! page tried. Pages a few GiB below the program's text were as fast as native in about half
-//! the cases (which ones changes from run to run: 1, 5, 4 and 2 of 6 in four runs). How the
-//! CPU's branch prediction treats far targets is not documented; Cranelift's code pays the
-//! same. A lead, not taken: map the executable pool near the text with an address hint
-//! (memmap2 has none, so it needs a raw `mmap`), which would make the fast case likely
-//! rather than sure.
+//! Findings on the 2-core EPYC VM (2026-11-25): the pool's place makes no difference. A native
+//! fn usually costs 1.35 ns per call here, the same bytes on an anonymous page usually 2.17 ns
+//! (a bare `ret` too). It is not the address alone: pages a few GiB below the text were fast in
+//! 1 to 5 of 6 tries depending on the run, in a later session only the first page of a
+//! mapping near the text was fast, and, measured alternately from the same loop, *native*
+//! itself took 2.17 ns after a page had been timed (and a page 1.35 ns after native) in some
+//! runs. The cost follows some state of the CPU's branch prediction that depends on the
+//! history of targets of the one call site, which a JIT cannot control; Cranelift's code pays
+//! the same. How the predictor hashes addresses is not documented.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -101,6 +102,21 @@ fn by_address() {
     }
 }
 
+/// Native and one JIT page alternately, from the same call site (the `time` loop).
+fn alternate() {
+    let bare = |page: &mut [u8]| page[..4].copy_from_slice(&[0x0f, 0x57, 0xc0, 0xc3]);
+    let Some(p) = code_page(0, 4096, bare) else {
+        return;
+    };
+    // SAFETY: `xorps xmm0,xmm0; ret`, executable and never unmapped.
+    let f = unsafe { as_fn(p) };
+    let mut line = String::new();
+    for _ in 0..4 {
+        line += &format!(" page {:.2}, native {:.2};", time(f), time(native));
+    }
+    println!("alternately, ns/call:{line}");
+}
+
 fn main() {
     println!(
         "native Rust fn (in .text):        {:.2} ns/call (min of 30)",
@@ -139,4 +155,5 @@ fn main() {
         );
     }
     by_address();
+    alternate();
 }

@@ -1,6 +1,7 @@
 //! What a name means: an argument, a constant, or a function; built-in or registered.
 
 use crate::ops::{BinaryOp, UnaryOp};
+use smallvec::SmallVec;
 use std::collections::HashMap;
 
 /// A built-in function of the language (§3.3).
@@ -90,7 +91,8 @@ pub fn builtin_constant(name: &str) -> Option<f64> {
 /// parsing stays linear in the source length with thousands of variables.
 #[derive(Debug, Default)]
 pub struct NameTable<'s> {
-    names: Vec<&'s str>,
+    /// Inline up to 8 names: most expressions never allocate for their variables.
+    names: SmallVec<[&'s str; 8]>,
     index: Option<HashMap<&'s str, u32>>,
 }
 

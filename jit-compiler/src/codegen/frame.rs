@@ -28,18 +28,17 @@ use crate::x64::{Assembler, Gpr, Inst, Mem, SseOp, SseStoreOp, Xmm};
 struct Frame {
     /// Bytes subtracted from `rsp` (0: no frame).
     size: i32,
-    /// Where the callee-saved XMM registers are saved, and which.
+    /// Where the callee-saved XMM registers are saved.
     save_base: i32,
-    saved: Vec<Xmm>,
+    /// Which callee-saved XMM registers the body uses (bit `n` for `xmm<n>`), saved in
+    /// ascending order from `save_base`.
+    saved: u16,
 }
 
 impl Frame {
     fn new(body: &Body, abi: Abi, pushed: bool) -> Frame {
-        let saved: Vec<Xmm> = Xmm::ALL
-            .into_iter()
-            .filter(|r| !abi.is_caller_saved(*r) && body.used_xmm & (1 << r.num()) != 0)
-            .collect();
-        if body.slots == 0 && !body.has_calls && saved.is_empty() {
+        let saved = body.used_xmm & !abi.caller_saved_xmm();
+        if body.slots == 0 && !body.has_calls && saved == 0 {
             return Frame {
                 size: 0,
                 save_base: 0,
@@ -48,7 +47,7 @@ impl Frame {
         }
         let locals = abi.shadow_space() as i32 + 8 * body.slots as i32;
         let save_base = (locals + 15) & !15;
-        let mut size = save_base + 16 * saved.len() as i32;
+        let mut size = save_base + 16 * saved.count_ones() as i32;
         // At entry rsp is 8 past a multiple of 16 (the return address); calls and the
         // aligned saves need it on a multiple of 16 again.
         let pushed = if pushed { 8 } else { 0 };
@@ -60,6 +59,20 @@ impl Frame {
             save_base,
             saved,
         }
+    }
+
+    /// The saved registers with their save slots, in ascending register order.
+    fn saves(&self) -> impl Iterator<Item = (Xmm, Mem)> + use<> {
+        let (mut left, mut at) = (self.saved, self.save_base);
+        std::iter::from_fn(move || {
+            if left == 0 {
+                return None;
+            }
+            let r = Xmm::from_num(left.trailing_zeros() as u8);
+            left &= left - 1;
+            at += 16;
+            Some((r, Mem::base_disp(Gpr::Rsp, at - 16)))
+        })
     }
 }
 
@@ -154,8 +167,7 @@ fn prologue(asm: &mut Assembler, frame: &Frame) {
     if frame.size > 0 {
         asm.sub(Gpr::Rsp, frame.size);
     }
-    for (i, &r) in frame.saved.iter().enumerate() {
-        let at = Mem::base_disp(Gpr::Rsp, frame.save_base + 16 * i as i32);
+    for (r, at) in frame.saves() {
         asm.emit(Inst::SseStore {
             op: SseStoreOp::Movapd,
             dst: at,
@@ -165,8 +177,7 @@ fn prologue(asm: &mut Assembler, frame: &Frame) {
 }
 
 fn epilogue(asm: &mut Assembler, frame: &Frame, pushed: bool) {
-    for (i, &r) in frame.saved.iter().enumerate() {
-        let at = Mem::base_disp(Gpr::Rsp, frame.save_base + 16 * i as i32);
+    for (r, at) in frame.saves() {
         asm.emit(Inst::Sse {
             op: SseOp::Movapd,
             dst: r,

@@ -67,9 +67,15 @@ impl Abi {
 
     /// May a called function overwrite this register?
     pub fn is_caller_saved(self, r: Xmm) -> bool {
+        self.caller_saved_xmm() & (1 << r.num()) != 0
+    }
+
+    /// The caller-saved XMM registers as a mask (bit `n` for `xmm<n>`).
+    pub fn caller_saved_xmm(self) -> u16 {
         match self {
-            Abi::SysV => true,
-            Abi::Win64 => r.num() < 6,
+            Abi::SysV => 0xFFFF,
+            // xmm0-xmm5
+            Abi::Win64 => 0x003F,
         }
     }
 

@@ -201,28 +201,41 @@ impl Encoding {
 
     /// Appends the bytes (label fields as zero).
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend(self.legacy_prefix);
-        out.extend(self.rex);
-        if let Some((bytes, n)) = self.vex {
-            out.extend_from_slice(&bytes[..n as usize]);
+        // Gathered little-endian in one integer (an instruction is at most 15 bytes) and
+        // appended at once: one capacity check instead of one per field.
+        let mut bytes = Bytes::default();
+        if let Some(p) = self.legacy_prefix {
+            bytes.put(u64::from(p), 1);
         }
-        out.extend_from_slice(&self.opcode.0[..self.opcode.1 as usize]);
-        out.extend(self.modrm);
-        out.extend(self.sib);
+        if let Some(r) = self.rex {
+            bytes.put(u64::from(r), 1);
+        }
+        if let Some(([a, b, c], n)) = self.vex {
+            bytes.put(u64::from_le_bytes([a, b, c, 0, 0, 0, 0, 0]), n);
+        }
+        let ([a, b, c], n) = self.opcode;
+        bytes.put(u64::from_le_bytes([a, b, c, 0, 0, 0, 0, 0]), n);
+        if let Some(m) = self.modrm {
+            bytes.put(u64::from(m), 1);
+        }
+        if let Some(s) = self.sib {
+            bytes.put(u64::from(s), 1);
+        }
         match self.disp {
             Disp::None => {}
-            Disp::D8(d) => out.push(d as u8),
-            Disp::D32(d) => out.extend_from_slice(&d.to_le_bytes()),
-            Disp::Rip { .. } => out.extend_from_slice(&[0; 4]),
+            Disp::D8(d) => bytes.put(u64::from(d as u8), 1),
+            Disp::D32(d) => bytes.put(u64::from(d as u32), 4),
+            Disp::Rip { .. } => bytes.put(0, 4),
         }
         match self.imm {
             Imm::None => {}
-            Imm::I8(i) => out.push(i),
-            Imm::I32(i) => out.extend_from_slice(&i.to_le_bytes()),
-            Imm::I64(i) => out.extend_from_slice(&i.to_le_bytes()),
-            Imm::Rel8(_) => out.push(0),
-            Imm::Rel32(_) => out.extend_from_slice(&[0; 4]),
+            Imm::I8(i) => bytes.put(u64::from(i), 1),
+            Imm::I32(i) => bytes.put(u64::from(i as u32), 4),
+            Imm::I64(i) => bytes.put(i, 8),
+            Imm::Rel8(_) => bytes.put(0, 1),
+            Imm::Rel32(_) => bytes.put(0, 4),
         }
+        out.extend_from_slice(bytes.as_slice());
     }
 
     /// The bytes as a vector (convenience for tests and docs).
@@ -230,6 +243,38 @@ impl Encoding {
         let mut v = Vec::with_capacity(self.len());
         self.write(&mut v);
         v
+    }
+}
+
+/// The bytes of one instruction, collected in order: each field is stored as 8 bytes and
+/// the length advanced by its size, so a field is one store whatever its size.
+struct Bytes {
+    buf: [u8; 24],
+    len: usize,
+}
+
+impl Default for Bytes {
+    fn default() -> Bytes {
+        Bytes {
+            buf: [0; 24],
+            len: 0,
+        }
+    }
+}
+
+impl Bytes {
+    /// Appends the low `n` bytes of `v` (`n` ≤ 8). An instruction has at most 15 bytes, so
+    /// the 8-byte store always fits.
+    fn put(&mut self, v: u64, n: u8) {
+        if let Some(at) = self.buf.get_mut(self.len..self.len + 8) {
+            at.copy_from_slice(&v.to_le_bytes());
+            self.len += usize::from(n);
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        // cannot fail: `put` only advances when `len + 8 <= 24`, by at most 8
+        &self.buf[..self.len]
     }
 }
 
