@@ -248,18 +248,10 @@ impl Encoding {
 
 /// The bytes of one instruction, collected in order: each field is stored as 8 bytes and
 /// the length advanced by its size, so a field is one store whatever its size.
+#[derive(Default)]
 struct Bytes {
     buf: [u8; 24],
     len: usize,
-}
-
-impl Default for Bytes {
-    fn default() -> Bytes {
-        Bytes {
-            buf: [0; 24],
-            len: 0,
-        }
-    }
 }
 
 impl Bytes {
