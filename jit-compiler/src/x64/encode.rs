@@ -235,7 +235,7 @@ impl Encoding {
             Imm::Rel8(_) => bytes.put(0, 1),
             Imm::Rel32(_) => bytes.put(0, 4),
         }
-        out.extend_from_slice(bytes.as_slice());
+        bytes.append_to(out);
     }
 
     /// The bytes as a vector (convenience for tests and docs).
@@ -264,9 +264,13 @@ impl Bytes {
         }
     }
 
-    fn as_slice(&self) -> &[u8] {
-        // cannot fail: `put` only advances when `len + 8 <= 24`, by at most 8
-        &self.buf[..self.len]
+    /// Appends the bytes to `out`: copies a fixed 16 bytes (one vector move, where a copy of
+    /// variable length is a call) and cuts back to the real length.
+    fn append_to(&self, out: &mut Vec<u8>) {
+        let end = out.len() + self.len.min(16);
+        // cannot fail: 16 <= 24
+        out.extend_from_slice(&self.buf[..16]);
+        out.truncate(end);
     }
 }
 
