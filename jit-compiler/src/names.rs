@@ -86,14 +86,27 @@ pub fn builtin_constant(name: &str) -> Option<f64> {
     }
 }
 
-/// Variable names and their indices, in insertion order. Lookup is a linear scan while the
-/// table is small (the common case, and faster than hashing) and a hash map beyond that, so
-/// parsing stays linear in the source length with thousands of variables.
-#[derive(Debug, Default)]
+/// Variable names and their indices, in insertion order. One-letter ASCII names (`x`, `a`,
+/// the most common) are found by their byte; other names by a linear scan while the table is
+/// small (the common case, and faster than hashing) and a hash map beyond that, so parsing
+/// stays linear in the source length with thousands of variables.
+#[derive(Debug)]
 pub struct NameTable<'s> {
     /// Inline up to 8 names: most expressions never allocate for their variables.
     names: SmallVec<[&'s str; 8]>,
     index: Option<HashMap<&'s str, u32>>,
+    /// For each one-byte ASCII name: its index + 1, or 0 if absent (up to index 254).
+    letters: [u8; 128],
+}
+
+impl Default for NameTable<'_> {
+    fn default() -> Self {
+        NameTable {
+            names: SmallVec::new(),
+            index: None,
+            letters: [0; 128],
+        }
+    }
 }
 
 const LINEAR_LIMIT: usize = 16;
@@ -101,6 +114,14 @@ const LINEAR_LIMIT: usize = 16;
 impl<'s> NameTable<'s> {
     /// The index of `name`, if present.
     pub fn get(&self, name: &str) -> Option<u32> {
+        if let [b] = name.as_bytes() {
+            match self.letters.get(usize::from(*b)) {
+                Some(0) => return None,
+                Some(&i) if i < u8::MAX => return Some(u32::from(i) - 1),
+                // not ASCII (cannot be: a one-byte name is), or an index past 254: below
+                _ => {}
+            }
+        }
         match &self.index {
             Some(map) => map.get(name).copied(),
             // first bytes before the full comparison: names are short and mostly differ
@@ -121,6 +142,11 @@ impl<'s> NameTable<'s> {
     pub fn insert(&mut self, name: &'s str) -> u32 {
         let i = self.names.len() as u32;
         self.names.push(name);
+        if let [b] = name.as_bytes() {
+            if let Some(slot) = self.letters.get_mut(usize::from(*b)) {
+                *slot = u8::try_from(i + 1).unwrap_or(u8::MAX);
+            }
+        }
         if let Some(map) = &mut self.index {
             map.insert(name, i);
         } else if self.names.len() > LINEAR_LIMIT {
@@ -166,6 +192,26 @@ mod tests {
         for (i, n) in names.iter().enumerate() {
             assert_eq!(table.get(n), Some(i as u32));
         }
+    }
+
+    #[test]
+    fn one_letter_names_by_byte_at_any_index() {
+        let long: Vec<String> = (0..300).map(|i| format!("v{i}")).collect();
+        let mut table = NameTable::default();
+        assert_eq!(table.insert("a"), 0);
+        for n in &long[..252] {
+            table.insert(n);
+        }
+        assert_eq!(table.insert("b"), 253); // the last index the byte table holds
+        assert_eq!(table.insert("c"), 254); // past it: found by the hash map
+        for n in &long[252..] {
+            table.insert(n);
+        }
+        assert_eq!(table.get("a"), Some(0));
+        assert_eq!(table.get("b"), Some(253));
+        assert_eq!(table.get("c"), Some(254));
+        assert_eq!(table.get("d"), None);
+        assert_eq!(table.get("v299"), Some(302));
     }
 
     #[test]

@@ -169,10 +169,14 @@ fn schedule(
                     crate::ast::Children::List(args) => args,
                     crate::ast::Children::Fixed(ids, n) => {
                         fixed = ids;
-                        let key = |c: &NodeId| {
-                            std::cmp::Reverse((info[c.index()].has_call, info[c.index()].need))
-                        };
-                        fixed[..n].sort_by_key(key);
+                        let key = |c: &NodeId| (info[c.index()].has_call, info[c.index()].need);
+                        // hardest first, stable; at most three children, so by hand (the
+                        // library's sort costs more than the whole rest of the walk here)
+                        match n {
+                            2 if key(&fixed[1]) > key(&fixed[0]) => fixed.swap(0, 1),
+                            3 => fixed.sort_by_key(|c| std::cmp::Reverse(key(c))),
+                            _ => {}
+                        }
                         &fixed[..n]
                     }
                 };
