@@ -175,6 +175,7 @@ impl Encoding {
     }
 
     /// The label reference to patch, if any (an instruction has at most one).
+    #[inline(always)]
     pub fn fixup(&self) -> Option<Fixup> {
         if let Disp::Rip { label, addend } = self.disp {
             let offset = self.head_len();
@@ -200,6 +201,7 @@ impl Encoding {
     }
 
     /// Appends the bytes (label fields as zero).
+    #[inline(always)]
     pub fn write(&self, out: &mut Vec<u8>) {
         // Gathered little-endian in one integer (an instruction is at most 15 bytes) and
         // appended at once: one capacity check instead of one per field.
@@ -323,6 +325,7 @@ const fn modrm(md: u8, reg: u8, rm: u8) -> u8 {
 }
 
 /// Encodes `reg` (ModRM.reg, any 4-bit number) and the `rm` operand.
+#[inline(always)]
 fn address(reg: u8, rm: Rm) -> Addressing {
     let m = match rm {
         Rm::Reg(r) => {
@@ -395,6 +398,7 @@ const fn legacy_opcode(opc: Opcode) -> ([u8; 3], u8) {
 
 /// A legacy-encoded instruction with a ModRM operand pair. `force_rex` is for the byte
 /// registers `spl`/`bpl`/`sil`/`dil`, which exist only with a REX prefix.
+#[inline(always)]
 fn legacy(opc: Opcode, reg: u8, rm: Rm, force_rex: bool) -> Encoding {
     let a = address(reg, rm);
     let bits =
@@ -477,6 +481,7 @@ const fn op0f(op: u8) -> Opcode {
 /// assert_eq!(e.rex, Some(0x41)); // REX.B: r12 is register 8+4
 /// assert_eq!(e.to_vec(), [0x41, 0x54]);
 /// ```
+#[inline(always)]
 pub fn encode(inst: &Inst) -> Encoding {
     use Inst::*;
     match *inst {
