@@ -82,50 +82,76 @@ impl<'s> Lexer<'s> {
     }
 
     /// The next token, skipping whitespace. After the end, keeps returning `End`.
+    ///
+    /// Works on bytes: every token but `√` and non-ASCII names starts with an ASCII byte,
+    /// and non-ASCII text is decoded only where it occurs.
     pub fn next_token(&mut self) -> Result<Token> {
         self.skip_whitespace();
         let start = self.pos;
-        let Some(c) = self.peek_char() else {
+        let Some(&b) = self.src.as_bytes().get(start) else {
             return Ok(Token {
                 kind: TokenKind::End,
                 span: Span::empty(start),
             });
         };
-        let kind = match c {
-            '0'..='9' | '.' => return self.number(),
-            c if is_name_start(c) => {
-                self.bump(c);
-                while let Some(c) = self.peek_char().filter(|&c| is_name_continue(c)) {
-                    self.bump(c);
-                }
+        let kind = match b {
+            b'0'..=b'9' | b'.' => return self.number(),
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                self.pos += 1;
+                self.name_rest();
                 TokenKind::Name
             }
-            '+' => self.single(c, TokenKind::Plus),
-            '-' => self.single(c, TokenKind::Minus),
-            '/' => self.single(c, TokenKind::Slash),
-            '%' => self.single(c, TokenKind::Percent),
-            '^' => self.single(c, TokenKind::Caret),
-            '√' => self.single(c, TokenKind::Root),
-            '(' => self.single(c, TokenKind::LParen),
-            ')' => self.single(c, TokenKind::RParen),
-            ',' => self.single(c, TokenKind::Comma),
-            '*' => self.one_or_two('*', TokenKind::Star, '*', TokenKind::Caret),
-            '<' => self.one_or_two('<', TokenKind::Lt, '=', TokenKind::Le),
-            '>' => self.one_or_two('>', TokenKind::Gt, '=', TokenKind::Ge),
-            '=' | '!' => return self.equality(c),
-            _ => {
-                let span = Span::new(start, start + c.len_utf8());
-                return Err(Error::new(
-                    ErrorKind::UnexpectedCharacter,
-                    span,
-                    format!("unexpected character `{}`", c.escape_debug()),
-                ));
-            }
+            b'+' => self.single(TokenKind::Plus),
+            b'-' => self.single(TokenKind::Minus),
+            b'/' => self.single(TokenKind::Slash),
+            b'%' => self.single(TokenKind::Percent),
+            b'^' => self.single(TokenKind::Caret),
+            b'(' => self.single(TokenKind::LParen),
+            b')' => self.single(TokenKind::RParen),
+            b',' => self.single(TokenKind::Comma),
+            b'*' => self.one_or_two(TokenKind::Star, b'*', TokenKind::Caret),
+            b'<' => self.one_or_two(TokenKind::Lt, b'=', TokenKind::Le),
+            b'>' => self.one_or_two(TokenKind::Gt, b'=', TokenKind::Ge),
+            b'=' | b'!' => return self.equality(b),
+            0x80.. => self.non_ascii(start)?,
+            _ => return Err(unexpected(start, char::from(b))),
         };
         Ok(Token {
             kind,
             span: Span::new(start, self.pos),
         })
+    }
+
+    /// A token that starts with a non-ASCII character: `√` or a name such as `θ`.
+    fn non_ascii(&mut self, start: usize) -> Result<TokenKind> {
+        let Some(c) = self.peek_char() else {
+            // cannot happen: there is a byte at `pos`, a char boundary (see `peek_char`)
+            return Err(unexpected(start, char::REPLACEMENT_CHARACTER));
+        };
+        self.bump(c);
+        if c == '√' {
+            Ok(TokenKind::Root)
+        } else if is_name_start(c) {
+            self.name_rest();
+            Ok(TokenKind::Name)
+        } else {
+            Err(unexpected(start, c))
+        }
+    }
+
+    /// The rest of a name: ASCII letters, digits and `_` byte by byte; other characters
+    /// decoded and checked (Unicode XID_Continue).
+    fn name_rest(&mut self) {
+        loop {
+            match self.src.as_bytes().get(self.pos) {
+                Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_') => self.pos += 1,
+                Some(0x80..) => match self.peek_char().filter(|&c| is_name_continue(c)) {
+                    Some(c) => self.bump(c),
+                    None => return,
+                },
+                _ => return,
+            }
+        }
     }
 
     fn peek_char(&self) -> Option<char> {
@@ -134,8 +160,8 @@ impl<'s> Lexer<'s> {
         if b.is_ascii() {
             return Some(char::from(b));
         }
-        // `pos` only moves by whole characters (`bump`) or over ASCII bytes (`number`), so
-        // it is a char boundary; `get` would return `None` otherwise, ending the input.
+        // `pos` only moves by whole characters (`bump`) or over ASCII bytes, so it is a
+        // char boundary; `get` would return `None` otherwise, ending the input.
         self.src.get(self.pos..)?.chars().next()
     }
 
@@ -147,28 +173,32 @@ impl<'s> Lexer<'s> {
         self.pos += c.len_utf8();
     }
 
+    /// Skips ASCII whitespace byte by byte, and Unicode whitespace (e.g. U+00A0) decoded.
     fn skip_whitespace(&mut self) {
-        while let Some(c) = self.peek_char().filter(|c| c.is_whitespace()) {
-            self.bump(c);
+        loop {
+            match self.src.as_bytes().get(self.pos) {
+                // what `char::is_whitespace` accepts in ASCII: space, \t \n \x0B \x0C \r
+                Some(b' ' | b'\t'..=b'\r') => self.pos += 1,
+                Some(0x80..) => match self.peek_char().filter(|c| c.is_whitespace()) {
+                    Some(c) => self.bump(c),
+                    None => return,
+                },
+                _ => return,
+            }
         }
     }
 
-    fn single(&mut self, c: char, kind: TokenKind) -> TokenKind {
-        self.bump(c);
+    /// A one-byte token.
+    fn single(&mut self, kind: TokenKind) -> TokenKind {
+        self.pos += 1;
         kind
     }
 
-    /// `first` alone is `one`; `first` followed by `second` is `two`.
-    fn one_or_two(
-        &mut self,
-        first: char,
-        one: TokenKind,
-        second: char,
-        two: TokenKind,
-    ) -> TokenKind {
-        self.bump(first);
-        if self.peek_char() == Some(second) {
-            self.bump(second);
+    /// The byte at `pos` alone is `one`; followed by `second` it is `two`.
+    fn one_or_two(&mut self, one: TokenKind, second: u8, two: TokenKind) -> TokenKind {
+        self.pos += 1;
+        if self.peek_byte_at(self.pos) == Some(second) {
+            self.pos += 1;
             two
         } else {
             one
@@ -176,12 +206,12 @@ impl<'s> Lexer<'s> {
     }
 
     /// `==` and `!=`; a lone `=` or `!` gets a message that names the right operator.
-    fn equality(&mut self, c: char) -> Result<Token> {
+    fn equality(&mut self, c: u8) -> Result<Token> {
         let start = self.pos;
-        self.bump(c);
-        if self.peek_char() == Some('=') {
-            self.bump('=');
-            let kind = if c == '=' {
+        self.pos += 1;
+        if self.peek_byte_at(self.pos) == Some(b'=') {
+            self.pos += 1;
+            let kind = if c == b'=' {
                 TokenKind::EqEq
             } else {
                 TokenKind::Ne
@@ -191,7 +221,7 @@ impl<'s> Lexer<'s> {
                 span: Span::new(start, self.pos),
             });
         }
-        let hint = if c == '=' {
+        let hint = if c == b'=' {
             "unexpected `=`: equality is written `==`"
         } else {
             "unexpected `!`: inequality is written `!=`"
@@ -277,6 +307,15 @@ impl<'s> Lexer<'s> {
         }
         self.pos - start
     }
+}
+
+/// The error for a character no token starts with.
+fn unexpected(at: usize, c: char) -> Error {
+    Error::new(
+        ErrorKind::UnexpectedCharacter,
+        Span::new(at, at + c.len_utf8()),
+        format!("unexpected character `{}`", c.escape_debug()),
+    )
 }
 
 /// The value of a plain decimal (`digits[.digits]`, no exponent) of at most 15 digits, with
@@ -435,6 +474,18 @@ mod tests {
         assert_eq!(
             kinds("θ_1 + _x"),
             [TokenKind::Name, TokenKind::Plus, TokenKind::Name]
+        );
+        // ASCII and non-ASCII mixed, `√` right after a name, Unicode and ASCII control
+        // whitespace (no-break space, vertical tab, form feed)
+        assert_eq!(
+            kinds("aθ1√x\u{a0}+\x0b\x0cé"),
+            [
+                TokenKind::Name,
+                TokenKind::Root,
+                TokenKind::Name,
+                TokenKind::Plus,
+                TokenKind::Name
+            ]
         );
         assert!(is_identifier("θ"));
         assert!(is_identifier("_a1"));
