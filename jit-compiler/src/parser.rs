@@ -301,6 +301,7 @@ impl<'s> Parser<'s> {
         }
     }
 
+    #[inline]
     fn push_frame(&mut self, frame: Frame, at: Span) -> Result<()> {
         if self.frames.len() >= self.opts.limits.max_depth {
             return Err(Error::new(
