@@ -8,7 +8,7 @@
 //! sign bit, which the project treats as the same value):
 //! `x*2 → x+x`, `x/c → x*(1/c)` for `c` a power of two whose reciprocal is a normal number,
 //! `x*1 → x`, `x/1 → x`, `x-0 → x`, `x+(-0) → x`, `x*-1 → -x`, `--x → x`, `a-(-b) → a+b`,
-//! `a+(-b) → a-b`, `(-a)*(-b) → a*b`. Not `x+0 → x`: `-0+0` is `+0`.
+//! `a+(-b) → a-b`, `(-a)+b → b-a`, `(-a)*(-b) → a*b`. Not `x+0 → x`: `-0+0` is `+0`.
 
 use crate::ast::{Ast, Node, NodeId};
 use crate::expr::Expr;
@@ -240,6 +240,11 @@ impl<'a> Simplifier<'a> {
                 let inner = neg_operand(b).unwrap_or(b);
                 self.push(Node::Binary(Sub, a, inner), i)
             }
+            // `x - y` is `x + (-y)` and addition commutes, bit for bit
+            Add if neg_operand(a).is_some() => {
+                let inner = neg_operand(a).unwrap_or(a);
+                self.push(Node::Binary(Sub, b, inner), i)
+            }
             _ => self.push(Node::Binary(op, a, b), i),
         }
     }
@@ -318,6 +323,7 @@ mod tests {
         assert_eq!(simp("x/2^1024"), "x/inf");
         assert_eq!(simp("--x"), "x");
         assert_eq!(simp("a - -b"), "a + b");
+        assert_eq!(simp("-b + a"), "a - b");
         assert_eq!(simp("(-a)*(-b)"), "a*b");
         assert_eq!(simp("x*1 - 0"), "x");
     }
