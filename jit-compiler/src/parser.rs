@@ -93,14 +93,16 @@ impl Options {
 
     /// Parses `src`; its free variables become the arguments, in byte order of their names.
     pub fn parse(&self, src: &str) -> Result<Expr> {
-        Parser::new(src, self, None)?.run()
+        check_length(src, self)?;
+        Parser::new(src, self, None).run()
     }
 
     /// Parses `src` with exactly these arguments, in this order. Unused arguments are
     /// allowed; a name not in the list is an error.
     pub fn parse_with_args(&self, src: &str, args: &[&str]) -> Result<Expr> {
         check_arg_names(args, self)?;
-        Parser::new(src, self, Some(args))?.run()
+        check_length(src, self)?;
+        Parser::new(src, self, Some(args)).run()
     }
 }
 
@@ -240,24 +242,31 @@ struct Parser<'s> {
     opts: &'s Options,
 }
 
+/// The source is within the length limit.
+fn check_length(src: &str, opts: &Options) -> Result<()> {
+    if src.len() > opts.limits.max_source_len {
+        return Err(Error::new(
+            ErrorKind::SourceTooLong,
+            Span::new(opts.limits.max_source_len, src.len()),
+            format!(
+                "the expression is {} bytes long; the limit is {}",
+                src.len(),
+                opts.limits.max_source_len
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl<'s> Parser<'s> {
-    fn new(src: &'s str, opts: &'s Options, explicit: Option<&'s [&'s str]>) -> Result<Self> {
-        if src.len() > opts.limits.max_source_len {
-            return Err(Error::new(
-                ErrorKind::SourceTooLong,
-                Span::new(opts.limits.max_source_len, src.len()),
-                format!(
-                    "the expression is {} bytes long; the limit is {}",
-                    src.len(),
-                    opts.limits.max_source_len
-                ),
-            ));
-        }
+    /// A parser at the start of `src` (infallible, so that it is built in place rather than
+    /// moved out of a `Result`: it is a few hundred bytes).
+    fn new(src: &'s str, opts: &'s Options, explicit: Option<&'s [&'s str]>) -> Self {
         let mut vars = NameTable::default();
         for name in explicit.unwrap_or(&[]) {
             vars.insert(name);
         }
-        Ok(Parser {
+        Parser {
             src,
             lexer: Lexer::new(src),
             peeked: None,
@@ -270,7 +279,7 @@ impl<'s> Parser<'s> {
             vars,
             explicit,
             opts,
-        })
+        }
     }
 
     fn peek(&mut self) -> Result<Token> {
@@ -691,14 +700,9 @@ impl<'s> Parser<'s> {
     }
 
     /// Builds the expression; implicit variables are renumbered into byte order of names.
-    fn finish(self) -> Expr {
-        let Parser {
-            ast,
-            vars,
-            explicit,
-            opts,
-            ..
-        } = self;
+    fn finish(&mut self) -> Expr {
+        let ast = std::mem::take(&mut self.ast);
+        let (vars, explicit, opts) = (&self.vars, self.explicit, self.opts);
         let sorted = vars.names().windows(2).all(|w| w[0] <= w[1]);
         if explicit.is_some() || sorted {
             // already in calling order (explicit, or first appearance is byte order)
