@@ -26,6 +26,7 @@ use crate::lexer::{Lexer, Token, TokenKind, is_identifier};
 use crate::names::{Builtin, NameTable, builtin_constant};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::registry::Registry;
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// Limits on the input, so that hostile input gets a clear error instead of exhausting memory.
@@ -711,9 +712,10 @@ impl<'s> Parser<'s> {
         }
         // cannot fail: every `Arg(i)` comes from `vars.insert`, so `i < vars.len()`, and
         // `order` is a permutation of `0..vars.len()`; the indexing below stays in range.
-        let mut order: Vec<u32> = (0..vars.len() as u32).collect();
+        // (on the stack for up to 16 variables)
+        let mut order: SmallVec<[u32; 16]> = (0..vars.len() as u32).collect();
         order.sort_unstable_by_key(|&i| vars.names()[i as usize]);
-        let mut new_index = vec![0u32; order.len()];
+        let mut new_index: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
             new_index[old as usize] = new as u32;
         }
