@@ -49,10 +49,7 @@ pub fn eval_runner(i: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, St
             let p = def.native;
             Ok(Box::new(move |rows| p.run(rows)))
         }
-        1 => {
-            let f = def.native_loop;
-            Ok(Box::new(move |rows| f(rows)))
-        }
+        1 => Ok(Box::new(def.native_loop)),
         2 => {
             let f = Jit::compile(def.src).map_err(|e| e.to_string())?;
             check_args(&f, def)?;

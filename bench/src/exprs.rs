@@ -114,6 +114,8 @@ pub struct ExprDef {
 
 macro_rules! native {
     ($body:ident, $ext:ident, $lp:ident, ($($a:ident),*), $e:expr) => {
+        // E5 has eight arguments; E3 is the original's constant expression, written as is
+        #[allow(clippy::too_many_arguments, clippy::eq_op)]
         #[inline(always)]
         fn $body($($a: f64),*) -> f64 {
             $e
