@@ -37,12 +37,20 @@ fn explain_the_quadratic_formula() {
         "0004  f2 0f 10 4f 08                 movsd xmm1,[rdi+8]",
         "01 001 111: mod=01 (memory + disp8) reg=001 → xmm1 rm=111 → [rdi]",
         "sqrtsd: square root of the low double",
-        "xorpd: bitwise xor of 128 bits",
-        "sign mask: only the sign bit",
+        "subsd: subtract the low doubles: xmm3 = xmm3 - xmm1",
         "the double 4.0 (bits 0x4010000000000000)",
         "; constant pool",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+    // a negation that stays: a sign flip with a mask from the pool
+    let (ok, neg, _) = run(&["-x*y", "--explain"]);
+    assert!(ok);
+    for needle in [
+        "xorpd: bitwise xor of 128 bits",
+        "sign mask: only the sign bit",
+    ] {
+        assert!(neg.contains(needle), "missing {needle:?} in\n{neg}");
     }
     // No values: the code is explained but not run.
     assert!(!out.trim_end().ends_with('2'));
