@@ -8,19 +8,48 @@
 //!
 //! Findings on the 2-core EPYC VM (2026-11-25): the pool's place makes no difference. A native
 //! fn usually costs 1.35 ns per call here, the same bytes on an anonymous page usually 2.17 ns
-//! (a bare `ret` too). It is not the address alone: pages a few GiB below the text were fast in
-//! 1 to 5 of 6 tries depending on the run, in a later session only the first page of a
-//! mapping near the text was fast, and, measured alternately from the same loop, *native*
-//! itself took 2.17 ns after a page had been timed (and a page 1.35 ns after native) in some
-//! runs. The cost follows some state of the CPU's branch prediction that depends on the
-//! history of targets of the one call site, which a JIT cannot control; Cranelift's code pays
-//! the same. How the predictor hashes addresses is not documented.
+//! (a bare `ret` too). It is not the page: the *same Rust function* placed elsewhere in this
+//! program's own text (`native_elsewhere`, in another section, a few KiB away) cost 2.17 ns in
+//! one build and 1.35 ns in the next, and of 128 `ret`s 64 bytes apart in a text page that is
+//! never written (`RETS`) 0 to 3 were fast, the rest 2.17 ns. What is fast is a property of the
+//! target address (and of the call site's recent history: measured alternately, `native`
+//! itself sometimes took 2.17 ns after a page had been timed), presumably how the CPU's
+//! branch predictor hashes it; the benchmark's native functions happen to sit at fast
+//! addresses. A JIT cannot choose that; Cranelift's code pays the same.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 #[inline(never)]
 extern "C" fn native() -> f64 {
+    -33.0
+}
+
+/// `ret` instructions in this program's text, never written: functions at every address.
+#[repr(C, align(4096))]
+struct Rets([u8; 8192]);
+#[unsafe(link_section = ".text.pool_line_rets")]
+#[used]
+static RETS: Rets = Rets([0xC3; 8192]);
+
+/// How many of 128 `ret`s 64 bytes apart in [`RETS`] are called as fast as `native`.
+fn scan_text_rets() {
+    let fast_limit = (time(native) + 2.17) / 2.0;
+    let fast = (0..128)
+        .filter(|i| {
+            let p = RETS.0.as_ptr().wrapping_add(64 * i);
+            // SAFETY: a `ret` in this program's (executable) text, valid as a function that
+            // returns an unspecified xmm0.
+            time(unsafe { as_fn(p) }) < fast_limit
+        })
+        .count();
+    println!("`ret`s in .text, 64 bytes apart: {fast} of 128 as fast as native");
+}
+
+/// The same function, in another section of this program's text.
+#[inline(never)]
+#[unsafe(link_section = ".text.pool_line_elsewhere")]
+extern "C" fn native_elsewhere() -> f64 {
     -33.0
 }
 
@@ -122,6 +151,12 @@ fn main() {
         "native Rust fn (in .text):        {:.2} ns/call (min of 30)",
         time(native)
     );
+    println!(
+        "the same fn elsewhere in .text:   {:.2} ns/call ({:#x} and {:#x})",
+        time(native_elsewhere),
+        native as *const () as usize,
+        native_elsewhere as *const () as usize
+    );
     let native_off = native as *const () as usize & 0xfff;
     // `near`: a mapping 64 MiB after this program's code.
     let near = (native as *const () as usize + (64 << 20)) & !0xfff;
@@ -156,4 +191,5 @@ fn main() {
     }
     by_address();
     alternate();
+    scan_text_rets();
 }
