@@ -2,8 +2,8 @@
 //! Builds `movsd xmm0, [rip+d]; ret` (E3's whole body) with the constant at several distances
 //! from the code, and times calls through a fn pointer as the benchmark does.
 //! Then a bare `xorps xmm0,xmm0; ret` on pages at different addresses: the default mmap
-//! region and pages a multiple of 4 GiB below this program's code. Last, one page and native
-//! alternately: is the cost a property of the address?
+//! region and pages a multiple of 4 GiB below this program's code; one page and native
+//! alternately; the same Rust function elsewhere in the text; and `ret`s in a text page.
 //! Run: `cargo run --release --manifest-path bench/Cargo.toml --example pool_line`.
 //!
 //! Findings on the 2-core EPYC VM (2026-11-25): the pool's place makes no difference. A native
