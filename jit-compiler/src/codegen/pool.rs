@@ -21,9 +21,12 @@ pub const ONE_MASK: u128 = 0x3FF0_0000_0000_0000_3FF0_0000_0000_0000;
 pub struct Pool {
     masks: Vec<(u128, Label)>,
     consts: Vec<(u64, Label)>,
-    /// An index of `consts` by bits, built once there are many (so that an expression with
-    /// 100 000 distinct constants still compiles in linear time).
-    const_index: Option<HashMap<u64, Label>>,
+    /// An index of `consts` by bits, used once there are many (so that an expression with
+    /// 100 000 distinct constants still compiles in linear time); its memory is kept, like
+    /// every other table of the pool.
+    const_index: HashMap<u64, Label>,
+    /// Is `const_index` in use (more than [`LINEAR_CONSTANTS`] constants)?
+    indexed: bool,
     slots: Vec<(Symbol, Label)>,
 }
 
@@ -31,11 +34,14 @@ pub struct Pool {
 const LINEAR_CONSTANTS: usize = 16;
 
 impl Pool {
-    /// Empties the pool, keeping its memory (the index of many constants is dropped).
+    /// Empties the pool, keeping its memory.
     pub(crate) fn clear(&mut self) {
         self.masks.clear();
         self.consts.clear();
-        self.const_index = None;
+        if self.indexed {
+            self.const_index.clear();
+            self.indexed = false;
+        }
         self.slots.clear();
     }
 
@@ -52,27 +58,24 @@ impl Pool {
     /// The label of an 8-byte constant. Most expressions have few distinct constants, and
     /// for them a linear search beats hashing; many constants are indexed.
     pub fn constant(&mut self, asm: &mut Assembler, bits: u64) -> Label {
-        let found = match &self.const_index {
-            Some(index) => index.get(&bits).copied(),
-            None => self
-                .consts
+        let found = if self.indexed {
+            self.const_index.get(&bits).copied()
+        } else {
+            self.consts
                 .iter()
                 .find(|(b, _)| *b == bits)
-                .map(|(_, l)| *l),
+                .map(|(_, l)| *l)
         };
         if let Some(l) = found {
             return l;
         }
         let l = asm.new_label();
         self.consts.push((bits, l));
-        match &mut self.const_index {
-            Some(index) => {
-                index.insert(bits, l);
-            }
-            None if self.consts.len() > LINEAR_CONSTANTS => {
-                self.const_index = Some(self.consts.iter().copied().collect());
-            }
-            None => {}
+        if self.indexed {
+            self.const_index.insert(bits, l);
+        } else if self.consts.len() > LINEAR_CONSTANTS {
+            self.const_index.extend(self.consts.iter().copied());
+            self.indexed = true;
         }
         l
     }
@@ -119,5 +122,31 @@ impl Pool {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many constants go through the index; after `clear` the index is empty again (a
+    /// constant of the previous function gets a new label) and works the same.
+    #[test]
+    fn index_of_many_constants_survives_clear() {
+        let mut asm = Assembler::new();
+        let mut pool = Pool::default();
+        for round in 0..2 {
+            let labels: Vec<Label> = (0..40u64).map(|i| pool.constant(&mut asm, i)).collect();
+            assert!(pool.indexed, "round {round}");
+            for i in 0..40u64 {
+                assert_eq!(pool.constant(&mut asm, i), labels[i as usize]);
+            }
+            assert_eq!(pool.consts.len(), 40);
+            pool.clear();
+            assert!(!pool.indexed && pool.const_index.is_empty());
+            let fresh = pool.constant(&mut asm, 0);
+            assert_ne!(fresh, labels[0]);
+            pool.clear();
+        }
     }
 }
