@@ -94,7 +94,6 @@ pub fn lower(
         insts,
         pos: 0,
         has_calls: false,
-        preference: &Xmm::ALL,
         closures,
     };
     g.place_arguments(arity);
@@ -147,7 +146,6 @@ struct Gen<'a> {
     insts: Vec<Inst>,
     pos: u32,
     has_calls: bool,
-    preference: &'static [Xmm],
     /// Indices of the user functions that are closures (called through the trampoline).
     closures: &'a [u32],
 }
@@ -216,10 +214,10 @@ impl Gen<'_> {
 
     /// A register for a temporary or a result, spilling the oldest value if all are taken.
     fn alloc(&mut self) -> Xmm {
-        let r = match self.regs.free_reg(self.preference, &[]) {
+        let r = match self.regs.free_reg() {
             Some(r) => r,
             None => {
-                let victim = self.regs.victim(self.preference, &[]).unwrap_or(Xmm::Xmm15);
+                let victim = self.regs.victim().unwrap_or(Xmm::Xmm15);
                 self.spill(victim);
                 victim
             }

@@ -37,6 +37,8 @@ pub struct Regs {
     slots: u32,
     used: u16,
     reserved: u16,
+    /// Registers holding a value (bit `n` for `xmm<n>`): `holder[n].is_some()`.
+    held: u16,
 }
 
 impl Regs {
@@ -53,6 +55,7 @@ impl Regs {
             slots: 0,
             used: 0,
             reserved: 0,
+            held: 0,
         }
     }
 
@@ -82,6 +85,7 @@ impl Regs {
             self.values[old.index()].reg = None;
         }
         self.holder[r.num() as usize] = Some(v);
+        self.held |= 1 << r.num();
         self.values[v.index()].reg = Some(r);
         self.values[v.index()].born = at;
         self.used |= 1 << r.num();
@@ -91,6 +95,7 @@ impl Regs {
     pub fn release_reg(&mut self, v: NodeId) {
         if let Some(r) = self.values[v.index()].reg.take() {
             self.holder[r.num() as usize] = None;
+            self.held &= !(1 << r.num());
         }
     }
 
@@ -108,19 +113,18 @@ impl Regs {
         self.holder[r.num() as usize]
     }
 
-    /// A free register, in the order of `preference`.
-    pub fn free_reg(&self, preference: &[Xmm], avoid: &[Xmm]) -> Option<Xmm> {
-        preference.iter().copied().find(|r| {
-            self.holder[r.num() as usize].is_none() && !self.is_reserved(*r) && !avoid.contains(r)
-        })
+    /// The lowest-numbered free register (neither holding a value nor reserved).
+    pub fn free_reg(&self) -> Option<Xmm> {
+        let free = !(self.held | self.reserved);
+        (free != 0).then(|| Xmm::from_num(free.trailing_zeros() as u8))
     }
 
-    /// The register to spill: the one whose value was computed longest ago.
-    pub fn victim(&self, preference: &[Xmm], avoid: &[Xmm]) -> Option<Xmm> {
-        preference
-            .iter()
-            .copied()
-            .filter(|r| !avoid.contains(r) && !self.is_reserved(*r))
+    /// The register to spill: of those holding a value and not reserved, the one whose value
+    /// was computed longest ago (the lowest-numbered on a tie).
+    pub fn victim(&self) -> Option<Xmm> {
+        Xmm::ALL
+            .into_iter()
+            .filter(|r| !self.is_reserved(*r))
             .filter_map(|r| self.holder(r).map(|v| (self.values[v.index()].born, r)))
             .min_by_key(|(born, _)| *born)
             .map(|(_, r)| r)
