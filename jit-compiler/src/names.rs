@@ -118,7 +118,7 @@ impl<'s> NameTable<'s> {
             match self.letters.get(usize::from(*b)) {
                 Some(0) => return None,
                 Some(&i) if i < u8::MAX => return Some(u32::from(i) - 1),
-                // not ASCII (cannot be: a one-byte name is), or an index past 254: below
+                // an index past 254 (a one-byte name is ASCII, so the table has its byte)
                 _ => {}
             }
         }

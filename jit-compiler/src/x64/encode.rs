@@ -203,8 +203,8 @@ impl Encoding {
     /// Appends the bytes (label fields as zero).
     #[inline(always)]
     pub fn write(&self, out: &mut Vec<u8>) {
-        // Gathered little-endian in one integer (an instruction is at most 15 bytes) and
-        // appended at once: one capacity check instead of one per field.
+        // Gathered in a buffer on the stack (an instruction is at most 15 bytes) and appended
+        // at once: one capacity check instead of one per field.
         let mut bytes = Bytes::default();
         if let Some(p) = self.legacy_prefix {
             bytes.put(u64::from(p), 1);
