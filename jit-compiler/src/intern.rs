@@ -68,9 +68,9 @@ type KeyMap = HashMap<Key, NodeId, BuildHasherDefault<KeyHasher>>;
 #[derive(Default)]
 pub(crate) struct Interner {
     small: Vec<(Key, NodeId)>,
+    /// Empty until the tree outgrows `small`; from then on the table (so "is the map in
+    /// use" is "is it non-empty").
     map: KeyMap,
-    /// Has this tree outgrown the small table (is `map` the table)?
-    hashing: bool,
     /// How many nodes to expect (sizes the hash map once, without rehashing).
     expected: usize,
 }
@@ -84,14 +84,16 @@ impl Interner {
     /// Empties the table for a tree of about `nodes` nodes, keeping its memory.
     pub(crate) fn reset(&mut self, nodes: usize) {
         self.small.clear();
-        self.map.clear();
-        self.hashing = false;
+        // (clearing a map that kept its memory writes all of its control bytes: only when used)
+        if !self.map.is_empty() {
+            self.map.clear();
+        }
         self.expected = nodes;
     }
 
     /// The node for `key`, made by `make` the first time.
     fn intern(&mut self, key: Key, make: impl FnOnce() -> NodeId) -> NodeId {
-        if self.hashing {
+        if !self.map.is_empty() {
             return *self.map.entry(key).or_insert_with(make);
         }
         if let Some((_, id)) = self.small.iter().find(|(k, _)| *k == key) {
@@ -102,7 +104,6 @@ impl Interner {
         if self.small.len() > SMALL_TABLE {
             self.map.reserve(self.expected.max(2 * SMALL_TABLE));
             self.map.extend(self.small.drain(..));
-            self.hashing = true;
         }
         id
     }

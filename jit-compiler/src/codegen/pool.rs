@@ -21,12 +21,10 @@ pub const ONE_MASK: u128 = 0x3FF0_0000_0000_0000_3FF0_0000_0000_0000;
 pub struct Pool {
     masks: Vec<(u128, Label)>,
     consts: Vec<(u64, Label)>,
-    /// An index of `consts` by bits, used once there are many (so that an expression with
-    /// 100 000 distinct constants still compiles in linear time); its memory is kept, like
-    /// every other table of the pool.
+    /// An index of `consts` by bits, filled once there are more than [`LINEAR_CONSTANTS`]
+    /// (so that an expression with 100 000 distinct constants still compiles in linear
+    /// time), empty before; its memory is kept, like every other table of the pool.
     const_index: HashMap<u64, Label>,
-    /// Is `const_index` in use (more than [`LINEAR_CONSTANTS`] constants)?
-    indexed: bool,
     slots: Vec<(Symbol, Label)>,
 }
 
@@ -38,9 +36,9 @@ impl Pool {
     pub(crate) fn clear(&mut self) {
         self.masks.clear();
         self.consts.clear();
-        if self.indexed {
+        // (clearing a map that kept its memory writes all of its control bytes: only when used)
+        if !self.const_index.is_empty() {
             self.const_index.clear();
-            self.indexed = false;
         }
         self.slots.clear();
     }
@@ -58,7 +56,7 @@ impl Pool {
     /// The label of an 8-byte constant. Most expressions have few distinct constants, and
     /// for them a linear search beats hashing; many constants are indexed.
     pub fn constant(&mut self, asm: &mut Assembler, bits: u64) -> Label {
-        let found = if self.indexed {
+        let found = if !self.const_index.is_empty() {
             self.const_index.get(&bits).copied()
         } else {
             self.consts
@@ -71,11 +69,10 @@ impl Pool {
         }
         let l = asm.new_label();
         self.consts.push((bits, l));
-        if self.indexed {
+        if !self.const_index.is_empty() {
             self.const_index.insert(bits, l);
         } else if self.consts.len() > LINEAR_CONSTANTS {
             self.const_index.extend(self.consts.iter().copied());
-            self.indexed = true;
         }
         l
     }
@@ -137,13 +134,13 @@ mod tests {
         let mut pool = Pool::default();
         for round in 0..2 {
             let labels: Vec<Label> = (0..40u64).map(|i| pool.constant(&mut asm, i)).collect();
-            assert!(pool.indexed, "round {round}");
+            assert_eq!(pool.const_index.len(), 40, "round {round}");
             for i in 0..40u64 {
                 assert_eq!(pool.constant(&mut asm, i), labels[i as usize]);
             }
             assert_eq!(pool.consts.len(), 40);
             pool.clear();
-            assert!(!pool.indexed && pool.const_index.is_empty());
+            assert!(pool.const_index.is_empty());
             let fresh = pool.constant(&mut asm, 0);
             assert_ne!(fresh, labels[0]);
             pool.clear();

@@ -37,8 +37,6 @@ pub struct Regs {
     slots: u32,
     used: u16,
     reserved: u16,
-    /// Registers holding a value (bit `n` for `xmm<n>`): `holder[n].is_some()`.
-    held: u16,
 }
 
 impl Regs {
@@ -55,7 +53,6 @@ impl Regs {
             slots: 0,
             used: 0,
             reserved: 0,
-            held: 0,
         }
     }
 
@@ -85,7 +82,6 @@ impl Regs {
             self.values[old.index()].reg = None;
         }
         self.holder[r.num() as usize] = Some(v);
-        self.held |= 1 << r.num();
         self.values[v.index()].reg = Some(r);
         self.values[v.index()].born = at;
         self.used |= 1 << r.num();
@@ -95,7 +91,6 @@ impl Regs {
     pub fn release_reg(&mut self, v: NodeId) {
         if let Some(r) = self.values[v.index()].reg.take() {
             self.holder[r.num() as usize] = None;
-            self.held &= !(1 << r.num());
         }
     }
 
@@ -115,8 +110,9 @@ impl Regs {
 
     /// The lowest-numbered free register (neither holding a value nor reserved).
     pub fn free_reg(&self) -> Option<Xmm> {
-        let free = !(self.held | self.reserved);
-        (free != 0).then(|| Xmm::from_num(free.trailing_zeros() as u8))
+        Xmm::ALL
+            .into_iter()
+            .find(|&r| self.holder(r).is_none() && !self.is_reserved(r))
     }
 
     /// The register to spill: of those holding a value and not reserved, the one whose value
