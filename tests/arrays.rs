@@ -1,7 +1,11 @@
 //! Array kernels: `JitFn::map` against `call` bit for bit, reducers against `fold`.
 
+#[path = "support/values.rs"]
+mod values;
+
 use trivial_jit::runtime::{MapIsa, Reducer};
 use trivial_jit::{ErrorKind, Jit, JitFn};
+use values::{SPECIAL, same};
 
 /// A small deterministic generator (xorshift64*).
 struct Rng(u64);
@@ -16,20 +20,6 @@ impl Rng {
 
     /// Mostly ordinary values of both signs and varied magnitudes, sometimes a special one.
     fn value(&mut self) -> f64 {
-        const SPECIAL: [f64; 12] = [
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            0.0,
-            -0.0,
-            1.0,
-            -1.0,
-            5e-324,
-            -2.2250738585072014e-308,
-            1e300,
-            -1e-300,
-            0.5,
-        ];
         let r = self.next();
         if r % 7 == 0 {
             return SPECIAL[(r >> 8) as usize % SPECIAL.len()];
@@ -43,12 +33,6 @@ impl Rng {
     fn column(&mut self, n: usize) -> Vec<f64> {
         (0..n).map(|_| self.value()).collect()
     }
-}
-
-/// Same bits; NaNs only need to be NaN on both sides (the payload of a NaN made from two
-/// NaNs may differ, as documented).
-fn same(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }
 
 const CORPUS: &[&str] = &[

@@ -3,15 +3,15 @@
 //! them, compares them with the interpreter and drops them, many times over so that pooled
 //! executable memory is reused. Under valgrind it must report no error and no leak.
 
+#[path = "support/values.rs"]
+mod values;
+
 use trivial_jit::Jit;
 use trivial_jit::compiler::codegen::Abi;
+use values::same;
 
 extern "C" fn half(x: f64) -> f64 {
     x / 2.0
-}
-
-fn same(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }
 
 const SOURCES: [&str; 8] = [

@@ -4,8 +4,12 @@
 #![forbid(unsafe_code)]
 #![cfg(target_arch = "x86_64")]
 
+#[path = "support/values.rs"]
+mod values;
+
 use trivial_jit::__private::{RawCode, call_win64, call_win64_registers};
 use trivial_jit::{Jit, jit_expr};
+use values::{SPECIAL, same};
 
 /// Calls a fn pointer of any of the macro's shapes with a slice.
 trait CallSlice: Copy + Send + 'static {
@@ -143,29 +147,6 @@ fn corpus() -> Vec<Case> {
     ]
 }
 
-const SPECIAL: [f64; 20] = [
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    0.5,
-    -0.5,
-    2.5,
-    -2.5,
-    1e308,
-    -1e308,
-    5e-324,
-    -5e-324,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    f64::NAN,
-    3.0,
-    -7.25,
-    0.1,
-    1e-300,
-    123456.789,
-];
-
 /// Argument tuples: every combination for up to two arguments, otherwise a deterministic
 /// sample of combinations (each special value in every position at least once).
 fn inputs(arity: usize) -> Vec<Vec<f64>> {
@@ -204,10 +185,6 @@ fn inputs(arity: usize) -> Vec<Vec<f64>> {
         out.push(v);
     }
     out
-}
-
-fn same(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }
 
 #[test]

@@ -4,8 +4,12 @@
 #![forbid(unsafe_code)]
 #![cfg(target_arch = "x86_64")]
 
+#[path = "support/values.rs"]
+mod values;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use trivial_jit::{Jit, JitBuilder, jit_expr};
+use values::{SPECIAL, same};
 
 /// NaN for negative inputs (and NaN), else half.
 extern "C" fn half_or_nan(x: f64) -> f64 {
@@ -143,23 +147,6 @@ fn corpus() -> Vec<Case> {
     ]
 }
 
-const SPECIAL: [f64; 14] = [
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    0.5,
-    -2.5,
-    1e308,
-    -1e308,
-    5e-324,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    f64::NAN,
-    -f64::NAN,
-    3.0,
-];
-
 /// Every combination for up to two arguments, otherwise a deterministic sample.
 fn inputs(arity: usize) -> Vec<Vec<f64>> {
     let n = SPECIAL.len();
@@ -185,10 +172,6 @@ fn inputs(arity: usize) -> Vec<Vec<f64>> {
                 .collect()
         })
         .collect()
-}
-
-fn same(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }
 
 #[test]

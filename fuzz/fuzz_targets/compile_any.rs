@@ -3,28 +3,13 @@
 //! interpreter bit for bit (any NaN equals any NaN).
 #![no_main]
 
+#[path = "../../tests/support/values.rs"]
+mod values;
+use values::{SPECIAL, same};
+
 use libfuzzer_sys::fuzz_target;
 use trivial_jit::Jit;
 use trivial_jit::compiler::codegen::Abi;
-
-fn same(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
-}
-
-const VALUES: [f64; 12] = [
-    1.5,
-    -0.0,
-    0.0,
-    f64::NAN,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    -2.0,
-    5e-324,
-    1e300,
-    0.5,
-    3.0,
-    -7.25,
-];
 
 fn check(src: &str, seed: usize) {
     for abi in [Abi::SysV, Abi::Win64] {
@@ -33,7 +18,7 @@ fn check(src: &str, seed: usize) {
         };
         for round in 0..2 {
             let args: Vec<f64> = (0..f.arity())
-                .map(|i| VALUES[(seed + i * 7 + round * 5) % VALUES.len()])
+                .map(|i| SPECIAL[(seed + i * 7 + round * 5) % SPECIAL.len()])
                 .collect();
             let got = f.call(&args);
             let want = f.expr().eval(&args).expect("arity");

@@ -5,6 +5,10 @@
 //! NaN equals any NaN). The printed source must also parse back to the same tree.
 #![no_main]
 
+#[path = "../../tests/support/values.rs"]
+mod values;
+use values::{SPECIAL, same};
+
 use arbitrary::{Arbitrary, Result, Unstructured};
 use jit_compiler::{Ast, BinaryOp, Expr, Node, NodeId, Span, UnaryOp, parse_with_args};
 use libfuzzer_sys::fuzz_target;
@@ -13,29 +17,6 @@ use trivial_jit::compiler::codegen::Abi;
 
 const ARGS: [&str; 4] = ["a", "b", "c", "x"];
 const MAX_OPS: usize = 300;
-
-const SPECIAL: [f64; 16] = [
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    0.5,
-    2.0,
-    3.0,
-    f64::NAN,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    5e-324,
-    f64::MIN_POSITIVE,
-    f64::MAX,
-    1e300,
-    0.1,
-    -2.5,
-];
-
-fn same(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
-}
 
 /// Any `f64` (special values often), for arguments.
 fn value(u: &mut Unstructured) -> Result<f64> {

@@ -5,6 +5,10 @@
 //! differ, as documented).
 #![no_main]
 
+#[path = "../../tests/support/values.rs"]
+mod values;
+use values::SPECIAL;
+
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -27,21 +31,6 @@ const EXPRS: [&str; 16] = [
     "if(x, if(a, b, c), if(b, c, a))",
     "(a + b)*(a - b)*(c + x)*(c - x)/((a*c) + (b*x))",
     "5e-324 * a + inf * b - x / 0",
-];
-
-const SPECIAL: [f64; 12] = [
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    0.5,
-    -2.5,
-    f64::NAN,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    5e-324,
-    f64::MAX,
-    1e-300,
 ];
 
 fn functions() -> &'static Vec<JitFn> {

@@ -4,12 +4,12 @@
 //! simplified tree evaluates to the same bits (any NaN equals any NaN).
 #![no_main]
 
+#[path = "../../tests/support/values.rs"]
+mod values;
+use values::same;
+
 use jit_compiler::{Expr, parse, parse_with_args};
 use libfuzzer_sys::fuzz_target;
-
-fn same(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
-}
 
 const VALUES: [f64; 8] = [1.5, -0.0, 0.0, f64::NAN, f64::INFINITY, -2.0, 5e-324, 1e300];
 

@@ -1,10 +1,14 @@
 //! User constants, native functions and closures (issue: user functions).
 
+#[path = "../../tests/support/values.rs"]
+mod values;
+
 use jit_runtime::compiler::codegen::Abi;
 use jit_runtime::{ErrorKind, Jit, JitBuilder};
 use proptest::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use values::same;
 
 extern "C" fn zero() -> f64 {
     -0.0
@@ -34,10 +38,6 @@ fn builder(abi: Abi) -> JitBuilder {
         .closure("c0", 0, |_| 0.25)
         .closure("c1", 1, |a| a[0] * 3.0)
         .closure("c5", 5, |a| a.iter().sum())
-}
-
-fn same(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }
 
 const CORPUS: [&str; 6] = [
