@@ -237,11 +237,14 @@ impl<'s> Lexer<'s> {
     /// [`short_decimal`]; the rest by the standard library's correctly rounded `f64` parser.
     fn number(&mut self) -> Result<Token> {
         let start = self.pos;
-        let int_digits = self.digits();
+        // the digits before and after the point as one integer (exact while there are at
+        // most 15 of them, which is when it is used)
+        let mut mantissa = 0;
+        let int_digits = self.digits(&mut mantissa);
         let mut frac_digits = 0;
         if self.peek_byte_at(self.pos) == Some(b'.') {
             self.pos += 1;
-            frac_digits = self.digits();
+            frac_digits = self.digits(&mut mantissa);
         }
         if int_digits + frac_digits == 0 {
             return Err(Error::new(
@@ -250,7 +253,8 @@ impl<'s> Lexer<'s> {
                 "a number needs at least one digit",
             ));
         }
-        if matches!(self.peek_byte_at(self.pos), Some(b'e' | b'E')) {
+        let exponent = matches!(self.peek_byte_at(self.pos), Some(b'e' | b'E'));
+        if exponent {
             let sign = matches!(self.peek_byte_at(self.pos + 1), Some(b'+' | b'-'));
             let first_digit = self.pos + 1 + usize::from(sign);
             if !self
@@ -264,7 +268,7 @@ impl<'s> Lexer<'s> {
                 ));
             }
             self.pos = first_digit;
-            self.digits();
+            self.digits(&mut 0);
         }
         if self.peek_byte_at(self.pos) == Some(b'.') {
             return Err(Error::new(
@@ -274,14 +278,14 @@ impl<'s> Lexer<'s> {
             ));
         }
         let span = Span::new(start, self.pos);
-        // cannot fail: `start` and `pos` are char boundaries (see `peek_char`).
-        let text = &self.src[start..self.pos];
-        if let Some(value) = short_decimal(text, frac_digits) {
+        if !exponent && int_digits + frac_digits <= 15 {
             return Ok(Token {
-                kind: TokenKind::Num(value),
+                kind: TokenKind::Num(short_decimal(mantissa, frac_digits)),
                 span,
             });
         }
+        // cannot fail: `start` and `pos` are char boundaries (see `peek_char`).
+        let text = &self.src[start..self.pos];
         match text.parse::<f64>() {
             Ok(value) => Ok(Token {
                 kind: TokenKind::Num(value),
@@ -297,12 +301,12 @@ impl<'s> Lexer<'s> {
         }
     }
 
-    fn digits(&mut self) -> usize {
+    /// Skips decimal digits and returns how many; appends them to `value` (wrapping: only
+    /// meaningful for up to 19 digits in all).
+    fn digits(&mut self, value: &mut u64) -> usize {
         let start = self.pos;
-        while self
-            .peek_byte_at(self.pos)
-            .is_some_and(|b| b.is_ascii_digit())
-        {
+        while let Some(d) = self.peek_byte_at(self.pos).filter(u8::is_ascii_digit) {
+            *value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
             self.pos += 1;
         }
         self.pos - start
@@ -318,34 +322,17 @@ fn unexpected(at: usize, c: char) -> Error {
     )
 }
 
-/// The value of a plain decimal (`digits[.digits]`, no exponent) of at most 15 digits, with
-/// `frac_digits` of them after the point; `None` for anything else. Exact: the digits as an
-/// integer are below 10^15 < 2^53, and so is 10^`frac_digits`, so both are exact doubles and
-/// their quotient is rounded once, correctly (Clinger's fast path) — the same value as the
-/// standard parser's, which costs several times more.
-fn short_decimal(text: &str, frac_digits: usize) -> Option<f64> {
+/// The value of a plain decimal (`digits[.digits]`, no exponent) of at most 15 digits,
+/// `mantissa` being its digits as an integer and `frac_digits` how many follow the point.
+/// Exact: the mantissa is below 10^15 < 2^53, and so is 10^`frac_digits`, so both are exact
+/// doubles and their quotient is rounded once, correctly (Clinger's fast path) — the same
+/// value as the standard parser's, which costs several times more.
+fn short_decimal(mantissa: u64, frac_digits: usize) -> f64 {
     const POW10: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
-    if text.len() > 16 {
-        return None;
-    }
-    let mut m: u64 = 0;
-    let mut digits = 0;
-    for &b in text.as_bytes() {
-        match b {
-            b'0'..=b'9' => {
-                m = m * 10 + u64::from(b - b'0');
-                digits += 1;
-            }
-            b'.' => {}
-            _ => return None,
-        }
-    }
-    if digits > 15 {
-        return None;
-    }
-    Some(m as f64 / *POW10.get(frac_digits)?)
+    // cannot fail: the caller has at most 15 digits in all, so `frac_digits <= 15`
+    mantissa as f64 / POW10[frac_digits.min(15)]
 }
 
 /// Can `c` start a name? ASCII letters, `_`, and Unicode XID_Start letters such as `θ`.
