@@ -334,6 +334,40 @@ fn w_xor_x_while_code_is_alive() {
     assert_eq!(f2(&batch[1])(1.0, 1.0), 0.0);
 }
 
+/// Asserts that `len` bytes at `ptr` are one kernel mapping of their own with `perms`,
+/// between two inaccessible guard pages.
+fn assert_own_mapping(ptr: *const u8, len: usize, perms: &str) {
+    let ptr = ptr as usize;
+    let (start, end, p) = maps()
+        .into_iter()
+        .find(|(a, b, _)| (*a..*b).contains(&ptr))
+        .expect("buffer is mapped");
+    assert_eq!((start, end), (ptr, ptr + len), "not a mapping of its own");
+    assert!(p.starts_with(perms), "{p} instead of {perms}");
+    assert!(perms_at(ptr - 1).starts_with("---"), "guard page before");
+    assert!(perms_at(ptr + len).starts_with("---"), "guard page after");
+}
+
+#[test]
+fn buffers_are_mappings_of_their_own_between_guards() {
+    // Mapped one after the other, so neighbours in the address space; without the guards the
+    // kernel would merge them, and each protection change would split the merged mapping.
+    let mut a = MutableBuffer::new(1).unwrap();
+    let b = MutableBuffer::new(3 * page_size()).unwrap();
+    a.as_mut_slice()[..5].copy_from_slice(&ADD);
+    assert_own_mapping(a.as_ptr(), page_size(), "rw-p");
+    assert_own_mapping(b.as_ptr(), 3 * page_size(), "rw-p");
+    let a = a.make_exec().unwrap();
+    assert_own_mapping(a.as_ptr(), page_size(), "r-xp");
+    assert_own_mapping(b.as_ptr(), 3 * page_size(), "rw-p");
+    let b = b.make_exec().unwrap();
+    assert_own_mapping(b.as_ptr(), 3 * page_size(), "r-xp");
+    let a = a.make_mut().unwrap();
+    assert_own_mapping(a.as_ptr(), page_size(), "rw-p");
+    assert_eq!(&a.as_slice()[..5], &ADD, "the code survives the round trip");
+    assert_own_mapping(b.as_ptr(), 3 * page_size(), "r-xp");
+}
+
 #[test]
 fn buffers_round_trip() {
     let mut buf = MutableBuffer::new(1).unwrap();

@@ -36,6 +36,7 @@ mod error;
 #[doc(hidden)]
 pub mod fault;
 pub mod pool;
+mod region;
 
 pub use buffer::{ExecutableBuffer, INT3, MutableBuffer, page_size};
 pub use error::{ExecError, ExecOp};

@@ -58,6 +58,8 @@ pub struct Reloc {
 pub const ENTRY_ALIGN: usize = 16;
 
 /// The most bytes of idle buffers the pool keeps mapped (all size classes together): 16 MiB.
+/// Counted are the buffers' pages; each buffer also reserves a guard page on either side,
+/// address space that is never touched and so never takes memory.
 pub const MAX_IDLE_BYTES: usize = 16 << 20;
 
 /// Pages per size class.
