@@ -17,7 +17,6 @@
 //! handed back to the caller.
 
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::error::{ExecError, ExecOp};
 use super::fault;
@@ -33,20 +32,7 @@ pub const INT3: u8 = 0xCC;
 /// assert!(p.is_power_of_two() && p >= 4096);
 /// ```
 pub fn page_size() -> usize {
-    static PAGE: AtomicUsize = AtomicUsize::new(0);
-    let cached = PAGE.load(Ordering::Relaxed);
-    if cached != 0 {
-        return cached;
-    }
-    // SAFETY: sysconf has no preconditions; it only reads a system constant.
-    let raw = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    // sysconf cannot fail for _SC_PAGESIZE on Linux; fall back to the x86-64 size regardless.
-    let size = usize::try_from(raw)
-        .ok()
-        .filter(|p| p.is_power_of_two())
-        .unwrap_or(4096);
-    PAGE.store(size, Ordering::Relaxed);
-    size
+    region::page::size() // cached by `region` after the first call
 }
 
 /// Rounds `len` up to whole pages; zero and absurd lengths are errors.
