@@ -369,6 +369,22 @@ fn buffers_are_mappings_of_their_own_between_guards() {
 }
 
 #[test]
+fn code_is_placed_a_few_gib_below_the_program_text() {
+    // Calls from the program's text to targets tens of TiB away (the kernel's default
+    // mapping area) are predicted more slowly on some CPUs; see jit-runtime's `exec::place`.
+    let text = helper_square_plus_one as F1 as usize;
+    let fns: Vec<ExecCode> = (0..20).map(|_| install(&ADD, &[]).unwrap()).collect();
+    for f in &fns {
+        let at = f.as_ptr() as usize;
+        assert!(
+            at < text && text - at < 3 << 30,
+            "code at {at:#x}, text at {text:#x}"
+        );
+        assert_eq!(f2(f)(2.0, 3.0), 5.0);
+    }
+}
+
+#[test]
 fn buffers_round_trip() {
     let mut buf = MutableBuffer::new(1).unwrap();
     assert_eq!(buf.len(), page_size());

@@ -35,6 +35,8 @@ pub mod buffer;
 mod error;
 #[doc(hidden)]
 pub mod fault;
+#[cfg(unix)]
+mod place;
 pub mod pool;
 mod region;
 

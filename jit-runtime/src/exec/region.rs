@@ -16,21 +16,21 @@
 //! unmap later (mapping, first write, protecting and unmapping a fresh one-page buffer took
 //! 14 µs in `examples/exec_cost.rs`, 8.4 µs without guards); the pool makes that rare.
 //!
-//! `memmap2` owns the mapping (it maps and unmaps it); it has no call for changing the
-//! protection of part of a mapping, so the `region` crate makes that one system call
-//! (`mprotect`, or `VirtualProtect` on Windows).
+//! The mapping is asked for near the program's code (see [`place`](super::place) for why
+//! and how), which needs `mmap`'s address hint; `memmap2` has none, so on Unix the mapping
+//! is made here (`mmap` of the whole region as `PROT_NONE`, then the inner pages made
+//! read-write), and elsewhere `memmap2` maps it wherever the OS likes. Protection changes go
+//! through the `region` crate (`mprotect`, or `VirtualProtect` on Windows).
 
 use std::io;
 
-use memmap2::{MmapOptions, MmapRaw};
-
 use super::buffer::page_size;
+#[cfg(unix)]
+use super::place;
 
 /// What the inner pages of a [`Region`] may be used for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Access {
-    /// Inaccessible (the guards).
-    None,
     /// Read and write: code is being written.
     ReadWrite,
     /// Read and execute: code may run.
@@ -40,7 +40,6 @@ pub(super) enum Access {
 impl Access {
     fn protection(self) -> region::Protection {
         match self {
-            Access::None => region::Protection::NONE,
             Access::ReadWrite => region::Protection::READ_WRITE,
             Access::ReadExecute => region::Protection::READ_EXECUTE,
         }
@@ -53,7 +52,7 @@ impl Access {
 pub(super) struct Region {
     /// The whole mapping, guards included. Never dereferenced as a whole: only the inner
     /// pages are ever read or written, through [`Region::bytes`] and [`Region::bytes_mut`].
-    map: MmapRaw,
+    map: Mapping,
     len: usize,
 }
 
@@ -66,16 +65,17 @@ impl Region {
         let total = len
             .checked_add(2 * page)
             .ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?;
-        let map = MmapRaw::from(MmapOptions::new().len(total).map_anon()?);
-        let region = Region { map, len };
-        region.protect_range(0, page, Access::None)?;
-        region.protect_range(page + len, page, Access::None)?;
+        let region = Region {
+            map: Mapping::inaccessible(total)?,
+            len,
+        };
+        region.protect(Access::ReadWrite)?;
         Ok(region)
     }
 
     /// The first inner byte.
     pub(super) fn ptr(&self) -> *mut u8 {
-        self.map.as_mut_ptr().wrapping_add(page_size())
+        self.map.base().wrapping_add(page_size())
     }
 
     /// Length of the inner pages in bytes.
@@ -97,7 +97,7 @@ impl Region {
         // inner states grant, and the guards are never referenced.
         let changed = unsafe {
             region::protect(
-                self.map.as_ptr().wrapping_add(offset),
+                self.map.base().wrapping_add(offset),
                 len,
                 access.protection(),
             )
@@ -125,5 +125,85 @@ impl Region {
         // SAFETY: as in `bytes`, and the caller guarantees write access; `&mut self` makes
         // this the only borrow.
         unsafe { std::slice::from_raw_parts_mut(self.ptr(), self.len) }
+    }
+}
+
+/// An anonymous mapping of whole pages, all inaccessible when made, unmapped on drop.
+#[cfg(unix)]
+struct Mapping {
+    base: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: a `Mapping` is the sole owner of its pages, like memmap2's `MmapRaw` (which is
+// `Send + Sync`): the pointer is only an address, and reads and writes through it are
+// governed by `Region`'s `&self`/`&mut self` borrows, not by the thread that made it.
+#[cfg(unix)]
+unsafe impl Send for Mapping {}
+// SAFETY: as for `Send`; shared references only read (`Region::bytes`) or change the
+// protection, which the kernel serializes.
+#[cfg(unix)]
+unsafe impl Sync for Mapping {}
+
+#[cfg(unix)]
+impl Mapping {
+    /// Maps `len` bytes of `PROT_NONE` memory, near the program's code if that address range
+    /// is free.
+    fn inaccessible(len: usize) -> io::Result<Mapping> {
+        let hint = place::hint(len);
+        // SAFETY: a new private anonymous mapping; without MAP_FIXED the hint is only a
+        // preference, so no existing mapping can be replaced.
+        let p = unsafe {
+            libc::mmap(
+                hint as *mut libc::c_void,
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base = std::ptr::NonNull::new(p.cast::<u8>())
+            .ok_or_else(|| io::Error::other("mmap returned null"))?;
+        Ok(Mapping { base, len })
+    }
+
+    fn base(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: `base..base + len` is exactly the mapping made in `inaccessible`, owned by
+        // `self` alone; no reference into it outlives `self` (they all borrow the `Region`).
+        // Unmapping can only fail for invalid arguments, which these are not.
+        unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
+    }
+}
+
+/// An anonymous mapping of whole pages, all inaccessible when made, unmapped on drop
+/// (memmap2, placed by the OS).
+#[cfg(not(unix))]
+struct Mapping {
+    map: memmap2::MmapRaw,
+}
+
+#[cfg(not(unix))]
+impl Mapping {
+    fn inaccessible(len: usize) -> io::Result<Mapping> {
+        let map = memmap2::MmapRaw::from(memmap2::MmapOptions::new().len(len).map_anon()?);
+        // SAFETY: the whole of the mapping just made, referenced by nothing yet.
+        unsafe { region::protect(map.as_ptr(), len, region::Protection::NONE) }
+            .map_err(io::Error::other)?;
+        Ok(Mapping { map })
+    }
+
+    fn base(&self) -> *mut u8 {
+        self.map.as_mut_ptr()
     }
 }
