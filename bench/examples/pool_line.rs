@@ -8,14 +8,11 @@
 //!
 //! Findings on the 2-core EPYC VM (2026-11-25): the pool's place makes no difference. A native
 //! fn usually costs 1.35 ns per call here, the same bytes on an anonymous page usually 2.17 ns
-//! (a bare `ret` too). It is not the page: the *same Rust function* placed elsewhere in this
-//! program's own text (`native_elsewhere`, in another section, a few KiB away) cost 2.17 ns in
-//! one build and 1.35 ns in the next, and of 128 `ret`s 64 bytes apart in a text page that is
-//! never written (`RETS`) 0 to 3 were fast, the rest 2.17 ns. What is fast is a property of the
-//! target address (and of the call site's recent history: measured alternately, `native`
-//! itself sometimes took 2.17 ns after a page had been timed), presumably how the CPU's
-//! branch predictor hashes it; the benchmark's native functions happen to sit at fast
-//! addresses. A JIT cannot choose that; Cranelift's code pays the same.
+//! (a bare `ret` too), and the results of the later parts moved from build to build. The
+//! cause was found the next day (`examples/call_sites.rs`): this experiment calls every target
+//! from one shared call instruction (`time`), which the CPU predicts slowly for all targets
+//! but the first, and the default mapping area is far from the text; from call sites of their
+//! own, pages near the text are as fast as native code.
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -41,13 +41,17 @@ pub mod ev {
     pub const FASTEVAL: usize = 7;
 }
 
-/// Builds the runner of engine `i` for `def`, or says why there is none.
-pub fn eval_runner(i: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, String> {
+/// Builds the runner of engine `i` for `def`, the `d`-th expression of the set, or says why
+/// there is none.
+pub fn eval_runner(i: usize, d: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, String> {
     let n = def.vars.len();
+    // Engines that call a fn pointer do it from a call site per engine and expression (see
+    // `FnPtr::run`).
+    let site = |slot: usize| FnPtr::site(slot * 8 + d);
     match i {
         0 => {
-            let p = def.native;
-            Ok(Box::new(move |rows| p.run(rows)))
+            let (p, run) = (def.native, site(0));
+            Ok(Box::new(move |rows| run(p, rows)))
         }
         1 => Ok(Box::new(def.native_loop)),
         2 => {
@@ -64,29 +68,33 @@ pub fn eval_runner(i: usize, def: &ExprDef, cl: &Cranelift) -> Result<Runner, St
         3 => {
             let f = Jit::compile(def.src).map_err(|e| e.to_string())?;
             check_args(&f, def)?;
-            Ok(Box::new(move |rows| typed_run(&f, rows)))
+            let run = TYPED_SITES[d];
+            Ok(Box::new(move |rows| run(&f, rows)))
         }
         4 => {
             let f = Jit::compile(def.src).map_err(|e| e.to_string())?;
             check_args(&f, def)?;
             let raw = typed_ptr(&f).ok_or("no native entry (interpreter fallback)")?;
+            let run = site(1);
             Ok(Box::new(move |rows| {
                 let _keep_alive = &f;
-                raw.run(rows)
+                run(raw, rows)
             }))
         }
         5 => {
             let p = crate::exprs::macro_fn(def.name).ok_or("n/a (no jit_expr! for it)")?;
-            Ok(Box::new(move |rows| p.run(rows)))
+            let run = site(2);
+            Ok(Box::new(move |rows| run(p, rows)))
         }
         6 => {
             let f: ClFn = cl.compile(def.src)?;
             // SAFETY: `f.ptr()` is the entry of a function of `f.arity()` f64 register
             // arguments, valid while `f` lives; the closure owns `f`.
             let p = unsafe { FnPtr::from_raw(f.ptr(), f.arity()) }.ok_or("unsupported arity")?;
+            let run = site(3);
             Ok(Box::new(move |rows| {
                 let _keep_alive = &f;
-                p.run(rows)
+                run(p, rows)
             }))
         }
         7 => {
@@ -241,8 +249,22 @@ fn fasteval_eval(
     Ok(fasteval::eval_compiled_ref!(instr, slab, &mut ns))
 }
 
+/// [`typed_run`] with a call site per expression (see `FnPtr::run`).
+const TYPED_SITES: [fn(&JitFn, &[Row]) -> f64; 8] = [
+    typed_run::<0>,
+    typed_run::<1>,
+    typed_run::<2>,
+    typed_run::<3>,
+    typed_run::<4>,
+    typed_run::<5>,
+    typed_run::<6>,
+    typed_run::<7>,
+];
+
 /// Sums over the rows through trivial-jit's typed handle (`typedN()?.call(..)`).
-fn typed_run(f: &JitFn, rows: &[Row]) -> f64 {
+#[inline(never)]
+fn typed_run<const SITE: usize>(f: &JitFn, rows: &[Row]) -> f64 {
+    std::hint::black_box(SITE);
     let mut s = Sum::default();
     match f.arity() {
         0 => {

@@ -33,9 +33,19 @@ pub enum FnPtr {
 }
 
 impl FnPtr {
-    /// Sums `f(row)` over the rows, calling through the (black-boxed) pointer.
+    /// Sums `f(row)` over the rows, calling through the (black-boxed) pointer from a call
+    /// instruction of this `SITE`'s own.
+    ///
+    /// Why one site per engine and expression ([`FnPtr::site`]): on this CPU an indirect
+    /// call instruction that has called several different targets is predicted more slowly
+    /// for all but (at most) one of them — a bare `ret` took 2.2–2.4 ns per call instead of
+    /// 1.35 (`examples/call_sites.rs`) — so a loop shared by the engines would charge each
+    /// engine for the calls the others made, depending on their order. A program that calls
+    /// one function in a loop has a site of its own too. `SITE` is black-boxed so that the
+    /// copies differ and the compiler does not merge them back into one.
     #[inline(never)]
-    pub fn run(self, rows: &[Row]) -> f64 {
+    pub fn run<const SITE: usize>(self, rows: &[Row]) -> f64 {
+        std::hint::black_box(SITE);
         let mut s = Sum::default();
         match std::hint::black_box(self) {
             FnPtr::A0(f) => {
@@ -60,6 +70,17 @@ impl FnPtr {
             }
         }
         s.value()
+    }
+
+    /// The runner of call site `site` (0..32): [`FnPtr::run`] instantiated for it.
+    pub fn site(site: usize) -> fn(FnPtr, &[Row]) -> f64 {
+        macro_rules! sites {
+            ($($n:literal)*) => { [$(FnPtr::run::<$n> as fn(FnPtr, &[Row]) -> f64),*] };
+        }
+        const SITES: [fn(FnPtr, &[Row]) -> f64; 32] = sites!(
+            0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+        );
+        SITES[site]
     }
 
     /// Reinterprets a raw entry address of a function of `arity` f64 arguments.
