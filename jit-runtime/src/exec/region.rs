@@ -1,20 +1,25 @@
-//! The mapping under every code buffer: whole pages with an inaccessible guard page on each
-//! side, whose inner pages change protection on their own.
+//! The mapping under every code buffer: whole pages, normally with an inaccessible guard page
+//! on each side, whose inner pages change protection on their own.
 //!
 //! # Why the guard pages
 //!
 //! Linux keeps neighbouring anonymous mappings with the same protection as one kernel region
-//! (a VMA). Pool buffers are mapped next to each other, so without guards a buffer's pages are
-//! part of a larger RW region: making them RX splits that region in three, and making them RW
-//! again merges it back. Measured here, that costs about 2.5 µs per `mprotect`. With a
-//! `PROT_NONE` page on each side, the inner pages are a region of their own whatever their
-//! neighbours are, and `mprotect` only rewrites its flags and page-table entries: about 1.0 µs,
-//! on installing code and again on dropping it. The guards cost address space only (they are
-//! never touched, so never backed by memory), and a run-away access past either end of the
-//! code faults at once instead of landing in another buffer. What they cost is paid when a
-//! buffer is first mapped: two more `mprotect`s, and a region of three kernel mappings to
-//! unmap later (mapping, first write, protecting and unmapping a fresh one-page buffer took
-//! 14 µs in `examples/exec_cost.rs`, 8.4 µs without guards); the pool makes that rare.
+//! (a VMA). Code buffers are mapped next to each other, so without guards a buffer's pages are
+//! part of a larger region: making them RX splits that region, and making them RW again
+//! merges it back. Measured here, that costs 2–2.5 µs per `mprotect`. With a `PROT_NONE` page
+//! on each side, the inner pages are a region of their own whatever their neighbours are, and
+//! `mprotect` only rewrites its flags and page-table entries: about 1.0 µs, on installing code
+//! and again on dropping it. The guards cost address space only (never touched, so never
+//! backed by memory), and a run-away access past either end of the code faults at once.
+//!
+//! # Why not always
+//!
+//! A guarded buffer is two kernel regions of its own (guards next to each other merge), and a
+//! process may have only so many (`vm.max_map_count`, 65 530 by default): with guards on every
+//! buffer, mapping failed at 32 747 live functions, where unguarded neighbours merge and
+//! 100 000 live functions took 40 regions. So at most [`MAX_GUARDED`] buffers (8 192 regions,
+//! an eighth of the default limit) have guards at a time; later ones are mapped without, and
+//! pay the slower `mprotect` instead of failing.
 //!
 //! The mapping is asked for near the program's code (see [`place`](super::place) for why
 //! and how), which needs `mmap`'s address hint; `memmap2` has none, so on Unix the mapping
@@ -23,6 +28,7 @@
 //! through the `region` crate (`mprotect`, or `VirtualProtect` on Windows).
 
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::buffer::page_size;
 #[cfg(unix)]
@@ -46,36 +52,63 @@ impl Access {
     }
 }
 
-/// `len` bytes of pages between two guard pages. The inner pages start read-write; the
-/// owner ([`MutableBuffer`](super::MutableBuffer) or
+/// The most buffers that have guard pages at any one time (see the module documentation).
+pub(super) const MAX_GUARDED: usize = 4096;
+
+/// Buffers with guard pages now.
+static GUARDED: AtomicUsize = AtomicUsize::new(0);
+
+/// `len` bytes of pages, between two guard pages if the budget allows. The inner pages start
+/// read-write; the owner ([`MutableBuffer`](super::MutableBuffer) or
 /// [`ExecutableBuffer`](super::ExecutableBuffer)) knows which access they have now.
 pub(super) struct Region {
     /// The whole mapping, guards included. Never dereferenced as a whole: only the inner
     /// pages are ever read or written, through [`Region::bytes`] and [`Region::bytes_mut`].
     map: Mapping,
+    /// Offset of the inner pages in `map`: one page with guards, 0 without.
+    start: usize,
     len: usize,
 }
 
 impl Region {
-    /// Maps `len` bytes (a positive whole number of pages) of read-write memory between two
-    /// inaccessible pages. The inner pages are not touched yet.
+    /// Maps `len` bytes (a positive whole number of pages) of read-write memory, between two
+    /// inaccessible pages while fewer than [`MAX_GUARDED`] regions have them. The inner pages
+    /// are not touched yet.
     pub(super) fn new(len: usize) -> io::Result<Region> {
         let page = page_size();
         debug_assert!(len > 0 && len % page == 0);
-        let total = len
-            .checked_add(2 * page)
-            .ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?;
-        let region = Region {
-            map: Mapping::inaccessible(total)?,
-            len,
+        let guarded = GUARDED.fetch_add(1, Ordering::Relaxed) < MAX_GUARDED;
+        if !guarded {
+            GUARDED.fetch_sub(1, Ordering::Relaxed);
+        }
+        let start = if guarded { page } else { 0 };
+        let map = len
+            .checked_add(2 * start)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))
+            .and_then(Mapping::inaccessible);
+        let map = match map {
+            Ok(map) => map,
+            Err(e) => {
+                if guarded {
+                    GUARDED.fetch_sub(1, Ordering::Relaxed);
+                }
+                return Err(e);
+            }
         };
+        // From here on, dropping the region gives the guard budget back.
+        let region = Region { map, start, len };
         region.protect(Access::ReadWrite)?;
         Ok(region)
     }
 
+    /// Whether this region has guard pages.
+    pub(super) fn is_guarded(&self) -> bool {
+        self.start != 0
+    }
+
     /// The first inner byte.
     pub(super) fn ptr(&self) -> *mut u8 {
-        self.map.base().wrapping_add(page_size())
+        self.map.base().wrapping_add(self.start)
     }
 
     /// Length of the inner pages in bytes.
@@ -85,23 +118,12 @@ impl Region {
 
     /// Gives the inner pages `access` (one `mprotect`).
     pub(super) fn protect(&self, access: Access) -> io::Result<()> {
-        self.protect_range(page_size(), self.len, access)
-    }
-
-    fn protect_range(&self, offset: usize, len: usize, access: Access) -> io::Result<()> {
-        // SAFETY: `offset..offset + len` lies inside this region's own mapping (callers pass
-        // the guards or the inner pages), which is page-aligned and stays mapped while `self`
-        // lives; no other mapping is affected. No Rust reference into these pages outlives a
-        // change that removes the access it relies on: `bytes_mut` borrows `self` mutably and
-        // is only called while the pages are read-write, `bytes` needs read access, which both
-        // inner states grant, and the guards are never referenced.
-        let changed = unsafe {
-            region::protect(
-                self.map.base().wrapping_add(offset),
-                len,
-                access.protection(),
-            )
-        };
+        // SAFETY: the inner pages lie inside this region's own mapping, page-aligned, mapped
+        // while `self` lives; no other mapping is affected. No Rust reference into them
+        // outlives a change that removes the access it relies on: `bytes_mut` borrows `self`
+        // mutably and is only called while the pages are read-write, and `bytes` needs read
+        // access, which both states grant.
+        let changed = unsafe { region::protect(self.ptr(), self.len, access.protection()) };
         changed.map_err(|e| match e {
             region::Error::SystemCall(os) => os,
             other => io::Error::other(other),
@@ -125,6 +147,14 @@ impl Region {
         // SAFETY: as in `bytes`, and the caller guarantees write access; `&mut self` makes
         // this the only borrow.
         unsafe { std::slice::from_raw_parts_mut(self.ptr(), self.len) }
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        if self.is_guarded() {
+            GUARDED.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
