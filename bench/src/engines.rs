@@ -57,13 +57,8 @@ pub fn eval_runner(i: usize, d: usize, def: &ExprDef, cl: &Cranelift) -> Result<
         2 => {
             let f = Jit::compile(def.src).map_err(|e| e.to_string())?;
             check_args(&f, def)?;
-            Ok(Box::new(move |rows| {
-                let mut s = Sum::default();
-                for r in rows {
-                    s.add(f.call(&r[..n]));
-                }
-                s.value()
-            }))
+            let run = CALL_SITES[d];
+            Ok(Box::new(move |rows| run(&f, rows)))
         }
         3 => {
             let f = Jit::compile(def.src).map_err(|e| e.to_string())?;
@@ -247,6 +242,30 @@ fn fasteval_eval(
         vars.iter().position(|v| *v == name).map(|i| row[i])
     };
     Ok(fasteval::eval_compiled_ref!(instr, slab, &mut ns))
+}
+
+/// [`call_run`] with a call site per expression (see `FnPtr::run`).
+const CALL_SITES: [fn(&JitFn, &[Row]) -> f64; 8] = [
+    call_run::<0>,
+    call_run::<1>,
+    call_run::<2>,
+    call_run::<3>,
+    call_run::<4>,
+    call_run::<5>,
+    call_run::<6>,
+    call_run::<7>,
+];
+
+/// Sums over the rows through `JitFn::call(&[f64])`.
+#[inline(never)]
+fn call_run<const SITE: usize>(f: &JitFn, rows: &[Row]) -> f64 {
+    std::hint::black_box(SITE);
+    let n = f.arity();
+    let mut s = Sum::default();
+    for r in rows {
+        s.add(f.call(&r[..n]));
+    }
+    s.value()
 }
 
 /// [`typed_run`] with a call site per expression (see `FnPtr::run`).
