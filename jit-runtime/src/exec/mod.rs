@@ -14,6 +14,9 @@
 //! * **Cheap installs.** [`install`] takes a pre-faulted RW buffer from the pool, copies,
 //!   patches relocations, and makes one `mprotect` call: no `mmap`, no `munmap`, no page fault
 //!   once the pool is warm. Dropping the code costs one more `mprotect` (RX -> RW).
+//! * **Cheap calls.** Code is mapped a few GiB below the program's own machine code (on Unix;
+//!   an address hint, never forced), where indirect calls into it cost what calls of Rust
+//!   functions do; see the private `place` module for the measurements.
 //! * **Errors, not crashes.** Every OS failure (including a failed `mprotect`) becomes an
 //!   [`ExecError`]; nothing here panics or aborts on one. [`fault`] injects such failures for
 //!   tests.

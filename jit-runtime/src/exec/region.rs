@@ -102,7 +102,7 @@ impl Region {
     }
 
     /// Whether this region has guard pages.
-    pub(super) fn is_guarded(&self) -> bool {
+    fn is_guarded(&self) -> bool {
         self.start != 0
     }
 
