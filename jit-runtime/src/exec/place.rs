@@ -20,6 +20,10 @@
 //! only if that range is free and otherwise chooses an address itself (as with no hint), so a
 //! taken or unusable hint costs nothing but the speed above. Programs whose code sits in the
 //! lowest 4 GiB (non-PIE executables, near the heap) get no hints.
+//!
+//! The price: the code's address is no longer independent of the program's own (address
+//! space randomization moves both together). The pages are never writable, so knowing where
+//! they are tells an attacker no more than knowing where the program's code is.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
