@@ -1,5 +1,6 @@
 //! JIT == interpreter, bit for bit (any NaN equals any NaN), for random trees and special
-//! values, in both calling conventions; and the shapes that stress the code generator.
+//! values, in both calling conventions and both instruction sets (SSE2, and AVX's
+//! three-operand forms when the CPU has them); and the shapes that stress the code generator.
 
 #[path = "support/tree.rs"]
 mod tree;
@@ -10,22 +11,32 @@ use trivial_jit::compiler::codegen::Abi;
 use trivial_jit::compiler::parse;
 use trivial_jit::{Jit, Limits};
 
-fn jit(src: &str, abi: Abi) -> trivial_jit::JitFn {
+/// Every calling convention with every instruction set (`avx(true)` is SSE2 on a CPU
+/// without AVX).
+const TARGETS: [(Abi, bool); 4] = [
+    (Abi::SysV, true),
+    (Abi::SysV, false),
+    (Abi::Win64, true),
+    (Abi::Win64, false),
+];
+
+fn jit(src: &str, (abi, avx): (Abi, bool)) -> trivial_jit::JitFn {
     Jit::builder()
         .abi(abi)
+        .avx(avx)
         .compile(src)
         .unwrap_or_else(|e| panic!("{}", e.render(src)))
 }
 
-/// Checks the JIT in both conventions against the interpreter.
+/// Checks the JIT for every target against the interpreter.
 fn check(src: &str, args: &[f64]) {
     let want = parse(src).unwrap().eval(args).unwrap();
-    for abi in [Abi::SysV, Abi::Win64] {
-        let f = jit(src, abi);
+    for target in TARGETS {
+        let f = jit(src, target);
         let got = f.call(args);
         assert!(
             same(want, got),
-            "{src} {abi:?} {args:?}: jit {got:?}, interpreter {want:?}\n{}",
+            "{src} {target:?} {args:?}: jit {got:?}, interpreter {want:?}\n{}",
             f.listing()
         );
     }
@@ -39,10 +50,10 @@ proptest! {
         let expr = to_expr(&t);
         let want = expr.eval(&args).unwrap();
         let src = expr.to_string();
-        for abi in [Abi::SysV, Abi::Win64] {
-            let f = Jit::builder().abi(abi).compile_with_args(&src, &ARGS).unwrap();
+        for (abi, avx) in TARGETS {
+            let f = Jit::builder().abi(abi).avx(avx).compile_with_args(&src, &ARGS).unwrap();
             let got = f.call(&args);
-            prop_assert!(same(want, got), "{src} {abi:?} {args:?}: jit {got:?}, interpreter {want:?}\n{}", f.listing());
+            prop_assert!(same(want, got), "{src} {abi:?} avx {avx} {args:?}: jit {got:?}, interpreter {want:?}\n{}", f.listing());
         }
     }
 }

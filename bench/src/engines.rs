@@ -360,6 +360,8 @@ pub mod co {
 pub struct CompileState {
     pub cl: Cranelift,
     fasteval_slab: fasteval::Slab,
+    /// Whether `Jit::compile` generates AVX forms here.
+    avx: bool,
 }
 
 impl CompileState {
@@ -367,6 +369,9 @@ impl CompileState {
         CompileState {
             cl,
             fasteval_slab: fasteval::Slab::with_capacity(1024),
+            avx: trivial_jit::Jit::builder()
+                .compile("x")
+                .is_ok_and(|f| f.codegen_options().avx),
         }
     }
 }
@@ -388,7 +393,12 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
     match i {
         0 => timed(|| {
             let e = trivial_jit::compiler::parse(def.src)?;
-            compile_with(&e, &CodegenOptions::default())
+            // the settings `Jit::compile` uses on this CPU (AVX forms when it has AVX)
+            let options = CodegenOptions {
+                avx: st.avx,
+                ..CodegenOptions::default()
+            };
+            compile_with(&e, &options)
         }),
         1 => timed(|| Jit::compile(def.src)),
         2 => timed(|| trivial_jit::compiler::parse(def.src)),

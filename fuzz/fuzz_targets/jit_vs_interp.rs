@@ -1,7 +1,7 @@
 //! A random tree (built from the fuzzer's bytes as a postfix program: leaves `Num` with any
 //! non-negative `f64`, as the parser makes them, and `Arg(0..4)`; `Unary` of every op;
 //! `Binary` of every op but `Powf`; `If`) → printed to source → `Jit::compile_with_args` for
-//! SysV and Win64 → `call` with arbitrary arguments must equal `Expr::eval` bit for bit (any
+//! SysV and Win64, each with and without AVX → `call` with arbitrary arguments must equal `Expr::eval` bit for bit (any
 //! NaN equals any NaN). The printed source must also parse back to the same tree.
 #![no_main]
 
@@ -103,15 +103,21 @@ fuzz_target!(|data: &[u8]| {
         "{src:?} parses to a different tree: {reparsed}"
     );
     let want = expr.eval(&args).expect("four arguments");
-    for abi in [Abi::SysV, Abi::Win64] {
+    for (abi, avx) in [
+        (Abi::SysV, true),
+        (Abi::SysV, false),
+        (Abi::Win64, true),
+        (Abi::Win64, false),
+    ] {
         let f = Jit::builder()
             .abi(abi)
+            .avx(avx)
             .compile_with_args(&src, &ARGS)
             .unwrap_or_else(|e| panic!("{src:?} {abi:?}: {}", e.render(&src)));
         let got = f.call(&args);
         assert!(
             same(want, got),
-            "{src} {abi:?} {args:?}: jit {got:?} ({:#x}), interpreter {want:?} ({:#x})\n{}",
+            "{src} {abi:?} avx {avx} {args:?}: jit {got:?} ({:#x}), interpreter {want:?} ({:#x})\n{}",
             got.to_bits(),
             want.to_bits(),
             f.listing()

@@ -19,9 +19,8 @@ impl JitFn {
     /// ```
     pub fn explain(&self) -> String {
         let options = CodegenOptions {
-            abi: self.abi(),
             listing: true,
-            ..CodegenOptions::default()
+            ..self.codegen_options()
         };
         match compile_with(self.expr(), &options) {
             Ok(c) => jit_compiler::x64::explain_compiled(&c),

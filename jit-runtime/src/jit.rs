@@ -30,6 +30,7 @@ pub struct JitBuilder {
     limits: Limits,
     registry: Registry,
     abi: Abi,
+    avx: bool,
     registry_error: Option<Error>,
 }
 
@@ -84,6 +85,7 @@ impl JitBuilder {
             limits: Limits::default(),
             registry: Registry::new(),
             abi: Abi::host(),
+            avx: cpu_has_avx(),
             registry_error: None,
         }
     }
@@ -99,6 +101,23 @@ impl JitBuilder {
     /// the typed handles need the host's.
     pub fn abi(mut self, abi: Abi) -> JitBuilder {
         self.abi = abi;
+        self
+    }
+
+    /// Whether scalar code may use AVX's three-operand forms (`vaddsd xmm2, xmm0, xmm1`),
+    /// which save the register copies of the SSE2 forms. On by default when the CPU has
+    /// AVX; `avx(false)` gives SSE2 code (as `jit_expr!` does), and `avx(true)` on a CPU
+    /// without AVX still does. Both compute the same bits.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let sse2 = Jit::builder().avx(false).compile("x*y + x")?;
+    /// assert!(!sse2.listing().contains("vmulsd"));
+    /// assert_eq!(sse2.call(&[2.0, 3.0]), 8.0);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
+    pub fn avx(mut self, on: bool) -> JitBuilder {
+        self.avx = on && cpu_has_avx();
         self
     }
 
@@ -202,6 +221,7 @@ impl JitBuilder {
             abi: self.abi,
             listing: false,
             max_code_len: self.limits.max_code_len,
+            avx: self.avx,
         }
     }
 
@@ -225,12 +245,26 @@ impl JitBuilder {
                 expr,
                 native,
                 abi: self.abi,
+                avx: self.avx,
                 has_closures,
                 arrays: crate::array::Kernels::default(),
                 arity,
                 fast,
             }),
         }
+    }
+}
+
+/// Whether this CPU runs AVX code (the OS saves the registers too; checked once, then
+/// cached by the standard library).
+fn cpu_has_avx() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 
@@ -256,6 +290,8 @@ struct Inner {
     expr: Expr,
     native: Option<crate::native::Native>,
     abi: Abi,
+    /// Scalar code in AVX's three-operand forms.
+    avx: bool,
     /// Calls user closures, which may panic: calls check for a parked panic.
     has_closures: bool,
     /// The array kernels, compiled at first use (see `array.rs`).
@@ -291,6 +327,26 @@ impl JitFn {
     /// The calling convention of the machine code.
     pub fn abi(&self) -> Abi {
         self.inner.abi
+    }
+
+    /// The settings the machine code was generated with (without a listing): compiling the
+    /// expression again with them gives the same bytes, e.g. to show them.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// use jit_runtime::compiler::codegen::compile_with;
+    /// let f = Jit::compile("x*y + x")?;
+    /// let mut options = f.codegen_options();
+    /// options.listing = true;
+    /// assert_eq!(compile_with(f.expr(), &options)?.listing_text(), f.listing());
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
+    pub fn codegen_options(&self) -> CodegenOptions {
+        CodegenOptions {
+            abi: self.inner.abi,
+            avx: self.inner.avx,
+            ..CodegenOptions::default()
+        }
     }
 
     /// Calls the function.
@@ -375,9 +431,8 @@ impl JitFn {
     /// addresses are patched into the loaded copy only.)
     pub fn listing(&self) -> String {
         let options = CodegenOptions {
-            abi: self.inner.abi,
             listing: true,
-            ..CodegenOptions::default()
+            ..self.codegen_options()
         };
         match jit_compiler::codegen::compile_with(&self.inner.expr, &options) {
             Ok(c) => c.listing_text(),

@@ -43,10 +43,7 @@ pub fn code_text(f: &JitFn, explain: bool) -> String {
 /// The machine code as hex bytes, 16 a line with the offset (the relocation slots of called
 /// functions are zero here: addresses are patched into the loaded copy only).
 pub fn hex_text(f: &JitFn) -> String {
-    let options = trivial_jit::compiler::codegen::CodegenOptions {
-        abi: f.abi(),
-        ..Default::default()
-    };
+    let options = f.codegen_options();
     let code = match trivial_jit::compiler::codegen::compile_with(f.expr(), &options) {
         Ok(c) => c.code,
         Err(e) => return format!("; {e}\n"),

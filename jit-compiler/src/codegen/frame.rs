@@ -18,7 +18,7 @@
 //! `[rbx + 8*(i-R)]` by the body, in both entries.
 
 use super::dag::Dag;
-use super::lower::{Body, lower};
+use super::lower::{Body, Target, lower};
 use super::{Abi, CodegenOptions, Compiled};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::workspace::Workspace;
@@ -90,10 +90,14 @@ pub fn assemble(
         Assembler::reusing(std::mem::take(&mut ws.asm), bytes).with_listing(options.listing);
     let mut pool = std::mem::take(&mut ws.pool);
     pool.clear();
+    let target = Target {
+        abi,
+        avx: options.avx,
+    };
     let mut body = lower(
         dag,
         arity,
-        abi,
+        target,
         closures,
         &mut asm,
         &mut pool,

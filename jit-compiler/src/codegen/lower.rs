@@ -12,7 +12,8 @@ use super::{Abi, Symbol};
 use crate::ast::{Node, NodeId};
 use crate::ops::{BinaryOp, PowStep, UnaryOp, powi_steps};
 use crate::x64::{
-    Assembler, Gpr, GprFromXmmOp, Inst, Mem, SseImmOp, SseOp, SseStoreOp, Xmm, XmmFromGprOp, XmmMem,
+    Assembler, AvxScalarOp, Gpr, GprFromXmmOp, Inst, Mem, SseImmOp, SseOp, SseStoreOp, Xmm,
+    XmmFromGprOp, XmmMem,
 };
 
 /// `cmpsd`/`cmppd` predicates (the imm8 of the comparison; shared with the vector generator).
@@ -68,7 +69,7 @@ pub struct Body {
 pub fn lower(
     dag: &Dag,
     arity: usize,
-    abi: Abi,
+    target: Target,
     closures: &[u32],
     asm: &mut Assembler,
     pool: &mut Pool,
@@ -86,7 +87,8 @@ pub fn lower(
     insts.reserve(dag.ast.len() * 2);
     let mut g = Gen {
         dag,
-        abi,
+        abi: target.abi,
+        avx: target.avx,
         asm,
         pool,
         regs: Regs::reusing(dag.ast.len(), values, free_slots),
@@ -136,9 +138,20 @@ impl Buffers {
     }
 }
 
+/// What the code is for: its calling convention, and whether it may use AVX.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The calling convention.
+    pub abi: Abi,
+    /// Arithmetic in the VEX three-operand forms (`vaddsd xmm1, xmm2, xmm3`), which need no
+    /// copy to keep a source that is still needed; only for CPUs with AVX.
+    pub avx: bool,
+}
+
 struct Gen<'a> {
     dag: &'a Dag,
     abi: Abi,
+    avx: bool,
     asm: &'a mut Assembler,
     pool: &'a mut Pool,
     regs: Regs,
@@ -499,6 +512,11 @@ impl Gen<'_> {
     /// `dst = a op b`, reusing a dying register of `a` (or of `b` when `op` commutes).
     fn arithmetic(&mut self, id: NodeId, inst: SseOp, commutes: bool, a: NodeId, b: NodeId) {
         if a == b {
+            if let Some(r) = self.three_operand(inst, a, 2) {
+                let src = self.operand(a);
+                self.vex(inst, r, src);
+                return self.finish(id, r.0);
+            }
             let r = self.writable(a, 2);
             self.sse(inst, r, r);
             return self.finish(id, r);
@@ -515,10 +533,39 @@ impl Gen<'_> {
         if let Some(r) = self.regs.reg(other) {
             self.regs.reserve(r);
         }
+        if let Some(r) = self.three_operand(inst, dst_src, 1) {
+            let src = self.operand(other);
+            self.vex(inst, r, src);
+            return self.finish(id, r.0);
+        }
         let r = self.writable(dst_src, 1);
         let src = self.operand(other);
         self.sse(inst, r, src);
         self.finish(id, r);
+    }
+
+    /// With AVX, when `v` is in a register that must be kept (it has uses beyond these
+    /// `occurrences`), a new destination register and `v`'s: the three-operand form then
+    /// needs no copy. `None` when the two-operand form costs no copy either (or without AVX).
+    fn three_operand(&mut self, inst: SseOp, v: NodeId, occurrences: u32) -> Option<(Xmm, Xmm)> {
+        if !self.avx || avx_scalar(inst).is_none() || self.uses[v.index()] == occurrences {
+            return None;
+        }
+        let src1 = self.regs.reg(v)?;
+        self.regs.reserve(src1);
+        Some((self.alloc(), src1))
+    }
+
+    /// `dst = src1 op src2` in the VEX three-operand form of `inst`.
+    fn vex(&mut self, inst: SseOp, (dst, src1): (Xmm, Xmm), src2: XmmMem) {
+        if let Some(op) = avx_scalar(inst) {
+            self.emit(Inst::AvxScalar {
+                op,
+                dst,
+                src1,
+                src2,
+            });
+        }
     }
 
     /// `1.0` if `x pred y` else `0.0`: `cmpsd` gives an all-ones or zero mask.
@@ -725,8 +772,48 @@ impl Gen<'_> {
         }
         match self.operand(root) {
             XmmMem::Xmm(Xmm::Xmm0) => {}
+            XmmMem::Xmm(r) if self.retarget_last(r) => {}
             XmmMem::Xmm(r) => self.sse(SseOp::Movapd, Xmm::Xmm0, r),
             XmmMem::Mem(m) => self.sse(SseOp::Movsd, Xmm::Xmm0, m),
         }
     }
+
+    /// With AVX, when the last instruction computed the result into `r` by arithmetic, makes
+    /// it write `xmm0` instead (in the three-operand form), which saves the final copy:
+    /// nothing after it reads `r` or the old `xmm0`.
+    fn retarget_last(&mut self, r: Xmm) -> bool {
+        if !self.avx {
+            return false;
+        }
+        let Some(last) = self.insts.last_mut() else {
+            return false;
+        };
+        match *last {
+            Inst::AvxScalar { ref mut dst, .. } if *dst == r => *dst = Xmm::Xmm0,
+            Inst::Sse { op, dst, src } if dst == r => match avx_scalar(op) {
+                Some(op) => {
+                    *last = Inst::AvxScalar {
+                        op,
+                        dst: Xmm::Xmm0,
+                        src1: r,
+                        src2: src,
+                    }
+                }
+                None => return false,
+            },
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// The AVX three-operand form of a scalar arithmetic instruction, if it has one here.
+fn avx_scalar(inst: SseOp) -> Option<AvxScalarOp> {
+    Some(match inst {
+        SseOp::Addsd => AvxScalarOp::Vaddsd,
+        SseOp::Subsd => AvxScalarOp::Vsubsd,
+        SseOp::Mulsd => AvxScalarOp::Vmulsd,
+        SseOp::Divsd => AvxScalarOp::Vdivsd,
+        _ => return None,
+    })
 }

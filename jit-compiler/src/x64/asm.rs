@@ -2,8 +2,8 @@
 
 use super::encode::{FixupKind, encode};
 use super::inst::{
-    AluOp, AvxOp, AvxStoreOp, AvxUnaryOp, Cond, GprFromXmmOp, Inst, ShiftOp, SseImmOp, SseOp,
-    SseStoreOp, UnaryOp, XmmFromGprOp,
+    AluOp, AvxOp, AvxScalarOp, AvxStoreOp, AvxUnaryOp, Cond, GprFromXmmOp, Inst, ShiftOp, SseImmOp,
+    SseOp, SseStoreOp, UnaryOp, XmmFromGprOp,
 };
 use super::listing::{Data, Item, ListingEntry};
 use super::mem::{GprMem, Label, Mem, XmmMem, YmmMem};
@@ -364,6 +364,21 @@ macro_rules! avx_form {
 avx_form!(Ymm, YmmMem, Avx);
 avx_form!(Xmm, XmmMem, Avx128);
 
+/// Defines the three-operand AVX scalar-double methods.
+macro_rules! avx_scalar_methods {
+    ($($name:ident => $op:ident),* $(,)?) => {$(
+        #[doc = concat!("`", stringify!($name), " xmm, xmm, xmm/m64` (AVX): `dst = src1 op src2` in the low double, without overwriting a source.")]
+        pub fn $name(&mut self, dst: Xmm, src1: Xmm, src2: impl Into<XmmMem>) {
+            self.emit(Inst::AvxScalar {
+                op: AvxScalarOp::$op,
+                dst,
+                src1,
+                src2: src2.into(),
+            });
+        }
+    )*};
+}
+
 /// Defines the three-operand AVX methods.
 macro_rules! avx_methods {
     ($($name:ident => $op:ident),* $(,)?) => {$(
@@ -712,6 +727,10 @@ impl Assembler {
         vaddpd => Vaddpd, vsubpd => Vsubpd, vmulpd => Vmulpd, vdivpd => Vdivpd,
         vminpd => Vminpd, vmaxpd => Vmaxpd,
         vxorpd => Vxorpd, vandpd => Vandpd, vandnpd => Vandnpd, vorpd => Vorpd,
+    }
+
+    avx_scalar_methods! {
+        vaddsd => Vaddsd, vsubsd => Vsubsd, vmulsd => Vmulsd, vdivsd => Vdivsd,
     }
 
     /// `vmovupd ymm, ymm/m256` or `vmovupd m256, ymm`.

@@ -512,6 +512,12 @@ pub fn encode(inst: &Inst) -> Encoding {
             src1,
             src2,
         } => vex(op.info(), false, dst.num(), src1.num(), Some(src2.into())),
+        AvxScalar {
+            op,
+            dst,
+            src1,
+            src2,
+        } => vex(op.info(), false, dst.num(), src1.num(), Some(src2.into())),
         AvxUnary { op, dst, src } => vex(op.info(), true, dst.num(), 0, Some(src.into())),
         AvxStore { op, dst, src } => vex(op.info(), true, src.num(), 0, Some(Rm::Mem(dst))),
         Vcmppd {

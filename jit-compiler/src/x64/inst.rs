@@ -60,6 +60,17 @@ const fn vex66(map: u8, op: u8) -> Opcode {
     }
 }
 
+/// A VEX opcode with `pp = F2` (scalar double) in map `map`.
+const fn vexf2(map: u8, op: u8) -> Opcode {
+    Opcode {
+        prefix: Some(0xF2),
+        map,
+        op,
+        w: false,
+        ext: 0,
+    }
+}
+
 /// A one-byte-map opcode with REX.W and ModRM.reg extension `ext`.
 const fn w64(op: u8, ext: u8) -> Opcode {
     Opcode {
@@ -179,6 +190,18 @@ ops! {
         Vandnpd = "vandnpd" => vex66(1, 0x55),
         Vorpd = "vorpd" => vex66(1, 0x56),
         Vxorpd = "vxorpd" => vex66(1, 0x57),
+    }
+}
+
+ops! {
+    /// AVX scalar three-operand `op xmm, xmm, xmm/m64` (VEX.LIG.F2.0F): the low double of the
+    /// destination is `src1 op src2`, the high one is copied from `src1`. Unlike the SSE2
+    /// forms, the destination need not be a source, so no copy is needed to keep one.
+    AvxScalarOp: Opcode {
+        Vaddsd = "vaddsd" => vexf2(1, 0x58),
+        Vmulsd = "vmulsd" => vexf2(1, 0x59),
+        Vsubsd = "vsubsd" => vexf2(1, 0x5C),
+        Vdivsd = "vdivsd" => vexf2(1, 0x5E),
     }
 }
 
@@ -411,6 +434,17 @@ pub enum Inst {
     Avx128 {
         /// Mnemonic.
         op: AvxOp,
+        /// Destination.
+        dst: Xmm,
+        /// First source (VEX.vvvv).
+        src1: Xmm,
+        /// Second source (ModRM.rm).
+        src2: XmmMem,
+    },
+    /// `op xmm, xmm, xmm/m64` (AVX scalar double).
+    AvxScalar {
+        /// Mnemonic.
+        op: AvxScalarOp,
         /// Destination.
         dst: Xmm,
         /// First source (VEX.vvvv).
@@ -710,6 +744,15 @@ impl Inst {
                 write_ym(f, src2, resolve)
             }
             Avx128 {
+                op,
+                dst,
+                src1,
+                src2,
+            } => {
+                write!(f, "{} {dst},{src1},", op.mnemonic())?;
+                write_xm(f, src2, resolve)
+            }
+            AvxScalar {
                 op,
                 dst,
                 src1,

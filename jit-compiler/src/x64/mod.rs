@@ -40,8 +40,8 @@ pub use asm::{
 pub use encode::{Disp, Encoding, Fixup, FixupKind, Imm, encode};
 pub use explain::{Field, explain, explain_compiled, explain_inst, fields};
 pub use inst::{
-    AluOp, AvxOp, AvxStoreOp, AvxUnaryOp, Cond, GprFromXmmOp, Inst, MovImmForm, Opcode, ShiftOp,
-    SseImmOp, SseOp, SseStoreOp, UnaryOp, XmmFromGprOp,
+    AluOp, AvxOp, AvxScalarOp, AvxStoreOp, AvxUnaryOp, Cond, GprFromXmmOp, Inst, MovImmForm,
+    Opcode, ShiftOp, SseImmOp, SseOp, SseStoreOp, UnaryOp, XmmFromGprOp,
 };
 pub use listing::{Data, Item, ListingEntry};
 pub use mem::{Base, GprMem, Label, Mem, Scale, XmmMem, YmmMem};

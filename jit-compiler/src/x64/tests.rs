@@ -151,6 +151,12 @@ fn mem_forms(m: Mem, k: u8) -> Vec<Inst> {
         src1: x2,
         src2: xm,
     }));
+    v.extend(AvxScalarOp::ALL.iter().map(|&op| Inst::AvxScalar {
+        op,
+        dst: x,
+        src1: x2,
+        src2: xm,
+    }));
     v.extend(AvxUnaryOp::ALL.iter().map(|&op| Inst::AvxUnary {
         op,
         dst: y,

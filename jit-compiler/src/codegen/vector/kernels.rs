@@ -3,7 +3,7 @@
 use crate::ast::{Node, NodeId};
 use crate::codegen::Abi;
 use crate::codegen::dag::Dag;
-use crate::codegen::lower::lower;
+use crate::codegen::lower::{Target, lower};
 use crate::codegen::pool::Pool;
 use crate::expr::Expr;
 use crate::ops::BinaryOp;
@@ -145,10 +145,14 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
     }
     let mut asm = Assembler::new().with_listing(listing);
     let mut pool = Pool::default();
+    let scalar = Target {
+        abi: Abi::SysV,
+        avx: false,
+    };
     let b = lower(
         &dag,
         2,
-        Abi::SysV,
+        scalar,
         &[],
         &mut asm,
         &mut pool,

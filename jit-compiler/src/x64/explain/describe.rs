@@ -201,6 +201,16 @@ pub(super) fn describe(inst: &Inst, cx: &Ctx<'_>) -> String {
             avx_sym(op.mnemonic()),
             cx.xm(src2)
         ),
+        AvxScalar {
+            op,
+            dst,
+            src1,
+            src2,
+        } => format!(
+            "{dst} = {src1} {} {} (low double; the high one is copied from {src1})",
+            avx_sym(op.mnemonic()),
+            cx.xm(src2)
+        ),
         AvxUnary { op, dst, src } => match op {
             crate::x64::inst::AvxUnaryOp::Vsqrtpd => {
                 format!("{dst} = sqrt({}) lane by lane", cx.ym(src))
@@ -300,10 +310,10 @@ pub(super) fn describe(inst: &Inst, cx: &Ctx<'_>) -> String {
 
 pub(super) fn avx_sym(mn: &str) -> &'static str {
     match mn {
-        "vaddpd" => "+",
-        "vsubpd" => "-",
-        "vmulpd" => "*",
-        "vdivpd" => "/",
+        "vaddpd" | "vaddsd" => "+",
+        "vsubpd" | "vsubsd" => "-",
+        "vmulpd" | "vmulsd" => "*",
+        "vdivpd" | "vdivsd" => "/",
         "vminpd" => "min",
         "vmaxpd" => "max",
         "vandpd" => "&",
