@@ -817,3 +817,61 @@ fn avx_scalar(inst: SseOp) -> Option<AvxScalarOp> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::codegen::{CodegenOptions, compile_with};
+
+    fn listing(src: &str, avx: bool) -> String {
+        let e = crate::parse(src).unwrap();
+        let options = CodegenOptions {
+            listing: true,
+            avx,
+            ..CodegenOptions::default()
+        };
+        compile_with(&e, &options).unwrap().listing_text()
+    }
+
+    fn count(listing: &str, mnemonic: &str) -> usize {
+        listing
+            .lines()
+            .filter(|l| l.split_whitespace().any(|w| w == mnemonic))
+            .count()
+    }
+
+    #[test]
+    fn avx_forms_replace_the_copies() {
+        let src = "x^7 - 3*x^5 + 2*x^3 - x + 1";
+        let sse2 = listing(src, false);
+        let avx = listing(src, true);
+        assert_eq!(count(&sse2, "movapd"), 4, "{sse2}");
+        assert_eq!(count(&avx, "movapd"), 0, "{avx}");
+        assert!(count(&avx, "vmulsd") >= 2, "{avx}");
+        // the same operations, one for one
+        for (sse, vex) in [
+            ("mulsd", "vmulsd"),
+            ("addsd", "vaddsd"),
+            ("subsd", "vsubsd"),
+        ] {
+            assert_eq!(
+                count(&sse2, sse),
+                count(&avx, sse) + count(&avx, vex),
+                "{sse}:\n{sse2}\n{avx}"
+            );
+        }
+        assert!(!sse2.contains("vmulsd") && !sse2.contains("vaddsd"));
+    }
+
+    #[test]
+    fn the_last_operation_writes_xmm0() {
+        // `x*y + x`: the sum is the last operation; with AVX it lands in xmm0 directly.
+        let avx = listing("x*y + x", true);
+        assert!(avx.contains("vaddsd xmm0,"), "{avx}");
+        assert_eq!(count(&avx, "movapd"), 0, "{avx}");
+        let sse2 = listing("x*y + x", false);
+        assert!(sse2.contains("movapd xmm0,"), "{sse2}");
+        // `x + x` with x still needed: `vaddsd r, x, x` keeps x.
+        let twice = listing("(x + x) * x", true);
+        assert_eq!(count(&twice, "movapd"), 0, "{twice}");
+    }
+}
