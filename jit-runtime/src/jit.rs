@@ -232,7 +232,6 @@ impl JitBuilder {
 
     fn wrap(&self, expr: Expr, native: Option<crate::native::Native>) -> JitFn {
         let has_closures = crate::native::calls_closure(&expr);
-        let arity = expr.arity();
         // the fast path of `call`: System V machine code without closures (whose panics
         // need the checked path)
         let fast = native
@@ -240,6 +239,8 @@ impl JitBuilder {
             .filter(|_| !has_closures)
             .and_then(|n| n.sysv_array_entry())
             .unwrap_or(0);
+        // no slice of f64 is usize::MAX long: without a fast path, `call` never takes it
+        let fast_arity = if fast != 0 { expr.arity() } else { usize::MAX };
         JitFn {
             inner: Arc::new(Inner {
                 expr,
@@ -248,7 +249,7 @@ impl JitBuilder {
                 avx: self.avx,
                 has_closures,
                 arrays: crate::array::Kernels::default(),
-                arity,
+                fast_arity,
                 fast,
             }),
         }
@@ -296,8 +297,9 @@ struct Inner {
     has_closures: bool,
     /// The array kernels, compiled at first use (see `array.rs`).
     arrays: crate::array::Kernels,
-    /// The number of arguments (kept here for the fast path of `call`).
-    arity: usize,
+    /// The number of arguments when `fast` is set, else `usize::MAX` (no slice is that
+    /// long), so that `call` checks both with one comparison.
+    fast_arity: usize,
     /// The System V array entry when `call` may jump straight to it, else 0.
     fast: usize,
 }
@@ -358,9 +360,10 @@ impl JitFn {
         #[cfg(target_arch = "x86_64")]
         {
             let inner = &*self.inner;
-            if inner.fast != 0 && args.len() == inner.arity {
-                // SAFETY: `fast` is the System V array entry of this function's code,
-                // generated for `inner.arity` arguments (checked just above) and mapped while
+            if args.len() == inner.fast_arity {
+                // SAFETY: `fast_arity` is not usize::MAX, so `fast` is the System V array
+                // entry of this function's code, generated for `fast_arity` arguments
+                // (`args.len()`, checked just above) and mapped while
                 // `self` lives.
                 return unsafe { crate::native::call_sysv_array(inner.fast, args) };
             }
