@@ -2,6 +2,10 @@
 //! and concurrency of `jit_runtime::exec`.
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
+#[path = "support/code.rs"]
+mod support;
+use support::{const_u64, maps};
+
 use jit_runtime::exec::{
     ENTRY_ALIGN, ExecCode, ExecError, ExecOp, ExecutableBuffer, INT3, MAX_INSTALL_LEN,
     MutableBuffer, Reloc, fault, install, install_batch, page_size,
@@ -17,14 +21,6 @@ const ADD: [u8; 5] = [0xf2, 0x0f, 0x58, 0xc1, 0xc3];
 const MUL: [u8; 5] = [0xf2, 0x0f, 0x59, 0xc1, 0xc3];
 /// subsd xmm0, xmm1; ret
 const SUB: [u8; 5] = [0xf2, 0x0f, 0x5c, 0xc1, 0xc3];
-
-/// `mov rax, imm64; ret` with the immediate left for a relocation at offset 2.
-fn const_u64() -> Vec<u8> {
-    let mut code = vec![0x48, 0xb8];
-    code.extend_from_slice(&[0; 8]);
-    code.push(0xc3);
-    code
-}
 
 /// `mov rax, imm64; jmp rax`: a tail call to a helper whose address is relocated at offset 2.
 fn tail_call() -> Vec<u8> {
@@ -48,25 +44,6 @@ fn u0(code: &ExecCode) -> U0 {
 
 extern "C" fn helper_square_plus_one(x: f64) -> f64 {
     x * x + 1.0
-}
-
-/// All mappings of this process as (start, end, perms).
-fn maps() -> Vec<(usize, usize, String)> {
-    std::fs::read_to_string("/proc/self/maps")
-        .expect("read /proc/self/maps")
-        .lines()
-        .map(|line| {
-            let mut parts = line.split_whitespace();
-            let range = parts.next().unwrap();
-            let perms = parts.next().unwrap().to_string();
-            let (a, b) = range.split_once('-').unwrap();
-            (
-                usize::from_str_radix(a, 16).unwrap(),
-                usize::from_str_radix(b, 16).unwrap(),
-                perms,
-            )
-        })
-        .collect()
 }
 
 fn perms_at(addr: usize) -> String {

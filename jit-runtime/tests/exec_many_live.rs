@@ -3,21 +3,14 @@
 //! that the other tests' buffers do not count.
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
+#[path = "support/code.rs"]
+mod support;
+use support::{const_u64, mapping_count};
 use jit_runtime::exec::{ExecCode, Reloc, install};
-
-fn mapping_count() -> usize {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .count()
-}
 
 #[test]
 fn forty_thousand_live_functions() {
-    // mov rax, imm64; ret
-    let mut code = vec![0x48, 0xb8];
-    code.extend_from_slice(&[0; 8]);
-    code.push(0xc3);
+    let code = const_u64();
     let before = mapping_count();
     let live: Vec<ExecCode> = (0..40_000u64)
         .map(|i| {

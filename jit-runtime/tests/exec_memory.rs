@@ -2,6 +2,10 @@
 //! process's memory is not disturbed by other tests running in parallel.
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
+#[path = "support/code.rs"]
+mod support;
+use support::{const_u64, mapping_count};
+
 use jit_runtime::exec::{Reloc, install, install_batch, page_size, pool};
 
 /// (virtual size, resident size) in bytes, from /proc/self/statm.
@@ -13,19 +17,9 @@ fn statm() -> (usize, usize) {
     (size, resident)
 }
 
-fn mapping_count() -> usize {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .count()
-}
-
 #[test]
 fn hundred_thousand_installs_keep_memory_flat() {
-    // mov rax, imm64; ret
-    let mut code = vec![0x48, 0xb8];
-    code.extend_from_slice(&[0; 8]);
-    code.push(0xc3);
+    let code = const_u64();
     let mut big = vec![0x90u8; 5 * page_size()];
     *big.last_mut().unwrap() = 0xc3;
 
