@@ -14,8 +14,9 @@
 //! but the first, and the default mapping area is far from the text; from call sites of their
 //! own, pages near the text are as fast as native code.
 
-use std::hint::black_box;
-use std::time::Instant;
+#[path = "support/calls.rs"]
+mod calls;
+use calls::{as_fn, code_page, time};
 
 #[inline(never)]
 extern "C" fn native() -> f64 {
@@ -31,13 +32,13 @@ static RETS: Rets = Rets([0xC3; 8192]);
 
 /// How many of 128 `ret`s 64 bytes apart in [`RETS`] are called as fast as `native`.
 fn scan_text_rets() {
-    let fast_limit = (time(native) + 2.17) / 2.0;
+    let fast_limit = (time::<0>(native) + 2.17) / 2.0;
     let fast = (0..128)
         .filter(|i| {
             let p = RETS.0.as_ptr().wrapping_add(64 * i);
             // SAFETY: a `ret` in this program's (executable) text, valid as a function that
             // returns an unspecified xmm0.
-            time(unsafe { as_fn(p) }) < fast_limit
+            time::<0>(unsafe { as_fn(p) }) < fast_limit
         })
         .count();
     println!("`ret`s in .text, 64 bytes apart: {fast} of 128 as fast as native");
@@ -50,68 +51,11 @@ extern "C" fn native_elsewhere() -> f64 {
     -33.0
 }
 
-fn time(f: extern "C" fn() -> f64) -> f64 {
-    let mut best = f64::INFINITY;
-    for _ in 0..30 {
-        let f = black_box(f);
-        let t = Instant::now();
-        let mut s = 0u64;
-        for _ in 0..100_000 {
-            s = s.wrapping_add(f().to_bits());
-        }
-        black_box(s);
-        best = best.min(t.elapsed().as_nanos() as f64 / 100_000.0);
-    }
-    best
-}
-
-/// A fresh `len`-byte mapping at `hint` (0: anywhere; otherwise exactly there, or `None` if
-/// that address is taken), filled by `fill` while read-write, then made read-execute. The
-/// mapping is leaked (the experiment is short).
-fn code_page(hint: usize, len: usize, fill: impl FnOnce(&mut [u8])) -> Option<*mut u8> {
-    let fixed = if hint != 0 {
-        libc::MAP_FIXED_NOREPLACE
-    } else {
-        0
-    };
-    // SAFETY: a new private anonymous mapping; nothing else refers to it.
-    let p = unsafe {
-        libc::mmap(
-            hint as *mut libc::c_void,
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | fixed,
-            -1,
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        return None;
-    }
-    // SAFETY: `len` bytes, mapped read-write above, only reachable through this slice now.
-    fill(unsafe { std::slice::from_raw_parts_mut(p as *mut u8, len) });
-    // SAFETY: the mapping made above, no longer written.
-    assert_eq!(
-        unsafe { libc::mprotect(p, len, libc::PROT_READ | libc::PROT_EXEC) },
-        0
-    );
-    Some(p as *mut u8)
-}
-
-/// The function at `p`.
-///
-/// # Safety
-/// `p` is executable and holds a complete `extern "C" fn() -> f64` that stays mapped.
-unsafe fn as_fn(p: *const u8) -> extern "C" fn() -> f64 {
-    // SAFETY: the caller's promise.
-    unsafe { std::mem::transmute::<*const u8, extern "C" fn() -> f64>(p) }
-}
-
 fn by_address() {
     let text = native as *const () as usize & !0xfff;
     println!(
         "bare `xorps; ret` by page address (native fn: {:.2} ns/call):",
-        time(native)
+        time::<0>(native)
     );
     for k in 1..=6usize {
         for (what, hint) in [
@@ -122,7 +66,7 @@ fn by_address() {
             if let Some(p) = code_page(hint, 4096, bare) {
                 // SAFETY: `xorps xmm0,xmm0; ret`, executable and never unmapped.
                 let f = unsafe { as_fn(p) };
-                println!("  {what:15} {p:#014x?}: {:.2} ns/call", time(f));
+                println!("  {what:15} {p:#014x?}: {:.2} ns/call", time::<0>(f));
             }
         }
     }
@@ -138,7 +82,11 @@ fn alternate() {
     let f = unsafe { as_fn(p) };
     let mut line = String::new();
     for _ in 0..4 {
-        line += &format!(" page {:.2}, native {:.2};", time(f), time(native));
+        line += &format!(
+            " page {:.2}, native {:.2};",
+            time::<0>(f),
+            time::<0>(native)
+        );
     }
     println!("alternately, ns/call:{line}");
 }
@@ -146,11 +94,11 @@ fn alternate() {
 fn main() {
     println!(
         "native Rust fn (in .text):        {:.2} ns/call (min of 30)",
-        time(native)
+        time::<0>(native)
     );
     println!(
         "the same fn elsewhere in .text:   {:.2} ns/call ({:#x} and {:#x})",
-        time(native_elsewhere),
+        time::<0>(native_elsewhere),
         native as *const () as usize,
         native_elsewhere as *const () as usize
     );
@@ -179,7 +127,7 @@ fn main() {
         // SAFETY: the load-and-return above, at `off` inside the executable mapping.
         let f = unsafe { as_fn(map.wrapping_add(off)) };
         assert_eq!(f(), -33.0);
-        let best = time(f);
+        let best = time::<0>(f);
         let dist =
             (f as usize as isize - native as *const () as usize as isize).unsigned_abs() >> 20;
         println!(

@@ -244,17 +244,18 @@ fn fasteval_eval(
     Ok(fasteval::eval_compiled_ref!(instr, slab, &mut ns))
 }
 
-/// [`call_run`] with a call site per expression (see `FnPtr::run`).
-const CALL_SITES: [fn(&JitFn, &[Row]) -> f64; 8] = [
-    call_run::<0>,
-    call_run::<1>,
-    call_run::<2>,
-    call_run::<3>,
-    call_run::<4>,
-    call_run::<5>,
-    call_run::<6>,
-    call_run::<7>,
-];
+/// `[f::<0>, …, f::<7>]`: a runner per expression, each with its own call site (see
+/// `FnPtr::run`).
+macro_rules! eight_sites {
+    ($f:ident) => {
+        [
+            $f::<0>, $f::<1>, $f::<2>, $f::<3>, $f::<4>, $f::<5>, $f::<6>, $f::<7>,
+        ]
+    };
+}
+
+/// [`call_run`] with a call site per expression.
+const CALL_SITES: [fn(&JitFn, &[Row]) -> f64; 8] = eight_sites!(call_run);
 
 /// Sums over the rows through `JitFn::call(&[f64])`.
 #[inline(never)]
@@ -268,17 +269,8 @@ fn call_run<const SITE: usize>(f: &JitFn, rows: &[Row]) -> f64 {
     s.value()
 }
 
-/// [`typed_run`] with a call site per expression (see `FnPtr::run`).
-const TYPED_SITES: [fn(&JitFn, &[Row]) -> f64; 8] = [
-    typed_run::<0>,
-    typed_run::<1>,
-    typed_run::<2>,
-    typed_run::<3>,
-    typed_run::<4>,
-    typed_run::<5>,
-    typed_run::<6>,
-    typed_run::<7>,
-];
+/// [`typed_run`] with a call site per expression.
+const TYPED_SITES: [fn(&JitFn, &[Row]) -> f64; 8] = eight_sites!(typed_run);
 
 /// Sums over the rows through trivial-jit's typed handle (`typedN()?.call(..)`).
 #[inline(never)]

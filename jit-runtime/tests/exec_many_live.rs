@@ -5,8 +5,8 @@
 
 #[path = "support/code.rs"]
 mod support;
-use support::{const_u64, mapping_count};
 use jit_runtime::exec::{ExecCode, Reloc, install};
+use support::{const_u64, mapping_count};
 
 #[test]
 fn forty_thousand_live_functions() {

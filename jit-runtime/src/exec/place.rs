@@ -6,9 +6,9 @@
 //! call code made at run time) costs about 2.2–2.4 ns per call when its target is tens of
 //! TiB away from the calling instruction, and about 1.35–1.6 ns when the target is within a
 //! few GiB of it, like the program's own functions; measured from call sites that each call
-//! one target, pages 512 MiB to 16 GiB below the program's text were all as fast as a Rust
-//! function, pages in the kernel's default mapping area (near the top of the address space)
-//! all slow (`bench/examples/call_sites.rs`). Default placement made a short JIT function
+//! one target, pages 512 MiB to 8 GiB below the program's text were all as fast as a Rust
+//! function (16 GiB in some runs, not in others), pages in the kernel's default mapping area
+//! (near the top of the address space) all slow (`bench/examples/call_sites.rs`). Default placement made a short JIT function
 //! 1.5x slower than the same function compiled by rustc. Callers of JIT code are in the
 //! program's text (Rust links statically), so new mappings are asked for there.
 //!
