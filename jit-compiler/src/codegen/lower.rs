@@ -512,10 +512,10 @@ impl Gen<'_> {
     /// `dst = a op b`, reusing a dying register of `a` (or of `b` when `op` commutes).
     fn arithmetic(&mut self, id: NodeId, inst: SseOp, commutes: bool, a: NodeId, b: NodeId) {
         if a == b {
-            if let Some(r) = self.three_operand(inst, a, 2) {
+            if let Some(form) = self.three_operand(inst, a, 2) {
                 let src = self.operand(a);
-                self.vex(inst, r, src);
-                return self.finish(id, r.0);
+                let r = self.vex(form, src);
+                return self.finish(id, r);
             }
             let r = self.writable(a, 2);
             self.sse(inst, r, r);
@@ -533,10 +533,10 @@ impl Gen<'_> {
         if let Some(r) = self.regs.reg(other) {
             self.regs.reserve(r);
         }
-        if let Some(r) = self.three_operand(inst, dst_src, 1) {
+        if let Some(form) = self.three_operand(inst, dst_src, 1) {
             let src = self.operand(other);
-            self.vex(inst, r, src);
-            return self.finish(id, r.0);
+            let r = self.vex(form, src);
+            return self.finish(id, r);
         }
         let r = self.writable(dst_src, 1);
         let src = self.operand(other);
@@ -545,27 +545,33 @@ impl Gen<'_> {
     }
 
     /// With AVX, when `v` is in a register that must be kept (it has uses beyond these
-    /// `occurrences`), a new destination register and `v`'s: the three-operand form then
-    /// needs no copy. `None` when the two-operand form costs no copy either (or without AVX).
-    fn three_operand(&mut self, inst: SseOp, v: NodeId, occurrences: u32) -> Option<(Xmm, Xmm)> {
-        if !self.avx || avx_scalar(inst).is_none() || self.uses[v.index()] == occurrences {
+    /// `occurrences`): the three-operand form of `inst`, a new destination register, and
+    /// `v`'s register as the first source, so that no copy is needed. `None` when the
+    /// two-operand form costs no copy either (or without AVX).
+    fn three_operand(
+        &mut self,
+        inst: SseOp,
+        v: NodeId,
+        occurrences: u32,
+    ) -> Option<(AvxScalarOp, Xmm, Xmm)> {
+        let op = avx_scalar(inst).filter(|_| self.avx)?;
+        if self.uses[v.index()] == occurrences {
             return None;
         }
         let src1 = self.regs.reg(v)?;
         self.regs.reserve(src1);
-        Some((self.alloc(), src1))
+        Some((op, self.alloc(), src1))
     }
 
-    /// `dst = src1 op src2` in the VEX three-operand form of `inst`.
-    fn vex(&mut self, inst: SseOp, (dst, src1): (Xmm, Xmm), src2: XmmMem) {
-        if let Some(op) = avx_scalar(inst) {
-            self.emit(Inst::AvxScalar {
-                op,
-                dst,
-                src1,
-                src2,
-            });
-        }
+    /// `dst = src1 op src2` for a form from [`Gen::three_operand`]; returns `dst`.
+    fn vex(&mut self, (op, dst, src1): (AvxScalarOp, Xmm, Xmm), src2: XmmMem) -> Xmm {
+        self.emit(Inst::AvxScalar {
+            op,
+            dst,
+            src1,
+            src2,
+        });
+        dst
     }
 
     /// `1.0` if `x pred y` else `0.0`: `cmpsd` gives an all-ones or zero mask.
