@@ -2,11 +2,12 @@
 //! [`ExecutableBuffer`] (read-execute), never both, and the only way from one to the other
 //! consumes the value.
 //!
-//! Both own a private anonymous mapping whose length is a whole number of pages, between two
-//! inaccessible guard pages: no two buffers ever share a page, a protection change on one
-//! buffer can never affect another, and it is one `mprotect` of a kernel region of its own
-//! (about 1.0 µs here instead of 2.5 µs when neighbouring mappings have to be split and
-//! merged again; the private `region` module has the details).
+//! Both own a private anonymous mapping whose length is a whole number of pages, so no two
+//! buffers ever share a page and a protection change on one buffer can never affect another.
+//! The first 4 096 live buffers also lie between two inaccessible guard pages, which makes a
+//! protection change one `mprotect` of a kernel region of its own (about 1.0 µs here instead
+//! of 2–2.5 µs when neighbouring mappings have to be split and merged again; the private
+//! `region` module has the details and the reason for the bound).
 //!
 //! # Failure shape
 //!
