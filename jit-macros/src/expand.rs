@@ -65,8 +65,8 @@ fn fn_type(arity: usize) -> TokenStream {
 }
 
 fn function(checked: &Checked) -> TokenStream {
-    let sysv = site(&checked.sysv, &checked.fn_arities);
-    let win64 = site(&checked.win64, &checked.fn_arities);
+    let sysv = site(&checked.sysv, &checked.sysv_avx, &checked.fn_arities);
+    let win64 = site(&checked.win64, &checked.win64_avx, &checked.fn_arities);
     let rust = rust_fn(checked);
     let f = Ident::new("__jit_expr_fn", Span::mixed_site());
     quote! {{
@@ -81,11 +81,11 @@ fn function(checked: &Checked) -> TokenStream {
 }
 
 /// The statics with the code, its relocation table and its user functions (of these
-/// arities, as the consts of [`fn_consts`]), and a `RawCode` expression naming them.
-fn raw_code(code: &Compiled, fn_arities: &[usize]) -> (TokenStream, TokenStream) {
-    let bytes_name = Ident::new("__JIT_EXPR_CODE", Span::mixed_site());
-    let relocs_name = Ident::new("__JIT_EXPR_RELOCS", Span::mixed_site());
-    let fns_name = Ident::new("__JIT_EXPR_FNS", Span::mixed_site());
+/// arities, as the consts of [`fn_consts`]), named with `suffix`, and a `RawCode` expression
+/// naming them.
+fn raw_code(code: &Compiled, fn_arities: &[usize], suffix: &str) -> (TokenStream, TokenStream) {
+    let name = |what: &str| Ident::new(&format!("__JIT_EXPR_{what}{suffix}"), Span::mixed_site());
+    let (bytes_name, relocs_name, fns_name) = (name("CODE"), name("RELOCS"), name("FNS"));
     let nfns = fn_arities.len();
     let fns = fn_arities.iter().enumerate().map(|(i, &arity)| {
         let variant = format_ident!("F{}", arity);
@@ -125,23 +125,25 @@ fn raw_code(code: &Compiled, fn_arities: &[usize]) -> (TokenStream, TokenStream)
 
 /// `@win64`: the code as a `RawCode` value.
 fn raw_block(code: &Compiled, fn_arities: &[usize]) -> TokenStream {
-    let (statics, raw) = raw_code(code, fn_arities);
+    let (statics, raw) = raw_code(code, fn_arities, "");
     quote! {{
         #statics
         #raw
     }}
 }
 
-/// A site: the code, registered for the batch install, and the fast path.
-fn site(code: &Compiled, fn_arities: &[usize]) -> TokenStream {
-    let (statics, raw) = raw_code(code, fn_arities);
+/// A site: the code (SSE2 and AVX), registered for the batch install, and the fast path.
+fn site(code: &Compiled, avx: &Compiled, fn_arities: &[usize]) -> TokenStream {
+    let (statics, raw) = raw_code(code, fn_arities, "");
+    let (avx_statics, avx_raw) = raw_code(avx, fn_arities, "_AVX");
     let ty = fn_type(code.arity);
     let site = Ident::new("__JIT_EXPR_SITE", Span::mixed_site());
     let register = Ident::new("__JIT_EXPR_REGISTER", Span::mixed_site());
     quote! {{
         #statics
+        #avx_statics
         static #site: ::trivial_jit::__private::Site<#ty> =
-            ::trivial_jit::__private::Site::new(#raw);
+            ::trivial_jit::__private::Site::new(#raw, #avx_raw);
         #[::trivial_jit::__private::linkme::distributed_slice(::trivial_jit::__private::SITES)]
         #[linkme(crate = ::trivial_jit::__private::linkme)]
         static #register: &::trivial_jit::__private::SiteCore = #site.core();

@@ -18,10 +18,14 @@ const MAX_FN_ARITY: usize = 4;
 pub struct Checked {
     /// The parsed expression.
     pub expr: Expr,
-    /// System V code (Linux, macOS, BSDs).
+    /// System V code (Linux, macOS, BSDs), SSE2.
     pub sysv: Compiled,
-    /// Win64 code (Windows).
+    /// The same with AVX's three-operand forms (installed instead on CPUs with AVX).
+    pub sysv_avx: Compiled,
+    /// Win64 code (Windows), SSE2.
     pub win64: Compiled,
+    /// The same with AVX's three-operand forms.
+    pub win64_avx: Compiled,
     /// The arity of each user function of `fns`, in order (taken from its calls).
     pub fn_arities: Vec<usize>,
 }
@@ -40,19 +44,22 @@ pub fn check(input: &Input) -> syn::Result<Checked> {
         None => options.parse(&source),
     }
     .map_err(|e| compiler_error(&input.lit, &source, &e))?;
-    let compile = |abi| {
+    let compile = |abi, avx| {
         let options = CodegenOptions {
             abi,
             listing: false,
+            avx,
             ..CodegenOptions::default()
         };
         compile_with(&expr, &options).map_err(|e| compiler_error(&input.lit, &source, &e))
     };
     // The plain-Rust expansion needs no machine code, but compiling anyway keeps every
     // mode's errors (e.g. code too large) the same.
-    let sysv = compile(Abi::SysV)?;
-    let win64 = compile(Abi::Win64)?;
-    for code in [&sysv, &win64] {
+    let sysv = compile(Abi::SysV, false)?;
+    let sysv_avx = compile(Abi::SysV, true)?;
+    let win64 = compile(Abi::Win64, false)?;
+    let win64_avx = compile(Abi::Win64, true)?;
+    for code in [&sysv, &sysv_avx, &win64, &win64_avx] {
         if code.arity <= 8 && code.register_entry.is_none() && input.mode != Mode::Rust {
             return Err(syn::Error::new(
                 input.lit.span(),
@@ -63,7 +70,9 @@ pub fn check(input: &Input) -> syn::Result<Checked> {
     Ok(Checked {
         expr,
         sysv,
+        sysv_avx,
         win64,
+        win64_avx,
         fn_arities,
     })
 }

@@ -85,7 +85,7 @@ impl JitBuilder {
             limits: Limits::default(),
             registry: Registry::new(),
             abi: Abi::host(),
-            avx: cpu_has_avx(),
+            avx: crate::cpu::has_avx(),
             registry_error: None,
         }
     }
@@ -106,8 +106,8 @@ impl JitBuilder {
 
     /// Whether scalar code may use AVX's three-operand forms (`vaddsd xmm2, xmm0, xmm1`),
     /// which save the register copies of the SSE2 forms. On by default when the CPU has
-    /// AVX; `avx(false)` gives SSE2 code (as `jit_expr!` does), and `avx(true)` on a CPU
-    /// without AVX still does. Both compute the same bits.
+    /// AVX; `avx(false)` gives SSE2 code (what `jit_expr!` installs on CPUs without AVX),
+    /// and so does `avx(true)` on a CPU without AVX. Both compute the same bits.
     ///
     /// ```
     /// use jit_runtime::Jit;
@@ -117,7 +117,7 @@ impl JitBuilder {
     /// # Ok::<(), jit_runtime::Error>(())
     /// ```
     pub fn avx(mut self, on: bool) -> JitBuilder {
-        self.avx = on && cpu_has_avx();
+        self.avx = on && crate::cpu::has_avx();
         self
     }
 
@@ -253,19 +253,6 @@ impl JitBuilder {
                 fast,
             }),
         }
-    }
-}
-
-/// Whether this CPU runs AVX code (the OS saves the registers too; checked once, then
-/// cached by the standard library).
-fn cpu_has_avx() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
     }
 }
 

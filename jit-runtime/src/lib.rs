@@ -7,6 +7,7 @@
 #![cfg_attr(not(target_arch = "x86_64"), allow(dead_code, unused_imports))]
 
 mod array;
+mod cpu;
 pub mod exec;
 mod explain;
 #[cfg(target_arch = "x86_64")]

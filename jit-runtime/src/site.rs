@@ -5,8 +5,9 @@
 //! # How a site works
 //!
 //! `jit_expr!` compiles the expression while the user's crate is compiled and emits, per call
-//! site, a `static` [`Site`] holding the machine code ([`RawCode`]: bytes, relocation table,
-//! entry offsets) and an [`AtomicUsize`] with the address of the installed entry (0 = not yet
+//! site, a `static` [`Site`] holding the machine code twice ([`RawCode`]: bytes, relocation
+//! table, entry offsets; once in SSE2, which every x86-64 CPU runs, and once with AVX's
+//! three-operand forms, installed instead on CPUs with AVX) and an [`AtomicUsize`] with the address of the installed entry (0 = not yet
 //! installed). Evaluating the macro expression is [`Site::get`]: **one atomic load** (an
 //! ordinary `mov` on x86-64) and, once installed, a transmute of the address to the fn
 //! pointer type. Only the first evaluation takes the slow path.
@@ -103,7 +104,11 @@ pub struct RawCode {
 /// The untyped part of a [`Site`]: what the batch installer sees through `SITES`.
 #[derive(Debug)]
 pub struct SiteCore {
+    /// SSE2 code, for every x86-64 CPU.
     raw: RawCode,
+    /// The same function with AVX's three-operand forms, installed instead when the CPU
+    /// has AVX (the macro cannot know the CPU the program will run on).
+    avx: RawCode,
     /// Use the array entry (`fn(&[f64; N])`) rather than the register entry.
     array: bool,
     /// Address of the installed entry; 0 until installed.
@@ -111,11 +116,20 @@ pub struct SiteCore {
 }
 
 impl SiteCore {
+    /// The code to install on this CPU.
+    fn code(&self) -> &RawCode {
+        if crate::cpu::has_avx() {
+            &self.avx
+        } else {
+            &self.raw
+        }
+    }
+
     fn entry_offset(&self) -> Option<usize> {
         if self.array {
-            Some(self.raw.array_entry)
+            Some(self.code().array_entry)
         } else {
-            self.raw.register_entry
+            self.code().register_entry
         }
     }
 }
@@ -196,16 +210,21 @@ pub struct Site<F: EntryFn> {
 }
 
 impl<F: EntryFn> Site<F> {
-    /// A site for `raw`; see the type's contract.
-    pub const fn new(raw: RawCode) -> Site<F> {
-        assert!(raw.arity == F::ARITY, "jit_expr!: arity mismatch");
+    /// A site for `raw` (SSE2 code) and `avx` (the same function with AVX forms); see the
+    /// type's contract.
+    pub const fn new(raw: RawCode, avx: RawCode) -> Site<F> {
         assert!(
-            F::ARRAY || raw.register_entry.is_some(),
+            raw.arity == F::ARITY && avx.arity == F::ARITY,
+            "jit_expr!: arity mismatch"
+        );
+        assert!(
+            F::ARRAY || (raw.register_entry.is_some() && avx.register_entry.is_some()),
             "jit_expr!: no register entry"
         );
         Site {
             core: SiteCore {
                 raw,
+                avx,
                 array: F::ARRAY,
                 entry: AtomicUsize::new(0),
             },
@@ -304,7 +323,7 @@ fn install(site: &'static SiteCore) -> usize {
         for &s in SITES.iter() {
             let fresh = s.entry.load(Ordering::Acquire) == 0;
             let duplicate = sites.iter().any(|&t| std::ptr::eq(t, s));
-            if let (true, false, Some(table)) = (fresh, duplicate, relocs(&s.raw, win64)) {
+            if let (true, false, Some(table)) = (fresh, duplicate, relocs(s.code(), win64)) {
                 sites.push(s);
                 tables.push(table);
             }
@@ -312,7 +331,7 @@ fn install(site: &'static SiteCore) -> usize {
         let codes: Vec<(&[u8], &[exec::Reloc])> = sites
             .iter()
             .zip(&tables)
-            .map(|(s, t)| (s.raw.code, &t[..]))
+            .map(|(s, t)| (s.code().code, &t[..]))
             .collect();
         // A failed batch is not fatal: the requesting site is retried on its own below and
         // reports the error if that fails too; the others install at their first use.
@@ -328,9 +347,9 @@ fn install(site: &'static SiteCore) -> usize {
     if addr != 0 {
         return addr;
     }
-    let table = relocs(&site.raw, win64)
+    let table = relocs(site.code(), win64)
         .unwrap_or_else(|| panic!("jit_expr!: the code refers to an unknown function"));
-    match exec::install(site.raw.code, &table) {
+    match exec::install(site.code().code, &table) {
         Ok(h) => {
             state.installs += 1;
             let addr = publish(site, &h);
@@ -415,4 +434,41 @@ fn install_win64(raw: &RawCode, offset: usize) -> (ExecCode, usize) {
     let code = exec::install(raw.code, &table).expect("call_win64: executable memory");
     let entry = code.entry(offset).expect("call_win64: entry out of bounds") as usize;
     (code, entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `mov rax, imm64; movq xmm0, rax; ret`: returns the double with bits `imm64`.
+    const fn returns(bits: u64) -> [u8; 16] {
+        let b = bits.to_le_bytes();
+        [
+            0x48, 0xb8, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], 0x66, 0x48, 0x0f, 0x6e,
+            0xc0, 0xc3,
+        ]
+    }
+
+    static ONE: [u8; 16] = returns(0x3ff0_0000_0000_0000); // 1.0
+    static TWO: [u8; 16] = returns(0x4000_0000_0000_0000); // 2.0
+
+    const fn raw(code: &'static [u8]) -> RawCode {
+        RawCode {
+            code,
+            relocs: &[],
+            fns: &[],
+            array_entry: 0,
+            register_entry: Some(0),
+            arity: 0,
+        }
+    }
+
+    static SITE: Site<extern "C" fn() -> f64> = Site::new(raw(&ONE), raw(&TWO));
+
+    #[test]
+    fn a_site_installs_the_avx_code_on_cpus_with_avx() {
+        let want = if crate::cpu::has_avx() { 2.0 } else { 1.0 };
+        assert_eq!(SITE.get()(), want);
+        assert_eq!(SITE.get()(), want, "installed once, the same function");
+    }
 }
