@@ -12,7 +12,7 @@ use super::{Abi, Symbol};
 use crate::ast::{Node, NodeId};
 use crate::ops::{BinaryOp, PowStep, UnaryOp, powi_steps};
 use crate::x64::{
-    Assembler, AvxScalarOp, Gpr, GprFromXmmOp, Inst, Mem, SseImmOp, SseOp, SseStoreOp, Xmm,
+    Assembler, AvxOp, AvxScalarOp, Gpr, GprFromXmmOp, Inst, Mem, SseImmOp, SseOp, SseStoreOp, Xmm,
     XmmFromGprOp, XmmMem,
 };
 
@@ -333,12 +333,17 @@ impl Gen<'_> {
     fn unary(&mut self, id: NodeId, op: UnaryOp, a: NodeId) {
         match op {
             UnaryOp::Neg | UnaryOp::Abs => {
-                let r = self.writable(a, 1);
                 let (inst, bits) = if op == UnaryOp::Neg {
                     (SseOp::Xorpd, SIGN_MASK)
                 } else {
                     (SseOp::Andpd, ABS_MASK)
                 };
+                if let Some(form) = self.three_operand(inst, a, 1) {
+                    let m = self.mask(bits);
+                    let r = self.vex(form, m.into());
+                    return self.finish(id, r);
+                }
+                let r = self.writable(a, 1);
                 let m = self.mask(bits);
                 self.sse(inst, r, m);
                 self.finish(id, r);
@@ -553,8 +558,8 @@ impl Gen<'_> {
         inst: SseOp,
         v: NodeId,
         occurrences: u32,
-    ) -> Option<(AvxScalarOp, Xmm, Xmm)> {
-        let op = avx_scalar(inst).filter(|_| self.avx)?;
+    ) -> Option<(Vex, Xmm, Xmm)> {
+        let op = vex_form(inst).filter(|_| self.avx)?;
         if self.uses[v.index()] == occurrences {
             return None;
         }
@@ -564,13 +569,8 @@ impl Gen<'_> {
     }
 
     /// `dst = src1 op src2` for a form from [`Gen::three_operand`]; returns `dst`.
-    fn vex(&mut self, (op, dst, src1): (AvxScalarOp, Xmm, Xmm), src2: XmmMem) -> Xmm {
-        self.emit(Inst::AvxScalar {
-            op,
-            dst,
-            src1,
-            src2,
-        });
+    fn vex(&mut self, (op, dst, src1): (Vex, Xmm, Xmm), src2: XmmMem) -> Xmm {
+        self.emit(op.inst(dst, src1, src2));
         dst
     }
 
@@ -795,16 +795,11 @@ impl Gen<'_> {
             return false;
         };
         match *last {
-            Inst::AvxScalar { ref mut dst, .. } if *dst == r => *dst = Xmm::Xmm0,
-            Inst::Sse { op, dst, src } if dst == r => match avx_scalar(op) {
-                Some(op) => {
-                    *last = Inst::AvxScalar {
-                        op,
-                        dst: Xmm::Xmm0,
-                        src1: r,
-                        src2: src,
-                    }
-                }
+            Inst::AvxScalar { ref mut dst, .. } | Inst::Avx128 { ref mut dst, .. } if *dst == r => {
+                *dst = Xmm::Xmm0
+            }
+            Inst::Sse { op, dst, src } if dst == r => match vex_form(op) {
+                Some(op) => *last = op.inst(Xmm::Xmm0, r, src),
                 None => return false,
             },
             _ => return false,
@@ -813,13 +808,43 @@ impl Gen<'_> {
     }
 }
 
-/// The AVX three-operand form of a scalar arithmetic instruction, if it has one here.
-fn avx_scalar(inst: SseOp) -> Option<AvxScalarOp> {
+/// The AVX three-operand form of an SSE2 instruction the generator uses that way: scalar
+/// arithmetic, and the sign-mask `xorpd`/`andpd` of negation and `abs`.
+#[derive(Clone, Copy)]
+enum Vex {
+    Scalar(AvxScalarOp),
+    Packed(AvxOp),
+}
+
+impl Vex {
+    /// `dst = src1 op src2`.
+    fn inst(self, dst: Xmm, src1: Xmm, src2: XmmMem) -> Inst {
+        match self {
+            Vex::Scalar(op) => Inst::AvxScalar {
+                op,
+                dst,
+                src1,
+                src2,
+            },
+            Vex::Packed(op) => Inst::Avx128 {
+                op,
+                dst,
+                src1,
+                src2,
+            },
+        }
+    }
+}
+
+/// The three-operand form of `inst`, if it has one here.
+fn vex_form(inst: SseOp) -> Option<Vex> {
     Some(match inst {
-        SseOp::Addsd => AvxScalarOp::Vaddsd,
-        SseOp::Subsd => AvxScalarOp::Vsubsd,
-        SseOp::Mulsd => AvxScalarOp::Vmulsd,
-        SseOp::Divsd => AvxScalarOp::Vdivsd,
+        SseOp::Addsd => Vex::Scalar(AvxScalarOp::Vaddsd),
+        SseOp::Subsd => Vex::Scalar(AvxScalarOp::Vsubsd),
+        SseOp::Mulsd => Vex::Scalar(AvxScalarOp::Vmulsd),
+        SseOp::Divsd => Vex::Scalar(AvxScalarOp::Vdivsd),
+        SseOp::Xorpd => Vex::Packed(AvxOp::Vxorpd),
+        SseOp::Andpd => Vex::Packed(AvxOp::Vandpd),
         _ => return None,
     })
 }
@@ -879,5 +904,20 @@ mod tests {
         // `x + x` with x still needed: `vaddsd r, x, x` keeps x.
         let twice = listing("(x + x) * x", true);
         assert_eq!(count(&twice, "movapd"), 0, "{twice}");
+    }
+
+    #[test]
+    fn negation_and_abs_keep_their_operand_with_avx() {
+        for (src, sse, vex) in [
+            ("abs(x) * x", "andpd", "vandpd"),
+            ("-x * x", "xorpd", "vxorpd"),
+        ] {
+            let sse2 = listing(src, false);
+            let avx = listing(src, true);
+            assert!(count(&sse2, "movapd") >= 1, "{sse2}");
+            assert!(sse2.contains(sse), "{sse2}");
+            assert_eq!(count(&avx, "movapd"), 0, "{avx}");
+            assert_eq!(count(&avx, vex), 1, "{avx}");
+        }
     }
 }
