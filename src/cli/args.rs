@@ -130,6 +130,8 @@ pub struct Eval {
     pub svg: Option<String>,
     /// `--abi sysv|win64`
     pub abi: AbiChoice,
+    /// `--sse2`: SSE2 code even on a CPU with AVX
+    pub sse2: bool,
 }
 
 /// Parses the arguments (without the program name).
@@ -145,6 +147,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         size: None,
         svg: None,
         abi: AbiChoice::Host,
+        sse2: false,
     };
     let mut repl = false;
     let mut it = args.iter();
@@ -160,6 +163,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--asm" => e.asm = true,
             "--explain" => e.explain = true,
             "--hex" => e.hex = true,
+            "--sse2" => e.sse2 = true,
             "--plot" => e.plot = Some(PlotRange::parse(&value_of("--plot")?)?),
             "--size" => e.size = Some(Size::parse(&value_of("--size")?)?),
             "--svg" => e.svg = Some(value_of("--svg")?),

@@ -7,8 +7,8 @@ use trivial_jit::{Jit, JitFn};
 
 /// Compiles `src` for the chosen calling convention (either works with `JitFn::call` on any
 /// x86-64 machine).
-pub fn compile(src: &str, abi: AbiChoice) -> Result<JitFn, String> {
-    let builder = Jit::builder();
+pub fn compile(src: &str, abi: AbiChoice, sse2: bool) -> Result<JitFn, String> {
+    let builder = Jit::builder().avx(!sse2);
     let builder = match abi {
         AbiChoice::Host => builder,
         AbiChoice::SysV => builder.abi(Abi::SysV),

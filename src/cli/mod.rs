@@ -24,6 +24,8 @@ options:
                      (prefix, REX W/R/X/B, VEX, opcode, ModRM, SIB, displacement,
                      immediate), what it does, and the constant pool as values
   --abi sysv|win64   calling convention for --asm/--explain (default: this machine's)
+  --sse2             SSE2 code even on a CPU with AVX (two-operand forms, as every
+                     x86-64 CPU runs them; default: AVX's three-operand forms if present)
   --plot NAME=A:B    plot EXPR over NAME from A to B in the terminal (braille dots);
                      the other variables are given as name=value
   --size WxH         plot size in characters (default: COLUMNS x LINES, else 80x24)
@@ -72,7 +74,7 @@ fn run_command(command: Command) -> Result<String, String> {
 }
 
 fn eval(e: &Eval) -> Result<String, String> {
-    let f = explain::compile(&e.src, e.abi)?;
+    let f = explain::compile(&e.src, e.abi, e.sse2)?;
     let free = e.plot.as_ref().map(|p| p.var.as_str());
     if let Some((name, _)) = e
         .values
@@ -238,6 +240,13 @@ mod tests {
         assert!(!out.ends_with("0\n"));
         let out = run(&args(&["x*y", "--asm", "--abi", "win64"])).unwrap();
         assert!(out.contains("[rcx]"), "{out}");
+        // --sse2: the two-operand SSE2 forms, whatever the CPU
+        let sse2 = run(&args(&["x*y + x", "--asm", "--sse2"])).unwrap();
+        assert!(sse2.contains("mulsd") && !sse2.contains("vmulsd"), "{sse2}");
+        assert_eq!(
+            run(&args(&["x*y + x", "x=2", "y=3", "--sse2"])).unwrap(),
+            "8\n"
+        );
     }
 
     #[test]
