@@ -4,7 +4,7 @@
 
 #[path = "support/code.rs"]
 mod support;
-use support::{const_u64, maps};
+use support::{as_u64_fn, const_u64, install_u64, maps};
 
 use jit_runtime::exec::{
     ENTRY_ALIGN, ExecCode, ExecError, ExecOp, ExecutableBuffer, INT3, MAX_INSTALL_LEN,
@@ -13,7 +13,6 @@ use jit_runtime::exec::{
 
 type F2 = extern "C" fn(f64, f64) -> f64;
 type F1 = extern "C" fn(f64) -> f64;
-type U0 = extern "C" fn() -> u64;
 
 /// addsd xmm0, xmm1; ret
 const ADD: [u8; 5] = [0xf2, 0x0f, 0x58, 0xc1, 0xc3];
@@ -34,12 +33,6 @@ fn f2(code: &ExecCode) -> F2 {
     // SAFETY: callers only pass code that is a complete `F2` function; they keep `code` alive
     // while calling the result.
     unsafe { std::mem::transmute::<*const u8, F2>(code.as_ptr()) }
-}
-
-fn u0(code: &ExecCode) -> U0 {
-    // SAFETY: callers only pass code that is a complete `U0` function; they keep `code` alive
-    // while calling the result.
-    unsafe { std::mem::transmute::<*const u8, U0>(code.as_ptr()) }
 }
 
 extern "C" fn helper_square_plus_one(x: f64) -> f64 {
@@ -80,7 +73,7 @@ fn install_and_call() {
 fn relocations_are_patched() {
     let value = 0xdead_beef_0bad_f00d_u64;
     let c = install(&const_u64(), &[Reloc { offset: 2, value }]).unwrap();
-    assert_eq!(u0(&c)(), value);
+    assert_eq!(as_u64_fn(&c)(), value);
 
     let helper = helper_square_plus_one as F1 as usize as u64;
     let t = install(
@@ -134,7 +127,7 @@ fn batch_install_calls_each() {
     assert_eq!(f2(&add)(2.0, 3.0), 5.0);
     drop(add);
     assert_eq!(f2(&mul)(2.0, 3.0), 6.0);
-    assert_eq!(u0(&c)(), k);
+    assert_eq!(as_u64_fn(&c)(), k);
     drop(mul);
     drop(c);
     // Only one handle left: the buffer must still be executable.
@@ -169,7 +162,7 @@ fn batch_spanning_several_pages_and_large_code() {
         .collect();
     let fns = install_batch(&list).unwrap();
     for (i, f) in fns.iter().enumerate() {
-        assert_eq!(u0(f)(), i as u64);
+        assert_eq!(as_u64_fn(f)(), i as u64);
     }
 
     // Bigger than the largest size class (16 pages): mapped fresh, still works.
@@ -447,8 +440,8 @@ fn eight_threads_install_call_drop() {
                 let mut keep = Vec::new();
                 for i in 0..2_000u64 {
                     let value = t << 32 | i;
-                    let c = install(&const_u64(), &[Reloc { offset: 2, value }]).unwrap();
-                    assert_eq!(u0(&c)(), value);
+                    let c = install_u64(value);
+                    assert_eq!(as_u64_fn(&c)(), value);
                     if i % 7 == 0 {
                         keep.push((value, c)); // some live longer, out of order
                     }
@@ -463,7 +456,7 @@ fn eight_threads_install_call_drop() {
                     }
                 }
                 for (value, c) in &keep {
-                    assert_eq!(u0(c)(), *value);
+                    assert_eq!(as_u64_fn(c)(), *value);
                 }
             })
         })

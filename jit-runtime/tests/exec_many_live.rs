@@ -5,30 +5,16 @@
 
 #[path = "support/code.rs"]
 mod support;
-use jit_runtime::exec::{ExecCode, Reloc, install};
-use support::{const_u64, mapping_count};
+use jit_runtime::exec::ExecCode;
+use support::{as_u64_fn, install_u64, mapping_count};
 
 #[test]
 fn forty_thousand_live_functions() {
-    let code = const_u64();
     let before = mapping_count();
-    let live: Vec<ExecCode> = (0..40_000u64)
-        .map(|i| {
-            install(
-                &code,
-                &[Reloc {
-                    offset: 2,
-                    value: i,
-                }],
-            )
-            .unwrap_or_else(|e| panic!("install #{i}: {e}"))
-        })
-        .collect();
+    let live: Vec<ExecCode> = (0..40_000u64).map(install_u64).collect();
     let during = mapping_count();
     for (i, c) in live.iter().enumerate().step_by(997) {
-        // SAFETY: `mov rax, imm64; ret` is an `extern "C" fn() -> u64`; `c` is alive.
-        let f: extern "C" fn() -> u64 = unsafe { std::mem::transmute(c.as_ptr()) };
-        assert_eq!(f(), i as u64);
+        assert_eq!(as_u64_fn(c)(), i as u64);
     }
     // The first buffers have guard pages (two kernel mappings each), later ones merge with
     // their neighbours: far below the 65 530 mappings a process may have by default.

@@ -4,9 +4,9 @@
 
 #[path = "support/code.rs"]
 mod support;
-use support::{const_u64, mapping_count};
+use support::{as_u64_fn, const_u64, install_u64, mapping_count};
 
-use jit_runtime::exec::{Reloc, install, install_batch, page_size, pool};
+use jit_runtime::exec::{install_batch, page_size, pool};
 
 /// (virtual size, resident size) in bytes, from /proc/self/statm.
 fn statm() -> (usize, usize) {
@@ -25,17 +25,8 @@ fn hundred_thousand_installs_keep_memory_flat() {
 
     let round = |n: u64| {
         for i in 0..n {
-            let c = install(
-                &code,
-                &[Reloc {
-                    offset: 2,
-                    value: i,
-                }],
-            )
-            .unwrap();
-            // SAFETY: `mov rax, imm64; ret` is an `extern "C" fn() -> u64`; `c` is alive.
-            let f: extern "C" fn() -> u64 = unsafe { std::mem::transmute(c.as_ptr()) };
-            assert_eq!(f(), i);
+            let c = install_u64(i);
+            assert_eq!(as_u64_fn(&c)(), i);
             if i % 100 == 0 {
                 let b = install_batch(&[(&big[..], &[][..]), (&code[..], &[][..])]).unwrap();
                 drop(b);
@@ -62,18 +53,7 @@ fn hundred_thousand_installs_keep_memory_flat() {
     assert!(pool::idle_bytes() <= pool::MAX_IDLE_BYTES);
 
     // Many live at once, then all dropped: the pool keeps at most MAX_IDLE_BYTES.
-    let live: Vec<_> = (0..6_000u64)
-        .map(|i| {
-            install(
-                &code,
-                &[Reloc {
-                    offset: 2,
-                    value: i,
-                }],
-            )
-            .unwrap()
-        })
-        .collect();
+    let live: Vec<_> = (0..6_000u64).map(install_u64).collect();
     drop(live);
     assert!(pool::idle_bytes() <= pool::MAX_IDLE_BYTES);
     let (vsz2, rss2) = statm();

@@ -2,6 +2,8 @@
 //! a process of its own, so that memory and mapping counts are not disturbed by the others).
 #![allow(dead_code)] // each file uses some of them
 
+use jit_runtime::exec::{ExecCode, Reloc, install};
+
 /// `mov rax, imm64; ret` with the immediate left for a relocation at offset 2: an
 /// `extern "C" fn() -> u64` returning the relocated value.
 pub fn const_u64() -> Vec<u8> {
@@ -9,6 +11,19 @@ pub fn const_u64() -> Vec<u8> {
     code.extend_from_slice(&[0; 8]);
     code.push(0xc3);
     code
+}
+
+/// [`const_u64`] installed to return `value`.
+pub fn install_u64(value: u64) -> ExecCode {
+    install(&const_u64(), &[Reloc { offset: 2, value }])
+        .unwrap_or_else(|e| panic!("install of {value}: {e}"))
+}
+
+/// `code` (a complete `extern "C" fn() -> u64`, such as [`install_u64`]'s) as a function.
+pub fn as_u64_fn(code: &ExecCode) -> extern "C" fn() -> u64 {
+    // SAFETY: callers only pass code that is a complete `extern "C" fn() -> u64`; they keep
+    // `code` alive while calling the result.
+    unsafe { std::mem::transmute::<*const u8, extern "C" fn() -> u64>(code.as_ptr()) }
 }
 
 /// All mappings of this process as (start, end, perms).
