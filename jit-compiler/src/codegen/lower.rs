@@ -568,6 +568,18 @@ impl Gen<'_> {
         Some((op, self.alloc(), src1))
     }
 
+    /// `dst = src1 op src2` into a fresh `dst`: one three-operand instruction with AVX,
+    /// else a copy and the two-operand form.
+    fn copy_then(&mut self, inst: SseOp, dst: Xmm, src1: Xmm, src2: XmmMem) {
+        match vex_form(inst).filter(|_| self.avx) {
+            Some(form) => self.emit(form.inst(dst, src1, src2)),
+            None => {
+                self.sse(SseOp::Movapd, dst, src1);
+                self.sse(inst, dst, src2);
+            }
+        }
+    }
+
     /// `dst = src1 op src2` for a form from [`Gen::three_operand`]; returns `dst`.
     fn vex(&mut self, (op, dst, src1): (Vex, Xmm, Xmm), src2: XmmMem) -> Xmm {
         self.emit(op.inst(dst, src1, src2));
@@ -603,8 +615,7 @@ impl Gen<'_> {
         let ra = self.in_reg(a);
         let rb = self.in_reg(b);
         let r = self.alloc();
-        self.sse(SseOp::Movapd, r, rb);
-        self.sse(inst, r, ra);
+        self.copy_then(inst, r, rb, ra.into());
         let nan = self.alloc();
         self.sse(SseOp::Movapd, nan, ra);
         self.emit(Inst::SseImm {
@@ -614,8 +625,7 @@ impl Gen<'_> {
             imm: CMP_UNORD,
         });
         let t = self.alloc();
-        self.sse(SseOp::Movapd, t, rb);
-        self.sse(SseOp::Andpd, t, nan);
+        self.copy_then(SseOp::Andpd, t, rb, nan.into());
         self.sse(SseOp::Andnpd, nan, r);
         self.sse(SseOp::Orpd, nan, t);
         self.finish(id, nan);
@@ -843,6 +853,8 @@ fn vex_form(inst: SseOp) -> Option<Vex> {
         SseOp::Subsd => Vex::Scalar(AvxScalarOp::Vsubsd),
         SseOp::Mulsd => Vex::Scalar(AvxScalarOp::Vmulsd),
         SseOp::Divsd => Vex::Scalar(AvxScalarOp::Vdivsd),
+        SseOp::Minsd => Vex::Scalar(AvxScalarOp::Vminsd),
+        SseOp::Maxsd => Vex::Scalar(AvxScalarOp::Vmaxsd),
         SseOp::Xorpd => Vex::Packed(AvxOp::Vxorpd),
         SseOp::Andpd => Vex::Packed(AvxOp::Vandpd),
         _ => return None,
@@ -904,6 +916,22 @@ mod tests {
         // `x + x` with x still needed: `vaddsd r, x, x` keeps x.
         let twice = listing("(x + x) * x", true);
         assert_eq!(count(&twice, "movapd"), 0, "{twice}");
+    }
+
+    #[test]
+    fn min_and_max_save_two_copies_with_avx() {
+        for (src, op) in [("min(x, y) + y", "vminsd"), ("max(x, y) + y", "vmaxsd")] {
+            let sse2 = listing(src, false);
+            let avx = listing(src, true);
+            assert_eq!(count(&avx, op), 1, "{avx}");
+            assert_eq!(count(&avx, "vandpd"), 1, "{avx}");
+            // two copies in min/max, and the final one into xmm0
+            assert_eq!(
+                count(&sse2, "movapd") - count(&avx, "movapd"),
+                3,
+                "{sse2}\n{avx}"
+            );
+        }
     }
 
     #[test]

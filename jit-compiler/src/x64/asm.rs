@@ -731,6 +731,7 @@ impl Assembler {
 
     avx_scalar_methods! {
         vaddsd => Vaddsd, vsubsd => Vsubsd, vmulsd => Vmulsd, vdivsd => Vdivsd,
+        vminsd => Vminsd, vmaxsd => Vmaxsd,
     }
 
     /// `vmovupd ymm, ymm/m256` or `vmovupd m256, ymm`.

@@ -202,6 +202,8 @@ ops! {
         Vmulsd = "vmulsd" => vexf2(1, 0x59),
         Vsubsd = "vsubsd" => vexf2(1, 0x5C),
         Vdivsd = "vdivsd" => vexf2(1, 0x5E),
+        Vminsd = "vminsd" => vexf2(1, 0x5D),
+        Vmaxsd = "vmaxsd" => vexf2(1, 0x5F),
     }
 }
 
