@@ -49,26 +49,10 @@ const fn sse_w(prefix: u8, op: u8) -> Opcode {
     }
 }
 
-/// A VEX opcode with `pp = 66` in map `map`.
-const fn vex66(map: u8, op: u8) -> Opcode {
-    Opcode {
-        prefix: Some(0x66),
-        map,
-        op,
-        w: false,
-        ext: 0,
-    }
-}
-
-/// A VEX opcode with `pp = F2` (scalar double) in map `map`.
-const fn vexf2(map: u8, op: u8) -> Opcode {
-    Opcode {
-        prefix: Some(0xF2),
-        map,
-        op,
-        w: false,
-        ext: 0,
-    }
+/// A VEX opcode `prefix 0F op`: the same table entry as the legacy SSE form of the
+/// instruction; the encoder moves the prefix into VEX.pp and the `0F` map into VEX.mmmmm.
+const fn vex(prefix: u8, op: u8) -> Opcode {
+    sse(prefix, op)
 }
 
 /// A one-byte-map opcode with REX.W and ModRM.reg extension `ext`.
@@ -180,16 +164,16 @@ ops! {
     /// AVX three-operand `op ymm, ymm, ymm/m` (VEX.256.66.0F, non-destructive source in vvvv),
     /// also `op xmm, xmm, xmm/m` (VEX.128).
     AvxOp: Opcode {
-        Vaddpd = "vaddpd" => vex66(1, 0x58),
-        Vmulpd = "vmulpd" => vex66(1, 0x59),
-        Vsubpd = "vsubpd" => vex66(1, 0x5C),
-        Vminpd = "vminpd" => vex66(1, 0x5D),
-        Vdivpd = "vdivpd" => vex66(1, 0x5E),
-        Vmaxpd = "vmaxpd" => vex66(1, 0x5F),
-        Vandpd = "vandpd" => vex66(1, 0x54),
-        Vandnpd = "vandnpd" => vex66(1, 0x55),
-        Vorpd = "vorpd" => vex66(1, 0x56),
-        Vxorpd = "vxorpd" => vex66(1, 0x57),
+        Vaddpd = "vaddpd" => vex(0x66, 0x58),
+        Vmulpd = "vmulpd" => vex(0x66, 0x59),
+        Vsubpd = "vsubpd" => vex(0x66, 0x5C),
+        Vminpd = "vminpd" => vex(0x66, 0x5D),
+        Vdivpd = "vdivpd" => vex(0x66, 0x5E),
+        Vmaxpd = "vmaxpd" => vex(0x66, 0x5F),
+        Vandpd = "vandpd" => vex(0x66, 0x54),
+        Vandnpd = "vandnpd" => vex(0x66, 0x55),
+        Vorpd = "vorpd" => vex(0x66, 0x56),
+        Vxorpd = "vxorpd" => vex(0x66, 0x57),
     }
 }
 
@@ -198,29 +182,29 @@ ops! {
     /// destination is `src1 op src2`, the high one is copied from `src1`. Unlike the SSE2
     /// forms, the destination need not be a source, so no copy is needed to keep one.
     AvxScalarOp: Opcode {
-        Vaddsd = "vaddsd" => vexf2(1, 0x58),
-        Vmulsd = "vmulsd" => vexf2(1, 0x59),
-        Vsubsd = "vsubsd" => vexf2(1, 0x5C),
-        Vdivsd = "vdivsd" => vexf2(1, 0x5E),
-        Vminsd = "vminsd" => vexf2(1, 0x5D),
-        Vmaxsd = "vmaxsd" => vexf2(1, 0x5F),
+        Vaddsd = "vaddsd" => vex(0xF2, 0x58),
+        Vmulsd = "vmulsd" => vex(0xF2, 0x59),
+        Vsubsd = "vsubsd" => vex(0xF2, 0x5C),
+        Vdivsd = "vdivsd" => vex(0xF2, 0x5E),
+        Vminsd = "vminsd" => vex(0xF2, 0x5D),
+        Vmaxsd = "vmaxsd" => vex(0xF2, 0x5F),
     }
 }
 
 ops! {
     /// AVX two-operand `op ymm, ymm/m` (vvvv unused).
     AvxUnaryOp: Opcode {
-        Vsqrtpd = "vsqrtpd" => vex66(1, 0x51),
-        Vmovupd = "vmovupd" => vex66(1, 0x10),
-        Vmovapd = "vmovapd" => vex66(1, 0x28),
+        Vsqrtpd = "vsqrtpd" => vex(0x66, 0x51),
+        Vmovupd = "vmovupd" => vex(0x66, 0x10),
+        Vmovapd = "vmovapd" => vex(0x66, 0x28),
     }
 }
 
 ops! {
     /// AVX stores `op m, ymm`.
     AvxStoreOp: Opcode {
-        Vmovupd = "vmovupd" => vex66(1, 0x11),
-        Vmovapd = "vmovapd" => vex66(1, 0x29),
+        Vmovupd = "vmovupd" => vex(0x66, 0x11),
+        Vmovapd = "vmovapd" => vex(0x66, 0x29),
     }
 }
 
