@@ -559,7 +559,7 @@ impl Gen<'_> {
         v: NodeId,
         occurrences: u32,
     ) -> Option<(Vex, Xmm, Xmm)> {
-        let op = vex_form(inst).filter(|_| self.avx)?;
+        let op = self.avx_form(inst)?;
         if self.uses[v.index()] == occurrences {
             return None;
         }
@@ -571,13 +571,18 @@ impl Gen<'_> {
     /// `dst = src1 op src2` into a fresh `dst`: one three-operand instruction with AVX,
     /// else a copy and the two-operand form.
     fn copy_then(&mut self, inst: SseOp, dst: Xmm, src1: Xmm, src2: XmmMem) {
-        match vex_form(inst).filter(|_| self.avx) {
+        match self.avx_form(inst) {
             Some(form) => self.emit(form.inst(dst, src1, src2)),
             None => {
                 self.sse(SseOp::Movapd, dst, src1);
                 self.sse(inst, dst, src2);
             }
         }
+    }
+
+    /// The three-operand form of `inst`, when the code may use AVX and `inst` has one.
+    fn avx_form(&self, inst: SseOp) -> Option<Vex> {
+        vex_form(inst).filter(|_| self.avx)
     }
 
     /// `dst = src1 op src2` for a form from [`Gen::three_operand`]; returns `dst`.
@@ -809,7 +814,7 @@ impl Gen<'_> {
                 *dst = Xmm::Xmm0
             }
             Inst::Sse { op, dst, src } if dst == r => match vex_form(op) {
-                Some(op) => *last = op.inst(Xmm::Xmm0, r, src),
+                Some(form) => *last = form.inst(Xmm::Xmm0, r, src),
                 None => return false,
             },
             _ => return false,
