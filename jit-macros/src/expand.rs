@@ -80,18 +80,27 @@ fn function(checked: &Checked) -> TokenStream {
     }}
 }
 
-/// The statics with the code, its relocation table and its user functions (of these
-/// arities, as the consts of [`fn_consts`]), named with `suffix`, and a `RawCode` expression
-/// naming them.
-fn raw_code(code: &Compiled, fn_arities: &[usize], suffix: &str) -> (TokenStream, TokenStream) {
-    let name = |what: &str| Ident::new(&format!("__JIT_EXPR_{what}{suffix}"), Span::mixed_site());
-    let (bytes_name, relocs_name, fns_name) = (name("CODE"), name("RELOCS"), name("FNS"));
-    let nfns = fn_arities.len();
+/// The `static` with the user functions (of these arities, as the consts of [`fn_consts`]),
+/// shared by every `RawCode` of the site, and its name.
+fn fns_static(fn_arities: &[usize]) -> (TokenStream, Ident) {
+    let name = Ident::new("__JIT_EXPR_FNS", Span::mixed_site());
+    let n = fn_arities.len();
     let fns = fn_arities.iter().enumerate().map(|(i, &arity)| {
         let variant = format_ident!("F{}", arity);
-        let name = fn_const(i);
-        quote!(::trivial_jit::__private::UserFnPtr::#variant(#name))
+        let f = fn_const(i);
+        quote!(::trivial_jit::__private::UserFnPtr::#variant(#f))
     });
+    let item = quote! {
+        static #name: [::trivial_jit::__private::UserFnPtr; #n] = [#(#fns),*];
+    };
+    (item, name)
+}
+
+/// The statics with the code and its relocation table, named with `suffix`, and a `RawCode`
+/// expression naming them and the user functions `fns` (see [`fns_static`]).
+fn raw_code(code: &Compiled, fns: &Ident, suffix: &str) -> (TokenStream, TokenStream) {
+    let name = |what: &str| Ident::new(&format!("__JIT_EXPR_{what}{suffix}"), Span::mixed_site());
+    let (bytes_name, relocs_name) = (name("CODE"), name("RELOCS"));
     let len = code.code.len();
     let bytes = Literal::byte_string(&code.code);
     let nrelocs = code.relocs.len();
@@ -102,7 +111,6 @@ fn raw_code(code: &Compiled, fn_arities: &[usize], suffix: &str) -> (TokenStream
     let statics = quote! {
         static #bytes_name: [u8; #len] = *#bytes;
         static #relocs_name: [(u32, u32); #nrelocs] = [#(#relocs),*];
-        static #fns_name: [::trivial_jit::__private::UserFnPtr; #nfns] = [#(#fns),*];
     };
     let array_entry = code.array_entry;
     let register_entry = match code.register_entry {
@@ -114,7 +122,7 @@ fn raw_code(code: &Compiled, fn_arities: &[usize], suffix: &str) -> (TokenStream
         ::trivial_jit::__private::RawCode {
             code: &#bytes_name,
             relocs: &#relocs_name,
-            fns: &#fns_name,
+            fns: &#fns,
             array_entry: #array_entry,
             register_entry: #register_entry,
             arity: #arity,
@@ -125,8 +133,10 @@ fn raw_code(code: &Compiled, fn_arities: &[usize], suffix: &str) -> (TokenStream
 
 /// `@win64`: the code as a `RawCode` value.
 fn raw_block(code: &Compiled, fn_arities: &[usize]) -> TokenStream {
-    let (statics, raw) = raw_code(code, fn_arities, "");
+    let (fns, fns_name) = fns_static(fn_arities);
+    let (statics, raw) = raw_code(code, &fns_name, "");
     quote! {{
+        #fns
         #statics
         #raw
     }}
@@ -134,12 +144,14 @@ fn raw_block(code: &Compiled, fn_arities: &[usize]) -> TokenStream {
 
 /// A site: the code (SSE2 and AVX), registered for the batch install, and the fast path.
 fn site(code: &Compiled, avx: &Compiled, fn_arities: &[usize]) -> TokenStream {
-    let (statics, raw) = raw_code(code, fn_arities, "");
-    let (avx_statics, avx_raw) = raw_code(avx, fn_arities, "_AVX");
+    let (fns, fns_name) = fns_static(fn_arities);
+    let (statics, raw) = raw_code(code, &fns_name, "");
+    let (avx_statics, avx_raw) = raw_code(avx, &fns_name, "_AVX");
     let ty = fn_type(code.arity);
     let site = Ident::new("__JIT_EXPR_SITE", Span::mixed_site());
     let register = Ident::new("__JIT_EXPR_REGISTER", Span::mixed_site());
     quote! {{
+        #fns
         #statics
         #avx_statics
         static #site: ::trivial_jit::__private::Site<#ty> =
