@@ -245,8 +245,7 @@ impl JitBuilder {
             inner: Arc::new(Inner {
                 expr,
                 native,
-                abi: self.abi,
-                avx: self.avx,
+                codegen: self.codegen_options(),
                 has_closures,
                 arrays: crate::array::Kernels::default(),
                 fast_arity,
@@ -277,9 +276,8 @@ pub struct JitFn {
 struct Inner {
     expr: Expr,
     native: Option<crate::native::Native>,
-    abi: Abi,
-    /// Scalar code in AVX's three-operand forms.
-    avx: bool,
+    /// The settings the machine code was generated with.
+    codegen: CodegenOptions,
     /// Calls user closures, which may panic: calls check for a parked panic.
     has_closures: bool,
     /// The array kernels, compiled at first use (see `array.rs`).
@@ -315,10 +313,10 @@ impl JitFn {
 
     /// The calling convention of the machine code.
     pub fn abi(&self) -> Abi {
-        self.inner.abi
+        self.inner.codegen.abi
     }
 
-    /// The settings the machine code was generated with (without a listing): compiling the
+    /// The settings the machine code was generated with (no listing): compiling the
     /// expression again with them gives the same bytes, e.g. to show them.
     ///
     /// ```
@@ -331,11 +329,7 @@ impl JitFn {
     /// # Ok::<(), jit_runtime::Error>(())
     /// ```
     pub fn codegen_options(&self) -> CodegenOptions {
-        CodegenOptions {
-            abi: self.inner.abi,
-            avx: self.inner.avx,
-            ..CodegenOptions::default()
-        }
+        self.inner.codegen
     }
 
     /// Calls the function.
@@ -446,7 +440,7 @@ impl fmt::Debug for JitFn {
             .field("expr", &self.inner.expr.to_string())
             .field("args", &self.args())
             .field("native", &self.is_native())
-            .field("abi", &self.inner.abi)
+            .field("abi", &self.inner.codegen.abi)
             .finish()
     }
 }
