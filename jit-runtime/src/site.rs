@@ -4,13 +4,14 @@
 //!
 //! # How a site works
 //!
-//! `jit_expr!` compiles the expression while the user's crate is compiled and emits, per call
-//! site, a `static` [`Site`] holding the machine code twice ([`RawCode`]: bytes, relocation
-//! table, entry offsets; once in SSE2, which every x86-64 CPU runs, and once with AVX's
-//! three-operand forms, installed instead on CPUs with AVX) and an [`AtomicUsize`] with the address of the installed entry (0 = not yet
-//! installed). Evaluating the macro expression is [`Site::get`]: **one atomic load** (an
-//! ordinary `mov` on x86-64) and, once installed, a transmute of the address to the fn
-//! pointer type. Only the first evaluation takes the slow path.
+//! `jit_expr!` compiles the expression while the user's crate is compiled and emits, per
+//! call site, a `static` [`Site`] holding the machine code twice ([`RawCode`]: bytes,
+//! relocation table, entry offsets; once in SSE2, which every x86-64 CPU runs, and once
+//! with AVX's three-operand forms, installed instead on CPUs with AVX) and an
+//! [`AtomicUsize`] with the address of the installed entry (0 = not yet installed).
+//! Evaluating the macro expression is [`Site::get`]: **one atomic load** (an ordinary `mov`
+//! on x86-64) and, once installed, a transmute of the address to the fn pointer type. Only
+//! the first evaluation takes the slow path.
 //!
 //! # Design: one batch for all sites (linkme)
 //!
