@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::time::Instant;
 use trivial_jit::{Jit, MapIsa};
 
-const REPS: usize = 9;
+use crate::Config;
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -13,12 +13,12 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 /// Median seconds of `f` over interleaved repetitions (`fs` run in turn each repetition).
-fn interleaved(fs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+fn interleaved(reps: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
     let mut samples = vec![Vec::new(); fs.len()];
     for f in fs.iter_mut() {
         f(); // warm-up
     }
-    for _ in 0..REPS {
+    for _ in 0..reps {
         for (i, f) in fs.iter_mut().enumerate() {
             let t = Instant::now();
             f();
@@ -74,25 +74,25 @@ fn avx2() -> bool {
     std::arch::is_x86_feature_detected!("avx2")
 }
 
-pub fn run() {
+pub fn run(cfg: &Config) {
     println!("Arrays");
     if !avx2() {
         println!("  (no AVX2 on this CPU: the native loops need it; skipped)");
         return;
     }
-    map_section();
-    reduce_section(100_000, 2000);
-    reduce_section(100_000_000, 3);
+    map_section(cfg.array_reps);
+    reduce_section(cfg.array_reps, 100_000, 2000);
+    reduce_section(cfg.array_reps, cfg.big_array, 3);
 }
 
-fn map_section() {
+fn map_section(reps: usize) {
     const N: usize = 1_000_000;
     let xs: Vec<f64> = (0..N).map(|i| 0.5 + (i % 1000) as f64 * 0.01).collect();
     let a: Vec<f64> = (0..N).map(|i| 1.0 + (i % 7) as f64).collect();
     let b: Vec<f64> = (0..N).map(|i| 10.0 + (i % 13) as f64).collect();
     let c: Vec<f64> = (0..N).map(|i| 0.5 + (i % 3) as f64 * 0.1).collect();
     let mut out = vec![0.0; N];
-    println!("  map over 1M elements, ns/element (median of {REPS}, interleaved)");
+    println!("  map over 1M elements, ns/element (median of {reps}, interleaved)");
     println!(
         "  {:4} {:>10} {:>10} {:>12} {:>8}",
         "", "JIT map", "JIT SSE2", "native AVX2", "ratio"
@@ -121,12 +121,15 @@ fn map_section() {
             .fold(0.0, f64::max);
         assert!(worst < 1e-12, "{name}: map differs from native by {worst}");
         let (mut o1, mut o2) = (out.clone(), out.clone());
-        let t = interleaved(&mut [
-            &mut || f.map(&cols, &mut o1).expect("map"),
-            &mut || f.map_with(&cols, &mut o2, MapIsa::Sse2).expect("map"),
-            // SAFETY: AVX2 was detected above.
-            &mut || unsafe { native_call(name, &cols, &mut out) },
-        ]);
+        let t = interleaved(
+            reps,
+            &mut [
+                &mut || f.map(&cols, &mut o1).expect("map"),
+                &mut || f.map_with(&cols, &mut o2, MapIsa::Sse2).expect("map"),
+                // SAFETY: AVX2 was detected above.
+                &mut || unsafe { native_call(name, &cols, &mut out) },
+            ],
+        );
         black_box((&o1, &o2, &out));
         let ns = |s: f64| s * 1e9 / N as f64;
         let ratio = t[0] / t[2];
@@ -154,7 +157,7 @@ unsafe fn native_call(name: &str, cols: &[&[f64]], out: &mut [f64]) {
     }
 }
 
-fn reduce_section(n: usize, inner: usize) {
+fn reduce_section(reps: usize, n: usize, inner: usize) {
     let xs: Vec<f64> = (0..n).map(|i| (i % 1024) as f64 * 0.25).collect();
     let r = Jit::reducer("t + x", "t", 0.0).expect("reducer");
     let exact: f64 = xs.iter().sum();
@@ -185,7 +188,7 @@ fn reduce_section(n: usize, inner: usize) {
             }
         },
     ];
-    let t = interleaved(&mut fs);
+    let t = interleaved(reps, &mut fs);
     let gbs = |s: f64| (n * 8 * inner) as f64 / s / 1e9;
     let target = if n <= 1_000_000 { 54.0 } else { 20.0 };
     let verdict = if gbs(t[0]) >= target {

@@ -329,6 +329,7 @@ fn typed_ptr(f: &JitFn) -> Option<FnPtr> {
 pub const COMPILE_ENGINES: &[&str] = &[
     "trivial-jit string → machine code",
     "trivial-jit Jit::compile (→ callable)",
+    "  trivial-jit compile_batch (per fn, ×64)",
     "  trivial-jit parse only",
     "  trivial-jit codegen::compile (+listing)",
     "Cranelift opt=speed (→ callable)",
@@ -339,14 +340,23 @@ pub const COMPILE_ENGINES: &[&str] = &[
     "exmex parse (FlatEx)",
 ];
 
-/// Indices into [`COMPILE_ENGINES`] used by the §7 ratios.
+/// Indices into [`COMPILE_ENGINES`].
 pub mod co {
     pub const MACHINE_CODE: usize = 0;
     pub const JIT_COMPILE: usize = 1;
-    pub const CRANELIFT: usize = 4;
-    pub const FASTEVAL: usize = 5;
-    pub const FASTEVAL_REUSED: usize = 6;
+    pub const BATCH: usize = 2;
+    pub const PARSE: usize = 3;
+    pub const CODEGEN_LISTING: usize = 4;
+    pub const CRANELIFT: usize = 5;
+    pub const FASTEVAL: usize = 6;
+    pub const FASTEVAL_REUSED: usize = 7;
+    pub const MEVAL: usize = 8;
+    pub const EVALEXPR: usize = 9;
+    pub const EXMEX: usize = 10;
 }
+
+/// Functions per [`Jit::compile_batch`] in the batch row: one protection change for all.
+const BATCH_SIZE: usize = 64;
 
 /// State kept between compilations (fasteval's slab is reused, cleared each time).
 pub struct CompileState {
@@ -383,23 +393,31 @@ fn timed<T, E: ToString>(f: impl FnOnce() -> Result<T, E>) -> Result<Duration, S
 pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Duration, String> {
     let n = def.vars.len();
     match i {
-        0 => timed(|| {
+        co::MACHINE_CODE => timed(|| {
             let e = trivial_jit::compiler::parse(def.src)?;
             // the settings `Jit::compile` uses on this CPU (AVX forms when it has AVX)
             let options = CodegenOptions {
                 avx: st.avx,
                 ..CodegenOptions::default()
             };
-            compile_with(&e, &options)
+            // The parsed tree is returned with the code and so dropped untimed, as
+            // fasteval's slab is (`co::FASTEVAL`): both are what a compiled function keeps (a `JitFn`
+            // holds its `Expr`).
+            compile_with(&e, &options).map(|code| (e, code))
         }),
-        1 => timed(|| Jit::compile(def.src)),
-        2 => timed(|| trivial_jit::compiler::parse(def.src)),
-        3 => timed(|| {
+        co::JIT_COMPILE => timed(|| Jit::compile(def.src)),
+        co::BATCH => {
+            let srcs = [def.src; BATCH_SIZE];
+            Ok(timed(|| Jit::compile_batch(&srcs))? / BATCH_SIZE as u32)
+        }
+        co::PARSE => timed(|| trivial_jit::compiler::parse(def.src)),
+        co::CODEGEN_LISTING => timed(|| {
             let e = trivial_jit::compiler::parse(def.src)?;
-            trivial_jit::compiler::codegen::compile(&e, trivial_jit::compiler::codegen::Abi::host())
+            let abi = trivial_jit::compiler::codegen::Abi::host();
+            trivial_jit::compiler::codegen::compile(&e, abi).map(|code| (e, code))
         }),
-        4 => timed(|| st.cl.compile(def.src)),
-        5 => {
+        co::CRANELIFT => timed(|| st.cl.compile(def.src)),
+        co::FASTEVAL => {
             // A fresh slab per expression: the compiled instruction lives in its slab, so a
             // standalone compiled expression (like a JitFn) owns one. Dropped untimed.
             let src = def.fasteval.ok_or("n/a")?;
@@ -414,7 +432,7 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
                 },
             )
         }
-        6 => {
+        co::FASTEVAL_REUSED => {
             // fasteval's fastest use: one slab, cleared and reused for every compilation.
             let src = def.fasteval.ok_or("n/a")?;
             let slab = &mut st.fasteval_slab;
@@ -428,7 +446,7 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
             slab.cs.clear();
             dt
         }
-        7 => {
+        co::MEVAL => {
             let src = def.meval.ok_or("n/a")?;
             let v = def.vars;
             let err = |e: meval::Error| e.to_string();
@@ -459,11 +477,11 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
                 }),
             }
         }
-        8 => {
+        co::EVALEXPR => {
             let src = def.evalexpr.ok_or("n/a")?;
             timed(|| evalexpr::build_operator_tree::<DefaultNumericTypes>(src))
         }
-        9 => {
+        co::EXMEX => {
             let src = def.exmex.ok_or("n/a")?;
             timed(|| exmex::parse::<f64>(src))
         }
