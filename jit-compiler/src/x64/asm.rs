@@ -25,6 +25,9 @@ pub enum AsmError {
     },
     /// A rel32 displacement does not fit (code larger than 2 GiB).
     Rel32OutOfRange(Label),
+    /// A label was bound, or padding or data placed, inside [`Assembler::record`]: its
+    /// position would not be where the recorded instructions end up.
+    PlacedWhileRecording,
 }
 
 impl core::fmt::Display for AsmError {
@@ -39,6 +42,12 @@ impl core::fmt::Display for AsmError {
                 )
             }
             AsmError::Rel32OutOfRange(l) => write!(f, "displacement to {l} exceeds 32 bits"),
+            AsmError::PlacedWhileRecording => {
+                write!(
+                    f,
+                    "a label, padding or data placed while recording instructions"
+                )
+            }
         }
     }
 }
@@ -109,6 +118,8 @@ pub struct Assembler {
     patches: Vec<Patch>,
     listing: Option<Vec<ListingEntry>>,
     error: Option<AsmError>,
+    /// Inside [`Assembler::record`] (labels, padding and data cannot be placed).
+    recording: bool,
 }
 
 /// Operand pairs accepted by the SSE moves `movsd`, `movapd`, `movupd`:
@@ -450,6 +461,9 @@ impl Assembler {
 
     /// Binds `label` to the current offset. Binding twice is reported by `finish`.
     pub fn bind(&mut self, label: Label) {
+        if self.recording {
+            return self.fail(AsmError::PlacedWhileRecording);
+        }
         match self.labels.get_mut(label.0 as usize) {
             Some(slot @ None) => *slot = Some(self.code.len()),
             _ => self.fail(AsmError::LabelBoundTwice(label)),
@@ -477,11 +491,11 @@ impl Assembler {
                 addend,
             });
         }
-        self.record(start, Item::Inst(inst));
+        self.list(start, Item::Inst(inst));
     }
 
     /// Adds a listing entry for the bytes from `start` to the current offset.
-    fn record(&mut self, start: usize, item: Item) {
+    fn list(&mut self, start: usize, item: Item) {
         let len = self.code.len() - start;
         if let Some(listing) = &mut self.listing {
             listing.push(ListingEntry {
@@ -489,6 +503,60 @@ impl Assembler {
                 len,
                 item,
             });
+        }
+    }
+
+    /// Runs `f` with the instructions it emits set aside instead of appended, and returns
+    /// them in order, to be emitted later: several independent sequences recorded this way
+    /// can be interleaved with [`Assembler::emit_interleaved`]. Labels are made as usual (a
+    /// recorded instruction may refer to one); binding one, padding or adding data inside
+    /// `f` is an error that `finish` reports, since the recorded instructions are not in
+    /// place yet. Recordings nest.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Xmm::*};
+    /// let mut a = Assembler::new().with_listing(true);
+    /// let (_, first) = a.record(|a| {
+    ///     a.mulsd(Xmm0, Xmm0);
+    ///     a.addsd(Xmm0, Xmm2);
+    /// });
+    /// let (_, second) = a.record(|a| a.mulsd(Xmm1, Xmm1));
+    /// assert_eq!(a.offset(), 0); // nothing appended yet
+    /// a.emit_interleaved(&[first, second]);
+    /// let text = a.finish().unwrap().listing_text();
+    /// let order: Vec<&str> = text.lines().map(|l| l.split("  ").last().unwrap().trim()).collect();
+    /// assert_eq!(order, ["mulsd xmm0,xmm0", "mulsd xmm1,xmm1", "addsd xmm0,xmm2"]);
+    /// ```
+    pub fn record<R>(&mut self, f: impl FnOnce(&mut Assembler) -> R) -> (R, Vec<Inst>) {
+        // `f` assembles into a scratch code buffer with the listing on; its bytes and label
+        // references are dropped and the listed instructions kept. (`emit` itself knows
+        // nothing of this: the common path stays as short as it was.)
+        let code = std::mem::take(&mut self.code);
+        let patches = self.patches.len();
+        let listing = self.listing.replace(Vec::new());
+        let outer = std::mem::replace(&mut self.recording, true);
+        let r = f(self);
+        self.recording = outer;
+        let listed = std::mem::replace(&mut self.listing, listing).unwrap_or_default();
+        self.patches.truncate(patches);
+        self.code = code;
+        let recorded = listed.into_iter().filter_map(|entry| match entry.item {
+            Item::Inst(inst) => Some(inst),
+            Item::Data(_) | Item::Align(_) => None,
+        });
+        (r, recorded.collect())
+    }
+
+    /// Emits instruction sequences one instruction from each in turn (the first of each,
+    /// then the second of each, ...), until all are used up. For independent sequences on
+    /// disjoint registers, such as copies of a loop body for different elements, this puts
+    /// independent work next to each other, which the CPU can overlap.
+    pub fn emit_interleaved(&mut self, sequences: &[Vec<Inst>]) {
+        let longest = sequences.iter().map(Vec::len).max().unwrap_or(0);
+        for i in 0..longest {
+            for inst in sequences.iter().filter_map(|s| s.get(i)) {
+                self.emit(*inst);
+            }
         }
     }
 
@@ -500,11 +568,14 @@ impl Assembler {
     /// If `n` is not a power of two.
     pub fn align(&mut self, n: usize) {
         assert!(n.is_power_of_two(), "alignment must be a power of two");
+        if self.recording {
+            return self.fail(AsmError::PlacedWhileRecording);
+        }
         let start = self.code.len();
         let pad = start.next_multiple_of(n) - start;
         self.code.resize(start + pad, 0xCC);
         if pad > 0 {
-            self.record(start, Item::Align(n));
+            self.list(start, Item::Align(n));
         }
     }
 
@@ -525,9 +596,12 @@ impl Assembler {
 
     /// Appends data bytes.
     fn data(&mut self, d: Data, bytes: &[u8]) {
+        if self.recording {
+            return self.fail(AsmError::PlacedWhileRecording);
+        }
         let start = self.code.len();
         self.code.extend_from_slice(bytes);
-        self.record(start, Item::Data(d));
+        self.list(start, Item::Data(d));
     }
 
     /// Resolves all label references.
@@ -561,6 +635,7 @@ impl Assembler {
             patches,
             listing: None,
             error: None,
+            recording: false,
         }
     }
 

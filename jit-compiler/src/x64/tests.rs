@@ -701,3 +701,35 @@ fn listing_off_records_nothing() {
     assert_eq!(out.listing_text(), "");
     assert_eq!(out.code.len(), 9);
 }
+
+#[test]
+fn recorded_instructions_are_emitted_later_with_their_label_references() {
+    let mut a = Assembler::new();
+    let one = a.new_label();
+    let (nested, recorded) = a.record(|a| {
+        a.addsd(Xmm::Xmm0, Mem::rip(one));
+        a.record(|a| a.ret()) // nested: the inner recording gets its own instructions
+    });
+    let ((), ret) = nested;
+    assert_eq!(ret, [Inst::Ret]);
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(a.offset(), 0);
+    a.emit_interleaved(&[recorded, ret, Vec::new()]);
+    a.bind(one);
+    a.data_f64(1.0);
+    let out = a.finish().unwrap();
+    // addsd xmm0,[rip+1]; ret; 1.0 (the displacement counts from the end of addsd)
+    assert_eq!(out.code[..9], [0xf2, 0x0f, 0x58, 0x05, 1, 0, 0, 0, 0xc3]);
+}
+
+#[test]
+fn placing_a_label_padding_or_data_while_recording_is_an_error() {
+    let place: [fn(&mut Assembler, Label); 3] =
+        [|a, l| a.bind(l), |a, _| a.align(16), |a, _| a.data_u64(7)];
+    for f in place {
+        let mut a = Assembler::new();
+        let l = a.new_label();
+        let _ = a.record(|a| f(a, l));
+        assert_eq!(a.finish().unwrap_err(), AsmError::PlacedWhileRecording);
+    }
+}

@@ -12,8 +12,8 @@ use crate::x64::{Assembler, AvxOp, Cond, Gpr, Inst, Mem, Scale, SseOp, SseStoreO
 /// Lane patterns of the masks.
 use super::*;
 
-/// Vectors per iteration of the map loop.
-pub(super) const MAP_UNROLL: usize = 2;
+/// Vectors per iteration of the map loop (see [`unrolled_block`]).
+pub(super) const MAP_UNROLL: usize = 4;
 
 /// Column pointers kept in registers; later columns are loaded into `r11` at each use.
 pub(super) const COLUMN_REGS: [Gpr; 4] = [Gpr::Rax, Gpr::R8, Gpr::R9, Gpr::R10];
@@ -21,7 +21,7 @@ pub(super) const COLUMN_REGS: [Gpr; 4] = [Gpr::Rax, Gpr::R8, Gpr::R9, Gpr::R10];
 /// A vectorized `out[i] = f(col0[i], ...)` over `n` elements.
 ///
 /// The kernel is `extern "sysv64" fn(columns: *const *const f64, out: *mut f64, n: usize)`
-/// with `n >= lanes` (smaller arrays are the caller's job): blocks of `2*lanes` elements, then
+/// with `n >= lanes` (smaller arrays are the caller's job): blocks of `4*lanes` elements, then
 /// of `lanes`, and a last block that ends at `n` and overlaps the one before (elements are
 /// recomputed to the same values, so this only needs `out` not to alias a column). `None`
 /// when the expression calls functions or needs more than 16 vector registers.
@@ -40,38 +40,10 @@ pub fn map_kernel(expr: &Expr, isa: VectorIsa, listing: bool) -> Option<ArrayKer
         return None;
     }
     let lanes = isa.lanes();
-    let unroll = MAP_UNROLL;
-    let block = lanes * unroll;
+    let block = lanes * MAP_UNROLL;
     let arity = expr.arity();
     let mut asm = Assembler::new().with_listing(listing);
     let mut consts = Consts::new(lanes);
-    let arg_mem = |asm: &mut Assembler, k: u32, disp: i32| -> Mem {
-        let base = match COLUMN_REGS.get(k as usize) {
-            Some(&r) => r,
-            None => {
-                asm.mov(Gpr::R11, Mem::base_disp(Gpr::Rdi, 8 * k as i32));
-                Gpr::R11
-            }
-        };
-        Mem::base_index(base, Gpr::Rcx, Scale::S8, disp)
-    };
-    let store = |asm: &mut Assembler, src: Src, disp: i32| {
-        let at = Mem::base_index(Gpr::Rsi, Gpr::Rcx, Scale::S8, disp);
-        let r = match src {
-            Src::Reg(r) => r,
-            Src::Mem(m) => {
-                match isa {
-                    VectorIsa::Avx2 => asm.vmovupd(ymm(0), m),
-                    VectorIsa::Sse2 => asm.movupd(xmm(0), m),
-                }
-                0
-            }
-        };
-        match isa {
-            VectorIsa::Avx2 => asm.vmovupd(at, ymm(r)),
-            VectorIsa::Sse2 => asm.movupd(at, xmm(r)),
-        }
-    };
     let (big, small_setup, small, again, tail, done) = (
         asm.new_label(),
         asm.new_label(),
@@ -88,11 +60,7 @@ pub fn map_kernel(expr: &Expr, isa: VectorIsa, listing: bool) -> Option<ArrayKer
     asm.cmp(Gpr::Rcx, Gpr::Rdx);
     asm.jcc(Cond::G, small_setup);
     asm.bind(big);
-    for u in 0..unroll {
-        let disp = (8 * lanes * u) as i32;
-        let r = body(&dag, isa, &mut asm, &mut consts, &arg_mem, disp, 0xFFFF).ok()?;
-        store(&mut asm, r, disp);
-    }
+    unrolled_block(&dag, isa, arity, &mut asm, &mut consts)?;
     asm.add(Gpr::Rcx, block as i32);
     asm.cmp(Gpr::Rcx, Gpr::Rdx);
     asm.jcc(Cond::Le, big);
@@ -102,8 +70,8 @@ pub fn map_kernel(expr: &Expr, isa: VectorIsa, listing: bool) -> Option<ArrayKer
     asm.cmp(Gpr::Rcx, Gpr::Rdx);
     asm.jcc(Cond::G, tail);
     asm.bind(again);
-    let r = body(&dag, isa, &mut asm, &mut consts, &arg_mem, 0, 0xFFFF).ok()?;
-    store(&mut asm, r, 0);
+    let r = body(&dag, isa, &mut asm, &mut consts, &column, 0, ALL_REGS).ok()?;
+    store(&mut asm, isa, r, 0, 0);
     asm.add(Gpr::Rcx, lanes as i32);
     asm.jmp(small);
     asm.bind(tail);
@@ -119,6 +87,104 @@ pub fn map_kernel(expr: &Expr, isa: VectorIsa, listing: bool) -> Option<ArrayKer
     }
     asm.ret();
     finish(asm, &consts, lanes, block)
+}
+
+/// Every vector register.
+const ALL_REGS: u16 = 0xFFFF;
+
+/// Element `disp / 8` (from `rcx`) of column `k`: its pointer is in one of [`COLUMN_REGS`],
+/// or loaded into `r11` first.
+fn column(asm: &mut Assembler, k: u32, disp: i32) -> Mem {
+    let base = match COLUMN_REGS.get(k as usize) {
+        Some(&r) => r,
+        None => {
+            asm.mov(Gpr::R11, Mem::base_disp(Gpr::Rdi, 8 * k as i32));
+            Gpr::R11
+        }
+    };
+    Mem::base_index(base, Gpr::Rcx, Scale::S8, disp)
+}
+
+/// Stores a result to `out` at element `disp / 8` from `rcx`; a result in memory (the root is
+/// a constant or an argument) goes through register `temp`.
+fn store(asm: &mut Assembler, isa: VectorIsa, src: Src, disp: i32, temp: u8) {
+    let at = Mem::base_index(Gpr::Rsi, Gpr::Rcx, Scale::S8, disp);
+    let r = match src {
+        Src::Reg(r) => r,
+        Src::Mem(m) => {
+            match isa {
+                VectorIsa::Avx2 => asm.vmovupd(ymm(temp), m),
+                VectorIsa::Sse2 => asm.movupd(xmm(temp), m),
+            }
+            temp
+        }
+    };
+    match isa {
+        VectorIsa::Avx2 => asm.vmovupd(at, ymm(r)),
+        VectorIsa::Sse2 => asm.movupd(at, xmm(r)),
+    }
+}
+
+/// The body of the main loop: [`MAP_UNROLL`] copies of the expression, for the vectors at
+/// `rcx`, `rcx + lanes`, ... .
+///
+/// The copies are independent, and the CPU overlaps them best when their instructions sit
+/// side by side, as rustc lays out its unrolled loops: when each copy fits in its own share
+/// of the sixteen registers (four each, else eight each for pairs of copies), the copies are
+/// recorded and emitted interleaved, one instruction of each in turn. Otherwise, and when
+/// columns beyond the fourth share `r11`, they follow one another with all registers each.
+/// (Measured on `x^7 - 3*x^5 + 2*x^3 - x + 1` over 1M elements: 2-3% slower than rustc's
+/// loop with two copies one after the other, 1-4% faster with four interleaved.) The order of
+/// the instructions changes nothing in the results: each copy computes its own elements with
+/// the same instructions.
+fn unrolled_block(
+    dag: &Dag,
+    isa: VectorIsa,
+    arity: usize,
+    asm: &mut Assembler,
+    consts: &mut Consts,
+) -> Option<()> {
+    let disp = |u: usize| (8 * isa.lanes() * u) as i32;
+    if arity <= COLUMN_REGS.len() {
+        for group in [MAP_UNROLL, MAP_UNROLL / 2] {
+            if let Some(copies) = record_copies(dag, isa, asm, consts, group) {
+                for interleaved in copies.chunks(group) {
+                    asm.emit_interleaved(interleaved);
+                }
+                return Some(());
+            }
+        }
+    }
+    for u in 0..MAP_UNROLL {
+        let r = body(dag, isa, asm, consts, &column, disp(u), ALL_REGS).ok()?;
+        store(asm, isa, r, disp(u), 0);
+    }
+    Some(())
+}
+
+/// The [`MAP_UNROLL`] copies of the body as recorded instruction sequences, copy `u` using
+/// only share `u % group` of the registers (`16 / group` each); `None` if one does not fit.
+fn record_copies(
+    dag: &Dag,
+    isa: VectorIsa,
+    asm: &mut Assembler,
+    consts: &mut Consts,
+    group: usize,
+) -> Option<Vec<Vec<Inst>>> {
+    let share = 16 / group;
+    let mut copies = Vec::with_capacity(MAP_UNROLL);
+    for u in 0..MAP_UNROLL {
+        let regs = (((1u32 << share) - 1) << (share * (u % group))) as u16;
+        let disp = (8 * isa.lanes() * u) as i32;
+        let (fits, insts) = asm.record(|asm| {
+            let r = body(dag, isa, asm, consts, &column, disp, regs).ok()?;
+            store(asm, isa, r, disp, regs.trailing_zeros() as u8);
+            Some(())
+        });
+        fits?;
+        copies.push(insts);
+    }
+    Some(copies)
 }
 
 /// The strict left fold `t = f(t, x)` of a two-argument expression (`t` argument 0, the

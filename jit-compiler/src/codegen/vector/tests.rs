@@ -7,7 +7,7 @@ fn kernels_for_plain_arithmetic_only() {
     for isa in [VectorIsa::Avx2, VectorIsa::Sse2] {
         let k = map_kernel(&parse("x*y + z/2").unwrap(), isa, true).unwrap();
         assert_eq!(k.lanes, isa.lanes());
-        assert_eq!(k.block, 2 * isa.lanes());
+        assert_eq!(k.block, MAP_UNROLL_FOR_TESTS * isa.lanes());
         assert!(k.listing.contains("mulpd"));
         assert!(map_kernel(&parse("x % y").unwrap(), isa, false).is_none());
         assert!(map_kernel(&parse("exp(x)").unwrap(), isa, false).is_none());
@@ -15,6 +15,115 @@ fn kernels_for_plain_arithmetic_only() {
     let k = map_kernel(&parse("a+b+c+d+e+f").unwrap(), VectorIsa::Avx2, true).unwrap();
     // columns 4 and 5 are addressed through r11
     assert!(k.listing.contains("mov r11,[rdi+20h]"), "{}", k.listing);
+}
+
+const MAP_UNROLL_FOR_TESTS: usize = 4;
+
+/// The registers each unrolled copy of the main loop writes, in the order of the listing
+/// (the loop is everything between `L0:` and the `add rcx`).
+fn main_loop(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .skip_while(|l| !l.starts_with("L0:"))
+        .skip(1)
+        .take_while(|l| !l.contains("add rcx"))
+        .map(|l| {
+            l.split("  ")
+                .filter(|p| !p.is_empty())
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn copies_of_the_loop_body_are_interleaved_when_they_fit_in_a_share_of_the_registers() {
+    // four registers per copy: all four copies side by side, loads first
+    let k = map_kernel(
+        &parse("x^7 - 3*x^5 + 2*x^3 - x + 1").unwrap(),
+        VectorIsa::Avx2,
+        true,
+    );
+    let body = main_loop(&k.unwrap().listing);
+    assert_eq!(
+        body[..4],
+        [
+            "vmovupd ymm0,[rax+rcx*8]",
+            "vmovupd ymm4,[rax+rcx*8+20h]",
+            "vmovupd ymm8,[rax+rcx*8+40h]",
+            "vmovupd ymm12,[rax+rcx*8+60h]",
+        ]
+    );
+    assert_eq!(body.len(), 4 * 13);
+    // SSE2 too, with its register copies
+    let k = map_kernel(&parse("x*y + x").unwrap(), VectorIsa::Sse2, true).unwrap();
+    let body = main_loop(&k.listing);
+    assert!(
+        body[0].ends_with("[rax+rcx*8]") && body[1].ends_with("[rax+rcx*8+10h]"),
+        "{body:?}"
+    );
+    // more than four registers: two pairs of copies, each pair interleaved
+    let wide = "((((x+1)*(y+2))+((x+3)*(y+4)))*(((x+5)*(y+6))+((x+7)*(y+8))))";
+    let k = map_kernel(&parse(wide).unwrap(), VectorIsa::Avx2, true).unwrap();
+    let body = main_loop(&k.listing);
+    let stores: Vec<&String> = body
+        .iter()
+        .filter(|l| l.starts_with("vmovupd [rsi"))
+        .collect();
+    assert_eq!(stores.len(), 4);
+    assert!(
+        body[0].contains("ymm0") && body[1].contains("ymm8"),
+        "{body:?}"
+    );
+    // the second pair starts after the first pair's stores
+    let second = body.iter().position(|l| l.contains("+40h]")).unwrap();
+    let first_stores = body
+        .iter()
+        .rposition(|l| l.starts_with("vmovupd [rsi") && l.contains("+20h]"));
+    assert!(first_stores.unwrap() < second, "{body:?}");
+}
+
+#[test]
+fn copies_follow_one_another_when_columns_share_r11_or_registers_run_short() {
+    // six columns: the fifth and sixth are addressed through r11, which copies cannot share
+    let k = map_kernel(&parse("a+b+c+d+e+f").unwrap(), VectorIsa::Avx2, true).unwrap();
+    let body = main_loop(&k.listing);
+    let first_store = body
+        .iter()
+        .position(|l| l.starts_with("vmovupd [rsi"))
+        .unwrap();
+    assert!(
+        body[..first_store]
+            .iter()
+            .all(|l| !l.contains("rcx*8+20h]")),
+        "{:?}",
+        &body[..9]
+    );
+    // one column, but a balanced tree eight levels deep: more than eight registers per
+    // copy, so the copies follow one another, each with all sixteen
+    fn tree(depth: u32, leaf: &mut u32) -> String {
+        if depth == 0 {
+            *leaf += 1;
+            return format!("(x+{leaf})");
+        }
+        format!("({}*{})", tree(depth - 1, leaf), tree(depth - 1, leaf))
+    }
+    let src = tree(8, &mut 0);
+    let k = map_kernel(&parse(&src).unwrap(), VectorIsa::Sse2, true).unwrap();
+    let body = main_loop(&k.listing);
+    let first_store = body
+        .iter()
+        .position(|l| l.starts_with("movupd [rsi"))
+        .unwrap();
+    assert!(
+        body[..first_store]
+            .iter()
+            .all(|l| !l.contains("rcx*8+10h]")),
+        "{:?}",
+        &body[..9]
+    );
 }
 
 #[test]
