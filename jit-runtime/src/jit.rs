@@ -248,9 +248,9 @@ impl JitBuilder {
                 codegen: self.codegen_options(),
                 has_closures,
                 arrays: crate::array::Kernels::default(),
-                fast_arity,
-                fast,
             }),
+            fast_arity,
+            fast,
         }
     }
 }
@@ -271,6 +271,16 @@ impl JitBuilder {
 #[derive(Clone)]
 pub struct JitFn {
     inner: Arc<Inner>,
+    /// The number of arguments when `fast` is set, else `usize::MAX` (no slice is that
+    /// long), so that `call` checks both with one comparison.
+    fast_arity: usize,
+    /// The System V array entry when `call` may jump straight to it, else 0.
+    ///
+    /// These two sit beside the pointer rather than in `Inner`: `Inner` holds cells (the
+    /// array kernels made at first use), so the compiler must read its fields again after
+    /// every call of unknown code, while `&JitFn` holds none, so a loop of `call`s reads them
+    /// once (the loop then compiles to the same indirect call as a typed fn pointer's).
+    fast: usize,
 }
 
 struct Inner {
@@ -282,11 +292,6 @@ struct Inner {
     has_closures: bool,
     /// The array kernels, compiled at first use (see `array.rs`).
     arrays: crate::array::Kernels,
-    /// The number of arguments when `fast` is set, else `usize::MAX` (no slice is that
-    /// long), so that `call` checks both with one comparison.
-    fast_arity: usize,
-    /// The System V array entry when `call` may jump straight to it, else 0.
-    fast: usize,
 }
 
 impl JitFn {
@@ -340,13 +345,12 @@ impl JitFn {
     pub fn call(&self, args: &[f64]) -> f64 {
         #[cfg(target_arch = "x86_64")]
         {
-            let inner = &*self.inner;
-            if args.len() == inner.fast_arity {
+            if args.len() == self.fast_arity {
                 // SAFETY: `fast_arity` is not usize::MAX, so `fast` is the System V array
                 // entry of this function's code, generated for `fast_arity` arguments
-                // (`args.len()`, checked just above) and mapped while
-                // `self` lives.
-                return unsafe { crate::native::call_sysv_array(inner.fast, args) };
+                // (`args.len()`, checked just above) and mapped while `self` (which holds
+                // the code through `inner`) lives.
+                return unsafe { crate::native::call_sysv_array(self.fast, args) };
             }
         }
         self.call_checked(args)
