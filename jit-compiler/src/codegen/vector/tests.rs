@@ -7,7 +7,7 @@ fn kernels_for_plain_arithmetic_only() {
     for isa in [VectorIsa::Avx2, VectorIsa::Sse2] {
         let k = map_kernel(&parse("x*y + z/2").unwrap(), isa, true).unwrap();
         assert_eq!(k.lanes, isa.lanes());
-        assert_eq!(k.block, MAP_UNROLL_FOR_TESTS * isa.lanes());
+        assert_eq!(k.block, kernels::MAP_UNROLL * isa.lanes());
         assert!(k.listing.contains("mulpd"));
         assert!(map_kernel(&parse("x % y").unwrap(), isa, false).is_none());
         assert!(map_kernel(&parse("exp(x)").unwrap(), isa, false).is_none());
@@ -17,10 +17,7 @@ fn kernels_for_plain_arithmetic_only() {
     assert!(k.listing.contains("mov r11,[rdi+20h]"), "{}", k.listing);
 }
 
-const MAP_UNROLL_FOR_TESTS: usize = 4;
-
-/// The registers each unrolled copy of the main loop writes, in the order of the listing
-/// (the loop is everything between `L0:` and the `add rcx`).
+/// The instructions of the main loop as text (everything between `L0:` and the `add rcx`).
 fn main_loop(listing: &str) -> Vec<String> {
     listing
         .lines()
@@ -85,22 +82,20 @@ fn copies_of_the_loop_body_are_interleaved_when_they_fit_in_a_share_of_the_regis
     assert!(first_stores.unwrap() < second, "{body:?}");
 }
 
+/// Whether the first copy of the body is stored before anything touches the second copy's
+/// elements (one vector further on): the copies follow one another.
+fn one_after_another(kernel: &ArrayKernel, isa: VectorIsa) -> bool {
+    let body = main_loop(&kernel.listing);
+    let second = format!("rcx*8+{:X}h]", 8 * isa.lanes());
+    let first_store = body.iter().position(|l| l.contains("[rsi")).unwrap_or(0);
+    first_store > 0 && body[..first_store].iter().all(|l| !l.contains(&second))
+}
+
 #[test]
 fn copies_follow_one_another_when_columns_share_r11_or_registers_run_short() {
     // six columns: the fifth and sixth are addressed through r11, which copies cannot share
     let k = map_kernel(&parse("a+b+c+d+e+f").unwrap(), VectorIsa::Avx2, true).unwrap();
-    let body = main_loop(&k.listing);
-    let first_store = body
-        .iter()
-        .position(|l| l.starts_with("vmovupd [rsi"))
-        .unwrap();
-    assert!(
-        body[..first_store]
-            .iter()
-            .all(|l| !l.contains("rcx*8+20h]")),
-        "{:?}",
-        &body[..9]
-    );
+    assert!(one_after_another(&k, VectorIsa::Avx2), "{}", k.listing);
     // one column, but a balanced tree eight levels deep: more than eight registers per
     // copy, so the copies follow one another, each with all sixteen
     fn tree(depth: u32, leaf: &mut u32) -> String {
@@ -110,20 +105,11 @@ fn copies_follow_one_another_when_columns_share_r11_or_registers_run_short() {
         }
         format!("({}*{})", tree(depth - 1, leaf), tree(depth - 1, leaf))
     }
-    let src = tree(8, &mut 0);
-    let k = map_kernel(&parse(&src).unwrap(), VectorIsa::Sse2, true).unwrap();
-    let body = main_loop(&k.listing);
-    let first_store = body
-        .iter()
-        .position(|l| l.starts_with("movupd [rsi"))
-        .unwrap();
-    assert!(
-        body[..first_store]
-            .iter()
-            .all(|l| !l.contains("rcx*8+10h]")),
-        "{:?}",
-        &body[..9]
-    );
+    let k = map_kernel(&parse(&tree(8, &mut 0)).unwrap(), VectorIsa::Sse2, true).unwrap();
+    assert!(one_after_another(&k, VectorIsa::Sse2));
+    // and the interleaved case is told apart
+    let k = map_kernel(&parse("x*y + x").unwrap(), VectorIsa::Sse2, true).unwrap();
+    assert!(!one_after_another(&k, VectorIsa::Sse2), "{}", k.listing);
 }
 
 #[test]
