@@ -335,7 +335,9 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn run(mut self) -> Result<Expr> {
+    /// Parses the whole source. (By reference: the parser is a few hundred bytes, and taking
+    /// it by value moved it with a `memcpy` call on every parse.)
+    fn run(&mut self) -> Result<Expr> {
         let root = loop {
             let operand = self.operand()?;
             match self.after_operand(operand)? {

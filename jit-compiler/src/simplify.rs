@@ -50,12 +50,17 @@ impl Expr {
         interner.reset(self.ast().len());
         let mut s = Simplifier::with_buffers(self.ast(), std::mem::take(&mut ws.simplify), tree);
         s.interner = Some(interner);
-        let (tree, root, buffers, interner) = s.run_into_parts();
-        ws.simplify = buffers;
-        if let Some(interner) = interner {
+        let root = s.simplify_all();
+        // the parts go back one by one: the simplifier is a few hundred bytes, and moving it
+        // (or a tuple of its parts) whole was a `memcpy` call
+        ws.simplify = Buffers {
+            closed: s.closed,
+            map: s.map,
+        };
+        if let Some(interner) = s.interner {
             ws.interner = interner;
         }
-        (tree, root)
+        (s.new, root)
     }
 }
 
@@ -111,27 +116,22 @@ impl<'a> Simplifier<'a> {
     }
 
     /// The simplified tree and its root, which may be followed by unused nodes.
-    fn run_uncompacted(self) -> (Ast, NodeId) {
-        let (new, root, ..) = self.run_into_parts();
-        (new, root)
+    fn run_uncompacted(mut self) -> (Ast, NodeId) {
+        let root = self.simplify_all();
+        (self.new, root)
     }
 
-    /// [`Simplifier::run_uncompacted`], also giving back the tables and the interner.
-    fn run_into_parts(mut self) -> (Ast, NodeId, Buffers, Option<Interner>) {
-        let mut root = NodeId::from_index(0);
-        if !self.old.is_empty() {
-            for i in 0..self.old.len() {
-                let id = self.simplify(i);
-                self.map.push(id);
-            }
-            // cannot fail: the tree is not empty, and `map` has one entry per old node.
-            root = self.map[self.old.root().index()];
+    /// Simplifies every node into `self.new`; returns the new root (node 0 of an empty tree).
+    fn simplify_all(&mut self) -> NodeId {
+        if self.old.is_empty() {
+            return NodeId::from_index(0);
         }
-        let buffers = Buffers {
-            closed: self.closed,
-            map: self.map,
-        };
-        (self.new, root, buffers, self.interner)
+        for i in 0..self.old.len() {
+            let id = self.simplify(i);
+            self.map.push(id);
+        }
+        // cannot fail: the tree is not empty, and `map` has one entry per old node.
+        self.map[self.old.root().index()]
     }
 
     fn num(&self, id: NodeId) -> Option<f64> {

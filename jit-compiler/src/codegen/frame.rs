@@ -163,7 +163,7 @@ pub fn assemble(
         abi,
         code: out.code,
         listing: out.listing,
-        labels: out.labels,
+        labels: out.labels.into_boxed_slice(),
     })
 }
 
