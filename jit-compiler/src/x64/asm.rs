@@ -1,4 +1,5 @@
-//! The [`Assembler`]: one method per mnemonic, labels, data directives and `finish`.
+//! The [`Assembler`]: one method per mnemonic, labels, data directives, recording (to
+//! interleave independent instruction sequences) and `finish`.
 
 use super::encode::{FixupKind, encode};
 use super::inst::{
@@ -511,7 +512,8 @@ impl Assembler {
     /// can be interleaved with [`Assembler::emit_interleaved`]. Labels are made as usual (a
     /// recorded instruction may refer to one); binding one, padding or adding data inside
     /// `f` is an error that `finish` reports, since the recorded instructions are not in
-    /// place yet. Recordings nest.
+    /// place yet (and [`offset`](Self::offset) inside `f` counts from the start of the
+    /// recording). Recordings nest.
     ///
     /// ```
     /// use jit_compiler::x64::{Assembler, Xmm::*};
