@@ -390,10 +390,30 @@ impl Gen<'_> {
         });
     }
 
-    fn copy(&mut self, src: Xmm) -> Xmm {
+    /// `src1 op src2` into a fresh register (see [`Gen::copy_then`]).
+    fn copy_op(&mut self, op: SseOp, src1: Xmm, src2: impl Into<XmmMem>) -> Xmm {
         let r = self.alloc();
-        self.sse(SseOp::Movapd, r, src);
+        self.copy_then(op, r, src1, src2.into());
         r
+    }
+
+    /// The mask of `src1 pred src2` into a fresh register: one `vcmpsd` with AVX, else a copy
+    /// of `src1` and `cmpsd`.
+    fn compare_into(&mut self, src1: Xmm, src2: impl Into<XmmMem>, pred: u8) -> Xmm {
+        let dst = self.alloc();
+        let src2 = src2.into();
+        if self.avx {
+            self.emit(Inst::Vcmpsd {
+                dst,
+                src1,
+                src2,
+                imm: pred,
+            });
+        } else {
+            self.sse(SseOp::Movapd, dst, src1);
+            self.cmp(dst, src2, pred);
+        }
+        dst
     }
 
     /// `trunc(x)` with baseline SSE2 (no `roundsd`, which needs SSE4.1): convert to a 64-bit
@@ -412,18 +432,15 @@ impl Gen<'_> {
             dst: t,
             src: Gpr::Rax,
         });
-        let s = self.copy(x);
         let sign = self.mask(SIGN_MASK);
-        self.sse(SseOp::Andpd, s, sign);
+        let s = self.copy_op(SseOp::Andpd, x, sign);
         self.sse(SseOp::Orpd, t, s);
-        let big = self.copy(x);
         let abs = self.mask(ABS_MASK);
-        self.sse(SseOp::Andpd, big, abs);
+        let big = self.copy_op(SseOp::Andpd, x, abs);
         let limit = self.constant(4_503_599_627_370_496.0);
         self.cmp(big, limit, CMP_NLT);
         // t = big ? x : t
-        self.sse(SseOp::Movapd, s, x);
-        self.sse(SseOp::Andpd, s, big);
+        self.copy_then(SseOp::Andpd, s, x, big.into());
         self.sse(SseOp::Andnpd, big, t);
         self.sse(SseOp::Orpd, big, s);
         self.sse(SseOp::Movapd, t, big);
@@ -432,8 +449,7 @@ impl Gen<'_> {
 
     /// `floor`: `t - 1` where `x < t`. (Subtracting `+0` elsewhere keeps `-0`.)
     fn floor_fix(&mut self, x: Xmm, t: Xmm) {
-        let m = self.copy(x);
-        self.cmp(m, t, CMP_LT);
+        let m = self.compare_into(x, t, CMP_LT);
         let one = self.mask(ONE_MASK);
         self.sse(SseOp::Andpd, m, one);
         self.sse(SseOp::Subsd, t, m);
@@ -441,8 +457,7 @@ impl Gen<'_> {
 
     /// `ceil`: `t - (-1)` where `t < x`; subtracting (not adding `+0`) keeps `ceil(-0.5) = -0`.
     fn ceil_fix(&mut self, x: Xmm, t: Xmm) {
-        let m = self.copy(t);
-        self.cmp(m, x, CMP_LT);
+        let m = self.compare_into(t, x, CMP_LT);
         let neg_one = self.mask(NEG_ONE_MASK);
         self.sse(SseOp::Andpd, m, neg_one);
         self.sse(SseOp::Subsd, t, m);
@@ -451,17 +466,15 @@ impl Gen<'_> {
     /// `round` (half away from zero): `d = x - t` is exact; where `|d| >= 0.5`, move one
     /// away from zero: `t - (-copysign(1, x))`.
     fn round_fix(&mut self, x: Xmm, t: Xmm) {
-        let d = self.copy(x);
-        self.sse(SseOp::Subsd, d, t);
+        let d = self.copy_op(SseOp::Subsd, x, t);
         let abs = self.mask(ABS_MASK);
         self.sse(SseOp::Andpd, d, abs);
         let h = self.alloc();
         let half = self.constant(0.5);
         self.sse(SseOp::Movsd, h, half);
         self.cmp(h, d, CMP_LE);
-        let s = self.copy(x);
         let sign = self.mask(SIGN_MASK);
-        self.sse(SseOp::Andpd, s, sign);
+        let s = self.copy_op(SseOp::Andpd, x, sign);
         let neg_one = self.mask(NEG_ONE_MASK);
         self.sse(SseOp::Xorpd, s, neg_one);
         self.sse(SseOp::Andpd, s, h);
@@ -471,16 +484,14 @@ impl Gen<'_> {
     /// `sign(x)`: `copysign(1, x)` where `0 < |x|`, else `x` itself (`±0`, NaN).
     fn sign(&mut self, id: NodeId, a: NodeId) {
         let x = self.in_reg(a);
-        let ax = self.copy(x);
         let abs = self.mask(ABS_MASK);
-        self.sse(SseOp::Andpd, ax, abs);
+        let ax = self.copy_op(SseOp::Andpd, x, abs);
         let nz = self.alloc();
         self.sse(SseOp::Xorpd, nz, nz);
         self.cmp(nz, ax, CMP_LT);
         let s = ax;
-        self.sse(SseOp::Movapd, s, x);
         let sign = self.mask(SIGN_MASK);
-        self.sse(SseOp::Andpd, s, sign);
+        self.copy_then(SseOp::Andpd, s, x, sign.into());
         let one = self.mask(ONE_MASK);
         self.sse(SseOp::Orpd, s, one);
         self.sse(SseOp::Andpd, s, nz);
@@ -560,12 +571,20 @@ impl Gen<'_> {
         occurrences: u32,
     ) -> Option<(Vex, Xmm, Xmm)> {
         let op = self.avx_form(inst)?;
-        if self.uses[v.index()] == occurrences {
+        let (dst, src1) = self.beside(v, occurrences)?;
+        Some((op, dst, src1))
+    }
+
+    /// With AVX, when `v` is in a register and still needed after its `occurrences` uses
+    /// here: a fresh destination, and `v`'s register (reserved) as the first source, for a
+    /// three-operand form that keeps `v`.
+    fn beside(&mut self, v: NodeId, occurrences: u32) -> Option<(Xmm, Xmm)> {
+        if !self.avx || self.uses[v.index()] == occurrences {
             return None;
         }
         let src1 = self.regs.reg(v)?;
         self.regs.reserve(src1);
-        Some((op, self.alloc(), src1))
+        Some((self.alloc(), src1))
     }
 
     /// `dst = src1 op src2` into a fresh `dst`: one three-operand instruction with AVX,
@@ -596,18 +615,30 @@ impl Gen<'_> {
         if let Some(r) = self.regs.reg(y) {
             self.regs.reserve(r);
         }
-        let r = self.writable(x, if x == y { 2 } else { 1 });
-        let src = if x == y {
-            XmmMem::Xmm(r)
-        } else {
-            self.operand(y)
+        let occurrences = if x == y { 2 } else { 1 };
+        let r = match self.beside(x, occurrences) {
+            // `x` lives on: compare into a fresh register with `vcmpsd`
+            Some((dst, rx)) => {
+                let src = if x == y { rx.into() } else { self.operand(y) };
+                self.emit(Inst::Vcmpsd {
+                    dst,
+                    src1: rx,
+                    src2: src,
+                    imm: pred,
+                });
+                dst
+            }
+            None => {
+                let r = self.writable(x, occurrences);
+                let src = if x == y {
+                    XmmMem::Xmm(r)
+                } else {
+                    self.operand(y)
+                };
+                self.cmp(r, src, pred);
+                r
+            }
         };
-        self.emit(Inst::SseImm {
-            op: SseImmOp::Cmpsd,
-            dst: r,
-            src,
-            imm: pred,
-        });
         let one = self.mask(ONE_MASK);
         self.sse(SseOp::Andpd, r, one);
         self.finish(id, r);
@@ -621,14 +652,7 @@ impl Gen<'_> {
         let rb = self.in_reg(b);
         let r = self.alloc();
         self.copy_then(inst, r, rb, ra.into());
-        let nan = self.alloc();
-        self.sse(SseOp::Movapd, nan, ra);
-        self.emit(Inst::SseImm {
-            op: SseImmOp::Cmpsd,
-            dst: nan,
-            src: ra.into(),
-            imm: CMP_UNORD,
-        });
+        let nan = self.compare_into(ra, ra, CMP_UNORD);
         let t = self.alloc();
         self.copy_then(SseOp::Andpd, t, rb, nan.into());
         self.sse(SseOp::Andnpd, nan, r);
@@ -924,17 +948,37 @@ mod tests {
     }
 
     #[test]
-    fn min_and_max_save_two_copies_with_avx() {
+    fn min_and_max_save_their_copies_with_avx() {
         for (src, op) in [("min(x, y) + y", "vminsd"), ("max(x, y) + y", "vmaxsd")] {
             let sse2 = listing(src, false);
             let avx = listing(src, true);
             assert_eq!(count(&avx, op), 1, "{avx}");
             assert_eq!(count(&avx, "vandpd"), 1, "{avx}");
-            // two copies in min/max, and the final one into xmm0
+            assert_eq!(count(&avx, "vcmpunordsd"), 1, "{avx}");
+            // three copies in min/max (one before the NaN test), and the final one into xmm0
             assert_eq!(
                 count(&sse2, "movapd") - count(&avx, "movapd"),
-                3,
+                4,
                 "{sse2}\n{avx}"
+            );
+        }
+    }
+
+    #[test]
+    fn comparisons_and_rounding_keep_their_operands_with_avx() {
+        // `x` is still needed after `x < y`: `vcmpltsd` into a fresh register, no copy
+        let avx = listing("(x < y) + x", true);
+        assert_eq!(count(&avx, "vcmpltsd"), 1, "{avx}");
+        assert_eq!(count(&avx, "movapd"), 0, "{avx}");
+        let sse2 = listing("(x < y) + x", false);
+        assert!(count(&sse2, "movapd") >= 1, "{sse2}");
+        // floor, ceil, round, sign: their masks and sign bits from three-operand forms
+        for src in ["floor(x)", "ceil(x)", "round(x)", "sign(x)"] {
+            let sse2 = listing(src, false);
+            let avx = listing(src, true);
+            assert!(
+                count(&avx, "movapd") < count(&sse2, "movapd"),
+                "{src}:\n{sse2}\n{avx}"
             );
         }
     }

@@ -153,9 +153,9 @@ pub struct CodegenOptions {
     pub listing: bool,
     /// Largest code accepted, in bytes.
     pub max_code_len: usize,
-    /// Arithmetic, negation and `abs` in AVX's three-operand forms (`vaddsd xmm2, xmm0,
-    /// xmm1`), which saves the register copies the two-operand SSE2 forms need to keep a
-    /// source; the code
+    /// Arithmetic, negation, `abs`, `min`/`max`, comparisons and the masks of the rounding
+    /// functions in AVX's three-operand forms (`vaddsd xmm2, xmm0, xmm1`, `vcmpltsd`), which
+    /// saves the register copies the two-operand SSE2 forms need to keep a source; the code
     /// then runs only on CPUs with AVX. Off by default (SSE2 runs on every x86-64); the
     /// runtime turns it on when the CPU has AVX.
     pub avx: bool,

@@ -836,6 +836,16 @@ impl Assembler {
         });
     }
 
+    /// `vcmpsd xmm, xmm, xmm/m64, imm8`: predicate 0–31, low double only.
+    pub fn vcmpsd(&mut self, dst: Xmm, src1: Xmm, src2: impl Into<XmmMem>, pred: u8) {
+        self.emit(Inst::Vcmpsd {
+            dst,
+            src1,
+            src2: src2.into(),
+            imm: pred,
+        });
+    }
+
     /// `vcmppd ymm, ymm, ymm/m256, imm8`: predicate 0–31.
     pub fn vcmppd(&mut self, dst: Ymm, src1: Ymm, src2: impl Into<YmmMem>, pred: u8) {
         self.emit(Inst::Vcmppd {

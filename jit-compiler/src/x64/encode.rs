@@ -520,6 +520,21 @@ pub fn encode(inst: &Inst) -> Encoding {
         } => vex(op.info(), false, dst.num(), src1.num(), Some(src2.into())),
         AvxUnary { op, dst, src } => vex(op.info(), true, dst.num(), 0, Some(src.into())),
         AvxStore { op, dst, src } => vex(op.info(), true, src.num(), 0, Some(Rm::Mem(dst))),
+        Vcmpsd {
+            dst,
+            src1,
+            src2,
+            imm,
+        } => {
+            let opc = Opcode {
+                prefix: Some(0xF2),
+                map: 1,
+                op: 0xC2,
+                w: false,
+                ext: 0,
+            };
+            vex(opc, false, dst.num(), src1.num(), Some(src2.into())).with_imm(Imm::I8(imm))
+        }
         Vcmppd {
             dst,
             src1,

@@ -456,6 +456,18 @@ pub enum Inst {
         /// Source.
         src: Ymm,
     },
+    /// `vcmpsd xmm, xmm, xmm/m64, imm8` (predicate 0–31): the low double of the destination
+    /// is all ones if `src1 pred src2`, else zeros; the high one is copied from `src1`.
+    Vcmpsd {
+        /// Destination mask.
+        dst: Xmm,
+        /// First source (VEX.vvvv).
+        src1: Xmm,
+        /// Second source (ModRM.rm).
+        src2: XmmMem,
+        /// Predicate.
+        imm: u8,
+    },
     /// `vcmppd ymm, ymm, ymm/m, imm8` (predicate 0–31).
     Vcmppd {
         /// Destination mask.
@@ -756,12 +768,26 @@ impl Inst {
                 write_mem(f, &dst, resolve)?;
                 write!(f, ",{src}")
             }
+            Vcmpsd {
+                dst,
+                src1,
+                src2,
+                imm,
+            } => {
+                write_vcmp(f, "sd", &dst, &src1, imm)?;
+                write_xm(f, src2, resolve)?;
+                write_vcmp_imm(f, imm)
+            }
             Vcmppd {
                 dst,
                 src1,
                 src2,
                 imm,
-            } => write_vcmppd(f, dst, src1, src2, imm, resolve),
+            } => {
+                write_vcmp(f, "pd", &dst, &src1, imm)?;
+                write_ym(f, src2, resolve)?;
+                write_vcmp_imm(f, imm)
+            }
             Vblendvpd {
                 dst,
                 src1,
@@ -883,20 +909,23 @@ fn write_sse_imm(
     Ok(())
 }
 
-/// `vcmppd` prints predicates 0–31 as pseudo-ops (`vcmplt_oqpd`).
-fn write_vcmppd(
+/// `vcmppd`/`vcmpsd` print predicates 0–31 as pseudo-ops (`vcmplt_oqpd`, `vcmpunordsd`): the
+/// mnemonic and the registers before the second source.
+fn write_vcmp(
     f: &mut dyn Write,
-    dst: Ymm,
-    src1: Ymm,
-    src2: YmmMem,
+    suffix: &str,
+    dst: &dyn fmt::Display,
+    src1: &dyn fmt::Display,
     imm: u8,
-    resolve: Resolver<'_>,
 ) -> fmt::Result {
     match AVX_PREDICATES.get(imm as usize) {
-        Some(pred) => write!(f, "vcmp{pred}pd {dst},{src1},")?,
-        None => write!(f, "vcmppd {dst},{src1},")?,
+        Some(pred) => write!(f, "vcmp{pred}{suffix} {dst},{src1},"),
+        None => write!(f, "vcmp{suffix} {dst},{src1},"),
     }
-    write_ym(f, src2, resolve)?;
+}
+
+/// The immediate of `vcmppd`/`vcmpsd`, written only when it has no pseudo-op.
+fn write_vcmp_imm(f: &mut dyn Write, imm: u8) -> fmt::Result {
     if imm >= 32 {
         f.write_char(',')?;
         write_num(f, imm.into())?;

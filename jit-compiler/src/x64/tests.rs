@@ -173,6 +173,12 @@ fn mem_forms(m: Mem, k: u8) -> Vec<Inst> {
         src2: m.into(),
         imm: k % 33,
     });
+    v.push(Inst::Vcmpsd {
+        dst: x,
+        src1: x2,
+        src2: xm,
+        imm: k.wrapping_mul(5) % 33,
+    });
     v.push(Inst::Vblendvpd {
         dst: y,
         src1: y2,
@@ -279,6 +285,12 @@ fn sse_immediates_and_predicates() {
             src2: Ymm::Ymm2.into(),
             imm,
         });
+        c.check(Inst::Vcmpsd {
+            dst: Xmm::Xmm10,
+            src1: Xmm::Xmm3,
+            src2: Xmm::Xmm14.into(),
+            imm,
+        });
     }
 }
 
@@ -324,6 +336,12 @@ fn avx_register_triples() {
                 src1,
                 src2: dst.into(),
                 imm: src1.num() * 2,
+            });
+            c.check(Inst::Vcmpsd {
+                dst: dst.xmm(),
+                src1: src1.xmm(),
+                src2: Xmm::from_num(15 - dst.num()).into(),
+                imm: dst.num() % 8,
             });
             c.check(Inst::Vbroadcastsd {
                 dst,

@@ -218,6 +218,17 @@ pub(super) fn describe(inst: &Inst, cx: &Ctx<'_>) -> String {
             _ => format!("{dst} = {} (256 bits)", cx.ym(src)),
         },
         AvxStore { dst, src, .. } => format!("store the 256 bits of {src} to {}", cx.mem(&dst)),
+        Vcmpsd {
+            dst,
+            src1,
+            src2,
+            imm,
+        } => format!(
+            "compare the low doubles ({}): {dst} = all ones if {src1} vs {} holds, else zeros \
+             (the high double is copied from {src1})",
+            sse_predicate(imm),
+            cx.xm(src2)
+        ),
         Vcmppd {
             dst, src1, src2, ..
         } => format!(

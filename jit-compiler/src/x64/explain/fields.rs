@@ -88,7 +88,7 @@ pub(super) fn shape_of(inst: &Inst) -> Shape {
             vvvv: Some(Ymm),
             ..shape(Reg(Ymm), Ymm)
         },
-        Avx128 { .. } | AvxScalar { .. } => Shape {
+        Avx128 { .. } | AvxScalar { .. } | Vcmpsd { .. } => Shape {
             vvvv: Some(Xmm),
             ..shape(Reg(Xmm), Xmm)
         },
