@@ -17,7 +17,7 @@
 //!
 //! All instructions go through the same three helpers (`legacy`, `vex`, `plus_reg`).
 
-use super::inst::{Inst, MovImmForm, Opcode};
+use super::inst::{Inst, MovImmForm, Opcode, vex as vex_0f};
 use super::mem::{Base, GprMem, Label, Mem, XmmMem, YmmMem};
 use super::reg::Gpr;
 
@@ -525,31 +525,27 @@ pub fn encode(inst: &Inst) -> Encoding {
             src1,
             src2,
             imm,
-        } => {
-            let opc = Opcode {
-                prefix: Some(0xF2),
-                map: 1,
-                op: 0xC2,
-                w: false,
-                ext: 0,
-            };
-            vex(opc, false, dst.num(), src1.num(), Some(src2.into())).with_imm(Imm::I8(imm))
-        }
+        } => vex(
+            vex_0f(0xF2, 0xC2),
+            false,
+            dst.num(),
+            src1.num(),
+            Some(src2.into()),
+        )
+        .with_imm(Imm::I8(imm)),
         Vcmppd {
             dst,
             src1,
             src2,
             imm,
-        } => {
-            let opc = Opcode {
-                prefix: Some(0x66),
-                map: 1,
-                op: 0xC2,
-                w: false,
-                ext: 0,
-            };
-            vex(opc, true, dst.num(), src1.num(), Some(src2.into())).with_imm(Imm::I8(imm))
-        }
+        } => vex(
+            vex_0f(0x66, 0xC2),
+            true,
+            dst.num(),
+            src1.num(),
+            Some(src2.into()),
+        )
+        .with_imm(Imm::I8(imm)),
         Vblendvpd {
             dst,
             src1,

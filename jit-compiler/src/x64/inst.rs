@@ -51,7 +51,7 @@ const fn sse_w(prefix: u8, op: u8) -> Opcode {
 
 /// A VEX opcode `prefix 0F op`: the same table entry as the legacy SSE form of the
 /// instruction; the encoder moves the prefix into VEX.pp and the `0F` map into VEX.mmmmm.
-const fn vex(prefix: u8, op: u8) -> Opcode {
+pub(super) const fn vex(prefix: u8, op: u8) -> Opcode {
     sse(prefix, op)
 }
 
