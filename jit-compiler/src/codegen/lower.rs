@@ -397,11 +397,16 @@ impl Gen<'_> {
         r
     }
 
-    /// The mask of `src1 pred src2` into a fresh register: one `vcmpsd` with AVX, else a copy
-    /// of `src1` and `cmpsd`.
+    /// The mask of `src1 pred src2` into a fresh register (see [`Gen::compare_then`]).
     fn compare_into(&mut self, src1: Xmm, src2: impl Into<XmmMem>, pred: u8) -> Xmm {
         let dst = self.alloc();
-        let src2 = src2.into();
+        self.compare_then(dst, src1, src2.into(), pred);
+        dst
+    }
+
+    /// The mask of `src1 pred src2` into a fresh `dst`: one `vcmpsd` with AVX, else a copy of
+    /// `src1` and `cmpsd` (as [`Gen::copy_then`] for arithmetic).
+    fn compare_then(&mut self, dst: Xmm, src1: Xmm, src2: XmmMem, pred: u8) {
         if self.avx {
             self.emit(Inst::Vcmpsd {
                 dst,
@@ -413,7 +418,6 @@ impl Gen<'_> {
             self.sse(SseOp::Movapd, dst, src1);
             self.cmp(dst, src2, pred);
         }
-        dst
     }
 
     /// `trunc(x)` with baseline SSE2 (no `roundsd`, which needs SSE4.1): convert to a 64-bit
@@ -620,12 +624,7 @@ impl Gen<'_> {
             // `x` lives on: compare into a fresh register with `vcmpsd`
             Some((dst, rx)) => {
                 let src = if x == y { rx.into() } else { self.operand(y) };
-                self.emit(Inst::Vcmpsd {
-                    dst,
-                    src1: rx,
-                    src2: src,
-                    imm: pred,
-                });
+                self.compare_then(dst, rx, src, pred);
                 dst
             }
             None => {
