@@ -446,8 +446,7 @@ impl Gen<'_> {
         // t = big ? x : t
         self.copy_then(SseOp::Andpd, s, x, big.into());
         self.sse(SseOp::Andnpd, big, t);
-        self.sse(SseOp::Orpd, big, s);
-        self.sse(SseOp::Movapd, t, big);
+        self.copy_then(SseOp::Orpd, t, big, s.into());
         t
     }
 
@@ -885,6 +884,7 @@ fn vex_form(inst: SseOp) -> Option<Vex> {
         SseOp::Maxsd => Vex::Scalar(AvxScalarOp::Vmaxsd),
         SseOp::Xorpd => Vex::Packed(AvxOp::Vxorpd),
         SseOp::Andpd => Vex::Packed(AvxOp::Vandpd),
+        SseOp::Orpd => Vex::Packed(AvxOp::Vorpd),
         _ => return None,
     })
 }
