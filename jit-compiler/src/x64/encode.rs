@@ -441,6 +441,12 @@ fn vex(opc: Opcode, l256: bool, reg: u8, vvvv: u8, rm: Option<Rm>) -> Encoding {
     }
 }
 
+/// `vcmpsd` (prefix `F2`, 128 bits) or `vcmppd` (prefix `66`, 256 bits): opcode `0F C2`,
+/// the predicate in the immediate.
+fn vcmp(prefix: u8, l256: bool, dst: u8, src1: u8, src2: Rm, pred: u8) -> Encoding {
+    vex(vex_0f(prefix, 0xC2), l256, dst, src1, Some(src2)).with_imm(Imm::I8(pred))
+}
+
 /// An instruction whose register is added to the opcode byte (`push`, `pop`, `mov r, imm`).
 fn plus_reg(op: u8, w: bool, r: Gpr) -> Encoding {
     let bits = (u8::from(w) << 3) | u8::from(r.num() >= 8);
@@ -525,27 +531,13 @@ pub fn encode(inst: &Inst) -> Encoding {
             src1,
             src2,
             imm,
-        } => vex(
-            vex_0f(0xF2, 0xC2),
-            false,
-            dst.num(),
-            src1.num(),
-            Some(src2.into()),
-        )
-        .with_imm(Imm::I8(imm)),
+        } => vcmp(0xF2, false, dst.num(), src1.num(), src2.into(), imm),
         Vcmppd {
             dst,
             src1,
             src2,
             imm,
-        } => vex(
-            vex_0f(0x66, 0xC2),
-            true,
-            dst.num(),
-            src1.num(),
-            Some(src2.into()),
-        )
-        .with_imm(Imm::I8(imm)),
+        } => vcmp(0x66, true, dst.num(), src1.num(), src2.into(), imm),
         Vblendvpd {
             dst,
             src1,
