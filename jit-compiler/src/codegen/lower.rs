@@ -404,8 +404,9 @@ impl Gen<'_> {
         dst
     }
 
-    /// The mask of `src1 pred src2` into a fresh `dst`: one `vcmpsd` with AVX, else a copy of
-    /// `src1` and `cmpsd` (as [`Gen::copy_then`] for arithmetic).
+    /// The mask of `src1 pred src2` into `dst` (which may be `src1`): one `vcmpsd` with AVX,
+    /// else `cmpsd`, after a copy of `src1` when `dst` is another register (as
+    /// [`Gen::copy_then`] for arithmetic).
     fn compare_then(&mut self, dst: Xmm, src1: Xmm, src2: XmmMem, pred: u8) {
         if self.avx {
             self.emit(Inst::Vcmpsd {
@@ -415,7 +416,9 @@ impl Gen<'_> {
                 imm: pred,
             });
         } else {
-            self.sse(SseOp::Movapd, dst, src1);
+            if dst != src1 {
+                self.sse(SseOp::Movapd, dst, src1);
+            }
             self.cmp(dst, src2, pred);
         }
     }
@@ -619,24 +622,16 @@ impl Gen<'_> {
             self.regs.reserve(r);
         }
         let occurrences = if x == y { 2 } else { 1 };
-        let r = match self.beside(x, occurrences) {
-            // `x` lives on: compare into a fresh register with `vcmpsd`
-            Some((dst, rx)) => {
-                let src = if x == y { rx.into() } else { self.operand(y) };
-                self.compare_then(dst, rx, src, pred);
-                dst
-            }
+        // `x` lives on under AVX: into a fresh register; else in `x`'s (or its copy's)
+        let (r, rx) = match self.beside(x, occurrences) {
+            Some(fresh) => fresh,
             None => {
                 let r = self.writable(x, occurrences);
-                let src = if x == y {
-                    XmmMem::Xmm(r)
-                } else {
-                    self.operand(y)
-                };
-                self.cmp(r, src, pred);
-                r
+                (r, r)
             }
         };
+        let src = if x == y { rx.into() } else { self.operand(y) };
+        self.compare_then(r, rx, src, pred);
         let one = self.mask(ONE_MASK);
         self.sse(SseOp::Andpd, r, one);
         self.finish(id, r);
