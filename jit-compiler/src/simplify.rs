@@ -141,6 +141,7 @@ impl<'a> Simplifier<'a> {
         }
     }
 
+    #[inline]
     fn push(&mut self, node: Node, old: usize) -> NodeId {
         let span = self.old.span(NodeId::from_index(old));
         match &mut self.interner {

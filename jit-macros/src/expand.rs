@@ -166,8 +166,8 @@ fn site(code: &Compiled, avx: &Compiled, fn_arities: &[usize]) -> TokenStream {
 /// The plain-Rust expansion: one `let` per node of the simplified tree (children first, so
 /// no nesting however deep the expression), each the very function of
 /// `jit_compiler::ops` that the interpreter and the simplifier use, and direct calls of the
-/// user functions (through their consts). `if` evaluates both branches, as the machine code
-/// does (a blend).
+/// user functions (through their consts). `if` evaluates both sides and selects (flat `let`s
+/// cannot defer a side; the machine code branches when a side calls a function).
 fn rust_fn(checked: &Checked) -> TokenStream {
     let simple = checked.expr.simplified();
     let ast = simple.ast();

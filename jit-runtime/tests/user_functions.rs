@@ -40,13 +40,15 @@ fn builder(abi: Abi) -> JitBuilder {
         .closure("c5", 5, |a| a.iter().sum())
 }
 
-const CORPUS: [&str; 6] = [
+const CORPUS: [&str; 8] = [
     "zero() + half(x) * g",
     "nn(x, y) + inf3(x, y, 2) - mix4(x, y, x*y, 1)",
     "c0() + c1(x) - c5(x, y, 1, 2, half(y))",
     "sin(x) * c1(y + half(x)) + zero()",
     "c1(c1(c1(x))) + mix4(c1(x), y, half(y), nn(y, x))",
     "if(x < y, c1(x), half(y)) + x*y*(1 + c5(x, x, x, y, y))",
+    "if(x, if(y > 0, c1(y) + x, half(x)), c5(x, y, 1, 2, x*y)) * if(y < x, zero(), c0() - y)",
+    "if(x*y, x + sin(y), y) + if(x > y, cos(x*y), x*y) - if(y, half(x + y), 1/x)",
 ];
 
 proptest! {
@@ -102,6 +104,38 @@ fn a_closure_capturing_state_counts_exactly_across_threads() {
     }
     // every call site called once per evaluation: CSE never merges user calls
     assert_eq!(count.load(Ordering::Relaxed), 8 * 1000 * 2);
+}
+
+/// `if` calls a user function only on the side it chooses, in machine code as in the
+/// interpreter (a side that calls a function is a branch, not a blend).
+#[test]
+fn only_the_chosen_side_of_an_if_calls_user_functions() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let f = Jit::builder()
+        .closure("tick", 1, move |a| {
+            c.fetch_add(1, Ordering::Relaxed);
+            a[0] + 1.0
+        })
+        .compile("if(x > 0, tick(x), 2 * tick(-x)) + if(x, 1, tick(x)) + if(x < -5, if(x < -10, tick(1), 3), 4)")
+        .unwrap();
+    assert!(f.is_native());
+    let inputs = [2.0, -3.0, 0.0, -0.0, f64::NAN, -7.0, -20.0];
+    // x > 0 takes the first tick, else the second; x = ±0 and NaN take the third; x < -10 the last
+    let expected = [1, 1, 2, 2, 2, 1, 2];
+    for (x, calls) in inputs.into_iter().zip(expected) {
+        count.store(0, Ordering::Relaxed);
+        let got = f.call(&[x]);
+        assert_eq!(
+            count.load(Ordering::Relaxed),
+            calls,
+            "machine code, x = {x}"
+        );
+        count.store(0, Ordering::Relaxed);
+        let want = f.expr().eval(&[x]).unwrap();
+        assert_eq!(count.load(Ordering::Relaxed), calls, "interpreter, x = {x}");
+        assert!(same(want, got), "x = {x}: {got} vs {want}");
+    }
 }
 
 #[test]

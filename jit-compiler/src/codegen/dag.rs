@@ -1,6 +1,7 @@
 //! Preparing a simplified tree (equal subtrees already merged into one value) for code
 //! generation: counting uses, and choosing the evaluation order.
 
+use super::branch::{self, Mark};
 use crate::ast::{Ast, Node, NodeId};
 
 /// A tree with equal subtrees merged: every node is one value.
@@ -26,6 +27,7 @@ impl Dag {
 
     /// [`Dag::new`] with reused memory: the use counts and the order are taken from
     /// `buffers` (give them back with [`Dag::recycle`]), its other tables are used in place.
+    #[inline]
     pub(crate) fn plan(merged: Ast, root: NodeId, buffers: &mut Buffers) -> Dag {
         let n = merged.len();
         let info = &mut buffers.info;
@@ -67,11 +69,34 @@ impl Dag {
         }
     }
 
+    /// Makes the `if`s whose sides call functions branch instead of blending: reorders the
+    /// schedule, and puts where the sides begin in it in `buffers` ([`Buffers::marks`]; not
+    /// in the `Dag`, which then would no longer be moved without a `memcpy` call). See
+    /// [`super::branch`]. For the scalar code only: vector code has no calls, and blends
+    /// every `if` lane by lane.
+    pub(crate) fn plan_branches(&mut self, buffers: &mut Buffers) {
+        let Buffers {
+            info,
+            branch,
+            marks,
+            ..
+        } = buffers;
+        let calls_below = |v: NodeId| info.get(v.index()).is_some_and(|i| i.has_call);
+        branch::plan(self, calls_below, branch, marks);
+    }
+
     /// Gives the tree and the tables back to the workspace for the next compilation.
     pub(crate) fn recycle(self, ws: &mut crate::workspace::Workspace) {
         ws.tree = self.ast;
         ws.plan.uses = self.uses;
         ws.plan.order = self.order;
+    }
+}
+
+impl Buffers {
+    /// Where the sides of the branching `if`s begin, from the last [`Dag::plan_branches`].
+    pub(crate) fn marks(&self) -> &[Mark] {
+        &self.marks
     }
 }
 
@@ -82,6 +107,8 @@ pub(crate) struct Buffers {
     stack: Vec<NodeId>,
     uses: Vec<u32>,
     order: Vec<NodeId>,
+    marks: Vec<Mark>,
+    branch: branch::Scratch,
 }
 
 /// What the planning passes know about a node.

@@ -96,6 +96,7 @@ pub fn assemble(
     };
     let mut body = lower(
         dag,
+        ws.plan.marks(),
         arity,
         target,
         closures,
@@ -138,9 +139,7 @@ pub fn assemble(
     };
     asm.bind(common);
     prologue(&mut asm, &frame);
-    for inst in body.insts.drain(..) {
-        asm.emit(inst);
-    }
+    emit_body(&mut asm, &mut body);
     ws.lower.return_insts(body.insts);
     epilogue(&mut asm, &frame, memory_args);
     pool.emit(&mut asm);
@@ -165,6 +164,26 @@ pub fn assemble(
         listing: out.listing,
         labels: out.labels.into_boxed_slice(),
     })
+}
+
+/// The body's instructions, with the labels of branching `if`s bound where they belong.
+fn emit_body(asm: &mut Assembler, body: &mut Body) {
+    if body.binds.is_empty() {
+        for inst in body.insts.drain(..) {
+            asm.emit(inst);
+        }
+        return;
+    }
+    let mut binds = body.binds.iter().peekable();
+    for (i, inst) in body.insts.drain(..).enumerate() {
+        while let Some(&(_, label)) = binds.next_if(|(at, _)| *at == i) {
+            asm.bind(label);
+        }
+        asm.emit(inst);
+    }
+    for &(_, label) in binds {
+        asm.bind(label);
+    }
 }
 
 fn prologue(asm: &mut Assembler, frame: &Frame) {

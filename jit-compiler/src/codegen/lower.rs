@@ -5,6 +5,7 @@
 //! used straight from memory as the second operand (`addsd xmm0,[rip+c]`), which costs no
 //! register. A register is reused for the result when its value dies at this node.
 
+use super::branch::{Mark, Side};
 use super::dag::Dag;
 use super::pool::{ABS_MASK, NEG_ONE_MASK, ONE_MASK, Pool, SIGN_MASK};
 use super::regs::{Home, Regs};
@@ -12,8 +13,8 @@ use super::{Abi, Symbol};
 use crate::ast::{Node, NodeId};
 use crate::ops::{BinaryOp, PowStep, UnaryOp, powi_steps};
 use crate::x64::{
-    Assembler, AvxOp, AvxScalarOp, Gpr, GprFromXmmOp, Inst, Mem, SseImmOp, SseOp, SseStoreOp, Xmm,
-    XmmFromGprOp, XmmMem,
+    Assembler, AvxOp, AvxScalarOp, Cond, Gpr, GprFromXmmOp, Inst, Label, Mem, SseImmOp, SseOp,
+    SseStoreOp, Xmm, XmmFromGprOp, XmmMem,
 };
 
 /// `cmpsd`/`cmppd` predicates (the imm8 of the comparison; shared with the vector generator).
@@ -57,6 +58,9 @@ pub fn binary_is_call(op: BinaryOp) -> bool {
 pub struct Body {
     /// The instructions, ending with the result in `xmm0`.
     pub insts: Vec<Inst>,
+    /// Labels to bind before the instruction at each index (`insts.len()`: after the last),
+    /// in order: the targets of the jumps of branching `if`s.
+    pub binds: Vec<(usize, Label)>,
     /// Spill slots used.
     pub slots: u32,
     /// Registers used (bit n = xmm n).
@@ -65,9 +69,11 @@ pub struct Body {
     pub has_calls: bool,
 }
 
-/// Generates the body of `dag` for `arity` arguments.
+/// Generates the body of `dag` for `arity` arguments; `marks` are where the sides of
+/// branching `if`s begin in its order (see [`super::branch`]).
 pub fn lower(
     dag: &Dag,
+    marks: &[Mark],
     arity: usize,
     target: Target,
     closures: &[u32],
@@ -97,10 +103,18 @@ pub fn lower(
         pos: 0,
         has_calls: false,
         closures,
+        open: Vec::new(),
+        binds: Vec::new(),
     };
     g.place_arguments(arity);
+    let mut marks = marks.iter();
+    let mut next = marks.next();
     for (pos, &id) in dag.order.iter().enumerate() {
         g.pos = pos as u32 + 1;
+        while let Some(&mark) = next.filter(|m| m.at as usize == pos) {
+            g.side(mark);
+            next = marks.next();
+        }
         g.node(id);
     }
     g.result_to_xmm0();
@@ -109,6 +123,7 @@ pub fn lower(
         used_xmm: g.regs.used_mask(),
         has_calls: g.has_calls,
         insts: g.insts,
+        binds: g.binds,
     };
     let (values, free_slots) = g.regs.into_buffers();
     *buffers = Buffers {
@@ -161,6 +176,18 @@ struct Gen<'a> {
     has_calls: bool,
     /// Indices of the user functions that are closures (called through the trampoline).
     closures: &'a [u32],
+    /// The branching `if`s whose join is still ahead, innermost last.
+    open: Vec<OpenIf>,
+    /// See [`Body::binds`].
+    binds: Vec<(usize, Label)>,
+}
+
+/// A branching `if` being generated: where its else-side and its join will be.
+#[derive(Clone, Copy)]
+struct OpenIf {
+    node: NodeId,
+    else_side: Label,
+    join: Label,
 }
 
 impl Gen<'_> {
@@ -296,18 +323,16 @@ impl Gen<'_> {
 
     /// Ends a node: its children's uses are consumed, dead values freed, the result recorded.
     fn finish(&mut self, id: NodeId, result: Xmm) {
-        let node = self.dag.ast.node(id);
-        for c in self.dag.ast.children(node).iter() {
-            let u = &mut self.uses[c.index()];
-            *u = u.saturating_sub(1);
-            if *u == 0 {
-                self.regs.kill(c);
-            }
+        let dag = self.dag;
+        for c in dag.ast.children(dag.ast.node(id)).iter() {
+            self.consume(c);
         }
         self.regs.clear_reserved();
         self.regs.assign(id, result, self.pos);
     }
 
+    // (called from one place, the loop of `lower`; inlined there it keeps `Gen` in registers)
+    #[inline(always)]
     fn node(&mut self, id: NodeId) {
         match self.dag.ast.node(id) {
             Node::Num(v) => {
@@ -318,6 +343,7 @@ impl Gen<'_> {
             Node::Unary(op, a) => self.unary(id, op, a),
             Node::Binary(op, a, b) => self.binary(id, op, a, b),
             Node::PowI(a, n) => self.powi(id, a, n),
+            Node::If(_, _, b) if self.open.last().is_some_and(|o| o.node == id) => self.join(id, b),
             Node::If(c, a, b) => self.blend(id, c, a, b),
             Node::Call(f, list) => {
                 let args: Vec<NodeId> = self.dag.ast.call_args(list).to_vec();
@@ -688,8 +714,8 @@ impl Gen<'_> {
     }
 
     /// `if(c, a, b)` without a branch: `a` where `0 < |c|` (non-zero and not NaN), else `b`.
-    /// Both sides are evaluated; they are free of side effects except user calls, which the
-    /// code generator then still evaluates both of (documented in the crate docs).
+    /// Both sides are evaluated: this is for sides without calls (free of side effects and
+    /// cheap; those with calls branch, see [`super::branch`]).
     fn blend(&mut self, id: NodeId, c: NodeId, a: NodeId, b: NodeId) {
         // a value that appears twice here is copied, never overwritten in place
         let occ = |v: NodeId| {
@@ -716,6 +742,93 @@ impl Gen<'_> {
         self.sse(SseOp::Andnpd, m, rb);
         self.sse(SseOp::Orpd, m, ra);
         self.finish(id, m);
+    }
+
+    /// A side of a branching `if` begins (see [`super::branch`]). (Out of line: rare, and
+    /// the loop that calls it stays small enough for `node` to be inlined into it.)
+    #[cold]
+    #[inline(never)]
+    fn side(&mut self, mark: Mark) {
+        let Node::If(c, a, _) = self.dag.ast.node(mark.node) else {
+            return; // marks are made for `if` nodes only
+        };
+        match mark.side {
+            Side::Then => self.branch_on(mark.node, c),
+            Side::Else => {
+                self.side_result(a);
+                if let Some(open) = self.open.last().copied() {
+                    self.emit(Inst::Jmp(open.join));
+                    self.bind(open.else_side);
+                }
+            }
+        }
+    }
+
+    /// Before the then-side: every value still needed goes to memory, so that both sides
+    /// start (and end) with no value in a register, and the condition is tested.
+    fn branch_on(&mut self, id: NodeId, c: NodeId) {
+        let open = OpenIf {
+            node: id,
+            else_side: self.asm.new_label(),
+            join: self.asm.new_label(),
+        };
+        let rc = self.in_reg(c);
+        self.consume(c);
+        for r in Xmm::ALL {
+            self.spill(r);
+        }
+        let zero = self.constant(0.0);
+        // ZF = 1 when c is ±0 (equal) or NaN (unordered): the else-side
+        self.sse(SseOp::Ucomisd, rc, zero);
+        self.emit(Inst::Jcc(Cond::E, open.else_side));
+        self.regs.clear_reserved();
+        self.open.push(open);
+    }
+
+    /// The end of a side: its value `v` to `xmm0`, and no value left in a register (every
+    /// one still needed was stored before the branch; the side's own are dead).
+    fn side_result(&mut self, v: NodeId) {
+        if self.regs.holder(Xmm::Xmm0).is_some_and(|w| w != v) {
+            self.spill(Xmm::Xmm0);
+        }
+        match self.operand(v) {
+            XmmMem::Xmm(Xmm::Xmm0) => {}
+            XmmMem::Xmm(r) => self.sse(SseOp::Movapd, Xmm::Xmm0, r),
+            XmmMem::Mem(m) => self.sse(SseOp::Movsd, Xmm::Xmm0, m),
+        }
+        self.consume(v);
+        for r in Xmm::ALL {
+            debug_assert!(
+                self.regs
+                    .holder(r)
+                    .is_none_or(|w| self.regs.home(w).is_some()),
+                "a value computed in a side outlives it"
+            );
+            self.spill(r);
+        }
+        self.regs.clear_reserved();
+    }
+
+    /// After the else-side: both paths meet with the `if`'s value in `xmm0`.
+    fn join(&mut self, id: NodeId, b: NodeId) {
+        self.side_result(b);
+        if let Some(open) = self.open.pop() {
+            self.bind(open.join);
+        }
+        self.regs.assign(id, Xmm::Xmm0, self.pos);
+    }
+
+    /// One use of `v` is made: it dies with its last.
+    fn consume(&mut self, v: NodeId) {
+        let u = &mut self.uses[v.index()];
+        *u = u.saturating_sub(1);
+        if *u == 0 {
+            self.regs.kill(v);
+        }
+    }
+
+    fn bind(&mut self, label: Label) {
+        self.binds.push((self.insts.len(), label));
     }
 
     /// A call into Rust: values live in caller-saved registers are saved first; arguments go
@@ -903,6 +1016,21 @@ mod tests {
             .lines()
             .filter(|l| l.split_whitespace().any(|w| w == mnemonic))
             .count()
+    }
+
+    #[test]
+    fn an_if_with_calls_branches_and_one_without_blends() {
+        for avx in [false, true] {
+            let branch = listing("if(x > 0, exp(x), sin(x) * y) + y", avx);
+            assert_eq!(count(&branch, "ucomisd"), 1, "{branch}");
+            assert_eq!(count(&branch, "je"), 1, "{branch}");
+            assert_eq!(count(&branch, "jmp"), 1, "{branch}");
+            assert_eq!(count(&branch, "call"), 2, "{branch}");
+            assert_eq!(count(&branch, "andnpd"), 0, "{branch}");
+            let blend = listing("if(x > 0, x + 1, y * 2)", avx);
+            assert_eq!(count(&blend, "andnpd"), 1, "{blend}");
+            assert_eq!(count(&blend, "je") + count(&blend, "jmp"), 0, "{blend}");
+        }
     }
 
     #[test]

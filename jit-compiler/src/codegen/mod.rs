@@ -3,6 +3,8 @@
 //! Stages, one module each:
 //! * `dag`: equal subtrees merged into one value, use counts, evaluation order
 //!   (Sethi–Ullman: the subtree that needs more registers first);
+//! * `branch`: which `if`s jump instead of blending (those whose sides call functions), and
+//!   the order that computes each side's own values after the jump;
 //! * `lower`: instruction selection and linear register allocation over all sixteen XMM
 //!   registers, spilling to the stack when an expression needs more;
 //! * `frame`: entries, prologue and epilogue for the calling convention, the constant pool.
@@ -20,6 +22,7 @@
 //! assert!(code.listing_text().contains("sqrtsd xmm0,xmm0"));
 //! ```
 
+mod branch;
 pub(crate) mod dag;
 mod frame;
 pub(crate) mod lower;
@@ -230,7 +233,8 @@ pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
     });
     let compiled = crate::workspace::with(|ws| {
         let (simple, root) = expr.simplified_for_codegen_in(ws);
-        let dag = dag::Dag::plan(simple, root, &mut ws.plan);
+        let mut dag = dag::Dag::plan(simple, root, &mut ws.plan);
+        dag.plan_branches(&mut ws.plan);
         let compiled = frame::assemble(&dag, expr.arity(), &closures, options, ws);
         let nodes = dag.ast.len();
         dag.recycle(ws);

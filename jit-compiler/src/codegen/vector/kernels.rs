@@ -220,8 +220,10 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
         abi: Abi::SysV,
         avx: false,
     };
+    // no marks: a body without calls has no branching `if`
     let b = lower(
         &dag,
+        &[],
         2,
         scalar,
         &[],
