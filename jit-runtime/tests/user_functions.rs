@@ -40,7 +40,7 @@ fn builder(abi: Abi) -> JitBuilder {
         .closure("c5", 5, |a| a.iter().sum())
 }
 
-const CORPUS: [&str; 8] = [
+const CORPUS: [&str; 9] = [
     "zero() + half(x) * g",
     "nn(x, y) + inf3(x, y, 2) - mix4(x, y, x*y, 1)",
     "c0() + c1(x) - c5(x, y, 1, 2, half(y))",
@@ -49,6 +49,7 @@ const CORPUS: [&str; 8] = [
     "if(x < y, c1(x), half(y)) + x*y*(1 + c5(x, x, x, y, y))",
     "if(x, if(y > 0, c1(y) + x, half(x)), c5(x, y, 1, 2, x*y)) * if(y < x, zero(), c0() - y)",
     "if(x*y, x + sin(y), y) + if(x > y, cos(x*y), x*y) - if(y, half(x + y), 1/x)",
+    "if(x == y, c1(x), half(y)) + if(x != y, c0(), 2) - if(x >= y, zero(), x) * if(x <= 1, c1(y), y)",
 ];
 
 proptest! {

@@ -10,7 +10,8 @@
 //!     ...                  ; what both sides share is computed before the branch,
 //!                          ; then every value still needed is stored to memory
 //!     ucomisd c, [0.0]     ; ZF = 1: c is zero or NaN
-//!     je    else
+//!     je    else           ; (for a condition `x < y` that only the `if` uses:
+//!                          ;  ucomisd y, x / jbe else, without computing 1 or 0)
 //!     ...then side...      ; its result to xmm0
 //!     jmp   join
 //! else:
@@ -46,6 +47,9 @@ pub struct Mark {
     pub node: NodeId,
     /// Which side begins here.
     pub side: Side,
+    /// At a then-mark: the condition is a comparison used by this `if` only. It is not in
+    /// the order: the branch compares its operands itself.
+    pub fused: bool,
 }
 
 /// A side of an `if`.
@@ -59,6 +63,9 @@ pub enum Side {
 
 /// No region.
 const NONE: u32 = u32::MAX;
+
+/// In `Scratch::region`: a comparison tested by its `if`'s branch, left out of the order.
+const FUSED: u32 = u32::MAX - 1;
 
 /// Visits of children allowed per node of the tree (see the module docs).
 const BUDGET_PER_NODE: usize = 16;
@@ -77,8 +84,9 @@ pub(crate) struct Scratch {
     region: Vec<u32>,
     /// Per node: `k + 1` if it is the `k`-th branching `if`, else 0.
     branch: Vec<u32>,
-    /// The branching `if`s, inner ones first.
+    /// The branching `if`s, inner ones first, and whether each one's condition is fused.
     ifs: Vec<NodeId>,
+    fused: Vec<bool>,
     /// The order grouped by region (top level first), and where each group starts.
     grouped: Vec<NodeId>,
     starts: Vec<u32>,
@@ -119,10 +127,11 @@ fn find_regions(dag: &Dag, calls_below: impl Fn(NodeId) -> bool, s: &mut Scratch
     s.region.clear();
     s.region.resize(n, NONE);
     s.ifs.clear();
+    s.fused.clear();
     let mut budget = BUDGET_PER_NODE * n + 256;
     // children before parents: an `if` inside another's region is settled first
     for &id in &dag.order {
-        let Node::If(_, a, b) = dag.ast.node(id) else {
+        let Node::If(c, a, b) = dag.ast.node(id) else {
             continue;
         };
         if !calls_below(a) && !calls_below(b) {
@@ -141,6 +150,12 @@ fn find_regions(dag: &Dag, calls_below: impl Fn(NodeId) -> bool, s: &mut Scratch
         }
         let k = s.ifs.len() as u32;
         s.ifs.push(id);
+        let comparison = matches!(node(&c), Node::Binary(op, ..) if op.is_comparison());
+        let fused = comparison && dag.uses[c.index()] == 1;
+        s.fused.push(fused);
+        if fused {
+            s.region[c.index()] = FUSED;
+        }
         for (i, v) in s.members.iter().enumerate() {
             let r = &mut s.region[v.index()];
             if *r == NONE {
@@ -188,26 +203,31 @@ fn count_use(dag: &Dag, v: NodeId, s: &mut Scratch) {
     }
 }
 
-/// Fills `s.grouped` and `s.starts`: the order grouped by innermost region, stably; group 0
-/// is the top level, group `r + 1` region `r`.
+/// Fills `s.grouped` and `s.starts`: the order grouped by innermost region, stably, without
+/// the fused conditions; group 0 is the top level, group `r + 1` region `r`.
 fn group(dag: &Dag, s: &mut Scratch) {
     let groups = 2 * s.ifs.len() + 1;
-    let group_of = |v: NodeId| s.region[v.index()].wrapping_add(1) as usize;
+    let group_of = |v: &NodeId| match s.region[v.index()] {
+        FUSED => None,
+        r => Some(r.wrapping_add(1) as usize),
+    };
     s.starts.clear();
     s.starts.resize(groups + 1, 0);
-    for &v in &dag.order {
-        s.starts[group_of(v) + 1] += 1;
+    for g in dag.order.iter().filter_map(group_of) {
+        s.starts[g + 1] += 1;
     }
     for g in 0..groups {
         s.starts[g + 1] += s.starts[g];
     }
     s.grouped.clear();
-    s.grouped.resize(dag.order.len(), NodeId::from_index(0));
+    s.grouped
+        .resize(s.starts[groups] as usize, NodeId::from_index(0));
     // `s.stack` as the next free place of each group
     s.stack.clear();
     s.stack.extend((0..groups).map(|g| (g, s.starts[g])));
     for &v in &dag.order {
-        let place = &mut s.stack[group_of(v)].1;
+        let Some(g) = group_of(&v) else { continue };
+        let place = &mut s.stack[g].1;
         s.grouped[*place as usize] = v;
         *place += 1;
     }
@@ -230,7 +250,7 @@ fn expand(dag: &mut Dag, s: &mut Scratch, marks: &mut Vec<Mark>) {
             let Some(r) = g.checked_sub(1) else { break };
             let node = s.ifs[r / 2];
             if r % 2 == 0 {
-                mark(marks, s.order.len(), node, Side::Else);
+                mark(marks, s.order.len(), node, Side::Else, false);
                 s.stack.push((g + 1, s.starts[g + 1]));
             } else {
                 s.order.push(node);
@@ -242,8 +262,9 @@ fn expand(dag: &mut Dag, s: &mut Scratch, marks: &mut Vec<Mark>) {
         match s.branch[v.index()] {
             0 => s.order.push(v),
             k => {
-                mark(marks, s.order.len(), v, Side::Then);
-                let then_group = 2 * (k as usize - 1) + 1;
+                let k = k as usize - 1;
+                mark(marks, s.order.len(), v, Side::Then, s.fused[k]);
+                let then_group = 2 * k + 1;
                 s.stack.push((then_group, s.starts[then_group]));
             }
         }
@@ -251,11 +272,12 @@ fn expand(dag: &mut Dag, s: &mut Scratch, marks: &mut Vec<Mark>) {
     std::mem::swap(&mut dag.order, &mut s.order);
 }
 
-fn mark(marks: &mut Vec<Mark>, at: usize, node: NodeId, side: Side) {
+fn mark(marks: &mut Vec<Mark>, at: usize, node: NodeId, side: Side, fused: bool) {
     marks.push(Mark {
         at: at as u32,
         node,
         side,
+        fused,
     });
 }
 
@@ -275,15 +297,23 @@ mod tests {
         (dag, marks)
     }
 
-    /// Every reachable node once, children before parents, the root last; each branching
-    /// `if` after its two marks, which enclose exactly its sides' nodes.
+    /// Every node once, children before parents, the root last, but for the fused
+    /// conditions, which are absent; each branching `if` after its two marks.
     fn assert_valid(dag: &Dag, marks: &[Mark]) {
+        let fused: Vec<NodeId> = (marks.iter().filter(|m| m.fused))
+            .filter_map(|m| match dag.ast.node(m.node) {
+                Node::If(c, ..) => Some(c),
+                _ => None,
+            })
+            .collect();
         let mut at = vec![usize::MAX; dag.ast.len()];
         for (i, v) in dag.order.iter().enumerate() {
             assert_eq!(at[v.index()], usize::MAX, "scheduled twice");
+            assert!(!fused.contains(v), "a fused condition is scheduled");
             at[v.index()] = i;
             for c in dag.ast.children(dag.ast.node(*v)).iter() {
-                assert!(at[c.index()] < i, "a child after its parent");
+                let fused_here = fused.contains(&c) && matches!(dag.ast.node(*v), Node::If(..));
+                assert!(fused_here || at[c.index()] < i, "a child after its parent");
             }
         }
         assert_eq!(dag.order.last(), Some(&dag.root));
@@ -325,8 +355,9 @@ mod tests {
         assert_eq!(between(&dag, then, other).len(), 1);
         assert!(between(&dag, then, other)[0].contains("Exp"));
         assert_eq!(between(&dag, other, at).len(), 3);
-        // x, 0 and the comparison come before the branch
-        assert_eq!(then, 3);
+        // x and 0 come before the branch; the comparison is the branch's own
+        assert!(marks[0].fused);
+        assert_eq!(then, 2);
     }
 
     #[test]

@@ -40,6 +40,30 @@ pub(super) fn comparison(op: BinaryOp) -> Option<(bool, u8)> {
     })
 }
 
+/// The jumps to the else-side of a branching `if` after `ucomisd y, x` for the predicate
+/// `x p y` (operands as in [`comparison`]; for `ucomisd c, 0.0` it is `c == 0`, else-side on
+/// ZF = 1).
+#[derive(Clone, Copy)]
+enum ElseJumps {
+    /// One condition.
+    If(Cond),
+    /// Either of two (`==`: not equal, or unordered).
+    IfEither(Cond, Cond),
+    /// `!=`: equal and ordered (ZF = 1, PF = 0).
+    IfEqualAndOrdered,
+}
+
+fn else_jumps(predicate: u8) -> ElseJumps {
+    match predicate {
+        // x < y is y > x: CF = 0 and ZF = 0 ("above")
+        CMP_LT => ElseJumps::If(Cond::Be),
+        // x <= y is y >= x: CF = 0
+        CMP_LE => ElseJumps::If(Cond::B),
+        CMP_EQ => ElseJumps::IfEither(Cond::Ne, Cond::P),
+        _ => ElseJumps::IfEqualAndOrdered,
+    }
+}
+
 /// Unary operations computed by calling a Rust function (exactly the interpreter's).
 pub fn unary_is_call(op: UnaryOp) -> bool {
     use UnaryOp::*;
@@ -753,7 +777,7 @@ impl Gen<'_> {
             return; // marks are made for `if` nodes only
         };
         match mark.side {
-            Side::Then => self.branch_on(mark.node, c),
+            Side::Then => self.branch_on(mark.node, c, mark.fused),
             Side::Else => {
                 self.side_result(a);
                 if let Some(open) = self.open.last().copied() {
@@ -764,25 +788,76 @@ impl Gen<'_> {
         }
     }
 
-    /// Before the then-side: every value still needed goes to memory, so that both sides
-    /// start (and end) with no value in a register, and the condition is tested.
-    fn branch_on(&mut self, id: NodeId, c: NodeId) {
+    /// Before the then-side: the condition is read, every value still needed goes to memory
+    /// (so that both sides start, and end, with no value in a register), and the condition
+    /// is tested. `fused`: `c` is a comparison not computed (see [`Mark::fused`]).
+    fn branch_on(&mut self, id: NodeId, c: NodeId, fused: bool) {
         let open = OpenIf {
             node: id,
             else_side: self.asm.new_label(),
             join: self.asm.new_label(),
         };
-        let rc = self.in_reg(c);
-        self.consume(c);
+        let test = match self.dag.ast.node(c) {
+            Node::Binary(op, l, r) if fused => comparison(op).map(|(swap, p)| (l, r, swap, p)),
+            _ => None,
+        };
+        // the operands are read into registers (or are constants) before the stores, which
+        // may reuse the slot of an operand that dies here
+        let (first, second, jumps) = match test {
+            Some((l, r, swap, predicate)) => {
+                // `x < y` is tested as `y > x`: ucomisd sets CF and ZF only for "below or
+                // equal", and all three of ZF, PF, CF when unordered (NaN)
+                let (x, y) = if swap { (r, l) } else { (l, r) };
+                let ry = self.in_reg(y);
+                let dies = self.uses[x.index()] == 1 + u32::from(l == r);
+                let sx = self.stable_operand(x, dies);
+                self.consume(l);
+                self.consume(r);
+                (ry, sx, else_jumps(predicate))
+            }
+            None => {
+                let rc = self.in_reg(c);
+                self.consume(c);
+                let zero = self.constant(0.0);
+                // ZF = 1 when c is ±0 (equal) or NaN (unordered): the else-side
+                (rc, zero.into(), ElseJumps::If(Cond::E))
+            }
+        };
         for r in Xmm::ALL {
             self.spill(r);
         }
-        let zero = self.constant(0.0);
-        // ZF = 1 when c is ±0 (equal) or NaN (unordered): the else-side
-        self.sse(SseOp::Ucomisd, rc, zero);
-        self.emit(Inst::Jcc(Cond::E, open.else_side));
+        self.sse(SseOp::Ucomisd, first, second);
+        match jumps {
+            ElseJumps::If(cond) => self.emit(Inst::Jcc(cond, open.else_side)),
+            ElseJumps::IfEither(a, b) => {
+                self.emit(Inst::Jcc(a, open.else_side));
+                self.emit(Inst::Jcc(b, open.else_side));
+            }
+            ElseJumps::IfEqualAndOrdered => {
+                let then_side = self.asm.new_label();
+                self.emit(Inst::Jcc(Cond::P, then_side));
+                self.emit(Inst::Jcc(Cond::E, open.else_side));
+                self.bind(then_side);
+            }
+        }
         self.regs.clear_reserved();
         self.open.push(open);
+    }
+
+    /// `v` as an operand that stays valid while values are stored: its register, a constant
+    /// or a memory argument, or (when it `dies` here, so its slot may be reused) a register
+    /// loaded from its slot.
+    fn stable_operand(&mut self, v: NodeId, dies: bool) -> XmmMem {
+        match self.operand(v) {
+            XmmMem::Xmm(r) => {
+                self.regs.reserve(r);
+                r.into()
+            }
+            XmmMem::Mem(_) if dies && matches!(self.regs.home(v), Some(Home::Slot(_))) => {
+                self.in_reg(v).into()
+            }
+            m => m,
+        }
     }
 
     /// The end of a side: its value `v` to `xmm0`, and no value left in a register (every
@@ -1021,12 +1096,19 @@ mod tests {
     #[test]
     fn an_if_with_calls_branches_and_one_without_blends() {
         for avx in [false, true] {
+            // the comparison is the branch's: `ucomisd x,[0]` and `jbe` to the else-side
             let branch = listing("if(x > 0, exp(x), sin(x) * y) + y", avx);
             assert_eq!(count(&branch, "ucomisd"), 1, "{branch}");
-            assert_eq!(count(&branch, "je"), 1, "{branch}");
+            assert_eq!(count(&branch, "jbe"), 1, "{branch}");
             assert_eq!(count(&branch, "jmp"), 1, "{branch}");
             assert_eq!(count(&branch, "call"), 2, "{branch}");
-            assert_eq!(count(&branch, "andnpd"), 0, "{branch}");
+            assert!(!branch.contains("cmplt") && !branch.contains("andnpd"), "{branch}");
+            // a condition that is not a comparison (or is used elsewhere) is tested against 0
+            let value = listing("if(x * y, exp(x), sin(x))", avx);
+            assert_eq!(count(&value, "ucomisd"), 1, "{value}");
+            assert_eq!(count(&value, "je"), 1, "{value}");
+            let shared = listing("if(x > y, exp(x), sin(x)) + (x > y)", avx);
+            assert_eq!(count(&shared, "je"), 1, "{shared}");
             let blend = listing("if(x > 0, x + 1, y * 2)", avx);
             assert_eq!(count(&blend, "andnpd"), 1, "{blend}");
             assert_eq!(count(&blend, "je") + count(&blend, "jmp"), 0, "{blend}");
