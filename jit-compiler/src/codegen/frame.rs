@@ -18,7 +18,7 @@
 //! `[rbx + 8*(i-R)]` by the body, in both entries.
 
 use super::dag::Dag;
-use super::lower::{Body, Target, lower};
+use super::lower::{Body, Schedule, Target, lower};
 use super::{Abi, CodegenOptions, Compiled};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::workspace::Workspace;
@@ -94,9 +94,12 @@ pub fn assemble(
         abi,
         avx: options.avx,
     };
-    let mut body = lower(
+    let schedule = Schedule {
         dag,
-        ws.plan.marks(),
+        marks: ws.plan.marks(),
+    };
+    let mut body = lower(
+        schedule,
         arity,
         target,
         closures,

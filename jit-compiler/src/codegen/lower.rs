@@ -93,11 +93,19 @@ pub struct Body {
     pub has_calls: bool,
 }
 
-/// Generates the body of `dag` for `arity` arguments; `marks` are where the sides of
-/// branching `if`s begin in its order (see [`super::branch`]).
+/// What [`lower`] generates: the values of `dag` in its order, and where the sides of
+/// branching `if`s begin in it (see [`super::branch`]; none in code without calls).
+#[derive(Clone, Copy)]
+pub struct Schedule<'a> {
+    /// The values and their order.
+    pub dag: &'a Dag,
+    /// From [`Dag::plan_branches`].
+    pub marks: &'a [Mark],
+}
+
+/// Generates the body of a schedule for `arity` arguments.
 pub fn lower(
-    dag: &Dag,
-    marks: &[Mark],
+    Schedule { dag, marks }: Schedule<'_>,
     arity: usize,
     target: Target,
     closures: &[u32],
@@ -1102,7 +1110,10 @@ mod tests {
             assert_eq!(count(&branch, "jbe"), 1, "{branch}");
             assert_eq!(count(&branch, "jmp"), 1, "{branch}");
             assert_eq!(count(&branch, "call"), 2, "{branch}");
-            assert!(!branch.contains("cmplt") && !branch.contains("andnpd"), "{branch}");
+            assert!(
+                !branch.contains("cmplt") && !branch.contains("andnpd"),
+                "{branch}"
+            );
             // a condition that is not a comparison (or is used elsewhere) is tested against 0
             let value = listing("if(x * y, exp(x), sin(x))", avx);
             assert_eq!(count(&value, "ucomisd"), 1, "{value}");

@@ -3,7 +3,7 @@
 use crate::ast::{Node, NodeId};
 use crate::codegen::Abi;
 use crate::codegen::dag::Dag;
-use crate::codegen::lower::{Target, lower};
+use crate::codegen::lower::{Schedule, Target, lower};
 use crate::codegen::pool::Pool;
 use crate::expr::Expr;
 use crate::ops::BinaryOp;
@@ -221,9 +221,12 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
         avx: false,
     };
     // no marks: a body without calls has no branching `if`
+    let schedule = Schedule {
+        dag: &dag,
+        marks: &[],
+    };
     let b = lower(
-        &dag,
-        &[],
+        schedule,
         2,
         scalar,
         &[],
