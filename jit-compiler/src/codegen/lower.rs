@@ -815,7 +815,12 @@ impl Gen<'_> {
             Some((l, r, swap, predicate)) => {
                 // `x < y` is tested as `y > x`: ucomisd sets CF and ZF only for "below or
                 // equal", and all three of ZF, PF, CF when unordered (NaN)
-                let (x, y) = if swap { (r, l) } else { (l, r) };
+                let (mut x, mut y) = if swap { (r, l) } else { (l, r) };
+                // `==` and `!=` are symmetric: the operand already in a register goes first
+                let symmetric = matches!(predicate, CMP_EQ | CMP_NEQ);
+                if symmetric && self.regs.reg(y).is_none() && self.regs.reg(x).is_some() {
+                    (x, y) = (y, x);
+                }
                 let ry = self.in_reg(y);
                 let dies = self.uses[x.index()] == 1 + u32::from(l == r);
                 let sx = self.stable_operand(x, dies);
