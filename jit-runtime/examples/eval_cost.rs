@@ -9,6 +9,10 @@ fn e4(x: f64) -> f64 {
     x.powi(7) - 3.0 * x.powi(5) + 2.0 * x.powi(3) - x + 1.0
 }
 
+fn piecewise(x: f64) -> f64 {
+    if x > 0.0 { x.exp() } else { x.sin() }
+}
+
 fn bench(name: &str, f: &dyn Fn(f64) -> f64, xs: &[f64]) {
     let mut best = f64::MAX;
     for _ in 0..50 {
@@ -37,4 +41,12 @@ fn main() {
     bench("E4 native fn pointer", &|x| n4(x), &xs);
     bench("E4 typed handle", &|x| t4.call(x), &xs);
     bench("E4 JitFn::call", &|x| j4.call(&[x]), &xs);
+    // an `if` whose sides call functions is a branch: one call per evaluation, as in Rust
+    // (a blend would call both); inputs of both signs in a scrambled order
+    let mixed: Vec<f64> = (0..1024).map(|i| ((i * 7919) % 1024) as f64 / 256.0 - 2.0).collect();
+    let np: fn(f64) -> f64 = black_box(piecewise);
+    let jp = jit_runtime::Jit::compile("if(x > 0, exp(x), sin(x))").unwrap();
+    let tp = jp.typed1().unwrap();
+    bench("if/exp/sin native fn pointer", &|x| np(x), &mixed);
+    bench("if/exp/sin typed handle", &|x| tp.call(x), &mixed);
 }
