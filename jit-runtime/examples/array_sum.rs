@@ -2,19 +2,19 @@
 //! here written with our typed assembler DSL, loaded with `exec::install` and called on a
 //! large array; next to it `iter().sum()` and the reducer's strict and fast modes.
 //!
-//! `cargo run --release --example array_sum [N]` (N elements, default 100 000 000; add
+//! `cargo run --release -p jit-runtime --example array_sum [N]` (N elements, default 100 000 000; add
 //! `--features parallel` for the multithreaded reducer).
 
+#[cfg(target_arch = "x86_64")]
+use jit_runtime::Jit;
+#[cfg(target_arch = "x86_64")]
+use jit_runtime::compiler::x64::{Assembler, Cond, Gpr::*, Mem, Scale, Xmm::*};
+#[cfg(target_arch = "x86_64")]
+use jit_runtime::exec::install;
 #[cfg(target_arch = "x86_64")]
 use std::hint::black_box;
 #[cfg(target_arch = "x86_64")]
 use std::time::Instant;
-#[cfg(target_arch = "x86_64")]
-use trivial_jit::Jit;
-#[cfg(target_arch = "x86_64")]
-use trivial_jit::compiler::x64::{Assembler, Cond, Gpr::*, Mem, Scale, Xmm::*};
-#[cfg(target_arch = "x86_64")]
-use trivial_jit::runtime::exec::install;
 
 /// `extern "sysv64" fn(xs: *const f64, n: usize) -> f64`: the sum, one `addsd` at a time.
 #[cfg(target_arch = "x86_64")]
