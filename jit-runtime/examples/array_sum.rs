@@ -2,8 +2,8 @@
 //! here written with our typed assembler DSL, loaded with `exec::install` and called on a
 //! large array; next to it `iter().sum()` and the reducer's strict and fast modes.
 //!
-//! `cargo run --release -p jit-runtime --example array_sum [N]` (N elements, default 100 000 000; add
-//! `--features parallel` for the multithreaded reducer).
+//! `cargo run --release -p jit-runtime --example array_sum [N]` (N elements, default
+//! 100 000 000; add `--features parallel` for the multithreaded reducer).
 
 #[cfg(target_arch = "x86_64")]
 use jit_runtime::Jit;

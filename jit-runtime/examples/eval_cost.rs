@@ -43,7 +43,9 @@ fn main() {
     bench("E4 JitFn::call", &|x| j4.call(&[x]), &xs);
     // an `if` whose sides call functions is a branch: one call per evaluation, as in Rust
     // (a blend would call both); inputs of both signs in a scrambled order
-    let mixed: Vec<f64> = (0..1024).map(|i| ((i * 7919) % 1024) as f64 / 256.0 - 2.0).collect();
+    let mixed: Vec<f64> = (0..1024)
+        .map(|i| ((i * 7919) % 1024) as f64 / 256.0 - 2.0)
+        .collect();
     let np: fn(f64) -> f64 = black_box(piecewise);
     let jp = jit_runtime::Jit::compile("if(x > 0, exp(x), sin(x))").unwrap();
     let tp = jp.typed1().unwrap();
