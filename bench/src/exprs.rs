@@ -1,4 +1,4 @@
-//! The expression set E1–E6: sources for each engine, the native Rust versions, and inputs.
+//! The expression set E1–E7: sources for each engine, the native Rust versions, and inputs.
 
 /// The accumulator of a timing loop: results summed as their u64 bit patterns (wrapping).
 /// Every result is consumed, and the sum stays in a callee-saved integer register across
@@ -201,6 +201,13 @@ native!(
     (x),
     x.sin() * (-(x * x) / 2.0).exp() + x.abs().sqrt()
 );
+native!(
+    e7_body,
+    e7_native,
+    e7_loop,
+    (x),
+    if x > 0.0 { x.exp() } else { x.sin() }
+);
 
 const E5: &str = "(a*b + c*d - e/f + g*h) * (a - b) / (c + d*e) + (f*g - h) * (a + b*c) - d*(e - f*g) + h/(a+1) + a^2*b - c^3/(d+2) + (e*f - g)/(h*h + 1) - (b - c)*(g + h)*e";
 /// E5 for exmex, where a bare `e` is not a variable: `{e}` is.
@@ -290,6 +297,21 @@ pub fn all() -> Vec<ExprDef> {
             native_loop: e6_loop,
             ranges: &[(-3.0, 3.0)],
         },
+        ExprDef {
+            name: "E7",
+            // a piecewise function: the JIT branches (a side calls a function), as Rust does;
+            // the inputs take either side at random
+            src: "if(x > 0, exp(x), sin(x))",
+            vars: &["x"],
+            fasteval: None,
+            meval: None,
+            evalexpr: Some("if(x > 0, math::exp(x), math::sin(x))"),
+            exmex: None,
+            in_targets: false,
+            native: FnPtr::A1(e7_native),
+            native_loop: e7_loop,
+            ranges: &[(-2.0, 2.0)],
+        },
     ]
 }
 
@@ -305,6 +327,7 @@ pub fn macro_fn(name: &str) -> Option<FnPtr> {
             "(a*b + c*d - e/f + g*h) * (a - b) / (c + d*e) + (f*g - h) * (a + b*c) - d*(e - f*g) + h/(a+1) + a^2*b - c^3/(d+2) + (e*f - g)/(h*h + 1) - (b - c)*(g + h)*e"
         )),
         "E6" => FnPtr::A1(jit_expr!("sin(x)*exp(-x^2/2) + sqrt(abs(x))")),
+        "E7" => FnPtr::A1(jit_expr!("if(x > 0, exp(x), sin(x))")),
         _ => return None,
     })
 }
