@@ -242,6 +242,17 @@ fn long_and_deep_expressions_on_a_small_stack() {
             assert_eq!(h.call(&[3.0]), 3.0);
             let err = Jit::compile(&nested).unwrap_err();
             assert_eq!(err.kind(), trivial_jit::ErrorKind::NestingTooDeep);
+            // nested `if`s whose sides call functions: the inner ones branch, the outer ones
+            // blend once the planner's budget is spent; the same values either way
+            let mut ifs = String::from("x");
+            for i in 0..20_000 {
+                ifs = format!("if(x > {}, sin({ifs}), {i})", i % 7);
+            }
+            let k = Jit::builder().limits(deep).compile(&ifs).unwrap();
+            for x in [-1.0, 0.5, 3.0, 6.5, f64::NAN] {
+                let want = k.expr().eval(&[x]).unwrap();
+                assert_eq!(k.call(&[x]).to_bits(), want.to_bits(), "x = {x}");
+            }
         })
         .unwrap()
         .join()
