@@ -9,6 +9,7 @@
 //! ```text
 //!     ...                  ; what both sides share is computed before the branch,
 //!                          ; then every value still needed is stored to memory
+//!                          ; (and stays in its register for either side)
 //!     ucomisd c, [0.0]     ; ZF = 1: c is zero or NaN
 //!     je    else           ; (for a condition `x < y` that only the `if` uses:
 //!                          ;  ucomisd y, x / jbe else, without computing 1 or 0)

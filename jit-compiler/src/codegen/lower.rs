@@ -220,6 +220,8 @@ struct OpenIf {
     node: NodeId,
     else_side: Label,
     join: Label,
+    /// The register file at the branch: the else-side starts with it too.
+    held: [Option<NodeId>; 16],
 }
 
 impl Gen<'_> {
@@ -298,8 +300,8 @@ impl Gen<'_> {
         r
     }
 
-    /// Moves the value in `r` to memory (if it has no memory home yet) and frees `r`.
-    fn spill(&mut self, r: Xmm) {
+    /// Stores the value in `r` to memory if it has no memory home yet; it stays in `r`.
+    fn save(&mut self, r: Xmm) {
         let Some(v) = self.regs.holder(r) else { return };
         if self.regs.home(v).is_none() {
             let slot = self.regs.new_slot();
@@ -311,7 +313,14 @@ impl Gen<'_> {
                 src: r,
             });
         }
-        self.regs.release_reg(v);
+    }
+
+    /// Moves the value in `r` to memory (if it has no memory home yet) and frees `r`.
+    fn spill(&mut self, r: Xmm) {
+        self.save(r);
+        if let Some(v) = self.regs.holder(r) {
+            self.regs.release_reg(v);
+        }
     }
 
     /// `v` in a register that may be read but not written.
@@ -791,19 +800,28 @@ impl Gen<'_> {
                 if let Some(open) = self.open.last().copied() {
                     self.emit(Inst::Jmp(open.join));
                     self.bind(open.else_side);
+                    // at the else-side's start the registers hold what they held at the
+                    // branch (those values still needed)
+                    for (r, v) in Xmm::ALL.into_iter().zip(open.held) {
+                        if let Some(v) = v.filter(|v| self.uses[v.index()] > 0) {
+                            self.regs.assign(v, r, self.pos);
+                        }
+                    }
                 }
             }
         }
     }
 
-    /// Before the then-side: the condition is read, every value still needed goes to memory
-    /// (so that both sides start, and end, with no value in a register), and the condition
-    /// is tested. `fused`: `c` is a comparison not computed (see [`Mark::fused`]).
+    /// Before the then-side: the condition is read, every value still needed is stored
+    /// (so that both sides can drop any register and end with all values in memory), and the
+    /// condition is tested. Both sides start with the registers as they are here.
+    /// `fused`: `c` is a comparison not computed (see [`Mark::fused`]).
     fn branch_on(&mut self, id: NodeId, c: NodeId, fused: bool) {
-        let open = OpenIf {
+        let mut open = OpenIf {
             node: id,
             else_side: self.asm.new_label(),
             join: self.asm.new_label(),
+            held: [None; 16],
         };
         let test = match self.dag.ast.node(c) {
             Node::Binary(op, l, r) if fused => comparison(op).map(|(swap, p)| (l, r, swap, p)),
@@ -837,8 +855,9 @@ impl Gen<'_> {
             }
         };
         for r in Xmm::ALL {
-            self.spill(r);
+            self.save(r);
         }
+        open.held = Xmm::ALL.map(|r| self.regs.holder(r));
         self.sse(SseOp::Ucomisd, first, second);
         match jumps {
             ElseJumps::If(cond) => self.emit(Inst::Jcc(cond, open.else_side)),
@@ -939,12 +958,21 @@ impl Gen<'_> {
             }
             _ => false,
         };
+        // An argument already in its register stays there: the spills below store it if it
+        // has no memory home yet and free the register without changing it.
+        let in_place = |i: usize, arg: &NodeId| self.regs.reg(*arg) == Some(Xmm::from_num(i as u8));
+        let in_place: u16 = (args.iter().enumerate().take(16))
+            .filter(|(i, arg)| in_place(*i, arg))
+            .fold(0, |mask, (i, _)| mask | 1 << i);
         for r in Xmm::ALL {
             if self.abi.is_caller_saved(r) {
                 self.spill(r);
             }
         }
         for (i, &arg) in args.iter().enumerate().skip(usize::from(preloaded)) {
+            if in_place & (1 << i) != 0 {
+                continue;
+            }
             let dst = Xmm::from_num(i as u8);
             match self.operand(arg) {
                 XmmMem::Xmm(r) if r == dst => {}
@@ -1125,10 +1153,22 @@ mod tests {
             assert_eq!(count(&value, "je"), 1, "{value}");
             let shared = listing("if(x > y, exp(x), sin(x)) + (x > y)", avx);
             assert_eq!(count(&shared, "je"), 1, "{shared}");
+            // x is stored once before the branch and stays in xmm0 for either side's call
+            let piecewise = listing("if(x > 0, exp(x), sin(x))", avx);
+            assert_eq!(count(&piecewise, "movsd"), 2, "{piecewise}"); // load, store
+            assert!(!piecewise.contains("movsd xmm0,[rsp"), "{piecewise}");
             let blend = listing("if(x > 0, x + 1, y * 2)", avx);
             assert_eq!(count(&blend, "andnpd"), 1, "{blend}");
             assert_eq!(count(&blend, "je") + count(&blend, "jmp"), 0, "{blend}");
         }
+    }
+
+    #[test]
+    fn call_arguments_already_in_place_are_not_reloaded() {
+        // x is saved for the second call, but the first finds it in xmm0 already
+        let both = listing("sin(x) + cos(x)*x", false);
+        assert_eq!(count(&both, "movsd"), 4, "{both}"); // load, save, product, reload
+        assert_eq!(both.matches("movsd xmm0,[rsp]").count(), 1, "{both}");
     }
 
     #[test]
