@@ -16,6 +16,9 @@ use trivial_jit::compiler::x64::{
 use trivial_jit::compiler::{Expr, Node, NodeId, parse};
 
 const SRC: &str = "(-b+(b^2-4*a*c)^0.5)/(2*a)";
+/// Section 10: an `if` with cheap sides, and one whose sides call functions.
+const BLEND: &str = "if(x > 0, x*x, 2*x)";
+const BRANCH: &str = "if(x > 0, exp(x), sin(x))";
 
 fn token_table(src: &str) -> String {
     let mut out = String::from("| # | token | text | bytes |\n|---|---|---|---|\n");
@@ -204,6 +207,8 @@ fn sections() -> Vec<(&'static str, String)> {
     let six_win = compile(&six, Abi::Win64).unwrap();
     let six_sysv = compile(&six, Abi::SysV).unwrap();
     let f = trivial_jit::Jit::compile(SRC).unwrap();
+    let blend = compile(&parse(BLEND).unwrap(), Abi::SysV).unwrap();
+    let branch = compile(&parse(BRANCH).unwrap(), Abi::SysV).unwrap();
     vec![
         ("source", fenced("text", &format!("{SRC}\n"))),
         ("tokens", token_table(SRC)),
@@ -234,6 +239,14 @@ fn sections() -> Vec<(&'static str, String)> {
                     f.call(&[1.0, -3.0, 2.0])
                 ),
             ),
+        ),
+        (
+            "blend",
+            fenced("text", &format!("; {BLEND}\n{}", blend.listing_text())),
+        ),
+        (
+            "branch",
+            fenced("text", &format!("; {BRANCH}\n{}", branch.listing_text())),
         ),
     ]
 }
