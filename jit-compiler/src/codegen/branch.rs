@@ -1,4 +1,5 @@
-//! Which `if`s jump instead of blending, and the schedule that lets them.
+//! Which `if`s jump instead of blending, which conditions are tested in place, and the
+//! schedule that lets them.
 //!
 //! A blended `if(c, a, b)` computes both sides and selects one with masks: for cheap sides
 //! that is the fastest code (no branch to mispredict). When a side calls a function
@@ -11,8 +12,7 @@
 //!                          ; then every value still needed is stored to memory
 //!                          ; (and stays in its register for either side)
 //!     ucomisd c, [0.0]     ; ZF = 1: c is zero or NaN
-//!     je    else           ; (for a condition `x < y` that only the `if` uses:
-//!                          ;  ucomisd y, x / jbe else, without computing 1 or 0)
+//!     je    else
 //!     ...then side...      ; its result to xmm0
 //!     jmp   join
 //! else:
@@ -31,7 +31,11 @@
 //! innermost region, expanded recursively (with an explicit stack: nesting has no bound
 //! but the parser's). [`Mark`]s say where each side begins.
 //!
-//! Cost: nothing unless the expression calls a function and has an `if`. Finding a region
+//! A condition that is a comparison used by its `if` only is *fused*: it is left out of
+//! the order, and the `if` compares the operands itself, into the blend's mask or the
+//! branch's flags (`ucomisd y, x` / `jbe else` for `x < y`), without making 1 or 0 of it.
+//!
+//! Cost: nothing without an `if`; regions only when the expression also calls a function. Finding a region
 //! visits its nodes' children; an `if` nested in another's region is visited again for the
 //! outer one. So that deep nests stay linear, the visits are budgeted at 16 per node: once
 //! the budget is spent, the remaining (outer) `if`s blend.
@@ -48,9 +52,6 @@ pub struct Mark {
     pub node: NodeId,
     /// Which side begins here.
     pub side: Side,
-    /// At a then-mark: the condition is a comparison used by this `if` only. It is not in
-    /// the order: the branch compares its operands itself.
-    pub fused: bool,
 }
 
 /// A side of an `if`.
@@ -64,9 +65,6 @@ pub enum Side {
 
 /// No region.
 const NONE: u32 = u32::MAX;
-
-/// In `Scratch::region`: a comparison tested by its `if`'s branch, left out of the order.
-const FUSED: u32 = u32::MAX - 1;
 
 /// Visits of children allowed per node of the tree (see the module docs).
 const BUDGET_PER_NODE: usize = 16;
@@ -85,9 +83,8 @@ pub(crate) struct Scratch {
     region: Vec<u32>,
     /// Per node: `k + 1` if it is the `k`-th branching `if`, else 0.
     branch: Vec<u32>,
-    /// The branching `if`s, inner ones first, and whether each one's condition is fused.
+    /// The branching `if`s, inner ones first.
     ifs: Vec<NodeId>,
-    fused: Vec<bool>,
     /// The order grouped by region (top level first), and where each group starts.
     grouped: Vec<NodeId>,
     starts: Vec<u32>,
@@ -96,28 +93,55 @@ pub(crate) struct Scratch {
     stack: Vec<(usize, u32)>,
 }
 
-/// Chooses the `if`s that branch, reorders `dag.order` for them and fills `marks`.
-/// `calls_below(v)`: does the subtree of `v` contain a call?
+/// What [`plan`] decides: where sides begin, and which conditions are fused (per node;
+/// empty when the tree has no `if`).
+#[derive(Default)]
+pub(crate) struct Plan {
+    pub marks: Vec<Mark>,
+    pub fused: Vec<bool>,
+}
+
+/// Fuses the conditions that can be, chooses the `if`s that branch, reorders `dag.order`
+/// for both and fills `plan`. `has_if`: may the tree contain an `if`? `calls_below(v)`:
+/// does the subtree of `v` contain a call?
 pub(crate) fn plan(
     dag: &mut Dag,
+    has_if: bool,
     calls_below: impl Fn(NodeId) -> bool,
     s: &mut Scratch,
-    marks: &mut Vec<Mark>,
+    plan: &mut Plan,
 ) {
-    marks.clear();
-    let has_if = || {
-        dag.order
-            .iter()
-            .any(|&v| matches!(dag.ast.node(v), Node::If(..)))
-    };
-    if !dag.calls || !has_if() {
+    plan.marks.clear();
+    plan.fused.clear();
+    if !has_if || !fuse_conditions(dag, &mut plan.fused) {
         return;
     }
-    find_regions(dag, calls_below, s);
-    if !s.ifs.is_empty() {
-        group(dag, s);
-        expand(dag, s, marks);
+    let branching = dag.calls && {
+        find_regions(dag, calls_below, s);
+        !s.ifs.is_empty()
+    };
+    if branching {
+        group(dag, &plan.fused, s);
+        expand(dag, s, &mut plan.marks);
+    } else {
+        let fused = &plan.fused;
+        dag.order.retain(|v| !fused[v.index()]);
     }
+}
+
+/// Marks the conditions that are comparisons used by their `if` only; false if there is no
+/// `if` at all.
+fn fuse_conditions(dag: &Dag, fused: &mut Vec<bool>) -> bool {
+    let mut any_if = false;
+    fused.resize(dag.ast.len(), false);
+    for &id in &dag.order {
+        if let Node::If(c, ..) = dag.ast.node(id) {
+            any_if = true;
+            let comparison = matches!(dag.ast.node(c), Node::Binary(op, ..) if op.is_comparison());
+            fused[c.index()] = comparison && dag.uses[c.index()] == 1;
+        }
+    }
+    any_if
 }
 
 /// Fills `s.region` and `s.ifs`: the regions of the `if`s that branch.
@@ -128,11 +152,10 @@ fn find_regions(dag: &Dag, calls_below: impl Fn(NodeId) -> bool, s: &mut Scratch
     s.region.clear();
     s.region.resize(n, NONE);
     s.ifs.clear();
-    s.fused.clear();
     let mut budget = BUDGET_PER_NODE * n + 256;
     // children before parents: an `if` inside another's region is settled first
     for &id in &dag.order {
-        let Node::If(c, a, b) = dag.ast.node(id) else {
+        let Node::If(_, a, b) = dag.ast.node(id) else {
             continue;
         };
         if !calls_below(a) && !calls_below(b) {
@@ -151,12 +174,6 @@ fn find_regions(dag: &Dag, calls_below: impl Fn(NodeId) -> bool, s: &mut Scratch
         }
         let k = s.ifs.len() as u32;
         s.ifs.push(id);
-        let comparison = matches!(node(&c), Node::Binary(op, ..) if op.is_comparison());
-        let fused = comparison && dag.uses[c.index()] == 1;
-        s.fused.push(fused);
-        if fused {
-            s.region[c.index()] = FUSED;
-        }
         for (i, v) in s.members.iter().enumerate() {
             let r = &mut s.region[v.index()];
             if *r == NONE {
@@ -206,11 +223,11 @@ fn count_use(dag: &Dag, v: NodeId, s: &mut Scratch) {
 
 /// Fills `s.grouped` and `s.starts`: the order grouped by innermost region, stably, without
 /// the fused conditions; group 0 is the top level, group `r + 1` region `r`.
-fn group(dag: &Dag, s: &mut Scratch) {
+fn group(dag: &Dag, fused: &[bool], s: &mut Scratch) {
     let groups = 2 * s.ifs.len() + 1;
-    let group_of = |v: &NodeId| match s.region[v.index()] {
-        FUSED => None,
-        r => Some(r.wrapping_add(1) as usize),
+    let group_of = |v: &NodeId| {
+        let r = s.region[v.index()];
+        (!fused[v.index()]).then_some(r.wrapping_add(1) as usize)
     };
     s.starts.clear();
     s.starts.resize(groups + 1, 0);
@@ -251,7 +268,7 @@ fn expand(dag: &mut Dag, s: &mut Scratch, marks: &mut Vec<Mark>) {
             let Some(r) = g.checked_sub(1) else { break };
             let node = s.ifs[r / 2];
             if r % 2 == 0 {
-                mark(marks, s.order.len(), node, Side::Else, false);
+                mark(marks, s.order.len(), node, Side::Else);
                 s.stack.push((g + 1, s.starts[g + 1]));
             } else {
                 s.order.push(node);
@@ -263,9 +280,8 @@ fn expand(dag: &mut Dag, s: &mut Scratch, marks: &mut Vec<Mark>) {
         match s.branch[v.index()] {
             0 => s.order.push(v),
             k => {
-                let k = k as usize - 1;
-                mark(marks, s.order.len(), v, Side::Then, s.fused[k]);
-                let then_group = 2 * k + 1;
+                mark(marks, s.order.len(), v, Side::Then);
+                let then_group = 2 * (k as usize - 1) + 1;
                 s.stack.push((then_group, s.starts[then_group]));
             }
         }
@@ -273,12 +289,11 @@ fn expand(dag: &mut Dag, s: &mut Scratch, marks: &mut Vec<Mark>) {
     std::mem::swap(&mut dag.order, &mut s.order);
 }
 
-fn mark(marks: &mut Vec<Mark>, at: usize, node: NodeId, side: Side, fused: bool) {
+fn mark(marks: &mut Vec<Mark>, at: usize, node: NodeId, side: Side) {
     marks.push(Mark {
         at: at as u32,
         node,
         side,
-        fused,
     });
 }
 
@@ -287,35 +302,40 @@ mod tests {
     use super::*;
     use crate::codegen::dag::Buffers;
 
-    fn planned(src: &str) -> (Dag, Vec<Mark>) {
+    /// The planned tree, its marks, and its fused conditions.
+    fn planned(src: &str) -> (Dag, Vec<Mark>, Vec<NodeId>) {
         let e = crate::parse(src).unwrap();
         let (ast, root) = e.simplified_for_codegen();
         let mut buffers = Buffers::default();
         let mut dag = Dag::plan(ast, root, &mut buffers);
         dag.plan_branches(&mut buffers);
-        let marks = buffers.marks().to_vec();
-        assert_valid(&dag, &marks);
-        (dag, marks)
+        let plan = buffers.branches();
+        let fused: Vec<NodeId> = (0..dag.ast.len())
+            .filter(|&i| plan.fused.get(i).copied().unwrap_or(false))
+            .map(NodeId::from_index)
+            .collect();
+        let marks = plan.marks.clone();
+        assert_valid(&dag, &marks, &fused);
+        (dag, marks, fused)
     }
 
     /// Every node once, children before parents, the root last, but for the fused
-    /// conditions, which are absent; each branching `if` after its two marks.
-    fn assert_valid(dag: &Dag, marks: &[Mark]) {
-        let fused: Vec<NodeId> = (marks.iter().filter(|m| m.fused))
-            .filter_map(|m| match dag.ast.node(m.node) {
-                Node::If(c, ..) => Some(c),
-                _ => None,
-            })
-            .collect();
+    /// conditions, which are absent (each the condition of an `if` it alone uses); each
+    /// branching `if` after its two marks.
+    fn assert_valid(dag: &Dag, marks: &[Mark], fused: &[NodeId]) {
         let mut at = vec![usize::MAX; dag.ast.len()];
         for (i, v) in dag.order.iter().enumerate() {
             assert_eq!(at[v.index()], usize::MAX, "scheduled twice");
             assert!(!fused.contains(v), "a fused condition is scheduled");
             at[v.index()] = i;
             for c in dag.ast.children(dag.ast.node(*v)).iter() {
-                let fused_here = fused.contains(&c) && matches!(dag.ast.node(*v), Node::If(..));
+                let fused_here = matches!(dag.ast.node(*v), Node::If(cond, ..) if cond == c)
+                    && fused.contains(&c);
                 assert!(fused_here || at[c.index()] < i, "a child after its parent");
             }
+        }
+        for c in fused {
+            assert_eq!(dag.uses[c.index()], 1);
         }
         assert_eq!(dag.order.last(), Some(&dag.root));
         for pair in marks.chunks(2).filter(|p| p[0].node == p[1].node) {
@@ -348,7 +368,7 @@ mod tests {
 
     #[test]
     fn a_side_with_a_call_branches_and_is_computed_between_its_marks() {
-        let (dag, marks) = planned("if(x > 0, exp(x), sin(x) + y) * 2");
+        let (dag, marks, fused) = planned("if(x > 0, exp(x), sin(x) + y) * 2");
         assert_eq!(marks.len(), 2);
         let (then, other, at) = sides(&dag, &marks, marks[0].node);
         // exp(x) alone on the then-side; sin(x), y, sin(x) + y (y is used there only) on
@@ -357,7 +377,7 @@ mod tests {
         assert!(between(&dag, then, other)[0].contains("Exp"));
         assert_eq!(between(&dag, other, at).len(), 3);
         // x and 0 come before the branch; the comparison is the branch's own
-        assert!(marks[0].fused);
+        assert_eq!(fused.len(), 1);
         assert_eq!(then, 2);
     }
 
@@ -374,7 +394,7 @@ mod tests {
 
     #[test]
     fn nested_ifs_branch_inside_their_sides() {
-        let (dag, marks) = planned("if(x, if(y > 0, exp(y) + x, cos(x)), ln(y)) + if(y, x, 2)");
+        let (dag, marks, _) = planned("if(x, if(y > 0, exp(y) + x, cos(x)), ln(y)) + if(y, x, 2)");
         assert_eq!(marks.len(), 4);
         let [outer_then, inner_then, inner_else, outer_else] = [0, 1, 2, 3].map(|i| marks[i]);
         assert_eq!(outer_then.side, Side::Then);

@@ -1,7 +1,7 @@
 //! Preparing a simplified tree (equal subtrees already merged into one value) for code
 //! generation: counting uses, and choosing the evaluation order.
 
-use super::branch::{self, Mark};
+use super::branch::{self, Plan};
 use crate::ast::{Ast, Node, NodeId};
 
 /// A tree with equal subtrees merged: every node is one value.
@@ -33,8 +33,10 @@ impl Dag {
         let info = &mut buffers.info;
         info.clear();
         info.reserve(n);
+        buffers.has_if = false;
         // children before parents: one forward pass knows each child before its parent
         for &node in merged.nodes() {
+            buffers.has_if |= matches!(node, Node::If(..));
             let children = merged.children(node);
             let has_call = is_call(node) || children.iter().any(|c| info[c.index()].has_call);
             let need = registers_needed(children.as_slice(), info);
@@ -69,20 +71,21 @@ impl Dag {
         }
     }
 
-    /// Makes the `if`s whose sides call functions branch instead of blending: reorders the
-    /// schedule, and puts where the sides begin in it in `buffers` ([`Buffers::marks`]; not
-    /// in the `Dag`, which then would no longer be moved without a `memcpy` call). See
-    /// [`super::branch`]. For the scalar code only: vector code has no calls, and blends
-    /// every `if` lane by lane.
+    /// Plans the `if`s of scalar code (see [`super::branch`]): fuses the conditions that are
+    /// comparisons only their `if` uses, makes those whose sides call functions branch
+    /// instead of blending, and reorders the schedule for both. What it decided is kept in
+    /// `buffers` ([`Buffers::branches`]; in the `Dag` it would make it too big to be moved
+    /// without a `memcpy` call). Vector code has no calls and blends every `if` lane by lane.
     pub(crate) fn plan_branches(&mut self, buffers: &mut Buffers) {
         let Buffers {
             info,
             branch,
-            marks,
+            plan,
+            has_if,
             ..
         } = buffers;
         let calls_below = |v: NodeId| info.get(v.index()).is_some_and(|i| i.has_call);
-        branch::plan(self, calls_below, branch, marks);
+        branch::plan(self, *has_if, calls_below, branch, plan);
     }
 
     /// Gives the tree and the tables back to the workspace for the next compilation.
@@ -94,9 +97,9 @@ impl Dag {
 }
 
 impl Buffers {
-    /// Where the sides of the branching `if`s begin, from the last [`Dag::plan_branches`].
-    pub(crate) fn marks(&self) -> &[Mark] {
-        &self.marks
+    /// The last [`Dag::plan_branches`]' decisions.
+    pub(crate) fn branches(&self) -> &Plan {
+        &self.plan
     }
 }
 
@@ -107,7 +110,9 @@ pub(crate) struct Buffers {
     stack: Vec<NodeId>,
     uses: Vec<u32>,
     order: Vec<NodeId>,
-    marks: Vec<Mark>,
+    /// Does the last planned tree have an `if` (reachable or not)?
+    has_if: bool,
+    plan: Plan,
     branch: branch::Scratch,
 }
 

@@ -94,9 +94,11 @@ pub fn assemble(
         abi,
         avx: options.avx,
     };
+    let branches = ws.plan.branches();
     let schedule = Schedule {
         dag,
-        marks: ws.plan.marks(),
+        marks: &branches.marks,
+        fused: &branches.fused,
     };
     let mut body = lower(
         schedule,

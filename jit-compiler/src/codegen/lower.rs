@@ -101,11 +101,14 @@ pub struct Schedule<'a> {
     pub dag: &'a Dag,
     /// From [`Dag::plan_branches`].
     pub marks: &'a [Mark],
+    /// Per node, from [`Dag::plan_branches`]: a comparison that is not computed, because
+    /// its `if` tests its operands itself (empty: none).
+    pub fused: &'a [bool],
 }
 
 /// Generates the body of a schedule for `arity` arguments.
 pub fn lower(
-    Schedule { dag, marks }: Schedule<'_>,
+    Schedule { dag, marks, fused }: Schedule<'_>,
     arity: usize,
     target: Target,
     closures: &[u32],
@@ -137,6 +140,7 @@ pub fn lower(
         closures,
         open: Vec::new(),
         binds: Vec::new(),
+        fused,
     };
     g.place_arguments(arity);
     let mut marks = marks.iter();
@@ -212,6 +216,8 @@ struct Gen<'a> {
     open: Vec<OpenIf>,
     /// See [`Body::binds`].
     binds: Vec<(usize, Label)>,
+    /// See [`Schedule::fused`].
+    fused: &'a [bool],
 }
 
 /// A branching `if` being generated: where its else-side and its join will be.
@@ -685,6 +691,14 @@ impl Gen<'_> {
 
     /// `1.0` if `x pred y` else `0.0`: `cmpsd` gives an all-ones or zero mask.
     fn compare(&mut self, id: NodeId, x: NodeId, y: NodeId, pred: u8) {
+        let r = self.compare_mask(x, y, pred);
+        let one = self.mask(ONE_MASK);
+        self.sse(SseOp::Andpd, r, one);
+        self.finish(id, r);
+    }
+
+    /// The mask of `x pred y` (all ones or all zeros) in a register of its own.
+    fn compare_mask(&mut self, x: NodeId, y: NodeId, pred: u8) -> Xmm {
         if let Some(r) = self.regs.reg(y) {
             self.regs.reserve(r);
         }
@@ -699,9 +713,7 @@ impl Gen<'_> {
         };
         let src = if x == y { rx.into() } else { self.operand(y) };
         self.compare_then(r, rx, src, pred);
-        let one = self.mask(ONE_MASK);
-        self.sse(SseOp::Andpd, r, one);
-        self.finish(id, r);
+        r
     }
 
     /// `min(a, b)` as the interpreter defines it: `b` if `a` is NaN or `b < a`, else `a`.
@@ -766,17 +778,30 @@ impl Gen<'_> {
                 u32::MAX
             }
         };
-        let rc = self.writable(c, occ(c));
-        let abs = self.mask(ABS_MASK);
-        self.sse(SseOp::Andpd, rc, abs);
-        let m = self.alloc();
-        self.sse(SseOp::Xorpd, m, m);
-        self.emit(Inst::SseImm {
-            op: SseImmOp::Cmpsd,
-            dst: m,
-            src: rc.into(),
-            imm: CMP_LT,
-        });
+        let m = match self.fused_test(c) {
+            // a fused comparison's own mask
+            Some((l, r, x, y, pred)) => {
+                let m = self.compare_mask(x, y, pred);
+                self.consume(l);
+                self.consume(r);
+                m
+            }
+            // the mask of 0 < |c|: false for ±0 and NaN
+            None => {
+                let rc = self.writable(c, occ(c));
+                let abs = self.mask(ABS_MASK);
+                self.sse(SseOp::Andpd, rc, abs);
+                let m = self.alloc();
+                self.sse(SseOp::Xorpd, m, m);
+                self.emit(Inst::SseImm {
+                    op: SseImmOp::Cmpsd,
+                    dst: m,
+                    src: rc.into(),
+                    imm: CMP_LT,
+                });
+                m
+            }
+        };
         let ra = self.writable(a, occ(a));
         self.sse(SseOp::Andpd, ra, m);
         let rb = self.in_reg(b);
@@ -794,7 +819,7 @@ impl Gen<'_> {
             return; // marks are made for `if` nodes only
         };
         match mark.side {
-            Side::Then => self.branch_on(mark.node, c, mark.fused),
+            Side::Then => self.branch_on(mark.node, c),
             Side::Else => {
                 self.side_result(a);
                 if let Some(open) = self.open.last().copied() {
@@ -815,25 +840,19 @@ impl Gen<'_> {
     /// Before the then-side: the condition is read, every value still needed is stored
     /// (so that both sides can drop any register and end with all values in memory), and the
     /// condition is tested. Both sides start with the registers as they are here.
-    /// `fused`: `c` is a comparison not computed (see [`Mark::fused`]).
-    fn branch_on(&mut self, id: NodeId, c: NodeId, fused: bool) {
+    fn branch_on(&mut self, id: NodeId, c: NodeId) {
         let mut open = OpenIf {
             node: id,
             else_side: self.asm.new_label(),
             join: self.asm.new_label(),
             held: [None; 16],
         };
-        let test = match self.dag.ast.node(c) {
-            Node::Binary(op, l, r) if fused => comparison(op).map(|(swap, p)| (l, r, swap, p)),
-            _ => None,
-        };
         // the operands are read into registers (or are constants) before the stores, which
         // may reuse the slot of an operand that dies here
-        let (first, second, jumps) = match test {
-            Some((l, r, swap, predicate)) => {
+        let (first, second, jumps) = match self.fused_test(c) {
+            Some((l, r, mut x, mut y, predicate)) => {
                 // `x < y` is tested as `y > x`: ucomisd sets CF and ZF only for "below or
                 // equal", and all three of ZF, PF, CF when unordered (NaN)
-                let (mut x, mut y) = if swap { (r, l) } else { (l, r) };
                 // `==` and `!=` are symmetric: the operand already in a register goes first
                 let symmetric = matches!(predicate, CMP_EQ | CMP_NEQ);
                 if symmetric && self.regs.reg(y).is_none() && self.regs.reg(x).is_some() {
@@ -923,6 +942,20 @@ impl Gen<'_> {
             self.bind(open.join);
         }
         self.regs.assign(id, Xmm::Xmm0, self.pos);
+    }
+
+    /// For a fused condition `c` (see [`Schedule::fused`]): its operands `l`, `r`, and the
+    /// test as `x pred y` (operands swapped for `>` and `>=`, as [`comparison`] says).
+    fn fused_test(&self, c: NodeId) -> Option<(NodeId, NodeId, NodeId, NodeId, u8)> {
+        if !self.fused.get(c.index()).copied().unwrap_or(false) {
+            return None;
+        }
+        let Node::Binary(op, l, r) = self.dag.ast.node(c) else {
+            return None;
+        };
+        let (swap, pred) = comparison(op)?;
+        let (x, y) = if swap { (r, l) } else { (l, r) };
+        Some((l, r, x, y, pred))
     }
 
     /// One use of `v` is made: it dies with its last.
@@ -1160,6 +1193,14 @@ mod tests {
             let blend = listing("if(x > 0, x + 1, y * 2)", avx);
             assert_eq!(count(&blend, "andnpd"), 1, "{blend}");
             assert_eq!(count(&blend, "je") + count(&blend, "jmp"), 0, "{blend}");
+            // the comparison's mask is the blend's: one compare, one andpd (no 1.0, no |c|)
+            let compares = count(&blend, "cmpltsd") + count(&blend, "vcmpltsd");
+            assert_eq!(compares, 1, "{blend}");
+            assert_eq!(count(&blend, "andpd"), 1, "{blend}");
+            // a condition used twice is a value, tested as 0 < |c| by the blend
+            let twice = listing("if(x > 0, x + 1, y * 2) + (x > 0)", avx);
+            let compares = count(&twice, "cmpltsd") + count(&twice, "vcmpltsd");
+            assert_eq!(compares, 2, "{twice}");
         }
     }
 

@@ -220,10 +220,11 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
         abi: Abi::SysV,
         avx: false,
     };
-    // no marks: a body without calls has no branching `if`
+    // not planned: a body without calls has no branching `if`, and blends need no fusing
     let schedule = Schedule {
         dag: &dag,
         marks: &[],
+        fused: &[],
     };
     let b = lower(
         schedule,
