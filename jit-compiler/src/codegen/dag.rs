@@ -33,10 +33,10 @@ impl Dag {
         let info = &mut buffers.info;
         info.clear();
         info.reserve(n);
-        buffers.has_if = false;
+        let mut has_if = false;
         // children before parents: one forward pass knows each child before its parent
         for &node in merged.nodes() {
-            buffers.has_if |= matches!(node, Node::If(..));
+            has_if |= matches!(node, Node::If(..));
             let children = merged.children(node);
             let has_call = is_call(node) || children.iter().any(|c| info[c.index()].has_call);
             let need = registers_needed(children.as_slice(), info);
@@ -46,6 +46,7 @@ impl Dag {
                 state: 0,
             });
         }
+        buffers.has_if = has_if;
         let mut uses = std::mem::take(&mut buffers.uses);
         uses.clear();
         uses.resize(n, 0);
