@@ -11,7 +11,7 @@
 //!     ...                  ; what both sides share is computed before the branch,
 //!                          ; then every value still needed is stored to memory
 //!                          ; (and stays in its register for either side)
-//!     ucomisd c, [0.0]     ; ZF = 1: c is zero or NaN
+//!     ucomisd c, [0.0]     ; ZF = 1: c is zero or NaN (a fused `x > y`: see below)
 //!     je    else
 //!     ...then side...      ; its result to xmm0
 //!     jmp   join
@@ -35,10 +35,10 @@
 //! the order, and the `if` compares the operands itself, into the blend's mask or the
 //! branch's flags (`ucomisd y, x` / `jbe else` for `x < y`), without making 1 or 0 of it.
 //!
-//! Cost: nothing without an `if`; regions only when the expression also calls a function. Finding a region
-//! visits its nodes' children; an `if` nested in another's region is visited again for the
-//! outer one. So that deep nests stay linear, the visits are budgeted at 16 per node: once
-//! the budget is spent, the remaining (outer) `if`s blend.
+//! Cost: nothing without an `if`, and regions only when the expression also calls a
+//! function. Finding a region visits its nodes' children; an `if` nested in another's region
+//! is visited again for the outer one. So that deep nests stay linear, the visits are
+//! budgeted at 16 per node: once the budget is spent, the remaining (outer) `if`s blend.
 
 use super::dag::{Dag, is_call};
 use crate::ast::{Node, NodeId};
