@@ -78,17 +78,21 @@ fn closures_run_as_machine_code_on_the_host() {
     assert!(f.listing().contains("call"));
 }
 
-#[test]
-fn a_closure_capturing_state_counts_exactly_across_threads() {
+/// A builder with `tick(x) = x + 1`, a closure that counts its calls in the returned counter.
+fn ticking() -> (JitBuilder, Arc<AtomicUsize>) {
     let count = Arc::new(AtomicUsize::new(0));
     let c = count.clone();
-    let f = Jit::builder()
-        .closure("tick", 1, move |a| {
-            c.fetch_add(1, Ordering::Relaxed);
-            a[0] + 1.0
-        })
-        .compile("tick(x) * tick(x + 1)")
-        .unwrap();
+    let builder = Jit::builder().closure("tick", 1, move |a| {
+        c.fetch_add(1, Ordering::Relaxed);
+        a[0] + 1.0
+    });
+    (builder, count)
+}
+
+#[test]
+fn a_closure_capturing_state_counts_exactly_across_threads() {
+    let (builder, count) = ticking();
+    let f = builder.compile("tick(x) * tick(x + 1)").unwrap();
     let handles: Vec<_> = (0..8)
         .map(|t| {
             let f = f.clone();
@@ -111,15 +115,10 @@ fn a_closure_capturing_state_counts_exactly_across_threads() {
 /// interpreter (a side that calls a function is a branch, not a blend).
 #[test]
 fn only_the_chosen_side_of_an_if_calls_user_functions() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let c = count.clone();
-    let f = Jit::builder()
-        .closure("tick", 1, move |a| {
-            c.fetch_add(1, Ordering::Relaxed);
-            a[0] + 1.0
-        })
-        .compile("if(x > 0, tick(x), 2 * tick(-x)) + if(x, 1, tick(x)) + if(x < -5, if(x < -10, tick(1), 3), 4)")
-        .unwrap();
+    let (builder, count) = ticking();
+    let src = "if(x > 0, tick(x), 2 * tick(-x)) + if(x, 1, tick(x)) \
+               + if(x < -5, if(x < -10, tick(1), 3), 4)";
+    let f = builder.compile(src).unwrap();
     assert!(f.is_native());
     let inputs = [2.0, -3.0, 0.0, -0.0, f64::NAN, -7.0, -20.0];
     // x > 0 takes the first tick, else the second; x = ±0 and NaN take the third; x < -10 the last
