@@ -3,8 +3,9 @@
 //! Stages, one module each:
 //! * `dag`: equal subtrees merged into one value, use counts, evaluation order
 //!   (Sethi–Ullman: the subtree that needs more registers first);
-//! * `branch`: which `if`s jump instead of blending (those whose sides call functions), and
-//!   the order that computes each side's own values after the jump;
+//! * `branch`: which `if`s jump instead of blending (those whose sides call functions), which
+//!   conditions are tested in place (a comparison only its `if` uses), and the order that
+//!   computes each side's own values after the jump;
 //! * `lower`: instruction selection and linear register allocation over all sixteen XMM
 //!   registers, spilling to the stack when an expression needs more;
 //! * `frame`: entries, prologue and epilogue for the calling convention, the constant pool.
