@@ -76,6 +76,18 @@ fn closures_run_as_machine_code_on_the_host() {
     assert!(f.is_native());
     assert_eq!(f.call(&[2.0]), 7.0);
     assert!(f.listing().contains("call"));
+    // a native function as the result is a tail call; a closure never is (its arguments
+    // are in the frame, which a tail call would take down before the closure reads them)
+    let half = builder(Abi::host()).compile("half(x*3)").unwrap();
+    assert_eq!(half.call(&[2.0]), 3.0);
+    assert!(
+        half.listing().contains("jmp qword ptr"),
+        "{}",
+        half.listing()
+    );
+    let c1 = builder(Abi::host()).compile("c1(x*3)").unwrap();
+    assert_eq!(c1.call(&[2.0]), 18.0);
+    assert!(!c1.listing().contains("jmp qword ptr"), "{}", c1.listing());
 }
 
 /// A builder with `tick(x) = x + 1`, a closure that counts its calls in the returned counter.

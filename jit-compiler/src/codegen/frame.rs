@@ -22,7 +22,7 @@ use super::lower::{Body, Schedule, Target, lower};
 use super::{Abi, CodegenOptions, Compiled};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::workspace::Workspace;
-use crate::x64::{Assembler, Gpr, Inst, Mem, SseOp, SseStoreOp, Xmm};
+use crate::x64::{Assembler, Gpr, Inst, Label, Mem, SseOp, SseStoreOp, Xmm};
 
 /// Stack frame layout of a body.
 struct Frame {
@@ -36,9 +36,10 @@ struct Frame {
 }
 
 impl Frame {
-    fn new(body: &Body, abi: Abi, pushed: bool) -> Frame {
+    /// `calls`: does the body still make a call (other than tail calls)?
+    fn new(body: &Body, abi: Abi, pushed: bool, calls: bool) -> Frame {
         let saved = body.used_xmm & !abi.caller_saved_xmm();
-        if body.slots == 0 && !body.has_calls && saved == 0 {
+        if body.slots == 0 && !calls && saved == 0 {
             return Frame {
                 size: 0,
                 save_base: 0,
@@ -111,7 +112,8 @@ pub fn assemble(
     );
     let regs = abi.register_args();
     let memory_args = arity > regs;
-    let frame = Frame::new(&body, abi, memory_args);
+    let tails = Tails::of(&body);
+    let frame = Frame::new(&body, abi, memory_args, tails.calls_left);
     let common = asm.new_label();
 
     // array entry
@@ -144,9 +146,11 @@ pub fn assemble(
     };
     asm.bind(common);
     prologue(&mut asm, &frame);
-    emit_body(&mut asm, &mut body);
+    emit_body(&mut asm, &mut body, &frame, memory_args, &tails);
     ws.lower.return_insts(body.insts);
-    epilogue(&mut asm, &frame, memory_args);
+    if tails.end_reached {
+        epilogue(&mut asm, &frame, memory_args);
+    }
     pool.emit(&mut asm);
     let relocs = pool.relocs(|l| asm.label_offset(l));
     ws.pool = pool;
@@ -171,24 +175,87 @@ pub fn assemble(
     })
 }
 
-/// The body's instructions, with the labels of branching `if`s bound where they belong.
-fn emit_body(asm: &mut Assembler, body: &mut Body) {
-    if body.binds.is_empty() {
+/// The tail calls of a body: a `call` with its arguments in registers whose result is the
+/// function's (nothing follows it but the epilogue, or a jump to it) becomes the epilogue
+/// and a `jmp`, so the function called returns straight to our caller:
+/// `if(x > 0, exp(x), sin(x))` ends in `jmp [exp]` on one side and `jmp [sin]` on the other.
+struct Tails {
+    /// Indices of the `call`s that become tail calls.
+    calls: Vec<usize>,
+    /// Indices of the jumps to the end that only followed a tail call (left out).
+    dropped: Vec<usize>,
+    /// Does any path still reach the end of the body (the epilogue and `ret`)?
+    end_reached: bool,
+    /// Does the body still make a call (so the frame must align the stack)?
+    calls_left: bool,
+}
+
+impl Tails {
+    fn of(body: &Body) -> Tails {
+        let mut tails = Tails {
+            calls: Vec::new(),
+            dropped: Vec::new(),
+            end_reached: true,
+            calls_left: body.has_calls,
+        };
+        if body.plain_calls.is_empty() {
+            return tails;
+        }
+        let end = body.insts.len();
+        let bound = |at: usize, l: &Label| body.binds.iter().any(|(i, b)| *i == at && b == l);
+        let anything_bound = |at: usize| body.binds.iter().any(|(i, _)| *i == at);
+        for &i in &body.plain_calls {
+            match body.insts.get(i + 1) {
+                None => tails.calls.push(i),
+                Some(Inst::Jmp(l)) if bound(end, l) => {
+                    tails.calls.push(i);
+                    if !anything_bound(i + 1) {
+                        tails.dropped.push(i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let kept = |i: &usize| !tails.calls.contains(i) && !tails.dropped.contains(i);
+        // the end is reached by falling into it, or by a jump that stays
+        let falls = end.checked_sub(1).is_none_or(|last| kept(&last));
+        let jumped = body.insts.iter().enumerate().any(|(i, inst)| {
+            kept(&i) && matches!(inst, Inst::Jmp(l) | Inst::Jcc(_, l) if bound(end, l))
+        });
+        let calls = |(i, inst): (usize, &Inst)| matches!(inst, Inst::Call(_)) && kept(&i);
+        tails.end_reached = falls || jumped;
+        tails.calls_left = body.insts.iter().enumerate().any(calls);
+        tails
+    }
+}
+
+/// The body's instructions, with the labels of branching `if`s bound where they belong and
+/// the [`Tails`] made.
+fn emit_body(asm: &mut Assembler, body: &mut Body, frame: &Frame, pushed: bool, tails: &Tails) {
+    if body.binds.is_empty() && tails.calls.is_empty() {
         for inst in body.insts.drain(..) {
             asm.emit(inst);
         }
         return;
     }
     let mut binds = body.binds.iter().peekable();
-    for (i, inst) in body.insts.drain(..).enumerate() {
+    for (i, &inst) in body.insts.iter().enumerate() {
         while let Some(&(_, label)) = binds.next_if(|(at, _)| *at == i) {
             asm.bind(label);
         }
-        asm.emit(inst);
+        match inst {
+            Inst::Call(target) if tails.calls.contains(&i) => {
+                leave(asm, frame, pushed);
+                asm.emit(Inst::JmpIndirect(target));
+            }
+            _ if tails.dropped.contains(&i) => {}
+            _ => asm.emit(inst),
+        }
     }
     for &(_, label) in binds {
         asm.bind(label);
     }
+    body.insts.clear();
 }
 
 fn prologue(asm: &mut Assembler, frame: &Frame) {
@@ -205,6 +272,12 @@ fn prologue(asm: &mut Assembler, frame: &Frame) {
 }
 
 fn epilogue(asm: &mut Assembler, frame: &Frame, pushed: bool) {
+    leave(asm, frame, pushed);
+    asm.ret();
+}
+
+/// The epilogue but its `ret`: the saved registers, `rsp` and `rbx` as at the entry.
+fn leave(asm: &mut Assembler, frame: &Frame, pushed: bool) {
     for (r, at) in frame.saves() {
         asm.emit(Inst::Sse {
             op: SseOp::Movapd,
@@ -218,5 +291,4 @@ fn epilogue(asm: &mut Assembler, frame: &Frame, pushed: bool) {
     if pushed {
         asm.pop(Gpr::Rbx);
     }
-    asm.ret();
 }

@@ -85,6 +85,9 @@ pub struct Body {
     /// Labels to bind before the instruction at each index (`insts.len()`: after the last),
     /// in order: the targets of the jumps of branching `if`s.
     pub binds: Vec<(usize, Label)>,
+    /// Indices of the `call`s whose arguments are all in registers (not in the frame, as a
+    /// closure's are): the frame may make one a tail call.
+    pub plain_calls: Vec<usize>,
     /// Spill slots used.
     pub slots: u32,
     /// Registers used (bit n = xmm n).
@@ -140,6 +143,7 @@ pub fn lower(
         closures,
         open: Vec::new(),
         binds: Vec::new(),
+        plain_calls: Vec::new(),
         fused,
     };
     g.place_arguments(arity);
@@ -160,6 +164,7 @@ pub fn lower(
         has_calls: g.has_calls,
         insts: g.insts,
         binds: g.binds,
+        plain_calls: g.plain_calls,
     };
     let (values, free_slots) = g.regs.into_buffers();
     *buffers = Buffers {
@@ -216,6 +221,8 @@ struct Gen<'a> {
     open: Vec<OpenIf>,
     /// See [`Body::binds`].
     binds: Vec<(usize, Label)>,
+    /// See [`Body::plain_calls`].
+    plain_calls: Vec<usize>,
     /// See [`Schedule::fused`].
     fused: &'a [bool],
 }
@@ -1014,6 +1021,9 @@ impl Gen<'_> {
             }
         }
         let slot = self.pool.call_slot(self.asm, symbol);
+        if args.len() <= self.abi.register_args() {
+            self.plain_calls.push(self.insts.len());
+        }
         self.emit(Inst::Call(crate::x64::GprMem::Mem(Mem::rip(slot))));
         self.regs.reserve(Xmm::Xmm0);
         self.finish(id, Xmm::Xmm0);
@@ -1201,6 +1211,27 @@ mod tests {
             let twice = listing("if(x > 0, x + 1, y * 2) + (x > 0)", avx);
             let compares = count(&twice, "cmpltsd") + count(&twice, "vcmpltsd");
             assert_eq!(compares, 2, "{twice}");
+        }
+    }
+
+    #[test]
+    fn a_call_whose_result_is_the_functions_is_a_tail_call() {
+        for avx in [false, true] {
+            // no frame, no call, no ret: the function jumps to sin, which returns to our caller
+            let alone = listing("sin(x)", avx);
+            assert_eq!(count(&alone, "jmp"), 1, "{alone}");
+            assert_eq!(count(&alone, "call") + count(&alone, "ret"), 0, "{alone}");
+            // each side of a branch ends in one; the join is not reached
+            let sides = listing("if(x > 0, exp(x), sin(x))", avx);
+            assert_eq!(sides.matches("jmp qword ptr").count(), 2, "{sides}");
+            assert_eq!(count(&sides, "call") + count(&sides, "ret"), 0, "{sides}");
+            // a side that returns a value of its own still reaches the epilogue
+            let one = listing("if(x > 0, exp(x), x)", avx);
+            assert_eq!(one.matches("jmp qword ptr").count(), 1, "{one}");
+            assert_eq!(count(&one, "ret"), 1, "{one}");
+            // not when something follows the call
+            let then_add = listing("sin(x) + 1", avx);
+            assert_eq!(count(&then_add, "call"), 1, "{then_add}");
         }
     }
 

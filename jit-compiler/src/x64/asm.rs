@@ -955,6 +955,11 @@ impl Assembler {
         self.emit(Inst::Jmp(target));
     }
 
+    /// `jmp r64` or `jmp qword ptr [m]`: to an address held in a register or in memory.
+    pub fn jmp_indirect(&mut self, target: impl Into<GprMem>) {
+        self.emit(Inst::JmpIndirect(target.into()));
+    }
+
     /// `jmp rel8` (2 bytes; `finish` fails if the target is out of range).
     pub fn jmp_short(&mut self, target: Label) {
         self.emit(Inst::JmpShort(target));

@@ -597,6 +597,7 @@ pub fn encode(inst: &Inst) -> Encoding {
         Pop(r) => plus_reg(0x58, false, r),
         Call(target) => legacy(op1(0xFF), 2, target.into(), false),
         CallLabel(l) => Encoding::bare(([0xE8, 0, 0], 1)).with_imm(Imm::Rel32(l)),
+        JmpIndirect(target) => legacy(op1(0xFF), 4, target.into(), false),
         Jmp(l) => Encoding::bare(([0xE9, 0, 0], 1)).with_imm(Imm::Rel32(l)),
         JmpShort(l) => Encoding::bare(([0xEB, 0, 0], 1)).with_imm(Imm::Rel8(l)),
         Jcc(cc, l) => Encoding::bare(([0x0F, 0x80 + cc.num(), 0], 2)).with_imm(Imm::Rel32(l)),

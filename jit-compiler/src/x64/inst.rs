@@ -576,6 +576,9 @@ pub enum Inst {
     Call(GprMem),
     /// `call rel32`
     CallLabel(Label),
+    /// `jmp r/m64` (indirect: to the address in a register or in memory; a tail call when
+    /// the target is a function).
+    JmpIndirect(GprMem),
     /// `jmp rel32`
     Jmp(Label),
     /// `jmp rel8`
@@ -847,6 +850,10 @@ impl Inst {
             CallLabel(l) => {
                 f.write_str("call ")?;
                 write_target(f, l, resolve)
+            }
+            JmpIndirect(target) => {
+                f.write_str("jmp ")?;
+                write_gm(f, target, "qword ptr ", resolve)
             }
             Jmp(l) => {
                 f.write_str("jmp ")?;

@@ -201,6 +201,7 @@ fn mem_forms(m: Mem, k: u8) -> Vec<Inst> {
     v.push(Inst::MovStore { dst: m, src: g });
     v.push(Inst::Lea { dst: g, src: m });
     v.push(Inst::Call(m.into()));
+    v.push(Inst::JmpIndirect(m.into()));
     v
 }
 
@@ -380,6 +381,7 @@ fn integer_register_pairs() {
         c.check(Inst::Push(dst));
         c.check(Inst::Pop(dst));
         c.check(Inst::Call(dst.into()));
+        c.check(Inst::JmpIndirect(dst.into()));
     }
     for inst in [Inst::Ret, Inst::Int3, Inst::Nop] {
         c.check(inst);

@@ -302,6 +302,14 @@ pub(super) fn describe(inst: &Inst, cx: &Ctx<'_>) -> String {
             ),
         },
         CallLabel(l) => format!("call {} (pushes the return address)", cx.target(l)),
+        JmpIndirect(t) => match t {
+            GprMem::Gpr(r) => format!("jump to the address in {r}"),
+            GprMem::Mem(mm) => format!(
+                "jump to the function whose address is stored at {} (a tail call: no return \
+                 address is pushed, so its ret returns to our caller)",
+                cx.mem(&mm)
+            ),
+        },
         Jmp(l) | JmpShort(l) => format!("jump to {}", cx.target(l)),
         Jcc(cc, l) | JccShort(cc, l) => {
             format!("jump to {} if {}", cx.target(l), cond_text(cc))
