@@ -229,10 +229,10 @@ impl Tails {
     }
 }
 
-/// The body's instructions, with the labels of branching `if`s bound where they belong and
-/// the [`Tails`] made.
+/// The body's instructions, with the labels of branching `if`s bound where they belong, the
+/// [`Tails`] made, and the dead stores left out.
 fn emit_body(asm: &mut Assembler, body: &mut Body, frame: &Frame, pushed: bool, tails: &Tails) {
-    if body.binds.is_empty() && tails.calls.is_empty() {
+    if body.binds.is_empty() && tails.calls.is_empty() && body.dead_stores.is_empty() {
         for inst in body.insts.drain(..) {
             asm.emit(inst);
         }
@@ -248,7 +248,9 @@ fn emit_body(asm: &mut Assembler, body: &mut Body, frame: &Frame, pushed: bool, 
                 leave(asm, frame, pushed);
                 asm.emit(Inst::JmpIndirect(target));
             }
-            _ if tails.dropped.contains(&i) => {}
+            _ if tails.dropped.contains(&i) || body.dead_stores.contains(&i) => {}
+            // a jump to the next instruction (a then-side before an empty else-side)
+            Inst::Jmp(l) if body.binds.iter().any(|&(at, b)| at == i + 1 && b == l) => {}
             _ => asm.emit(inst),
         }
     }

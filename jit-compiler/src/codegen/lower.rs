@@ -88,6 +88,9 @@ pub struct Body {
     /// Indices of the `call`s whose arguments are all in registers (not in the frame, as a
     /// closure's are): the frame may make one a tail call.
     pub plain_calls: Vec<usize>,
+    /// Indices of the stores to spill slots that nothing reads back (left out): a value
+    /// stored before a call or a branch, whose remaining uses all found it in a register.
+    pub dead_stores: Vec<usize>,
     /// Spill slots used.
     pub slots: u32,
     /// Registers used (bit n = xmm n).
@@ -144,6 +147,8 @@ pub fn lower(
         open: Vec::new(),
         binds: Vec::new(),
         plain_calls: Vec::new(),
+        saves: Vec::new(),
+        blocks: false,
         fused,
     };
     g.place_arguments(arity);
@@ -158,13 +163,21 @@ pub fn lower(
         g.node(id);
     }
     g.result_to_xmm0();
+    let regs = &g.regs;
+    let dead_stores: Vec<usize> = (g.saves.iter())
+        .filter(|(_, v)| !regs.reloaded(*v))
+        .map(|&(at, _)| at)
+        .collect();
+    // no slot is read or written: no room for them in the frame
+    let slots_used = g.blocks || dead_stores.len() < g.saves.len();
     let body = Body {
-        slots: g.regs.slot_count(),
+        slots: if slots_used { g.regs.slot_count() } else { 0 },
         used_xmm: g.regs.used_mask(),
         has_calls: g.has_calls,
         insts: g.insts,
         binds: g.binds,
         plain_calls: g.plain_calls,
+        dead_stores,
     };
     let (values, free_slots) = g.regs.into_buffers();
     *buffers = Buffers {
@@ -223,6 +236,10 @@ struct Gen<'a> {
     binds: Vec<(usize, Label)>,
     /// See [`Body::plain_calls`].
     plain_calls: Vec<usize>,
+    /// The stores of values to their spill slots, and the values.
+    saves: Vec<(usize, NodeId)>,
+    /// Has a closure's argument block been placed in the frame?
+    blocks: bool,
     /// See [`Schedule::fused`].
     fused: &'a [bool],
 }
@@ -290,10 +307,15 @@ impl Gen<'_> {
     }
 
     /// `v` as a second operand: its register, or its memory home.
-    fn operand(&self, v: NodeId) -> XmmMem {
+    fn operand(&mut self, v: NodeId) -> XmmMem {
         match (self.regs.reg(v), self.regs.home(v)) {
             (Some(r), _) => r.into(),
-            (None, Some(h)) => self.mem(h).into(),
+            (None, Some(h)) => {
+                if let Home::Slot(_) = h {
+                    self.regs.mark_reloaded(v);
+                }
+                self.mem(h).into()
+            }
             // Every value is in a register or has a home; this cannot happen.
             (None, None) => Xmm::Xmm0.into(),
         }
@@ -319,6 +341,7 @@ impl Gen<'_> {
         if self.regs.home(v).is_none() {
             let slot = self.regs.new_slot();
             self.regs.set_home(v, Home::Slot(slot));
+            self.saves.push((self.insts.len(), v));
             let dst = self.mem(Home::Slot(slot));
             self.emit(Inst::SseStore {
                 op: SseStoreOp::Movsd,
@@ -1039,6 +1062,7 @@ impl Gen<'_> {
                 self.spill(r);
             }
         }
+        self.blocks = true;
         let first = self.regs.new_block(args.len().max(1) as u32);
         for (i, &arg) in args.iter().enumerate() {
             let dst = self.mem(Home::Slot(first + i as u32));
@@ -1196,10 +1220,11 @@ mod tests {
             assert_eq!(count(&value, "je"), 1, "{value}");
             let shared = listing("if(x > y, exp(x), sin(x)) + (x > y)", avx);
             assert_eq!(count(&shared, "je"), 1, "{shared}");
-            // x is stored once before the branch and stays in xmm0 for either side's call
+            // x stays in xmm0 for either side's call, and its store before the branch, never
+            // read back, is left out (and with it the frame)
             let piecewise = listing("if(x > 0, exp(x), sin(x))", avx);
-            assert_eq!(count(&piecewise, "movsd"), 2, "{piecewise}"); // load, store
-            assert!(!piecewise.contains("movsd xmm0,[rsp"), "{piecewise}");
+            assert_eq!(count(&piecewise, "movsd"), 1, "{piecewise}"); // the argument's load
+            assert!(!piecewise.contains("rsp"), "{piecewise}");
             let blend = listing("if(x > 0, x + 1, y * 2)", avx);
             assert_eq!(count(&blend, "andnpd"), 1, "{blend}");
             assert_eq!(count(&blend, "je") + count(&blend, "jmp"), 0, "{blend}");

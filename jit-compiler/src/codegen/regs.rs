@@ -25,6 +25,8 @@ pub(crate) struct Value {
     reg: Option<Xmm>,
     home: Option<Home>,
     born: u32,
+    /// Has the value been read from its spill slot?
+    reloaded: bool,
 }
 
 /// The register file and value locations.
@@ -74,6 +76,16 @@ impl Regs {
     /// Gives `v` a memory home.
     pub fn set_home(&mut self, v: NodeId, home: Home) {
         self.values[v.index()].home = Some(home);
+    }
+
+    /// Records that `v` is read from its spill slot.
+    pub fn mark_reloaded(&mut self, v: NodeId) {
+        self.values[v.index()].reloaded = true;
+    }
+
+    /// Was `v` ever read from its spill slot?
+    pub fn reloaded(&self, v: NodeId) -> bool {
+        self.values[v.index()].reloaded
     }
 
     /// Records that `r` now holds `v` (computed at schedule position `at`).
