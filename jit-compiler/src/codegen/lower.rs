@@ -164,10 +164,13 @@ pub fn lower(
     }
     g.result_to_xmm0();
     let regs = &g.regs;
-    let dead_stores: Vec<usize> = (g.saves.iter())
-        .filter(|(_, v)| !regs.reloaded(*v))
-        .map(|&(at, _)| at)
-        .collect();
+    let dead_stores: Vec<usize> = match g.saves.is_empty() {
+        true => Vec::new(),
+        false => (g.saves.iter())
+            .filter(|(_, v)| !regs.reloaded(*v))
+            .map(|&(at, _)| at)
+            .collect(),
+    };
     // no slot is read or written: no room for them in the frame
     let slots_used = g.blocks || dead_stores.len() < g.saves.len();
     let body = Body {

@@ -260,11 +260,11 @@ struct Bytes {
 }
 
 impl Bytes {
-    /// Appends the low `n` bytes of `v` (`n` ≤ 8). An instruction has at most 15 bytes, so
-    /// every field starts inside the 16.
+    /// Appends the low `n` bytes of `v` (1 ≤ `n` ≤ 8). An instruction has at most 15 bytes,
+    /// so every field starts inside the 16.
     fn put(&mut self, v: u64, n: u8) {
-        if self.len < 16 {
-            let low = u64::MAX.checked_shr(64 - 8 * u32::from(n)).unwrap_or(0);
+        if self.len < 16 && (1..=8).contains(&n) {
+            let low = u64::MAX >> (64 - 8 * u32::from(n));
             self.bits |= u128::from(v & low) << (8 * self.len);
             self.len += u32::from(n);
         }
