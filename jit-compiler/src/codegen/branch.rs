@@ -102,18 +102,15 @@ pub(crate) struct Plan {
 }
 
 /// Fuses the conditions that can be, chooses the `if`s that branch, reorders `dag.order`
-/// for both and fills `plan`. `has_if`: may the tree contain an `if`? `calls_below(v)`:
-/// does the subtree of `v` contain a call?
+/// for both and fills `plan` (empty). `calls_below(v)`: does the subtree of `v` contain a
+/// call?
 pub(crate) fn plan(
     dag: &mut Dag,
-    has_if: bool,
     calls_below: impl Fn(NodeId) -> bool,
     s: &mut Scratch,
     plan: &mut Plan,
 ) {
-    plan.marks.clear();
-    plan.fused.clear();
-    if !has_if || !fuse_conditions(dag, &mut plan.fused) {
+    if !fuse_conditions(dag, &mut plan.fused) {
         return;
     }
     let branching = dag.calls && {

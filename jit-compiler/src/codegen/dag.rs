@@ -85,8 +85,12 @@ impl Dag {
             has_if,
             ..
         } = buffers;
-        let calls_below = |v: NodeId| info.get(v.index()).is_some_and(|i| i.has_call);
-        branch::plan(self, *has_if, calls_below, branch, plan);
+        plan.marks.clear();
+        plan.fused.clear();
+        if *has_if {
+            let calls_below = |v: NodeId| info.get(v.index()).is_some_and(|i| i.has_call);
+            branch::plan(self, calls_below, branch, plan);
+        }
     }
 
     /// Gives the tree and the tables back to the workspace for the next compilation.

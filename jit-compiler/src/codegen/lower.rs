@@ -676,6 +676,7 @@ impl Gen<'_> {
     /// `occurrences`): the three-operand form of `inst`, a new destination register, and
     /// `v`'s register as the first source, so that no copy is needed. `None` when the
     /// two-operand form costs no copy either (or without AVX).
+    #[inline]
     fn three_operand(
         &mut self,
         inst: SseOp,

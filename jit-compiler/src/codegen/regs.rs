@@ -44,6 +44,7 @@ pub struct Regs {
 impl Regs {
     /// Room for `n` values, in the memory of an earlier register file (see
     /// [`Regs::into_buffers`]).
+    #[inline]
     pub(crate) fn reusing(n: usize, mut values: Vec<Value>, mut free_slots: Vec<u32>) -> Regs {
         values.clear();
         values.resize(n, Value::default());
