@@ -138,6 +138,36 @@ fn more_live_values_than_registers() {
 }
 
 #[test]
+fn branches_and_tail_calls_with_arguments_beyond_the_registers() {
+    // the frame's `push rbx` (arguments on the stack) is undone before each tail call
+    for n in [3usize, 5, 6, 9, 10] {
+        let a = |i: usize| format!("a{i}");
+        let all: Vec<String> = (0..n).map(a).collect();
+        let src = format!(
+            "if({} > {}, sin({}), exp({} - {}))",
+            a(0),
+            a(1),
+            all.join(" + "),
+            a(n - 2),
+            a(0)
+        );
+        for sign in [1.0, -1.0] {
+            let args: Vec<f64> = (0..n).map(|i| sign * (i as f64 * 0.75 - 2.0)).collect();
+            check(&src, &args);
+        }
+    }
+    // many values live across a branch, and spilled inside its sides
+    let names: Vec<String> = (0..24).map(|i| format!("x{i:02}")).collect();
+    let product = names.join("*");
+    let sum = names.join(" + ");
+    let src = format!("if(x00 > x01, sin({product}) + ({sum}), cos({sum}) * x23) - ({product})");
+    for sign in [1.0, -1.0] {
+        let args: Vec<f64> = (0..24).map(|i| sign * (1.0 + i as f64 / 9.0)).collect();
+        check(&src, &args);
+    }
+}
+
+#[test]
 fn calls_with_many_values_live_across_them() {
     // x + sin(x)*(y + cos(y)*(x*y + exp(x-y)*(...))), 40 levels
     let funcs = ["sin", "cos", "exp", "atan", "tanh"];
