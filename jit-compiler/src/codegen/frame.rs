@@ -201,6 +201,15 @@ impl Tails {
         if body.plain_calls.is_empty() {
             return tails;
         }
+        tails.find(body);
+        tails
+    }
+
+    /// (Out of line: most bodies make no call.)
+    #[cold]
+    #[inline(never)]
+    fn find(&mut self, body: &Body) {
+        let tails = self;
         let end = body.insts.len();
         let bound = |at: usize, l: &Label| body.binds.iter().any(|(i, b)| *i == at && b == l);
         let anything_bound = |at: usize| body.binds.iter().any(|(i, _)| *i == at);
@@ -225,7 +234,6 @@ impl Tails {
         let calls = |(i, inst): (usize, &Inst)| matches!(inst, Inst::Call(_)) && kept(&i);
         tails.end_reached = falls || jumped;
         tails.calls_left = body.insts.iter().enumerate().any(calls);
-        tails
     }
 }
 
@@ -236,8 +244,21 @@ fn emit_body(asm: &mut Assembler, body: &mut Body, frame: &Frame, pushed: bool, 
         for inst in body.insts.drain(..) {
             asm.emit(inst);
         }
-        return;
+    } else {
+        emit_edited_body(asm, body, frame, pushed, tails);
     }
+}
+
+/// [`emit_body`] when there is something to bind, to turn into a tail call or to leave out.
+#[cold]
+#[inline(never)]
+fn emit_edited_body(
+    asm: &mut Assembler,
+    body: &mut Body,
+    frame: &Frame,
+    pushed: bool,
+    tails: &Tails,
+) {
     let mut binds = body.binds.iter().peekable();
     for (i, &inst) in body.insts.iter().enumerate() {
         while let Some(&(_, label)) = binds.next_if(|(at, _)| *at == i) {
