@@ -167,14 +167,18 @@ pub fn lower(
     let dead_stores: Vec<usize> = match g.saves.is_empty() {
         true => Vec::new(),
         false => (g.saves.iter())
-            .filter(|(_, v)| !regs.reloaded(*v))
-            .map(|&(at, _)| at)
+            .filter(|&&(_, v, _)| !regs.reloaded(v))
+            .map(|&(at, ..)| at)
             .collect(),
     };
-    // no slot is read or written: no room for them in the frame
-    let slots_used = g.blocks || dead_stores.len() < g.saves.len();
+    // room in the frame for the slots still stored to (and closure arguments)
+    let kept = g.saves.iter().filter(|&&(_, v, _)| regs.reloaded(v));
+    let slots = match g.blocks {
+        true => g.regs.slot_count(),
+        false => kept.map(|&(_, _, slot)| slot + 1).max().unwrap_or(0),
+    };
     let body = Body {
-        slots: if slots_used { g.regs.slot_count() } else { 0 },
+        slots,
         used_xmm: g.regs.used_mask(),
         has_calls: g.has_calls,
         insts: g.insts,
@@ -239,8 +243,8 @@ struct Gen<'a> {
     binds: Vec<(usize, Label)>,
     /// See [`Body::plain_calls`].
     plain_calls: Vec<usize>,
-    /// The stores of values to their spill slots, and the values.
-    saves: Vec<(usize, NodeId)>,
+    /// The stores of values to their spill slots: where, the value, the slot.
+    saves: Vec<(usize, NodeId, u32)>,
     /// Has a closure's argument block been placed in the frame?
     blocks: bool,
     /// See [`Schedule::fused`].
@@ -344,7 +348,7 @@ impl Gen<'_> {
         if self.regs.home(v).is_none() {
             let slot = self.regs.new_slot();
             self.regs.set_home(v, Home::Slot(slot));
-            self.saves.push((self.insts.len(), v));
+            self.saves.push((self.insts.len(), v, slot));
             let dst = self.mem(Home::Slot(slot));
             self.emit(Inst::SseStore {
                 op: SseStoreOp::Movsd,
@@ -871,9 +875,11 @@ impl Gen<'_> {
         }
     }
 
-    /// Before the then-side: the condition is read, every value still needed is stored
-    /// (so that both sides can drop any register and end with all values in memory), and the
-    /// condition is tested. Both sides start with the registers as they are here.
+    /// Before the then-side: the condition is read, every value in a register is stored (so
+    /// that both sides can drop any register and end with all values in memory; the stores
+    /// of those that die here, or are never read back, are left out later), and the
+    /// condition is tested. Both sides start with the registers as they are here. (The
+    /// operands die only after the stores, so no store can reuse an operand's slot.)
     fn branch_on(&mut self, id: NodeId, c: NodeId) {
         let mut open = OpenIf {
             node: id,
@@ -881,9 +887,7 @@ impl Gen<'_> {
             join: self.asm.new_label(),
             held: [None; 16],
         };
-        // the operands are read into registers (or are constants) before the stores, which
-        // may reuse the slot of an operand that dies here
-        let (first, second, jumps) = match self.fused_test(c) {
+        let (first, second, jumps, operands) = match self.fused_test(c) {
             Some((l, r, mut x, mut y, predicate)) => {
                 // `x < y` is tested as `y > x`: ucomisd sets CF and ZF only for "below or
                 // equal", and all three of ZF, PF, CF when unordered (NaN)
@@ -893,18 +897,17 @@ impl Gen<'_> {
                     (x, y) = (y, x);
                 }
                 let ry = self.in_reg(y);
-                let dies = self.uses[x.index()] == 1 + u32::from(l == r);
-                let sx = self.stable_operand(x, dies);
-                self.consume(l);
-                self.consume(r);
-                (ry, sx, else_jumps(predicate))
+                let sx = self.operand(x);
+                if let XmmMem::Xmm(rx) = sx {
+                    self.regs.reserve(rx);
+                }
+                (ry, sx, else_jumps(predicate), [Some(l), Some(r)])
             }
             None => {
                 let rc = self.in_reg(c);
-                self.consume(c);
                 let zero = self.constant(0.0);
                 // ZF = 1 when c is ±0 (equal) or NaN (unordered): the else-side
-                (rc, zero.into(), ElseJumps::If(Cond::E))
+                (rc, zero.into(), ElseJumps::If(Cond::E), [Some(c), None])
             }
         };
         for r in Xmm::ALL {
@@ -925,24 +928,11 @@ impl Gen<'_> {
                 self.bind(then_side);
             }
         }
+        for v in operands.into_iter().flatten() {
+            self.consume(v);
+        }
         self.regs.clear_reserved();
         self.open.push(open);
-    }
-
-    /// `v` as an operand that stays valid while values are stored: its register, a constant
-    /// or a memory argument, or (when it `dies` here, so its slot may be reused) a register
-    /// loaded from its slot.
-    fn stable_operand(&mut self, v: NodeId, dies: bool) -> XmmMem {
-        match self.operand(v) {
-            XmmMem::Xmm(r) => {
-                self.regs.reserve(r);
-                r.into()
-            }
-            XmmMem::Mem(_) if dies && matches!(self.regs.home(v), Some(Home::Slot(_))) => {
-                self.in_reg(v).into()
-            }
-            m => m,
-        }
     }
 
     /// The end of a side: its value `v` to `xmm0`, and no value left in a register (every
@@ -1027,9 +1017,8 @@ impl Gen<'_> {
         };
         // An argument already in its register stays there: the spills below store it if it
         // has no memory home yet and free the register without changing it.
-        let in_place = |i: usize, arg: &NodeId| self.regs.reg(*arg) == Some(Xmm::from_num(i as u8));
         let in_place: u16 = (args.iter().enumerate().take(16))
-            .filter(|(i, arg)| in_place(*i, arg))
+            .filter(|&(i, &arg)| self.regs.reg(arg) == Some(Xmm::from_num(i as u8)))
             .fold(0, |mask, (i, _)| mask | 1 << i);
         for r in Xmm::ALL {
             if self.abi.is_caller_saved(r) {
