@@ -209,31 +209,30 @@ impl Tails {
     #[cold]
     #[inline(never)]
     fn find(&mut self, body: &Body) {
-        let tails = self;
         let end = body.insts.len();
         let bound = |at: usize, l: &Label| body.binds.iter().any(|(i, b)| *i == at && b == l);
         let anything_bound = |at: usize| body.binds.iter().any(|(i, _)| *i == at);
         for &i in &body.plain_calls {
             match body.insts.get(i + 1) {
-                None => tails.calls.push(i),
+                None => self.calls.push(i),
                 Some(Inst::Jmp(l)) if bound(end, l) => {
-                    tails.calls.push(i);
+                    self.calls.push(i);
                     if !anything_bound(i + 1) {
-                        tails.dropped.push(i + 1);
+                        self.dropped.push(i + 1);
                     }
                 }
                 _ => {}
             }
         }
-        let kept = |i: &usize| !tails.calls.contains(i) && !tails.dropped.contains(i);
+        let kept = |i: &usize| !self.calls.contains(i) && !self.dropped.contains(i);
         // the end is reached by falling into it, or by a jump that stays
         let falls = end.checked_sub(1).is_none_or(|last| kept(&last));
         let jumped = body.insts.iter().enumerate().any(|(i, inst)| {
             kept(&i) && matches!(inst, Inst::Jmp(l) | Inst::Jcc(_, l) if bound(end, l))
         });
         let calls = |(i, inst): (usize, &Inst)| matches!(inst, Inst::Call(_)) && kept(&i);
-        tails.end_reached = falls || jumped;
-        tails.calls_left = body.insts.iter().enumerate().any(calls);
+        self.end_reached = falls || jumped;
+        self.calls_left = body.insts.iter().enumerate().any(calls);
     }
 }
 
