@@ -9,6 +9,7 @@ pub mod ast;
 pub mod codegen;
 pub mod error;
 pub mod expr;
+mod hash;
 mod intern;
 pub mod lexer;
 pub mod names;

@@ -4,8 +4,9 @@
 //! position-independent, so the bytes can be copied anywhere.
 
 use super::{Reloc, Symbol};
+use crate::hash::hash128;
 use crate::x64::{Assembler, Label};
-use std::collections::HashMap;
+use hashbrown::HashTable;
 
 /// Bits of the 16-byte masks (both lanes the same unless noted).
 pub const SIGN_MASK: u128 = 0x8000_0000_0000_0000_8000_0000_0000_0000;
@@ -21,10 +22,11 @@ pub const ONE_MASK: u128 = 0x3FF0_0000_0000_0000_3FF0_0000_0000_0000;
 pub struct Pool {
     masks: Vec<(u128, Label)>,
     consts: Vec<(u64, Label)>,
-    /// An index of `consts` by bits, filled once there are more than [`LINEAR_CONSTANTS`]
-    /// (so that an expression with 100 000 distinct constants still compiles in linear
-    /// time), empty before; its memory is kept, like every other table of the pool.
-    const_index: HashMap<u64, Label>,
+    /// An index of `consts` by bits (positions in `consts`), filled once there are more
+    /// than [`LINEAR_CONSTANTS`] (so that an expression with 100 000 distinct constants still
+    /// compiles in linear time), empty before; its memory is kept, like every other table of
+    /// the pool.
+    const_index: HashTable<u32>,
     slots: Vec<(Symbol, Label)>,
 }
 
@@ -57,7 +59,10 @@ impl Pool {
     /// for them a linear search beats hashing; many constants are indexed.
     pub fn constant(&mut self, asm: &mut Assembler, bits: u64) -> Label {
         let found = if !self.const_index.is_empty() {
-            self.const_index.get(&bits).copied()
+            let consts = &self.consts;
+            self.const_index
+                .find(hash_bits(bits), |&i| consts[i as usize].0 == bits)
+                .map(|&i| consts[i as usize].1)
         } else {
             self.consts
                 .iter()
@@ -69,12 +74,21 @@ impl Pool {
         }
         let l = asm.new_label();
         self.consts.push((bits, l));
-        if !self.const_index.is_empty() {
-            self.const_index.insert(bits, l);
-        } else if self.consts.len() > LINEAR_CONSTANTS {
-            self.const_index.extend(self.consts.iter().copied());
+        if !self.const_index.is_empty() || self.consts.len() > LINEAR_CONSTANTS {
+            self.index_from(self.const_index.len());
         }
         l
+    }
+
+    /// Adds `consts[first..]` to the index.
+    fn index_from(&mut self, first: usize) {
+        let consts = &self.consts;
+        let rehash = |&i: &u32| hash_bits(consts[i as usize].0);
+        for (i, &(bits, _)) in consts.iter().enumerate().skip(first) {
+            // (fewer than 2^32 constants: the code limit is far below 32 GiB)
+            self.const_index
+                .insert_unique(hash_bits(bits), i as u32, rehash);
+        }
     }
 
     /// The label of the address slot of a called function.
@@ -120,6 +134,11 @@ impl Pool {
             })
             .collect()
     }
+}
+
+/// The hash of a constant's bits in the index.
+fn hash_bits(bits: u64) -> u64 {
+    hash128(u128::from(bits))
 }
 
 #[cfg(test)]
