@@ -126,6 +126,12 @@ fn corpus() -> Vec<Case> {
         case!("(x < y) + (x <= y)*2 + (x > y)*4 + (x >= y)*8 + (x == y)*16 + (x != y)*32"),
         case!("if(x < y, x*2, y/3)"),
         case!("if(x, y, -y)"),
+        // Branching `if`s (a side calls a function), nested, with shared values.
+        case!("if(x > 0, exp(x), sin(x))"),
+        case!("if(x > y, exp(x) + exp(y), 0) + exp(y)"),
+        case!("if(x > 0, if(y > 0, exp(x), sin(y)), cos(x*y)) * y"),
+        case!("if(x == y, if(x != 0, ln(x), 0), if(y >= 1, exp(y), y))"),
+        case!("if(x, exp(y), 1) + if(x < 0, 2, sin(x))"),
         case!("x % y"),
         case!("-x % 2.5"),
         // Constants, simplifications that must keep the bits.

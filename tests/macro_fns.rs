@@ -237,6 +237,52 @@ fn the_function_itself_is_called() {
     assert!(CALLS.load(Ordering::Relaxed) > before);
 }
 
+static SIDE_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn counted_side(x: f64) -> f64 {
+    SIDE_CALLS.fetch_add(1, Ordering::Relaxed);
+    x + 1.0
+}
+
+/// An `if` whose side calls a function branches in the machine code and in the plain-Rust
+/// expansion (other targets) alike: the function is called only when its side is chosen,
+/// nested or not, as the interpreter does.
+#[test]
+fn both_expansions_call_a_function_only_on_the_chosen_side() {
+    let flat: [F1; 2] = [
+        jit_expr!("if(x > 0, counted_side(x), -1)", fns = [counted_side]),
+        jit_expr!(@rust "if(x > 0, counted_side(x), -1)", fns = [counted_side]),
+    ];
+    let nested: [F1; 2] = [
+        jit_expr!(
+            "if(x > 0, if(x > 10, counted_side(x), 2*x), counted_side(-x) * 3)",
+            fns = [counted_side]
+        ),
+        jit_expr!(
+            @rust "if(x > 0, if(x > 10, counted_side(x), 2*x), counted_side(-x) * 3)",
+            fns = [counted_side]
+        ),
+    ];
+    // (x, calls by the flat `if`, calls by the nested one)
+    let cases = [
+        (5.0, 1, 0),
+        (-5.0, 0, 1),
+        (20.0, 1, 1),
+        (0.0, 0, 1),
+        (f64::NAN, 0, 1),
+    ];
+    for (x, flat_calls, nested_calls) in cases {
+        for (f, calls) in [(flat, flat_calls), (nested, nested_calls)] {
+            for (expansion, f) in ["machine code", "plain Rust"].into_iter().zip(f) {
+                let before = SIDE_CALLS.load(Ordering::Relaxed);
+                f(x);
+                let made = SIDE_CALLS.load(Ordering::Relaxed) - before;
+                assert_eq!(made, calls, "{expansion}, x = {x}");
+            }
+        }
+    }
+}
+
 #[test]
 fn a_site_with_fns_is_an_ordinary_fn_pointer() {
     let table: [F1; 2] = [

@@ -3,8 +3,9 @@
 
 use crate::ast::{Input, Mode};
 use crate::valid::Checked;
-use jit_compiler::Node;
 use jit_compiler::codegen::Compiled;
+use jit_compiler::codegen::steps::{Step, steps};
+use jit_compiler::{Node, NodeId};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
@@ -163,67 +164,103 @@ fn site(code: &Compiled, avx: &Compiled, fn_arities: &[usize]) -> TokenStream {
     }}
 }
 
-/// The plain-Rust expansion: one `let` per node of the simplified tree (children first, so
-/// no nesting however deep the expression), each the very function of
-/// `jit_compiler::ops` that the interpreter and the simplifier use, and direct calls of the
-/// user functions (through their consts). `if` evaluates both sides and selects (flat `let`s
-/// cannot defer a side; the machine code branches when a side calls a function).
+/// The plain-Rust expansion: one `let` per value of the code generator's steps (children
+/// first, so no nesting however deep the expression, except that of branching `if`s), each
+/// the very function of `jit_compiler::ops` that the interpreter and the simplifier use, and
+/// direct calls of the user functions (through their consts). An `if` whose side calls a
+/// function is a Rust `if` whose blocks compute that side's own values, as the machine code
+/// branches ([`jit_compiler::codegen::steps`]): a function is called on the same paths on
+/// every target. Other `if`s select between values computed before.
 fn rust_fn(checked: &Checked) -> TokenStream {
-    let simple = checked.expr.simplified();
-    let ast = simple.ast();
-    let arity = simple.arity();
+    let plan = steps(&checked.expr);
+    let ast = &plan.ast;
     let ops = quote!(::trivial_jit::__private::ops);
-    let v = |i: usize| format_ident!("v{}", i, span = Span::mixed_site());
+    let v = |i: NodeId| format_ident!("v{}", i.index(), span = Span::mixed_site());
     let a = |i: usize| format_ident!("a{}", i, span = Span::mixed_site());
-    let mut lets = Vec::with_capacity(ast.len());
-    for (i, node) in ast.nodes().iter().enumerate() {
-        let vi = v(i);
-        let value = match *node {
-            Node::Num(x) => {
-                let bits = x.to_bits();
-                quote!(f64::from_bits(#bits))
+    let truthy = |c: NodeId| {
+        let c = v(c);
+        quote!(#ops::is_truthy(#c))
+    };
+    // The statements of the blocks being built (the function body's, then one per open side),
+    // and the finished then-blocks of the open `if`s: an explicit stack, so that the macro's
+    // own depth does not grow with the nesting.
+    let mut blocks: Vec<Vec<TokenStream>> = vec![Vec::new()];
+    let mut thens: Vec<Vec<TokenStream>> = Vec::new();
+    for &step in &plan.steps {
+        match step {
+            Step::Value(i) => {
+                let value = match ast.node(i) {
+                    Node::Num(x) => {
+                        let bits = x.to_bits();
+                        quote!(f64::from_bits(#bits))
+                    }
+                    Node::Arg(k) => {
+                        let ak = a(k as usize);
+                        quote!(#ak)
+                    }
+                    Node::Unary(op, x) => {
+                        let (op, x) = (Ident::new(&format!("{op:?}"), Span::call_site()), v(x));
+                        quote!(#ops::UnaryOp::#op.apply(#x))
+                    }
+                    Node::Binary(op, x, y) => {
+                        let op = Ident::new(&format!("{op:?}"), Span::call_site());
+                        let (x, y) = (v(x), v(y));
+                        quote!(#ops::BinaryOp::#op.apply(#x, #y))
+                    }
+                    Node::PowI(x, n) => {
+                        let x = v(x);
+                        quote!(#ops::powi(#x, #n))
+                    }
+                    Node::If(c, x, y) => {
+                        let (c, x, y) = (truthy(c), v(x), v(y));
+                        quote!(if #c { #x } else { #y })
+                    }
+                    Node::Call(f, list) => {
+                        let f = fn_const(f as usize);
+                        let args = ast.call_args(list).iter().map(|&x| v(x));
+                        quote!(#f(#(#args),*))
+                    }
+                };
+                let vi = v(i);
+                push(&mut blocks, quote!(let #vi: f64 = #value;));
             }
-            Node::Arg(k) => {
-                let ak = a(k as usize);
-                quote!(#ak)
+            Step::Then(_) => blocks.push(Vec::new()),
+            Step::Else(_) => {
+                thens.push(blocks.pop().unwrap_or_default());
+                blocks.push(Vec::new());
             }
-            Node::Unary(op, x) => {
-                let (op, x) = (
-                    Ident::new(&format!("{op:?}"), Span::call_site()),
-                    v(x.index()),
+            Step::End(i) => {
+                let (else_block, then_block) = (
+                    blocks.pop().unwrap_or_default(),
+                    thens.pop().unwrap_or_default(),
                 );
-                quote!(#ops::UnaryOp::#op.apply(#x))
-            }
-            Node::Binary(op, x, y) => {
-                let (op, x, y) = (
-                    Ident::new(&format!("{op:?}"), Span::call_site()),
-                    v(x.index()),
-                    v(y.index()),
+                let Node::If(c, x, y) = ast.node(i) else {
+                    continue; // (only `if`s end)
+                };
+                let (vi, c, x, y) = (v(i), truthy(c), v(x), v(y));
+                push(
+                    &mut blocks,
+                    quote! {
+                        let #vi: f64 = if #c {
+                            #(#then_block)*
+                            #x
+                        } else {
+                            #(#else_block)*
+                            #y
+                        };
+                    },
                 );
-                quote!(#ops::BinaryOp::#op.apply(#x, #y))
             }
-            Node::PowI(x, n) => {
-                let x = v(x.index());
-                quote!(#ops::powi(#x, #n))
-            }
-            Node::If(c, x, y) => {
-                let (c, x, y) = (v(c.index()), v(x.index()), v(y.index()));
-                quote!(if #ops::is_truthy(#c) { #x } else { #y })
-            }
-            Node::Call(f, list) => {
-                let f = fn_const(f as usize);
-                let args = ast.call_args(list).iter().map(|x| v(x.index()));
-                quote!(#f(#(#args),*))
-            }
-        };
-        lets.push(quote!(let #vi: f64 = #value;));
+        }
     }
+    let body = blocks.pop().unwrap_or_default();
     let root = if ast.is_empty() {
         quote!(f64::NAN)
     } else {
-        let r = v(ast.root().index());
+        let r = v(plan.root);
         quote!(#r)
     };
+    let arity = checked.expr.arity();
     let name = Ident::new("__jit_expr", Span::mixed_site());
     let ty = fn_type(arity);
     let args: Vec<Ident> = (0..arity).map(a).collect();
@@ -240,9 +277,16 @@ fn rust_fn(checked: &Checked) -> TokenStream {
         #[allow(unused_variables, clippy::all)]
         extern "C" fn #name(#params) -> f64 {
             #unpack
-            #(#lets)*
+            #(#body)*
             #root
         }
         #name as #ty
     }}
+}
+
+/// Adds a statement to the innermost open block.
+fn push(blocks: &mut [Vec<TokenStream>], statement: TokenStream) {
+    if let Some(block) = blocks.last_mut() {
+        block.push(statement);
+    }
 }

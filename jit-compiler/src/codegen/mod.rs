@@ -8,7 +8,8 @@
 //!   computes each side's own values after the jump;
 //! * `lower`: instruction selection and linear register allocation over all sixteen XMM
 //!   registers, spilling to the stack when an expression needs more;
-//! * `frame`: entries, prologue and epilogue for the calling convention, the constant pool.
+//! * `frame`: entries, prologue and epilogue for the calling convention, the constant pool;
+//! * [`steps`]: the evaluation order and branches as a list, for generators of other code.
 //!
 //! The code is position-independent: constants and the address slots of called functions
 //! are in a pool after the code, addressed RIP-relative. The slots are zero in the output;
@@ -29,6 +30,7 @@ mod frame;
 pub(crate) mod lower;
 pub(crate) mod pool;
 mod regs;
+pub mod steps;
 
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::expr::Expr;
