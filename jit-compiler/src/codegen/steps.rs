@@ -18,7 +18,7 @@
 //! ```
 
 use super::branch::Side;
-use super::dag::{Buffers, Dag};
+use super::dag::Dag;
 use crate::ast::{Ast, Node, NodeId};
 use crate::expr::Expr;
 
@@ -56,10 +56,7 @@ pub enum Step {
 /// the tree, whatever the nesting.
 pub fn steps(expr: &Expr) -> Steps {
     let (ast, root) = expr.simplified_for_codegen();
-    let mut buffers = Buffers::default();
-    let mut dag = Dag::plan(ast, root, &mut buffers);
-    dag.plan_branches(&mut buffers);
-    let plan = buffers.branches();
+    let (dag, plan) = Dag::with_branches(ast, root);
     let fused = |v: NodeId| plan.fused.get(v.index()).copied().unwrap_or(false);
     // A comparison that is an `if`'s condition only is left out of the order (the machine
     // code compares its operands in place): here it is a value computed just before the
