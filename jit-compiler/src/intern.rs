@@ -34,14 +34,16 @@ impl Hasher for KeyHasher {
 
 type KeyMap = HashMap<Key, NodeId, BuildHasherDefault<KeyHasher>>;
 
-/// The table of nodes seen so far: a linear scan while small (most expressions; no hashing),
-/// a hash table beyond that so large inputs stay linear. The tables keep their memory across
-/// [`Interner::reset`], so a thread compiling mid-size expressions does not rebuild them.
+/// The table of nodes seen so far: arguments by number; other nodes in a list scanned while
+/// the tree is small (most expressions; no hashing), a hash table for larger trees so they
+/// stay linear. The tables keep their memory across [`Interner::reset`], so a thread
+/// compiling mid-size expressions does not rebuild them.
 #[derive(Default)]
 pub(crate) struct Interner {
+    /// For trees of up to [`HASHED_TREE`] nodes, until they outgrow it: keys and ids.
     small: Vec<(Key, NodeId)>,
-    /// For trees of up to [`LARGE_TREE`] nodes, once they outgrow `small`: keys and ids.
-    /// Empty when not in use.
+    /// For trees of up to [`LARGE_TREE`] nodes, from the start or once they outgrow `small`:
+    /// keys and ids. Empty when not in use.
     map: KeyMap,
     /// For larger trees: node ids only, 4 bytes a slot where a key and an id take 32 (a
     /// slot's key is packed again from its node when the slot is compared). On a megabyte of
@@ -53,14 +55,34 @@ pub(crate) struct Interner {
     table: HashTable<NodeId>,
     /// How many nodes to expect (sizes the hash table once, without rehashing).
     expected: usize,
-    /// Whether the tree has outgrown `small` (then `map` or `table` is in use).
-    hashed: bool,
+    /// Which table is in use.
+    mode: Mode,
+    /// The node of each argument so far, by number: arguments are a good part of the nodes
+    /// pushed, and the scanned list is shorter without them (E2: 2% fewer instructions).
+    args: Vec<Option<NodeId>>,
 }
 
-/// Up to this many nodes the table is scanned: comparing packed keys is one 128-bit
-/// comparison, cheaper than hashing for trees this small (measured with callgrind over the
-/// benchmark's expressions: 16 and 32 each cost 1–6% more instructions on some of them).
+/// Which of [`Interner`]'s tables is in use.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Mode {
+    /// `small`, scanned.
+    #[default]
+    Small,
+    /// `map`.
+    Map,
+    /// `table`.
+    Table,
+}
+
+/// The most entries of the scanned list: comparing packed keys is one 128-bit comparison,
+/// cheaper than hashing while the list is short. A tree that grows more nodes than it was
+/// parsed with (powers become several products) moves to the map beyond this.
 const SMALL_TABLE: usize = 20;
+
+/// Trees parsed with more nodes than this start with the map rather than the scanned list
+/// (for E5, 3% fewer instructions than moving over half-way; 24 to 64 gave the same counts
+/// on E1-E5, 16 cost E2 0.8% more).
+const HASHED_TREE: usize = 32;
 
 /// Trees of more nodes than this use the compact table.
 const LARGE_TREE: usize = 1 << 16;
@@ -69,6 +91,7 @@ impl Interner {
     /// Empties the table for a tree of about `nodes` nodes, keeping its memory.
     pub(crate) fn reset(&mut self, nodes: usize) {
         self.small.clear();
+        self.args.clear();
         // (clearing a table that kept its memory writes all of its control bytes: only when used)
         if !self.map.is_empty() {
             self.map.clear();
@@ -77,11 +100,15 @@ impl Interner {
             self.table.clear();
         }
         self.expected = nodes;
+        self.mode = Mode::Small;
+        if nodes > HASHED_TREE {
+            self.start_hashing();
+        }
     }
 
     /// The node for `key`, `node` pushed onto `ast` the first time.
     fn intern(&mut self, ast: &mut Ast, key: Key, node: Node, span: Span) -> NodeId {
-        if self.hashed {
+        if self.mode != Mode::Small {
             return self.intern_hashed(ast, key, node, span);
         }
         if let Some((_, id)) = self.small.iter().find(|(k, _)| *k == key) {
@@ -90,7 +117,7 @@ impl Interner {
         let id = ast.push(node, span);
         self.small.push((key, id));
         if self.small.len() > SMALL_TABLE {
-            self.outgrow_small(ast);
+            self.outgrow_small();
         }
         id
     }
@@ -100,7 +127,7 @@ impl Interner {
     /// stalled store forwarding: 15% of the time of a 5 000-term compilation.)
     #[inline]
     fn intern_hashed(&mut self, ast: &mut Ast, key: Key, node: Node, span: Span) -> NodeId {
-        if self.table.is_empty() {
+        if self.mode == Mode::Map {
             return *self.map.entry(key).or_insert_with(|| ast.push(node, span));
         }
         self.intern_large(ast, key, node, span)
@@ -121,21 +148,27 @@ impl Interner {
         }
     }
 
-    /// Moves the small table's entries into the hash table for the tree's size.
+    /// Chooses the hash table for the tree's size and reserves room for it.
     #[inline(never)]
-    fn outgrow_small(&mut self, ast: &Ast) {
-        self.hashed = true;
+    fn start_hashing(&mut self) {
         if self.expected <= LARGE_TREE {
+            self.mode = Mode::Map;
             self.map.reserve(self.expected.max(2 * SMALL_TABLE));
-            self.map.extend(self.small.drain(..));
-            return;
+        } else {
+            self.mode = Mode::Table;
+            // (empty: nothing to rehash)
+            self.table.reserve(self.expected, |_| 0);
         }
-        let nodes = ast.nodes();
-        let rehash = |id: &NodeId| key_hash(nodes, *id);
-        self.table.reserve(self.expected, rehash);
-        for (key, id) in self.small.drain(..) {
-            self.table.insert_unique(hash128(key.0), id, rehash);
-        }
+    }
+
+    /// Moves the small table's entries into the hash table for the tree's size (a tree that
+    /// grew more nodes than expected: powers become several products).
+    #[inline(never)]
+    fn outgrow_small(&mut self) {
+        self.start_hashing();
+        // (the table is for trees of many more nodes, which start with a hash table)
+        debug_assert!(self.mode == Mode::Map);
+        self.map.extend(self.small.drain(..));
     }
 }
 
@@ -184,10 +217,27 @@ impl Key {
 impl Interner {
     /// Adds `node` to `ast` unless an equal node is already there.
     pub(crate) fn push(&mut self, ast: &mut Ast, node: Node, span: Span) -> NodeId {
+        if let Node::Arg(a) = node {
+            return self.arg(ast, a, span);
+        }
         match Key::of(node) {
             Some(key) => self.intern(ast, key, node, span),
             None => ast.push(node, span),
         }
+    }
+
+    /// The node of argument `a`, looked up by its number.
+    fn arg(&mut self, ast: &mut Ast, a: u32, span: Span) -> NodeId {
+        let i = a as usize;
+        if let Some(&Some(id)) = self.args.get(i) {
+            return id;
+        }
+        if i >= self.args.len() {
+            self.args.resize(i + 1, None);
+        }
+        let id = ast.push(Node::Arg(a), span);
+        self.args[i] = Some(id);
+        id
     }
 
     /// Adds `x^n` as the multiplications of [`powi_steps`] (exactly the interpreter's

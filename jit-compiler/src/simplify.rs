@@ -46,7 +46,8 @@ impl Expr {
     ) -> (Ast, NodeId) {
         let mut tree = std::mem::take(&mut ws.tree);
         tree.clear();
-        let mut interner = std::mem::take(&mut ws.interner);
+        // (the interner is borrowed, not moved out and back: it is 128 bytes)
+        let interner = &mut ws.interner;
         interner.reset(self.ast().len());
         let mut s = Simplifier::with_buffers(self.ast(), std::mem::take(&mut ws.simplify), tree);
         s.interner = Some(interner);
@@ -57,9 +58,6 @@ impl Expr {
             closed: s.closed,
             map: s.map,
         };
-        if let Some(interner) = s.interner {
-            ws.interner = interner;
-        }
         (s.new, root)
     }
 }
@@ -77,7 +75,7 @@ struct Simplifier<'a> {
     new: Ast,
     map: Vec<NodeId>,
     /// When set, equal nodes are merged and powers expanded (for the code generator).
-    interner: Option<Interner>,
+    interner: Option<&'a mut Interner>,
 }
 
 impl<'a> Simplifier<'a> {
