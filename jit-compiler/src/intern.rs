@@ -304,17 +304,24 @@ mod tests {
 
     /// The scanned list, the keyed map and the compact table merge exactly the same nodes
     /// (3 arguments, 7 constants, 21 products, one sum per term, the kept-apart values and
-    /// their negations), and a reused interner does the same again.
+    /// their negations); each is used for the sizes it is meant for, and a reused interner
+    /// chooses again.
     #[test]
     fn every_table_merges_the_same_nodes() {
         let mut interner = Interner::default();
         for expected in [10, 1000, LARGE_TREE + 1, 1000, 10] {
-            for terms in [5, 3000] {
+            for terms in [2, 3000] {
                 let ast = sum(&mut interner, terms, expected);
                 // the first sum's 0.0 is also the constant of term 0; of the kept-apart
                 // values, -0.0 and the two NaNs are new, and each of the four has a negation
                 let distinct = |n: u32| 1 + n.min(3) + (n.min(7) - 1) + n.min(21) + n + 3 + 4;
                 assert_eq!(ast.len() as u32, distinct(terms), "{expected} {terms}");
+                let mode = match (expected, terms) {
+                    (10, 2) => Mode::Small,
+                    (e, _) if e > LARGE_TREE => Mode::Table,
+                    _ => Mode::Map,
+                };
+                assert!(interner.mode == mode, "{expected} {terms}");
             }
         }
     }
