@@ -89,7 +89,8 @@ pub fn assemble(
     let bytes = 64 + 12 * dag.order.len();
     let mut asm =
         Assembler::reusing(std::mem::take(&mut ws.asm), bytes).with_listing(options.listing);
-    let mut pool = std::mem::take(&mut ws.pool);
+    // (borrowed in place, like the lowering's buffers: moving it out and back cost more)
+    let pool = &mut ws.pool;
     pool.clear();
     let target = Target {
         abi,
@@ -107,7 +108,7 @@ pub fn assemble(
         target,
         closures,
         &mut asm,
-        &mut pool,
+        pool,
         &mut ws.lower,
     );
     let regs = abi.register_args();
@@ -153,7 +154,6 @@ pub fn assemble(
     }
     pool.emit(&mut asm);
     let relocs = pool.relocs(|l| asm.label_offset(l));
-    ws.pool = pool;
     let (out, buffers) = asm.finish_reusing();
     ws.asm = buffers;
     let out = out.map_err(|e| {
