@@ -57,10 +57,17 @@ pub(crate) struct Interner {
     expected: usize,
     /// Which table is in use.
     mode: Mode,
+    /// A filter in front of `small`: bit `h` is set when a key of filter hash `h` is in it,
+    /// so most new keys (most nodes are new) are known to be new without a scan.
+    seen: u64,
     /// The node of each argument so far, by number: arguments are a good part of the nodes
     /// pushed, and the scanned list is shorter without them (E2: 2% fewer instructions).
     args: Vec<Option<NodeId>>,
 }
+
+/// The multiplier of the small list's filter hash (Fibonacci hashing: the top bits of the
+/// product of the key's two words folded together).
+const K: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// Which of [`Interner`]'s tables is in use.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
@@ -91,6 +98,7 @@ impl Interner {
     /// Empties the table for a tree of about `nodes` nodes, keeping its memory.
     pub(crate) fn reset(&mut self, nodes: usize) {
         self.small.clear();
+        self.seen = 0;
         self.args.clear();
         // (clearing a table that kept its memory writes all of its control bytes: only when used)
         if !self.map.is_empty() {
@@ -111,9 +119,13 @@ impl Interner {
         if self.mode != Mode::Small {
             return self.intern_hashed(ast, key, node, span);
         }
-        if let Some((_, id)) = self.small.iter().find(|(k, _)| *k == key) {
+        let bit = 1u64 << (((key.0 as u64) ^ (key.0 >> 64) as u64).wrapping_mul(K) >> 58);
+        if self.seen & bit != 0
+            && let Some((_, id)) = self.small.iter().find(|(k, _)| *k == key)
+        {
             return *id;
         }
+        self.seen |= bit;
         let id = ast.push(node, span);
         self.small.push((key, id));
         if self.small.len() > SMALL_TABLE {
