@@ -164,7 +164,7 @@ fn site(code: &Compiled, avx: &Compiled, fn_arities: &[usize]) -> TokenStream {
     }}
 }
 
-/// The plain-Rust expansion: one `let` per value of the code generator's steps (children
+/// The plain-Rust expansion: one assignment per value of the code generator's steps (children
 /// first, so no nesting however deep the expression, except that of branching `if`s), each
 /// the very function of `jit_compiler::ops` that the interpreter and the simplifier use, and
 /// direct calls of the user functions (through their consts). An `if` whose side calls a
@@ -222,7 +222,7 @@ fn rust_fn(checked: &Checked) -> TokenStream {
                     }
                 };
                 let vi = v(i);
-                push(&mut blocks, quote!(let #vi: f64 = #value;));
+                push(&mut blocks, quote!(#vi = #value;));
             }
             Step::Then(_) => blocks.push(Vec::new()),
             Step::Else(_) => {
@@ -241,7 +241,7 @@ fn rust_fn(checked: &Checked) -> TokenStream {
                 push(
                     &mut blocks,
                     quote! {
-                        let #vi: f64 = if #c {
+                        #vi = if #c {
                             #(#then_block)*
                             #x
                         } else {
@@ -254,6 +254,19 @@ fn rust_fn(checked: &Checked) -> TokenStream {
         }
     }
     let body = blocks.pop().unwrap_or_default();
+    // Every value is declared up front in one `let` and assigned once below: a `let` per
+    // value would nest a scope per value, and thousands of nested scopes overflow the stack
+    // of LLVM's debug-info writer in rustc (5 000 values did, in a debug build).
+    let names: Vec<Ident> = plan
+        .steps
+        .iter()
+        .filter_map(|step| match *step {
+            Step::Value(i) | Step::End(i) => Some(v(i)),
+            Step::Then(_) | Step::Else(_) => None,
+        })
+        .collect();
+    let count = names.len();
+    let declare = quote!(let [#(mut #names),*]: [f64; #count] = [0.0; #count];);
     let root = if ast.is_empty() {
         quote!(f64::NAN)
     } else {
@@ -274,9 +287,10 @@ fn rust_fn(checked: &Checked) -> TokenStream {
         )
     };
     quote! {{
-        #[allow(unused_variables, clippy::all)]
+        #[allow(unused_variables, unused_assignments, unused_mut, clippy::all)]
         extern "C" fn #name(#params) -> f64 {
             #unpack
+            #declare
             #(#body)*
             #root
         }
