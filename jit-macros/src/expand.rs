@@ -4,8 +4,8 @@
 use crate::ast::{Input, Mode};
 use crate::valid::Checked;
 use jit_compiler::codegen::Compiled;
-use jit_compiler::codegen::steps::{Step, steps};
-use jit_compiler::{Node, NodeId};
+use jit_compiler::codegen::steps::{Step, Steps, steps};
+use jit_compiler::{Ast, Node, NodeId};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
@@ -173,110 +173,30 @@ fn site(code: &Compiled, avx: &Compiled, fn_arities: &[usize]) -> TokenStream {
 /// every target. Other `if`s select between values computed before.
 fn rust_fn(checked: &Checked) -> TokenStream {
     let plan = steps(&checked.expr);
-    let ast = &plan.ast;
-    let ops = quote!(::trivial_jit::__private::ops);
-    let v = |i: NodeId| format_ident!("v{}", i.index(), span = Span::mixed_site());
-    let a = |i: usize| format_ident!("a{}", i, span = Span::mixed_site());
-    let truthy = |c: NodeId| {
-        let c = v(c);
-        quote!(#ops::is_truthy(#c))
-    };
-    // The statements of the blocks being built (the function body's, then one per open side),
-    // and the finished then-blocks of the open `if`s: an explicit stack, so that the macro's
-    // own depth does not grow with the nesting.
-    let mut blocks: Vec<Vec<TokenStream>> = vec![Vec::new()];
-    let mut thens: Vec<Vec<TokenStream>> = Vec::new();
-    for &step in &plan.steps {
-        match step {
-            Step::Value(i) => {
-                let value = match ast.node(i) {
-                    Node::Num(x) => {
-                        let bits = x.to_bits();
-                        quote!(f64::from_bits(#bits))
-                    }
-                    Node::Arg(k) => {
-                        let ak = a(k as usize);
-                        quote!(#ak)
-                    }
-                    Node::Unary(op, x) => {
-                        let (op, x) = (Ident::new(&format!("{op:?}"), Span::call_site()), v(x));
-                        quote!(#ops::UnaryOp::#op.apply(#x))
-                    }
-                    Node::Binary(op, x, y) => {
-                        let op = Ident::new(&format!("{op:?}"), Span::call_site());
-                        let (x, y) = (v(x), v(y));
-                        quote!(#ops::BinaryOp::#op.apply(#x, #y))
-                    }
-                    Node::PowI(x, n) => {
-                        let x = v(x);
-                        quote!(#ops::powi(#x, #n))
-                    }
-                    Node::If(c, x, y) => {
-                        let (c, x, y) = (truthy(c), v(x), v(y));
-                        quote!(if #c { #x } else { #y })
-                    }
-                    Node::Call(f, list) => {
-                        let f = fn_const(f as usize);
-                        let args = ast.call_args(list).iter().map(|&x| v(x));
-                        quote!(#f(#(#args),*))
-                    }
-                };
-                let vi = v(i);
-                push(&mut blocks, quote!(#vi = #value;));
-            }
-            Step::Then(_) => blocks.push(Vec::new()),
-            Step::Else(_) => {
-                thens.push(blocks.pop().unwrap_or_default());
-                blocks.push(Vec::new());
-            }
-            Step::End(i) => {
-                let (else_block, then_block) = (
-                    blocks.pop().unwrap_or_default(),
-                    thens.pop().unwrap_or_default(),
-                );
-                let Node::If(c, x, y) = ast.node(i) else {
-                    continue; // (only `if`s end)
-                };
-                let (vi, c, x, y) = (v(i), truthy(c), v(x), v(y));
-                push(
-                    &mut blocks,
-                    quote! {
-                        #vi = if #c {
-                            #(#then_block)*
-                            #x
-                        } else {
-                            #(#else_block)*
-                            #y
-                        };
-                    },
-                );
-            }
-        }
-    }
-    let body = blocks.pop().unwrap_or_default();
-    // Every value is declared up front in one `let` and assigned once below: a `let` per
-    // value would nest a scope per value, and thousands of nested scopes overflow the stack
-    // of LLVM's debug-info writer in rustc (5 000 values did, in a debug build).
+    let body = rust_body(&plan);
+    // Every value is declared up front in one `let` and assigned once in the body: a `let`
+    // per value would nest a scope per value, and in a debug build about 2 000 nested scopes
+    // overflow the stack of LLVM's debug-info writer in rustc.
     let names: Vec<Ident> = plan
         .steps
         .iter()
         .filter_map(|step| match *step {
-            Step::Value(i) | Step::End(i) => Some(v(i)),
+            Step::Value(i) | Step::End(i) => Some(value_name(i)),
             Step::Then(_) | Step::Else(_) => None,
         })
         .collect();
     let count = names.len();
     let declare = quote!(let [#(mut #names),*]: [f64; #count] = [0.0; #count];);
-    let root = if ast.is_empty() {
+    let root = if plan.ast.is_empty() {
         quote!(f64::NAN)
     } else {
-        let r = v(plan.root);
+        let r = value_name(plan.root);
         quote!(#r)
     };
     let arity = checked.expr.arity();
     let name = Ident::new("__jit_expr", Span::mixed_site());
     let ty = fn_type(arity);
-    let args: Vec<Ident> = (0..arity).map(a).collect();
+    let args: Vec<Ident> = (0..arity).map(arg_name).collect();
     let (params, unpack) = if arity <= 8 {
         (quote!(#(#args: f64),*), quote!())
     } else {
@@ -296,6 +216,106 @@ fn rust_fn(checked: &Checked) -> TokenStream {
         }
         #name as #ty
     }}
+}
+
+/// The statements computing the steps' values, with a Rust `if` for each branching `if`.
+fn rust_body(plan: &Steps) -> Vec<TokenStream> {
+    // The statements of the blocks being built (the function body's, then one per open side),
+    // and the finished then-blocks of the open `if`s: an explicit stack, so that the macro's
+    // own depth does not grow with the nesting.
+    let mut blocks: Vec<Vec<TokenStream>> = vec![Vec::new()];
+    let mut thens: Vec<Vec<TokenStream>> = Vec::new();
+    for &step in &plan.steps {
+        match step {
+            Step::Value(i) => {
+                let (vi, value) = (value_name(i), rust_value(&plan.ast, plan.ast.node(i)));
+                push(&mut blocks, quote!(#vi = #value;));
+            }
+            Step::Then(_) => blocks.push(Vec::new()),
+            Step::Else(_) => {
+                thens.push(blocks.pop().unwrap_or_default());
+                blocks.push(Vec::new());
+            }
+            Step::End(i) => {
+                let (else_block, then_block) = (
+                    blocks.pop().unwrap_or_default(),
+                    thens.pop().unwrap_or_default(),
+                );
+                let Node::If(c, x, y) = plan.ast.node(i) else {
+                    continue; // (only `if`s end)
+                };
+                let (vi, c, x, y) = (value_name(i), truthy(c), value_name(x), value_name(y));
+                let statement = quote! {
+                    #vi = if #c {
+                        #(#then_block)*
+                        #x
+                    } else {
+                        #(#else_block)*
+                        #y
+                    };
+                };
+                push(&mut blocks, statement);
+            }
+        }
+    }
+    blocks.pop().unwrap_or_default()
+}
+
+/// The expression computing `node` from its operands' values.
+fn rust_value(ast: &Ast, node: Node) -> TokenStream {
+    let ops = quote!(::trivial_jit::__private::ops);
+    let v = value_name;
+    match node {
+        Node::Num(x) => {
+            let bits = x.to_bits();
+            quote!(f64::from_bits(#bits))
+        }
+        Node::Arg(k) => {
+            let ak = arg_name(k as usize);
+            quote!(#ak)
+        }
+        Node::Unary(op, x) => {
+            let (op, x) = (Ident::new(&format!("{op:?}"), Span::call_site()), v(x));
+            quote!(#ops::UnaryOp::#op.apply(#x))
+        }
+        Node::Binary(op, x, y) => {
+            let (op, x, y) = (
+                Ident::new(&format!("{op:?}"), Span::call_site()),
+                v(x),
+                v(y),
+            );
+            quote!(#ops::BinaryOp::#op.apply(#x, #y))
+        }
+        Node::PowI(x, n) => {
+            let x = v(x);
+            quote!(#ops::powi(#x, #n))
+        }
+        Node::If(c, x, y) => {
+            let (c, x, y) = (truthy(c), v(x), v(y));
+            quote!(if #c { #x } else { #y })
+        }
+        Node::Call(f, list) => {
+            let f = fn_const(f as usize);
+            let args = ast.call_args(list).iter().map(|&x| v(x));
+            quote!(#f(#(#args),*))
+        }
+    }
+}
+
+/// The local holding a node's value.
+fn value_name(i: NodeId) -> Ident {
+    format_ident!("v{}", i.index(), span = Span::mixed_site())
+}
+
+/// The parameter holding argument `k`.
+fn arg_name(k: usize) -> Ident {
+    format_ident!("a{}", k, span = Span::mixed_site())
+}
+
+/// `ops::is_truthy(value of c)`.
+fn truthy(c: NodeId) -> TokenStream {
+    let c = value_name(c);
+    quote!(::trivial_jit::__private::ops::is_truthy(#c))
 }
 
 /// Adds a statement to the innermost open block.

@@ -85,7 +85,7 @@ impl Pool {
         let consts = &self.consts;
         let rehash = |&i: &u32| hash_bits(consts[i as usize].0);
         for (i, &(bits, _)) in consts.iter().enumerate().skip(first) {
-            // (fewer than 2^32 constants: the code limit is far below 32 GiB)
+            // (each constant has a label, and labels are numbered in 32 bits too)
             self.const_index
                 .insert_unique(hash_bits(bits), i as u32, rehash);
         }
