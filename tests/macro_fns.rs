@@ -237,6 +237,7 @@ fn the_function_itself_is_called() {
     assert!(CALLS.load(Ordering::Relaxed) > before);
 }
 
+/// A counter of its own (tests run in parallel, and `CALLS` is counted by another test).
 static SIDE_CALLS: AtomicUsize = AtomicUsize::new(0);
 
 extern "C" fn counted_side(x: f64) -> f64 {
