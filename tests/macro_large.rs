@@ -1,6 +1,6 @@
 //! A `jit_expr!` of about 3 000 values. Its plain-Rust expansion (other targets) once had a
 //! `let` per value, and in a debug build the nested scopes of 2 000 or so of them overflowed
-//! the stack of LLVM's debug-info writer in rustc; now the values are declared in one `let`.
+//! the stack of LLVM's debug-info writer in rustc; now the values are elements of one array.
 //! The literal is `x*1.25+x*2.25+…+x*1000.25` (a macro needs the literal itself).
 #![forbid(unsafe_code)]
 
