@@ -256,7 +256,8 @@ impl JitBuilder {
 }
 
 /// A compiled expression. Cheap to clone (clones share the machine code, which is freed
-/// when the last one drops); `Send + Sync`.
+/// when the last one drops); `Send + Sync`, and unwind safe: `catch_unwind(|| f.call(..))`
+/// needs no `AssertUnwindSafe` (a panic in a user closure is caught inside the call).
 ///
 /// ```
 /// use jit_runtime::Jit;
@@ -282,6 +283,16 @@ pub struct JitFn {
     /// once (the loop then compiles to the same indirect call as a typed fn pointer's).
     fast: usize,
 }
+
+// A `JitFn` is unwind safe, so that `catch_unwind(|| f.call(..))` compiles without
+// `AssertUnwindSafe` (the user closures it may hold are `dyn Fn`, which is not
+// `RefUnwindSafe` by itself). It holds: a panic in a user closure is caught inside the call
+// (it never unwinds through machine code), and its parked payload is taken before `call`
+// raises it again, so no state of the `JitFn` is left half-updated; the array kernels are
+// built in a `OnceLock`, which a panic leaves empty; and the closures are `Send + Sync`, so
+// what they mutate sits behind locks (which poison) or atomics.
+impl std::panic::UnwindSafe for JitFn {}
+impl std::panic::RefUnwindSafe for JitFn {}
 
 struct Inner {
     expr: Expr,

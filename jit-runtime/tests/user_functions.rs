@@ -178,13 +178,15 @@ fn a_panicking_closure_becomes_an_error_or_a_panic_after_the_code_returned() {
     assert!(err.to_string().contains("boom at 3"), "{err}");
     // the slot was consumed: the next call is clean
     assert_eq!(f.try_call(&[-2.0]).unwrap(), -3.0);
-    let payload =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call(&[5.0]))).unwrap_err();
+    // (a `JitFn` is unwind safe: no `AssertUnwindSafe` needed)
+    let payload = std::panic::catch_unwind(|| f.call(&[5.0])).unwrap_err();
     let msg = payload.downcast_ref::<String>().unwrap();
     assert!(msg.contains("boom at 5"), "{msg}");
     // typed handles of such functions go through the checked path
     let h = f.typed1().unwrap();
     assert_eq!(h.call(-4.0), -7.0);
+    assert!(std::panic::catch_unwind(|| h.call(4.0)).is_err());
+    assert_eq!(std::panic::catch_unwind(|| h.call(-1.0)).unwrap(), -1.0);
 }
 
 #[test]
