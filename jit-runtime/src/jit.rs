@@ -321,8 +321,17 @@ impl JitFn {
         &self.inner.expr
     }
 
-    /// Is this function running as machine code? (`false` on other architectures, or when
-    /// it calls user closures, which the interpreter evaluates.)
+    /// Is this function running as machine code? (`false` on other architectures, and when
+    /// code generated for the other calling convention would call a native user function,
+    /// whose convention is the host's: the interpreter evaluates it then. User closures are
+    /// called from machine code through a trampoline.)
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let f = Jit::builder().closure("twice", 1, |a| a[0] * 2.0).compile("twice(x) + 1")?;
+    /// assert_eq!(f.is_native(), cfg!(target_arch = "x86_64"));
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn is_native(&self) -> bool {
         self.inner.native.is_some()
     }
