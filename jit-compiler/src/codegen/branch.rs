@@ -297,16 +297,12 @@ fn mark(marks: &mut Vec<Mark>, at: usize, node: NodeId, side: Side) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codegen::dag::Buffers;
 
     /// The planned tree, its marks, and its fused conditions.
     fn planned(src: &str) -> (Dag, Vec<Mark>, Vec<NodeId>) {
         let e = crate::parse(src).unwrap();
         let (ast, root) = e.simplified_for_codegen();
-        let mut buffers = Buffers::default();
-        let mut dag = Dag::plan(ast, root, &mut buffers);
-        dag.plan_branches(&mut buffers);
-        let plan = buffers.branches();
+        let (dag, plan) = Dag::with_branches(ast, root);
         let fused: Vec<NodeId> = (0..dag.ast.len())
             .filter(|&i| plan.fused.get(i).copied().unwrap_or(false))
             .map(NodeId::from_index)
