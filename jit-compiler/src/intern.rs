@@ -199,7 +199,6 @@ pub(crate) struct Key(u128);
 
 impl Key {
     const NUM: u128 = 1;
-    const ARG: u128 = 2;
     const UNARY: u128 = 3;
     const BINARY: u128 = 4;
     const IF: u128 = 5;
@@ -212,16 +211,16 @@ impl Key {
             | u128::from(z))
     }
 
-    /// The key of a node, or `None` for nodes that must never merge (user calls).
+    /// The key of a node, or `None` for the nodes the tables do not hold: user calls (never
+    /// merged) and arguments (looked up by number, see [`Interner::push`]).
     fn of(node: Node) -> Option<Key> {
         let id = |n: NodeId| n.index() as u32;
         Some(match node {
             Node::Num(v) => Key(Key::NUM << 120 | u128::from(v.to_bits())),
-            Node::Arg(a) => Key::pack(Key::ARG, 0, 0, 0, a),
             Node::Unary(op, a) => Key::pack(Key::UNARY, op as u8, 0, 0, id(a)),
             Node::Binary(op, a, b) => Key::pack(Key::BINARY, op as u8, 0, id(a), id(b)),
             Node::If(c, a, b) => Key::pack(Key::IF, 0, id(c), id(a), id(b)),
-            Node::PowI(..) | Node::Call(..) => return None,
+            Node::Arg(_) | Node::PowI(..) | Node::Call(..) => return None,
         })
     }
 }
@@ -229,12 +228,12 @@ impl Key {
 impl Interner {
     /// Adds `node` to `ast` unless an equal node is already there.
     pub(crate) fn push(&mut self, ast: &mut Ast, node: Node, span: Span) -> NodeId {
-        if let Node::Arg(a) = node {
-            return self.arg(ast, a, span);
-        }
         match Key::of(node) {
             Some(key) => self.intern(ast, key, node, span),
-            None => ast.push(node, span),
+            None => match node {
+                Node::Arg(a) => self.arg(ast, a, span),
+                _ => ast.push(node, span),
+            },
         }
     }
 
