@@ -180,7 +180,7 @@ fn rust_fn(checked: &Checked) -> TokenStream {
     // LLVM's debug-info writer in rustc; a local per value declared in one `let` fixed that
     // but cost rustc 4 times the memory (2.9 GB against 0.7 for a 5 000-term sum).
     let count = plan.ast.len();
-    let values = Ident::new("v", Span::mixed_site());
+    let values = values();
     let declare = quote!(let mut #values = [0.0f64; #count];);
     let root = if plan.ast.is_empty() {
         quote!(f64::NAN)
@@ -258,7 +258,7 @@ fn rust_body(plan: &Steps) -> Vec<TokenStream> {
 
 /// The expression computing `node` from its operands' values.
 fn rust_value(ast: &Ast, node: Node) -> TokenStream {
-    let ops = quote!(::trivial_jit::__private::ops);
+    let ops = ops();
     let v = value_name;
     match node {
         Node::Num(x) => {
@@ -297,10 +297,19 @@ fn rust_value(ast: &Ast, node: Node) -> TokenStream {
     }
 }
 
+/// The path of the operations the interpreter uses (`jit_compiler::ops`, re-exported).
+fn ops() -> TokenStream {
+    quote!(::trivial_jit::__private::ops)
+}
+
+/// The array of the values (indexed by node).
+fn values() -> Ident {
+    Ident::new("v", Span::mixed_site())
+}
+
 /// The element holding a node's value.
 fn value_name(i: NodeId) -> TokenStream {
-    let values = Ident::new("v", Span::mixed_site());
-    let i = i.index();
+    let (values, i) = (values(), i.index());
     quote!(#values[#i])
 }
 
@@ -312,7 +321,8 @@ fn arg_name(k: usize) -> Ident {
 /// `ops::is_truthy(value of c)`.
 fn truthy(c: NodeId) -> TokenStream {
     let c = value_name(c);
-    quote!(::trivial_jit::__private::ops::is_truthy(#c))
+    let ops = ops();
+    quote!(#ops::is_truthy(#c))
 }
 
 /// Adds a statement to the innermost open block.
