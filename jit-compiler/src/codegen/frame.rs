@@ -179,67 +179,107 @@ pub fn assemble(
 /// function's (nothing follows it but the epilogue, or a jump to it) becomes the epilogue
 /// and a `jmp`, so the function called returns straight to our caller:
 /// `if(x > 0, exp(x), sin(x))` ends in `jmp [exp]` on one side and `jmp [sin]` on the other.
+/// With them, the other edits of a body: dead stores and jumps to the next instruction are
+/// left out.
 struct Tails {
-    /// Indices of the `call`s that become tail calls.
-    calls: Vec<usize>,
-    /// Indices of the jumps to the end that only followed a tail call (left out).
-    dropped: Vec<usize>,
+    /// What becomes of each instruction (empty: every one is emitted as it is).
+    edits: Vec<Edit>,
     /// Does any path still reach the end of the body (the epilogue and `ret`)?
     end_reached: bool,
     /// Does the body still make a call (so the frame must align the stack)?
     calls_left: bool,
 }
 
+/// What becomes of one instruction of a body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Edit {
+    /// Emitted as it is.
+    Keep,
+    /// A `call` that becomes the epilogue and a `jmp`.
+    TailCall,
+    /// A jump to the end that only followed a tail call: left out.
+    AfterTailCall,
+    /// A store nothing reads back, or a jump to the next instruction: left out.
+    Omit,
+}
+
 impl Tails {
     fn of(body: &Body) -> Tails {
         let mut tails = Tails {
-            calls: Vec::new(),
-            dropped: Vec::new(),
+            edits: Vec::new(),
             end_reached: true,
             calls_left: body.has_calls,
         };
-        if body.plain_calls.is_empty() {
-            return tails;
+        if !(body.binds.is_empty() && body.plain_calls.is_empty() && body.dead_stores.is_empty()) {
+            tails.find(body);
         }
-        tails.find(body);
         tails
     }
 
-    /// (Out of line: most bodies make no call.)
+    /// Fills `edits`, one pass over the body and its lists (a body with thousands of
+    /// branching `if`s stays linear). (Out of line: most bodies have nothing to edit.)
     #[cold]
     #[inline(never)]
     fn find(&mut self, body: &Body) {
         let end = body.insts.len();
-        let bound = |at: usize, l: &Label| body.binds.iter().any(|(i, b)| *i == at && b == l);
-        let anything_bound = |at: usize| body.binds.iter().any(|(i, _)| *i == at);
+        // where each label is bound (once), and which positions have a label
+        let mut label_at: Vec<usize> = Vec::new();
+        let mut labelled = vec![false; end + 1];
+        for &(at, label) in &body.binds {
+            let k = label.index() as usize;
+            if k >= label_at.len() {
+                label_at.resize(k + 1, usize::MAX);
+            }
+            label_at[k] = at;
+            labelled[at] = true;
+        }
+        let bound = |at: usize, l: Label| label_at.get(l.index() as usize) == Some(&at);
+        let edits = &mut self.edits;
+        edits.clear();
+        edits.resize(end, Edit::Keep);
+        for &i in &body.dead_stores {
+            edits[i] = Edit::Omit;
+        }
+        for (i, inst) in body.insts.iter().enumerate() {
+            // a jump to the next instruction (a then-side before an empty else-side)
+            if let Inst::Jmp(l) = *inst
+                && bound(i + 1, l)
+            {
+                edits[i] = Edit::Omit;
+            }
+        }
         for &i in &body.plain_calls {
             match body.insts.get(i + 1) {
-                None => self.calls.push(i),
-                Some(Inst::Jmp(l)) if bound(end, l) => {
-                    self.calls.push(i);
-                    if !anything_bound(i + 1) {
-                        self.dropped.push(i + 1);
+                None => edits[i] = Edit::TailCall,
+                Some(&Inst::Jmp(l)) if bound(end, l) => {
+                    edits[i] = Edit::TailCall;
+                    if !labelled[i + 1] {
+                        edits[i + 1] = Edit::AfterTailCall;
                     }
                 }
                 _ => {}
             }
         }
-        let kept = |i: &usize| !self.calls.contains(i) && !self.dropped.contains(i);
+        // (left-out stores and jumps to the next instruction change no path)
+        let kept = |i: usize| !matches!(edits[i], Edit::TailCall | Edit::AfterTailCall);
         // the end is reached by falling into it, or by a jump that stays
-        let falls = end.checked_sub(1).is_none_or(|last| kept(&last));
+        let falls = end.checked_sub(1).is_none_or(kept);
         let jumped = body.insts.iter().enumerate().any(|(i, inst)| {
-            kept(&i) && matches!(inst, Inst::Jmp(l) | Inst::Jcc(_, l) if bound(end, l))
+            kept(i) && matches!(*inst, Inst::Jmp(l) | Inst::Jcc(_, l) if bound(end, l))
         });
-        let calls = |(i, inst): (usize, &Inst)| matches!(inst, Inst::Call(_)) && kept(&i);
+        let calls = |(i, inst): (usize, &Inst)| matches!(inst, Inst::Call(_)) && kept(i);
         self.end_reached = falls || jumped;
         self.calls_left = body.insts.iter().enumerate().any(calls);
+        if edits.iter().all(|e| *e == Edit::Keep) && body.binds.is_empty() {
+            edits.clear();
+        }
     }
 }
 
-/// The body's instructions, with the labels of branching `if`s bound where they belong, the
-/// [`Tails`] made, and the dead stores left out.
+/// The body's instructions, with the labels of branching `if`s bound where they belong and
+/// the [`Tails`] edits made.
 fn emit_body(asm: &mut Assembler, body: &mut Body, frame: &Frame, pushed: bool, tails: &Tails) {
-    if body.binds.is_empty() && tails.calls.is_empty() && body.dead_stores.is_empty() {
+    if tails.edits.is_empty() {
         for inst in body.insts.drain(..) {
             asm.emit(inst);
         }
@@ -263,14 +303,12 @@ fn emit_edited_body(
         while let Some(&(_, label)) = binds.next_if(|(at, _)| *at == i) {
             asm.bind(label);
         }
-        match inst {
-            Inst::Call(target) if tails.calls.contains(&i) => {
+        match (tails.edits[i], inst) {
+            (Edit::TailCall, Inst::Call(target)) => {
                 leave(asm, frame, pushed);
                 asm.emit(Inst::JmpIndirect(target));
             }
-            _ if tails.dropped.contains(&i) || body.dead_stores.contains(&i) => {}
-            // a jump to the next instruction (a then-side before an empty else-side)
-            Inst::Jmp(l) if body.binds.iter().any(|&(at, b)| at == i + 1 && b == l) => {}
+            (Edit::AfterTailCall | Edit::Omit, _) => {}
             _ => asm.emit(inst),
         }
     }
