@@ -1026,7 +1026,7 @@ impl Gen<'_> {
             }
         }
         for (i, &arg) in args.iter().enumerate().skip(usize::from(preloaded)) {
-            if in_place & (1 << i) != 0 {
+            if i < 16 && in_place & (1 << i) != 0 {
                 continue;
             }
             let dst = Xmm::from_num(i as u8);
