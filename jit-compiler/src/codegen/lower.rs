@@ -4,18 +4,26 @@
 //! Values live in XMM registers; constants, arguments passed in memory and spilled values are
 //! used straight from memory as the second operand (`addsd xmm0,[rip+c]`), which costs no
 //! register. A register is reused for the result when its value dies at this node.
+//!
+//! This module holds the pass, the register bookkeeping and the arithmetic; the longer
+//! sequences have modules of their own: [`masks`] (rounding, `sign`, `min`/`max`), [`ifs`]
+//! (blended and branching `if`) and [`calls`] (calls into Rust).
 
-use super::branch::{Mark, Side};
+mod calls;
+mod ifs;
+mod masks;
+
+use super::branch::Mark;
 use super::dag::Dag;
-use super::pool::{ABS_MASK, NEG_ONE_MASK, ONE_MASK, Pool, SIGN_MASK};
+use super::pool::{ABS_MASK, ONE_MASK, Pool, SIGN_MASK};
 use super::regs::{Home, Regs};
 use super::{Abi, Symbol};
 use crate::ast::{Node, NodeId};
 use crate::ops::{BinaryOp, PowStep, UnaryOp, powi_steps};
 use crate::x64::{
-    Assembler, AvxOp, AvxScalarOp, Cond, Gpr, GprFromXmmOp, Inst, Label, Mem, SseImmOp, SseOp,
-    SseStoreOp, Xmm, XmmFromGprOp, XmmMem,
+    Assembler, AvxOp, AvxScalarOp, Gpr, Inst, Label, Mem, SseImmOp, SseOp, SseStoreOp, Xmm, XmmMem,
 };
+use ifs::OpenIf;
 
 /// `cmpsd`/`cmppd` predicates (the imm8 of the comparison; shared with the vector generator).
 pub(super) const CMP_EQ: u8 = 0;
@@ -38,30 +46,6 @@ pub(super) fn comparison(op: BinaryOp) -> Option<(bool, u8)> {
         Ne => (false, CMP_NEQ),
         _ => return None,
     })
-}
-
-/// The jumps to the else-side of a branching `if` after `ucomisd y, x` for the predicate
-/// `x p y` (operands as in [`comparison`]; for `ucomisd c, 0.0` it is `c == 0`, else-side on
-/// ZF = 1).
-#[derive(Clone, Copy)]
-enum ElseJumps {
-    /// One condition.
-    If(Cond),
-    /// Either of two (`==`: not equal, or unordered).
-    IfEither(Cond, Cond),
-    /// `!=`: equal and ordered (ZF = 1, PF = 0).
-    IfEqualAndOrdered,
-}
-
-fn else_jumps(predicate: u8) -> ElseJumps {
-    match predicate {
-        // x < y is y > x: CF = 0 and ZF = 0 ("above")
-        CMP_LT => ElseJumps::If(Cond::Be),
-        // x <= y is y >= x: CF = 0
-        CMP_LE => ElseJumps::If(Cond::B),
-        CMP_EQ => ElseJumps::IfEither(Cond::Ne, Cond::P),
-        _ => ElseJumps::IfEqualAndOrdered,
-    }
 }
 
 /// Unary operations computed by calling a Rust function (exactly the interpreter's).
@@ -249,16 +233,6 @@ struct Gen<'a> {
     blocks: bool,
     /// See [`Schedule::fused`].
     fused: &'a [bool],
-}
-
-/// A branching `if` being generated: where its else-side and its join will be.
-#[derive(Clone, Copy)]
-struct OpenIf {
-    node: NodeId,
-    else_side: Label,
-    join: Label,
-    /// The register file at the branch: the else-side starts with it too.
-    held: [Option<NodeId>; 16],
 }
 
 impl Gen<'_> {
@@ -533,89 +507,6 @@ impl Gen<'_> {
         }
     }
 
-    /// `trunc(x)` with baseline SSE2 (no `roundsd`, which needs SSE4.1): convert to a 64-bit
-    /// integer and back, put the sign of `x` back on (so `trunc(-0.5) = -0`), and keep `x`
-    /// itself when `|x| >= 2^52` (already an integer), or it is NaN or infinite.
-    fn trunc(&mut self, x: Xmm) -> Xmm {
-        let t = self.alloc();
-        self.emit(Inst::GprFromXmm {
-            op: GprFromXmmOp::Cvttsd2si,
-            dst: Gpr::Rax,
-            src: x,
-        });
-        self.sse(SseOp::Xorpd, t, t);
-        self.emit(Inst::XmmFromGpr {
-            op: XmmFromGprOp::Cvtsi2sd,
-            dst: t,
-            src: Gpr::Rax,
-        });
-        let sign = self.mask(SIGN_MASK);
-        let s = self.copy_op(SseOp::Andpd, x, sign);
-        self.sse(SseOp::Orpd, t, s);
-        let abs = self.mask(ABS_MASK);
-        let big = self.copy_op(SseOp::Andpd, x, abs);
-        let limit = self.constant(4_503_599_627_370_496.0);
-        self.cmp(big, limit, CMP_NLT);
-        // t = big ? x : t
-        self.copy_then(SseOp::Andpd, s, x, big.into());
-        self.sse(SseOp::Andnpd, big, t);
-        self.copy_then(SseOp::Orpd, t, big, s.into());
-        t
-    }
-
-    /// `floor`: `t - 1` where `x < t`. (Subtracting `+0` elsewhere keeps `-0`.)
-    fn floor_fix(&mut self, x: Xmm, t: Xmm) {
-        let m = self.compare_into(x, t, CMP_LT);
-        let one = self.mask(ONE_MASK);
-        self.sse(SseOp::Andpd, m, one);
-        self.sse(SseOp::Subsd, t, m);
-    }
-
-    /// `ceil`: `t - (-1)` where `t < x`; subtracting (not adding `+0`) keeps `ceil(-0.5) = -0`.
-    fn ceil_fix(&mut self, x: Xmm, t: Xmm) {
-        let m = self.compare_into(t, x, CMP_LT);
-        let neg_one = self.mask(NEG_ONE_MASK);
-        self.sse(SseOp::Andpd, m, neg_one);
-        self.sse(SseOp::Subsd, t, m);
-    }
-
-    /// `round` (half away from zero): `d = x - t` is exact; where `|d| >= 0.5`, move one
-    /// away from zero: `t - (-copysign(1, x))`.
-    fn round_fix(&mut self, x: Xmm, t: Xmm) {
-        let d = self.copy_op(SseOp::Subsd, x, t);
-        let abs = self.mask(ABS_MASK);
-        self.sse(SseOp::Andpd, d, abs);
-        let h = self.alloc();
-        let half = self.constant(0.5);
-        self.sse(SseOp::Movsd, h, half);
-        self.cmp(h, d, CMP_LE);
-        let sign = self.mask(SIGN_MASK);
-        let s = self.copy_op(SseOp::Andpd, x, sign);
-        let neg_one = self.mask(NEG_ONE_MASK);
-        self.sse(SseOp::Xorpd, s, neg_one);
-        self.sse(SseOp::Andpd, s, h);
-        self.sse(SseOp::Subsd, t, s);
-    }
-
-    /// `sign(x)`: `copysign(1, x)` where `0 < |x|`, else `x` itself (`±0`, NaN).
-    fn sign(&mut self, id: NodeId, a: NodeId) {
-        let x = self.in_reg(a);
-        let abs = self.mask(ABS_MASK);
-        let ax = self.copy_op(SseOp::Andpd, x, abs);
-        let nz = self.alloc();
-        self.sse(SseOp::Xorpd, nz, nz);
-        self.cmp(nz, ax, CMP_LT);
-        let s = ax;
-        let sign = self.mask(SIGN_MASK);
-        self.copy_then(SseOp::Andpd, s, x, sign.into());
-        let one = self.mask(ONE_MASK);
-        self.sse(SseOp::Orpd, s, one);
-        self.sse(SseOp::Andpd, s, nz);
-        self.sse(SseOp::Andnpd, nz, x);
-        self.sse(SseOp::Orpd, nz, s);
-        self.finish(id, nz);
-    }
-
     fn binary(&mut self, id: NodeId, op: BinaryOp, a: NodeId, b: NodeId) {
         use BinaryOp::*;
         let arith = match op {
@@ -754,22 +645,6 @@ impl Gen<'_> {
         r
     }
 
-    /// `min(a, b)` as the interpreter defines it: `b` if `a` is NaN or `b < a`, else `a`.
-    /// `minsd r, a` with `r = b` gives `b < a ? b : a` (and `a` if either is NaN); a mask of
-    /// "`a` is NaN" then selects `b`. `max` is the same with `maxsd`.
-    fn min_max(&mut self, id: NodeId, inst: SseOp, a: NodeId, b: NodeId) {
-        let ra = self.in_reg(a);
-        let rb = self.in_reg(b);
-        let r = self.alloc();
-        self.copy_then(inst, r, rb, ra.into());
-        let nan = self.compare_into(ra, ra, CMP_UNORD);
-        let t = self.alloc();
-        self.copy_then(SseOp::Andpd, t, rb, nan.into());
-        self.sse(SseOp::Andnpd, nan, r);
-        self.sse(SseOp::Orpd, nan, t);
-        self.finish(id, nan);
-    }
-
     /// `x^n` by the squaring sequence of [`powi_steps`], exactly as the interpreter.
     fn powi(&mut self, id: NodeId, a: NodeId, n: i64) {
         if n == 0 {
@@ -804,184 +679,6 @@ impl Gen<'_> {
         self.finish(id, result);
     }
 
-    /// `if(c, a, b)` without a branch: `a` where `0 < |c|` (non-zero and not NaN), else `b`.
-    /// Both sides are evaluated: this is for sides without calls (free of side effects and
-    /// cheap; those with calls branch, see [`super::branch`]).
-    fn blend(&mut self, id: NodeId, c: NodeId, a: NodeId, b: NodeId) {
-        // a value that appears twice here is copied, never overwritten in place
-        let occ = |v: NodeId| {
-            if [c, a, b].iter().filter(|&&x| x == v).count() == 1 {
-                1
-            } else {
-                u32::MAX
-            }
-        };
-        let m = match self.fused_test(c) {
-            // a fused comparison's own mask
-            Some((l, r, x, y, pred)) => {
-                let m = self.compare_mask(x, y, pred);
-                self.consume(l);
-                self.consume(r);
-                m
-            }
-            // the mask of 0 < |c|: false for ±0 and NaN
-            None => {
-                let rc = self.writable(c, occ(c));
-                let abs = self.mask(ABS_MASK);
-                self.sse(SseOp::Andpd, rc, abs);
-                let m = self.alloc();
-                self.sse(SseOp::Xorpd, m, m);
-                self.emit(Inst::SseImm {
-                    op: SseImmOp::Cmpsd,
-                    dst: m,
-                    src: rc.into(),
-                    imm: CMP_LT,
-                });
-                m
-            }
-        };
-        let ra = self.writable(a, occ(a));
-        self.sse(SseOp::Andpd, ra, m);
-        let rb = self.in_reg(b);
-        self.sse(SseOp::Andnpd, m, rb);
-        self.sse(SseOp::Orpd, m, ra);
-        self.finish(id, m);
-    }
-
-    /// A side of a branching `if` begins (see [`super::branch`]). (Out of line: rare, and
-    /// the loop that calls it stays small enough for `node` to be inlined into it.)
-    #[cold]
-    #[inline(never)]
-    fn side(&mut self, mark: Mark) {
-        let Node::If(c, a, _) = self.dag.ast.node(mark.node) else {
-            return; // marks are made for `if` nodes only
-        };
-        match mark.side {
-            Side::Then => self.branch_on(mark.node, c),
-            Side::Else => {
-                self.side_result(a);
-                if let Some(open) = self.open.last().copied() {
-                    self.emit(Inst::Jmp(open.join));
-                    self.bind(open.else_side);
-                    // at the else-side's start the registers hold what they held at the
-                    // branch (those values still needed)
-                    for (r, v) in Xmm::ALL.into_iter().zip(open.held) {
-                        if let Some(v) = v.filter(|v| self.uses[v.index()] > 0) {
-                            self.regs.assign(v, r, self.pos);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Before the then-side: the condition is read, every value in a register is stored (so
-    /// that both sides can drop any register and end with all values in memory; the stores
-    /// of those that die here, or are never read back, are left out later), and the
-    /// condition is tested. Both sides start with the registers as they are here. (The
-    /// operands die only after the stores, so no store can reuse an operand's slot.)
-    fn branch_on(&mut self, id: NodeId, c: NodeId) {
-        let mut open = OpenIf {
-            node: id,
-            else_side: self.asm.new_label(),
-            join: self.asm.new_label(),
-            held: [None; 16],
-        };
-        let (first, second, jumps, operands) = match self.fused_test(c) {
-            Some((l, r, mut x, mut y, predicate)) => {
-                // `x < y` is tested as `y > x`: ucomisd sets CF and ZF only for "below or
-                // equal", and all three of ZF, PF, CF when unordered (NaN)
-                // `==` and `!=` are symmetric: the operand already in a register goes first
-                let symmetric = matches!(predicate, CMP_EQ | CMP_NEQ);
-                if symmetric && self.regs.reg(y).is_none() && self.regs.reg(x).is_some() {
-                    (x, y) = (y, x);
-                }
-                let ry = self.in_reg(y);
-                let sx = self.operand(x);
-                if let XmmMem::Xmm(rx) = sx {
-                    self.regs.reserve(rx);
-                }
-                (ry, sx, else_jumps(predicate), [Some(l), Some(r)])
-            }
-            None => {
-                let rc = self.in_reg(c);
-                let zero = self.constant(0.0);
-                // ZF = 1 when c is ±0 (equal) or NaN (unordered): the else-side
-                (rc, zero.into(), ElseJumps::If(Cond::E), [Some(c), None])
-            }
-        };
-        for r in Xmm::ALL {
-            self.save(r);
-        }
-        open.held = Xmm::ALL.map(|r| self.regs.holder(r));
-        self.sse(SseOp::Ucomisd, first, second);
-        match jumps {
-            ElseJumps::If(cond) => self.emit(Inst::Jcc(cond, open.else_side)),
-            ElseJumps::IfEither(a, b) => {
-                self.emit(Inst::Jcc(a, open.else_side));
-                self.emit(Inst::Jcc(b, open.else_side));
-            }
-            ElseJumps::IfEqualAndOrdered => {
-                let then_side = self.asm.new_label();
-                self.emit(Inst::Jcc(Cond::P, then_side));
-                self.emit(Inst::Jcc(Cond::E, open.else_side));
-                self.bind(then_side);
-            }
-        }
-        for v in operands.into_iter().flatten() {
-            self.consume(v);
-        }
-        self.regs.clear_reserved();
-        self.open.push(open);
-    }
-
-    /// The end of a side: its value `v` to `xmm0`, and no value left in a register (every
-    /// one still needed was stored before the branch; the side's own are dead).
-    fn side_result(&mut self, v: NodeId) {
-        if self.regs.holder(Xmm::Xmm0).is_some_and(|w| w != v) {
-            self.spill(Xmm::Xmm0);
-        }
-        match self.operand(v) {
-            XmmMem::Xmm(Xmm::Xmm0) => {}
-            XmmMem::Xmm(r) => self.sse(SseOp::Movapd, Xmm::Xmm0, r),
-            XmmMem::Mem(m) => self.sse(SseOp::Movsd, Xmm::Xmm0, m),
-        }
-        self.consume(v);
-        for r in Xmm::ALL {
-            debug_assert!(
-                self.regs
-                    .holder(r)
-                    .is_none_or(|w| self.regs.home(w).is_some()),
-                "a value computed in a side outlives it"
-            );
-            self.spill(r);
-        }
-        self.regs.clear_reserved();
-    }
-
-    /// After the else-side: both paths meet with the `if`'s value in `xmm0`.
-    fn join(&mut self, id: NodeId, b: NodeId) {
-        self.side_result(b);
-        if let Some(open) = self.open.pop() {
-            self.bind(open.join);
-        }
-        self.regs.assign(id, Xmm::Xmm0, self.pos);
-    }
-
-    /// For a fused condition `c` (see [`Schedule::fused`]): its operands `l`, `r`, and the
-    /// test as `x pred y` (operands swapped for `>` and `>=`, as [`comparison`] says).
-    fn fused_test(&self, c: NodeId) -> Option<(NodeId, NodeId, NodeId, NodeId, u8)> {
-        if !self.fused.get(c.index()).copied().unwrap_or(false) {
-            return None;
-        }
-        let Node::Binary(op, l, r) = self.dag.ast.node(c) else {
-            return None;
-        };
-        let (swap, pred) = comparison(op)?;
-        let (x, y) = if swap { (r, l) } else { (l, r) };
-        Some((l, r, x, y, pred))
-    }
-
     /// One use of `v` is made: it dies with its last.
     fn consume(&mut self, v: NodeId) {
         let u = &mut self.uses[v.index()];
@@ -993,103 +690,6 @@ impl Gen<'_> {
 
     fn bind(&mut self, label: Label) {
         self.binds.push((self.insts.len(), label));
-    }
-
-    /// A call into Rust: values live in caller-saved registers are saved first; arguments go
-    /// to `xmm0`, `xmm1`, ...; the result comes back in `xmm0`.
-    fn call(&mut self, id: NodeId, symbol: Symbol, args: &[NodeId]) {
-        self.has_calls = true;
-        // A single argument that dies here goes straight to xmm0 instead of through memory
-        // (`sin(cos(x))` needs no stores at all).
-        let preloaded = match args {
-            [a] if self.uses[a.index()] == 1 && self.regs.reg(*a).is_some() => {
-                let ra = self.regs.reg(*a).unwrap_or(Xmm::Xmm0);
-                if self.regs.holder(Xmm::Xmm0).is_some_and(|w| w != *a) {
-                    self.spill(Xmm::Xmm0);
-                }
-                if ra != Xmm::Xmm0 {
-                    self.sse(SseOp::Movapd, Xmm::Xmm0, ra);
-                }
-                self.regs.release_reg(*a);
-                true
-            }
-            _ => false,
-        };
-        // An argument already in its register stays there: the spills below store it if it
-        // has no memory home yet and free the register without changing it.
-        let in_place: u16 = (args.iter().enumerate().take(16))
-            .filter(|&(i, &arg)| self.regs.reg(arg) == Some(Xmm::from_num(i as u8)))
-            .fold(0, |mask, (i, _)| mask | 1 << i);
-        for r in Xmm::ALL {
-            if self.abi.is_caller_saved(r) {
-                self.spill(r);
-            }
-        }
-        for (i, &arg) in args.iter().enumerate().skip(usize::from(preloaded)) {
-            if i < 16 && in_place & (1 << i) != 0 {
-                continue;
-            }
-            let dst = Xmm::from_num(i as u8);
-            match self.operand(arg) {
-                XmmMem::Xmm(r) if r == dst => {}
-                XmmMem::Xmm(r) => self.sse(SseOp::Movapd, dst, r),
-                XmmMem::Mem(m) => self.sse(SseOp::Movsd, dst, m),
-            }
-        }
-        let slot = self.pool.call_slot(self.asm, symbol);
-        if args.len() <= self.abi.register_args() {
-            self.plain_calls.push(self.insts.len());
-        }
-        self.emit(Inst::Call(crate::x64::GprMem::Mem(Mem::rip(slot))));
-        self.regs.reserve(Xmm::Xmm0);
-        self.finish(id, Xmm::Xmm0);
-    }
-
-    /// A user closure: the arguments are stored in consecutive stack slots and the runtime's
-    /// trampoline is called with (context, pointer to the arguments), which fit the first two
-    /// integer argument registers of either convention.
-    fn call_closure(&mut self, id: NodeId, f: u32, args: &[NodeId]) {
-        self.has_calls = true;
-        for r in Xmm::ALL {
-            if self.abi.is_caller_saved(r) {
-                self.spill(r);
-            }
-        }
-        self.blocks = true;
-        let first = self.regs.new_block(args.len().max(1) as u32);
-        for (i, &arg) in args.iter().enumerate() {
-            let dst = self.mem(Home::Slot(first + i as u32));
-            let src = match self.operand(arg) {
-                XmmMem::Xmm(r) => r,
-                XmmMem::Mem(m) => {
-                    self.sse(SseOp::Movsd, Xmm::Xmm0, m);
-                    Xmm::Xmm0
-                }
-            };
-            self.emit(Inst::SseStore {
-                op: SseStoreOp::Movsd,
-                dst,
-                src,
-            });
-        }
-        let (ctx_reg, args_reg) = match self.abi {
-            Abi::SysV => (Gpr::Rdi, Gpr::Rsi),
-            Abi::Win64 => (Gpr::Rcx, Gpr::Rdx),
-        };
-        let ctx = self.pool.call_slot(self.asm, Symbol::UserContext(f));
-        self.emit(Inst::Mov {
-            dst: ctx_reg,
-            src: crate::x64::GprMem::Mem(Mem::rip(ctx)),
-        });
-        let args_at = self.mem(Home::Slot(first));
-        self.emit(Inst::Lea {
-            dst: args_reg,
-            src: args_at,
-        });
-        let tramp = self.pool.call_slot(self.asm, Symbol::Trampoline);
-        self.emit(Inst::Call(crate::x64::GprMem::Mem(Mem::rip(tramp))));
-        self.regs.reserve(Xmm::Xmm0);
-        self.finish(id, Xmm::Xmm0);
     }
 
     fn result_to_xmm0(&mut self) {
