@@ -123,6 +123,19 @@ impl JitFn {
     ///
     /// # Errors
     /// As [`map`](Self::map).
+    ///
+    /// ```
+    /// use jit_runtime::{Jit, MapIsa};
+    /// let f = Jit::compile("x*x - 1")?;
+    /// let xs: Vec<f64> = (0..10).map(f64::from).collect();
+    /// let (mut avx2, mut sse2, mut scalar) = ([0.0; 10], [0.0; 10], [0.0; 10]);
+    /// f.map_with(&[&xs], &mut avx2, MapIsa::Avx2)?;
+    /// f.map_with(&[&xs], &mut sse2, MapIsa::Sse2)?;
+    /// f.map_with(&[&xs], &mut scalar, MapIsa::Scalar)?;
+    /// assert_eq!((avx2, sse2), (scalar, scalar));
+    /// assert_eq!(scalar[3], 8.0);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn map_with(&self, columns: &[&[f64]], out: &mut [f64], isa: MapIsa) -> Result<()> {
         let n = self.check_shape(columns, out.len())?;
         let out = &mut out[..n];
@@ -334,6 +347,16 @@ impl Reducer {
     ///
     /// # Errors
     /// [`ErrorKind::ArgumentCount`] unless `f` takes exactly two arguments.
+    ///
+    /// ```
+    /// use jit_runtime::{Jit, Reducer};
+    /// extern "C" fn clamp01(x: f64) -> f64 { x.clamp(0.0, 1.0) }
+    /// let step = Jit::builder().function1("clamp01", clamp01).compile_with_args("t + clamp01(x)", &["t", "x"])?;
+    /// let r = Reducer::new(step, 0.0)?;
+    /// assert_eq!(r.reduce(&[0.5, 2.0, -1.0]), 1.5);
+    /// assert!(Reducer::new(Jit::compile("x")?, 0.0).is_err()); // one argument: not a step
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn new(f: JitFn, init: f64) -> Result<Reducer> {
         if f.arity() != 2 {
             return Err(Error::new(
@@ -378,27 +401,67 @@ impl Reducer {
     }
 
     /// The step function `f(acc, x)`.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let r = Jit::reducer("t + x^2", "t", 0.0)?;
+    /// assert_eq!(r.function().args(), ["t", "x"]); // accumulator first
+    /// assert_eq!(r.function().call(&[1.0, 3.0]), 10.0); // one step
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn function(&self) -> &JitFn {
         &self.f
     }
 
     /// The initial value of the accumulator.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let r = Jit::reducer("p * x", "p", 1.0)?;
+    /// assert_eq!(r.init(), 1.0);
+    /// assert_eq!(r.reduce(&[]), 1.0); // an empty array reduces to `init`
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn init(&self) -> f64 {
         self.init
     }
 
     /// Does [`reduce_fast`](Self::reduce_fast) have a reassociating kernel (`t + term(x)` or
     /// `t * term(x)` without calls), or is it the strict fold?
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// assert_eq!(Jit::reducer("t + x", "t", 0.0)?.is_fast(), cfg!(target_arch = "x86_64"));
+    /// assert!(!Jit::reducer("t*10 + x", "t", 0.0)?.is_fast()); // not `t + term(x)`
+    /// assert!(!Jit::reducer("t + sin(x)", "t", 0.0)?.is_fast()); // calls a function
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn is_fast(&self) -> bool {
         self.fast.is_some()
     }
 
     /// Is the strict fold a loop in machine code (else it calls the scalar code per element)?
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let x86 = cfg!(target_arch = "x86_64");
+    /// assert_eq!(Jit::reducer("max(t, abs(x))", "t", 0.0)?.is_strict_native(), x86);
+    /// assert!(!Jit::reducer("t + sin(x)", "t", 0.0)?.is_strict_native());
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn is_strict_native(&self) -> bool {
         self.strict.is_some()
     }
 
     /// The strict left fold: `xs.iter().fold(init, |t, &x| f(t, x))`, bit for bit.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let xs = [1e16, 1.0, -1e16, 1.0];
+    /// let r = Jit::reducer("t + x", "t", 0.0)?;
+    /// assert_eq!(r.reduce(&xs), xs.iter().fold(0.0, |t, &x| t + x)); // 1.0: the same roundings
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn reduce(&self, xs: &[f64]) -> f64 {
         self.fold_from(self.init, xs)
     }
@@ -442,6 +505,15 @@ impl Reducer {
     /// not in the other. A NaN or infinity among the terms gives the same NaN / infinity /
     /// NaN-from-`inf - inf` classification as the strict fold, but the sign and payload of a
     /// NaN may differ.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let xs: Vec<f64> = (1..=1000).map(f64::from).collect();
+    /// let r = Jit::reducer("t + x", "t", 0.5)?;
+    /// assert_eq!(r.reduce_fast(&xs), 500_500.5); // exact here: every partial sum is an integer
+    /// assert_eq!(r.reduce_fast(&xs).to_bits(), r.reduce_fast(&xs).to_bits()); // deterministic
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn reduce_fast(&self, xs: &[f64]) -> f64 {
         match &self.fast {
             Some((op, _)) => op.apply(self.init, self.part(xs)),
@@ -471,6 +543,14 @@ impl Reducer {
     /// chunk order. Deterministic whatever the number of threads. The error bound of
     /// `reduce_fast` holds with `d = ⌊c/k⌋ + ⌈log2 k⌉ + k + ⌈n/c⌉` (`c` the chunk size).
     /// Arrays of at most one chunk: exactly `reduce_fast`.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let xs = vec![0.25; 1 << 20];
+    /// let r = Jit::reducer("t + x", "t", 0.0)?;
+    /// assert_eq!(r.reduce_fast_parallel(&xs), 262_144.0);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     #[cfg(feature = "parallel")]
     pub fn reduce_fast_parallel(&self, xs: &[f64]) -> f64 {
         use rayon::prelude::*;

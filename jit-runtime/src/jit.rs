@@ -62,11 +62,25 @@ impl Jit {
 
     /// Compiles many expressions into one executable mapping; see
     /// [`JitBuilder::compile_batch`].
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let [sq, cube] = <[_; 2]>::try_from(Jit::compile_batch(&["x^2", "x^3"])?).unwrap();
+    /// assert_eq!((sq.call(&[2.0]), cube.call(&[2.0])), (4.0, 8.0));
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn compile_batch(srcs: &[&str]) -> Result<Vec<JitFn>> {
         JitBuilder::new().compile_batch(srcs)
     }
 
     /// A builder for limits, user constants and functions.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let f = Jit::builder().constant("g", 9.81).compile("g*t^2/2")?;
+    /// assert_eq!(f.call(&[2.0]), 19.62);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn builder() -> JitBuilder {
         JitBuilder::new()
     }
@@ -91,6 +105,15 @@ impl JitBuilder {
     }
 
     /// Sets the input limits.
+    ///
+    /// ```
+    /// use jit_runtime::{ErrorKind, Jit, Limits};
+    /// let strict = Jit::builder().limits(Limits { max_source_len: 8, ..Limits::default() });
+    /// assert!(strict.compile("x+1").is_ok());
+    /// let err = strict.compile("x + y + z").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::SourceTooLong);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn limits(mut self, limits: Limits) -> JitBuilder {
         self.limits = limits;
         self
@@ -99,6 +122,15 @@ impl JitBuilder {
     /// Generates code for this calling convention instead of the host's. `JitFn::call`
     /// works with either on any x86-64 machine (this is how Win64 code is tested on Linux);
     /// the typed handles need the host's.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// use jit_runtime::compiler::codegen::Abi;
+    /// let f = Jit::builder().abi(Abi::Win64).compile("x*y + z")?;
+    /// assert_eq!(f.abi(), Abi::Win64);
+    /// assert_eq!(f.call(&[2.0, 3.0, 4.0]), 10.0); // `call` adapts to either convention
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn abi(mut self, abi: Abi) -> JitBuilder {
         self.abi = abi;
         self
@@ -129,6 +161,13 @@ impl JitBuilder {
     }
 
     /// Registers a constant (shadows a built-in of the same name).
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let f = Jit::builder().constant("e", 2.0).compile("e^x")?; // this `e` is 2
+    /// assert_eq!(f.call(&[3.0]), 8.0);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn constant(mut self, name: &str, value: f64) -> JitBuilder {
         let r = self.registry.constant(name, value).map(|_| ());
         self.record(r)
@@ -137,6 +176,15 @@ impl JitBuilder {
     /// Registers a native function, `extern "C" fn(f64, …) -> f64` with 0 to 4 arguments,
     /// called directly from the machine code. (Machine code for the Win64 convention on a
     /// non-Windows host cannot call it; such a function is interpreted.)
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// extern "C" fn lerp(a: f64, b: f64, t: f64) -> f64 { a + (b - a) * t }
+    /// let f = Jit::builder().function("lerp", lerp as extern "C" fn(f64, f64, f64) -> f64)
+    ///     .compile("lerp(0, 10, t)")?;
+    /// assert_eq!(f.call(&[0.25]), 2.5);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn function<F: jit_compiler::NativeFunction>(mut self, name: &str, f: F) -> JitBuilder {
         let r = self.registry.function(name, f).map(|_| ());
         self.record(r)
@@ -151,6 +199,20 @@ impl JitBuilder {
     /// trampoline (a few nanoseconds more than a native function). If it panics, the panic is
     /// caught and the call yields NaN in the machine code; `try_call` then returns an
     /// [`ErrorKind::Panic`] error and `call` panics with the message.
+    ///
+    /// ```
+    /// use jit_runtime::{ErrorKind, Jit};
+    /// let scale = 3.0;
+    /// let f = Jit::builder()
+    ///     .closure("scaled", 1, move |a| a[0] * scale)
+    ///     .closure("checked", 1, |a| if a[0] < 0.0 { panic!("negative") } else { a[0] })
+    ///     .compile("scaled(x) + checked(x)")?;
+    /// assert_eq!(f.call(&[2.0]), 8.0);
+    /// let err = f.try_call(&[-1.0]).unwrap_err(); // the panic, caught inside the call
+    /// assert_eq!(err.kind(), ErrorKind::Panic);
+    /// assert!(err.message().contains("negative"));
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn closure(
         mut self,
         name: &str,
@@ -173,12 +235,27 @@ impl JitBuilder {
     }
 
     /// Compiles `src` (arguments: free variables in byte order).
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let builder = Jit::builder().constant("k", 0.5);
+    /// let (f, g) = (builder.compile("k*x")?, builder.compile("x^k")?); // one builder, many functions
+    /// assert_eq!((f.call(&[4.0]), g.call(&[4.0])), (2.0, 2.0));
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn compile(&self, src: &str) -> Result<JitFn> {
         let expr = self.options()?.parse(src)?;
         self.build(expr)
     }
 
     /// Compiles `src` with exactly these arguments.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let f = Jit::builder().constant("c", 1.0).compile_with_args("y - x + c", &["y", "x"])?;
+    /// assert_eq!(f.call(&[10.0, 3.0]), 8.0);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn compile_with_args(&self, src: &str, args: &[&str]) -> Result<JitFn> {
         let expr = self.options()?.parse_with_args(src, args)?;
         self.build(expr)
@@ -307,16 +384,38 @@ struct Inner {
 
 impl JitFn {
     /// The argument names, in calling order.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// assert_eq!(Jit::compile("y*x + z")?.args(), ["x", "y", "z"]); // byte order of the names
+    /// assert_eq!(Jit::compile_with_args("y*x", &["y", "x"])?.args(), ["y", "x"]);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn args(&self) -> &[String] {
         self.inner.expr.args()
     }
 
     /// The number of arguments.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// assert_eq!(Jit::compile("x + y*x")?.arity(), 2);
+    /// assert_eq!(Jit::compile("2^10")?.arity(), 0);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn arity(&self) -> usize {
         self.inner.expr.arity()
     }
 
     /// The parsed expression (the interpreter's input).
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let f = Jit::compile("2*x^0.5")?;
+    /// assert_eq!(f.expr().to_string(), "2*x^0.5"); // printed back as source
+    /// assert_eq!(f.expr().eval(&[3.0])?, f.call(&[3.0])); // the interpreter agrees bit for bit
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn expr(&self) -> &Expr {
         &self.inner.expr
     }
@@ -337,6 +436,13 @@ impl JitFn {
     }
 
     /// The calling convention of the machine code.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// use jit_runtime::compiler::codegen::Abi;
+    /// assert_eq!(Jit::compile("x")?.abi(), Abi::host());
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn abi(&self) -> Abi {
         self.inner.codegen.abi
     }
@@ -359,8 +465,21 @@ impl JitFn {
 
     /// Calls the function.
     ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let f = Jit::compile("x^2 - y")?;
+    /// assert_eq!(f.call(&[3.0, 1.0]), 8.0);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
+    ///
     /// # Panics
-    /// If `args.len()` is not [`arity`](Self::arity).
+    /// If `args.len()` is not [`arity`](Self::arity) (use [`try_call`](Self::try_call) for an
+    /// error instead), or if a user closure panicked during the call (with its message):
+    ///
+    /// ```should_panic
+    /// let f = jit_runtime::Jit::compile("x^2 - y").unwrap();
+    /// f.call(&[3.0]); // panics: the function takes 2 argument(s) (x, y), but 1 were given
+    /// ```
     #[inline]
     pub fn call(&self, args: &[f64]) -> f64 {
         #[cfg(target_arch = "x86_64")]
@@ -387,6 +506,14 @@ impl JitFn {
     /// Calls the function; a wrong number of arguments is an [`ErrorKind::ArgumentCount`]
     /// error.
     #[inline]
+    ///
+    /// ```
+    /// use jit_runtime::{ErrorKind, Jit};
+    /// let f = Jit::compile("x/y")?;
+    /// assert_eq!(f.try_call(&[1.0, 4.0])?, 0.25);
+    /// assert_eq!(f.try_call(&[1.0]).unwrap_err().kind(), ErrorKind::ArgumentCount);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn try_call(&self, args: &[f64]) -> Result<f64> {
         if args.len() != self.arity() {
             return Err(self.arity_error(args.len()));
@@ -437,6 +564,14 @@ impl JitFn {
     /// The machine code as text: offset, bytes, Intel syntax; one instruction a line.
     /// (Regenerated on demand, so compiling stays fast. Call slots show as zero: the
     /// addresses are patched into the loaded copy only.)
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let text = Jit::builder().avx(false).compile("x*x + 1")?.listing();
+    /// assert!(text.contains("mulsd xmm0,xmm0"));
+    /// assert!(text.lines().any(|l| l.ends_with("ret")));
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn listing(&self) -> String {
         let options = CodegenOptions {
             listing: true,
