@@ -102,13 +102,10 @@ impl Ast {
         self.nodes.capacity()
     }
 
-    /// Appends a node. Its children must already be in the tree.
+    /// Appends a node. Its children must already be in the tree: every pass relies on it,
+    /// and [`Expr::from_parts`](crate::Expr::from_parts) checks it (with the other rules of a
+    /// well-formed tree) for trees built by hand.
     pub fn push(&mut self, node: Node, span: Span) -> NodeId {
-        debug_assert!(
-            self.children(node)
-                .iter()
-                .all(|c| c.index() < self.nodes.len())
-        );
         let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
         self.nodes.push(node);
         self.spans.push(span);
@@ -147,6 +144,13 @@ impl Ast {
         // that were pushed then (computed in usize, so no u32 overflow either).
         let start = list.start as usize;
         &self.call_args[start..start + list.len as usize]
+    }
+
+    /// The arguments of a user call, or `None` for a list of another tree that does not fit
+    /// in this one.
+    pub(crate) fn call_args_checked(&self, list: ArgList) -> Option<&[NodeId]> {
+        let start = list.start as usize;
+        self.call_args.get(start..start + list.len as usize)
     }
 
     /// Number of nodes.

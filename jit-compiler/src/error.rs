@@ -95,6 +95,8 @@ pub enum ErrorKind {
     Panic,
     /// Array shapes that do not fit: wrong column count, unequal lengths, short output.
     Shape,
+    /// A tree built by hand that is not well formed (see [`Expr::from_parts`](crate::Expr::from_parts)).
+    MalformedTree,
 }
 
 /// An error with a kind, a byte span into the source, and a message.

@@ -49,9 +49,48 @@ impl EvalPlan {
 }
 
 impl Expr {
-    /// An expression from its parts. The root is the last node of `ast`, which must not be
-    /// empty; `Arg` indices must be below `args.len()`.
-    pub fn from_parts(ast: Ast, args: Vec<String>, registry: Option<Arc<Registry>>) -> Expr {
+    /// An expression from its parts, for trees built by hand with [`Ast::push`]: the root
+    /// is the last node of `ast`, `args` names the arguments in calling order, and
+    /// `registry` holds the user functions that [`Node::Call`]s refer to.
+    ///
+    /// # Errors
+    /// [`ErrorKind::MalformedTree`], with the span of the offending node, unless every pass
+    /// can rely on the tree: it has a node; every child comes before its parent (as
+    /// [`Ast::push`] requires); every [`Node::Arg`] index is below `args.len()`; and every
+    /// [`Node::Call`] names a function of `registry` with its arity, by an argument list of
+    /// this tree.
+    ///
+    /// ```
+    /// use jit_compiler::ast::{Ast, Node};
+    /// use jit_compiler::ops::BinaryOp;
+    /// use jit_compiler::{ErrorKind, Expr, Span};
+    /// let mut ast = Ast::new();
+    /// let x = ast.push(Node::Arg(0), Span::new(0, 1));
+    /// let two = ast.push(Node::Num(2.0), Span::new(2, 3));
+    /// ast.push(Node::Binary(BinaryOp::Mul, x, two), Span::new(0, 3));
+    /// let expr = Expr::from_parts(ast.clone(), vec!["x".into()], None)?;
+    /// assert_eq!((expr.to_string(), expr.eval(&[4.0])?), ("x*2".to_owned(), 8.0));
+    /// // `Arg(0)` needs an argument
+    /// let err = Expr::from_parts(ast, vec![], None).unwrap_err();
+    /// assert_eq!((err.kind(), err.span()), (ErrorKind::MalformedTree, 0..1));
+    /// # Ok::<(), jit_compiler::Error>(())
+    /// ```
+    pub fn from_parts(
+        ast: Ast,
+        args: Vec<String>,
+        registry: Option<Arc<Registry>>,
+    ) -> Result<Expr> {
+        crate::check::check_tree(&ast, args.len(), registry.as_deref())?;
+        Ok(Expr::from_valid_parts(ast, args, registry))
+    }
+
+    /// [`Expr::from_parts`] for trees that hold its conditions by construction (the
+    /// parser's, the simplifier's).
+    pub(crate) fn from_valid_parts(
+        ast: Ast,
+        args: Vec<String>,
+        registry: Option<Arc<Registry>>,
+    ) -> Expr {
         Expr {
             ast,
             args,
@@ -85,14 +124,27 @@ impl Expr {
         self.registry.as_ref()
     }
 
-    /// The same expression with a different tree (e.g. simplified).
-    pub fn with_ast(&self, ast: Ast) -> Expr {
-        Expr {
-            ast,
-            args: self.args.clone(),
-            registry: self.registry.clone(),
-            plan: OnceLock::new(),
-        }
+    /// The same arguments and user functions with a different tree.
+    ///
+    /// # Errors
+    /// As [`Expr::from_parts`].
+    ///
+    /// ```
+    /// use jit_compiler::ast::{Ast, Node};
+    /// let expr = jit_compiler::parse("x + y")?;
+    /// let mut ast = Ast::new();
+    /// ast.push(Node::Arg(1), expr.ast().span(expr.root()));
+    /// assert_eq!(expr.with_ast(ast)?.eval(&[1.0, 2.0])?, 2.0); // just `y`
+    /// # Ok::<(), jit_compiler::Error>(())
+    /// ```
+    pub fn with_ast(&self, ast: Ast) -> Result<Expr> {
+        crate::check::check_tree(&ast, self.args.len(), self.registry.as_deref())?;
+        Ok(self.with_valid_ast(ast))
+    }
+
+    /// [`Expr::with_ast`] for a tree made from this one's by a pass that keeps it valid.
+    pub(crate) fn with_valid_ast(&self, ast: Ast) -> Expr {
+        Expr::from_valid_parts(ast, self.args.clone(), self.registry.clone())
     }
 
     /// Evaluates the expression: the reference interpreter. `args` must have

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+mod check;
 pub mod codegen;
 pub mod error;
 pub mod expr;

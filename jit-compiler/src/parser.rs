@@ -710,7 +710,7 @@ impl<'s> Parser<'s> {
         if explicit.is_some() || sorted {
             // already in calling order (explicit, or first appearance is byte order)
             let args = vars.names().iter().map(|s| (*s).to_owned()).collect();
-            return Expr::from_parts(ast, args, opts.registry.clone());
+            return Expr::from_valid_parts(ast, args, opts.registry.clone());
         }
         // cannot fail: every `Arg(i)` comes from `vars.insert`, so `i < vars.len()`, and
         // `order` is a permutation of `0..vars.len()`; the indexing below stays in range.
@@ -726,7 +726,7 @@ impl<'s> Parser<'s> {
             .map(|&i| vars.names()[i as usize].to_owned())
             .collect();
         let ast = ast.map_args(|i| new_index[i as usize]);
-        Expr::from_parts(ast, args, opts.registry.clone())
+        Expr::from_valid_parts(ast, args, opts.registry.clone())
     }
 }
 

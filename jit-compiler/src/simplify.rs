@@ -26,7 +26,7 @@ impl Expr {
     /// ```
     pub fn simplified(&self) -> Expr {
         let ast = Simplifier::new(self.ast()).run();
-        self.with_ast(ast)
+        self.with_valid_ast(ast)
     }
 
     /// The simplified tree prepared for the code generator: equal subtrees are one node

@@ -81,6 +81,7 @@ pub fn to_expr(t: &T) -> Expr {
     let mut ast = Ast::new();
     flatten(t, &mut ast);
     Expr::from_parts(ast, ARGS.iter().map(|s| s.to_string()).collect(), None)
+        .expect("generated trees are well formed")
 }
 
 pub fn special() -> impl Strategy<Value = f64> {

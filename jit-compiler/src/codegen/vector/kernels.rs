@@ -307,7 +307,7 @@ pub fn reduce_shape(expr: &Expr, acc: usize) -> Option<(ReduceOp, Expr)> {
     if uses_acc {
         return None;
     }
-    Some((op, simple.with_ast(ast.compact(term))))
+    Some((op, simple.with_valid_ast(ast.compact(term))))
 }
 
 /// The fast reduction kernel for `t op term(x)` of a two-argument expression (see
