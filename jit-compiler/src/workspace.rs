@@ -7,8 +7,9 @@
 //! returns) and from 0.38 to 0.27 µs (jit-runtime/examples/compile_cost.rs). After
 //! compiling a tree of more than [`KEEP`] nodes, everything is released, so a thread does
 //! not keep megabytes for the rest of its life because it once compiled a
-//! big expression. (The parser keeps allocating its small stacks: reaching the thread-local
-//! cost more than the one allocation it saved.)
+//! big expression. (The parser keeps its stack of pending frames in a thread-local of its
+//! own, a `Cell` reached without a borrow check: through this workspace's `RefCell` it cost
+//! more than the allocation it saved.)
 //!
 //! Every stage still owns its data while it runs: a stage takes its buffers out of the
 //! workspace (`std::mem::take`) and gives them back when it is done, so no borrow of the
