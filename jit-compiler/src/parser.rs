@@ -789,6 +789,9 @@ mod tests {
         parse(&deep).unwrap();
         assert_eq!(kept_capacity(), 0, "2 000 frames are not kept");
         assert!(parse("((x").is_err());
-        assert!(kept_capacity() >= 16, "a failed parse gives its stack back too");
+        assert!(
+            kept_capacity() >= 16,
+            "a failed parse gives its stack back too"
+        );
     }
 }
