@@ -292,10 +292,6 @@ impl<'s> Parser<'s> {
     /// A parser at the start of `src` (infallible, so that it is built in place rather than
     /// moved out of a `Result`: it is a few hundred bytes).
     fn new(src: &'s str, opts: &'s Options, explicit: Option<&'s [&'s str]>) -> Self {
-        let mut vars = NameTable::default();
-        for name in explicit.unwrap_or(&[]) {
-            vars.insert(name);
-        }
         Parser {
             src,
             lexer: Lexer::new(src),
@@ -306,7 +302,9 @@ impl<'s> Parser<'s> {
             ast: Ast::with_capacity(src.len().min(256) + 1),
             frames: take_frames(),
             call_args: Vec::new(),
-            vars,
+            // (filled with the explicit arguments by `run`: a table filled here and then
+            // moved into the parser was a `memcpy` call of its 300 bytes on every parse)
+            vars: NameTable::default(),
             explicit,
             opts,
         }
@@ -367,6 +365,9 @@ impl<'s> Parser<'s> {
     /// Parses the whole source. (By reference: the parser is a few hundred bytes, and taking
     /// it by value moved it with a `memcpy` call on every parse.)
     fn run(&mut self) -> Result<Expr> {
+        for name in self.explicit.unwrap_or(&[]) {
+            self.vars.insert(name);
+        }
         let root = loop {
             let operand = self.operand()?;
             match self.after_operand(operand)? {
