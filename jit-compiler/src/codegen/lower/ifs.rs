@@ -10,7 +10,7 @@ use super::{CMP_EQ, CMP_LE, CMP_LT, CMP_NEQ, Gen, comparison};
 use crate::ast::{Node, NodeId};
 use crate::codegen::branch::{Mark, Side};
 use crate::codegen::pool::ABS_MASK;
-use crate::x64::{Cond, Inst, Label, SseImmOp, SseOp, Xmm, XmmMem};
+use crate::x64::{Cond, Inst, Label, SseOp, Xmm, XmmMem};
 
 /// The jumps to the else-side of a branching `if` after `ucomisd y, x` for the predicate
 /// `x p y` (operands as in [`comparison`]; for `ucomisd c, 0.0` it is `c == 0`, else-side on
@@ -75,12 +75,7 @@ impl Gen<'_> {
                 self.sse(SseOp::Andpd, rc, abs);
                 let m = self.alloc();
                 self.sse(SseOp::Xorpd, m, m);
-                self.emit(Inst::SseImm {
-                    op: SseImmOp::Cmpsd,
-                    dst: m,
-                    src: rc.into(),
-                    imm: CMP_LT,
-                });
+                self.cmp(m, rc, CMP_LT);
                 m
             }
         };
