@@ -203,39 +203,41 @@ impl Encoding {
     /// Appends the bytes (label fields as zero).
     #[inline(always)]
     pub fn write(&self, out: &mut Vec<u8>) {
-        // Gathered in a buffer on the stack (an instruction is at most 15 bytes) and appended
-        // at once: one capacity check instead of one per field.
+        // Gathered in one integer from the last field to the first: each field moves the
+        // bytes gathered so far up by its own length, which is a constant for most fields,
+        // and goes below them (a shift of the field by the variable length gathered so far
+        // cost a few instructions more per field).
         let mut bytes = Bytes::default();
-        if let Some(p) = self.legacy_prefix {
-            bytes.put(u64::from(p), 1);
-        }
-        if let Some(r) = self.rex {
-            bytes.put(u64::from(r), 1);
-        }
-        if let Some(([a, b, c], n)) = self.vex {
-            bytes.put(u64::from_le_bytes([a, b, c, 0, 0, 0, 0, 0]), n);
-        }
-        let ([a, b, c], n) = self.opcode;
-        bytes.put(u64::from_le_bytes([a, b, c, 0, 0, 0, 0, 0]), n);
-        if let Some(m) = self.modrm {
-            bytes.put(u64::from(m), 1);
-        }
-        if let Some(s) = self.sib {
-            bytes.put(u64::from(s), 1);
+        match self.imm {
+            Imm::None => {}
+            Imm::I8(i) => bytes.prepend(u64::from(i), 1),
+            Imm::I32(i) => bytes.prepend(u64::from(i as u32), 4),
+            Imm::I64(i) => bytes.prepend(i, 8),
+            Imm::Rel8(_) => bytes.prepend(0, 1),
+            Imm::Rel32(_) => bytes.prepend(0, 4),
         }
         match self.disp {
             Disp::None => {}
-            Disp::D8(d) => bytes.put(u64::from(d as u8), 1),
-            Disp::D32(d) => bytes.put(u64::from(d as u32), 4),
-            Disp::Rip { .. } => bytes.put(0, 4),
+            Disp::D8(d) => bytes.prepend(u64::from(d as u8), 1),
+            Disp::D32(d) => bytes.prepend(u64::from(d as u32), 4),
+            Disp::Rip { .. } => bytes.prepend(0, 4),
         }
-        match self.imm {
-            Imm::None => {}
-            Imm::I8(i) => bytes.put(u64::from(i), 1),
-            Imm::I32(i) => bytes.put(u64::from(i as u32), 4),
-            Imm::I64(i) => bytes.put(i, 8),
-            Imm::Rel8(_) => bytes.put(0, 1),
-            Imm::Rel32(_) => bytes.put(0, 4),
+        if let Some(s) = self.sib {
+            bytes.prepend(u64::from(s), 1);
+        }
+        if let Some(m) = self.modrm {
+            bytes.prepend(u64::from(m), 1);
+        }
+        let ([a, b, c], n) = self.opcode;
+        bytes.prepend(u64::from_le_bytes([a, b, c, 0, 0, 0, 0, 0]), n);
+        if let Some(([a, b, c], n)) = self.vex {
+            bytes.prepend(u64::from_le_bytes([a, b, c, 0, 0, 0, 0, 0]), n);
+        }
+        if let Some(r) = self.rex {
+            bytes.prepend(u64::from(r), 1);
+        }
+        if let Some(p) = self.legacy_prefix {
+            bytes.prepend(u64::from(p), 1);
         }
         bytes.append_to(out);
     }
@@ -248,9 +250,9 @@ impl Encoding {
     }
 }
 
-/// The bytes of one instruction, collected in order in one 128-bit integer: each field is
-/// shifted into place and or-ed in, so the bytes never pass through memory until the one
-/// 16-byte store that appends them. (Collected in a stack buffer by 8-byte stores, they were
+/// The bytes of one instruction, collected in one 128-bit integer from the last field to the
+/// first (each one goes below the bytes gathered so far), so the bytes never pass through
+/// memory until the one 16-byte store that appends them. (Collected in a stack buffer by 8-byte stores, they were
 /// read back by a 16-byte load that spans several stores, which the CPU cannot forward from
 /// its store buffer: a stall of a dozen cycles per instruction.)
 #[derive(Default)]
@@ -260,12 +262,14 @@ struct Bytes {
 }
 
 impl Bytes {
-    /// Appends the low `n` bytes of `v` (1 ≤ `n` ≤ 8). An instruction has at most 15 bytes,
-    /// so every field starts inside the 16.
-    fn put(&mut self, v: u64, n: u8) {
-        if self.len < 16 && (1..=8).contains(&n) {
+    /// Puts the low `n` bytes of `v` (1 ≤ `n` ≤ 8) before the bytes gathered so far. An
+    /// instruction has at most 15 bytes, so nothing is pushed out of the 16 (an [`Encoding`]
+    /// with more fields than any instruction has loses its last bytes).
+    #[inline(always)]
+    fn prepend(&mut self, v: u64, n: u8) {
+        if (1..=8).contains(&n) {
             let low = u64::MAX >> (64 - 8 * u32::from(n));
-            self.bits |= u128::from(v & low) << (8 * self.len);
+            self.bits = self.bits << (8 * u32::from(n)) | u128::from(v & low);
             self.len += u32::from(n);
         }
     }
