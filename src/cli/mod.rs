@@ -41,7 +41,7 @@ examples:
   trivial-jit \"2*x^0.5\" x=3
   trivial-jit \"(-b+(b^2-4*a*c)^0.5)/(2*a)\" --explain
   trivial-jit \"sin(x)/x\" --plot x=-10:10 --svg sinc.svg
-  echo \"a = 2\\n a^10\" | trivial-jit --repl";
+  printf 'a = 2\\na^10\\n' | trivial-jit --repl";
 
 /// The binary's entry point.
 pub fn main() -> ExitCode {
