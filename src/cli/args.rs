@@ -150,8 +150,14 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         sse2: false,
     };
     let mut repl = false;
+    // after `--`, every argument is EXPR or a value, even one that looks like an option
+    let mut positional_only = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
+        if positional_only {
+            positional(arg, &mut src, &mut e.values)?;
+            continue;
+        }
         let mut value_of = |flag: &str| {
             it.next()
                 .cloned()
@@ -178,21 +184,15 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     }
                 }
             }
+            "--" => positional_only = true,
             a if a.starts_with("--") => {
-                return Err(format!("error: unknown option `{a}`\n\n{}\n", super::USAGE));
+                return Err(format!(
+                    "error: unknown option `{a}` (an expression that starts with `--` goes \
+                     after a `--`: trivial-jit -- \"--x\" x=1)\n\n{}\n",
+                    super::USAGE
+                ));
             }
-            a if src.is_none() => src = Some(a.to_string()),
-            a => match a.split_once('=') {
-                Some((name, value)) => e
-                    .values
-                    .push((name.trim().to_string(), value.trim().to_string())),
-                None => {
-                    return Err(format!(
-                        "error: expected name=value, found `{a}`\n\n{}\n",
-                        super::USAGE
-                    ));
-                }
-            },
+            a => positional(a, &mut src, &mut e.values)?,
         }
     }
     if repl {
@@ -209,6 +209,28 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     }
     e.src = src;
     Ok(Command::Eval(e))
+}
+
+/// An argument that is not an option: the expression if there is none yet, else `name=value`.
+fn positional(
+    a: &str,
+    src: &mut Option<String>,
+    values: &mut Vec<(String, String)>,
+) -> Result<(), String> {
+    if src.is_none() {
+        *src = Some(a.to_string());
+        return Ok(());
+    }
+    match a.split_once('=') {
+        Some((name, value)) => {
+            values.push((name.trim().to_string(), value.trim().to_string()));
+            Ok(())
+        }
+        None => Err(format!(
+            "error: expected name=value, found `{a}`\n\n{}\n",
+            super::USAGE
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -246,6 +268,27 @@ mod tests {
         };
         assert_eq!(e.size.unwrap().width, 40);
         assert!(parse(&["--bogus".to_string()]).is_err());
+        assert!(parse(&["--x".to_string()]).is_err());
         assert_eq!(parse(&["--repl".to_string()]), Ok(Command::Repl));
+    }
+
+    #[test]
+    fn a_double_dash_ends_the_options() {
+        let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let Command::Eval(e) = parse(&a(&["--", "--x", "x=1"])).unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.src, "--x");
+        assert_eq!(e.values, [("x".to_string(), "1".to_string())]);
+        // options still work before it; after it, `-h` and `--asm` are an expression and a value
+        let Command::Eval(e) = parse(&a(&["--asm", "--", "-h", "h=--2"])).unwrap() else {
+            panic!()
+        };
+        assert!(e.asm);
+        assert_eq!((e.src.as_str(), e.values[0].1.as_str()), ("-h", "--2"));
+        let err = parse(&a(&["--", "x", "--asm"])).unwrap_err();
+        assert!(err.contains("expected name=value, found `--asm`"), "{err}");
+        let err = parse(&a(&["--9"])).unwrap_err();
+        assert!(err.contains("goes after a `--`"), "{err}");
     }
 }

@@ -34,6 +34,8 @@ options:
                      assignments (remembered), and :asm, :explain, :plot, :vars,
                      :history, :help, :quit
   -h, --help         this text
+  --                 the arguments after it are EXPR and values, even those that
+                     look like options (trivial-jit -- \"--x\" x=1)
 
 With --asm or --explain and no values, the code is printed without running it.
 
