@@ -32,7 +32,6 @@ pub use jit_runtime as runtime;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-// BEGIN jit_expr! support (owned by the macro work)
 /// Compiles an expression at compile time; see the macro's documentation below.
 ///
 /// ```
@@ -55,4 +54,3 @@ pub mod __private {
         linkme,
     };
 }
-// END jit_expr! support

@@ -505,7 +505,6 @@ impl JitFn {
 
     /// Calls the function; a wrong number of arguments is an [`ErrorKind::ArgumentCount`]
     /// error.
-    #[inline]
     ///
     /// ```
     /// use jit_runtime::{ErrorKind, Jit};
@@ -514,6 +513,7 @@ impl JitFn {
     /// assert_eq!(f.try_call(&[1.0]).unwrap_err().kind(), ErrorKind::ArgumentCount);
     /// # Ok::<(), jit_runtime::Error>(())
     /// ```
+    #[inline]
     pub fn try_call(&self, args: &[f64]) -> Result<f64> {
         if args.len() != self.arity() {
             return Err(self.arity_error(args.len()));
