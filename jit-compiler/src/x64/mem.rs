@@ -128,7 +128,7 @@ impl Mem {
 
 impl core::fmt::Display for Mem {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        super::inst::write_mem(f, self, &|_| None)
+        super::intel::write_mem(f, self, &|_| None)
     }
 }
 

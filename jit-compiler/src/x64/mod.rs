@@ -2,9 +2,11 @@
 //!
 //! * [`reg`]: registers as enums ([`Gpr`], [`Xmm`], [`Ymm`]) whose values are hardware numbers.
 //! * [`mem`]: typed memory operands ([`Mem`]), [`Label`]s and `xmm/m`-style operand unions.
-//! * [`inst`]: [`Inst`], one variant per operand shape, with opcode tables and Intel printing.
+//! * [`inst`]: [`Inst`], one variant per operand shape, with opcode tables.
+//! * `intel`: how an [`Inst`] is written in Intel syntax ([`Inst::write_intel`]).
 //! * [`encode`](mod@encode): the only place bytes are produced: [`Inst`] → [`Encoding`].
-//! * [`asm`]: the [`Assembler`] (one method per mnemonic form, labels, data, `finish`).
+//! * [`asm`]: the [`Assembler`] (labels, data, `finish`), with one method per mnemonic form in
+//!   [`asm::mnemonics`].
 //! * [`listing`]: offsets, bytes and text for every instruction.
 //!
 //! ```
@@ -27,6 +29,7 @@ pub mod asm;
 pub mod encode;
 pub mod explain;
 pub mod inst;
+mod intel;
 pub mod listing;
 pub mod mem;
 pub mod reg;
