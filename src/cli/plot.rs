@@ -25,7 +25,7 @@ impl Samples {
                 if i == n - 1 {
                     range.to
                 } else {
-                    range.from + (range.to - range.from) * (i as f64 / (n - 1) as f64)
+                    lerp(range.from, range.to, i as f64 / (n - 1) as f64)
                 }
             })
             .collect();
@@ -44,9 +44,30 @@ impl Samples {
         }
         if lo == hi {
             let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.5 };
-            return Some((lo - pad, hi + pad));
+            // near ±f64::MAX the padded end would be infinite: the value is then drawn at it
+            return Some(((lo - pad).max(-f64::MAX), (hi + pad).min(f64::MAX)));
         }
         Some((lo, hi))
+    }
+}
+
+/// The point a fraction `t` (0 to 1) of the way from `a` to `b`, also when `b - a` exceeds
+/// the largest `f64` (a range such as `-1e308:1e308`).
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    if (b - a).is_finite() {
+        a + (b - a) * t
+    } else {
+        a * (1.0 - t) + b * t
+    }
+}
+
+/// How far `v` lies from `a` towards `b` (0 at `a`, 1 at `b`), also when `b - a` exceeds the
+/// largest `f64`.
+fn fraction(v: f64, a: f64, b: f64) -> f64 {
+    if (b - a).is_finite() {
+        (v - a) / (b - a)
+    } else {
+        (v * 0.5 - a * 0.5) / (b * 0.5 - a * 0.5)
     }
 }
 
@@ -145,7 +166,7 @@ fn render_braille(range: &PlotRange, size: Size, samples: &Samples) -> String {
         }
     };
     let to_row = |y: f64| -> usize {
-        let t = (hi - y) / (hi - lo) * (dot_rows - 1) as f64;
+        let t = fraction(y, hi, lo) * (dot_rows - 1) as f64;
         t.round().clamp(0.0, (dot_rows - 1) as f64) as usize
     };
     // Resample to exactly one value per dot column.
@@ -271,8 +292,8 @@ pub fn svg(title: &str, range: &PlotRange, f: impl FnMut(f64) -> f64) -> String 
         out.push_str("</svg>\n");
         return out;
     };
-    let px = |x: f64| LEFT + (x - range.from) / (range.to - range.from) * pw;
-    let py = |y: f64| TOP + (hi - y) / (hi - lo) * ph;
+    let px = |x: f64| LEFT + fraction(x, range.from, range.to) * pw;
+    let py = |y: f64| TOP + fraction(y, hi, lo) * ph;
     // y = 0 and x = 0 as light lines when in range.
     if lo < 0.0 && hi > 0.0 {
         let _ = writeln!(
@@ -415,5 +436,54 @@ mod tests {
         };
         let text = braille(&range(0.0, 1.0), size, |_| 2.0);
         assert!(text.starts_with("3 │"), "{text}");
+    }
+
+    /// The dot columns of a braille plot that have no dot.
+    fn empty_columns(text: &str) -> usize {
+        let rows: Vec<Vec<u32>> = text
+            .lines()
+            .filter_map(|l| l.split_once('│'))
+            .map(|(_, cells)| {
+                cells
+                    .chars()
+                    .map(|c| u32::from(c).saturating_sub(0x2800))
+                    .collect()
+            })
+            .collect();
+        let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+        // left and right dot column of each character cell
+        let left = 0x01 | 0x02 | 0x04 | 0x40;
+        let right = 0x08 | 0x10 | 0x20 | 0x80;
+        (0..cols)
+            .flat_map(|c| [(c, left), (c, right)])
+            .filter(|&(c, bits)| rows.iter().all(|r| r.get(c).is_none_or(|&b| b & bits == 0)))
+            .count()
+    }
+
+    #[test]
+    fn ranges_wider_than_the_largest_double() {
+        // -1e308..1e308 is 2e308 wide: its width is infinite in f64
+        let wide = range(-1e308, 1e308);
+        let size = Size {
+            width: 30,
+            height: 8,
+        };
+        let text = braille(&wide, size, |x| x);
+        assert_eq!(empty_columns(&text), 0, "{text}");
+        assert!(text.trim_start().starts_with("1e308 │"), "{text}");
+        let xs = Samples::new(&wide, 9, |x| x).xs;
+        assert_eq!(
+            xs,
+            [
+                -1e308, -7.5e307, -5e307, -2.5e307, 0.0, 2.5e307, 5e307, 7.5e307, 1e308
+            ]
+        );
+        let svg = svg("x", &wide, |x| x);
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+        assert_eq!(svg.matches("<polyline").count(), 1);
+        // a constant at the largest double: its padded range stays finite
+        let text = braille(&range(0.0, 1.0), size, |_| f64::MAX);
+        assert_eq!(empty_columns(&text), 0, "{text}");
+        assert!(!text.contains("inf"), "{text}");
     }
 }
