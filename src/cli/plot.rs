@@ -78,17 +78,37 @@ pub fn label(v: f64) -> String {
     }
     let a = v.abs();
     if !(1e-4..1e6).contains(&a) {
-        let s = format!("{v:.3e}");
-        // 1.500e3 -> 1.5e3
-        if let Some((m, e)) = s.split_once('e') {
-            let m = trim_zeros(m);
-            return format!("{m}e{e}");
-        }
-        return s;
+        return scientific(v, 4);
     }
     let digits = a.log10().floor() as i32;
     let decimals = (3 - digits).clamp(0, 8) as usize;
     trim_zeros(&format!("{v:.decimals$}")).to_string()
+}
+
+/// `v` in scientific notation with `digits` significant digits, no trailing zeros (`1.5e3`).
+fn scientific(v: f64, digits: usize) -> String {
+    let s = format!("{v:.prec$e}", prec = digits.saturating_sub(1));
+    match s.split_once('e') {
+        Some((m, e)) => format!("{}e{e}", trim_zeros(m)),
+        None => s,
+    }
+}
+
+/// The y axis labels (top, bottom) for values from `lo` to `hi`, shortened (fewer significant
+/// digits) until they leave at least one plot column in `width` characters.
+fn y_labels(lo: f64, hi: f64, width: usize) -> (String, String) {
+    let fits = |a: &str, b: &str| a.chars().count().max(b.chars().count()) + 3 <= width;
+    let (top, bottom) = (label(hi), label(lo));
+    if fits(&top, &bottom) {
+        return (top, bottom);
+    }
+    for digits in (1..4).rev() {
+        let (top, bottom) = (scientific(hi, digits), scientific(lo, digits));
+        if fits(&top, &bottom) {
+            return (top, bottom);
+        }
+    }
+    (String::new(), String::new())
 }
 
 fn trim_zeros(s: &str) -> &str {
@@ -114,7 +134,7 @@ pub fn braille(range: &PlotRange, size: Size, mut f: impl FnMut(f64) -> f64) -> 
         let Some((lo, hi)) = samples.y_range() else {
             break;
         };
-        let (top, bottom) = (label(hi), label(lo));
+        let (top, bottom) = y_labels(lo, hi, size.width);
         let c = Layout::new(size, Some((&top, &bottom))).cols;
         if c == cols {
             break;
@@ -155,7 +175,7 @@ fn render_braille(range: &PlotRange, size: Size, samples: &Samples) -> String {
             label(range.to)
         );
     };
-    let (top, bottom) = (label(hi), label(lo));
+    let (top, bottom) = y_labels(lo, hi, size.width);
     let lay = Layout::new(size, Some((&top, &bottom)));
     let (cols, rows) = (lay.cols, lay.rows);
     let dot_rows = rows * 4;
@@ -224,26 +244,33 @@ fn render_braille(range: &PlotRange, size: Size, samples: &Samples) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "{:w$} └{}", "", "─".repeat(cols));
+    out.push_str(&x_labels(range, w + 2, cols, size.width));
+    out.push('\n');
+    out
+}
+
+/// The line under the x axis, which starts at column `start` and is `cols` wide: the range's
+/// ends under the axis' ends and the variable's name in the middle. What does not fit in
+/// `width` characters is left out (the name first, then the right end, then the left end).
+fn x_labels(range: &PlotRange, start: usize, cols: usize, width: usize) -> String {
     let (a, b) = (label(range.from), label(range.to));
-    let mut xl = format!("{:w$}  {a}", "");
-    let start = w + 2;
-    let mid = start + cols / 2;
-    let name_at = mid.saturating_sub(range.var.chars().count() / 2);
     let len = |s: &str| s.chars().count();
-    if name_at > len(&xl) + 1 {
+    let mut xl = format!("{:start$}{a}", "");
+    let mid = start + cols / 2;
+    let name_at = mid.saturating_sub(len(&range.var) / 2);
+    if name_at > len(&xl) + 1 && name_at + len(&range.var) + 1 + len(&b) <= width {
         xl.push_str(&" ".repeat(name_at - len(&xl)));
         xl.push_str(&range.var);
     }
-    let b_at = (start + cols).saturating_sub(len(&b));
-    if b_at > len(&xl) {
+    let b_at = (start + cols).saturating_sub(len(&b)).max(len(&xl) + 1);
+    if b_at + len(&b) <= width {
         xl.push_str(&" ".repeat(b_at - len(&xl)));
-    } else {
-        xl.push(' ');
+        xl.push_str(&b);
     }
-    xl.push_str(&b);
-    out.push_str(&xl);
-    out.push('\n');
-    out
+    if len(&xl) > width {
+        xl.clear();
+    }
+    xl
 }
 
 fn escape(s: &str) -> String {
@@ -485,5 +512,45 @@ mod tests {
         let text = braille(&range(0.0, 1.0), size, |_| f64::MAX);
         assert_eq!(empty_columns(&text), 0, "{text}");
         assert!(!text.contains("inf"), "{text}");
+    }
+
+    /// Ends of a range: ordinary, tiny (denormal), and near the largest double.
+    fn end() -> impl proptest::strategy::Strategy<Value = f64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            -10.0..10.0f64,
+            (-1e-320..1e-320f64),
+            Just(f64::MAX),
+            Just(-f64::MAX),
+            (-f64::MAX..f64::MAX),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Whatever the range and the function, the plot has its size and the SVG only
+        /// finite coordinates.
+        #[test]
+        fn any_finite_range_plots(a in end(), b in end(), which in 0..6usize, w in 12..60usize, h in 4..20usize) {
+            proptest::prop_assume!(a != b);
+            let (a, b) = (a.min(b), a.max(b));
+            let f = |x: f64| match which {
+                0 => x,
+                1 => x * x,
+                2 => 1.0 / x,
+                3 => f64::MAX,
+                4 => -x * 1e300,
+                _ => x.sin(),
+            };
+            let text = braille(&range(a, b), Size { width: w, height: h }, f);
+            let lines: Vec<&str> = text.lines().collect();
+            let no_value = text.starts_with("no finite value");
+            // (without a finite value, the text is a one-line message instead of a plot)
+            proptest::prop_assert!(no_value || lines.len() == h, "{text}");
+            proptest::prop_assert!(no_value || lines.iter().all(|l| l.chars().count() <= w), "{text}");
+            let svg = svg("f", &range(a, b), f);
+            proptest::prop_assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+        }
     }
 }
