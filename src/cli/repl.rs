@@ -228,8 +228,14 @@ fn plot_args(rest: &str) -> Result<(&str, PlotRange, Option<Size>), String> {
     let mut head = rest.trim_end();
     let mut size = None;
     if let Some((before, last)) = head.rsplit_once(char::is_whitespace) {
-        if let Ok(s) = Size::parse(last) {
-            size = Some(s);
+        // a last word of digits, `x` and digits is a size, even one out of range (say so)
+        let is_size = last.split_once(['x', 'X']).is_some_and(|(w, h)| {
+            [w, h]
+                .iter()
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if is_size {
+            size = Some(Size::parse(last)?);
             head = before.trim_end();
         }
     }
@@ -300,5 +306,15 @@ mod tests {
         assert_eq!(err, "");
         assert_eq!(out.lines().count(), 5);
         assert!(out.starts_with("3 │"), "{out}");
+    }
+
+    #[test]
+    fn a_plot_size_out_of_range_is_named() {
+        let (out, err, _) = script(":plot x x=0:1 5x5\n");
+        assert_eq!(out, "");
+        assert!(err.contains("size 5x5 is out of range"), "{err}");
+        // a last word that is not a size belongs to the range
+        let (_, err, _) = script(":plot x x=0:1x\n");
+        assert!(err.contains("`1x` (for `x`) is not a number"), "{err}");
     }
 }
