@@ -87,8 +87,16 @@ fn eval(e: &Eval) -> Result<String, String> {
             "error: `{name}` is not a variable of the expression\n"
         ));
     }
-    let mut values = Vec::new();
+    let mut values: Vec<(String, f64)> = Vec::new();
     for (name, text) in &e.values {
+        if values.iter().any(|(n, _)| n == name) {
+            return Err(format!("error: `{name}` is given more than one value\n"));
+        }
+        if Some(name.as_str()) == free {
+            return Err(format!(
+                "error: `{name}` is the plotted variable: it takes its values from the range\n"
+            ));
+        }
         values.push((name.clone(), args::number(text, name)?));
     }
     let lookup = |n: &str| values.iter().find(|(v, _)| v == n).map(|(_, x)| *x);
@@ -266,5 +274,13 @@ mod tests {
                 .unwrap_err()
                 .contains("`x` is not a variable")
         );
+        let err = run(&args(&["a*x", "a=1", "x=2", "--plot", "x=0:1"])).unwrap_err();
+        assert!(err.contains("`x` is the plotted variable"), "{err}");
+    }
+
+    #[test]
+    fn a_value_given_twice_is_an_error() {
+        let err = run(&args(&["x + y", "x=1", "y=2", "x=3"])).unwrap_err();
+        assert!(err.contains("`x` is given more than one value"), "{err}");
     }
 }
