@@ -30,6 +30,8 @@ fn main() -> Result<(), trivial_jit::Error> {
             "{name:<20} {:<14} strict {strict:<22} fast {fast}",
             f.expr().to_string()
         );
+        // the strict mode is the fold, to the bit
+        assert_eq!(strict.to_bits(), folded.to_bits(), "{name}");
         println!(
             "{:<35} strict == fold: {}; fast mode: {}",
             "",
