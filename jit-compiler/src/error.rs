@@ -178,14 +178,29 @@ impl Error {
             .map_or(source.len(), |i| start + i);
         let line_no = source[..start].matches('\n').count() + 1;
         let gutter = " ".repeat(line_no.to_string().len());
-        let line = &source[line_start..line_end];
-        let col = source[line_start..start].chars().count();
-        let width = source[start..end.min(line_end)].chars().count().max(1);
+        let line = source[line_start..line_end].trim_end_matches('\r');
         out.push_str(&format!("{gutter} |\n{line_no} | {line}\n{gutter} | "));
-        out.push_str(&" ".repeat(col));
-        out.push_str(&"^".repeat(width));
+        out.extend(source[line_start..start].chars().map(blank_as_wide_as));
+        let width: usize = source[start..end.min(line_end)].chars().map(columns).sum();
+        out.push_str(&"^".repeat(width.max(1)));
         out.push('\n');
         out
+    }
+}
+
+/// The terminal columns `c` takes: 2 for wide (East Asian) characters, 0 for combining
+/// marks and control characters.
+fn columns(c: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
+/// What goes under `c` on the caret line so the caret lines up with the source line: a tab
+/// under a tab (whatever the tab stops), else as many spaces as `c` is wide.
+fn blank_as_wide_as(c: char) -> String {
+    if c == '\t' {
+        "\t".into()
+    } else {
+        " ".repeat(columns(c))
     }
 }
 
@@ -251,6 +266,31 @@ mod tests {
             err.render(src).ends_with("\n  |      ^\n"),
             "{}",
             err.render(src)
+        );
+    }
+
+    #[test]
+    fn render_lines_up_under_tabs_and_wide_characters() {
+        let caret_line = |src: &str, at: usize| {
+            let err = Error::new(ErrorKind::UnexpectedToken, Span::new(at, at + 1), "bad");
+            err.render(src).lines().last().unwrap().to_string()
+        };
+        // a tab under the tab, whatever the terminal's tab stops
+        assert_eq!(caret_line("x\t+ )", 4), "  | \u{20}\t  ^");
+        // `中` takes two columns, the combining accent of `é` none
+        assert_eq!(caret_line("中 + )", 6), format!("  | {}^", " ".repeat(5)));
+        assert_eq!(
+            caret_line("e\u{301} + )", 6),
+            format!("  | {}^", " ".repeat(4))
+        );
+        // a span over a wide character gets two carets
+        let err = Error::new(ErrorKind::UnexpectedCharacter, Span::new(4, 7), "bad");
+        assert!(err.render("x + 中").ends_with("  |     ^^\n"));
+        // a line ended by CRLF is shown without its carriage return
+        let err = Error::new(ErrorKind::UnexpectedToken, Span::new(2, 3), "bad");
+        assert_eq!(
+            err.render("x ) \r\n+ 1"),
+            "error: bad\n  |\n1 | x ) \n  |   ^\n"
         );
     }
 

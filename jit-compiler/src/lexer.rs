@@ -313,12 +313,26 @@ impl<'s> Lexer<'s> {
     }
 }
 
-/// The error for a character no token starts with.
+/// The error for a character no token starts with; for the typographic operators of text
+/// pasted from documents (`≤`, `×`, `−`, ...), it names the operator to write instead.
 fn unexpected(at: usize, c: char) -> Error {
+    let instead = match c {
+        '≤' => "<=",
+        '≥' => ">=",
+        '≠' => "!=",
+        '×' | '·' | '⋅' | '∗' => "*",
+        '÷' | '∕' => "/",
+        '−' | '–' | '—' => "-",
+        _ => "",
+    };
+    let mut message = format!("unexpected character `{}`", c.escape_debug());
+    if !instead.is_empty() {
+        message.push_str(&format!(": write `{instead}`"));
+    }
     Error::new(
         ErrorKind::UnexpectedCharacter,
         Span::new(at, at + c.len_utf8()),
-        format!("unexpected character `{}`", c.escape_debug()),
+        message,
     )
 }
 
@@ -500,5 +514,28 @@ mod tests {
         assert_eq!((e.kind(), e.span()), (ErrorKind::InvalidNumber, 0..1));
         let e = lex_err("a € b");
         assert_eq!((e.kind(), e.span()), (ErrorKind::UnexpectedCharacter, 2..5));
+        assert_eq!(e.message(), "unexpected character `€`");
+    }
+
+    #[test]
+    fn typographic_operators_name_the_one_to_write() {
+        for (src, instead) in [
+            ("x ≤ 1", "<="),
+            ("x ≥ 1", ">="),
+            ("x ≠ 1", "!="),
+            ("2 × x", "*"),
+            ("2 ⋅ x", "*"),
+            ("x ÷ 2", "/"),
+            ("x − 1", "-"),
+            ("x – 1", "-"),
+        ] {
+            let e = lex_err(src);
+            assert_eq!(e.kind(), ErrorKind::UnexpectedCharacter, "{src}");
+            assert_eq!(&src[e.span()], src.split(' ').nth(1).unwrap(), "{src}");
+            assert!(
+                e.message().ends_with(&format!(": write `{instead}`")),
+                "{src}: {e}"
+            );
+        }
     }
 }
