@@ -18,8 +18,8 @@
 #![warn(missing_docs)]
 
 pub use jit_runtime::{
-    Error, ErrorKind, Jit, JitBuilder, JitFn, Limits, MapIsa, Reducer, Result, Typed0, Typed1,
-    Typed2, Typed3, Typed4, Typed5, Typed6, Typed7, Typed8,
+    Error, ErrorKind, Jit, JitBuilder, JitFn, Limits, MapIsa, PARALLEL_CHUNK, Reducer, Result,
+    Typed0, Typed1, Typed2, Typed3, Typed4, Typed5, Typed6, Typed7, Typed8,
 };
 
 /// The compiler: text → tokens → AST → simplified AST → x86-64 machine code.

@@ -390,3 +390,66 @@ fn parallel_fast_sum() {
         sum.reduce_fast(small).to_bits()
     );
 }
+
+#[cfg(feature = "parallel")]
+#[test]
+fn parallel_map_gives_the_bits_of_map() {
+    use trivial_jit::PARALLEL_CHUNK;
+    let mut rng = Rng(5);
+    // three chunks and a part of a fourth, plus 8 elements of `out` past the columns
+    let n = 3 * PARALLEL_CHUNK + 1_001;
+    let xs: Vec<f64> = (0..n).map(|_| rng.value()).collect();
+    let ys: Vec<f64> = (0..n).map(|_| rng.value()).collect();
+    // a vector kernel, a function call (element by element), a comparison and `if`
+    for src in ["x*y - x^3", "sin(x) + y", "if(x < y, x, y*2)"] {
+        let f = Jit::compile(src).unwrap();
+        let mut seq = vec![7.0; n + 8];
+        let mut par = vec![7.0; n + 8];
+        f.map(&[&xs, &ys], &mut seq).unwrap();
+        f.map_parallel(&[&xs, &ys], &mut par).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&par), bits(&seq), "{src}");
+        assert_eq!(
+            par[n..],
+            [7.0; 8],
+            "{src}: past the columns, out is left alone"
+        );
+    }
+    // shapes are checked as by map
+    let f = Jit::compile("x*y").unwrap();
+    let mut out = vec![0.0; n];
+    assert!(f.map_parallel(&[&xs], &mut out).is_err());
+    assert!(f.map_parallel(&[&xs, &ys[1..]], &mut out).is_err());
+    assert!(f.map_parallel(&[&xs, &ys], &mut out[1..]).is_err());
+}
+
+#[cfg(feature = "parallel")]
+#[test]
+fn parallel_map_reports_the_first_failing_chunk() {
+    use trivial_jit::PARALLEL_CHUNK;
+    // a closure that panics on two elements, in the second and the fourth chunk
+    let bad = [
+        PARALLEL_CHUNK as f64 + 5.0,
+        3.0 * PARALLEL_CHUNK as f64 + 1.0,
+    ];
+    let f = Jit::builder()
+        .closure("check", 1, move |a| {
+            assert!(!bad.contains(&a[0]), "bad element {}", a[0]);
+            a[0] * 2.0
+        })
+        .compile("check(x)")
+        .unwrap();
+    let xs: Vec<f64> = (0..4 * PARALLEL_CHUNK).map(|i| i as f64).collect();
+    let mut out = vec![0.0; xs.len()];
+    let err = f.map_parallel(&[&xs], &mut out).unwrap_err();
+    assert_eq!(err.kind(), trivial_jit::ErrorKind::Panic);
+    assert!(
+        err.to_string().contains(&format!("bad element {}", bad[0])),
+        "{err}"
+    );
+    // the chunks without a panic are written in full
+    assert_eq!(
+        out[2 * PARALLEL_CHUNK + 7],
+        (2 * PARALLEL_CHUNK + 7) as f64 * 2.0
+    );
+}

@@ -160,6 +160,59 @@ impl JitFn {
         Ok(())
     }
 
+    /// [`map`](Self::map) on several threads (rayon; cargo feature `parallel`): the elements
+    /// are cut into chunks of [`PARALLEL_CHUNK`], each mapped by the same kernel. Every
+    /// element is computed alone, so the results are the bits `map` gives, whatever the
+    /// number of threads. Arrays of at most one chunk (and functions of no argument) are
+    /// mapped on the calling thread.
+    ///
+    /// Worth it when the expression costs more than moving its data: on the 2-core machine
+    /// of the README's measurements, 1M and 10M elements of `2*x^0.5` (bound by the
+    /// square-root unit) mapped 1.2–2.0x faster than with `map`, while the polynomial
+    /// `x^7 - 3*x^5 + 2*x^3 - x + 1`, which `map` runs at memory speed, ranged from 0.7x to
+    /// 1.3x (the chunks' data moves between the cores' caches).
+    ///
+    /// # Errors
+    /// As [`map`](Self::map). An error of the element-by-element path (the panic of a user
+    /// closure) is that of the first chunk that has one; the other chunks are still written.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// let f = Jit::compile("x*x - y")?;
+    /// let xs: Vec<f64> = (0..200_000).map(f64::from).collect();
+    /// let ys = vec![1.0; xs.len()];
+    /// let (mut par, mut seq) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
+    /// f.map_parallel(&[&xs, &ys], &mut par)?;
+    /// f.map(&[&xs, &ys], &mut seq)?;
+    /// assert_eq!(par, seq);
+    /// assert_eq!(par[199_999], 199_999.0 * 199_999.0 - 1.0);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
+    #[cfg(feature = "parallel")]
+    pub fn map_parallel(&self, columns: &[&[f64]], out: &mut [f64]) -> Result<()> {
+        use rayon::prelude::*;
+        let n = self.check_shape(columns, out.len())?;
+        if columns.is_empty() || n <= PARALLEL_CHUNK {
+            return self.map(columns, out);
+        }
+        let first_error = out[..n]
+            .par_chunks_mut(PARALLEL_CHUNK)
+            .enumerate()
+            .filter_map(|(i, chunk)| {
+                let start = i * PARALLEL_CHUNK;
+                let cols: Vec<&[f64]> = columns
+                    .iter()
+                    .map(|c| &c[start..start + chunk.len()])
+                    .collect();
+                self.map(&cols, chunk).err().map(|e| (i, e))
+            })
+            .min_by_key(|&(i, _)| i);
+        match first_error {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     /// Checks the shapes; returns the number of elements.
     fn check_shape(&self, columns: &[&[f64]], out_len: usize) -> Result<usize> {
         if columns.len() != self.arity() {
@@ -249,8 +302,9 @@ fn run_map(k: &Loaded, columns: &[&[f64]], out: &mut [f64]) {
 #[cfg(not(target_arch = "x86_64"))]
 fn run_map(_: &Loaded, _: &[&[f64]], _: &mut [f64]) {}
 
-/// How many elements one task of `Reducer::reduce_fast_parallel` (feature `parallel`) takes (a fixed size, so
-/// the result does not depend on the number of threads).
+/// How many elements one task of `Reducer::reduce_fast_parallel` and `JitFn::map_parallel`
+/// (feature `parallel`) takes (a fixed size, so the result does not depend on the number of
+/// threads).
 pub const PARALLEL_CHUNK: usize = 1 << 16;
 
 /// Accumulators of the fast reduction: vector registers × lanes = partial results.
