@@ -314,7 +314,7 @@ impl<'s> Lexer<'s> {
 }
 
 /// The error for a character no token starts with; for the typographic operators of text
-/// pasted from documents (`≤`, `×`, `−`, ...), it names the operator to write instead.
+/// pasted from documents (`≤`, `×`, `−`, `²`, ...), it names what to write instead.
 fn unexpected(at: usize, c: char) -> Error {
     let instead = match c {
         '≤' => "<=",
@@ -323,6 +323,16 @@ fn unexpected(at: usize, c: char) -> Error {
         '×' | '·' | '⋅' | '∗' => "*",
         '÷' | '∕' => "/",
         '−' | '–' | '—' => "-",
+        '⁰' => "^0",
+        '¹' => "^1",
+        '²' => "^2",
+        '³' => "^3",
+        '⁴' => "^4",
+        '⁵' => "^5",
+        '⁶' => "^6",
+        '⁷' => "^7",
+        '⁸' => "^8",
+        '⁹' => "^9",
         _ => "",
     };
     let mut message = format!("unexpected character `{}`", c.escape_debug());
@@ -528,6 +538,8 @@ mod tests {
             ("x ÷ 2", "/"),
             ("x − 1", "-"),
             ("x – 1", "-"),
+            ("x ² + 1", "^2"),
+            ("2 ³", "^3"),
         ] {
             let e = lex_err(src);
             assert_eq!(e.kind(), ErrorKind::UnexpectedCharacter, "{src}");
