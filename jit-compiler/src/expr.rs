@@ -161,10 +161,11 @@ impl Expr {
                 ErrorKind::ArgumentCount,
                 Span::default(),
                 format!(
-                    "the expression takes {} argument(s) ({}), but {} were given",
+                    "the expression takes {} argument(s) ({}), but {} {} given",
                     self.args.len(),
                     self.args.join(", "),
-                    args.len()
+                    args.len(),
+                    if args.len() == 1 { "was" } else { "were" }
                 ),
             ));
         }

@@ -478,7 +478,7 @@ impl JitFn {
     ///
     /// ```should_panic
     /// let f = jit_runtime::Jit::compile("x^2 - y").unwrap();
-    /// f.call(&[3.0]); // panics: the function takes 2 argument(s) (x, y), but 1 were given
+    /// f.call(&[3.0]); // panics: the function takes 2 argument(s) (x, y), but 1 was given
     /// ```
     #[inline]
     pub fn call(&self, args: &[f64]) -> f64 {
@@ -554,9 +554,10 @@ impl JitFn {
             ErrorKind::ArgumentCount,
             Span::default(),
             format!(
-                "the function takes {} argument(s) ({}), but {given} were given",
+                "the function takes {} argument(s) ({}), but {given} {} given",
                 self.arity(),
-                self.args().join(", ")
+                self.args().join(", "),
+                if given == 1 { "was" } else { "were" }
             ),
         )
     }
