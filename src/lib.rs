@@ -12,6 +12,20 @@
 //! # Ok::<(), trivial_jit::Error>(())
 //! ```
 //!
+//! Where to go from here:
+//! * [`jit_expr!`] compiles an expression while your crate compiles, into a plain
+//!   `extern "C" fn`; a bad expression is a compile error.
+//! * [`Jit::compile`] and [`Jit::compile_with_args`] compile strings known only at run time;
+//!   [`Jit::builder`] adds constants, Rust functions and closures; [`Jit::compile_batch`]
+//!   installs many functions with one protection change.
+//! * [`JitFn::call`], [`JitFn::try_call`] and the typed handles ([`JitFn::typed2`], ...)
+//!   call the code; [`JitFn::listing`] shows it, one x86-64 instruction a line.
+//! * [`JitFn::map`] runs a vectorized loop over arrays, and [`Jit::reducer`] folds them
+//!   (strict, or reassociating for sums and products). With the cargo feature `parallel`,
+//!   `JitFn::map_parallel` and `Reducer::reduce_fast_parallel` use rayon's threads.
+//! * [`Error`] has a [`kind`](Error::kind), a byte [`span`](Error::span) and
+//!   [`render`](Error::render), which draws the source with a caret under the problem.
+//!
 //! The crates behind it: [`compiler`] (parser, simplifier, interpreter, code generator,
 //! x64 assembler; no `unsafe`) and [`runtime`] (executable memory, loading, calling).
 #![forbid(unsafe_code)]
