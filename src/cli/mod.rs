@@ -283,4 +283,64 @@ mod tests {
         let err = run(&args(&["x + y", "x=1", "y=2", "x=3"])).unwrap_err();
         assert!(err.contains("`x` is given more than one value"), "{err}");
     }
+
+    /// A command line built from parts that are each valid or not, in any order.
+    fn command_line() -> impl proptest::strategy::Strategy<Value = Vec<String>> {
+        use proptest::prelude::*;
+        const EXPRS: [&str; 6] = ["x*y", "2*x^0.5", "sin(x)/x", "1/x", "x^", "--x"];
+        const RANGES: [&str; 5] = ["x=0:1", "x=-1e308:1e308", "x=0:1e-320", "x=1:0", "y=0:1"];
+        const SIZES: [&str; 4] = ["12x4", "200x60", "1000x1000", "0x0"];
+        const VALUES: [&str; 6] = ["y=1", "x=2", "y=nan", "y=1e308", "x=", "z=1"];
+        const FLAGS: [&str; 7] = [
+            "--asm",
+            "--hex",
+            "--explain",
+            "--sse2",
+            "--abi",
+            "win64",
+            "--",
+        ];
+        let word = prop_oneof![
+            proptest::sample::select(&VALUES[..]).prop_map(|v| vec![v]),
+            proptest::sample::select(&FLAGS[..]).prop_map(|v| vec![v]),
+            proptest::sample::select(&RANGES[..]).prop_map(|r| vec!["--plot", r]),
+            proptest::sample::select(&SIZES[..]).prop_map(|s| vec!["--size", s]),
+        ];
+        (
+            proptest::sample::select(&EXPRS[..]),
+            proptest::collection::vec(word, 0..6),
+        )
+            .prop_map(|(expr, words)| {
+                std::iter::once(expr)
+                    .chain(words.into_iter().flatten())
+                    .map(String::from)
+                    .collect()
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(600))]
+
+        /// Any such command line is a result or a message, never a panic (no `--svg`: it
+        /// would write files); a plot has the size asked for.
+        #[test]
+        fn any_command_line_is_an_answer(line in command_line()) {
+            match run(&line) {
+                Ok(out) => {
+                    proptest::prop_assert!(!out.is_empty(), "{line:?}");
+                    let size = line.windows(2).rfind(|w| w[0] == "--size");
+                    // (without a finite value, a one-line message stands for the plot)
+                    let plotted = line.contains(&"--plot".to_string())
+                        && !out.contains("no finite value");
+                    if let (Some(w), true) = (size, plotted) {
+                        let (cols, rows) = w[1].split_once('x').unwrap();
+                        let (cols, rows): (usize, usize) = (cols.parse().unwrap(), rows.parse().unwrap());
+                        let plot: Vec<&str> = out.lines().rev().take(rows).collect();
+                        proptest::prop_assert!(plot.iter().all(|l| l.chars().count() <= cols), "{line:?}");
+                    }
+                }
+                Err(msg) => proptest::prop_assert!(!msg.is_empty(), "{line:?}"),
+            }
+        }
+    }
 }
