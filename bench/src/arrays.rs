@@ -1,5 +1,7 @@
 //! Arrays: `JitFn::map` over 1M elements next to native Rust loops, and the reducers' GB/s
-//! next to `iter().sum()` and an 8-accumulator loop (SPEC §7, arrays).
+//! next to `iter().sum()` and an 8-accumulator loop (SPEC §7, arrays). The multithreaded
+//! variants (`map_parallel`, `reduce_fast_parallel`) are shown for information: the targets
+//! compare single threads.
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -95,8 +97,8 @@ fn map_section(reps: usize) {
     let mut out = vec![0.0; N];
     println!("  map over 1M elements, ns/element (median of {reps}, interleaved)");
     println!(
-        "  {:4} {:>10} {:>10} {:>12} {:>8}",
-        "", "JIT map", "JIT SSE2", "native AVX2", "ratio"
+        "  {:4} {:>10} {:>10} {:>12} {:>8}          {:>14}",
+        "", "JIT map", "JIT SSE2", "native AVX2", "ratio", "map_parallel"
     );
     let cases: [(&str, &str); 3] = [
         ("E1", "2*x^0.5"),
@@ -113,6 +115,15 @@ fn map_section(reps: usize) {
         };
         let mut check = vec![0.0; N];
         f.map(&cols, &mut check).expect("map");
+        let mut parallel = vec![0.0; N];
+        f.map_parallel(&cols, &mut parallel).expect("map_parallel");
+        assert!(
+            parallel
+                .iter()
+                .zip(&check)
+                .all(|(p, c)| p.to_bits() == c.to_bits()),
+            "{name}: map_parallel differs from map"
+        );
         let mut native_out = vec![0.0; N];
         // SAFETY: AVX2 was detected above.
         unsafe { native_call(name, &cols, &mut native_out) };
@@ -139,16 +150,27 @@ fn map_section(reps: usize) {
                 &mut || unsafe { native_call(name, &cols, &mut shared.borrow_mut()) },
             ],
         );
+        // Timed apart: interleaved with the others, its threads left the arrays in the
+        // other core's cache and slowed the single-threaded engines after it (E4 `map` by 10%).
+        let par = interleaved(
+            reps,
+            &mut [&mut || {
+                let mut out = shared.borrow_mut();
+                f.map_parallel(&cols, &mut out).expect("map_parallel")
+            }],
+        );
         black_box(&out);
         let ns = |s: f64| s * 1e9 / N as f64;
         let ratio = t[0] / t[2];
         let verdict = if ratio <= 1.0 { "met" } else { "NOT met" };
         println!(
-            "  {name:4} {:>10.3} {:>10.3} {:>12.3} {:>8.3} {verdict} (target ≤ 1)",
+            "  {name:4} {:>10.3} {:>10.3} {:>12.3} {:>8.3} {verdict:7} {:>14.3} (info, {} threads)",
             ns(t[0]),
             ns(t[1]),
             ns(t[2]),
-            ratio
+            ratio,
+            ns(par[0]),
+            rayon_threads()
         );
         jit_ns.push(ns(t[0]));
     }
@@ -204,6 +226,10 @@ fn reduce_section(reps: usize, n: usize, inner: usize) {
         r.reduce(&xs).to_bits(),
         xs.iter().fold(0.0, |t, &x| t + x).to_bits()
     );
+    assert_eq!(
+        r.reduce_fast_parallel(&xs).to_bits(),
+        r.reduce_fast_parallel(&xs).to_bits()
+    );
     let mut fs: [&mut dyn FnMut(); 4] = [
         &mut || {
             for _ in 0..inner {
@@ -227,6 +253,15 @@ fn reduce_section(reps: usize, n: usize, inner: usize) {
         },
     ];
     let t = interleaved(reps, &mut fs);
+    // timed apart, as `map_parallel` (see `map_section`)
+    let par = interleaved(
+        reps,
+        &mut [&mut || {
+            for _ in 0..inner {
+                black_box(r.reduce_fast_parallel(black_box(&xs)));
+            }
+        }],
+    );
     let gbs = |s: f64| (n * 8 * inner) as f64 / s / 1e9;
     let target = if n <= 1_000_000 { 54.0 } else { 20.0 };
     let verdict = if gbs(t[0]) >= target {
@@ -235,10 +270,16 @@ fn reduce_section(reps: usize, n: usize, inner: usize) {
         "NOT met"
     };
     println!(
-        "  sum of {n} f64, GB/s: reduce_fast {:.1} ({verdict}, target ≥ {target}), reduce (strict) {:.1}, iter().sum() {:.1}, 8-accumulator loop {:.1}",
+        "  sum of {n} f64, GB/s: reduce_fast {:.1} ({verdict}, target ≥ {target}), reduce (strict) {:.1}, iter().sum() {:.1}, 8-accumulator loop {:.1}; reduce_fast_parallel {:.1} (info)",
         gbs(t[0]),
         gbs(t[1]),
         gbs(t[2]),
-        gbs(t[3])
+        gbs(t[3]),
+        gbs(par[0])
     );
+}
+
+/// The threads rayon's global pool uses (its default: one per logical CPU).
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -166,11 +166,12 @@ impl JitFn {
     /// number of threads. Arrays of at most one chunk (and functions of no argument) are
     /// mapped on the calling thread.
     ///
-    /// Worth it when the expression costs more than moving its data: on the 2-core machine
-    /// of the README's measurements, 1M and 10M elements of `2*x^0.5` (bound by the
-    /// square-root unit) mapped 1.2–2.0x faster than with `map`, while the polynomial
-    /// `x^7 - 3*x^5 + 2*x^3 - x + 1`, which `map` runs at memory speed, ranged from 0.7x to
-    /// 1.3x (the chunks' data moves between the cores' caches).
+    /// Worth it when each element costs more than moving its data. On the 2-core machine of
+    /// the README's measurements (timed in blocks, not alternating with `map`, whose data
+    /// would then sit in the other core's cache): `sin(x)*cos(x)+exp(x*0.001)`, which calls
+    /// functions element by element (22 ns each), mapped 1.8–1.9x faster than with `map`;
+    /// the vector kernels of `2*x^0.5`, the quadratic formula and `x^7 - 3*x^5 + 2*x^3 - x + 1`
+    /// 0.9–1.8x over 1M elements and 1.1–1.3x over 10M, where they near memory speed.
     ///
     /// # Errors
     /// As [`map`](Self::map). An error of the element-by-element path (the panic of a user
