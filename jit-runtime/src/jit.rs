@@ -200,6 +200,11 @@ impl JitBuilder {
     /// caught and the call yields NaN in the machine code; `try_call` then returns an
     /// [`ErrorKind::Panic`] error and `call` panics with the message.
     ///
+    /// The panic is caught after the process's panic hook has run, so the default hook
+    /// still prints its message to stderr. The library leaves the hook alone (it is global
+    /// to the process); a program that expects such panics can set its own with
+    /// [`std::panic::set_hook`].
+    ///
     /// ```
     /// use jit_runtime::{ErrorKind, Jit};
     /// let scale = 3.0;
