@@ -21,6 +21,11 @@ const AVX_PREDICATES: [&str; 32] = [
     "true_us",
 ];
 
+/// The name of comparison predicate `imm` (0–31; 0–7 are SSE's): `lt`, `ge_oq`.
+pub(crate) fn predicate_name(imm: u8) -> Option<&'static str> {
+    AVX_PREDICATES.get(usize::from(imm)).copied()
+}
+
 /// Maps a label to its address, when known (`None` prints the label's name).
 pub type Resolver<'a> = &'a dyn Fn(Label) -> Option<u64>;
 

@@ -137,24 +137,13 @@ pub(super) fn describe(inst: &Inst, cx: &Ctx<'_>) -> String {
             let s = cx.xm(src);
             match op {
                 SseImmOp::Cmpsd => format!(
-                    "compare the low doubles: {dst} = all ones if {dst} {} {s}, else all zeros",
-                    [
-                        "==",
-                        "<",
-                        "<=",
-                        "is unordered with",
-                        "!=",
-                        "is not <",
-                        "is not <=",
-                        "is ordered with"
-                    ]
-                    .get(usize::from(imm))
-                    .copied()
-                    .unwrap_or("?")
+                    "compare the low doubles: {dst} = all ones if {}, else all zeros",
+                    relation(imm, &dst.to_string(), &s)
                 ),
                 SseImmOp::Cmppd => format!(
-                    "compare both lanes ({}): each lane all ones if true, else zeros",
-                    sse_predicate(imm)
+                    "compare both lanes ({}): each lane of {dst} = all ones if {}, else zeros",
+                    predicate(imm),
+                    relation(imm, &dst.to_string(), &s)
                 ),
                 SseImmOp::Shufpd => format!("pick lanes of {dst} and {s} by the bits of {imm}"),
             }
@@ -224,16 +213,20 @@ pub(super) fn describe(inst: &Inst, cx: &Ctx<'_>) -> String {
             src2,
             imm,
         } => format!(
-            "compare the low doubles ({}): {dst} = all ones if {src1} vs {} holds, else zeros \
+            "compare the low doubles ({}): {dst} = all ones if {}, else zeros \
              (the high double is copied from {src1})",
-            sse_predicate(imm),
-            cx.xm(src2)
+            predicate(imm),
+            relation(imm, &src1.to_string(), &cx.xm(src2))
         ),
         Vcmppd {
-            dst, src1, src2, ..
+            dst,
+            src1,
+            src2,
+            imm,
         } => format!(
-            "compare {src1} with {} lane by lane: {dst} lane = all ones if true",
-            cx.ym(src2)
+            "compare lane by lane ({}): each lane of {dst} = all ones if {}, else zeros",
+            predicate(imm),
+            relation(imm, &src1.to_string(), &cx.ym(src2))
         ),
         Vblendvpd {
             dst,

@@ -416,9 +416,11 @@ pub fn fields(inst: &Inst, bytes: &[u8]) -> Vec<Field> {
             let b = take(1);
             let detail = match inst {
                 Inst::SseImm { op, .. } if *op != SseImmOp::Shufpd => {
-                    format!("{v}: comparison predicate {}", sse_predicate(v))
+                    format!("{v}: comparison predicate {}", predicate(v))
                 }
-                Inst::Vcmppd { .. } => format!("{v}: comparison predicate"),
+                Inst::Vcmpsd { .. } | Inst::Vcmppd { .. } => {
+                    format!("{v}: comparison predicate {}", predicate(v))
+                }
                 Inst::Vblendvpd { mask, .. } => {
                     format!("{v:#04x}: bits 7:4 = {} → mask register {mask}", v >> 4)
                 }
@@ -484,20 +486,61 @@ pub(super) fn le_i32(b: &[u8]) -> i32 {
     i32::from_le_bytes(a)
 }
 
-pub(super) fn sse_predicate(v: u8) -> &'static str {
-    [
-        "eq (equal)",
-        "lt (less than)",
-        "le (less or equal)",
-        "unord (either is NaN)",
-        "neq (not equal, or NaN)",
-        "nlt (not less than)",
-        "nle (not less or equal)",
-        "ord (neither is NaN)",
-    ]
-    .get(v as usize)
-    .copied()
-    .unwrap_or("?")
+/// A comparison predicate (the immediate of `cmpsd`/`cmppd`, 0–7, and of `vcmpsd`/`vcmppd`,
+/// 0–31) by name and meaning: `lt (less than)`, `ge_oq (greater or equal)`.
+pub(super) fn predicate(v: u8) -> String {
+    match crate::x64::intel::predicate_name(v) {
+        Some(name) => format!("{name} ({})", PREDICATE_MEANINGS[usize::from(v & 15)]),
+        None => "?".into(),
+    }
+}
+
+/// What predicates 0–15 test; 16–31 test the same and differ only in which NaNs raise the
+/// invalid-operation flag, which the generated code never unmasks.
+const PREDICATE_MEANINGS: [&str; 16] = [
+    "equal",
+    "less than",
+    "less or equal",
+    "either is NaN",
+    "not equal, or NaN",
+    "not less than",
+    "not less or equal",
+    "neither is NaN",
+    "equal, or NaN",
+    "not greater or equal",
+    "not greater than",
+    "never",
+    "not equal, neither NaN",
+    "greater or equal",
+    "greater than",
+    "always",
+];
+
+/// The test of predicate `v` written out for its operands `a` and `b`: `xmm0 < xmm1`.
+pub(super) fn relation(v: u8, a: &str, b: &str) -> String {
+    const RELATIONS: [&str; 16] = [
+        "==",
+        "<",
+        "<=",
+        "is unordered with",
+        "!=",
+        "is not <",
+        "is not <=",
+        "is ordered with",
+        "== (or unordered with)",
+        "is not >=",
+        "is not >",
+        "",
+        "!= (and ordered with)",
+        ">=",
+        ">",
+        "",
+    ];
+    match v & 15 {
+        11 => "never".into(),
+        15 => "always".into(),
+        r => format!("{a} {} {b}", RELATIONS[usize::from(r)]),
+    }
 }
 
 pub(super) fn cond_text(cc: Cond) -> &'static str {

@@ -258,3 +258,39 @@ fn comparison_predicate_and_relative_jumps() {
     );
     assert!(text.contains("jp: jump to offset 7h if parity"), "{text}");
 }
+
+#[test]
+fn avx_predicates_beyond_sse_are_named_and_written_out() {
+    let vcmp = |imm| Inst::Vcmpsd {
+        dst: Xmm3,
+        src1: Xmm1,
+        src2: Xmm2.into(),
+        imm,
+    };
+    let text = explain_inst(&vcmp(14));
+    assert!(text.contains("vcmpgtsd xmm3,xmm1,xmm2"), "{text}");
+    assert!(
+        text.contains("(gt (greater than)): xmm3 = all ones if xmm1 > xmm2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("14: comparison predicate gt (greater than)"),
+        "{text}"
+    );
+    // 16–31 test what 0–15 do (they differ in signalling, which is masked)
+    let text = explain_inst(&vcmp(29));
+    assert!(text.contains("ge_oq (greater or equal)"), "{text}");
+    assert!(text.contains("all ones if xmm1 >= xmm2"), "{text}");
+    assert!(explain_inst(&vcmp(11)).contains("all ones if never"));
+    let packed = Inst::Vcmppd {
+        dst: Ymm0,
+        src1: Ymm1,
+        src2: Ymm2.into(),
+        imm: 1,
+    };
+    let text = explain_inst(&packed);
+    assert!(
+        text.contains("each lane of ymm0 = all ones if ymm1 < ymm2"),
+        "{text}"
+    );
+}
