@@ -1,4 +1,6 @@
-//! The macro's input, parsed: `[@hook] [|args|] "expression" [, fns = [path, ...]] [,]`.
+//! The macro's input, parsed:
+//! `[@hook] [|args|] "expression" [, fns = [path, ...]] [, crate = path] [,]` (the options in
+//! either order, each at most once).
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
@@ -44,6 +46,9 @@ pub struct Input {
     pub lit: LitStr,
     /// `fns = [...]`: the user functions, in order (empty without the option).
     pub fns: Vec<UserFn>,
+    /// `crate = path`: where the expansion finds trivial-jit when it is not `::trivial_jit`
+    /// (a renamed dependency, or a crate that re-exports it).
+    pub krate: Option<syn::Path>,
 }
 
 impl Parse for Input {
@@ -51,19 +56,13 @@ impl Parse for Input {
         let mode = parse_mode(input)?;
         let args = parse_args(input)?;
         let lit = parse_literal(input)?;
-        let fns = parse_fns(input)?;
-        if !input.is_empty() {
-            return Err(input.error(
-                "unexpected tokens after the expression string; \
-                 write `jit_expr!(\"...\")`, `jit_expr!(|a, b| \"...\")` or \
-                 `jit_expr!(\"...\", fns = [f, g])`",
-            ));
-        }
+        let (fns, krate) = parse_options(input)?;
         Ok(Input {
             mode,
             args,
             lit,
             fns,
+            krate,
         })
     }
 }
@@ -173,27 +172,61 @@ fn parse_literal(input: ParseStream) -> syn::Result<LitStr> {
     ))
 }
 
-/// `, fns = [a, b::c, ...]` (with optional trailing commas), or nothing.
-fn parse_fns(input: ParseStream) -> syn::Result<Vec<UserFn>> {
-    if !input.peek(Token![,]) {
-        return Ok(Vec::new());
+/// The options after the expression string: `, fns = [...]` and `, crate = path`, in either
+/// order, each at most once, with an optional trailing comma.
+fn parse_options(input: ParseStream) -> syn::Result<(Vec<UserFn>, Option<syn::Path>)> {
+    const OPTIONS: &str = "the options are `fns = [f, g, ...]` and `crate = path`";
+    let (mut fns, mut krate) = (None, None);
+    while !input.is_empty() {
+        if !input.peek(Token![,]) {
+            return Err(input.error(
+                "unexpected tokens after the expression string; \
+                 write `jit_expr!(\"...\")`, `jit_expr!(|a, b| \"...\")` or \
+                 `jit_expr!(\"...\", fns = [f, g])`",
+            ));
+        }
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
+        }
+        let key: Ident = input.call(Ident::parse_any).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected an option after the expression string: {OPTIONS}"),
+            )
+        })?;
+        let twice = || syn::Error::new(key.span(), format!("`{key}` is given twice"));
+        match key.to_string().as_str() {
+            "fns" if fns.is_some() => return Err(twice()),
+            "fns" => fns = Some(parse_fns(input)?),
+            "crate" if krate.is_some() => return Err(twice()),
+            "crate" => krate = Some(parse_crate(input)?),
+            _ => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown option `{key}`; {OPTIONS}"),
+                ));
+            }
+        }
     }
-    input.parse::<Token![,]>()?;
-    if input.is_empty() {
-        return Ok(Vec::new());
-    }
-    let key: Ident = input.call(Ident::parse_any).map_err(|e| {
+    Ok((fns.unwrap_or_default(), krate))
+}
+
+/// `= path` after `crate`: a path such as `::my_jit` or `$crate::reexported`, without
+/// generic arguments.
+fn parse_crate(input: ParseStream) -> syn::Result<syn::Path> {
+    input.parse::<Token![=]>()?;
+    let span = input.span();
+    input.call(syn::Path::parse_mod_style).map_err(|_| {
         syn::Error::new(
-            e.span(),
-            "expected `fns = [...]` after the expression string",
+            span,
+            "expected the path of trivial-jit as this crate names it, e.g. `crate = ::my_jit`",
         )
-    })?;
-    if key != "fns" {
-        return Err(syn::Error::new(
-            key.span(),
-            format!("unknown option `{key}`; the only option is `fns = [f, g, ...]`"),
-        ));
-    }
+    })
+}
+
+/// `= [a, b::c, ...]` after `fns`.
+fn parse_fns(input: ParseStream) -> syn::Result<Vec<UserFn>> {
     input.parse::<Token![=]>()?;
     let content;
     syn::bracketed!(content in input);
@@ -204,9 +237,6 @@ fn parse_fns(input: ParseStream) -> syn::Result<Vec<UserFn>> {
             break;
         }
         content.parse::<Token![,]>()?;
-    }
-    if input.peek(Token![,]) {
-        input.parse::<Token![,]>()?;
     }
     Ok(fns)
 }

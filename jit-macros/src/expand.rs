@@ -1,5 +1,8 @@
 //! The expansion: machine code in `static`s behind an install-once site, under `cfg` for each
 //! calling convention, and a plain-Rust function for every other target.
+//!
+//! The functions that write paths take `private`: the path of trivial-jit's `__private`
+//! module as the expansion reaches it (`::trivial_jit::__private`, or under `crate = path`).
 
 use crate::ast::{Input, Mode};
 use crate::valid::Checked;
@@ -12,10 +15,19 @@ use quote::{format_ident, quote, quote_spanned};
 /// Generates the macro's output.
 pub fn expand(input: &Input, checked: &Checked) -> TokenStream {
     let consts = fn_consts(input, checked);
+    // where the expansion finds what it refers to: `crate = path`, else the crate's own
+    // name; spanned as the path was written, so that a wrong one is reported there
+    let private = match &input.krate {
+        Some(path) => {
+            let span = syn::spanned::Spanned::span(path);
+            quote_spanned!(span=> #path::__private)
+        }
+        None => quote!(::trivial_jit::__private),
+    };
     let body = match input.mode {
-        Mode::Function => function(checked),
-        Mode::Win64 => raw_block(&checked.win64, &[]),
-        Mode::Rust => rust_fn(checked),
+        Mode::Function => function(checked, &private),
+        Mode::Win64 => raw_block(&checked.win64, &[], &private),
+        Mode::Rust => rust_fn(checked, &private),
     };
     if consts.is_empty() {
         body
@@ -65,10 +77,20 @@ fn fn_type(arity: usize) -> TokenStream {
     }
 }
 
-fn function(checked: &Checked) -> TokenStream {
-    let sysv = site(&checked.sysv, &checked.sysv_avx, &checked.fn_arities);
-    let win64 = site(&checked.win64, &checked.win64_avx, &checked.fn_arities);
-    let rust = rust_fn(checked);
+fn function(checked: &Checked, private: &TokenStream) -> TokenStream {
+    let sysv = site(
+        &checked.sysv,
+        &checked.sysv_avx,
+        &checked.fn_arities,
+        private,
+    );
+    let win64 = site(
+        &checked.win64,
+        &checked.win64_avx,
+        &checked.fn_arities,
+        private,
+    );
+    let rust = rust_fn(checked, private);
     let f = Ident::new("__jit_expr_fn", Span::mixed_site());
     quote! {{
         #[cfg(all(target_arch = "x86_64", not(windows)))]
@@ -83,23 +105,28 @@ fn function(checked: &Checked) -> TokenStream {
 
 /// The `static` with the user functions (of these arities, as the consts of [`fn_consts`]),
 /// shared by every `RawCode` of the site, and its name.
-fn fns_static(fn_arities: &[usize]) -> (TokenStream, Ident) {
+fn fns_static(fn_arities: &[usize], private: &TokenStream) -> (TokenStream, Ident) {
     let name = Ident::new("__JIT_EXPR_FNS", Span::mixed_site());
     let n = fn_arities.len();
     let fns = fn_arities.iter().enumerate().map(|(i, &arity)| {
         let variant = format_ident!("F{}", arity);
         let f = fn_const(i);
-        quote!(::trivial_jit::__private::UserFnPtr::#variant(#f))
+        quote!(#private::UserFnPtr::#variant(#f))
     });
     let item = quote! {
-        static #name: [::trivial_jit::__private::UserFnPtr; #n] = [#(#fns),*];
+        static #name: [#private::UserFnPtr; #n] = [#(#fns),*];
     };
     (item, name)
 }
 
 /// The statics with the code and its relocation table, named with `suffix`, and a `RawCode`
 /// expression naming them and the user functions `fns` (see [`fns_static`]).
-fn raw_code(code: &Compiled, fns: &Ident, suffix: &str) -> (TokenStream, TokenStream) {
+fn raw_code(
+    code: &Compiled,
+    fns: &Ident,
+    suffix: &str,
+    private: &TokenStream,
+) -> (TokenStream, TokenStream) {
     let name = |what: &str| Ident::new(&format!("__JIT_EXPR_{what}{suffix}"), Span::mixed_site());
     let (bytes_name, relocs_name) = (name("CODE"), name("RELOCS"));
     let len = code.code.len();
@@ -120,7 +147,7 @@ fn raw_code(code: &Compiled, fns: &Ident, suffix: &str) -> (TokenStream, TokenSt
     };
     let arity = code.arity;
     let raw = quote! {
-        ::trivial_jit::__private::RawCode {
+        #private::RawCode {
             code: &#bytes_name,
             relocs: &#relocs_name,
             fns: &#fns,
@@ -133,9 +160,9 @@ fn raw_code(code: &Compiled, fns: &Ident, suffix: &str) -> (TokenStream, TokenSt
 }
 
 /// `@win64`: the code as a `RawCode` value.
-fn raw_block(code: &Compiled, fn_arities: &[usize]) -> TokenStream {
-    let (fns, fns_name) = fns_static(fn_arities);
-    let (statics, raw) = raw_code(code, &fns_name, "");
+fn raw_block(code: &Compiled, fn_arities: &[usize], private: &TokenStream) -> TokenStream {
+    let (fns, fns_name) = fns_static(fn_arities, private);
+    let (statics, raw) = raw_code(code, &fns_name, "", private);
     quote! {{
         #fns
         #statics
@@ -144,10 +171,15 @@ fn raw_block(code: &Compiled, fn_arities: &[usize]) -> TokenStream {
 }
 
 /// A site: the code (SSE2 and AVX), registered for the batch install, and the fast path.
-fn site(code: &Compiled, avx: &Compiled, fn_arities: &[usize]) -> TokenStream {
-    let (fns, fns_name) = fns_static(fn_arities);
-    let (statics, raw) = raw_code(code, &fns_name, "");
-    let (avx_statics, avx_raw) = raw_code(avx, &fns_name, "_AVX");
+fn site(
+    code: &Compiled,
+    avx: &Compiled,
+    fn_arities: &[usize],
+    private: &TokenStream,
+) -> TokenStream {
+    let (fns, fns_name) = fns_static(fn_arities, private);
+    let (statics, raw) = raw_code(code, &fns_name, "", private);
+    let (avx_statics, avx_raw) = raw_code(avx, &fns_name, "_AVX", private);
     let ty = fn_type(code.arity);
     let site = Ident::new("__JIT_EXPR_SITE", Span::mixed_site());
     let register = Ident::new("__JIT_EXPR_REGISTER", Span::mixed_site());
@@ -155,11 +187,11 @@ fn site(code: &Compiled, avx: &Compiled, fn_arities: &[usize]) -> TokenStream {
         #fns
         #statics
         #avx_statics
-        static #site: ::trivial_jit::__private::Site<#ty> =
-            ::trivial_jit::__private::Site::new(#raw, #avx_raw);
-        #[::trivial_jit::__private::linkme::distributed_slice(::trivial_jit::__private::SITES)]
-        #[linkme(crate = ::trivial_jit::__private::linkme)]
-        static #register: &::trivial_jit::__private::SiteCore = #site.core();
+        static #site: #private::Site<#ty> =
+            #private::Site::new(#raw, #avx_raw);
+        #[#private::linkme::distributed_slice(#private::SITES)]
+        #[linkme(crate = #private::linkme)]
+        static #register: &#private::SiteCore = #site.core();
         #site.get()
     }}
 }
@@ -171,9 +203,11 @@ fn site(code: &Compiled, avx: &Compiled, fn_arities: &[usize]) -> TokenStream {
 /// function is a Rust `if` whose blocks compute that side's own values, as the machine code
 /// branches ([`jit_compiler::codegen::steps`]): a function is called on the same paths on
 /// every target. Other `if`s select between values computed before.
-fn rust_fn(checked: &Checked) -> TokenStream {
+fn rust_fn(checked: &Checked, private: &TokenStream) -> TokenStream {
     let plan = steps(&checked.expr);
-    let body = rust_body(&plan);
+    // the operations the interpreter uses (`jit_compiler::ops`, re-exported)
+    let ops = quote!(#private::ops);
+    let body = rust_body(&plan, &ops);
     // The values are the elements of one array (indexed by node), each assigned once in the
     // body, which the optimizer turns back into registers. A `let` per value nested a scope
     // per value, and in a debug build about 2 000 nested scopes overflowed the stack of
@@ -214,7 +248,7 @@ fn rust_fn(checked: &Checked) -> TokenStream {
 }
 
 /// The statements computing the steps' values, with a Rust `if` for each branching `if`.
-fn rust_body(plan: &Steps) -> Vec<TokenStream> {
+fn rust_body(plan: &Steps, ops: &TokenStream) -> Vec<TokenStream> {
     // The statements of the blocks being built (the function body's, then one per open side),
     // and the finished then-blocks of the open `if`s: an explicit stack, so that the macro's
     // own depth does not grow with the nesting.
@@ -223,7 +257,7 @@ fn rust_body(plan: &Steps) -> Vec<TokenStream> {
     for &step in &plan.steps {
         match step {
             Step::Value(i) => {
-                let (vi, value) = (value_name(i), rust_value(&plan.ast, plan.ast.node(i)));
+                let (vi, value) = (value_name(i), rust_value(&plan.ast, plan.ast.node(i), ops));
                 push(&mut blocks, quote!(#vi = #value;));
             }
             Step::Then(_) => blocks.push(Vec::new()),
@@ -239,7 +273,7 @@ fn rust_body(plan: &Steps) -> Vec<TokenStream> {
                 let Node::If(c, x, y) = plan.ast.node(i) else {
                     continue; // (only `if`s end)
                 };
-                let (vi, c, x, y) = (value_name(i), truthy(c), value_name(x), value_name(y));
+                let (vi, c, x, y) = (value_name(i), truthy(c, ops), value_name(x), value_name(y));
                 let statement = quote! {
                     #vi = if #c {
                         #(#then_block)*
@@ -257,8 +291,7 @@ fn rust_body(plan: &Steps) -> Vec<TokenStream> {
 }
 
 /// The expression computing `node` from its operands' values.
-fn rust_value(ast: &Ast, node: Node) -> TokenStream {
-    let ops = ops();
+fn rust_value(ast: &Ast, node: Node, ops: &TokenStream) -> TokenStream {
     let v = value_name;
     match node {
         Node::Num(x) => {
@@ -286,7 +319,7 @@ fn rust_value(ast: &Ast, node: Node) -> TokenStream {
             quote!(#ops::powi(#x, #n))
         }
         Node::If(c, x, y) => {
-            let (c, x, y) = (truthy(c), v(x), v(y));
+            let (c, x, y) = (truthy(c, ops), v(x), v(y));
             quote!(if #c { #x } else { #y })
         }
         Node::Call(f, list) => {
@@ -295,11 +328,6 @@ fn rust_value(ast: &Ast, node: Node) -> TokenStream {
             quote!(#f(#(#args),*))
         }
     }
-}
-
-/// The path of the operations the interpreter uses (`jit_compiler::ops`, re-exported).
-fn ops() -> TokenStream {
-    quote!(::trivial_jit::__private::ops)
 }
 
 /// The array of the values (indexed by node).
@@ -319,9 +347,8 @@ fn arg_name(k: usize) -> Ident {
 }
 
 /// `ops::is_truthy(value of c)`.
-fn truthy(c: NodeId) -> TokenStream {
+fn truthy(c: NodeId, ops: &TokenStream) -> TokenStream {
     let c = value_name(c);
-    let ops = ops();
     quote!(#ops::is_truthy(#c))
 }
 

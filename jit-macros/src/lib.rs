@@ -1,5 +1,6 @@
 //! The `jit_expr!` procedural macro of trivial-jit. Use it through the `trivial_jit` crate,
-//! which re-exports it: the expansion refers to `::trivial_jit::__private`.
+//! which re-exports it: the expansion refers to `::trivial_jit::__private` (or to
+//! `path::__private` under `crate = path`).
 //!
 //! Stages, one module each: `ast` parses the input, `valid` checks it and compiles it
 //! with jit-compiler (every problem a spanned `syn::Error`), `expand` writes the output
@@ -14,6 +15,8 @@ mod valid;
 use proc_macro::TokenStream;
 
 #[doc = include_str!("jit_expr.md")]
+// The `crate = $crate::...` example needs its module at the crate root, so its own `fn main`.
+#[allow(clippy::needless_doctest_main)]
 #[proc_macro]
 pub fn jit_expr(input: TokenStream) -> TokenStream {
     ast::parse(input.into())
