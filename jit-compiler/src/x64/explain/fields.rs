@@ -3,7 +3,7 @@
 
 use core::fmt::Write;
 
-use crate::x64::encode::{Disp, Imm, encode};
+use crate::x64::encode::{Disp, Encoding, Imm, encode};
 use crate::x64::inst::{Cond, GprFromXmmOp, Inst, MovImmForm, SseImmOp};
 use crate::x64::mem::{Base, Mem};
 use crate::x64::reg::{Gpr, Xmm, Ymm};
@@ -158,285 +158,296 @@ pub(super) fn mem_text(m: &Mem, rip_disp: Option<i32>) -> String {
 }
 
 /// The field breakdown of `inst`, whose encoded bytes (as in the code, displacements
-/// patched) are `bytes`.
+/// patched) are `bytes`: the fields in the order the CPU reads them.
 pub fn fields(inst: &Inst, bytes: &[u8]) -> Vec<Field> {
     let enc = encode(inst);
     let sh = shape_of(inst);
+    let mut r = Reader { bytes, at: 0 };
     let mut out = Vec::new();
-    let mut at = 0usize;
-    let mut take = |n: usize| {
-        let b = bytes.get(at..at + n).map_or_else(Vec::new, <[u8]>::to_vec);
-        at += n;
-        b
-    };
-    // Extension bits: (R, X, B) as 0/1 (VEX stores them inverted).
-    let mut ext = (0u8, 0u8, 0u8);
+    // Extension bits: (R, X, B) as 0/1, from REX or VEX (which stores them inverted).
+    let mut ext = Ext::default();
     if let Some(p) = enc.legacy_prefix {
-        out.push(Field {
-            name: "legacy prefix",
-            bytes: take(1),
-            detail: format!("{p:02X}: {}", mandatory_prefix_meaning(p)),
-        });
+        out.push(r.field("legacy prefix", 1, |_| {
+            format!("{p:02X}: {}", mandatory_prefix_meaning(p))
+        }));
     }
     if let Some(rex) = enc.rex {
-        let (w, r, x, b) = ((rex >> 3) & 1, (rex >> 2) & 1, (rex >> 1) & 1, rex & 1);
-        ext = (r, x, b);
-        let mut notes = Vec::new();
-        notes.push(if w == 1 {
+        ext = Ext::of_rex(rex);
+        out.push(r.field("REX", 1, |_| rex_detail(rex, &enc)));
+    }
+    if let Some((v, n)) = enc.vex {
+        let (vex_ext, detail) = vex_detail(v, n, &sh);
+        ext = vex_ext;
+        out.push(r.field("VEX", usize::from(n), |_| detail));
+    }
+    let (opc, on) = enc.opcode;
+    let opc = &opc[..usize::from(on)];
+    out.push(r.field("opcode", opc.len(), |_| {
+        opcode_detail(inst, opc, enc.vex.is_some(), &sh, ext)
+    }));
+    if let Some(m) = enc.modrm {
+        out.push(r.field("ModRM", 1, |_| modrm_detail(m, &sh, ext)));
+    }
+    if let Some(s) = enc.sib {
+        out.push(r.field("SIB", 1, |_| sib_detail(s, ext)));
+    }
+    out.extend(disp_field(&enc.disp, &mut r, bytes.len() == enc.len()));
+    out.extend(imm_field(inst, &enc.imm, &mut r));
+    out
+}
+
+/// Reads the fields' bytes one after the other.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    /// The next `n` bytes as the field `name`, explained by `detail` (given those bytes).
+    fn field(
+        &mut self,
+        name: &'static str,
+        n: usize,
+        detail: impl FnOnce(&[u8]) -> String,
+    ) -> Field {
+        let bytes = self
+            .bytes
+            .get(self.at..self.at + n)
+            .map_or_else(Vec::new, <[u8]>::to_vec);
+        self.at += n;
+        Field {
+            name,
+            detail: detail(&bytes),
+            bytes,
+        }
+    }
+}
+
+/// The register-extension bits R, X and B (0 or 1 each), which give register numbers 8–15.
+#[derive(Clone, Copy, Default)]
+struct Ext {
+    /// Extends ModRM.reg.
+    r: u8,
+    /// Extends SIB.index.
+    x: u8,
+    /// Extends ModRM.rm, SIB.base or the register in the opcode.
+    b: u8,
+}
+
+impl Ext {
+    fn of_rex(rex: u8) -> Ext {
+        Ext {
+            r: (rex >> 2) & 1,
+            x: (rex >> 1) & 1,
+            b: rex & 1,
+        }
+    }
+}
+
+/// `0100 WRXB` and what each bit does here.
+fn rex_detail(rex: u8, enc: &Encoding) -> String {
+    let (w, r, x, b) = ((rex >> 3) & 1, (rex >> 2) & 1, (rex >> 1) & 1, rex & 1);
+    let b_note = match (b, enc.modrm.is_some(), enc.sib.is_some()) {
+        (0, ..) => "B=0",
+        (_, true, true) => "B=1 (SIB.base + 8)",
+        (_, true, false) => "B=1 (ModRM.rm + 8)",
+        (_, false, _) => "B=1 (opcode register + 8)",
+    };
+    let notes = [
+        if w == 1 {
             "W=1 (64-bit operand size)"
         } else {
             "W=0"
-        });
-        notes.push(if r == 1 { "R=1 (ModRM.reg + 8)" } else { "R=0" });
-        notes.push(if x == 1 { "X=1 (SIB.index + 8)" } else { "X=0" });
-        notes.push(if b == 1 {
-            if enc.modrm.is_some() {
-                if enc.sib.is_some() {
-                    "B=1 (SIB.base + 8)"
-                } else {
-                    "B=1 (ModRM.rm + 8)"
-                }
-            } else {
-                "B=1 (opcode register + 8)"
-            }
-        } else {
-            "B=0"
-        });
-        let mut detail = format!("0100 {w}{r}{x}{b}: {}", notes.join(" "));
-        if rex == 0x40 {
-            detail.push_str(
-                " (no bits set: present so that the byte registers spl/bpl/sil/dil can be named)",
-            );
-        }
-        out.push(Field {
-            name: "REX",
-            bytes: take(1),
-            detail,
-        });
+        },
+        if r == 1 { "R=1 (ModRM.reg + 8)" } else { "R=0" },
+        if x == 1 { "X=1 (SIB.index + 8)" } else { "X=0" },
+        b_note,
+    ];
+    let mut detail = format!("0100 {w}{r}{x}{b}: {}", notes.join(" "));
+    if rex == 0x40 {
+        detail.push_str(
+            " (no bits set: present so that the byte registers spl/bpl/sil/dil can be named)",
+        );
     }
-    if let Some((v, n)) = enc.vex {
-        let (r_bar, x_bar, b_bar, map, w, vbar, l, pp);
-        if n == 2 {
-            r_bar = v[1] >> 7;
-            x_bar = 1;
-            b_bar = 1;
-            map = 1;
-            w = 0;
-            vbar = (v[1] >> 3) & 15;
-            l = (v[1] >> 2) & 1;
-            pp = v[1] & 3;
-        } else {
-            r_bar = v[1] >> 7;
-            x_bar = (v[1] >> 6) & 1;
-            b_bar = (v[1] >> 5) & 1;
-            map = v[1] & 31;
-            w = v[2] >> 7;
-            vbar = (v[2] >> 3) & 15;
-            l = (v[2] >> 2) & 1;
-            pp = v[2] & 3;
-        }
-        ext = (1 - r_bar, 1 - x_bar, 1 - b_bar);
-        let vnum = !vbar & 15;
-        let map_name = match map {
-            1 => "0F",
-            2 => "0F 38",
-            3 => "0F 3A",
-            _ => "?",
-        };
-        let pp_name = ["none", "66", "F3", "F2"][pp as usize];
-        let vreg = match sh.vvvv {
-            Some(c) => format!("{} (stored inverted)", c.name(vnum)),
-            None => "unused (1111)".to_string(),
-        };
-        let head = if n == 2 {
-            format!(
-                "C5 = 2-byte VEX; R̄={r_bar} (R={}) vvvv̄={} → {vreg} L={l} ({}-bit) pp={} (implied prefix {pp_name}); map 0F implied",
-                1 - r_bar,
-                bits(vbar, 4),
-                if l == 1 { 256 } else { 128 },
-                bits(pp, 2),
-            )
-        } else {
-            format!(
-                "C4 = 3-byte VEX; R̄={r_bar} X̄={x_bar} B̄={b_bar} (R={} X={} B={}) mmmmm={} (map {map_name}) W={w} vvvv̄={} → {vreg} L={l} ({}-bit) pp={} (implied prefix {pp_name})",
-                1 - r_bar,
-                1 - x_bar,
-                1 - b_bar,
-                bits(map, 5),
-                bits(vbar, 4),
-                if l == 1 { 256 } else { 128 },
-                bits(pp, 2),
-            )
-        };
-        out.push(Field {
-            name: "VEX",
-            bytes: take(n as usize),
-            detail: head,
-        });
-    }
-    let (opc, on) = enc.opcode;
-    let opc = &opc[..on as usize];
+    detail
+}
+
+/// The fields of a 2-byte (`C5`) or 3-byte (`C4`) VEX prefix, and its extension bits.
+fn vex_detail(v: [u8; 3], n: u8, sh: &Shape) -> (Ext, String) {
+    // the 2-byte form implies X̄ = B̄ = 1, map 0F and W = 0
+    let (r_bar, x_bar, b_bar, map, w, last) = if n == 2 {
+        (v[1] >> 7, 1, 1, 1, 0, v[1])
+    } else {
+        (
+            v[1] >> 7,
+            (v[1] >> 6) & 1,
+            (v[1] >> 5) & 1,
+            v[1] & 31,
+            v[2] >> 7,
+            v[2],
+        )
+    };
+    let (vbar, l, pp) = ((last >> 3) & 15, (last >> 2) & 1, last & 3);
+    let ext = Ext {
+        r: 1 - r_bar,
+        x: 1 - x_bar,
+        b: 1 - b_bar,
+    };
+    let map_name = match map {
+        1 => "0F",
+        2 => "0F 38",
+        3 => "0F 3A",
+        _ => "?",
+    };
+    let pp_name = ["none", "66", "F3", "F2"][usize::from(pp)];
+    let vreg = match sh.vvvv {
+        Some(c) => format!("{} (stored inverted)", c.name(!vbar & 15)),
+        None => "unused (1111)".to_string(),
+    };
+    let width = if l == 1 { 256 } else { 128 };
+    let detail = if n == 2 {
+        format!(
+            "C5 = 2-byte VEX; R̄={r_bar} (R={}) vvvv̄={} → {vreg} L={l} ({width}-bit) pp={} (implied prefix {pp_name}); map 0F implied",
+            ext.r,
+            bits(vbar, 4),
+            bits(pp, 2),
+        )
+    } else {
+        format!(
+            "C4 = 3-byte VEX; R̄={r_bar} X̄={x_bar} B̄={b_bar} (R={} X={} B={}) mmmmm={} (map {map_name}) W={w} vvvv̄={} → {vreg} L={l} ({width}-bit) pp={} (implied prefix {pp_name})",
+            ext.r,
+            ext.x,
+            ext.b,
+            bits(map, 5),
+            bits(vbar, 4),
+            bits(pp, 2),
+        )
+    };
+    (ext, detail)
+}
+
+/// The opcode bytes: escape bytes and map, a register in the low 3 bits, a condition in the
+/// low 4.
+fn opcode_detail(inst: &Inst, opc: &[u8], vex: bool, sh: &Shape, ext: Ext) -> String {
     let mut detail = match opc {
         [0x0F, 0x38, op] => format!("0F 38 {op:02X}: three-byte opcode (escape 0F 38, map 2)"),
         [0x0F, 0x3A, op] => format!("0F 3A {op:02X}: three-byte opcode (escape 0F 3A, map 3)"),
         [0x0F, op] => format!("0F {op:02X}: two-byte opcode (escape 0F)"),
-        [op] if enc.vex.is_some() => format!("{op:02X}: opcode in the map the VEX prefix names"),
+        [op] if vex => format!("{op:02X}: opcode in the map the VEX prefix names"),
         [op] => format!("{op:02X}: one-byte opcode"),
         _ => hex(opc),
     };
-    if let Some(c) = sh.plus_reg {
-        let last = opc[opc.len() - 1];
-        let n = (last & 7) | (ext.2 << 3);
+    if let (Some(c), Some(&last)) = (sh.plus_reg, opc.last()) {
+        let n = (last & 7) | (ext.b << 3);
         let _ = write!(
             detail,
             " = {:02X}+{} (register {} in the low 3 bits{})",
             last & !7,
             last & 7,
             c.name(n),
-            if ext.2 == 1 { ", plus REX.B" } else { "" }
+            if ext.b == 1 { ", plus REX.B" } else { "" }
         );
     }
-    match inst {
-        Inst::Jcc(cc, _) | Inst::JccShort(cc, _) | Inst::Setcc(cc, _) => {
-            let _ = write!(
-                detail,
-                " (low 4 bits {:X} = condition {})",
-                cc.num(),
-                cc.suffix()
-            );
-        }
-        _ => {}
+    if let Inst::Jcc(cc, _) | Inst::JccShort(cc, _) | Inst::Setcc(cc, _) = inst {
+        let _ = write!(
+            detail,
+            " (low 4 bits {:X} = condition {})",
+            cc.num(),
+            cc.suffix()
+        );
     }
-    out.push(Field {
-        name: "opcode",
-        bytes: take(on as usize),
-        detail,
-    });
-    if let Some(m) = enc.modrm {
-        let (md, reg, rm) = (m >> 6, (m >> 3) & 7, m & 7);
-        let reg_text = match sh.reg {
-            RegField::Reg(c) => c.name(reg | (ext.0 << 3)).to_string(),
-            RegField::Ext => format!("/{reg} (opcode extension)"),
-        };
-        let rm_text = if md == 3 {
-            sh.rm.name(rm | (ext.2 << 3)).to_string()
-        } else if rm == 4 {
-            "SIB byte follows".to_string()
-        } else if md == 0 && rm == 5 {
-            "RIP-relative: [rip + disp32]".to_string()
-        } else {
-            format!("[{}]", Gpr::from_num(rm | (ext.2 << 3)).name())
-        };
-        let mod_text = match md {
-            3 => "register operand",
-            0 if rm == 5 => "memory, RIP-relative disp32",
-            0 => "memory, no displacement",
-            1 => "memory + disp8",
-            _ => "memory + disp32",
-        };
-        out.push(Field {
-            name: "ModRM",
-            bytes: take(1),
-            detail: format!(
-                "{} {} {}: mod={} ({mod_text}) reg={} → {reg_text} rm={} → {rm_text}",
-                bits(md, 2),
-                bits(reg, 3),
-                bits(rm, 3),
-                bits(md, 2),
-                bits(reg, 3),
-                bits(rm, 3),
-            ),
-        });
-    }
-    if let Some(s) = enc.sib {
-        let (ss, index, base) = (s >> 6, (s >> 3) & 7, s & 7);
-        let idx = index | (ext.1 << 3);
-        let index_text = if idx == 4 {
-            "none (100 = no index)".to_string()
-        } else {
-            Gpr::from_num(idx).name().to_string()
-        };
-        let base_num = base | (ext.2 << 3);
-        out.push(Field {
-            name: "SIB",
-            bytes: take(1),
-            detail: format!(
-                "{} {} {}: scale={} (×{}) index={} → {index_text} base={} → {}",
-                bits(ss, 2),
-                bits(index, 3),
-                bits(base, 3),
-                bits(ss, 2),
-                1 << ss,
-                bits(index, 3),
-                bits(base, 3),
-                Gpr::from_num(base_num).name(),
-            ),
-        });
-    }
-    match enc.disp {
-        Disp::None => {}
-        Disp::D8(_) => {
-            let b = take(1);
+    detail
+}
+
+/// `mod reg rm` and what each names.
+fn modrm_detail(m: u8, sh: &Shape, ext: Ext) -> String {
+    let (md, reg, rm) = (m >> 6, (m >> 3) & 7, m & 7);
+    let reg_text = match sh.reg {
+        RegField::Reg(c) => c.name(reg | (ext.r << 3)).to_string(),
+        RegField::Ext => format!("/{reg} (opcode extension)"),
+    };
+    let rm_text = if md == 3 {
+        sh.rm.name(rm | (ext.b << 3)).to_string()
+    } else if rm == 4 {
+        "SIB byte follows".to_string()
+    } else if md == 0 && rm == 5 {
+        "RIP-relative: [rip + disp32]".to_string()
+    } else {
+        format!("[{}]", Gpr::from_num(rm | (ext.b << 3)).name())
+    };
+    let mod_text = match md {
+        3 => "register operand",
+        0 if rm == 5 => "memory, RIP-relative disp32",
+        0 => "memory, no displacement",
+        1 => "memory + disp8",
+        _ => "memory + disp32",
+    };
+    let (md, reg, rm) = (bits(md, 2), bits(reg, 3), bits(rm, 3));
+    format!("{md} {reg} {rm}: mod={md} ({mod_text}) reg={reg} → {reg_text} rm={rm} → {rm_text}")
+}
+
+/// `scale index base` and what each names.
+fn sib_detail(s: u8, ext: Ext) -> String {
+    let (ss, index, base) = (s >> 6, (s >> 3) & 7, s & 7);
+    let idx = index | (ext.x << 3);
+    let index_text = if idx == 4 {
+        "none (100 = no index)".to_string()
+    } else {
+        Gpr::from_num(idx).name().to_string()
+    };
+    let base_name = Gpr::from_num(base | (ext.b << 3)).name();
+    let factor = 1 << ss;
+    let (ss, index, base) = (bits(ss, 2), bits(index, 3), bits(base, 3));
+    format!(
+        "{ss} {index} {base}: scale={ss} (×{factor}) index={index} → {index_text} base={base} → {base_name}"
+    )
+}
+
+/// The displacement, if any. `complete`: `bytes` is the whole instruction as encoded (a
+/// zero RIP displacement is then a label not placed yet).
+fn disp_field(disp: &Disp, r: &mut Reader<'_>, complete: bool) -> Option<Field> {
+    Some(match *disp {
+        Disp::None => return None,
+        Disp::D8(_) => r.field("disp8", 1, |b| {
             let d = b.first().map_or(0, |&v| v as i8);
-            out.push(Field {
-                name: "disp8",
-                bytes: b,
-                detail: format!("{d:+} (signed byte, sign-extended)"),
-            });
-        }
-        Disp::D32(_) => {
-            let b = take(4);
-            let d = le_i32(&b);
-            out.push(Field {
-                name: "disp32",
-                bytes: b,
-                detail: format!("{d:+} (signed 32-bit, little-endian)"),
-            });
-        }
-        Disp::Rip { label, .. } => {
-            let b = take(4);
-            let d = le_i32(&b);
-            let detail = if b.iter().all(|&x| x == 0) && bytes.len() == enc.len() && d == 0 {
+            format!("{d:+} (signed byte, sign-extended)")
+        }),
+        Disp::D32(_) => r.field("disp32", 4, |b| {
+            format!("{:+} (signed 32-bit, little-endian)", le_i32(b))
+        }),
+        Disp::Rip { label, .. } => r.field("disp32", 4, |b| {
+            let d = le_i32(b);
+            if b.iter().all(|&x| x == 0) && complete && d == 0 {
                 format!(
                     "{d:+}: distance from the end of this instruction to {label} (filled in when the label is placed)"
                 )
             } else {
                 format!("{d:+} = {d:#x}: distance from the end of this instruction (little-endian)")
-            };
-            out.push(Field {
-                name: "disp32",
-                bytes: b,
-                detail,
-            });
-        }
-    }
-    match enc.imm {
-        Imm::None => {}
-        Imm::I8(v) => {
-            let b = take(1);
-            let detail = match inst {
-                Inst::SseImm { op, .. } if *op != SseImmOp::Shufpd => {
-                    format!("{v}: comparison predicate {}", predicate(v))
-                }
-                Inst::Vcmpsd { .. } | Inst::Vcmppd { .. } => {
-                    format!("{v}: comparison predicate {}", predicate(v))
-                }
-                Inst::Vblendvpd { mask, .. } => {
-                    format!("{v:#04x}: bits 7:4 = {} → mask register {mask}", v >> 4)
-                }
-                Inst::AluImm { imm, .. } => format!("{imm} (sign-extended to 64 bits)"),
-                _ => format!("{v} = {v:#04x}"),
-            };
-            out.push(Field {
-                name: "imm8",
-                bytes: b,
-                detail,
-            });
-        }
-        Imm::I32(_) => {
-            let b = take(4);
-            let v = le_i32(&b);
-            let detail = match inst {
+            }
+        }),
+    })
+}
+
+/// The immediate, if any: a value, a comparison predicate, a mask register, a jump distance.
+fn imm_field(inst: &Inst, imm: &Imm, r: &mut Reader<'_>) -> Option<Field> {
+    Some(match *imm {
+        Imm::None => return None,
+        Imm::I8(v) => r.field("imm8", 1, |_| match inst {
+            Inst::SseImm { op, .. } if *op != SseImmOp::Shufpd => {
+                format!("{v}: comparison predicate {}", predicate(v))
+            }
+            Inst::Vcmpsd { .. } | Inst::Vcmppd { .. } => {
+                format!("{v}: comparison predicate {}", predicate(v))
+            }
+            Inst::Vblendvpd { mask, .. } => {
+                format!("{v:#04x}: bits 7:4 = {} → mask register {mask}", v >> 4)
+            }
+            Inst::AluImm { imm, .. } => format!("{imm} (sign-extended to 64 bits)"),
+            _ => format!("{v} = {v:#04x}"),
+        }),
+        Imm::I32(_) => r.field("imm32", 4, |b| {
+            let v = le_i32(b);
+            match inst {
                 Inst::MovImm { imm, .. } if MovImmForm::of(*imm) == MovImmForm::Zx32 => {
                     format!(
                         "{} (zero-extended: writing a 32-bit register clears bits 32-63)",
@@ -444,38 +455,20 @@ pub fn fields(inst: &Inst, bytes: &[u8]) -> Vec<Field> {
                     )
                 }
                 _ => format!("{v} (sign-extended to 64 bits)"),
-            };
-            out.push(Field {
-                name: "imm32",
-                bytes: b,
-                detail,
-            });
-        }
-        Imm::I64(v) => out.push(Field {
-            name: "imm64",
-            bytes: take(8),
-            detail: format!("{v:#x}"),
+            }
         }),
-        Imm::Rel8(l) => {
-            let b = take(1);
+        Imm::I64(v) => r.field("imm64", 8, |_| format!("{v:#x}")),
+        Imm::Rel8(l) => r.field("rel8", 1, |b| {
             let d = b.first().map_or(0, |&v| v as i8);
-            out.push(Field {
-                name: "rel8",
-                bytes: b,
-                detail: format!("{d:+}: jump distance from the end of this instruction (to {l})"),
-            });
-        }
-        Imm::Rel32(l) => {
-            let b = take(4);
-            let d = le_i32(&b);
-            out.push(Field {
-                name: "rel32",
-                bytes: b,
-                detail: format!("{d:+}: distance from the end of this instruction (to {l})"),
-            });
-        }
-    }
-    out
+            format!("{d:+}: jump distance from the end of this instruction (to {l})")
+        }),
+        Imm::Rel32(l) => r.field("rel32", 4, |b| {
+            format!(
+                "{:+}: distance from the end of this instruction (to {l})",
+                le_i32(b)
+            )
+        }),
+    })
 }
 
 pub(super) fn le_i32(b: &[u8]) -> i32 {
