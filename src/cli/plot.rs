@@ -7,6 +7,9 @@
 use super::args::{PlotRange, Size};
 use std::fmt::Write;
 
+mod svg;
+pub use svg::svg;
+
 /// The sampled curve: `xs[i] -> ys[i]` with non-finite `ys` as gaps.
 #[derive(Clone, Debug)]
 pub struct Samples {
@@ -271,133 +274,6 @@ fn x_labels(range: &PlotRange, start: usize, cols: usize, width: usize) -> Strin
         xl.clear();
     }
     xl
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// The plot as an SVG document: axes, the range and the y extremes as labels, the curve as
-/// polylines broken where the value is NaN or infinite.
-pub fn svg(title: &str, range: &PlotRange, f: impl FnMut(f64) -> f64) -> String {
-    const W: f64 = 720.0;
-    const H: f64 = 440.0;
-    const LEFT: f64 = 80.0;
-    const RIGHT: f64 = 20.0;
-    const TOP: f64 = 40.0;
-    const BOTTOM: f64 = 50.0;
-    let samples = Samples::new(range, 721, f);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="monospace" font-size="13">"#
-    );
-    let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        out,
-        r#"<text x="{}" y="24" text-anchor="middle" font-size="15">y = {}</text>"#,
-        W / 2.0,
-        escape(title)
-    );
-    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
-    let _ = writeln!(
-        out,
-        r##"<path d="M{LEFT} {TOP} V{} H{}" fill="none" stroke="#444" stroke-width="1"/>"##,
-        TOP + ph,
-        LEFT + pw
-    );
-    let Some((lo, hi)) = samples.y_range() else {
-        let _ = writeln!(
-            out,
-            r#"<text x="{}" y="{}" text-anchor="middle">no finite value</text>"#,
-            LEFT + pw / 2.0,
-            TOP + ph / 2.0
-        );
-        out.push_str("</svg>\n");
-        return out;
-    };
-    let px = |x: f64| LEFT + fraction(x, range.from, range.to) * pw;
-    let py = |y: f64| TOP + fraction(y, hi, lo) * ph;
-    // y = 0 and x = 0 as light lines when in range.
-    if lo < 0.0 && hi > 0.0 {
-        let _ = writeln!(
-            out,
-            r##"<line x1="{LEFT}" y1="{y:.2}" x2="{}" y2="{y:.2}" stroke="#ccc"/>"##,
-            LEFT + pw,
-            y = py(0.0)
-        );
-    }
-    if range.from < 0.0 && range.to > 0.0 {
-        let _ = writeln!(
-            out,
-            r##"<line x1="{x:.2}" y1="{TOP}" x2="{x:.2}" y2="{}" stroke="#ccc"/>"##,
-            TOP + ph,
-            x = px(0.0)
-        );
-    }
-    let mut segment: Vec<String> = Vec::new();
-    let flush = |segment: &mut Vec<String>, out: &mut String| {
-        if segment.len() == 1 {
-            // A lone finite sample between gaps: a dot.
-            let (x, y) = segment[0].split_once(',').unwrap_or(("0", "0"));
-            let _ = writeln!(
-                out,
-                r##"<circle cx="{x}" cy="{y}" r="1.5" fill="#1f5fbf"/>"##
-            );
-        } else if segment.len() > 1 {
-            let _ = writeln!(
-                out,
-                r##"<polyline fill="none" stroke="#1f5fbf" stroke-width="2" points="{}"/>"##,
-                segment.join(" ")
-            );
-        }
-        segment.clear();
-    };
-    for (&x, &y) in samples.xs.iter().zip(&samples.ys) {
-        if y.is_finite() {
-            segment.push(format!("{:.2},{:.2}", px(x), py(y)));
-        } else {
-            flush(&mut segment, &mut out);
-        }
-    }
-    flush(&mut segment, &mut out);
-    let _ = writeln!(
-        out,
-        r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
-        LEFT - 6.0,
-        TOP + 5.0,
-        label(hi)
-    );
-    let _ = writeln!(
-        out,
-        r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
-        LEFT - 6.0,
-        TOP + ph + 4.0,
-        label(lo)
-    );
-    let base = TOP + ph + 20.0;
-    let _ = writeln!(
-        out,
-        r#"<text x="{LEFT}" y="{base}" text-anchor="start">{}</text>"#,
-        label(range.from)
-    );
-    let _ = writeln!(
-        out,
-        r#"<text x="{}" y="{base}" text-anchor="end">{}</text>"#,
-        LEFT + pw,
-        label(range.to)
-    );
-    let _ = writeln!(
-        out,
-        r#"<text x="{}" y="{base}" text-anchor="middle">{}</text>"#,
-        LEFT + pw / 2.0,
-        escape(&range.var)
-    );
-    out.push_str("</svg>\n");
-    out
 }
 
 #[cfg(test)]
