@@ -204,6 +204,11 @@ fn blank_as_wide_as(c: char) -> String {
     }
 }
 
+/// `1 was given`, `2 were given`: the end of the messages about argument counts.
+pub(crate) fn given(n: usize) -> String {
+    format!("{n} {} given", if n == 1 { "was" } else { "were" })
+}
+
 fn clamp_to_char_boundary(s: &str, mut i: usize) -> usize {
     i = i.min(s.len());
     // terminates at 0 at the latest, which is always a char boundary (no underflow)

@@ -147,6 +147,38 @@ impl Expr {
         Expr::from_valid_parts(ast, self.args.clone(), self.registry.clone())
     }
 
+    /// `Ok` if the expression takes `given` arguments, else the [`ErrorKind::ArgumentCount`]
+    /// error that [`eval`](Self::eval) (and a compiled function's checked call) returns.
+    ///
+    /// ```
+    /// let e = jit_compiler::parse("x*y")?;
+    /// assert!(e.check_arity(2).is_ok());
+    /// let err = e.check_arity(1).unwrap_err();
+    /// assert_eq!(err.message(), "the expression takes 2 argument(s) (x, y), but 1 was given");
+    /// # Ok::<(), jit_compiler::Error>(())
+    /// ```
+    #[inline]
+    pub fn check_arity(&self, given: usize) -> Result<()> {
+        if given == self.args.len() {
+            return Ok(());
+        }
+        Err(self.arity_error(given))
+    }
+
+    #[cold]
+    fn arity_error(&self, given: usize) -> Error {
+        Error::new(
+            ErrorKind::ArgumentCount,
+            Span::default(),
+            format!(
+                "the expression takes {} argument(s) ({}), but {}",
+                self.args.len(),
+                self.args.join(", "),
+                crate::error::given(given)
+            ),
+        )
+    }
+
     /// Evaluates the expression: the reference interpreter. `args` must have
     /// [`arity`](Self::arity) values.
     ///
@@ -156,19 +188,7 @@ impl Expr {
     /// assert!(e.eval(&[]).is_err());
     /// ```
     pub fn eval(&self, args: &[f64]) -> Result<f64> {
-        if args.len() != self.args.len() {
-            return Err(Error::new(
-                ErrorKind::ArgumentCount,
-                Span::default(),
-                format!(
-                    "the expression takes {} argument(s) ({}), but {} {} given",
-                    self.args.len(),
-                    self.args.join(", "),
-                    args.len(),
-                    if args.len() == 1 { "was" } else { "were" }
-                ),
-            ));
-        }
+        self.check_arity(args.len())?;
         Ok(Interpreter::new(self).run(args))
     }
 }

@@ -649,7 +649,10 @@ impl<'s> Parser<'s> {
             Error::new(
                 ErrorKind::WrongArity,
                 span,
-                format!("`{name}` takes {expected}, but {}", given(args.len())),
+                format!(
+                    "`{name}` takes {expected}, but {}",
+                    crate::error::given(args.len())
+                ),
             )
         };
         let name = self.text(span).split('(').next().unwrap_or("").trim_end();
@@ -760,11 +763,6 @@ impl<'s> Parser<'s> {
         let ast = ast.map_args(|i| new_index[i as usize]);
         Expr::from_valid_parts(ast, args, opts.registry.clone())
     }
-}
-
-/// `1 was given`, `2 were given`.
-fn given(n: usize) -> String {
-    format!("{n} {} given", if n == 1 { "was" } else { "were" })
 }
 
 fn plural(n: usize) -> String {

@@ -483,7 +483,7 @@ impl JitFn {
     ///
     /// ```should_panic
     /// let f = jit_runtime::Jit::compile("x^2 - y").unwrap();
-    /// f.call(&[3.0]); // panics: the function takes 2 argument(s) (x, y), but 1 was given
+    /// f.call(&[3.0]); // panics: the expression takes 2 argument(s) (x, y), but 1 was given
     /// ```
     #[inline]
     pub fn call(&self, args: &[f64]) -> f64 {
@@ -520,9 +520,7 @@ impl JitFn {
     /// ```
     #[inline]
     pub fn try_call(&self, args: &[f64]) -> Result<f64> {
-        if args.len() != self.arity() {
-            return Err(self.arity_error(args.len()));
-        }
+        self.inner.expr.check_arity(args.len())?;
         if !self.inner.has_closures {
             return Ok(match &self.inner.native {
                 Some(native) => native.call_array(args),
@@ -552,19 +550,6 @@ impl JitFn {
                 ),
             )),
         }
-    }
-
-    fn arity_error(&self, given: usize) -> Error {
-        Error::new(
-            ErrorKind::ArgumentCount,
-            Span::default(),
-            format!(
-                "the function takes {} argument(s) ({}), but {given} {} given",
-                self.arity(),
-                self.args().join(", "),
-                if given == 1 { "was" } else { "were" }
-            ),
-        )
     }
 
     /// The machine code as text: offset, bytes, Intel syntax; one instruction a line.
@@ -653,9 +638,7 @@ macro_rules! typed {
             #[doc = concat!("A typed handle for a function of exactly these arguments: ", stringify!($($a),*), ".")]
             pub fn $method(&self) -> Result<$name<'_>> {
                 const N: usize = <[&str]>::len(&[$(stringify!($a)),*]);
-                if self.arity() != N {
-                    return Err(self.arity_error(N));
-                }
+                self.inner.expr.check_arity(N)?;
                 // Functions that call closures go through `call`, which reports their panics.
                 let native = self.native().filter(|_| !self.inner.has_closures);
                 let entry = native.and_then(|n| n.register_entry()).map(|addr| {
