@@ -164,13 +164,12 @@ fn map_section(reps: usize) {
         let ratio = t[0] / t[2];
         let verdict = if ratio <= 1.0 { "met" } else { "NOT met" };
         println!(
-            "  {name:4} {:>10.3} {:>10.3} {:>12.3} {:>8.3} {verdict:7} {:>14.3} (info, {} threads)",
+            "  {name:4} {:>10.3} {:>10.3} {:>12.3} {:>8.3} {verdict:7} {:>14.3} (info)",
             ns(t[0]),
             ns(t[1]),
             ns(t[2]),
             ratio,
-            ns(par[0]),
-            rayon_threads()
+            ns(par[0])
         );
         jit_ns.push(ns(t[0]));
     }
@@ -277,9 +276,4 @@ fn reduce_section(reps: usize, n: usize, inner: usize) {
         gbs(t[3]),
         gbs(par[0])
     );
-}
-
-/// The threads rayon's global pool uses (its default: one per logical CPU).
-fn rayon_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -112,34 +112,37 @@ fn svg_zero_lines(out: &mut String, plane: &Plane<'_>) {
 
 /// The curve: a polyline per run of finite samples (a dot for a lone one), broken at gaps.
 fn svg_curve(out: &mut String, plane: &Plane<'_>, samples: &Samples) {
-    let mut segment: Vec<String> = Vec::new();
+    let mut run: Vec<(f64, f64)> = Vec::new();
     for (&x, &y) in samples.xs.iter().zip(&samples.ys) {
         if y.is_finite() {
-            segment.push(format!("{:.2},{:.2}", plane.px(x), plane.py(y)));
+            run.push((plane.px(x), plane.py(y)));
         } else {
-            svg_segment(out, &mut segment);
+            svg_run(out, &run);
+            run.clear();
         }
     }
-    svg_segment(out, &mut segment);
+    svg_run(out, &run);
 }
 
-/// Writes a run of points and empties it.
-fn svg_segment(out: &mut String, segment: &mut Vec<String>) {
-    if segment.len() == 1 {
-        // A lone finite sample between gaps: a dot.
-        let (x, y) = segment[0].split_once(',').unwrap_or(("0", "0"));
-        let _ = writeln!(
-            out,
-            r##"<circle cx="{x}" cy="{y}" r="1.5" fill="#1f5fbf"/>"##
-        );
-    } else if segment.len() > 1 {
-        let _ = writeln!(
-            out,
-            r##"<polyline fill="none" stroke="#1f5fbf" stroke-width="2" points="{}"/>"##,
-            segment.join(" ")
-        );
+/// A run of points (pixels): a polyline, or a dot for a lone finite sample between gaps.
+fn svg_run(out: &mut String, run: &[(f64, f64)]) {
+    match run {
+        [] => {}
+        [(x, y)] => {
+            let _ = writeln!(
+                out,
+                r##"<circle cx="{x:.2}" cy="{y:.2}" r="1.5" fill="#1f5fbf"/>"##
+            );
+        }
+        _ => {
+            let points: Vec<String> = run.iter().map(|(x, y)| format!("{x:.2},{y:.2}")).collect();
+            let _ = writeln!(
+                out,
+                r##"<polyline fill="none" stroke="#1f5fbf" stroke-width="2" points="{}"/>"##,
+                points.join(" ")
+            );
+        }
     }
-    segment.clear();
 }
 
 /// The y extremes beside the y axis; the range's ends and the variable under the x axis.
