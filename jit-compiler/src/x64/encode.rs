@@ -252,9 +252,9 @@ impl Encoding {
 
 /// The bytes of one instruction, collected in one 128-bit integer from the last field to the
 /// first (each one goes below the bytes gathered so far), so the bytes never pass through
-/// memory until the one 16-byte store that appends them. (Collected in a stack buffer by 8-byte stores, they were
-/// read back by a 16-byte load that spans several stores, which the CPU cannot forward from
-/// its store buffer: a stall of a dozen cycles per instruction.)
+/// memory until the one 16-byte store that appends them. (Collected in a stack buffer by
+/// 8-byte stores, they were read back by a 16-byte load that spans several stores, which the
+/// CPU cannot forward from its store buffer: a stall of a dozen cycles per instruction.)
 #[derive(Default)]
 struct Bytes {
     bits: u128,
