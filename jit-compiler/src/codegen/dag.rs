@@ -207,12 +207,8 @@ fn schedule(
         match info[id.index()].state {
             0 => {
                 info[id.index()].state = 1;
-                let children = ast.children(ast.node(id));
-                for c in children.iter() {
-                    uses[c.index()] += 1;
-                }
                 let mut fixed: [NodeId; 3];
-                let ordered: &[NodeId] = match children {
+                let ordered: &[NodeId] = match ast.children(ast.node(id)) {
                     // user calls keep the source order of their arguments (side effects
                     // happen in order)
                     crate::ast::Children::List(args) => args,
@@ -229,6 +225,13 @@ fn schedule(
                         &fixed[..n]
                     }
                 };
+                // Counted here, after the ordering, rather than over `ast.children` first:
+                // that loop needed the children in memory, stored a field at a time, and
+                // the copy into `fixed` then read them back in one load spanning several
+                // stores, which the CPU cannot forward (a stall on every node).
+                for c in ordered {
+                    uses[c.index()] += 1;
+                }
                 // push in reverse so the first to evaluate is on top
                 for &c in ordered.iter().rev() {
                     if info[c.index()].state == 0 {
