@@ -179,11 +179,11 @@ fn parse_options(input: ParseStream) -> syn::Result<(Vec<UserFn>, Option<syn::Pa
     let (mut fns, mut krate) = (None, None);
     while !input.is_empty() {
         if !input.peek(Token![,]) {
-            return Err(input.error(
-                "unexpected tokens after the expression string; \
-                 write `jit_expr!(\"...\")`, `jit_expr!(|a, b| \"...\")` or \
-                 `jit_expr!(\"...\", fns = [f, g])`",
-            ));
+            return Err(input.error(format!(
+                "unexpected tokens after the expression string; write \
+                 `jit_expr!(\"...\")` or `jit_expr!(|a, b| \"...\")`, and options after a \
+                 comma each: {OPTIONS}"
+            )));
         }
         input.parse::<Token![,]>()?;
         if input.is_empty() {
@@ -283,6 +283,13 @@ fn parse_fn_path(input: ParseStream) -> syn::Result<UserFn> {
     let name = last.unraw().to_string();
     if matches!(name.as_str(), "self" | "super" | "crate" | "Self") {
         return Err(not_a_path(last.span(), &last));
+    }
+    if let Some(first) = path.segments.first().filter(|s| s.ident == "Self") {
+        return Err(syn::Error::new(
+            first.ident.span(),
+            "`Self` cannot be used in `fns`: the functions are kept in a `static`, where \
+             `Self` does not exist; write the type's name (`MyType::f`)",
+        ));
     }
     Ok(UserFn { name, path })
 }

@@ -39,6 +39,17 @@ pub fn expand(input: &Input, checked: &Checked) -> TokenStream {
     }
 }
 
+/// `f64` in the expansion, written `::core::primitive::f64`: an item named `f64` in scope at
+/// the call site would otherwise take the primitive type's place (as would one named `u8` or
+/// `u32` in the statics' types, also written in full).
+struct F64;
+
+impl quote::ToTokens for F64 {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(quote!(::core::primitive::f64));
+    }
+}
+
 /// The name of the `const` holding user function `i` as a fn pointer.
 fn fn_const(i: usize) -> Ident {
     format_ident!("__JIT_EXPR_FN{}", i, span = Span::mixed_site())
@@ -57,8 +68,8 @@ fn fn_consts(input: &Input, checked: &Checked) -> Vec<TokenStream> {
             let name = fn_const(i);
             let path = &f.path;
             let span = syn::spanned::Spanned::span(path);
-            let args = (0..arity).map(|_| quote!(f64));
-            let ty = quote_spanned!(span=> extern "C" fn(#(#args),*) -> f64);
+            let args = (0..arity).map(|_| F64);
+            let ty = quote_spanned!(span=> extern "C" fn(#(#args),*) -> #F64);
             quote! {
                 const #name: #ty = #path;
             }
@@ -70,10 +81,10 @@ fn fn_consts(input: &Input, checked: &Checked) -> Vec<TokenStream> {
 /// beyond.
 fn fn_type(arity: usize) -> TokenStream {
     if arity <= 8 {
-        let args = (0..arity).map(|_| quote!(f64));
-        quote!(extern "C" fn(#(#args),*) -> f64)
+        let args = (0..arity).map(|_| F64);
+        quote!(extern "C" fn(#(#args),*) -> #F64)
     } else {
-        quote!(extern "C" fn(&[f64; #arity]) -> f64)
+        quote!(extern "C" fn(&[#F64; #arity]) -> #F64)
     }
 }
 
@@ -137,8 +148,9 @@ fn raw_code(
         quote!((#offset, #symbol))
     });
     let statics = quote! {
-        static #bytes_name: [u8; #len] = *#bytes;
-        static #relocs_name: [(u32, u32); #nrelocs] = [#(#relocs),*];
+        static #bytes_name: [::core::primitive::u8; #len] = *#bytes;
+        static #relocs_name: [(::core::primitive::u32, ::core::primitive::u32); #nrelocs] =
+            [#(#relocs),*];
     };
     let array_entry = code.array_entry;
     let register_entry = match code.register_entry {
@@ -217,7 +229,7 @@ fn rust_fn(checked: &Checked, private: &TokenStream) -> TokenStream {
     let values = values();
     let declare = quote!(let mut #values = [0.0f64; #count];);
     let root = if plan.ast.is_empty() {
-        quote!(f64::NAN)
+        quote!(#F64::NAN)
     } else {
         let r = value_name(plan.root);
         quote!(#r)
@@ -227,17 +239,17 @@ fn rust_fn(checked: &Checked, private: &TokenStream) -> TokenStream {
     let ty = fn_type(arity);
     let args: Vec<Ident> = (0..arity).map(arg_name).collect();
     let (params, unpack) = if arity <= 8 {
-        (quote!(#(#args: f64),*), quote!())
+        (quote!(#(#args: ::core::primitive::f64),*), quote!())
     } else {
         let array = Ident::new("args", Span::mixed_site());
         (
-            quote!(#array: &[f64; #arity]),
+            quote!(#array: &[#F64; #arity]),
             quote!(let [#(#args),*] = *#array;),
         )
     };
     quote! {{
         #[allow(unused_variables, unused_assignments, clippy::all)]
-        extern "C" fn #name(#params) -> f64 {
+        extern "C" fn #name(#params) -> #F64 {
             #unpack
             #declare
             #(#body)*
@@ -296,7 +308,7 @@ fn rust_value(ast: &Ast, node: Node, ops: &TokenStream) -> TokenStream {
     match node {
         Node::Num(x) => {
             let bits = x.to_bits();
-            quote!(f64::from_bits(#bits))
+            quote!(#F64::from_bits(#bits))
         }
         Node::Arg(k) => {
             let ak = arg_name(k as usize);

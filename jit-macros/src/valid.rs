@@ -162,9 +162,16 @@ fn check_fns(input: &Input, source: &str) -> syn::Result<Vec<usize>> {
                 ),
             ));
         };
+        // Rendered like the parser's errors, with the source and a caret under the call: on
+        // stable Rust the error's own span is the whole literal.
+        let at_call = |call: &Call, message: String| {
+            let span = jit_compiler::Span::new(call.span.start, call.span.end);
+            let error = jit_compiler::Error::new(ErrorKind::WrongArity, span, message);
+            compiler_error(&input.lit, source, &error)
+        };
         if first.args > MAX_FN_ARITY {
-            return Err(syn::Error::new(
-                subspan(&input.lit, first.span.clone()),
+            return Err(at_call(
+                first,
                 format!(
                     "`{}` is called with {} arguments; a function of `fns` takes at most {}",
                     f.name, first.args, MAX_FN_ARITY
@@ -172,8 +179,8 @@ fn check_fns(input: &Input, source: &str) -> syn::Result<Vec<usize>> {
             ));
         }
         if let Some(other) = mine.find(|c| c.args != first.args) {
-            return Err(syn::Error::new(
-                subspan(&input.lit, other.span.clone()),
+            return Err(at_call(
+                other,
                 format!(
                     "`{}` is called with {} here, but with {} in `{}`; every call of a \
                      function of `fns` must pass the same number of arguments",
