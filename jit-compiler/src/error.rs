@@ -183,14 +183,62 @@ impl Error {
             .map_or(source.len(), |i| start + i);
         let line_no = source[..start].matches('\n').count() + 1;
         let gutter = " ".repeat(line_no.to_string().len());
-        let line = source[line_start..line_end].trim_end_matches('\r');
-        out.push_str(&format!("{gutter} |\n{line_no} | {line}\n{gutter} | "));
-        out.extend(source[line_start..start].chars().map(blank_as_wide_as));
-        let width: usize = source[start..end.min(line_end)].chars().map(columns).sum();
+        // a CRLF line is shown without its CR (the caret of a span on it goes at the end)
+        let line_end = line_start + source[line_start..line_end].trim_end_matches('\r').len();
+        let start = start.min(line_end);
+        let end = end.clamp(start, line_end);
+        let (from, to) = shown_part(source, line_start, line_end, start, end);
+        let (before, after) = (from > line_start, to < line_end);
+        let ellipsis = |shown: bool| if shown { "…" } else { "" };
+        out.push_str(&format!(
+            "{gutter} |\n{line_no} | {}{}{}\n{gutter} | {}",
+            ellipsis(before),
+            &source[from..to],
+            ellipsis(after),
+            if before { " " } else { "" },
+        ));
+        out.extend(source[from..start].chars().map(blank_as_wide_as));
+        let width: usize = source[start..end.min(to)].chars().map(columns).sum();
         out.push_str(&"^".repeat(width.max(1)));
         out.push('\n');
         out
     }
+}
+
+/// Lines of more characters than this are shown in part, around the span: an error in an
+/// expression of a megabyte on one line is not a megabyte long.
+const LONGEST_SHOWN: usize = 100;
+
+/// The characters shown before and after the span in such a part.
+const CONTEXT: usize = 40;
+
+/// The part of the line `line_start..line_end` to show for the span `start..end` (on that
+/// line): all of it when it is short, else from [`CONTEXT`] characters before the span to
+/// as many after it, with at most [`LONGEST_SHOWN`] characters in all.
+fn shown_part(
+    source: &str,
+    line_start: usize,
+    line_end: usize,
+    start: usize,
+    end: usize,
+) -> (usize, usize) {
+    let line = &source[line_start..line_end];
+    if line.chars().nth(LONGEST_SHOWN).is_none() {
+        return (line_start, line_end);
+    }
+    let from = source[line_start..start]
+        .char_indices()
+        .rev()
+        .nth(CONTEXT - 1)
+        .map_or(line_start, |(i, _)| line_start + i);
+    let room = LONGEST_SHOWN - source[from..start].chars().count();
+    let span_chars = source[start..end].chars().count();
+    let to_chars = (span_chars + CONTEXT).min(room);
+    let to = source[start..line_end]
+        .char_indices()
+        .nth(to_chars)
+        .map_or(line_end, |(i, _)| start + i);
+    (from, to)
 }
 
 /// The terminal columns `c` takes: 2 for wide (East Asian) characters, 0 for combining
@@ -302,6 +350,37 @@ mod tests {
             err.render("x ) \r\n+ 1"),
             "error: bad\n  |\n1 | x ) \n  |   ^\n"
         );
+    }
+
+    #[test]
+    fn render_shows_a_part_of_a_long_line_around_the_span() {
+        let lines = |src: &str, span: Span| {
+            let err = Error::new(ErrorKind::UnexpectedCharacter, span, "bad");
+            let text = err.render(src);
+            let lines: Vec<String> = text.lines().skip(2).map(str::to_owned).collect();
+            assert_eq!(lines.len(), 2, "{text}");
+            (lines[0].clone(), lines[1].clone())
+        };
+        // in the middle of 20 000 characters: 40 before, the span, 40 after
+        let src = format!("{}$${}", "x+".repeat(5_000), "+y".repeat(5_000));
+        let (line, carets) = lines(&src, Span::new(10_000, 10_002));
+        assert_eq!(
+            line,
+            format!("1 | …{}$${}…", "x+".repeat(20), "+y".repeat(20))
+        );
+        assert_eq!(carets, format!("  |  {}^^", " ".repeat(40)));
+        // near the start: no ellipsis before; a long span is cut at 100 characters in all
+        let (line, carets) = lines(&src, Span::new(3, 10_002));
+        assert_eq!(line, format!("1 | {}…", &src[..100]));
+        assert_eq!(carets, format!("  |    {}", "^".repeat(97)));
+        // at the end of a long line, with wide characters before: 40 characters before
+        let src = format!("{}中中+", "1+".repeat(100));
+        let (line, carets) = lines(&src, Span::empty(src.len()));
+        assert_eq!(line, format!("1 | …+{}中中+", "1+".repeat(18)));
+        assert_eq!(carets, format!("  |  {}^", " ".repeat(37 + 4 + 1)));
+        // a line of exactly 100 characters is shown whole
+        let src = "y".repeat(99) + "$";
+        assert_eq!(lines(&src, Span::new(99, 100)).0, format!("1 | {src}"));
     }
 
     #[test]

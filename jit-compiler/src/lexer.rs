@@ -335,7 +335,13 @@ fn unexpected(at: usize, c: char) -> Error {
         '⁹' => "^9",
         _ => "",
     };
-    let mut message = format!("unexpected character `{}`", c.escape_debug());
+    // printable ASCII as it is (`"`, `\`), other characters escaped where invisible
+    let shown = if c.is_ascii_graphic() {
+        c.to_string()
+    } else {
+        c.escape_debug().to_string()
+    };
+    let mut message = format!("unexpected character `{shown}`");
     if !instead.is_empty() {
         message.push_str(&format!(": write `{instead}`"));
     }

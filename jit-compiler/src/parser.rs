@@ -333,6 +333,20 @@ impl<'s> Parser<'s> {
         self.src.get(span.range()).unwrap_or("")
     }
 
+    /// Where byte `at` is, for messages: `column 7`, or `line 2, column 7` in a source of
+    /// several lines (columns count characters from 1).
+    fn position(&self, at: u32) -> String {
+        let before = self.src.get(..at as usize).unwrap_or(self.src);
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        if self.src.contains('\n') {
+            let line = before.matches('\n').count() + 1;
+            format!("line {line}, column {column}")
+        } else {
+            format!("column {column}")
+        }
+    }
+
     fn describe(&self, tok: Token) -> String {
         match tok.kind {
             TokenKind::End => "the end of the expression".to_owned(),
@@ -508,7 +522,10 @@ impl<'s> Parser<'s> {
                         TokenKind::RParen => {
                             self.finish_call(callee, name.to(tok.span), args_start)?
                         }
-                        _ => return Err(self.unclosed(tok, name, "a call")),
+                        _ => {
+                            let what = format!("the call of `{}`", self.text(name));
+                            return Err(self.unclosed(tok, name, &what));
+                        }
                     }
                 }
             };
@@ -517,7 +534,7 @@ impl<'s> Parser<'s> {
 
     fn close_paren(&mut self, open: Span, tok: Token, operand: Operand) -> Result<Operand> {
         if tok.kind != TokenKind::RParen {
-            return Err(self.unclosed(tok, open, "a parenthesis"));
+            return Err(self.unclosed(tok, open, "the parenthesis"));
         }
         self.next()?;
         Ok(Operand {
@@ -534,8 +551,8 @@ impl<'s> Parser<'s> {
                 ErrorKind::UnexpectedEnd,
                 tok.span,
                 format!(
-                    "expected `)` to close {what} opened at bytes {}..{}, found the end of the expression",
-                    open.start, open.end
+                    "expected `)` to close {what} at {}, found the end of the expression",
+                    self.position(open.start)
                 ),
             ),
             TokenKind::Comma => Error::new(

@@ -53,6 +53,24 @@ fn kinds_and_spans() {
 }
 
 #[test]
+fn an_unclosed_parenthesis_or_call_says_where_it_opened() {
+    let message = |src: &str| parse(src).unwrap_err().message().to_owned();
+    assert_eq!(
+        message("sin(x + (1"),
+        "expected `)` to close the parenthesis at column 9, found the end of the expression"
+    );
+    assert_eq!(
+        message("θ + min(1, 2"),
+        "expected `)` to close the call of `min` at column 5, found the end of the expression"
+    );
+    assert_eq!(
+        message("1 +\n  (2"),
+        "expected `)` to close the parenthesis at line 2, column 3, found the end of the \
+         expression"
+    );
+}
+
+#[test]
 fn explicit_arguments() {
     let e = parse_with_args("t + y", &["t", "x"]).unwrap_err();
     assert_eq!((e.kind(), e.span()), (ErrorKind::UnknownVariable, 4..5));
