@@ -109,3 +109,18 @@ fn plot_errors() {
         assert!(err.contains(msg), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    // `| head -1`: the plot is written in one piece into a pipe nobody reads any more
+    let mut child = bin()
+        .args(["sin(x)", "--plot", "x=0:1", "--size", "1000x1000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert!(out.status.success());
+}

@@ -4,6 +4,10 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn repl(input: &str) -> Output {
+    repl_bytes(input.as_bytes())
+}
+
+fn repl_bytes(input: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_trivial-jit"))
         .arg("--repl")
         .env("COLUMNS", "40")
@@ -13,12 +17,7 @@ fn repl(input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -102,4 +101,30 @@ fn unknown_commands_and_bad_assignments() {
     assert!(err.contains("`pi` cannot be assigned"), "{err}");
     assert!(err.contains("usage: :plot EXPR x=A:B"), "{err}");
     assert_eq!(text(&out.stdout), "");
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_an_error_and_the_session_goes_on() {
+    let out = repl_bytes(b"1\nx\xff\n2^70\r\n");
+    assert_eq!(text(&out.stdout), "1\n1.1805916207174113e21\n");
+    assert_eq!(text(&out.stderr), "error: line 2 is not valid UTF-8\n");
+    assert!(!out.status.success(), "a script with an error fails");
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_session_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trivial-jit"))
+        .arg("--repl")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // nobody reads the output
+    let script = ":asm sin(x)*cos(x)\n".repeat(2_000);
+    // the REPL may stop reading before all of it is written
+    let _ = child.stdin.take().unwrap().write_all(script.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stderr), "");
+    assert!(out.status.success());
 }

@@ -7,6 +7,8 @@ pub mod plot;
 pub mod repl;
 
 use args::{Command, Eval, PlotRange, Size};
+use std::ffi::OsString;
+use std::io::{self, Write};
 use std::process::ExitCode;
 use trivial_jit::JitFn;
 
@@ -23,7 +25,7 @@ options:
   --explain          print every instruction with its bytes split into fields
                      (prefix, REX W/R/X/B, VEX, opcode, ModRM, SIB, displacement,
                      immediate), what it does, and the constant pool as values
-  --abi sysv|win64   calling convention for --asm/--explain (default: this machine's)
+  --abi sysv|win64   calling convention of the code shown and run (default: this machine's)
   --sse2             SSE2 code even on a CPU with AVX (two-operand forms, as every
                      x86-64 CPU runs them; default: AVX's three-operand forms if present)
   --plot NAME=A:B    plot EXPR over NAME from A to B in the terminal (braille dots);
@@ -47,23 +49,62 @@ examples:
 
 /// The binary's entry point.
 pub fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args::parse(&args) {
+    let command = utf8_args(std::env::args_os().skip(1)).and_then(|args| args::parse(&args));
+    match command {
         Ok(Command::Repl) => repl::main(),
         Ok(command) => match run_command(command) {
-            Ok(out) => {
-                print!("{out}");
-                ExitCode::SUCCESS
-            }
-            Err(msg) => {
-                eprint!("{msg}");
-                ExitCode::FAILURE
-            }
+            Ok(out) => write_out(&out),
+            Err(msg) => fail(&msg),
         },
-        Err(msg) => {
-            eprint!("{msg}");
-            ExitCode::FAILURE
-        }
+        Err(msg) => fail(&msg),
+    }
+}
+
+/// The arguments as text, or an error naming the first that is not UTF-8 (expressions and
+/// values are text; `std::env::args` would panic on it).
+fn utf8_args(args: impl Iterator<Item = OsString>) -> Result<Vec<String>, String> {
+    args.enumerate()
+        .map(|(i, a)| {
+            a.into_string().map_err(|a| {
+                format!(
+                    "error: argument {} is not valid UTF-8: {}\n",
+                    i + 1,
+                    a.to_string_lossy()
+                )
+            })
+        })
+        .collect()
+}
+
+/// Writes the output. A reader that stops early (`| head`) is not an error: the rest is not
+/// wanted (`print!` would panic on the closed pipe).
+fn write_out(out: &str) -> ExitCode {
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => fail(&format!("error: {e}\n")),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// Writes the error message (if stderr is still there) and fails.
+fn fail(msg: &str) -> ExitCode {
+    let _ = io::stderr().write_all(msg.as_bytes());
+    ExitCode::FAILURE
+}
+
+/// A result as the CLI prints it: Rust's shortest text that reads back as the same number,
+/// in positional notation from 1e-5 to 1e16 (`3.4641016151377544`, `1024`, `-0`), and
+/// in scientific notation beyond (`1e300`, `1.1805916207174113e21`, `5e-324`): `2^70`
+/// written out in full as `1180591620717411300000` would look exact, and is not.
+pub fn number_text(v: f64) -> String {
+    let magnitude = v.abs();
+    if v == 0.0 || !v.is_finite() || (1e-5..1e16).contains(&magnitude) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
     }
 }
 
@@ -115,7 +156,7 @@ fn eval(e: &Eval) -> Result<String, String> {
     let code_only = (e.asm || e.explain || e.hex) && e.values.is_empty() && f.arity() > 0;
     if !code_only {
         let (inputs, _) = bind(&f, &lookup, free, "pass {}=VALUE")?;
-        out.push_str(&format!("{}\n", f.call(&inputs)));
+        out.push_str(&format!("{}\n", number_text(f.call(&inputs))));
     }
     Ok(out)
 }
@@ -186,6 +227,47 @@ mod tests {
 
     fn args(s: &[&str]) -> Vec<String> {
         s.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn numbers_are_printed_positionally_only_where_that_reads_right() {
+        use super::number_text;
+        let cases = [
+            (3.4641016151377544, "3.4641016151377544"),
+            (1024.0, "1024"),
+            (-0.0, "-0"),
+            (9007199254740992.0, "9007199254740992"),
+            (0.00001234, "0.00001234"),
+            (1e16, "1e16"),
+            (2f64.powi(70), "1.1805916207174113e21"),
+            (-1e300, "-1e300"),
+            (5e-324, "5e-324"),
+            (1.5e-6, "1.5e-6"),
+            (f64::INFINITY, "inf"),
+            (f64::NAN, "NaN"),
+        ];
+        for (v, text) in cases {
+            assert_eq!(number_text(v), text);
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                v.to_bits(),
+                "{text}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_argument_that_is_not_utf8_is_an_error() {
+        use std::os::unix::ffi::OsStringExt;
+        let args = [
+            std::ffi::OsString::from("x+1"),
+            std::ffi::OsString::from_vec(b"x=\xff".to_vec()),
+        ];
+        assert_eq!(
+            super::utf8_args(args.into_iter()).unwrap_err(),
+            "error: argument 2 is not valid UTF-8: x=\u{fffd}\n"
+        );
     }
 
     #[test]

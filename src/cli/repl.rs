@@ -38,6 +38,8 @@ pub fn main() -> ExitCode {
     match session.run(stdin.lock(), &mut stdout.lock(), &mut stderr.lock()) {
         Ok(()) if session.errors > 0 && !interactive => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
+        // the reader of the output stopped early (`| head`): the rest is not wanted
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -92,15 +94,26 @@ impl Session {
                 env!("CARGO_PKG_VERSION")
             )?;
         }
-        let mut lines = input.lines();
+        // split by hand rather than with `lines()`, whose error for a line that is not UTF-8
+        // would end the session
+        let mut lines = input.split(b'\n').enumerate();
         loop {
             if self.interactive {
                 write!(out, "> ")?;
                 out.flush()?;
             }
-            let Some(line) = lines.next() else { break };
-            let line = line?;
-            match self.line(&line) {
+            let Some((i, bytes)) = lines.next() else {
+                break;
+            };
+            let mut bytes = bytes?;
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+            let outcome = match String::from_utf8(bytes) {
+                Ok(line) => self.line(&line),
+                Err(_) => Err(format!("error: line {} is not valid UTF-8\n", i + 1)),
+            };
+            match outcome {
                 Ok(Outcome::Text(t)) => out.write_all(t.as_bytes())?,
                 Ok(Outcome::Quiet) => {}
                 Ok(Outcome::Quit) => break,
@@ -140,14 +153,14 @@ impl Session {
             }
             self.vars.insert(name.to_string(), v);
             return Ok(if self.interactive {
-                Outcome::Text(format!("{name} = {v}\n"))
+                Outcome::Text(format!("{name} = {}\n", super::number_text(v)))
             } else {
                 Outcome::Quiet
             });
         }
         let v = self.value(line)?;
         self.vars.insert("ans".into(), v);
-        Ok(Outcome::Text(format!("{v}\n")))
+        Ok(Outcome::Text(format!("{}\n", super::number_text(v))))
     }
 
     /// Evaluates `src` with the session's variables.
@@ -179,7 +192,7 @@ impl Session {
             "vars" => {
                 let mut s = String::new();
                 for (k, v) in &self.vars {
-                    s.push_str(&format!("{k} = {v}\n"));
+                    s.push_str(&format!("{k} = {}\n", super::number_text(*v)));
                 }
                 s
             }
