@@ -76,6 +76,24 @@ fn code_length_limit() {
 }
 
 #[test]
+fn code_length_limit_stops_code_generation_early() {
+    // 2 000 integer powers of distinct bases, 114 multiplications each: about 0.9 MB of
+    // code, far past a 64 KiB limit, which is found while the instructions are generated
+    let src = (0..2_000)
+        .map(|i| format!("(x+{i})^9223372036854774807"))
+        .collect::<Vec<_>>()
+        .join("+");
+    let limits = Limits {
+        max_code_len: 64 << 10,
+        ..Limits::default()
+    };
+    let err = limited(limits).compile(&src).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CodeTooLarge);
+    assert_eq!(err.span(), 0..src.len(), "the whole expression");
+    assert!(err.to_string().contains("more than 65536 bytes"), "{err}");
+}
+
+#[test]
 fn default_depth_limit_is_an_error_not_a_stack_overflow() {
     let n = 100_000;
     for src in [

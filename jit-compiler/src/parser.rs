@@ -31,6 +31,14 @@ use std::sync::Arc;
 
 /// Limits on the input, so that hostile input gets a clear error instead of exhausting memory.
 /// The defaults are far beyond real formulas.
+///
+/// Time and memory grow linearly with the source. Measured here: a megabyte of ordinary
+/// expression (`x*1.5 - y/2 + ...`) compiles in 0.1 s and 60 MB; the costliest input,
+/// integer powers of distinct bases (`(x+1)^9223372036854774807 + ...`, up to 126
+/// multiplications each), takes about 2 s and 450 MB a megabyte, so a source at the default
+/// 16 MiB limit can take half a minute and several GB before it is refused for its code
+/// length. For untrusted input, lower `max_source_len` (and `max_code_len`, which is checked
+/// while the code is generated).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Longest source, in bytes (default 16 MiB).

@@ -95,6 +95,7 @@ pub fn assemble(
     let target = Target {
         abi,
         avx: options.avx,
+        max_code_len: options.max_code_len,
     };
     let branches = ws.plan.branches();
     let schedule = Schedule {
@@ -110,7 +111,7 @@ pub fn assemble(
         &mut asm,
         pool,
         &mut ws.lower,
-    );
+    )?;
     let regs = abi.register_args();
     let memory_args = arity > regs;
     let tails = Tails::of(&body);

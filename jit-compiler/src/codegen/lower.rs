@@ -12,6 +12,7 @@
 mod calls;
 mod ifs;
 mod masks;
+mod size;
 
 use super::branch::Mark;
 use super::dag::Dag;
@@ -19,6 +20,7 @@ use super::pool::{ABS_MASK, ONE_MASK, Pool, SIGN_MASK};
 use super::regs::{Home, Regs};
 use super::{Abi, Symbol};
 use crate::ast::{Node, NodeId};
+use crate::error::Result;
 use crate::ops::{BinaryOp, PowStep, UnaryOp, powi_steps};
 use crate::x64::{
     Assembler, AvxOp, AvxScalarOp, Gpr, Inst, Label, Mem, SseImmOp, SseOp, SseStoreOp, Xmm, XmmMem,
@@ -96,7 +98,8 @@ pub struct Schedule<'a> {
     pub fused: &'a [bool],
 }
 
-/// Generates the body of a schedule for `arity` arguments.
+/// Generates the body of a schedule for `arity` arguments, or the error for code past
+/// [`Target::max_code_len`].
 pub fn lower(
     Schedule { dag, marks, fused }: Schedule<'_>,
     arity: usize,
@@ -105,7 +108,7 @@ pub fn lower(
     asm: &mut Assembler,
     pool: &mut Pool,
     buffers: &mut Buffers,
-) -> Body {
+) -> Result<Body> {
     let Buffers {
         values,
         free_slots,
@@ -138,6 +141,7 @@ pub fn lower(
     g.place_arguments(arity);
     let mut marks = marks.iter();
     let mut next = marks.next();
+    let mut size = size::SizeCheck::new(target.max_code_len);
     for (pos, &id) in dag.order.iter().enumerate() {
         g.pos = pos as u32 + 1;
         while let Some(&mark) = next.filter(|m| m.at as usize == pos) {
@@ -145,6 +149,7 @@ pub fn lower(
             next = marks.next();
         }
         g.node(id);
+        size.check(&g.insts, || dag.ast.span(dag.root))?;
     }
     g.result_to_xmm0();
     let regs = &g.regs;
@@ -177,7 +182,7 @@ pub fn lower(
         uses: g.uses,
         insts: Vec::new(),
     };
-    body
+    Ok(body)
 }
 
 /// The code generator's vectors, kept between compilations (see [`crate::workspace`]). The
@@ -206,6 +211,9 @@ pub struct Target {
     /// Arithmetic in the VEX three-operand forms (`vaddsd xmm1, xmm2, xmm3`), which need no
     /// copy to keep a source that is still needed; only for CPUs with AVX.
     pub avx: bool,
+    /// Largest code accepted, in bytes: generation stops early with
+    /// [`ErrorKind::CodeTooLarge`](crate::ErrorKind::CodeTooLarge) beyond it.
+    pub max_code_len: usize,
 }
 
 struct Gen<'a> {

@@ -32,7 +32,7 @@ pub(crate) mod pool;
 mod regs;
 pub mod steps;
 
-use crate::error::{Error, ErrorKind, Result, Span};
+use crate::error::{Error, ErrorKind, Result};
 use crate::expr::Expr;
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::x64::{Gpr, ListingEntry, Xmm};
@@ -247,7 +247,7 @@ pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
     if compiled.code.len() > options.max_code_len {
         return Err(Error::new(
             ErrorKind::CodeTooLarge,
-            Span::default(),
+            expr.ast().span(expr.root()),
             format!(
                 "the machine code would be {} bytes; the limit is {}",
                 compiled.code.len(),

@@ -219,6 +219,7 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
     let scalar = Target {
         abi: Abi::SysV,
         avx: false,
+        max_code_len: usize::MAX,
     };
     // not planned: a body without calls has no branching `if`, and blends need no fusing
     let schedule = Schedule {
@@ -234,7 +235,8 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
         &mut asm,
         &mut pool,
         &mut Default::default(),
-    );
+    )
+    .ok()?;
     if b.has_calls {
         return None;
     }
