@@ -535,19 +535,16 @@ impl JitFn {
     /// an [`ErrorKind::Panic`] error.
     #[cold]
     fn call_with_closures(&self, args: &[f64]) -> Result<f64> {
-        let value = match &self.inner.native {
+        let (value, panic) = crate::native::own_panics(|| match &self.inner.native {
             Some(native) => native.call_array(args),
             None => crate::native::catching(|| self.inner.expr.eval(args).unwrap_or(f64::NAN)),
-        };
-        match crate::native::take_panic() {
+        });
+        match panic {
             None => Ok(value),
             Some(payload) => Err(Error::new(
                 ErrorKind::Panic,
                 Span::default(),
-                format!(
-                    "a user function panicked: {}",
-                    crate::native::panic_message(&*payload)
-                ),
+                crate::native::panic_message(&*payload),
             )),
         }
     }

@@ -195,4 +195,4 @@ impl Native {
     }
 }
 
-pub(crate) use crate::trampoline::{catching, panic_message, take_panic};
+pub(crate) use crate::trampoline::{catching, own_panics, panic_message};

@@ -17,8 +17,23 @@ thread_local! {
 }
 
 /// The panic of a closure called on this thread since the last check, if any.
-pub(crate) fn take_panic() -> Option<Box<dyn Any + Send>> {
+fn take_panic() -> Option<Box<dyn Any + Send>> {
     PANIC.with(|p| p.borrow_mut().take())
+}
+
+/// Runs `f`, a call that may run closures, and returns its value with the panic of the first
+/// of its closures that panicked. The slot is `f`'s alone meanwhile: a panic already parked
+/// there belongs to a call still running further out (a closure that panicked, and then
+/// another closure of the same call that calls a `JitFn`), so it is set aside and put back
+/// afterwards, for that call to report.
+pub(crate) fn own_panics(f: impl FnOnce() -> f64) -> (f64, Option<Box<dyn Any + Send>>) {
+    let outer = take_panic();
+    let value = f();
+    let mine = take_panic();
+    if outer.is_some() {
+        PANIC.with(|p| *p.borrow_mut() = outer);
+    }
+    (value, mine)
 }
 
 /// Runs `f`, parking a panic in the slot (the first one wins) and returning NaN instead.
@@ -34,14 +49,16 @@ pub(crate) fn catching(f: impl FnOnce() -> f64) -> f64 {
     }
 }
 
-/// The text of a panic payload.
+/// The message of a closure's panic: "a user function panicked", and the payload's text if
+/// it has one (the payload of `panic!` with a message is a `&str` or a `String`).
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a user function panicked".to_owned()
+    let text = match payload.downcast_ref::<&str>() {
+        Some(s) => Some(*s),
+        None => payload.downcast_ref::<String>().map(String::as_str),
+    };
+    match text {
+        Some(text) => format!("a user function panicked: {text}"),
+        None => "a user function panicked".to_owned(),
     }
 }
 

@@ -190,6 +190,41 @@ fn a_panicking_closure_becomes_an_error_or_a_panic_after_the_code_returned() {
 }
 
 #[test]
+fn a_nested_call_neither_takes_nor_loses_the_panic_of_the_call_around_it() {
+    // `boom` panics first; then `probe`, in the same call, calls `inner`, which must report
+    // its own (no) panic and leave `boom`'s to `f`
+    let inner = Jit::builder()
+        .closure("id", 1, |a| a[0])
+        .compile("id(x)")
+        .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let f = Jit::builder()
+        .closure("boom", 1, |_| panic!("boom in f"))
+        .closure("probe", 1, move |a| {
+            let r = inner.try_call(&[a[0]]).map_err(|e| e.to_string());
+            record.lock().unwrap().push(r.clone());
+            r.unwrap_or(-1.0)
+        })
+        .compile("boom(x) + probe(x)")
+        .unwrap();
+    let err = f.try_call(&[2.0]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Panic);
+    assert_eq!(err.to_string(), "a user function panicked: boom in f");
+    assert_eq!(*seen.lock().unwrap(), [Ok(2.0)]);
+}
+
+#[test]
+fn a_panic_without_a_message_is_named_once() {
+    let f = Jit::builder()
+        .closure("boom", 0, |_| std::panic::panic_any(42))
+        .compile("boom()")
+        .unwrap();
+    let err = f.try_call(&[]).unwrap_err();
+    assert_eq!(err.to_string(), "a user function panicked");
+}
+
+#[test]
 fn registration_and_arity_errors() {
     let err = Jit::builder().constant("2x", 1.0).compile("x").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidName);
