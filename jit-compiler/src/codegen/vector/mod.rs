@@ -31,6 +31,7 @@ mod tests;
 
 use super::dag::Dag;
 use crate::x64::{Assembler, Label, Mem};
+use std::collections::HashMap;
 
 /// Lane patterns of the masks.
 use emit::*;
@@ -104,7 +105,11 @@ pub struct ArrayKernel {
 /// Broadcast constants: every lane pattern once, `lanes` copies, after the code.
 struct Consts {
     lanes: usize,
+    /// In order of first use (the order they are laid out in).
     list: Vec<(u64, Label)>,
+    /// The label of each pattern in `list`. (A scan of `list` made kernels of many distinct
+    /// constants quadratic: 5 s for a 600 KB expression.)
+    labels: HashMap<u64, Label>,
 }
 
 impl Consts {
@@ -112,15 +117,16 @@ impl Consts {
         Consts {
             lanes,
             list: Vec::new(),
+            labels: HashMap::new(),
         }
     }
 
     fn get(&mut self, asm: &mut Assembler, bits: u64) -> Mem {
-        if let Some((_, l)) = self.list.iter().find(|(b, _)| *b == bits) {
-            return Mem::rip(*l);
-        }
-        let l = asm.new_label();
-        self.list.push((bits, l));
+        let l = *self.labels.entry(bits).or_insert_with(|| {
+            let l = asm.new_label();
+            self.list.push((bits, l));
+            l
+        });
         Mem::rip(l)
     }
 
