@@ -80,7 +80,9 @@ pub enum ErrorKind {
     UnknownFunction,
     /// A function name used without a call, e.g. `sin + 1`.
     FunctionNotCalled,
-    /// A variable or constant used as a function, e.g. `x(2)` or `pi(1)`.
+    /// A constant or variable used as a function, e.g. `pi(1)`, `x + x(2)`, or `x(2)` with `x`
+    /// an explicit argument (a name not seen before, as in `x(2)` alone, is an unknown
+    /// function).
     NotAFunction,
     /// A function called with the wrong number of arguments.
     WrongArity,

@@ -205,6 +205,15 @@ struct Operand {
     bare_comparison: bool,
 }
 
+/// A name the user's registry defines.
+#[derive(Clone, Copy)]
+enum UserName {
+    /// The function with this index.
+    Function(usize),
+    /// A constant of this value.
+    Constant(f64),
+}
+
 #[derive(Clone, Copy)]
 enum Callee {
     Builtin(Builtin),
@@ -629,23 +638,29 @@ impl<'s> Parser<'s> {
 
     fn resolve_function(&self, span: Span) -> Result<Callee> {
         let name = self.text(span);
-        if let Some(reg) = &self.opts.registry {
-            if let Some(i) = reg.function_index(name) {
+        match self.user_name(name) {
+            Some(UserName::Function(i)) => {
+                let reg = self.opts.registry.as_deref();
                 // cannot fail: `i` is a position in `functions()`, from `function_index`.
-                let arity = reg.functions()[i].arity;
+                let arity = reg.map_or(0, |r| r.functions()[i].arity);
                 return Ok(Callee::User {
                     index: i as u32,
                     arity,
                 });
             }
-        }
-        if let Some(b) = Builtin::lookup(name) {
-            return Ok(Callee::Builtin(b));
+            Some(UserName::Constant(_)) => {}
+            None => {
+                if let Some(b) = Builtin::lookup(name) {
+                    return Ok(Callee::Builtin(b));
+                }
+            }
         }
         let what = if self.explicit.is_some_and(|a| a.contains(&name)) {
             "an argument"
         } else if self.constant(name).is_some() {
             "a constant"
+        } else if self.vars.get(name).is_some() {
+            "a variable"
         } else {
             return Err(Error::new(
                 ErrorKind::UnknownFunction,
@@ -660,12 +675,24 @@ impl<'s> Parser<'s> {
         ))
     }
 
+    /// The value of a constant: the user's (see [`Parser::user_name`]), else a built-in one.
     fn constant(&self, name: &str) -> Option<f64> {
-        self.opts
-            .registry
-            .as_ref()
-            .and_then(|r| r.constant_value(name))
-            .or_else(|| builtin_constant(name))
+        match self.user_name(name) {
+            Some(UserName::Constant(v)) => Some(v),
+            Some(UserName::Function(_)) => None,
+            None => builtin_constant(name),
+        }
+    }
+
+    /// What the user's registry makes `name`. It shadows the built-in of that name in both
+    /// roles: with a user function `pi`, a bare `pi` is an uncalled function, and with a user
+    /// constant `sqrt`, `sqrt(x)` calls no function.
+    fn user_name(&self, name: &str) -> Option<UserName> {
+        let reg = self.opts.registry.as_deref()?;
+        match reg.function_index(name) {
+            Some(i) => Some(UserName::Function(i)),
+            None => reg.constant_value(name).map(UserName::Constant),
+        }
     }
 
     fn finish_call(&mut self, callee: Callee, span: Span, args_start: usize) -> Result<Operand> {
@@ -721,12 +748,10 @@ impl<'s> Parser<'s> {
         if let Some(v) = self.constant(name) {
             return Ok(self.leaf(Node::Num(v), span));
         }
-        let is_function = Builtin::lookup(name).is_some()
-            || self
-                .opts
-                .registry
-                .as_ref()
-                .is_some_and(|r| r.function_index(name).is_some());
+        let is_function = match self.user_name(name) {
+            Some(user) => matches!(user, UserName::Function(_)),
+            None => Builtin::lookup(name).is_some(),
+        };
         if is_function {
             return Err(Error::new(
                 ErrorKind::FunctionNotCalled,

@@ -161,6 +161,33 @@ fn user_names_shadow_builtins() {
 }
 
 #[test]
+fn a_user_name_shadows_the_builtin_in_both_roles() {
+    extern "C" fn seven() -> f64 {
+        7.0
+    }
+    // a user function `pi`: `pi()` calls it, and a bare `pi` is no longer the constant
+    let with_pi = || Jit::builder().function("pi", seven as extern "C" fn() -> f64);
+    assert_eq!(with_pi().compile("pi() + 1").unwrap().call(&[]), 8.0);
+    let err = with_pi().compile("2 * pi").unwrap_err();
+    assert_eq!(
+        (err.kind(), err.span()),
+        (ErrorKind::FunctionNotCalled, 4..6)
+    );
+    // a user constant `sqrt`: a bare `sqrt` is 2, and `sqrt(9)` calls no function
+    let with_sqrt = || Jit::builder().constant("sqrt", 2.0);
+    assert_eq!(with_sqrt().compile("sqrt * 3").unwrap().call(&[]), 6.0);
+    let err = with_sqrt().compile("sqrt(9) + sqrt").unwrap_err();
+    assert_eq!((err.kind(), err.span()), (ErrorKind::NotAFunction, 0..4));
+    assert_eq!(
+        err.to_string(),
+        "`sqrt` is a constant, not a function (at bytes 0..4)"
+    );
+    // a variable seen before, called
+    let err = Jit::compile("x + x(2)").unwrap_err();
+    assert_eq!((err.kind(), err.span()), (ErrorKind::NotAFunction, 4..5));
+}
+
+#[test]
 fn a_panicking_closure_becomes_an_error_or_a_panic_after_the_code_returned() {
     let f = Jit::builder()
         .closure("boom", 1, |a| {
