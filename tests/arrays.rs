@@ -354,7 +354,12 @@ fn reducer_errors() {
     let e = Jit::reducer("t + x + y", "t", 0.0).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TooManyArguments);
     assert!(Jit::reducer("t +", "t", 0.0).is_err());
-    assert!(Jit::reducer("t + x", "1t", 0.0).is_err());
+    // the accumulator's name is checked first (it was reported as too many variables)
+    for acc in ["1t", "sin", ""] {
+        let e = Jit::reducer("t + x", acc, 0.0).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidName, "{acc:?}");
+        assert_eq!(e.render("t + x"), format!("error: {}\n", e.message()));
+    }
     let e = Reducer::new(Jit::compile("x").unwrap(), 0.0).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ArgumentCount);
     // no element variable at all

@@ -106,6 +106,28 @@ pub enum ErrorKind {
     MalformedTree,
 }
 
+impl ErrorKind {
+    /// Does an error of this kind point at a place in the source? Not those about an
+    /// explicit argument list or a registered name ([`InvalidName`](Self::InvalidName),
+    /// [`DuplicateArgument`](Self::DuplicateArgument)) and those of evaluation
+    /// ([`ArgumentCount`](Self::ArgumentCount), [`ExecutableMemory`](Self::ExecutableMemory),
+    /// [`Panic`](Self::Panic), [`Shape`](Self::Shape)): their span is `0..0`, and
+    /// [`Error::render`] shows no source line for them.
+    ///
+    /// ```
+    /// use jit_compiler::ErrorKind;
+    /// assert!(ErrorKind::UnexpectedEnd.is_in_source());
+    /// assert!(!ErrorKind::ArgumentCount.is_in_source());
+    /// ```
+    pub fn is_in_source(self) -> bool {
+        use ErrorKind::*;
+        !matches!(
+            self,
+            InvalidName | DuplicateArgument | ArgumentCount | ExecutableMemory | Panic | Shape
+        )
+    }
+}
+
 /// An error with a kind, a byte span into the source, and a message.
 ///
 /// Errors from evaluation (a wrong argument count, a panicking closure) have no source and
@@ -172,8 +194,14 @@ impl Error {
     /// 1 | 2*sinn(x)
     ///   |   ^^^^
     /// ```
+    ///
+    /// Only the message for errors that are not about a place in the source (see
+    /// [`ErrorKind::is_in_source`]).
     pub fn render(&self, source: &str) -> String {
         let mut out = format!("error: {}\n", self.inner.message);
+        if !self.inner.kind.is_in_source() {
+            return out;
+        }
         let span = self.inner.span.range();
         // cannot fail (slicing below): `start <= end <= source.len()`, all char boundaries,
         // and `start <= line_end`; any span (even one from another source) is clamped first.

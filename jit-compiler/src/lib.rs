@@ -26,5 +26,5 @@ pub use ast::{Ast, Node, NodeId};
 pub use error::{Error, ErrorKind, Result, Span};
 pub use expr::Expr;
 pub use ops::{BinaryOp, UnaryOp};
-pub use parser::{Limits, Options, parse, parse_with_args};
+pub use parser::{Limits, Options, check_arg_names, parse, parse_with_args};
 pub use registry::{NativeFunction, Registry, UserFn, UserFnImpl};

@@ -109,7 +109,7 @@ impl Options {
     /// Parses `src` with exactly these arguments, in this order. Unused arguments are
     /// allowed; a name not in the list is an error.
     pub fn parse_with_args(&self, src: &str, args: &[&str]) -> Result<Expr> {
-        check_arg_names(args, self)?;
+        check_arg_names_with(args, self)?;
         check_length(src, self)?;
         Parser::new(src, self, Some(args)).run()
     }
@@ -136,7 +136,21 @@ pub fn parse_with_args(src: &str, args: &[&str]) -> Result<Expr> {
     Options::new().parse_with_args(src, args)
 }
 
-fn check_arg_names(args: &[&str], opts: &Options) -> Result<()> {
+/// Checks an explicit argument list as [`parse_with_args`] does, without a source: each name
+/// an identifier that is not a function name, none listed twice, at most
+/// [`Limits::max_args`] of them.
+///
+/// ```
+/// use jit_compiler::{ErrorKind, check_arg_names};
+/// assert!(check_arg_names(&["t", "x"]).is_ok());
+/// assert_eq!(check_arg_names(&["sin"]).unwrap_err().kind(), ErrorKind::InvalidName);
+/// assert_eq!(check_arg_names(&["x", "x"]).unwrap_err().kind(), ErrorKind::DuplicateArgument);
+/// ```
+pub fn check_arg_names(args: &[&str]) -> Result<()> {
+    check_arg_names_with(args, &Options::new())
+}
+
+fn check_arg_names_with(args: &[&str], opts: &Options) -> Result<()> {
     let invalid = |msg: String| Err(Error::new(ErrorKind::InvalidName, Span::default(), msg));
     if args.len() > opts.limits.max_args {
         return Err(Error::new(

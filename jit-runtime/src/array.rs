@@ -362,9 +362,10 @@ impl Jit {
     /// ```
     ///
     /// # Errors
-    /// A syntax error in `src`, an invalid `acc` name, or more than one variable besides
-    /// `acc` ([`ErrorKind::TooManyArguments`]).
+    /// An invalid `acc` name ([`ErrorKind::InvalidName`]), a syntax error in `src`, or more
+    /// than one variable besides `acc` ([`ErrorKind::TooManyArguments`]).
     pub fn reducer(src: &str, acc: &str, init: f64) -> Result<Reducer> {
+        jit_compiler::check_arg_names(&[acc])?;
         let probe = jit_compiler::parse(src)?;
         let others: Vec<&str> = probe
             .args()
@@ -542,7 +543,9 @@ impl Reducer {
 
     /// The fold reassociated for speed, for steps `t + term(x)` and `t * term(x)`: `k`
     /// partial results (lane `j` of accumulator `u` takes the elements `i` with
-    /// `i mod k = u*lanes + j`; `k` = 16 with AVX2, 8 with SSE2), a loop in machine code
+    /// `i mod k = u*lanes + j`; `k` = 16 with AVX2, 8 with SSE2, or a half or a quarter of
+    /// that when the term needs so many registers that fewer copies of it fit in the sixteen;
+    /// the `Debug` output shows `k`), a loop in machine code
     /// that reaches memory bandwidth. The first `n - n mod k` elements go to the partials;
     /// they are combined pairwise (a balanced tree in a fixed order); the last `n mod k`
     /// elements are folded onto that strictly, and the result is `init ⊕ that`. Each

@@ -615,7 +615,9 @@ macro_rules! typed {
             }
 
             /// The raw entry point, `extern "C" fn(f64, ...) -> f64` in the host's calling
-            /// convention; `None` when the function is not machine code.
+            /// convention; `None` when calls must go through [`JitFn::call`]: the function is
+            /// interpreted (not x86-64), its code is for another convention (Win64 code on
+            /// another host), or it calls closures (whose panics `call` reports).
             ///
             /// # Safety
             /// The pointer is valid only while the [`JitFn`] (or a clone of it) lives;
