@@ -320,7 +320,7 @@ fn unexpected(at: usize, c: char) -> Error {
         '≤' => "<=",
         '≥' => ">=",
         '≠' => "!=",
-        '×' | '·' | '⋅' | '∗' => "*",
+        '×' | '·' | '\u{387}' | '⋅' | '∗' | '・' | '･' => "*",
         '÷' | '∕' => "/",
         '−' | '–' | '—' => "-",
         '⁰' => "^0",
@@ -370,9 +370,20 @@ pub fn is_name_start(c: char) -> bool {
     c == '_' || unicode_ident::is_xid_start(c)
 }
 
-/// Can `c` continue a name? Also digits and Unicode XID_Continue characters.
+/// Can `c` continue a name? Also digits and Unicode XID_Continue characters, but for the
+/// middle dots (`a·b` is a product, not a name: the lexer then says to write `*`) and the
+/// invisible joiners U+200C and U+200D (`x` joined to `y` would look like `xy` and be
+/// another variable).
 pub fn is_name_continue(c: char) -> bool {
-    unicode_ident::is_xid_continue(c)
+    const NOT_IN_NAMES: [char; 6] = [
+        '\u{B7}',   // · middle dot
+        '\u{387}',  // · Greek ano teleia
+        '\u{30FB}', // ・ katakana middle dot
+        '\u{FF65}', // ･ halfwidth katakana middle dot
+        '\u{200C}', // zero-width non-joiner
+        '\u{200D}', // zero-width joiner
+    ];
+    unicode_ident::is_xid_continue(c) && !NOT_IN_NAMES.contains(&c)
 }
 
 /// Is `name` a whole identifier of the language?
@@ -534,6 +545,18 @@ mod tests {
     }
 
     #[test]
+    fn middle_dots_and_joiners_end_a_name() {
+        let e = lex_err("a·b");
+        assert_eq!((e.kind(), e.span()), (ErrorKind::UnexpectedCharacter, 1..3));
+        assert_eq!(e.message(), "unexpected character `·`: write `*`");
+        let e = lex_err("x\u{200D}y");
+        assert_eq!((e.kind(), e.span()), (ErrorKind::UnexpectedCharacter, 1..4));
+        assert_eq!(e.message(), r"unexpected character `\u{200d}`");
+        assert!(!is_identifier("l·l"));
+        assert!(is_identifier("θ_1"));
+    }
+
+    #[test]
     fn typographic_operators_name_the_one_to_write() {
         for (src, instead) in [
             ("x ≤ 1", "<="),
@@ -541,6 +564,7 @@ mod tests {
             ("x ≠ 1", "!="),
             ("2 × x", "*"),
             ("2 ⋅ x", "*"),
+            ("a ･ b", "*"),
             ("x ÷ 2", "/"),
             ("x − 1", "-"),
             ("x – 1", "-"),
