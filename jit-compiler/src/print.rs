@@ -148,6 +148,29 @@ impl Printer<'_, '_> {
                 self.out.push('(');
                 later.extend([Task::Node(a, 0), Task::Text(")")]);
             }
+            Node::Binary(op @ (BinaryOp::Min | BinaryOp::Max), ..) => {
+                // `min(a, b, c)` is `min(min(a, b), c)`: a left chain printed back as one
+                // call, however long (nested calls would pass the parser's depth limit)
+                let mut operands = Vec::new();
+                let mut at = id;
+                while let Node::Binary(o, left, right) = self.expr.ast().node(at) {
+                    if o != op {
+                        break;
+                    }
+                    operands.push(right);
+                    at = left;
+                }
+                operands.push(at);
+                self.out.push_str(op.name());
+                self.out.push('(');
+                for (i, &x) in operands.iter().rev().enumerate() {
+                    if i > 0 {
+                        later.push(Task::Text(", "));
+                    }
+                    later.push(Task::Node(x, 0));
+                }
+                later.push(Task::Text(")"));
+            }
             Node::Binary(op, a, b) if op.is_function() => {
                 self.out.push_str(op.name());
                 self.out.push('(');
@@ -295,7 +318,10 @@ mod tests {
         assert_eq!(round("2^-x"), "2^-x");
         assert_eq!(round("a*(-b)"), "a*-b");
         assert_eq!(round("(a<b)==(c>=d)"), "(a < b) == (c >= d)");
-        assert_eq!(round("min(a,b,c)"), "min(min(a, b), c)");
+        assert_eq!(round("min(a,b,c)"), "min(a, b, c)");
+        assert_eq!(round("min(min(a,b),c)"), "min(a, b, c)"); // the same tree
+        assert_eq!(round("min(a,min(b,c))"), "min(a, min(b, c))");
+        assert_eq!(round("max(min(a,b),c,d)"), "max(min(a, b), c, d)");
         assert_eq!(
             round("1e300 + 5e-324 + 0.5 + 1e-7"),
             "1e300 + 5e-324 + 0.5 + 1e-7"
@@ -328,6 +354,15 @@ mod tests {
 
     fn round_simplified(src: &str) -> String {
         parse(src).unwrap().simplified().to_string()
+    }
+
+    #[test]
+    fn a_long_min_prints_as_one_call_that_parses_back() {
+        let src = format!("min({})", vec!["x"; 20_000].join(", "));
+        let e = parse(&src).unwrap();
+        let text = e.to_string();
+        assert_eq!(text, src);
+        assert_eq!(parse(&text).unwrap(), e);
     }
 
     #[test]
