@@ -287,6 +287,30 @@ fn blank_as_wide_as(c: char) -> String {
     }
 }
 
+/// `no arguments`, `1 argument (x)`, `3 arguments (a, b, c)`: what an expression with these
+/// argument names takes, for messages about argument counts; the names are left out past
+/// eight (an expression of 5 000 variables made a message of 130 KB).
+///
+/// ```
+/// use jit_compiler::error::takes;
+/// assert_eq!(takes(&[]), "no arguments");
+/// assert_eq!(takes(&["x".to_string()]), "1 argument (x)");
+/// let many: Vec<String> = (0..10).map(|i| format!("x{i}")).collect();
+/// assert_eq!(takes(&many), "10 arguments (x0, x1, x2, x3, x4, x5, x6, x7, ...)");
+/// ```
+pub fn takes(names: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut list = names[..names.len().min(SHOWN)].join(", ");
+    if names.len() > SHOWN {
+        list.push_str(", ...");
+    }
+    match names.len() {
+        0 => "no arguments".to_owned(),
+        1 => format!("1 argument ({list})"),
+        n => format!("{n} arguments ({list})"),
+    }
+}
+
 /// `1 was given`, `2 were given`: the end of the messages about argument counts.
 pub(crate) fn given(n: usize) -> String {
     format!("{n} {} given", if n == 1 { "was" } else { "were" })

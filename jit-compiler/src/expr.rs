@@ -154,7 +154,7 @@ impl Expr {
     /// let e = jit_compiler::parse("x*y")?;
     /// assert!(e.check_arity(2).is_ok());
     /// let err = e.check_arity(1).unwrap_err();
-    /// assert_eq!(err.message(), "the expression takes 2 argument(s) (x, y), but 1 was given");
+    /// assert_eq!(err.message(), "the expression takes 2 arguments (x, y), but 1 was given");
     /// # Ok::<(), jit_compiler::Error>(())
     /// ```
     #[inline]
@@ -171,9 +171,8 @@ impl Expr {
             ErrorKind::ArgumentCount,
             Span::default(),
             format!(
-                "the expression takes {} argument(s) ({}), but {}",
-                self.args.len(),
-                self.args.join(", "),
+                "the expression takes {}, but {}",
+                crate::error::takes(&self.args),
                 crate::error::given(given)
             ),
         )

@@ -218,10 +218,10 @@ impl JitFn {
     fn check_shape(&self, columns: &[&[f64]], out_len: usize) -> Result<usize> {
         if columns.len() != self.arity() {
             return Err(shape_error(format!(
-                "map over {} column(s), but the function takes {} argument(s) ({})",
+                "map over {} column{}, but the function takes {}",
                 columns.len(),
-                self.arity(),
-                self.args().join(", ")
+                if columns.len() == 1 { "" } else { "s" },
+                jit_compiler::error::takes(self.args())
             )));
         }
         let Some(first) = columns.first() else {

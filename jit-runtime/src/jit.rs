@@ -483,7 +483,7 @@ impl JitFn {
     ///
     /// ```should_panic
     /// let f = jit_runtime::Jit::compile("x^2 - y").unwrap();
-    /// f.call(&[3.0]); // panics: the expression takes 2 argument(s) (x, y), but 1 was given
+    /// f.call(&[3.0]); // panics: the expression takes 2 arguments (x, y), but 1 was given
     /// ```
     #[inline]
     pub fn call(&self, args: &[f64]) -> f64 {

@@ -101,7 +101,7 @@ fn wrong_argument_counts() {
     assert_eq!(err.kind(), ErrorKind::ArgumentCount);
     assert!(
         err.to_string()
-            .contains("2 argument(s) (x, y), but 1 was given"),
+            .contains("2 arguments (x, y), but 1 was given"),
         "{err}"
     );
     let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call(&[1.0, 2.0, 3.0])))
