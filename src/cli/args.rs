@@ -153,10 +153,17 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     // after `--`, every argument is EXPR or a value, even one that looks like an option
     let mut positional_only = false;
     let mut it = args.iter();
+    let mut given: Vec<&str> = Vec::new();
     while let Some(arg) = it.next() {
         if positional_only {
             positional(arg, &mut src, &mut e.values)?;
             continue;
+        }
+        if matches!(arg.as_str(), "--plot" | "--size" | "--svg" | "--abi") {
+            if given.contains(&arg.as_str()) {
+                return Err(format!("error: {arg} is given twice\n"));
+            }
+            given.push(arg);
         }
         let mut value_of = |flag: &str| {
             it.next()

@@ -161,8 +161,8 @@ fn eval(e: &Eval) -> Result<String, String> {
     Ok(out)
 }
 
-/// The argument vector for `f` from `lookup`, with the slot of `free` (if any) left 0.
-/// `hint` tells how to give a missing value (`{}` is the name).
+/// The argument vector for `f` from `lookup`, with the slot of `free` (if `f` has that
+/// argument) left 0. `hint` tells how to give a missing value (`{}` is the name).
 pub fn bind(
     f: &JitFn,
     lookup: &dyn Fn(&str) -> Option<f64>,
@@ -187,11 +187,6 @@ pub fn bind(
             }
         }
     }
-    if let (Some(free), None) = (free, slot) {
-        return Err(format!(
-            "error: `{free}` is not a variable of the expression\n"
-        ));
-    }
     Ok((inputs, slot))
 }
 
@@ -203,10 +198,12 @@ pub fn plot_text(
     size: Size,
     svg: Option<&str>,
 ) -> Result<String, String> {
+    // (an expression without the plotted variable is a constant: a horizontal line)
     let (mut inputs, slot) = bind(f, lookup, Some(&range.var), "pass {}=VALUE")?;
-    let slot = slot.unwrap_or(0);
     let mut eval = |x: f64| {
-        inputs[slot] = x;
+        if let Some(slot) = slot {
+            inputs[slot] = x;
+        }
         f.call(&inputs)
     };
     let mut out = plot::braille(range, size, &mut eval);
@@ -351,10 +348,14 @@ mod tests {
                 .unwrap_err()
                 .contains("no value for `a`")
         );
+        // an expression without the plotted variable is a horizontal line
+        let flat = run(&args(&["a", "a=1", "--plot", "x=0:1", "--size", "30x8"])).unwrap();
+        let dotted = |l: &&str| l.chars().any(|c| ('\u{2801}'..='\u{28FF}').contains(&c));
+        assert_eq!(flat.lines().filter(dotted).count(), 1, "{flat}");
         assert!(
-            run(&args(&["a", "a=1", "--plot", "x=0:1"]))
+            run(&args(&["x", "--plot", "x=0:1", "--plot", "x=0:2"]))
                 .unwrap_err()
-                .contains("`x` is not a variable")
+                .contains("--plot is given twice")
         );
         let err = run(&args(&["a*x", "a=1", "x=2", "--plot", "x=0:1"])).unwrap_err();
         assert!(err.contains("`x` is the plotted variable"), "{err}");

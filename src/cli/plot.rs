@@ -74,17 +74,32 @@ fn fraction(v: f64, a: f64, b: f64) -> f64 {
     }
 }
 
-/// A number for an axis label: at most 4 significant digits, no trailing zeros.
-pub fn label(v: f64) -> String {
+/// Labels for the two ends of an axis: numbers with 4 significant digits (no trailing
+/// zeros, scientific notation outside 1e-4..1e6), or as many more as
+/// it takes to tell different ends apart (`1e15` and `1.000000000000001e15`, not `1e15`
+/// twice).
+pub fn label_pair(a: f64, b: f64) -> (String, String) {
+    let mut digits = 4;
+    loop {
+        let pair = (label_with(a, digits), label_with(b, digits));
+        if pair.0 != pair.1 || a == b || digits == 17 {
+            return pair;
+        }
+        digits += 1;
+    }
+}
+
+/// `v` with at most `digits` significant digits (1 to 17), no trailing zeros.
+fn label_with(v: f64, digits: usize) -> String {
     if v == 0.0 {
         return "0".into();
     }
     let a = v.abs();
     if !(1e-4..1e6).contains(&a) {
-        return scientific(v, 4);
+        return scientific(v, digits);
     }
-    let digits = a.log10().floor() as i32;
-    let decimals = (3 - digits).clamp(0, 8) as usize;
+    let magnitude = a.log10().floor() as i32;
+    let decimals = (digits as i32 - 1 - magnitude).clamp(0, 20) as usize;
     trim_zeros(&format!("{v:.decimals$}")).to_string()
 }
 
@@ -101,7 +116,7 @@ fn scientific(v: f64, digits: usize) -> String {
 /// digits) until they leave at least one plot column in `width` characters.
 fn y_labels(lo: f64, hi: f64, width: usize) -> (String, String) {
     let fits = |a: &str, b: &str| a.chars().count().max(b.chars().count()) + 3 <= width;
-    let (top, bottom) = (label(hi), label(lo));
+    let (top, bottom) = label_pair(hi, lo);
     if fits(&top, &bottom) {
         return (top, bottom);
     }
@@ -171,11 +186,10 @@ impl Layout {
 /// column if their number does not fit the layout.
 fn render_braille(range: &PlotRange, size: Size, samples: &Samples) -> String {
     let Some((lo, hi)) = samples.y_range() else {
+        let (from, to) = label_pair(range.from, range.to);
         return format!(
             "no finite value of the expression for {} in {}..{}\n",
-            range.var,
-            label(range.from),
-            label(range.to)
+            range.var, from, to
         );
     };
     let (top, bottom) = y_labels(lo, hi, size.width);
@@ -256,7 +270,7 @@ fn render_braille(range: &PlotRange, size: Size, samples: &Samples) -> String {
 /// ends under the axis' ends and the variable's name in the middle. What does not fit in
 /// `width` characters is left out (the name first, then the right end, then the left end).
 fn x_labels(range: &PlotRange, start: usize, cols: usize, width: usize) -> String {
-    let (a, b) = (label(range.from), label(range.to));
+    let (a, b) = label_pair(range.from, range.to);
     let len = |s: &str| s.chars().count();
     let mut xl = format!("{:start$}{a}", "");
     let mid = start + cols / 2;
@@ -290,13 +304,20 @@ mod tests {
 
     #[test]
     fn labels_are_short() {
-        assert_eq!(label(1.0), "1");
-        assert_eq!(label(-1.0), "-1");
-        assert_eq!(label(0.5), "0.5");
-        assert_eq!(label(std::f64::consts::PI), "3.142");
-        assert_eq!(label(1234.5678), "1235");
-        assert_eq!(label(1e7), "1e7");
-        assert_eq!(label(1.5e-7), "1.5e-7");
+        assert_eq!(
+            label_pair(1e15, 1e15 + 1.0),
+            ("1e15".into(), "1.000000000000001e15".into())
+        );
+        assert_eq!(label_pair(1.0, 1.0 + f64::EPSILON).1, "1.0000000000000002");
+        assert_eq!(label_pair(0.5, 2.0), ("0.5".into(), "2".into()));
+        assert_eq!(label_pair(3.0, 3.0), ("3".into(), "3".into()));
+        assert_eq!(label_with(1.0, 4), "1");
+        assert_eq!(label_with(-1.0, 4), "-1");
+        assert_eq!(label_with(0.5, 4), "0.5");
+        assert_eq!(label_with(std::f64::consts::PI, 4), "3.142");
+        assert_eq!(label_with(1234.5678, 4), "1235");
+        assert_eq!(label_with(1e7, 4), "1e7");
+        assert_eq!(label_with(1.5e-7, 4), "1.5e-7");
     }
 
     #[test]

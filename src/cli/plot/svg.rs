@@ -1,7 +1,7 @@
 //! The plot as an SVG document (`--svg FILE`): 720x440 pixels, the same samples' curve as
 //! polylines, axes and labels.
 
-use super::{PlotRange, Samples, fraction, label};
+use super::{PlotRange, Samples, fraction, label_pair};
 use std::fmt::Write;
 
 /// `s` as SVG text: `&`, `<`, `>` and `"` escaped.
@@ -147,32 +147,34 @@ fn svg_run(out: &mut String, run: &[(f64, f64)]) {
 
 /// The y extremes beside the y axis; the range's ends and the variable under the x axis.
 fn svg_labels(out: &mut String, plane: &Plane<'_>) {
+    let (top, bottom) = label_pair(plane.hi, plane.lo);
+    let range = plane.range;
+    let (from, to) = label_pair(range.from, range.to);
     let _ = writeln!(
         out,
         r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
         LEFT - 6.0,
         TOP + 5.0,
-        label(plane.hi)
+        top
     );
     let _ = writeln!(
         out,
         r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
         LEFT - 6.0,
         TOP + PH + 4.0,
-        label(plane.lo)
+        bottom
     );
     let base = TOP + PH + 20.0;
-    let range = plane.range;
     let _ = writeln!(
         out,
         r#"<text x="{LEFT}" y="{base}" text-anchor="start">{}</text>"#,
-        label(range.from)
+        from
     );
     let _ = writeln!(
         out,
         r#"<text x="{}" y="{base}" text-anchor="end">{}</text>"#,
         LEFT + PW,
-        label(range.to)
+        to
     );
     let _ = writeln!(
         out,
