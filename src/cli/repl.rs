@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use trivial_jit::Jit;
+use trivial_jit::compiler::{Error, Span};
 
 const HELP: &str = "  EXPR                 evaluate, e.g. (-b+(b^2-4*a*c)^0.5)/(2*a)
   name = EXPR          set a variable (ans holds the last value)
@@ -144,8 +145,8 @@ impl Session {
                 .map_or((cmd, ""), |(a, b)| (a, b.trim()));
             return self.command(name, rest);
         }
-        if let Some((name, value)) = assignment(line) {
-            let v = self.value(value)?;
+        if let Some((name, value_at)) = assignment(line) {
+            let v = self.value_in(line, value_at)?;
             if !is_variable_name(name) {
                 return Err(format!(
                     "error: `{name}` cannot be assigned: it is not a variable name (a constant, a function or not an identifier)\n"
@@ -165,7 +166,18 @@ impl Session {
 
     /// Evaluates `src` with the session's variables.
     fn value(&self, src: &str) -> Result<f64, String> {
-        let f = Jit::compile(src).map_err(|e| e.render(src))?;
+        self.value_in(src, 0)
+    }
+
+    /// Evaluates the part of `line` from byte `at` on; an error in it is shown in the whole
+    /// line (the right side of an assignment in the line as typed).
+    fn value_in(&self, line: &str, at: usize) -> Result<f64, String> {
+        let src = &line[at..];
+        let f = Jit::compile(src).map_err(|e| {
+            let span = e.span();
+            let span = Span::new(span.start + at, span.end + at);
+            Error::new(e.kind(), span, e.message()).render(line)
+        })?;
         let lookup = |n: &str| self.vars.get(n).copied();
         let (inputs, _) = super::bind(&f, &lookup, None, "set it first with `{} = VALUE`")?;
         Ok(f.call(&inputs))
@@ -179,6 +191,15 @@ impl Session {
                 Ok(())
             }
         };
+        let takes_nothing = matches!(
+            name,
+            "q" | "quit" | "exit" | "help" | "h" | "?" | "history" | "vars"
+        );
+        if takes_nothing && !rest.is_empty() {
+            return Err(format!(
+                "error: :{name} takes nothing after it (found `{rest}`)\n"
+            ));
+        }
         let text = match name {
             "q" | "quit" | "exit" => return Ok(Outcome::Quit),
             "help" | "h" | "?" => HELP.to_string(),
@@ -219,7 +240,7 @@ impl Session {
 }
 
 /// `name = value` (but not `a == b`, `a <= b`, `a >= b`, `a != b`).
-fn assignment(line: &str) -> Option<(&str, &str)> {
+fn assignment(line: &str) -> Option<(&str, usize)> {
     let bytes = line.as_bytes();
     let at = (0..bytes.len()).find(|&i| {
         bytes[i] == b'='
@@ -227,8 +248,7 @@ fn assignment(line: &str) -> Option<(&str, &str)> {
             && !(i > 0 && matches!(bytes[i - 1], b'<' | b'>' | b'!' | b'='))
     })?;
     let name = line[..at].trim();
-    let value = line[at + 1..].trim();
-    trivial_jit::compiler::lexer::is_identifier(name).then_some((name, value))
+    trivial_jit::compiler::lexer::is_identifier(name).then_some((name, at + 1))
 }
 
 /// A name the parser treats as a variable (not a constant like `pi`, not a function).
@@ -289,12 +309,22 @@ mod tests {
 
     #[test]
     fn comparisons_are_not_assignments() {
-        assert_eq!(assignment("a = 1"), Some(("a", "1")));
+        assert_eq!(assignment("a = 1"), Some(("a", 3)));
         assert_eq!(assignment("a == 1"), None);
         assert_eq!(assignment("a <= 1"), None);
         assert_eq!(assignment("2 = 1"), None);
         let (out, _, _) = script("a = 1\na == 1\na != 1\n");
         assert_eq!(out, "1\n0\n");
+    }
+
+    #[test]
+    fn an_error_in_an_assignment_is_shown_in_the_whole_line() {
+        let (_, err, _) = script("x =  1 +\n:vars all\n");
+        assert!(err.contains("1 | x =  1 +\n  |         ^"), "{err}");
+        assert!(
+            err.contains(":vars takes nothing after it (found `all`)"),
+            "{err}"
+        );
     }
 
     #[test]
