@@ -112,6 +112,52 @@ pub struct Fixup {
     pub addend: i32,
 }
 
+/// One to three bytes of an instruction (its opcode, or its VEX prefix), packed with their
+/// count in one 32-bit integer: `[byte 0, byte 1, byte 2, count]`, little-endian.
+///
+/// Why not `([u8; 3], u8)`: the encoder's [`Encoding`] lives on the stack for a moment, and
+/// an array is stored there a byte at a time (`0F`, then the opcode, then the rest), but read
+/// back in wider loads, which the CPU cannot forward from several stores: a stall on every
+/// instruction encoded. One integer is one store and one load (compiling the benchmark's
+/// expressions with AVX took 1-8% less time).
+///
+/// ```
+/// use jit_compiler::x64::ShortBytes;
+/// let addsd = ShortBytes::new([0x0F, 0x58, 0], 2);
+/// assert_eq!(addsd.bytes(), ([0x0F, 0x58, 0], 2));
+/// assert_eq!(addsd.len(), 2);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShortBytes(u32);
+
+impl ShortBytes {
+    /// The first `len` (1 to 3) bytes of `bytes`; the others must be zero.
+    pub const fn new(bytes: [u8; 3], len: u8) -> ShortBytes {
+        ShortBytes(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], len]))
+    }
+
+    /// The bytes (zero past the count) and their count.
+    pub const fn bytes(self) -> ([u8; 3], u8) {
+        let [a, b, c, len] = self.0.to_le_bytes();
+        ([a, b, c], len)
+    }
+
+    /// The count.
+    pub const fn len(self) -> usize {
+        (self.0 >> 24) as usize
+    }
+
+    /// Always false: a field that exists has at least one byte.
+    pub const fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes as the low bytes of an integer, first byte lowest.
+    const fn value(self) -> u64 {
+        (self.0 & 0x00FF_FFFF) as u64
+    }
+}
+
 /// The parts of one encoded instruction, in the order they are written. No allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Encoding {
@@ -119,10 +165,10 @@ pub struct Encoding {
     pub legacy_prefix: Option<u8>,
     /// REX prefix `0100WRXB`.
     pub rex: Option<u8>,
-    /// VEX prefix bytes and their count (2 or 3).
-    pub vex: Option<([u8; 3], u8)>,
-    /// Opcode bytes (escape bytes included) and their count.
-    pub opcode: ([u8; 3], u8),
+    /// VEX prefix bytes (2 or 3).
+    pub vex: Option<ShortBytes>,
+    /// Opcode bytes (escape bytes included).
+    pub opcode: ShortBytes,
     /// ModRM byte.
     pub modrm: Option<u8>,
     /// SIB byte.
@@ -135,7 +181,7 @@ pub struct Encoding {
 
 impl Encoding {
     /// An encoding with only opcode bytes.
-    const fn bare(opcode: ([u8; 3], u8)) -> Encoding {
+    const fn bare(opcode: ShortBytes) -> Encoding {
         Encoding {
             legacy_prefix: None,
             rex: None,
@@ -158,8 +204,8 @@ impl Encoding {
     fn head_len(&self) -> usize {
         usize::from(self.legacy_prefix.is_some())
             + usize::from(self.rex.is_some())
-            + self.vex.map_or(0, |v| v.1 as usize)
-            + self.opcode.1 as usize
+            + self.vex.map_or(0, ShortBytes::len)
+            + self.opcode.len()
             + usize::from(self.modrm.is_some())
             + usize::from(self.sib.is_some())
     }
@@ -228,10 +274,9 @@ impl Encoding {
         if let Some(m) = self.modrm {
             bytes.prepend(u64::from(m), 1);
         }
-        let ([a, b, c], n) = self.opcode;
-        bytes.prepend(u64::from_le_bytes([a, b, c, 0, 0, 0, 0, 0]), n);
-        if let Some(([a, b, c], n)) = self.vex {
-            bytes.prepend(u64::from_le_bytes([a, b, c, 0, 0, 0, 0, 0]), n);
+        bytes.prepend(self.opcode.value(), self.opcode.len() as u8);
+        if let Some(v) = self.vex {
+            bytes.prepend(v.value(), v.len() as u8);
         }
         if let Some(r) = self.rex {
             bytes.prepend(u64::from(r), 1);
@@ -394,12 +439,12 @@ fn address(reg: u8, rm: Rm) -> Addressing {
 }
 
 /// Opcode bytes for the legacy (non-VEX) encoding: map escape bytes, then the opcode.
-const fn legacy_opcode(opc: Opcode) -> ([u8; 3], u8) {
+const fn legacy_opcode(opc: Opcode) -> ShortBytes {
     match opc.map {
-        0 => ([opc.op, 0, 0], 1),
-        1 => ([0x0F, opc.op, 0], 2),
-        2 => ([0x0F, 0x38, opc.op], 3),
-        _ => ([0x0F, 0x3A, opc.op], 3),
+        0 => ShortBytes::new([opc.op, 0, 0], 1),
+        1 => ShortBytes::new([0x0F, opc.op, 0], 2),
+        2 => ShortBytes::new([0x0F, 0x38, opc.op], 3),
+        _ => ShortBytes::new([0x0F, 0x3A, opc.op], 3),
     }
 }
 
@@ -434,17 +479,17 @@ fn vex(opc: Opcode, l256: bool, reg: u8, vvvv: u8, rm: Option<Rm>) -> Encoding {
     let r_bar = u8::from(reg < 8) << 7;
     let tail = ((!vvvv & 15) << 3) | (u8::from(l256) << 2) | pp;
     let vex = if !x && !b && !opc.w && opc.map == 1 {
-        ([0xC5, r_bar | tail, 0], 2)
+        ShortBytes::new([0xC5, r_bar | tail, 0], 2)
     } else {
         let byte1 = r_bar | (u8::from(!x) << 6) | (u8::from(!b) << 5) | opc.map;
-        ([0xC4, byte1, (u8::from(opc.w) << 7) | tail], 3)
+        ShortBytes::new([0xC4, byte1, (u8::from(opc.w) << 7) | tail], 3)
     };
     Encoding {
         vex: Some(vex),
         modrm: a.as_ref().map(|a| a.modrm),
         sib: a.as_ref().and_then(|a| a.sib),
         disp: a.map_or(Disp::None, |a| a.disp),
-        ..Encoding::bare(([opc.op, 0, 0], 1))
+        ..Encoding::bare(ShortBytes::new([opc.op, 0, 0], 1))
     }
 }
 
@@ -459,7 +504,7 @@ fn plus_reg(op: u8, w: bool, r: Gpr) -> Encoding {
     let bits = (u8::from(w) << 3) | u8::from(r.num() >= 8);
     Encoding {
         rex: (bits != 0).then_some(0x40 | bits),
-        ..Encoding::bare(([op + (r.num() & 7), 0, 0], 1))
+        ..Encoding::bare(ShortBytes::new([op + (r.num() & 7), 0, 0], 1))
     }
 }
 
@@ -600,12 +645,16 @@ pub fn encode(inst: &Inst) -> Encoding {
         Push(r) => plus_reg(0x50, false, r),
         Pop(r) => plus_reg(0x58, false, r),
         Call(target) => legacy(op1(0xFF), 2, target.into(), false),
-        CallLabel(l) => Encoding::bare(([0xE8, 0, 0], 1)).with_imm(Imm::Rel32(l)),
+        CallLabel(l) => Encoding::bare(ShortBytes::new([0xE8, 0, 0], 1)).with_imm(Imm::Rel32(l)),
         JmpIndirect(target) => legacy(op1(0xFF), 4, target.into(), false),
-        Jmp(l) => Encoding::bare(([0xE9, 0, 0], 1)).with_imm(Imm::Rel32(l)),
-        JmpShort(l) => Encoding::bare(([0xEB, 0, 0], 1)).with_imm(Imm::Rel8(l)),
-        Jcc(cc, l) => Encoding::bare(([0x0F, 0x80 + cc.num(), 0], 2)).with_imm(Imm::Rel32(l)),
-        JccShort(cc, l) => Encoding::bare(([0x70 + cc.num(), 0, 0], 1)).with_imm(Imm::Rel8(l)),
+        Jmp(l) => Encoding::bare(ShortBytes::new([0xE9, 0, 0], 1)).with_imm(Imm::Rel32(l)),
+        JmpShort(l) => Encoding::bare(ShortBytes::new([0xEB, 0, 0], 1)).with_imm(Imm::Rel8(l)),
+        Jcc(cc, l) => {
+            Encoding::bare(ShortBytes::new([0x0F, 0x80 + cc.num(), 0], 2)).with_imm(Imm::Rel32(l))
+        }
+        JccShort(cc, l) => {
+            Encoding::bare(ShortBytes::new([0x70 + cc.num(), 0, 0], 1)).with_imm(Imm::Rel8(l))
+        }
         Setcc(cc, r) => legacy(
             op0f(0x90 + cc.num()),
             0,
@@ -618,9 +667,9 @@ pub fn encode(inst: &Inst) -> Encoding {
             Rm::Reg(src.num()),
             src.byte_needs_rex(),
         ),
-        Ret => Encoding::bare(([0xC3, 0, 0], 1)),
-        Int3 => Encoding::bare(([0xCC, 0, 0], 1)),
-        Nop => Encoding::bare(([0x90, 0, 0], 1)),
+        Ret => Encoding::bare(ShortBytes::new([0xC3, 0, 0], 1)),
+        Int3 => Encoding::bare(ShortBytes::new([0xCC, 0, 0], 1)),
+        Nop => Encoding::bare(ShortBytes::new([0x90, 0, 0], 1)),
     }
 }
 

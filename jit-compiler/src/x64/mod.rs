@@ -40,7 +40,7 @@ pub(crate) use asm::AsmBuffers;
 pub use asm::{
     AluForm, AsmError, AsmOutput, Assembler, AvxForm, AvxMove, CallTarget, MovForm, Movq, SseMove,
 };
-pub use encode::{Disp, Encoding, Fixup, FixupKind, Imm, encode};
+pub use encode::{Disp, Encoding, Fixup, FixupKind, Imm, ShortBytes, encode};
 pub use explain::{Field, explain, explain_compiled, explain_inst, fields};
 pub use inst::{
     AluOp, AvxOp, AvxScalarOp, AvxStoreOp, AvxUnaryOp, Cond, GprFromXmmOp, Inst, MovImmForm,

@@ -624,7 +624,7 @@ fn encoding_structure() {
         src1: Ymm::Ymm1,
         src2: Mem::base(Gpr::R13).into(),
     });
-    assert_eq!(e.vex.map(|v| v.1), Some(3));
+    assert_eq!(e.vex.map(ShortBytes::len), Some(3));
     assert_eq!(e.disp, Disp::D8(0));
     assert_eq!(e.to_vec(), [0xC4, 0x41, 0x75, 0x58, 0x45, 0x00]);
     // The same with low registers uses the 2-byte C5 form.

@@ -3,7 +3,7 @@
 
 use core::fmt::Write;
 
-use crate::x64::encode::{Disp, Encoding, Imm, encode};
+use crate::x64::encode::{Disp, Encoding, Imm, ShortBytes, encode};
 use crate::x64::inst::{Cond, GprFromXmmOp, Inst, MovImmForm, SseImmOp};
 use crate::x64::mem::{Base, Mem};
 use crate::x64::reg::{Gpr, Xmm, Ymm};
@@ -175,12 +175,12 @@ pub fn fields(inst: &Inst, bytes: &[u8]) -> Vec<Field> {
         ext = Ext::of_rex(rex);
         out.push(r.field("REX", 1, |_| rex_detail(rex, &enc)));
     }
-    if let Some((v, n)) = enc.vex {
+    if let Some((v, n)) = enc.vex.map(ShortBytes::bytes) {
         let (vex_ext, detail) = vex_detail(v, n, &sh);
         ext = vex_ext;
         out.push(r.field("VEX", usize::from(n), |_| detail));
     }
-    let (opc, on) = enc.opcode;
+    let (opc, on) = enc.opcode.bytes();
     let opc = &opc[..usize::from(on)];
     out.push(r.field("opcode", opc.len(), |_| {
         opcode_detail(inst, opc, enc.vex.is_some(), &sh, ext)
