@@ -596,6 +596,9 @@ impl<'s> Parser<'s> {
     }
 
     fn missing_operator(&self, tok: Token) -> Error {
+        if let Some(error) = self.radix_literal(tok) {
+            return error;
+        }
         let starts_operand = matches!(
             tok.kind,
             TokenKind::Num(_) | TokenKind::Name | TokenKind::LParen | TokenKind::Root
@@ -616,6 +619,34 @@ impl<'s> Parser<'s> {
                 format!("expected an operator, found {}", self.describe(tok)),
             )
         }
+    }
+
+    /// `0x1F`, `0b101`, `0o17` lex as the number `0` and a name: say what they are instead
+    /// of asking for an operator between them.
+    fn radix_literal(&self, tok: Token) -> Option<Error> {
+        let bytes = self.src.as_bytes();
+        let start = tok.span.start as usize;
+        let name = self.text(tok.span);
+        let radix = match name.as_bytes().first()? {
+            b'x' | b'X' => "hexadecimal",
+            b'b' | b'B' => "binary",
+            b'o' | b'O' => "octal",
+            _ => return None,
+        };
+        let zero_before = start >= 1 && bytes[start - 1] == b'0';
+        let alone = start < 2
+            || !matches!(bytes[start - 2], b'0'..=b'9' | b'.' | b'_')
+                && !bytes[start - 2].is_ascii_alphabetic();
+        if tok.kind != TokenKind::Name || !zero_before || !alone || name.len() < 2 {
+            return None;
+        }
+        Some(Error::new(
+            ErrorKind::InvalidNumber,
+            Span::new(start - 1, tok.span.end as usize),
+            format!(
+                "`0{name}`: {radix} literals are not part of the language; write the number in decimal"
+            ),
+        ))
     }
 
     fn at_top_level(&mut self, tok: Token, operand: Operand) -> Result<Operand> {
