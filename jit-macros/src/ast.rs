@@ -165,6 +165,17 @@ fn parse_literal(input: ParseStream) -> syn::Result<LitStr> {
     if input.is_empty() {
         return Err(input.error(USAGE));
     }
+    if input.peek(Ident) && input.peek2(Token![!]) {
+        let name: Ident = input.parse()?;
+        return Err(syn::Error::new(
+            name.span(),
+            format!(
+                "{USAGE}, found the macro `{name}!`: a macro cannot see what another macro \
+                 expands to, so write the string itself (a `macro_rules!` of yours may pass \
+                 one along as `$e:literal`)"
+            ),
+        ));
+    }
     let token: TokenTree = input.parse()?;
     Err(syn::Error::new(
         token.span(),

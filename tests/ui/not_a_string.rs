@@ -7,4 +7,5 @@ fn main() {
     let _ = jit_expr!();
     let _ = jit_expr!("x" "y");
     let _ = jit_expr!("x"suffix);
+    let _ = jit_expr!(concat!("x", "+1"));
 }
