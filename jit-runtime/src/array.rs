@@ -518,6 +518,11 @@ impl Reducer {
     /// assert_eq!(r.reduce(&xs), xs.iter().fold(0.0, |t, &x| t + x)); // 1.0: the same roundings
     /// # Ok::<(), jit_runtime::Error>(())
     /// ```
+    ///
+    /// # Panics
+    /// When a user closure of the step panics, as [`JitFn::call`] does (with that message,
+    /// after the machine code has returned). A reducer that calls closures folds element by
+    /// element through the scalar code.
     pub fn reduce(&self, xs: &[f64]) -> f64 {
         self.fold_from(self.init, xs)
     }
@@ -572,6 +577,9 @@ impl Reducer {
     /// assert_eq!(r.reduce_fast(&xs).to_bits(), r.reduce_fast(&xs).to_bits()); // deterministic
     /// # Ok::<(), jit_runtime::Error>(())
     /// ```
+    ///
+    /// # Panics
+    /// As [`reduce`](Self::reduce), when a user closure of the step panics.
     pub fn reduce_fast(&self, xs: &[f64]) -> f64 {
         match &self.fast {
             Some((op, _)) => op.apply(self.init, self.part(xs)),
@@ -613,6 +621,9 @@ impl Reducer {
     /// assert_eq!(r.reduce_fast_parallel(&xs), 262_144.0);
     /// # Ok::<(), jit_runtime::Error>(())
     /// ```
+    ///
+    /// # Panics
+    /// As [`reduce`](Self::reduce), when a user closure of the step panics.
     #[cfg(feature = "parallel")]
     pub fn reduce_fast_parallel(&self, xs: &[f64]) -> f64 {
         use rayon::prelude::*;
