@@ -17,6 +17,8 @@ pub enum AsmError {
     UnboundLabel(Label),
     /// A label was bound twice.
     LabelBoundTwice(Label),
+    /// A label that this assembler did not make (it came from another one).
+    ForeignLabel(Label),
     /// A short (rel8) jump's target is more than 127/128 bytes away.
     Rel8OutOfRange {
         /// Target label.
@@ -24,7 +26,8 @@ pub enum AsmError {
         /// The needed displacement.
         distance: i64,
     },
-    /// A rel32 displacement does not fit (code larger than 2 GiB).
+    /// A rel32 displacement does not fit (code larger than 2 GiB, or a RIP-relative operand
+    /// whose added displacement takes it past ±2 GiB).
     Rel32OutOfRange(Label),
     /// A label was bound, or padding or data placed, inside [`Assembler::record`]: its
     /// position would not be where the recorded instructions end up.
@@ -36,6 +39,7 @@ impl core::fmt::Display for AsmError {
         match self {
             AsmError::UnboundLabel(l) => write!(f, "label {l} is used but never bound"),
             AsmError::LabelBoundTwice(l) => write!(f, "label {l} is bound twice"),
+            AsmError::ForeignLabel(l) => write!(f, "label {l} was made by another assembler"),
             AsmError::Rel8OutOfRange { label, distance } => {
                 write!(
                     f,
@@ -163,7 +167,8 @@ impl Assembler {
         }
         match self.labels.get_mut(label.0 as usize) {
             Some(slot @ None) => *slot = Some(self.code.len()),
-            _ => self.fail(AsmError::LabelBoundTwice(label)),
+            Some(Some(_)) => self.fail(AsmError::LabelBoundTwice(label)),
+            None => self.fail(AsmError::ForeignLabel(label)),
         }
     }
 
@@ -258,15 +263,18 @@ impl Assembler {
         }
     }
 
-    /// Pads with `int3` (`0xCC`) bytes up to a multiple of `n` (a power of two). `int3`
-    /// rather than `nop` because padding is only used between code and data, where falling
-    /// into it is a bug that should trap.
+    /// Pads with `int3` (`0xCC`) bytes up to a multiple of `n` (a power of two, at most 4096:
+    /// a page). `int3` rather than `nop` because padding is only used between code and data,
+    /// where falling into it is a bug that should trap.
     ///
     /// # Panics
-    /// If `n` is not a power of two.
+    /// If `n` is not a power of two of at most 4096 (larger ones would pad by gigabytes).
     #[inline]
     pub fn align(&mut self, n: usize) {
-        assert!(n.is_power_of_two(), "alignment must be a power of two");
+        assert!(
+            n.is_power_of_two() && n <= 4096,
+            "alignment must be a power of two of at most 4096"
+        );
         if self.recording {
             return self.fail(AsmError::PlacedWhileRecording);
         }
@@ -306,7 +314,9 @@ impl Assembler {
     /// Resolves all label references.
     ///
     /// # Errors
-    /// A label referenced but unbound, bound twice, or a short jump out of range.
+    /// The first of: a label bound, padding or data placed inside [`record`](Self::record); a
+    /// label bound twice; a label of another assembler; a label referenced but never bound;
+    /// a short jump or a 32-bit displacement out of range.
     pub fn finish(mut self) -> Result<AsmOutput, AsmError> {
         self.resolve()?;
         let listing = self.listing.unwrap_or_default();
@@ -374,8 +384,11 @@ impl Assembler {
             return Err(e);
         }
         for p in &self.patches {
-            let target = self.label_offset(p.label);
-            let target = target.ok_or(AsmError::UnboundLabel(p.label))?;
+            let target = match self.labels.get(p.label.0 as usize) {
+                Some(&Some(target)) => target,
+                Some(None) => return Err(AsmError::UnboundLabel(p.label)),
+                None => return Err(AsmError::ForeignLabel(p.label)),
+            };
             let distance = target as i64 + i64::from(p.addend) - p.end as i64;
             match p.kind {
                 FixupKind::Rel8 => {

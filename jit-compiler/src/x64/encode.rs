@@ -15,7 +15,8 @@
 //!   `rm` = 101 means RIP-relative disp32.
 //! * **SIB** = `scale(2) index(3) base(3)`; index 100 means "no index".
 //!
-//! All instructions go through the same three helpers (`legacy`, `vex`, `plus_reg`).
+//! Every instruction with operands goes through one of three helpers (`legacy`, `vex`,
+//! `plus_reg`); jumps, `ret`, `int3` and `nop` are their opcode bytes (and a displacement).
 
 use super::inst::{Inst, MovImmForm, Opcode, vex as vex_0f};
 use super::mem::{Base, GprMem, Label, Mem, XmmMem, YmmMem};
@@ -147,7 +148,7 @@ impl ShortBytes {
         (self.0 >> 24) as usize
     }
 
-    /// Always false: a field that exists has at least one byte.
+    /// True for no bytes, which no field of an [`Encoding`] has.
     pub const fn is_empty(self) -> bool {
         self.len() == 0
     }
@@ -421,9 +422,9 @@ fn address(reg: u8, rm: Rm) -> Addressing {
     };
     // rsp/r12 as rm=100 means "SIB follows", so they always need a SIB byte.
     let (sib, x) = match index {
-        Some((index, scale)) => (
-            Some(modrm(scale.bits(), index.num(), base.num())),
-            index.num() >= 8,
+        Some(index) => (
+            Some(modrm(index.scale().bits(), index.reg().num(), base.num())),
+            index.reg().num() >= 8,
         ),
         None if base.num() & 7 == 4 => (Some(modrm(0, 0b100, base.num())), false),
         None => (None, false),

@@ -248,13 +248,13 @@ pub enum Cond {
     No = 1,
     /// below (unsigned <, CF=1); also "unordered or less" after `ucomisd`
     B = 2,
-    /// above or equal (unsigned >=, CF=0)
+    /// above or equal (unsigned >=, CF=0); after `ucomisd`: ordered and greater or equal
     Ae = 3,
-    /// equal (ZF=1)
+    /// equal (ZF=1); after `ucomisd`: equal *or unordered* (a NaN sets ZF too: test `p` first)
     E = 4,
-    /// not equal (ZF=0)
+    /// not equal (ZF=0); after `ucomisd`: ordered and not equal
     Ne = 5,
-    /// below or equal (unsigned <=)
+    /// below or equal (unsigned <=, CF=1 or ZF=1); after `ucomisd`: not greater, or unordered
     Be = 6,
     /// above (unsigned >); after `ucomisd`: ordered and greater
     A = 7,
@@ -264,7 +264,7 @@ pub enum Cond {
     Ns = 9,
     /// parity (after `ucomisd`: unordered, a NaN was involved)
     P = 10,
-    /// no parity
+    /// no parity (after `ucomisd`: ordered, no NaN)
     Np = 11,
     /// less (signed <)
     L = 12,

@@ -75,10 +75,10 @@ pub(crate) fn write_mem(f: &mut dyn Write, m: &Mem, resolve: Resolver<'_>) -> fm
     match m.base {
         Base::Reg { base, index } => {
             f.write_str(base.name())?;
-            if let Some((index, scale)) = index {
-                write!(f, "+{index}")?;
-                if scale.factor() != 1 {
-                    write!(f, "*{}", scale.factor())?;
+            if let Some(index) = index {
+                write!(f, "+{}", index.reg())?;
+                if index.scale().factor() != 1 {
+                    write!(f, "*{}", index.scale().factor())?;
                 }
             }
             write_disp(f, m.disp)?;

@@ -50,6 +50,41 @@ impl Scale {
     }
 }
 
+/// An index register and its scale: any general register but `rsp`, which a SIB byte cannot
+/// name as an index (index number 4 there means "no index"). Made by [`Index::new`], so an
+/// operand with `rsp` as its index cannot be built.
+///
+/// ```
+/// use jit_compiler::x64::{Gpr::*, Index, Scale};
+/// assert_eq!(Index::new(Rcx, Scale::S8).map(|i| i.reg()), Some(Rcx));
+/// assert_eq!(Index::new(Rsp, Scale::S8), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Index {
+    reg: Gpr,
+    scale: Scale,
+}
+
+impl Index {
+    /// `reg*scale`, or `None` for `rsp`.
+    pub const fn new(reg: Gpr, scale: Scale) -> Option<Index> {
+        match reg {
+            Gpr::Rsp => None,
+            _ => Some(Index { reg, scale }),
+        }
+    }
+
+    /// The index register.
+    pub const fn reg(self) -> Gpr {
+        self.reg
+    }
+
+    /// Its scale.
+    pub const fn scale(self) -> Scale {
+        self.scale
+    }
+}
+
 /// What an address is relative to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Base {
@@ -57,8 +92,8 @@ pub enum Base {
     Reg {
         /// The base register.
         base: Gpr,
-        /// The index register (never `rsp`) and its scale.
-        index: Option<(Gpr, Scale)>,
+        /// The index register and its scale, if any.
+        index: Option<Index>,
     },
     /// The instruction pointer, pointing at a label (resolved by `finish`).
     Rip(Label),
@@ -99,14 +134,13 @@ impl Mem {
     /// # Panics
     /// If `index` is `rsp`: index number 4 in a SIB byte means "no index".
     pub const fn base_index(base: Gpr, index: Gpr, scale: Scale, disp: i32) -> Mem {
-        assert!(
-            !matches!(index, Gpr::Rsp),
-            "rsp cannot be an index register"
-        );
+        let Some(index) = Index::new(index, scale) else {
+            panic!("rsp cannot be an index register");
+        };
         Mem {
             base: Base::Reg {
                 base,
-                index: Some((index, scale)),
+                index: Some(index),
             },
             disp,
         }

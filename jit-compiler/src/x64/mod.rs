@@ -47,5 +47,5 @@ pub use inst::{
     Opcode, ShiftOp, SseImmOp, SseOp, SseStoreOp, UnaryOp, XmmFromGprOp,
 };
 pub use listing::{Data, Item, ListingEntry};
-pub use mem::{Base, GprMem, Label, Mem, Scale, XmmMem, YmmMem};
+pub use mem::{Base, GprMem, Index, Label, Mem, Scale, XmmMem, YmmMem};
 pub use reg::{Gpr, Xmm, Ymm};

@@ -521,6 +521,16 @@ fn label_errors() {
     a.bind(l);
     assert_eq!(a.finish().unwrap_err(), AsmError::LabelBoundTwice(l));
 
+    // a label of another assembler, bound or referenced
+    let mut other = Assembler::new();
+    let foreign = (0..3).map(|_| other.new_label()).last().unwrap();
+    let mut a = Assembler::new();
+    a.bind(foreign);
+    assert_eq!(a.finish().unwrap_err(), AsmError::ForeignLabel(foreign));
+    let mut a = Assembler::new();
+    a.jmp(foreign);
+    assert_eq!(a.finish().unwrap_err(), AsmError::ForeignLabel(foreign));
+
     let mut a = Assembler::new();
     let l = a.new_label();
     a.jmp_short(l);

@@ -359,7 +359,9 @@ impl Assembler {
         ucomisd => Ucomisd, unpcklpd => Unpcklpd, unpckhpd => Unpckhpd,
     }
 
-    /// `cmpsd xmm, xmm/m64, imm8`: predicate 0–7 (`eq lt le unord neq nlt nle ord`).
+    /// `cmpsd xmm, xmm/m64, imm8`: predicate 0–7 (`eq lt le unord neq nlt nle ord`). The CPU
+    /// reads only bits 2:0 of the immediate (13 acts as 5, `nlt`); the listing shows such an
+    /// immediate as written.
     pub fn cmpsd(&mut self, dst: Xmm, src: impl Into<XmmMem>, pred: u8) {
         self.emit(Inst::SseImm {
             op: SseImmOp::Cmpsd,
@@ -369,7 +371,7 @@ impl Assembler {
         });
     }
 
-    /// `cmppd xmm, xmm/m128, imm8`.
+    /// `cmppd xmm, xmm/m128, imm8`: the predicates of [`cmpsd`](Self::cmpsd), on both lanes.
     pub fn cmppd(&mut self, dst: Xmm, src: impl Into<XmmMem>, pred: u8) {
         self.emit(Inst::SseImm {
             op: SseImmOp::Cmppd,
@@ -454,7 +456,8 @@ impl Assembler {
         });
     }
 
-    /// `vcmpsd xmm, xmm, xmm/m64, imm8`: predicate 0–31, low double only.
+    /// `vcmpsd xmm, xmm, xmm/m64, imm8`: predicate 0–31 (bits 4:0 of the immediate), low
+    /// double only.
     pub fn vcmpsd(&mut self, dst: Xmm, src1: Xmm, src2: impl Into<XmmMem>, pred: u8) {
         self.emit(Inst::Vcmpsd {
             dst,
@@ -464,7 +467,7 @@ impl Assembler {
         });
     }
 
-    /// `vcmppd ymm, ymm, ymm/m256, imm8`: predicate 0–31.
+    /// `vcmppd ymm, ymm, ymm/m256, imm8`: predicate 0–31 (bits 4:0 of the immediate).
     pub fn vcmppd(&mut self, dst: Ymm, src1: Ymm, src2: impl Into<YmmMem>, pred: u8) {
         self.emit(Inst::Vcmppd {
             dst,

@@ -180,15 +180,16 @@ fn sse(inst: &Inst, cx: &Ctx<'_>) -> String {
         }
         SseImm { op, dst, src, imm } => {
             let s = cx.xm(src);
+            let p = effective_predicate(imm, false);
             match op {
                 SseImmOp::Cmpsd => format!(
                     "compare the low doubles: {dst} = all ones if {}, else all zeros",
-                    relation(imm, &dst.to_string(), &s)
+                    relation(p, &dst.to_string(), &s)
                 ),
                 SseImmOp::Cmppd => format!(
                     "compare both lanes ({}): each lane of {dst} = all ones if {}, else zeros",
-                    predicate(imm),
-                    relation(imm, &dst.to_string(), &s)
+                    predicate(p),
+                    relation(p, &dst.to_string(), &s)
                 ),
                 SseImmOp::Shufpd => format!("pick lanes of {dst} and {s} by the bits of {imm}"),
             }
@@ -230,9 +231,8 @@ fn avx(inst: &Inst, cx: &Ctx<'_>) -> String {
             src1,
             src2,
         } => format!(
-            "4 doubles lane by lane: {dst} = {src1} {} {}",
-            avx_sym(op.mnemonic()),
-            cx.ym(src2)
+            "4 doubles lane by lane: {dst} = {}",
+            avx_expr(op.mnemonic(), &src1.to_string(), &cx.ym(src2))
         ),
         Avx128 {
             op,
@@ -240,9 +240,8 @@ fn avx(inst: &Inst, cx: &Ctx<'_>) -> String {
             src1,
             src2,
         } => format!(
-            "2 doubles lane by lane: {dst} = {src1} {} {} (upper 128 bits of the ymm zeroed)",
-            avx_sym(op.mnemonic()),
-            cx.xm(src2)
+            "2 doubles lane by lane: {dst} = {} (upper 128 bits of the ymm zeroed)",
+            avx_expr(op.mnemonic(), &src1.to_string(), &cx.xm(src2))
         ),
         AvxScalar {
             op,
@@ -250,9 +249,8 @@ fn avx(inst: &Inst, cx: &Ctx<'_>) -> String {
             src1,
             src2,
         } => format!(
-            "{dst} = {src1} {} {} (low double; the high one is copied from {src1})",
-            avx_sym(op.mnemonic()),
-            cx.xm(src2)
+            "{dst} = {} (low double; the high one is copied from {src1})",
+            avx_expr(op.mnemonic(), &src1.to_string(), &cx.xm(src2))
         ),
         AvxUnary { op, dst, src } => match op {
             crate::x64::inst::AvxUnaryOp::Vsqrtpd => {
@@ -269,8 +267,8 @@ fn avx(inst: &Inst, cx: &Ctx<'_>) -> String {
         } => format!(
             "compare the low doubles ({}): {dst} = all ones if {}, else zeros \
              (the high double is copied from {src1})",
-            predicate(imm),
-            relation(imm, &src1.to_string(), &cx.xm(src2))
+            predicate(effective_predicate(imm, true)),
+            relation(imm & 31, &src1.to_string(), &cx.xm(src2))
         ),
         Vcmppd {
             dst,
@@ -279,8 +277,8 @@ fn avx(inst: &Inst, cx: &Ctx<'_>) -> String {
             imm,
         } => format!(
             "compare lane by lane ({}): each lane of {dst} = all ones if {}, else zeros",
-            predicate(imm),
-            relation(imm, &src1.to_string(), &cx.ym(src2))
+            predicate(effective_predicate(imm, true)),
+            relation(imm & 31, &src1.to_string(), &cx.ym(src2))
         ),
         Vblendvpd {
             dst,
@@ -319,10 +317,10 @@ fn integer(inst: &Inst, cx: &Ctx<'_>) -> String {
         }
         AluImm { op, dst, imm } => match op.mnemonic() {
             "cmp" => format!("compare {dst} with {imm} (sets flags only)"),
-            "sub" if dst == Gpr::Rsp => {
+            "sub" if dst == Gpr::Rsp && imm >= 0 => {
                 format!("rsp = rsp - {imm}: reserve {imm} bytes of stack")
             }
-            "add" if dst == Gpr::Rsp => {
+            "add" if dst == Gpr::Rsp && imm >= 0 => {
                 format!("rsp = rsp + {imm}: release {imm} bytes of stack")
             }
             o => format!(
@@ -341,11 +339,20 @@ fn integer(inst: &Inst, cx: &Ctx<'_>) -> String {
             "not" => format!("{dst} = !{dst} (bitwise)"),
             _ => format!("{dst} = -{dst} (two's complement)"),
         },
-        Shift { op, dst, imm } => match op.mnemonic() {
-            "shl" => format!("{dst} = {dst} << {imm}"),
-            "shr" => format!("{dst} = {dst} >> {imm} (logical: zeros shifted in)"),
-            _ => format!("{dst} = {dst} >> {imm} (arithmetic: sign bit shifted in)"),
-        },
+        Shift { op, dst, imm } => {
+            // the CPU shifts a 64-bit register by the count's low 6 bits
+            let n = imm & 63;
+            let masked = if n != imm {
+                format!(" (the CPU shifts by {imm} mod 64 = {n})")
+            } else {
+                String::new()
+            };
+            match op.mnemonic() {
+                "shl" => format!("{dst} = {dst} << {n}{masked}"),
+                "shr" => format!("{dst} = {dst} >> {n} (logical: zeros shifted in){masked}"),
+                _ => format!("{dst} = {dst} >> {n} (arithmetic: sign bit shifted in){masked}"),
+            }
+        }
         // not reached: `describe` sends only this group here
         _ => inst.to_string(),
     }
@@ -370,8 +377,8 @@ fn flow(inst: &Inst, cx: &Ctx<'_>) -> String {
         JmpIndirect(t) => match t {
             GprMem::Gpr(r) => format!("jump to the address in {r}"),
             GprMem::Mem(mm) => format!(
-                "jump to the function whose address is stored at {} (a tail call: no return \
-                 address is pushed, so its ret returns to our caller)",
+                "jump to the address stored at {} (no return address is pushed: at the end of \
+                 a function, a tail call, whose ret returns to our caller)",
                 cx.mem(&mm)
             ),
         },
@@ -385,26 +392,32 @@ fn flow(inst: &Inst, cx: &Ctx<'_>) -> String {
             dst.name32(),
             src.name8()
         ),
-        Ret => "return: pop the return address and jump to it (the result is in xmm0)".to_string(),
-        Int3 => "breakpoint trap (padding; never executed)".to_string(),
+        Ret => {
+            "return: pop the return address and jump to it (a double result is in xmm0)".to_string()
+        }
+        Int3 => {
+            "breakpoint trap (the generated code pads with it where nothing may run)".to_string()
+        }
         Nop => "do nothing".to_string(),
         // not reached: `describe` sends only this group here
         _ => inst.to_string(),
     }
 }
 
-pub(super) fn avx_sym(mn: &str) -> &'static str {
+/// What a three-operand AVX operation computes from its sources `a` and `b`.
+pub(super) fn avx_expr(mn: &str, a: &str, b: &str) -> String {
+    let infix = |op: &str| format!("{a} {op} {b}");
     match mn {
-        "vaddpd" | "vaddsd" => "+",
-        "vsubpd" | "vsubsd" => "-",
-        "vmulpd" | "vmulsd" => "*",
-        "vdivpd" | "vdivsd" => "/",
-        "vminpd" | "vminsd" => "min",
-        "vmaxpd" | "vmaxsd" => "max",
-        "vandpd" => "&",
-        "vandnpd" => "&! (and-not)",
-        "vorpd" => "|",
-        _ => "^",
+        "vaddpd" | "vaddsd" => infix("+"),
+        "vsubpd" | "vsubsd" => infix("-"),
+        "vmulpd" | "vmulsd" => infix("*"),
+        "vdivpd" | "vdivsd" => infix("/"),
+        "vminpd" | "vminsd" => format!("min({a}, {b})"),
+        "vmaxpd" | "vmaxsd" => format!("max({a}, {b})"),
+        "vandpd" => infix("&"),
+        "vandnpd" => format!("!{a} & {b} (and-not: the first source inverted)"),
+        "vorpd" => infix("|"),
+        _ => infix("^"),
     }
 }
 

@@ -433,12 +433,8 @@ fn imm_field(inst: &Inst, imm: &Imm, r: &mut Reader<'_>) -> Option<Field> {
     Some(match *imm {
         Imm::None => return None,
         Imm::I8(v) => r.field("imm8", 1, |_| match inst {
-            Inst::SseImm { op, .. } if *op != SseImmOp::Shufpd => {
-                format!("{v}: comparison predicate {}", predicate(v))
-            }
-            Inst::Vcmpsd { .. } | Inst::Vcmppd { .. } => {
-                format!("{v}: comparison predicate {}", predicate(v))
-            }
+            Inst::SseImm { op, .. } if *op != SseImmOp::Shufpd => predicate_field(v, false),
+            Inst::Vcmpsd { .. } | Inst::Vcmppd { .. } => predicate_field(v, true),
             Inst::Vblendvpd { mask, .. } => {
                 format!("{v:#04x}: bits 7:4 = {} → mask register {mask}", v >> 4)
             }
@@ -479,8 +475,25 @@ pub(super) fn le_i32(b: &[u8]) -> i32 {
     i32::from_le_bytes(a)
 }
 
-/// A comparison predicate (the immediate of `cmpsd`/`cmppd`, 0–7, and of `vcmpsd`/`vcmppd`,
-/// 0–31) by name and meaning: `lt (less than)`, `ge_oq (greater or equal)`.
+/// The predicate the CPU reads from the immediate `imm` of a comparison: its bits 2:0 for
+/// `cmpsd`/`cmppd` (0–7), its bits 4:0 for the VEX forms (0–31). The other bits are ignored.
+pub(super) fn effective_predicate(imm: u8, vex: bool) -> u8 {
+    if vex { imm & 31 } else { imm & 7 }
+}
+
+/// The immediate field of a comparison: its value and the predicate it selects.
+fn predicate_field(imm: u8, vex: bool) -> String {
+    let p = effective_predicate(imm, vex);
+    let mut text = format!("{imm}: comparison predicate {}", predicate(p));
+    if p != imm {
+        let bits = if vex { "4:0" } else { "2:0" };
+        text.push_str(&format!(" (the CPU reads only bits {bits}: {p})"));
+    }
+    text
+}
+
+/// A comparison predicate (0–7 for `cmpsd`/`cmppd`, 0–31 for `vcmpsd`/`vcmppd`; see
+/// [`effective_predicate`]) by name and meaning: `lt (less than)`, `ge_oq (greater or equal)`.
 pub(super) fn predicate(v: u8) -> String {
     match crate::x64::intel::predicate_name(v) {
         Some(name) => format!("{name} ({})", PREDICATE_MEANINGS[usize::from(v & 15)]),
@@ -541,10 +554,10 @@ pub(super) fn cond_text(cc: Cond) -> &'static str {
         Cond::O => "overflow (OF=1)",
         Cond::No => "no overflow (OF=0)",
         Cond::B => "below (CF=1; after ucomisd: less or unordered)",
-        Cond::Ae => "above or equal (CF=0)",
-        Cond::E => "equal (ZF=1)",
-        Cond::Ne => "not equal (ZF=0)",
-        Cond::Be => "below or equal (CF=1 or ZF=1)",
+        Cond::Ae => "above or equal (CF=0; after ucomisd: ordered and greater or equal)",
+        Cond::E => "equal (ZF=1; after ucomisd: equal or unordered)",
+        Cond::Ne => "not equal (ZF=0; after ucomisd: ordered and not equal)",
+        Cond::Be => "below or equal (CF=1 or ZF=1; after ucomisd: not greater, or unordered)",
         Cond::A => "above (CF=0 and ZF=0; after ucomisd: ordered and greater)",
         Cond::S => "sign (SF=1)",
         Cond::Ns => "no sign (SF=0)",

@@ -113,7 +113,7 @@ fn data_text(d: Data, offset: usize, relocs: &[Reloc]) -> String {
 /// Explains machine code with its listing: every instruction and its fields, and the data
 /// (constants and masks as values).
 pub fn explain(code: &[u8], listing: &[ListingEntry]) -> String {
-    explain_with(code, listing, &[], &[])
+    explain_with(code, listing, &[], &[], Patched::Yes)
 }
 
 /// Explains a compiled expression: the entries, every instruction, the constant pool and
@@ -141,7 +141,7 @@ pub fn explain_compiled(c: &Compiled) -> String {
             ),
         ));
     }
-    explain_with(&c.code, &c.listing, &c.relocs, &notes)
+    explain_with(&c.code, &c.listing, &c.relocs, &notes, Patched::Yes)
 }
 
 /// Explains one instruction on its own (at offset 0; RIP-relative and branch fields are
@@ -153,7 +153,15 @@ pub fn explain_inst(inst: &Inst) -> String {
         len: bytes.len(),
         item: Item::Inst(*inst),
     };
-    explain(&bytes, &[entry])
+    explain_with(&bytes, &[entry], &[], &[], Patched::No)
+}
+
+/// Are the label fields of the code filled in (code from `finish`), or zeros (one
+/// instruction encoded on its own), which say nothing about where the labels are?
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Patched {
+    Yes,
+    No,
 }
 
 fn explain_with(
@@ -161,8 +169,12 @@ fn explain_with(
     listing: &[ListingEntry],
     relocs: &[Reloc],
     notes: &[(usize, String)],
+    patched: Patched,
 ) -> String {
-    let labels = recover_labels(code, listing);
+    let labels = match patched {
+        Patched::Yes => recover_labels(code, listing),
+        Patched::No => BTreeMap::new(),
+    };
     let resolve = |l: Label| labels.get(&l).copied();
     let data: BTreeMap<u64, String> = listing
         .iter()
@@ -186,7 +198,7 @@ fn explain_with(
                 let text = inst.display_with(&resolve).to_string();
                 let _ = writeln!(out, "{:04x}  {:<30} {text}", e.offset, hex(bytes));
                 let rip_disp = match encode(&inst).disp {
-                    Disp::Rip { .. } => {
+                    Disp::Rip { .. } if patched == Patched::Yes => {
                         let at = e.len.saturating_sub(4 + encode(&inst).imm.len());
                         bytes.get(at..at + 4).map(le_i32)
                     }

@@ -260,6 +260,47 @@ fn comparison_predicate_and_relative_jumps() {
 }
 
 #[test]
+fn one_instruction_names_its_labels_instead_of_inventing_addresses() {
+    let l = Assembler::new().new_label();
+    let text = explain_inst(&Inst::JmpShort(l));
+    assert!(text.contains("jmp short L0"), "{text}");
+    assert!(!text.contains("offset 2h"), "{text}");
+    let text = explain_inst(&sse(SseOp::Addsd, Xmm0, Mem::rip(l)));
+    assert!(text.contains("addsd xmm0,[L0]"), "{text}");
+    assert!(!text.contains("= offset"), "{text}");
+}
+
+#[test]
+fn predicate_bits_the_cpu_ignores_are_said_to_be_ignored() {
+    // legacy cmpsd reads bits 2:0: 13 is 5, "not less than" (true for NaN), not "ge"
+    let i = Inst::SseImm {
+        op: SseImmOp::Cmpsd,
+        dst: Xmm0,
+        src: Xmm1.into(),
+        imm: 13,
+    };
+    let text = explain_inst(&i);
+    assert!(text.contains("cmpsd xmm0,xmm1,0Dh"), "{text}");
+    assert!(text.contains("all ones if xmm0 is not < xmm1"), "{text}");
+    assert!(
+        text.contains(
+            "13: comparison predicate nlt (not less than) (the CPU reads only bits 2:0: 5)"
+        ),
+        "{text}"
+    );
+    // the VEX forms read bits 4:0: 45 is 13, "ge"
+    let v = Inst::Vcmpsd {
+        dst: Xmm3,
+        src1: Xmm1,
+        src2: Xmm2.into(),
+        imm: 45,
+    };
+    let text = explain_inst(&v);
+    assert!(text.contains("all ones if xmm1 >= xmm2"), "{text}");
+    assert!(text.contains("(the CPU reads only bits 4:0: 13)"), "{text}");
+}
+
+#[test]
 fn avx_predicates_beyond_sse_are_named_and_written_out() {
     let vcmp = |imm| Inst::Vcmpsd {
         dst: Xmm3,
