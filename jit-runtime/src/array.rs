@@ -119,7 +119,8 @@ impl JitFn {
     }
 
     /// [`map`](Self::map) with a choice of instructions (e.g. to test or compare the SSE2
-    /// kernel on an AVX2 machine). The results are the same bits whatever the choice.
+    /// kernel on an AVX2 machine). The results are the same bits whatever the choice, with the
+    /// one freedom [`map`](Self::map) has: the payload of a NaN where two different NaNs meet.
     ///
     /// # Errors
     /// As [`map`](Self::map).

@@ -635,6 +635,26 @@ macro_rules! typed {
 
         impl JitFn {
             #[doc = concat!("A typed handle for a function of exactly these arguments: ", stringify!($($a),*), ".")]
+            ///
+            /// Its `call` passes the arguments in registers to the machine code, with no slice
+            /// and no check (the arity was checked here); functions that cannot be called that
+            /// way (interpreted, another calling convention, closures) go through
+            /// [`JitFn::call`] instead, with the same results. `Typed0` to `Typed8` exist.
+            ///
+            /// ```
+            /// let f = jit_runtime::Jit::compile("x*y + 1")?;
+            /// let h = f.typed2()?;
+            /// assert_eq!(h.call(2.0, 3.0), 7.0);
+            /// assert!(f.typed1().is_err()); // the function takes 2 arguments
+            /// // the raw entry, for a hot loop or a C API; valid while `f` lives
+            /// if let Some(raw) = unsafe { h.as_fn() } {
+            ///     assert_eq!(raw(2.0, 3.0), 7.0);
+            /// }
+            /// # Ok::<(), jit_runtime::Error>(())
+            /// ```
+            ///
+            /// # Errors
+            /// [`ErrorKind::ArgumentCount`] when the function takes another number of arguments.
             pub fn $method(&self) -> Result<$name<'_>> {
                 const N: usize = <[&str]>::len(&[$(stringify!($a)),*]);
                 self.inner.expr.check_arity(N)?;

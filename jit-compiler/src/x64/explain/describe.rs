@@ -128,9 +128,9 @@ fn sse(inst: &Inst, cx: &Ctx<'_>) -> String {
                 SseOp::Movapd if is_mem => {
                     format!("{dst} = {s} (all 128 bits; the address must be 16-byte aligned)")
                 }
-                SseOp::Movapd => format!(
-                    "{dst} = {s} (copies all 128 bits: shorter than movsd, no dependency on {dst})"
-                ),
+                SseOp::Movapd => {
+                    format!("{dst} = {s} (all 128 bits: unlike movsd, no wait for the old {dst})")
+                }
                 SseOp::Movupd => format!("{dst} = {s} (all 128 bits, any alignment)"),
                 SseOp::Movq => {
                     format!("copy the low 64 bits of {s} into {dst}, zeroing the upper half")

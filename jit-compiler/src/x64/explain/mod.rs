@@ -119,13 +119,15 @@ pub fn explain(code: &[u8], listing: &[ListingEntry]) -> String {
 /// Explains a compiled expression: the entries, every instruction, the constant pool and
 /// the call slots. Needs the listing ([`compile`](crate::codegen::compile) keeps one).
 pub fn explain_compiled(c: &Compiled) -> String {
+    let ptr = c.abi.pointer_arg();
+    let read = match c.arity {
+        0 => "no argument is read".to_string(),
+        1 => format!("the argument is read from [{ptr}]"),
+        n => format!("the {n} arguments are read from [{ptr}]"),
+    };
     let mut notes = vec![(
         c.array_entry,
-        format!(
-            "array entry: extern \"C\" fn(args: *const f64) -> f64; the {} argument(s) are read from [{}]",
-            c.arity,
-            c.abi.pointer_arg()
-        ),
+        format!("array entry: extern \"C\" fn(args: *const f64) -> f64; {read}"),
     )];
     if let Some(r) = c.register_entry {
         notes.push((
