@@ -30,6 +30,21 @@ pub enum UserFnImpl {
     Closure(Closure),
 }
 
+impl UserFnImpl {
+    /// The number of arguments of a native function (`None` for a closure, which takes a
+    /// slice of any length).
+    pub fn native_arity(&self) -> Option<usize> {
+        match self {
+            UserFnImpl::Native0(_) => Some(0),
+            UserFnImpl::Native1(_) => Some(1),
+            UserFnImpl::Native2(_) => Some(2),
+            UserFnImpl::Native3(_) => Some(3),
+            UserFnImpl::Native4(_) => Some(4),
+            UserFnImpl::Closure(_) => None,
+        }
+    }
+}
+
 /// A registered function: its name, arity and implementation.
 #[derive(Clone)]
 pub struct UserFn {
@@ -152,6 +167,11 @@ impl Registry {
     }
 
     /// Registers (or replaces) a function of `arity` arguments.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidName`] for a name that is not an identifier;
+    /// [`ErrorKind::WrongArity`] for a native function whose own arity is not `arity` (as a
+    /// [`NativeFunction`] implemented outside this crate could claim).
     pub fn add_function(
         &mut self,
         name: &str,
@@ -159,6 +179,15 @@ impl Registry {
         imp: UserFnImpl,
     ) -> Result<&mut Registry> {
         Self::check_name(name)?;
+        if let Some(n) = imp.native_arity().filter(|&n| n != arity) {
+            return Err(Error::new(
+                ErrorKind::WrongArity,
+                Span::default(),
+                format!(
+                    "`{name}` is registered with {arity} arguments, but its function takes {n}"
+                ),
+            ));
+        }
         self.constants.retain(|(n, _)| n != name);
         if let Some(existing) = self.functions.iter_mut().find(|f| f.name == name) {
             existing.arity = arity;
@@ -246,5 +275,23 @@ mod tests {
         assert_eq!(reg.functions().len(), 1);
         assert_eq!(reg.functions()[0].call(&[4.0, 1.0]), 3.0);
         assert!(reg.functions()[0].native_address().is_none());
+    }
+
+    /// A `NativeFunction` implemented elsewhere may claim any arity: the registry holds it
+    /// to its function's (17 arguments made the code generator panic on a register number).
+    #[test]
+    fn a_native_function_has_its_own_arity() {
+        struct Rogue;
+        impl NativeFunction for Rogue {
+            const ARITY: usize = 17;
+            fn into_impl(self) -> UserFnImpl {
+                UserFnImpl::Native1(twice)
+            }
+        }
+        let mut reg = Registry::new();
+        let err = reg.function("r", Rogue).map(|_| ()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::WrongArity);
+        assert!(reg.functions().is_empty());
+        assert!(reg.add_function("t", 1, UserFnImpl::Native1(twice)).is_ok());
     }
 }

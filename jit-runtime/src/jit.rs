@@ -493,7 +493,8 @@ impl JitFn {
                 // SAFETY: `fast_arity` is not usize::MAX, so `fast` is the System V array
                 // entry of this function's code, generated for `fast_arity` arguments
                 // (`args.len()`, checked just above) and mapped while `self` (which holds
-                // the code through `inner`) lives.
+                // the code through `inner`) lives; and the code calls no closures (whose
+                // panics the checked path collects: `fast_arity` is usize::MAX then).
                 return unsafe { crate::native::call_sysv_array(self.fast, args) };
             }
         }
@@ -541,11 +542,11 @@ impl JitFn {
         });
         match panic {
             None => Ok(value),
-            Some(payload) => Err(Error::new(
-                ErrorKind::Panic,
-                Span::default(),
-                crate::native::panic_message(&*payload),
-            )),
+            Some(payload) => {
+                let message = crate::native::panic_message(&*payload);
+                crate::native::drop_quietly(payload);
+                Err(Error::new(ErrorKind::Panic, Span::default(), message))
+            }
         }
     }
 

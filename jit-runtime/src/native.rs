@@ -195,4 +195,4 @@ impl Native {
     }
 }
 
-pub(crate) use crate::trampoline::{catching, own_panics, panic_message};
+pub(crate) use crate::trampoline::{catching, drop_quietly, own_panics, panic_message};

@@ -102,6 +102,19 @@ pub struct RawCode {
     pub arity: usize,
 }
 
+impl RawCode {
+    /// Do the entries lie inside the code? (Checked by `Site::new`, so that an installed
+    /// site never has an entry address of 0, which marks "not installed".)
+    const fn entries_in_code(&self) -> bool {
+        let len = self.code.len();
+        self.array_entry < len
+            && match self.register_entry {
+                Some(r) => r < len,
+                None => true,
+            }
+    }
+}
+
 /// The untyped part of a [`Site`]: what the batch installer sees through `SITES`.
 #[derive(Debug)]
 pub struct SiteCore {
@@ -203,8 +216,11 @@ impl<const N: usize> EntryFn for extern "C" fn(&[f64; N]) -> f64 {
 /// One `jit_expr!` call site: its code and the address of the installed entry.
 ///
 /// Contract (the reason this is hidden): `raw` must be code emitted by `jit_expr!` for the
-/// host calling convention and for `F`'s arguments. The arity is checked when the `static`
-/// is evaluated (a mismatch is a compile error); the bytes themselves cannot be checked.
+/// host calling convention and for `F`'s arguments. The arity and the entries' offsets are
+/// checked when the `static` is evaluated (a mismatch is a compile error); the bytes
+/// themselves cannot be checked. `Site::new` is a safe function so that the expansion needs
+/// no `unsafe` (it compiles in crates with `#![forbid(unsafe_code)]`), which makes it
+/// unsound to call with anything else: `get` runs the bytes. Only the macro calls it.
 pub struct Site<F: EntryFn> {
     core: SiteCore,
     _fn: PhantomData<F>,
@@ -221,6 +237,10 @@ impl<F: EntryFn> Site<F> {
         assert!(
             F::ARRAY || (raw.register_entry.is_some() && avx.register_entry.is_some()),
             "jit_expr!: no register entry"
+        );
+        assert!(
+            raw.entries_in_code() && avx.entries_in_code(),
+            "jit_expr!: an entry lies outside the code"
         );
         Site {
             core: SiteCore {
@@ -260,7 +280,8 @@ impl<F: EntryFn> Site<F> {
     #[inline(never)]
     fn slow(&'static self) -> F {
         let addr = install(&self.core);
-        // SAFETY: as in `get`: `addr` is the installed entry of this site's code.
+        // SAFETY: as in `get`: `addr` is the installed entry of this site's code (`install`
+        // returns only an address `publish` stored, which is never 0: it panics otherwise).
         unsafe { F::from_addr(addr) }
     }
 }
@@ -339,7 +360,8 @@ fn install(site: &'static SiteCore) -> usize {
         if let Ok(handles) = exec::install_batch(&codes) {
             state.installs += 1;
             for (s, h) in sites.iter().zip(handles) {
-                publish(s, &h);
+                // (a site whose entry is not in its code stays uninstalled and fails below)
+                let _ = publish(s, &h);
                 state.code.push(h);
             }
         }
@@ -355,7 +377,8 @@ fn install(site: &'static SiteCore) -> usize {
             state.installs += 1;
             let addr = publish(site, &h);
             state.code.push(h);
-            addr
+            // (not reached: `Site::new` checks the entries)
+            addr.unwrap_or_else(|| panic!("jit_expr!: the entry lies outside the code"))
         }
         Err(e) => panic!(
             "jit_expr!: cannot install the compiled expression: the operating system refused \
@@ -364,15 +387,16 @@ fn install(site: &'static SiteCore) -> usize {
     }
 }
 
-/// Stores the entry address of `site` installed as `handle`; returns it (0 if the entry
-/// offset is out of bounds, which the generator never produces).
-fn publish(site: &SiteCore, handle: &ExecCode) -> usize {
+/// Stores the entry address of `site` installed as `handle` and returns it; `None`, and
+/// nothing stored, if the entry is not in the code (which `Site::new` rules out).
+fn publish(site: &SiteCore, handle: &ExecCode) -> Option<usize> {
     let addr = site
         .entry_offset()
         .and_then(|o| handle.entry(o).ok())
-        .map_or(0, |p| p as usize);
+        .map(|p| p as usize)
+        .filter(|&a| a != 0)?;
     site.entry.store(addr, Ordering::Release);
-    addr
+    Some(addr)
 }
 
 /// Installs Win64 code emitted by `jit_expr!(@win64 ..)` and calls its **array entry**
@@ -471,5 +495,17 @@ mod tests {
         let want = if crate::cpu::has_avx() { 2.0 } else { 1.0 };
         assert_eq!(SITE.get()(), want);
         assert_eq!(SITE.get()(), want, "installed once, the same function");
+    }
+
+    /// An entry past the end of the code is refused when the site is made (for the macro's
+    /// `static`s, a compile error), so no site ever publishes the address 0 as its entry.
+    #[test]
+    #[should_panic(expected = "an entry lies outside the code")]
+    fn an_entry_outside_the_code_is_refused() {
+        let bad = RawCode {
+            register_entry: Some(16),
+            ..raw(&ONE)
+        };
+        let _ = Site::<extern "C" fn() -> f64>::new(bad, raw(&TWO));
     }
 }

@@ -2,50 +2,88 @@
 //! registry entry) and a pointer to the arguments, which it stored in its stack frame.
 //!
 //! A panic in the closure must not unwind through machine code (it has no unwind tables):
-//! the trampoline catches it, parks the payload in a thread-local slot and returns NaN; the
-//! machine code carries on with that NaN and returns, and then `JitFn::try_call` reports the
-//! panic as an `Error` (`JitFn::call` panics with its message).
+//! the trampoline catches it, parks the payload in the slot of the call that is running and
+//! returns NaN; the machine code carries on with that NaN and returns, and then
+//! `JitFn::try_call` reports the panic as an `Error` (`JitFn::call` panics with its message).
 
 #[cfg(target_arch = "x86_64")]
 use jit_compiler::{UserFn, UserFnImpl};
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-thread_local! {
-    static PANIC: RefCell<Option<Box<dyn Any + Send>>> = const { RefCell::new(None) };
-}
+/// A caught panic.
+type Payload = Box<dyn Any + Send>;
 
-/// The panic of a closure called on this thread since the last check, if any.
-fn take_panic() -> Option<Box<dyn Any + Send>> {
-    PANIC.with(|p| p.borrow_mut().take())
+thread_local! {
+    /// Where the innermost call running on this thread collects its closures' panics: a slot
+    /// on the stack of [`own_panics`], or null. (A pointer has no destructor, so this
+    /// thread-local is never destroyed: a call from another thread-local's destructor at
+    /// thread exit still finds it, where a slot holding the payload itself was gone.)
+    static SLOT: Cell<*mut Option<Payload>> = const { Cell::new(std::ptr::null_mut()) };
 }
 
 /// Runs `f`, a call that may run closures, and returns its value with the panic of the first
-/// of its closures that panicked. The slot is `f`'s alone meanwhile: a panic already parked
-/// there belongs to a call still running further out (a closure that panicked, and then
-/// another closure of the same call that calls a `JitFn`), so it is set aside and put back
-/// afterwards, for that call to report.
-pub(crate) fn own_panics(f: impl FnOnce() -> f64) -> (f64, Option<Box<dyn Any + Send>>) {
-    let outer = take_panic();
-    let value = f();
-    let mine = take_panic();
-    if outer.is_some() {
-        PANIC.with(|p| *p.borrow_mut() = outer);
+/// of its closures that panicked. Each call has a slot of its own: a closure that calls
+/// another `JitFn` neither takes nor loses the panics of the call around it.
+pub(crate) fn own_panics(f: impl FnOnce() -> f64) -> (f64, Option<Payload>) {
+    /// Puts the outer call's slot back, also if `f` unwinds (it does not: machine code cannot,
+    /// and the interpreter's path catches), so no pointer to a dead slot is ever left.
+    struct Restore(*mut Option<Payload>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SLOT.set(self.0);
+        }
     }
-    (value, mine)
+    let mut slot: Option<Payload> = None;
+    let restore = Restore(SLOT.replace(&raw mut slot));
+    let value = f();
+    drop(restore);
+    (value, slot)
 }
 
-/// Runs `f`, parking a panic in the slot (the first one wins) and returning NaN instead.
+/// Runs `f`, parking a panic in the running call's slot (the first one wins) and returning
+/// NaN instead.
 pub(crate) fn catching(f: impl FnOnce() -> f64) -> f64 {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(v) => v,
         Err(payload) => {
-            PANIC.with(|p| {
-                p.borrow_mut().get_or_insert(payload);
-            });
+            if let Some(rejected) = park(payload) {
+                drop_quietly(rejected);
+            }
             f64::NAN
         }
+    }
+}
+
+/// Puts `payload` in the running call's slot if it is empty; else gives it back.
+fn park(payload: Payload) -> Option<Payload> {
+    let slot = SLOT.get();
+    if slot.is_null() {
+        return Some(payload); // (no call is collecting: not reached, see `own_panics`)
+    }
+    // SAFETY: a non-null pointer in `SLOT` was set by `own_panics` on this thread and points
+    // to its local `slot`, which lives until that `own_panics` puts the previous pointer back
+    // (when its `f` has returned, or unwound). `park` runs inside that `f`, on this thread,
+    // and nothing else refers to the slot meanwhile (`own_panics` reads it only afterwards;
+    // an inner `own_panics` uses a slot of its own). The reference ends within this function,
+    // before any user code (a payload's `Drop`) runs.
+    let slot = unsafe { &mut *slot };
+    match slot {
+        None => {
+            *slot = Some(payload);
+            None
+        }
+        Some(_) => Some(payload),
+    }
+}
+
+/// Drops a panic payload that is not reported, without letting a panic in its `Drop` escape:
+/// the trampoline, where a second panic of a call is dropped, must not unwind, and
+/// `try_call` must not panic.
+pub(crate) fn drop_quietly(payload: Payload) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
     }
 }
 
@@ -66,8 +104,9 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 fn call(ctx: *const UserFn, args: *const f64) -> f64 {
     // SAFETY: the machine code passes the address of a `UserFn` in the registry of the
     // `JitFn` that is running it (patched in from `Symbol::UserContext` at load time); the
-    // `JitFn` owns that registry through an `Arc` for as long as the code is mapped, and a
-    // registry behind an `Arc` is never mutated.
+    // code runs only inside a call that borrows that `JitFn`, which owns the registry through
+    // an `Arc` (so it lives for the whole call), and a registry behind an `Arc` is never
+    // mutated.
     let user = unsafe { &*ctx };
     // SAFETY: the code stored exactly `user.arity` f64 values at `args` (consecutive stack
     // slots of its frame) before the call; they stay valid during it.

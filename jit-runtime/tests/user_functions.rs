@@ -241,6 +241,84 @@ fn a_nested_call_neither_takes_nor_loses_the_panic_of_the_call_around_it() {
     assert_eq!(*seen.lock().unwrap(), [Ok(2.0)]);
 }
 
+/// A panic payload whose `Drop` panics, or calls a `JitFn` with closures itself: the second
+/// panic of a call is dropped in the trampoline, and the first one's after its message is
+/// taken; neither may unwind out of there (both aborted the process).
+#[test]
+fn payloads_with_troublesome_drops_are_reported_or_dropped_quietly() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("the payload's drop panics");
+        }
+    }
+    struct CallsOnDrop(jit_runtime::JitFn);
+    impl Drop for CallsOnDrop {
+        fn drop(&mut self) {
+            assert_eq!(self.0.try_call(&[2.0]).unwrap(), 2.0);
+        }
+    }
+    let f = Jit::builder()
+        .closure("a", 1, |_| std::panic::panic_any(PanicsOnDrop))
+        .closure("b", 1, |_| std::panic::panic_any(PanicsOnDrop))
+        .compile("a(x) + b(x)")
+        .unwrap();
+    let err = f.try_call(&[1.0]).unwrap_err();
+    assert_eq!(err.to_string(), "a user function panicked");
+    let id = Jit::builder()
+        .closure("id", 1, |a| a[0])
+        .compile("id(x)")
+        .unwrap();
+    let g = Jit::builder()
+        .closure("a", 1, move |_| {
+            std::panic::panic_any(CallsOnDrop(id.clone()))
+        })
+        .closure("b", 1, |_| panic!("second"))
+        .compile("a(x) + b(x)")
+        .unwrap();
+    assert_eq!(g.try_call(&[1.0]).unwrap_err().kind(), ErrorKind::Panic);
+}
+
+/// A call from a thread-local's destructor at thread exit, when other thread-locals of the
+/// runtime may be gone already (the panic slot was one, and the call aborted the process).
+#[test]
+fn a_call_from_a_thread_local_destructor_works() {
+    struct CallOnExit(Option<jit_runtime::JitFn>, std::sync::mpsc::Sender<String>);
+    impl Drop for CallOnExit {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                let r = f.try_call(&[3.0]).map_err(|e| e.to_string());
+                let _ = self.1.send(format!("{r:?}"));
+            }
+        }
+    }
+    thread_local! {
+        static ON_EXIT: std::cell::RefCell<Option<CallOnExit>> = const { std::cell::RefCell::new(None) };
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let f = Jit::builder()
+            .closure(
+                "boom",
+                1,
+                |a| if a[0] > 2.0 { panic!("at exit") } else { a[0] },
+            )
+            .compile("boom(x)")
+            .unwrap();
+        // `ON_EXIT` is used first and the runtime's thread-locals after it, so they would be
+        // destroyed before it (in reverse order of first use)
+        ON_EXIT.with(|s| *s.borrow_mut() = Some(CallOnExit(Some(f.clone()), tx)));
+        assert_eq!(f.try_call(&[1.0]).unwrap(), 1.0);
+        assert!(f.try_call(&[5.0]).is_err());
+    })
+    .join()
+    .unwrap();
+    assert_eq!(
+        rx.recv().unwrap(),
+        r#"Err("a user function panicked: at exit")"#
+    );
+}
+
 #[test]
 fn a_panic_without_a_message_is_named_once() {
     let f = Jit::builder()
