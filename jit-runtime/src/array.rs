@@ -42,6 +42,8 @@ impl Loaded {
     #[cfg(target_arch = "x86_64")]
     fn install(kernel: Option<ArrayKernel>) -> Option<Loaded> {
         let k = kernel?;
+        // no relocation table: kernels never call anything (expressions with calls get no
+        // kernel), so their code has no address slots to fill
         let code = crate::exec::install(&k.code, &[]).ok()?;
         Some(Loaded {
             code,
