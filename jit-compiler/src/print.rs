@@ -172,7 +172,13 @@ impl Printer<'_, '_> {
                 later.push(Task::Text(")"));
             }
             Node::Binary(op, a, b) if op.is_function() => {
-                self.out.push_str(op.name());
+                // `powf` (a power the simplifier left to `f64::powf`: its exponent is not an
+                // integer constant, nor ±0.5) is written `pow`, which the parser reads back
+                // as the same power
+                self.out.push_str(match op {
+                    BinaryOp::Powf => "pow",
+                    _ => op.name(),
+                });
                 self.out.push('(');
                 later.extend([
                     Task::Node(a, 0),
@@ -350,6 +356,20 @@ mod tests {
         );
         // small shared operands still print twice
         assert_eq!(round_simplified("x*2*2"), "x + x + (x + x)");
+    }
+
+    #[test]
+    fn a_simplified_power_prints_as_source() {
+        let e = parse("x^y + x^0.3").unwrap().simplified();
+        let text = e.to_string();
+        assert_eq!(text, "pow(x, y) + pow(x, 0.3)");
+        let again = parse(&text).unwrap();
+        for args in [[2.0, 0.5], [-1.5, 3.0], [0.0, -1.0]] {
+            assert_eq!(
+                again.eval(&args).unwrap().to_bits(),
+                e.eval(&args).unwrap().to_bits()
+            );
+        }
     }
 
     fn round_simplified(src: &str) -> String {
