@@ -88,6 +88,55 @@ fn the_specs_examples() {
     );
 }
 
+/// §3.2 at its edges: negative exponents (a reciprocal after the squarings), large ones, the
+/// largest below 2^63 and 2^63 itself (`powf`), on special values, every target.
+#[test]
+fn integer_powers_at_their_edges() {
+    let bases = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -2.5,
+        1.0000001,
+        3.0,
+        1e-310,
+        1e308,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+    for n in [
+        "-1",
+        "-2",
+        "-3",
+        "-4",
+        "-5",
+        "-7",
+        "-8",
+        "-63",
+        "-64",
+        "-70",
+        "63",
+        "64",
+        "65",
+        "127",
+        "4611686018427387904",
+        "-4611686018427387904",
+        "9223372036854774784",
+        "-9223372036854774784",
+        "9223372036854775807",
+        "9223372036854775808",
+        "(1+2)",
+        "-(2*3)",
+    ] {
+        for x in bases {
+            check(&format!("x^{n}"), &[x]);
+        }
+    }
+}
+
 #[test]
 fn a_hundred_arguments() {
     let names: Vec<String> = (0..100).map(|i| format!("v{i:03}")).collect();

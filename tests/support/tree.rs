@@ -32,6 +32,28 @@ pub fn number() -> impl Strategy<Value = f64> {
     ]
 }
 
+/// An exponent written as a constant (`-` applied to a literal for a negative one, as the
+/// parser builds it): mostly integers, which are computed by squaring (§3.2), from small to
+/// near 2^63, and a few that go to `powf` (2^63 and beyond, fractions) or to `sqrt`.
+pub fn exponent() -> impl Strategy<Value = T> {
+    let magnitude = prop_oneof![
+        6 => (0u32..=70).prop_map(f64::from),
+        1 => Just(4_611_686_018_427_387_904.0), // 2^62: 62 squarings
+        1 => Just(9_223_372_036_854_774_784.0), // the largest double below 2^63
+        1 => Just(9_223_372_036_854_775_808.0), // 2^63: no longer an integer power
+        1 => Just(0.5),
+        1 => Just(1.5),
+    ];
+    (magnitude, any::<bool>()).prop_map(|(m, negative)| {
+        let n = T::Num(m);
+        if negative {
+            T::Un(UnaryOp::Neg, Box::new(n))
+        } else {
+            n
+        }
+    })
+}
+
 pub fn tree() -> impl Strategy<Value = T> {
     let leaf = prop_oneof![number().prop_map(T::Num), (0u32..4).prop_map(T::Arg)];
     leaf.prop_recursive(6, 48, 3, |inner| {
@@ -50,11 +72,14 @@ pub fn tree() -> impl Strategy<Value = T> {
                 Box::new(a),
                 Box::new(b)
             )),
-            (inner.clone(), inner.clone(), inner).prop_map(|(c, a, b)| T::If(
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| T::If(
                 Box::new(c),
                 Box::new(a),
                 Box::new(b)
             )),
+            // powers with constant exponents: `^` is one binary operator in 16 above, and a
+            // random right side is rarely a constant integer
+            (inner, exponent()).prop_map(|(a, n)| T::Bin(BinaryOp::Pow, Box::new(a), Box::new(n))),
         ]
     })
 }
