@@ -2,7 +2,6 @@
 //! `Jit::builder().limits(..)`, malformed or huge input gives an `Error` rather than a panic
 //! or a stack overflow, and a 1 MiB expression compiles in about linear time.
 
-use std::time::{Duration, Instant};
 use trivial_jit::{ErrorKind, Jit, Limits};
 
 fn limited(limits: Limits) -> trivial_jit::JitBuilder {
@@ -126,53 +125,33 @@ fn big_sum(terms: usize, distinct: usize) -> String {
     s
 }
 
-fn compile_time(src: &str) -> Duration {
-    let t = Instant::now();
+/// The function compiled from `src` computes what the interpreter does.
+fn assert_agrees(src: &str) {
     let f = Jit::compile(src).unwrap();
-    let d = t.elapsed();
-    assert!(f.arity() > 0);
-    d
-}
-
-/// Compiles `small` and `big` (four times its size); the big one must take about four times
-/// as long, not sixteen (quadratic behaviour would). The sizes alternate three times and the
-/// best time of each counts, so load from other processes has to hit every large run to
-/// matter, and the bound (8) is twice the linear ratio: a sanity check with generous slack,
-/// not a benchmark.
-fn assert_linear(what: &str, small: &str, big: &str) {
-    let (mut quarter, mut full) = (Duration::MAX, Duration::MAX);
-    for _ in 0..3 {
-        quarter = quarter.min(compile_time(small));
-        full = full.min(compile_time(big));
-    }
-    let ratio = full.as_secs_f64() / quarter.as_secs_f64().max(1e-6);
-    eprintln!("{what}: {quarter:?}, 4x: {full:?} (ratio {ratio:.2})");
-    assert!(
-        ratio < 8.0,
-        "{what}: {quarter:?}, 4x: {full:?} (ratio {ratio:.2})"
-    );
-}
-
-/// 37 500 and 150 000 terms of [`big_sum`]; the big one (a megabyte) computes what the
-/// interpreter does.
-fn assert_sum_linear(distinct: usize) {
-    let big = big_sum(150_000, distinct);
-    assert!(big.len() >= 1 << 20, "{} bytes", big.len());
-    let f = Jit::compile(&big).unwrap();
-    let args = [1.5, -2.0, 0.25, 3.0, -0.5, 7.0, 1e-3, 2.0];
+    let args: Vec<f64> = (0..f.arity())
+        .map(|i| [1.5, -2.0, 0.25, 3.0][i % 4] * (i + 1) as f64)
+        .collect();
     let want = f.expr().eval(&args).unwrap();
     assert_eq!(f.call(&args).to_bits(), want.to_bits());
-    assert_linear("37.5k terms", &big_sum(37_500, distinct), &big);
+}
+
+/// 150 000 terms of [`big_sum`] (a megabyte), which computes what the interpreter does.
+/// (That compile time grows linearly is measured by the benchmark's scaling section, not
+/// here: speed is never asserted by a timed test.)
+fn assert_big_sum(distinct: usize) {
+    let big = big_sum(150_000, distinct);
+    assert!(big.len() >= 1 << 20, "{} bytes", big.len());
+    assert_agrees(&big);
 }
 
 #[test]
-fn one_mebibyte_expression_compiles_in_linear_time() {
-    assert_sum_linear(1000);
+fn one_mebibyte_expression_compiles() {
+    assert_big_sum(1000);
 }
 
 #[test]
-fn distinct_constants_compile_in_linear_time() {
-    assert_sum_linear(usize::MAX);
+fn one_mebibyte_of_distinct_constants_compiles() {
+    assert_big_sum(usize::MAX);
 }
 
 /// A sum of `n` branching `if`s (each side with a call), each joining before the next.
@@ -183,9 +162,10 @@ fn branching_ifs(n: usize) -> String {
         .join("+")
 }
 
-/// Emitting a body with thousands of branches, tail calls and dropped stores once looked
-/// each instruction up in lists of them (16 000 `if`s: 650 ms, now 40 ms in release).
+/// Thousands of branches, tail calls and dropped stores (emitting them once looked each
+/// instruction up in lists of them: 16 000 `if`s took 650 ms, now 40 ms in release; the
+/// benchmark's scaling section measures it).
 #[test]
-fn branching_ifs_compile_in_linear_time() {
-    assert_linear("2 000 ifs", &branching_ifs(2000), &branching_ifs(8000));
+fn thousands_of_branching_ifs_compile() {
+    assert_agrees(&branching_ifs(8000));
 }

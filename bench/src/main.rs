@@ -10,6 +10,7 @@ mod arrays;
 mod cl;
 mod engines;
 mod exprs;
+mod scaling;
 mod sys;
 
 use std::hint::black_box;
@@ -30,6 +31,8 @@ pub struct Config {
     pub array_reps: usize,
     /// Elements of the large (memory-bound) reducer run.
     pub big_array: usize,
+    /// Compilations of each size in the scaling section.
+    scaling_reps: usize,
 }
 
 impl Config {
@@ -40,6 +43,7 @@ impl Config {
         compile_slice: Duration::from_millis(6),
         array_reps: 9,
         big_array: 100_000_000,
+        scaling_reps: 3,
     };
 
     /// A short run for CI: every check, few measurements.
@@ -49,6 +53,7 @@ impl Config {
         compile_slice: Duration::from_millis(1),
         array_reps: 1,
         big_array: 1_000_000,
+        scaling_reps: 1,
     };
 }
 /// Largest relative error accepted against native Rust.
@@ -128,6 +133,8 @@ fn main() {
     }
     println!();
     arrays::run(cfg);
+    println!();
+    scaling::run(cfg.scaling_reps);
     println!();
     println!("total time {:.1} s", t_start.elapsed().as_secs_f64());
     let failed = failures(EVAL_ENGINES, &defs, &eval) + failures(COMPILE_ENGINES, &defs, &compile);
