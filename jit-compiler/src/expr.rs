@@ -355,6 +355,7 @@ mod tests {
         assert_eq!(eval("-1^-2", &[]), -1.0);
         assert_eq!(eval("2^3^2", &[]), 512.0);
         assert_eq!(eval("√x^2", &[9.0]), 9.0);
+        assert!(eval("√x^2", &[-9.0]).is_nan(), "(√x)^2, not √(x^2)");
         assert!(eval("√-4", &[]).is_nan());
         assert_eq!(eval("--9007199254741195", &[]), 9007199254741195.0);
     }

@@ -129,8 +129,11 @@ fn numbers() {
     assert_eq!(v("2 ** 3 ** 2"), 512.0);
     assert_eq!(v("1/2/3"), 1.0 / 2.0 / 3.0);
     assert_eq!(v("2^-3*4"), 0.5);
+    // `√` binds tighter than `^`: (√x)^2, which is NaN for a negative x, where √(x^2) is not
     assert_eq!(v("√16^2"), 16.0);
     assert!(v("√-4^2").is_nan());
+    assert!(v("√(0-9)^2").is_nan());
+    assert_eq!(v("√((0-9)^2)"), 9.0);
     assert_eq!(v("(1 < 2) == 1"), 1.0);
     assert_eq!(err("1 < 2 == 1"), (ErrorKind::ChainedComparison, 6..8));
 }
