@@ -56,7 +56,7 @@ pub fn exponent() -> impl Strategy<Value = T> {
 
 pub fn tree() -> impl Strategy<Value = T> {
     let leaf = prop_oneof![number().prop_map(T::Num), (0u32..4).prop_map(T::Arg)];
-    leaf.prop_recursive(6, 48, 3, |inner| {
+    leaf.prop_recursive(8, 96, 3, |inner| {
         let unary = proptest::sample::select(UnaryOp::ALL.to_vec());
         let binary = proptest::sample::select(
             BinaryOp::ALL
