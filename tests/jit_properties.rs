@@ -58,6 +58,32 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// SPEC §6: any string gives an `Error` or a working function, which computes what the
+    /// interpreter does.
+    #[test]
+    fn any_string_compiles_to_the_interpreters_function_or_errs(
+        src in prop_oneof![
+            ".{0,40}",
+            "[-+*/^%()√,<>=!xy1.e ]{0,30}",
+            "[a-z(),0-9.^*+ ]{0,30}",
+        ],
+        args in proptest::array::uniform2(special()),
+    ) {
+        match Jit::compile(&src) {
+            Ok(f) if f.arity() <= 2 => {
+                let args = &args[..f.arity()];
+                let want = f.expr().eval(args).unwrap();
+                prop_assert!(same(want, f.call(args)), "{src} {args:?}");
+            }
+            Ok(_) => {}
+            Err(e) => prop_assert!(e.span().end <= src.len()),
+        }
+    }
+}
+
 #[test]
 fn the_specs_examples() {
     assert_eq!(

@@ -27,21 +27,44 @@ proptest! {
         prop_assert!(same(want, got), "{expr} = {want:?}, simplified {simple} = {got:?}");
     }
 
+    /// Any text, control characters and invisible ones included (`.` and raw bytes made
+    /// text): an expression, or an error whose span lies inside the text on character
+    /// boundaries and whose rendering shows it.
     #[test]
-    fn any_string_parses_or_errs_with_a_span_inside_it(src in "\\PC{0,40}") {
+    fn any_string_parses_or_errs_with_a_span_inside_it(
+        src in prop_oneof![
+            ".{0,60}",
+            "[\\t\\r\\n \u{a0}\u{200b}\u{feff}\u{ad}x1+*()]{0,30}",
+            proptest::collection::vec(any::<u8>(), 0..60)
+                .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ]
+    ) {
         if let Err(e) = parse(&src) {
-            prop_assert!(e.span().end <= src.len());
-            let _ = e.render(&src);
+            let span = e.span();
+            prop_assert!(span.start <= span.end && span.end <= src.len(), "{span:?}");
+            prop_assert!(src.is_char_boundary(span.start) && src.is_char_boundary(span.end));
+            let head = format!("error: {}", e.message());
+            prop_assert!(e.render(&src).starts_with(&head));
         }
     }
 
+    /// Text made of the language's own characters, which parses far more often: what parses
+    /// prints back to the same tree, and simplifies to the same values.
     #[test]
-    fn grammar_soup_never_panics(src in "[-+*/^%()√,<>=!x1.e ]{0,30}|[a-z(),0-9.^*+]{0,30}") {
+    fn grammar_soup_parses_back_or_errs(
+        src in "[-+*/^%()√,<>=!xy1.e ]{0,30}|[a-z(),0-9.^*+]{0,30}",
+        args in proptest::array::uniform2(special()),
+    ) {
         match parse(&src) {
             Ok(expr) => {
-                let _ = expr.simplified().to_string();
-                let args = vec![1.5; expr.arity()];
-                let _ = expr.eval(&args);
+                let printed = expr.to_string();
+                let again = parse(&printed).map_err(|e| TestCaseError::fail(format!("{printed}: {e}")))?;
+                prop_assert_eq!(&again, &expr, "{} printed as {}", src, printed);
+                let args = &args[..expr.arity().min(2)];
+                if args.len() == expr.arity() {
+                    let (want, got) = (expr.eval(args).unwrap(), expr.simplified().eval(args).unwrap());
+                    prop_assert!(same(want, got), "{src}: {want:?}, simplified {got:?}");
+                }
             }
             Err(e) => prop_assert!(e.span().end <= src.len()),
         }
