@@ -169,3 +169,46 @@ fn a_batch_shares_one_mapping_and_each_function_works() {
     assert!(err.message().starts_with("source #1:"), "{err}");
     assert!(Jit::compile_batch(&[]).unwrap().is_empty());
 }
+
+/// Every typed handle, 0 to 8 arguments, and its raw entry compute what `call` does, for
+/// each argument in its own place (an argument passed in the wrong register would show).
+#[test]
+fn typed_handles_and_raw_entries_agree_with_call() {
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    // a weight per argument, so that swapped arguments give another value
+    let src_of = |n: usize| {
+        let terms: Vec<String> = (0..n).map(|i| format!("{}*{}", names[i], i + 2)).collect();
+        if terms.is_empty() {
+            "1.5".to_string()
+        } else {
+            terms.join(" - ")
+        }
+    };
+    let v = [0.5, -1.25, 3.0, 7.5, -0.0, 1e-3, 2.0, -9.0];
+    for avx in [false, true] {
+        let b = || jit_runtime::Jit::builder().avx(avx);
+        macro_rules! check {
+            ($n:literal, $typed:ident, $($i:literal),*) => {{
+                let f = b().compile_with_args(&src_of($n), &names[..$n]).unwrap();
+                let want = f.call(&v[..$n]);
+                let h = f.$typed().unwrap();
+                assert_eq!(h.call($(v[$i]),*).to_bits(), want.to_bits(), "typed{}", $n);
+                // SAFETY: `raw` is called while `f` lives.
+                if let Some(raw) = unsafe { h.as_fn() } {
+                    assert_eq!(raw($(v[$i]),*).to_bits(), want.to_bits(), "raw{}", $n);
+                } else {
+                    assert!(!cfg!(target_arch = "x86_64"), "native code has a raw entry");
+                }
+            }};
+        }
+        check!(0, typed0,);
+        check!(1, typed1, 0);
+        check!(2, typed2, 0, 1);
+        check!(3, typed3, 0, 1, 2);
+        check!(4, typed4, 0, 1, 2, 3);
+        check!(5, typed5, 0, 1, 2, 3, 4);
+        check!(6, typed6, 0, 1, 2, 3, 4, 5);
+        check!(7, typed7, 0, 1, 2, 3, 4, 5, 6);
+        check!(8, typed8, 0, 1, 2, 3, 4, 5, 6, 7);
+    }
+}
