@@ -289,25 +289,24 @@ fn predicate_bits_the_cpu_ignores_are_said_to_be_ignored() {
         "{text}"
     );
     // the VEX forms read bits 4:0: 45 is 13, "ge"
-    let v = Inst::Vcmpsd {
-        dst: Xmm3,
-        src1: Xmm1,
-        src2: Xmm2.into(),
-        imm: 45,
-    };
-    let text = explain_inst(&v);
+    let text = explain_inst(&vcmpsd(45));
     assert!(text.contains("all ones if xmm1 >= xmm2"), "{text}");
     assert!(text.contains("(the CPU reads only bits 4:0: 13)"), "{text}");
 }
 
-#[test]
-fn avx_predicates_beyond_sse_are_named_and_written_out() {
-    let vcmp = |imm| Inst::Vcmpsd {
+/// `vcmpsd xmm3, xmm1, xmm2, imm`.
+fn vcmpsd(imm: u8) -> Inst {
+    Inst::Vcmpsd {
         dst: Xmm3,
         src1: Xmm1,
         src2: Xmm2.into(),
         imm,
-    };
+    }
+}
+
+#[test]
+fn avx_predicates_beyond_sse_are_named_and_written_out() {
+    let vcmp = vcmpsd;
     let text = explain_inst(&vcmp(14));
     assert!(text.contains("vcmpgtsd xmm3,xmm1,xmm2"), "{text}");
     assert!(
