@@ -48,7 +48,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
-    fn jit_equals_interpreter(t in tree(), args in proptest::array::uniform4(special())) {
+    fn jit_equals_interpreter(t in tree(), args in proptest::array::uniform10(special())) {
         let expr = to_expr(&t);
         let want = expr.eval(&args).unwrap();
         let src = expr.to_string();

@@ -93,7 +93,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
-    fn steps_compute_what_the_interpreter_does(t in tree(), args in proptest::array::uniform4(special())) {
+    fn steps_compute_what_the_interpreter_does(t in tree(), args in proptest::array::uniform10(special())) {
         check(&to_expr(&t), &args);
     }
 }

@@ -20,7 +20,7 @@ proptest! {
     }
 
     #[test]
-    fn simplifying_keeps_every_bit(t in tree(), args in proptest::array::uniform4(special())) {
+    fn simplifying_keeps_every_bit(t in tree(), args in proptest::array::uniform10(special())) {
         let expr = to_expr(&t);
         let simple = expr.simplified();
         let (want, got) = (expr.eval(&args).unwrap(), simple.eval(&args).unwrap());

@@ -5,7 +5,9 @@
 use jit_compiler::{Ast, BinaryOp, Expr, Node, NodeId, Span, UnaryOp};
 use proptest::prelude::*;
 
-pub const ARGS: [&str; 4] = ["a", "b", "c", "x"];
+/// Ten arguments: beyond the 8 that System V passes in registers and the 4 of Win64, so the
+/// random trees read some from the stack.
+pub const ARGS: [&str; 10] = ["a", "b", "c", "d", "f", "h", "k", "m", "u", "x"];
 
 /// A random tree, built recursively by proptest and then flattened.
 #[derive(Clone, Debug)]
@@ -55,7 +57,7 @@ pub fn exponent() -> impl Strategy<Value = T> {
 }
 
 pub fn tree() -> impl Strategy<Value = T> {
-    let leaf = prop_oneof![number().prop_map(T::Num), (0u32..4).prop_map(T::Arg)];
+    let leaf = prop_oneof![number().prop_map(T::Num), (0u32..10).prop_map(T::Arg)];
     leaf.prop_recursive(8, 96, 3, |inner| {
         let unary = proptest::sample::select(UnaryOp::ALL.to_vec());
         let binary = proptest::sample::select(
