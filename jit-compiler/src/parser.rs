@@ -222,8 +222,8 @@ struct Operand {
 /// A name the user's registry defines.
 #[derive(Clone, Copy)]
 enum UserName {
-    /// The function with this index.
-    Function(usize),
+    /// The function with this index in the registry, and its arity.
+    Function { index: u32, arity: usize },
     /// A constant of this value.
     Constant(f64),
 }
@@ -684,14 +684,8 @@ impl<'s> Parser<'s> {
     fn resolve_function(&self, span: Span) -> Result<Callee> {
         let name = self.text(span);
         match self.user_name(name) {
-            Some(UserName::Function(i)) => {
-                let reg = self.opts.registry.as_deref();
-                // cannot fail: `i` is a position in `functions()`, from `function_index`.
-                let arity = reg.map_or(0, |r| r.functions()[i].arity);
-                return Ok(Callee::User {
-                    index: i as u32,
-                    arity,
-                });
+            Some(UserName::Function { index, arity }) => {
+                return Ok(Callee::User { index, arity });
             }
             Some(UserName::Constant(_)) => {}
             None => {
@@ -724,7 +718,7 @@ impl<'s> Parser<'s> {
     fn constant(&self, name: &str) -> Option<f64> {
         match self.user_name(name) {
             Some(UserName::Constant(v)) => Some(v),
-            Some(UserName::Function(_)) => None,
+            Some(UserName::Function { .. }) => None,
             None => builtin_constant(name),
         }
     }
@@ -735,7 +729,11 @@ impl<'s> Parser<'s> {
     fn user_name(&self, name: &str) -> Option<UserName> {
         let reg = self.opts.registry.as_deref()?;
         match reg.function_index(name) {
-            Some(i) => Some(UserName::Function(i)),
+            // (`i` is a position in `functions()`, from `function_index`)
+            Some(i) => Some(UserName::Function {
+                index: i as u32,
+                arity: reg.functions()[i].arity,
+            }),
             None => reg.constant_value(name).map(UserName::Constant),
         }
     }
@@ -794,7 +792,7 @@ impl<'s> Parser<'s> {
             return Ok(self.leaf(Node::Num(v), span));
         }
         let is_function = match self.user_name(name) {
-            Some(user) => matches!(user, UserName::Function(_)),
+            Some(user) => matches!(user, UserName::Function { .. }),
             None => Builtin::lookup(name).is_some(),
         };
         if is_function {
