@@ -268,7 +268,11 @@ fn avx(inst: &Inst, cx: &Ctx<'_>) -> String {
             "compare the low doubles ({}): {dst} = all ones if {}, else zeros \
              (the high double is copied from {src1})",
             predicate(effective_predicate(imm, true)),
-            relation(imm & 31, &src1.to_string(), &cx.xm(src2))
+            relation(
+                effective_predicate(imm, true),
+                &src1.to_string(),
+                &cx.xm(src2)
+            )
         ),
         Vcmppd {
             dst,
@@ -278,7 +282,11 @@ fn avx(inst: &Inst, cx: &Ctx<'_>) -> String {
         } => format!(
             "compare lane by lane ({}): each lane of {dst} = all ones if {}, else zeros",
             predicate(effective_predicate(imm, true)),
-            relation(imm & 31, &src1.to_string(), &cx.ym(src2))
+            relation(
+                effective_predicate(imm, true),
+                &src1.to_string(),
+                &cx.ym(src2)
+            )
         ),
         Vblendvpd {
             dst,
