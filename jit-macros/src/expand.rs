@@ -239,7 +239,8 @@ fn rust_fn(checked: &Checked, private: &TokenStream) -> TokenStream {
     let ty = fn_type(arity);
     let args: Vec<Ident> = (0..arity).map(arg_name).collect();
     let (params, unpack) = if arity <= 8 {
-        (quote!(#(#args: ::core::primitive::f64),*), quote!())
+        let ty = F64; // (inside a repetition, `quote!` binds a name: not the struct's own)
+        (quote!(#(#args: #ty),*), quote!())
     } else {
         let array = Ident::new("args", Span::mixed_site());
         (
