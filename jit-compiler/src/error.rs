@@ -104,12 +104,16 @@ pub enum ErrorKind {
     Shape,
     /// A tree built by hand that is not well formed (see [`Expr::from_parts`](crate::Expr::from_parts)).
     MalformedTree,
+    /// A native function registered with another number of arguments than it takes (see
+    /// [`Registry::add_function`](crate::Registry::add_function)).
+    RegisteredArity,
 }
 
 impl ErrorKind {
     /// Does an error of this kind point at a place in the source? Not those about an
-    /// explicit argument list or a registered name ([`InvalidName`](Self::InvalidName),
-    /// [`DuplicateArgument`](Self::DuplicateArgument)) and those of evaluation
+    /// explicit argument list or a registration ([`InvalidName`](Self::InvalidName),
+    /// [`DuplicateArgument`](Self::DuplicateArgument),
+    /// [`RegisteredArity`](Self::RegisteredArity)) and those of evaluation
     /// ([`ArgumentCount`](Self::ArgumentCount), [`ExecutableMemory`](Self::ExecutableMemory),
     /// [`Panic`](Self::Panic), [`Shape`](Self::Shape)): their span is `0..0`, and
     /// [`Error::render`] shows no source line for them.
@@ -123,7 +127,13 @@ impl ErrorKind {
         use ErrorKind::*;
         !matches!(
             self,
-            InvalidName | DuplicateArgument | ArgumentCount | ExecutableMemory | Panic | Shape
+            InvalidName
+                | DuplicateArgument
+                | RegisteredArity
+                | ArgumentCount
+                | ExecutableMemory
+                | Panic
+                | Shape
         )
     }
 }

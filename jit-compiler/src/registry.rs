@@ -170,7 +170,7 @@ impl Registry {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidName`] for a name that is not an identifier;
-    /// [`ErrorKind::WrongArity`] for a native function whose own arity is not `arity` (as a
+    /// [`ErrorKind::RegisteredArity`] for a native function whose own arity is not `arity` (as a
     /// [`NativeFunction`] implemented outside this crate could claim).
     pub fn add_function(
         &mut self,
@@ -181,7 +181,7 @@ impl Registry {
         Self::check_name(name)?;
         if let Some(n) = imp.native_arity().filter(|&n| n != arity) {
             return Err(Error::new(
-                ErrorKind::WrongArity,
+                ErrorKind::RegisteredArity,
                 Span::default(),
                 format!(
                     "`{name}` is registered with {arity} arguments, but its function takes {n}"
@@ -290,7 +290,12 @@ mod tests {
         }
         let mut reg = Registry::new();
         let err = reg.function("r", Rogue).map(|_| ()).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::WrongArity);
+        assert_eq!(err.kind(), ErrorKind::RegisteredArity);
+        // about the registration, not a place in any source: no caret under the source
+        assert_eq!(
+            err.render("r(1)"),
+            "error: `r` is registered with 17 arguments, but its function takes 1\n"
+        );
         assert!(reg.functions().is_empty());
         assert!(reg.add_function("t", 1, UserFnImpl::Native1(twice)).is_ok());
     }
