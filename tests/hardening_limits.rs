@@ -169,3 +169,128 @@ fn branching_ifs(n: usize) -> String {
 fn thousands_of_branching_ifs_compile() {
     assert_agrees(&branching_ifs(8000));
 }
+
+/// `(x*1.5 + x*2.5 + …) * (x*1.5 - x*2.5 - …)` with `n` products in each factor: the products
+/// are shared, so all `n` are kept from the first factor to the second, most of them in the
+/// stack frame (8 bytes each).
+fn shared_products(n: usize) -> String {
+    let terms = |sep: &str| {
+        (1..=n)
+            .map(|i| format!("x*{i}.5"))
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    format!("({})*({})", terms("+"), terms("-"))
+}
+
+#[test]
+fn frame_length_limit() {
+    // about 1 000 values kept at once: a frame of about 8 KiB
+    let src = shared_products(1_000);
+    let limits = Limits {
+        max_frame_len: 4096,
+        ..Limits::default()
+    };
+    let err = limited(limits).compile(&src).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FrameTooLarge);
+    assert_eq!(err.span(), 0..src.len(), "the whole expression");
+    assert!(err.to_string().contains("the limit is 4096"), "{err}");
+}
+
+/// A frame over a page is reserved a page at a time (each page read before the next is
+/// reserved, so a frame too large for the caller's stack stops at its guard page): such
+/// code computes what the interpreter does, in both conventions and both instruction sets.
+#[test]
+fn frames_over_a_page_grow_a_page_at_a_time() {
+    use trivial_jit::compiler::codegen::Abi;
+    let src = shared_products(1_000);
+    let want = trivial_jit::compiler::parse(&src)
+        .unwrap()
+        .eval(&[0.37])
+        .unwrap();
+    for abi in [Abi::SysV, Abi::Win64] {
+        for avx in [false, true] {
+            if avx && !std::is_x86_feature_detected!("avx") {
+                continue;
+            }
+            let f = Jit::builder().abi(abi).avx(avx).compile(&src).unwrap();
+            let listing = f.listing();
+            let probe = "mov r10,[rsp]";
+            assert!(listing.contains(probe), "{abi:?} avx {avx}: no probe");
+            let largest_step = listing
+                .lines()
+                .filter_map(|l| l.split("sub rsp,").nth(1))
+                .map(|imm| i64::from_str_radix(imm.trim_end_matches('h'), 16).unwrap())
+                .max();
+            assert_eq!(largest_step, Some(4096), "{abi:?} avx {avx}");
+            assert_eq!(
+                f.call(&[0.37]).to_bits(),
+                want.to_bits(),
+                "{abi:?} avx {avx}"
+            );
+        }
+    }
+}
+
+/// 40 000 values kept at once need a frame of 320 KB: past the default limit of 256 KiB, an
+/// error rather than a frame that overflows the test thread's 2 MiB stack (300 000 of them,
+/// 2.4 MB, crashed it).
+#[test]
+fn default_frame_limit_is_an_error_not_a_stack_overflow() {
+    let src = shared_products(40_000);
+    let err = Jit::compile(&src).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FrameTooLarge);
+}
+
+/// Calls of a closure (a user function run through the trampoline) store their arguments
+/// in one block of the frame that every call uses: the frame does not grow with the number
+/// of calls (one block a call made a megabyte of `c0()+c0()+…` need 1.6 MB of stack, and
+/// crash a thread with 1 MiB).
+#[test]
+fn closure_calls_share_one_argument_block() {
+    let builder = || {
+        Jit::builder()
+            .closure("c0", 0, |_| 1.0)
+            .closure("c2", 2, |a| a[0] - a[1])
+    };
+    let calls = |n: usize| {
+        (0..n)
+            .map(|i| if i % 2 == 0 { "c0()" } else { "c2(x, c0())" })
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let frame = |src: &str| {
+        let listing = builder().compile(src).unwrap().listing();
+        let line = listing.lines().find(|l| l.contains("sub rsp,")).unwrap();
+        line.split("sub rsp,").nth(1).unwrap().to_owned()
+    };
+    assert_eq!(frame(&calls(4)), frame(&calls(400)));
+
+    let big = calls(150_000);
+    assert!(big.len() >= 1 << 20, "{} bytes", big.len());
+    let run = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || builder().compile(&big).unwrap().call(&[2.0]))
+        .unwrap();
+    // 75 000 c0() and 75 000 c2(2, 1) = 1
+    assert_eq!(run.join().unwrap(), 150_000.0);
+}
+
+/// The strict reducer's loop (the fold kernel) keeps its spill slots in a frame too: over a
+/// page, it is reserved a page at a time as well, and the fold computes what the
+/// interpreter's element-by-element fold does.
+#[test]
+fn a_fold_with_a_frame_over_a_page() {
+    let src = format!("t*0.5 + {}", shared_products(1_000));
+    let r = Jit::reducer(&src, "t", 1.0).unwrap();
+    assert!(r.is_strict_native(), "the fold kernel runs");
+    let f = trivial_jit::compiler::parse_with_args(&src, &["t", "x"]).unwrap();
+    let kernel = trivial_jit::compiler::codegen::fold_kernel(&f, true).unwrap();
+    assert!(
+        kernel.listing.contains("mov r10,[rsp]"),
+        "the kernel probes"
+    );
+    let xs = [0.37, -1.5, 2.0, 0.0, 1e-3, -7.25, 3.5];
+    let want = xs.iter().fold(1.0, |t, &x| f.eval(&[t, x]).unwrap());
+    assert_eq!(r.reduce(&xs).to_bits(), want.to_bits());
+}

@@ -94,6 +94,9 @@ pub enum ErrorKind {
     TooManyArguments,
     /// The generated machine code exceeds the configured limit.
     CodeTooLarge,
+    /// The generated function's stack frame (the values it keeps at once beyond the
+    /// registers) exceeds the configured limit.
+    FrameTooLarge,
     /// A call with the wrong number of argument values.
     ArgumentCount,
     /// The operating system refused executable memory.

@@ -50,6 +50,13 @@ pub struct Limits {
     pub max_args: usize,
     /// Largest machine code of one function, in bytes (default 64 MiB).
     pub max_code_len: usize,
+    /// Largest stack frame of one function, in bytes (default 256 KiB). The frame holds the
+    /// values the function keeps at once beyond its 16 registers, 8 bytes each, and lives on
+    /// the stack of the thread that calls the function; 256 KiB is 32 000 such values, far
+    /// beyond real formulas, and leaves room on a 2 MiB thread stack. A frame over a page
+    /// is reserved a page at a time, so one that does not fit the caller's stack stops at
+    /// its guard page (Rust reports a stack overflow) rather than writing past it.
+    pub max_frame_len: usize,
 }
 
 impl Default for Limits {
@@ -59,6 +66,7 @@ impl Default for Limits {
             max_depth: 10_000,
             max_args: 10_000,
             max_code_len: 64 << 20,
+            max_frame_len: 256 << 10,
         }
     }
 }

@@ -303,6 +303,7 @@ impl JitBuilder {
             abi: self.abi,
             listing: false,
             max_code_len: self.limits.max_code_len,
+            max_frame_len: self.limits.max_frame_len,
             avx: self.avx,
         }
     }

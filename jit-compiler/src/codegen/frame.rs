@@ -8,7 +8,8 @@
 //! register_entry:                    ; extern fn(f64, ...) -> f64 (up to 8 arguments)
 //!     [push rbx; lea rbx,[rsp+48]]   ; Win64 with 5..8 arguments: the stack arguments
 //! common:
-//!     [sub rsp,F]                    ; spill slots, shadow space, saved xmm6-15 (Win64)
+//!     [sub rsp,F]                    ; spill slots, shadow space, saved xmm6-15 (Win64);
+//!                                    ; over a page, a page at a time (`grow_stack`)
 //!     ...body...                     ; result in xmm0
 //!     [add rsp,F] [pop rbx]
 //!     ret
@@ -22,7 +23,7 @@ use super::lower::{Body, Schedule, Target, lower};
 use super::{Abi, CodegenOptions, Compiled};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::workspace::Workspace;
-use crate::x64::{Assembler, Gpr, Inst, Label, Mem, SseOp, SseStoreOp, Xmm};
+use crate::x64::{Assembler, Cond, Gpr, Inst, Label, Mem, SseOp, SseStoreOp, Xmm};
 
 /// Stack frame layout of a body.
 struct Frame {
@@ -36,30 +37,35 @@ struct Frame {
 }
 
 impl Frame {
-    /// `calls`: does the body still make a call (other than tail calls)?
-    fn new(body: &Body, abi: Abi, pushed: bool, calls: bool) -> Frame {
+    /// `calls`: does the body still make a call (other than tail calls)? `Err` with the size
+    /// when the frame would be larger than `limit` bytes (or than a `sub rsp, imm32` takes).
+    fn new(body: &Body, abi: Abi, pushed: bool, calls: bool, limit: usize) -> Result<Frame, usize> {
         let saved = body.used_xmm & !abi.caller_saved_xmm();
         if body.slots == 0 && !calls && saved == 0 {
-            return Frame {
+            return Ok(Frame {
                 size: 0,
                 save_base: 0,
                 saved,
-            };
+            });
         }
-        let locals = abi.shadow_space() as i32 + 8 * body.slots as i32;
+        // (in `usize`: the slots of a huge expression overflow an `i32` of bytes)
+        let locals = abi.shadow_space() + 8 * body.slots as usize;
         let save_base = (locals + 15) & !15;
-        let mut size = save_base + 16 * saved.count_ones() as i32;
+        let mut size = save_base + 16 * saved.count_ones() as usize;
         // At entry rsp is 8 past a multiple of 16 (the return address); calls and the
         // aligned saves need it on a multiple of 16 again.
         let pushed = if pushed { 8 } else { 0 };
         while (8 + pushed + size) % 16 != 0 {
             size += 8;
         }
-        Frame {
-            size,
-            save_base,
-            saved,
+        if size > limit.min(i32::MAX as usize) {
+            return Err(size);
         }
+        Ok(Frame {
+            size: size as i32,
+            save_base: save_base as i32,
+            saved,
+        })
     }
 
     /// The saved registers with their save slots, in ascending register order.
@@ -115,7 +121,14 @@ pub fn assemble(
     let regs = abi.register_args();
     let memory_args = arity > regs;
     let tails = Tails::of(&body);
-    let frame = Frame::new(&body, abi, memory_args, tails.calls_left);
+    let frame = Frame::new(
+        &body,
+        abi,
+        memory_args,
+        tails.calls_left,
+        options.max_frame_len,
+    )
+    .map_err(|size| frame_too_large(size, options.max_frame_len, dag))?;
     let common = asm.new_label();
 
     // array entry
@@ -320,7 +333,9 @@ fn emit_edited_body(
 }
 
 fn prologue(asm: &mut Assembler, frame: &Frame) {
-    if frame.size > 0 {
+    if frame.size > PAGE {
+        grow_stack(asm, frame.size);
+    } else if frame.size > 0 {
         asm.sub(Gpr::Rsp, frame.size);
     }
     for (r, at) in frame.saves() {
@@ -330,6 +345,55 @@ fn prologue(asm: &mut Assembler, frame: &Frame) {
             src: r,
         });
     }
+}
+
+/// The smallest page of the systems the code runs on, and the step of [`grow_stack`].
+pub(super) const PAGE: i32 = 4096;
+
+/// `sub rsp, size` for a frame larger than a page, a page at a time, reading each new page
+/// before going further down (as the compilers' stack probes do: `__chkstk` on Windows,
+/// `-fstack-clash-protection` elsewhere). A stack ends in a guard page: Windows commits its
+/// stack a page at a time as that page is touched, and a thread's stack elsewhere sits above
+/// a guard page and then other memory. One `sub rsp` of more than a page could step over the
+/// guard, and the frame's first store would then fault on Windows, or write into whatever
+/// memory lies below a thread's stack; probed, a frame too large for the stack faults on
+/// the guard page, which Rust reports as a stack overflow.
+///
+/// ```text
+///     mov r11,rsp
+///     sub r11,PAGES*4096     ; where the probes end
+/// top:
+///     sub rsp,4096
+///     mov r10,[rsp]          ; touch the new page (r10, r11: free in both conventions)
+///     cmp rsp,r11
+///     jne top
+///     sub rsp,REST           ; the part of a page left, below the last page touched
+/// ```
+pub(super) fn grow_stack(asm: &mut Assembler, size: i32) {
+    let (pages, rest) = (size / PAGE, size % PAGE);
+    asm.mov(Gpr::R11, Gpr::Rsp);
+    asm.sub(Gpr::R11, pages * PAGE);
+    let top = asm.new_label();
+    asm.bind(top);
+    asm.sub(Gpr::Rsp, PAGE);
+    asm.mov(Gpr::R10, Mem::base(Gpr::Rsp));
+    asm.cmp(Gpr::Rsp, Gpr::R11);
+    asm.jcc_short(Cond::Ne, top);
+    if rest > 0 {
+        asm.sub(Gpr::Rsp, rest);
+    }
+}
+
+/// The error for a frame of `size` bytes over `limit`, spanning the expression.
+fn frame_too_large(size: usize, limit: usize, dag: &Dag) -> Error {
+    Error::new(
+        ErrorKind::FrameTooLarge,
+        dag.ast.span(dag.root),
+        format!(
+            "the expression keeps too many values at once: its stack frame would be {size} \
+             bytes; the limit is {limit}"
+        ),
+    )
 }
 
 fn epilogue(asm: &mut Assembler, frame: &Frame, pushed: bool) {

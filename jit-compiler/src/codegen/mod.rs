@@ -159,6 +159,8 @@ pub struct CodegenOptions {
     pub listing: bool,
     /// Largest code accepted, in bytes.
     pub max_code_len: usize,
+    /// Largest stack frame accepted, in bytes (see [`Limits::max_frame_len`](crate::Limits)).
+    pub max_frame_len: usize,
     /// Arithmetic, negation, `abs`, `min`/`max`, comparisons and the masks of the rounding
     /// functions in AVX's three-operand forms (`vaddsd xmm2, xmm0, xmm1`, `vcmpltsd`), which
     /// saves the register copies the two-operand SSE2 forms need to keep a source; the code
@@ -173,6 +175,7 @@ impl Default for CodegenOptions {
             abi: Abi::host(),
             listing: false,
             max_code_len: 64 << 20,
+            max_frame_len: 256 << 10,
             avx: false,
         }
     }

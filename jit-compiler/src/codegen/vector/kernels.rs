@@ -1,10 +1,11 @@
 //! The kernels: the loops around the generated bodies.
 
 use crate::ast::{Node, NodeId};
-use crate::codegen::Abi;
 use crate::codegen::dag::Dag;
+use crate::codegen::frame::{PAGE, grow_stack};
 use crate::codegen::lower::{Schedule, Target, lower};
 use crate::codegen::pool::Pool;
+use crate::codegen::{Abi, CodegenOptions};
 use crate::expr::Expr;
 use crate::ops::BinaryOp;
 use crate::x64::{Assembler, AvxOp, Cond, Gpr, Inst, Mem, Scale, SseOp, SseStoreOp, Xmm, YmmMem};
@@ -240,11 +241,19 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
     if b.has_calls {
         return None;
     }
-    let frame = (8 * b.slots as i32 + 15) & !15;
+    // the spill slots, as the scalar function's frame would have them (within its limit:
+    // a larger one is left to the scalar function, which reports it)
+    let frame = (8 * b.slots as usize + 15) & !15;
+    if frame > CodegenOptions::default().max_frame_len {
+        return None;
+    }
+    let frame = frame as i32;
     let (top, done) = (asm.new_label(), asm.new_label());
     asm.test(Gpr::Rsi, Gpr::Rsi);
     asm.jcc(Cond::E, done);
-    if frame > 0 {
+    if frame > PAGE {
+        grow_stack(&mut asm, frame);
+    } else if frame > 0 {
         asm.sub(Gpr::Rsp, frame);
     }
     asm.xor(Gpr::Rcx, Gpr::Rcx);
