@@ -333,11 +333,7 @@ fn emit_edited_body(
 }
 
 fn prologue(asm: &mut Assembler, frame: &Frame) {
-    if frame.size > PAGE {
-        grow_stack(asm, frame.size);
-    } else if frame.size > 0 {
-        asm.sub(Gpr::Rsp, frame.size);
-    }
+    reserve_stack(asm, frame.size);
     for (r, at) in frame.saves() {
         asm.emit(Inst::SseStore {
             op: SseStoreOp::Movapd,
@@ -348,7 +344,16 @@ fn prologue(asm: &mut Assembler, frame: &Frame) {
 }
 
 /// The smallest page of the systems the code runs on, and the step of [`grow_stack`].
-pub(super) const PAGE: i32 = 4096;
+const PAGE: i32 = 4096;
+
+/// `sub rsp, size` (nothing for 0), a page at a time when it is more than a page.
+pub(super) fn reserve_stack(asm: &mut Assembler, size: i32) {
+    if size > PAGE {
+        grow_stack(asm, size);
+    } else if size > 0 {
+        asm.sub(Gpr::Rsp, size);
+    }
+}
 
 /// `sub rsp, size` for a frame larger than a page, a page at a time, reading each new page
 /// before going further down (as the compilers' stack probes do: `__chkstk` on Windows,
@@ -369,7 +374,7 @@ pub(super) const PAGE: i32 = 4096;
 ///     jne top
 ///     sub rsp,REST           ; the part of a page left, below the last page touched
 /// ```
-pub(super) fn grow_stack(asm: &mut Assembler, size: i32) {
+fn grow_stack(asm: &mut Assembler, size: i32) {
     let (pages, rest) = (size / PAGE, size % PAGE);
     asm.mov(Gpr::R11, Gpr::Rsp);
     asm.sub(Gpr::R11, pages * PAGE);

@@ -2,7 +2,7 @@
 
 use crate::ast::{Node, NodeId};
 use crate::codegen::dag::Dag;
-use crate::codegen::frame::{PAGE, grow_stack};
+use crate::codegen::frame::reserve_stack;
 use crate::codegen::lower::{Schedule, Target, lower};
 use crate::codegen::pool::Pool;
 use crate::codegen::{Abi, CodegenOptions};
@@ -251,11 +251,7 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
     let (top, done) = (asm.new_label(), asm.new_label());
     asm.test(Gpr::Rsi, Gpr::Rsi);
     asm.jcc(Cond::E, done);
-    if frame > PAGE {
-        grow_stack(&mut asm, frame);
-    } else if frame > 0 {
-        asm.sub(Gpr::Rsp, frame);
-    }
+    reserve_stack(&mut asm, frame);
     asm.xor(Gpr::Rcx, Gpr::Rcx);
     asm.bind(top);
     asm.movsd(Xmm::Xmm1, Mem::base_index(Gpr::Rdi, Gpr::Rcx, Scale::S8, 0));
