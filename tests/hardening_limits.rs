@@ -200,6 +200,7 @@ fn frame_length_limit() {
 /// A frame over a page is reserved a page at a time (each page read before the next is
 /// reserved, so a frame too large for the caller's stack stops at its guard page): such
 /// code computes what the interpreter does, in both conventions and both instruction sets.
+#[cfg(target_arch = "x86_64")]
 #[test]
 fn frames_over_a_page_grow_a_page_at_a_time() {
     use trivial_jit::compiler::codegen::Abi;
