@@ -163,6 +163,7 @@ impl Interner {
     /// Chooses the hash table for the tree's size and reserves room for it.
     #[inline(never)]
     fn start_hashing(&mut self) {
+        crate::hash::seed_once();
         if self.expected <= LARGE_TREE {
             self.mode = Mode::Map;
             self.map.reserve(self.expected.max(2 * SMALL_TABLE));

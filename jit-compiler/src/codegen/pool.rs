@@ -82,6 +82,7 @@ impl Pool {
 
     /// Adds `consts[first..]` to the index.
     fn index_from(&mut self, first: usize) {
+        crate::hash::seed_once();
         let consts = &self.consts;
         let rehash = |&i: &u32| hash_bits(consts[i as usize].0);
         for (i, &(bits, _)) in consts.iter().enumerate().skip(first) {
