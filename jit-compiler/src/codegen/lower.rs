@@ -227,7 +227,8 @@ struct Gen<'a> {
     insts: Vec<Inst>,
     pos: u32,
     has_calls: bool,
-    /// Indices of the user functions that are closures (called through the trampoline).
+    /// Indices of the user functions that are closures (called through the trampoline),
+    /// ascending.
     closures: &'a [u32],
     /// The branching `if`s whose join is still ahead, innermost last.
     open: Vec<OpenIf>,
@@ -413,7 +414,7 @@ impl Gen<'_> {
             Node::If(c, a, b) => self.blend(id, c, a, b),
             Node::Call(f, list) => {
                 let args: Vec<NodeId> = self.dag.ast.call_args(list).to_vec();
-                if self.closures.contains(&f) {
+                if self.closures.binary_search(&f).is_ok() {
                     self.call_closure(id, f, &args);
                 } else {
                     self.call(id, Symbol::User(f), &args);

@@ -7,6 +7,7 @@ use super::{Reloc, Symbol};
 use crate::hash::hash128;
 use crate::x64::{Assembler, Label};
 use hashbrown::HashTable;
+use std::collections::HashMap;
 
 /// Bits of the 16-byte masks (both lanes the same unless noted).
 pub const SIGN_MASK: u128 = 0x8000_0000_0000_0000_8000_0000_0000_0000;
@@ -28,6 +29,10 @@ pub struct Pool {
     /// the pool.
     const_index: HashTable<u32>,
     slots: Vec<(Symbol, Label)>,
+    /// An index of `slots` by symbol, filled once there are more than
+    /// [`LINEAR_CONSTANTS`] (an expression calling 10 000 different user functions scanned
+    /// the list for each: quadratic); empty before.
+    slot_index: HashMap<Symbol, Label>,
 }
 
 /// Beyond this many constants, [`Pool::constant`] hashes instead of scanning.
@@ -43,6 +48,9 @@ impl Pool {
             self.const_index.clear();
         }
         self.slots.clear();
+        if !self.slot_index.is_empty() {
+            self.slot_index.clear();
+        }
     }
 
     /// The label of a 16-byte constant.
@@ -94,11 +102,24 @@ impl Pool {
 
     /// The label of the address slot of a called function.
     pub fn call_slot(&mut self, asm: &mut Assembler, symbol: Symbol) -> Label {
-        if let Some((_, l)) = self.slots.iter().find(|(s, _)| *s == symbol) {
-            return *l;
+        let found = if self.slot_index.is_empty() {
+            self.slots
+                .iter()
+                .find(|(s, _)| *s == symbol)
+                .map(|(_, l)| *l)
+        } else {
+            self.slot_index.get(&symbol).copied()
+        };
+        if let Some(l) = found {
+            return l;
         }
         let l = asm.new_label();
         self.slots.push((symbol, l));
+        if !self.slot_index.is_empty() {
+            self.slot_index.insert(symbol, l);
+        } else if self.slots.len() > LINEAR_CONSTANTS {
+            self.slot_index.extend(self.slots.iter().copied());
+        }
         l
     }
 
