@@ -66,7 +66,7 @@ impl Default for Limits {
             max_depth: 10_000,
             max_args: 10_000,
             max_code_len: 64 << 20,
-            max_frame_len: 256 << 10,
+            max_frame_len: crate::codegen::DEFAULT_MAX_FRAME_LEN,
         }
     }
 }

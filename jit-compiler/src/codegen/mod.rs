@@ -150,6 +150,10 @@ pub struct Reloc {
     pub symbol: Symbol,
 }
 
+/// The default largest stack frame, in bytes, of [`CodegenOptions`] and
+/// [`Limits`](crate::Limits): 32 000 values kept at once beyond the registers.
+pub(crate) const DEFAULT_MAX_FRAME_LEN: usize = 256 << 10;
+
 /// Code generation settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CodegenOptions {
@@ -175,7 +179,7 @@ impl Default for CodegenOptions {
             abi: Abi::host(),
             listing: false,
             max_code_len: 64 << 20,
-            max_frame_len: 256 << 10,
+            max_frame_len: DEFAULT_MAX_FRAME_LEN,
             avx: false,
         }
     }

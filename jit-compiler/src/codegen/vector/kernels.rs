@@ -5,7 +5,7 @@ use crate::codegen::dag::Dag;
 use crate::codegen::frame::reserve_stack;
 use crate::codegen::lower::{Schedule, Target, lower};
 use crate::codegen::pool::Pool;
-use crate::codegen::{Abi, CodegenOptions};
+use crate::codegen::{Abi, DEFAULT_MAX_FRAME_LEN};
 use crate::expr::Expr;
 use crate::ops::BinaryOp;
 use crate::x64::{Assembler, AvxOp, Cond, Gpr, Inst, Mem, Scale, SseOp, SseStoreOp, Xmm, YmmMem};
@@ -244,7 +244,7 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
     // the spill slots, as the scalar function's frame would have them (within its limit:
     // a larger one is left to the scalar function, which reports it)
     let frame = (8 * b.slots as usize + 15) & !15;
-    if frame > CodegenOptions::default().max_frame_len {
+    if frame > DEFAULT_MAX_FRAME_LEN {
         return None;
     }
     let frame = frame as i32;
