@@ -183,6 +183,15 @@ fn shared_products(n: usize) -> String {
     format!("({})*({})", terms("+"), terms("-"))
 }
 
+/// The immediates of the listing's `sub rsp, N` instructions: how the frame is reserved.
+fn rsp_steps(listing: &str) -> Vec<i64> {
+    listing
+        .lines()
+        .filter_map(|l| l.split("sub rsp,").nth(1))
+        .map(|imm| i64::from_str_radix(imm.trim_end_matches('h'), 16).unwrap())
+        .collect()
+}
+
 #[test]
 fn frame_length_limit() {
     // about 1 000 values kept at once: a frame of about 8 KiB
@@ -218,11 +227,7 @@ fn frames_over_a_page_grow_a_page_at_a_time() {
             let listing = f.listing();
             let probe = "mov r10,[rsp]";
             assert!(listing.contains(probe), "{abi:?} avx {avx}: no probe");
-            let largest_step = listing
-                .lines()
-                .filter_map(|l| l.split("sub rsp,").nth(1))
-                .map(|imm| i64::from_str_radix(imm.trim_end_matches('h'), 16).unwrap())
-                .max();
+            let largest_step = rsp_steps(&listing).into_iter().max();
             assert_eq!(largest_step, Some(4096), "{abi:?} avx {avx}");
             assert_eq!(
                 f.call(&[0.37]).to_bits(),
@@ -260,11 +265,7 @@ fn closure_calls_share_one_argument_block() {
             .collect::<Vec<_>>()
             .join("+")
     };
-    let frame = |src: &str| {
-        let listing = builder().compile(src).unwrap().listing();
-        let line = listing.lines().find(|l| l.contains("sub rsp,")).unwrap();
-        line.split("sub rsp,").nth(1).unwrap().to_owned()
-    };
+    let frame = |src: &str| rsp_steps(&builder().compile(src).unwrap().listing());
     assert_eq!(frame(&calls(4)), frame(&calls(400)));
 
     let big = calls(150_000);
