@@ -3,7 +3,7 @@
 //! them by construction.
 
 use crate::ast::{Ast, Node, NodeId};
-use crate::error::{Error, ErrorKind, Result, Span};
+use crate::error::{Error, ErrorKind, Result, Span, quoted};
 use crate::registry::Registry;
 
 /// The conditions of [`Expr::from_parts`](crate::Expr::from_parts), in one pass over the nodes.
@@ -38,8 +38,8 @@ pub(crate) fn check_tree(ast: &Ast, arity: usize, registry: Option<&Registry>) -
                     None => return Err(malformed(format!("user function {f} is not registered"))),
                     Some(u) if u.arity != args.len() => {
                         return Err(malformed(format!(
-                            "`{}` takes {} argument(s), but the call passes {}",
-                            u.name,
+                            "{} takes {} argument(s), but the call passes {}",
+                            quoted(&u.name),
                             u.arity,
                             args.len()
                         )));

@@ -1,6 +1,7 @@
 //! The one error type of trivial-jit: what went wrong ([`ErrorKind`]), where (a byte span into
 //! the source) and a message for humans. [`Error::render`] shows the source line with a caret.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
@@ -312,15 +313,53 @@ fn blank_as_wide_as(c: char) -> String {
 /// assert_eq!(takes(&many), "10 arguments (x0, x1, x2, x3, x4, x5, x6, x7, ...)");
 /// ```
 pub fn takes(names: &[String]) -> String {
-    const SHOWN: usize = 8;
-    let mut list = names[..names.len().min(SHOWN)].join(", ");
-    if names.len() > SHOWN {
-        list.push_str(", ...");
-    }
+    let list = name_list(names);
     match names.len() {
         0 => "no arguments".to_owned(),
         1 => format!("1 argument ({list})"),
         n => format!("{n} arguments ({list})"),
+    }
+}
+
+/// At most eight names, each [`shortened`](short_name), joined by commas (`a, b, ...` past
+/// eight).
+pub(crate) fn name_list<S: AsRef<str>>(names: &[S]) -> String {
+    const SHOWN: usize = 8;
+    let mut list = String::new();
+    for (i, name) in names.iter().take(SHOWN).enumerate() {
+        if i > 0 {
+            list.push_str(", ");
+        }
+        list.push_str(&short_name(name.as_ref()));
+    }
+    if names.len() > SHOWN {
+        list.push_str(", ...");
+    }
+    list
+}
+
+/// A name as messages show it: whole up to 32 characters, else its first 24 characters and
+/// `…`. The span of the error still covers the whole name; only the message is kept short
+/// (an unknown name of a megabyte made a message of a megabyte).
+pub(crate) fn short_name(name: &str) -> Cow<'_, str> {
+    const WHOLE: usize = 32;
+    const SHOWN: usize = 24;
+    if name.char_indices().nth(WHOLE).is_none() {
+        return Cow::Borrowed(name);
+    }
+    let cut = name
+        .char_indices()
+        .nth(SHOWN)
+        .map_or(name.len(), |(i, _)| i);
+    Cow::Owned(format!("{}…", &name[..cut]))
+}
+
+/// A name (or any token's text) as messages quote it: [`short_name`] in backticks, followed
+/// by its length when it was shortened (`` `aaaaaaaaaaaaaaaaaaaaaaaa…` (40 bytes) ``).
+pub(crate) fn quoted(name: &str) -> String {
+    match short_name(name) {
+        Cow::Borrowed(whole) => format!("`{whole}`"),
+        Cow::Owned(cut) => format!("`{cut}` ({} bytes)", name.len()),
     }
 }
 
@@ -367,6 +406,34 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_shortened_in_messages() {
+        assert_eq!(quoted("x"), "`x`");
+        let at_most = "n".repeat(32);
+        assert_eq!(quoted(&at_most), format!("`{at_most}`"));
+        let long = "n".repeat(33);
+        assert_eq!(quoted(&long), format!("`{}…` (33 bytes)", "n".repeat(24)));
+        // cut at a character, not a byte
+        let wide = "θ".repeat(40);
+        assert_eq!(short_name(&wide), format!("{}…", "θ".repeat(24)));
+        let names: Vec<String> = (0..9).map(|i| format!("{i}{long}")).collect();
+        assert_eq!(name_list(&names).matches('…').count(), 8);
+        assert!(name_list(&names).ends_with(", ..."));
+    }
+
+    #[test]
+    fn a_megabyte_name_makes_a_short_message() {
+        let name = "v".repeat(1 << 20);
+        for src in [format!("{name}(x)"), format!("1 + {name}")] {
+            let err = crate::parse_with_args(&src, &["x"]).unwrap_err();
+            assert!(err.message().len() < 200, "{}", err.message());
+            assert_eq!(
+                err.span(),
+                src.find('v').unwrap()..src.find('v').unwrap() + name.len()
+            );
+        }
+    }
 
     #[test]
     fn render_points_at_the_span_on_its_line() {

@@ -20,7 +20,7 @@
 //! | prefix `√`             |      | 60 (binds tighter than `^`: `√x^2 = (√x)^2`) |
 
 use crate::ast::{Ast, Node, NodeId};
-use crate::error::{Error, ErrorKind, Result, Span};
+use crate::error::{Error, ErrorKind, Result, Span, name_list, quoted, short_name};
 use crate::expr::Expr;
 use crate::lexer::{Lexer, Token, TokenKind, is_identifier};
 use crate::names::{Builtin, NameTable, builtin_constant};
@@ -174,20 +174,23 @@ fn check_arg_names_with(args: &[&str], opts: &Options) -> Result<()> {
     let mut seen = NameTable::default();
     for name in args {
         if !is_identifier(name) {
-            return invalid(format!("argument `{name}` is not a valid name"));
+            return invalid(format!("argument {} is not a valid name", quoted(name)));
         }
         let user_fn = opts
             .registry
             .as_ref()
             .is_some_and(|r| r.function_index(name).is_some());
         if user_fn || Builtin::lookup(name).is_some() {
-            return invalid(format!("argument `{name}` is the name of a function"));
+            return invalid(format!(
+                "argument {} is the name of a function",
+                quoted(name)
+            ));
         }
         if seen.get(name).is_some() {
             return Err(Error::new(
                 ErrorKind::DuplicateArgument,
                 Span::default(),
-                format!("argument `{name}` is listed twice"),
+                format!("argument {} is listed twice", quoted(name)),
             ));
         }
         seen.insert(name);
@@ -389,7 +392,7 @@ impl<'s> Parser<'s> {
     fn describe(&self, tok: Token) -> String {
         match tok.kind {
             TokenKind::End => "the end of the expression".to_owned(),
-            _ => format!("`{}`", self.text(tok.span)),
+            _ => quoted(self.text(tok.span)),
         }
     }
 
@@ -562,7 +565,7 @@ impl<'s> Parser<'s> {
                             self.finish_call(callee, name.to(tok.span), args_start)?
                         }
                         _ => {
-                            let what = format!("the call of `{}`", self.text(name));
+                            let what = format!("the call of {}", quoted(self.text(name)));
                             return Err(self.unclosed(tok, name, &what));
                         }
                     }
@@ -712,13 +715,13 @@ impl<'s> Parser<'s> {
             return Err(Error::new(
                 ErrorKind::UnknownFunction,
                 span,
-                format!("unknown function `{name}`"),
+                format!("unknown function {}", quoted(name)),
             ));
         };
         Err(Error::new(
             ErrorKind::NotAFunction,
             span,
-            format!("`{name}` is {what}, not a function"),
+            format!("{} is {what}, not a function", quoted(name)),
         ))
     }
 
@@ -753,7 +756,8 @@ impl<'s> Parser<'s> {
                 ErrorKind::WrongArity,
                 span,
                 format!(
-                    "`{name}` takes {expected}, but {}",
+                    "{} takes {expected}, but {}",
+                    quoted(name),
                     crate::error::given(args.len())
                 ),
             )
@@ -807,7 +811,11 @@ impl<'s> Parser<'s> {
             return Err(Error::new(
                 ErrorKind::FunctionNotCalled,
                 span,
-                format!("`{name}` is a function: call it, e.g. `{name}(x)`"),
+                format!(
+                    "{} is a function: call it, e.g. `{}(x)`",
+                    quoted(name),
+                    short_name(name)
+                ),
             ));
         }
         if let Some(args) = self.explicit {
@@ -815,11 +823,15 @@ impl<'s> Parser<'s> {
                 ErrorKind::UnknownVariable,
                 span,
                 if args.is_empty() {
-                    format!("unknown variable `{name}` (the expression takes no arguments)")
+                    format!(
+                        "unknown variable {} (the expression takes no arguments)",
+                        quoted(name)
+                    )
                 } else {
                     format!(
-                        "unknown variable `{name}` (the arguments are: {})",
-                        args.join(", ")
+                        "unknown variable {} (the arguments are: {})",
+                        quoted(name),
+                        name_list(args)
                     )
                 },
             ));

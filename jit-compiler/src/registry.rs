@@ -5,7 +5,7 @@
 //! registered functions; the code generator emits a call through a relocation whose symbol is
 //! the function's index, and the runtime patches in the address.
 
-use crate::error::{Error, ErrorKind, Result, Span};
+use crate::error::{Error, ErrorKind, Result, Span, quoted};
 use crate::lexer::is_identifier;
 use std::collections::HashMap;
 use std::fmt;
@@ -163,7 +163,8 @@ impl Registry {
                 ErrorKind::InvalidName,
                 Span::default(),
                 format!(
-                    "`{name}` is not a valid name (a letter or `_`, then letters, digits, `_`)"
+                    "{} is not a valid name (a letter or `_`, then letters, digits, `_`)",
+                    quoted(name)
                 ),
             ))
         }
@@ -221,7 +222,8 @@ impl Registry {
                 ErrorKind::RegisteredArity,
                 Span::default(),
                 format!(
-                    "`{name}` is registered with {arity} arguments, but its function takes {n}"
+                    "{} is registered with {arity} arguments, but its function takes {n}",
+                    quoted(name)
                 ),
             ));
         }
