@@ -60,6 +60,13 @@ impl Expr {
     /// [`Node::Call`] names a function of `registry` with its arity, by an argument list of
     /// this tree.
     ///
+    /// A node may be the child of several parents: the tree is then a DAG, which evaluation
+    /// and compilation handle in time linear in its nodes. Its text ([`Display`](std::fmt::Display))
+    /// cannot share, as the language has no names for subexpressions: a shared node is written
+    /// out at each use, so a chain of nodes that each use the one before twice prints to a text
+    /// that doubles with every link (the printer keeps only the simplifier's `s + s` short, by
+    /// writing it `2*s`).
+    ///
     /// ```
     /// use jit_compiler::ast::{Ast, Node};
     /// use jit_compiler::ops::BinaryOp;
