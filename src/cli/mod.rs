@@ -51,7 +51,7 @@ examples:
 pub fn main() -> ExitCode {
     let command = utf8_args(std::env::args_os().skip(1)).and_then(|args| args::parse(&args));
     match command {
-        Ok(Command::Repl) => repl::main(),
+        Ok(Command::Repl) => repl::main(None),
         Ok(command) => match run_command(command) {
             Ok(out) => write_out(&out),
             Err(msg) => fail(&msg),

@@ -29,13 +29,17 @@ const HELP: &str = "  EXPR                 evaluate, e.g. (-b+(b^2-4*a*c)^0.5)/(
   :quit                leave (also :q, :exit, Ctrl-D)
 ";
 
-/// The REPL on the process's stdin/stdout/stderr.
-pub fn main() -> ExitCode {
+/// The REPL on the process's stdin/stdout/stderr; `size` is the plot size of `:plot`
+/// without one (default: the terminal's).
+pub fn main(size: Option<Size>) -> ExitCode {
     let stdin = io::stdin();
     let interactive = stdin.is_terminal();
     let stdout = io::stdout();
     let stderr = io::stderr();
     let mut session = Session::new(interactive);
+    if let Some(size) = size {
+        session.size = size;
+    }
     match session.run(stdin.lock(), &mut stdout.lock(), &mut stderr.lock()) {
         Ok(()) if session.errors > 0 && !interactive => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
