@@ -210,8 +210,22 @@ impl Error {
     /// ```
     ///
     /// Only the message for errors that are not about a place in the source (see
-    /// [`ErrorKind::is_in_source`]).
+    /// [`ErrorKind::is_in_source`]). Control characters in the line are shown as their
+    /// Unicode pictures (`␛` for ESC, `␍` for CR), so the source cannot move the terminal's
+    /// cursor or change its colours; a tab stays a tab.
     pub fn render(&self, source: &str) -> String {
+        self.render_from_line(source, 1)
+    }
+
+    /// [`render`](Self::render) for a source that is one part of a longer input: its first
+    /// line is numbered `first_line` (a REPL shows an error in its 3rd line as `3 | …`).
+    ///
+    /// ```
+    /// use jit_compiler::parse;
+    /// let err = parse("1 +").unwrap_err();
+    /// assert_eq!(err.render_from_line("1 +", 12), "error: expected an operand, found the end of the expression\n   |\n12 | 1 +\n   |    ^\n");
+    /// ```
+    pub fn render_from_line(&self, source: &str, first_line: usize) -> String {
         let mut out = format!("error: {}\n", self.inner.message);
         if !self.inner.kind.is_in_source() {
             return out;
@@ -225,7 +239,10 @@ impl Error {
         let line_end = source[start..]
             .find('\n')
             .map_or(source.len(), |i| start + i);
-        let line_no = source[..start].matches('\n').count() + 1;
+        let line_no = source[..start]
+            .matches('\n')
+            .count()
+            .saturating_add(first_line);
         let gutter = " ".repeat(line_no.to_string().len());
         // a CRLF line is shown without its CR (the caret of a span on it goes at the end)
         let line_end = line_start + source[line_start..line_end].trim_end_matches('\r').len();
@@ -237,7 +254,7 @@ impl Error {
         out.push_str(&format!(
             "{gutter} |\n{line_no} | {}{}{}\n{gutter} | {}",
             ellipsis(before),
-            &source[from..to],
+            source[from..to].chars().map(visible).collect::<String>(),
             ellipsis(after),
             if before { " " } else { "" },
         ));
@@ -285,10 +302,27 @@ fn shown_part(
     (from, to)
 }
 
-/// The terminal columns `c` takes: 2 for wide (East Asian) characters, 0 for combining
-/// marks and control characters.
+/// The terminal columns `c` takes as the rendering shows it: 2 for wide (East Asian)
+/// characters, 0 for combining marks, 1 for the picture of a control character.
 fn columns(c: char) -> usize {
-    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+    unicode_width::UnicodeWidthChar::width(visible(c)).unwrap_or(0)
+}
+
+/// `c` as the rendering shows it: a control character (C0, DEL, C1) as its picture from the
+/// Control Pictures block (C1, which has none, as `�`), a bidirectional override or isolate
+/// as `�` (they would reorder the line on screen), a tab as itself, anything else as is.
+fn visible(c: char) -> char {
+    match c {
+        '\t' => c,
+        '\0'..='\x1f' => {
+            char::from_u32(0x2400 + u32::from(c)).unwrap_or(char::REPLACEMENT_CHARACTER)
+        }
+        '\x7f' => '\u{2421}',
+        '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+            char::REPLACEMENT_CHARACTER
+        }
+        _ => c,
+    }
 }
 
 /// What goes under `c` on the caret line so the caret lines up with the source line: a tab
@@ -406,6 +440,41 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_shown_as_pictures() {
+        // ESC would start a terminal escape sequence, CR would move to the line's start
+        let src = "1\u{1b}[2J+\r2";
+        let err = crate::parse(src).unwrap_err();
+        let text = err.render(src);
+        assert!(
+            text.contains("1 | 1\u{241b}[2J+\u{240d}2\n  |  ^\n"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text}");
+        // a caret after them still lines up, and a tab stays a tab
+        let src = "\x7f\u{85}\u{202e}\t$";
+        let err = Error::new(ErrorKind::UnexpectedCharacter, Span::new(7, 8), "m");
+        assert_eq!(
+            err.render(src),
+            "error: m\n  |\n1 | \u{2421}\u{fffd}\u{fffd}\t$\n  |    \t^\n"
+        );
+    }
+
+    #[test]
+    fn lines_can_be_numbered_from_elsewhere() {
+        let src = "a +\n  b $ c";
+        let err = Error::new(ErrorKind::UnexpectedCharacter, Span::new(8, 9), "m");
+        assert_eq!(
+            err.render_from_line(src, 9),
+            "error: m\n   |\n10 |   b $ c\n   |     ^\n"
+        );
+        assert_eq!(err.render_from_line(src, 1), err.render(src));
+        assert!(
+            err.render_from_line(src, usize::MAX)
+                .contains(&format!("{} |", usize::MAX))
+        );
+    }
 
     #[test]
     fn long_names_are_shortened_in_messages() {
