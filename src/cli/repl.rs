@@ -15,8 +15,8 @@ use super::args::{PlotRange, Size};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
-use trivial_jit::Jit;
 use trivial_jit::compiler::{Error, Span};
+use trivial_jit::{Jit, JitFn};
 
 const HELP: &str = "  EXPR                 evaluate, e.g. (-b+(b^2-4*a*c)^0.5)/(2*a)
   name = EXPR          set a variable (ans holds the last value)
@@ -46,7 +46,8 @@ pub fn main(size: Option<Size>) -> ExitCode {
         // the reader of the output stopped early (`| head`): the rest is not wanted
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // (`eprintln!` would panic when stderr cannot be written either)
+            let _ = writeln!(io::stderr(), "error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -64,6 +65,8 @@ pub struct Session {
     pub errors: usize,
     /// Plot size (default: the terminal's).
     pub size: Size,
+    /// The number of the line being read (from 1), for error messages.
+    line_no: usize,
 }
 
 /// What a line asks for.
@@ -82,6 +85,7 @@ impl Session {
             history: Vec::new(),
             errors: 0,
             size: Size::from_env(),
+            line_no: 0,
         }
     }
 
@@ -114,6 +118,7 @@ impl Session {
             if bytes.last() == Some(&b'\r') {
                 bytes.pop();
             }
+            self.line_no = i + 1;
             let outcome = match String::from_utf8(bytes) {
                 Ok(line) => self.line(&line),
                 Err(_) => Err(format!("error: line {} is not valid UTF-8\n", i + 1)),
@@ -125,8 +130,10 @@ impl Session {
                 Err(msg) => {
                     self.errors += 1;
                     out.flush()?;
-                    err.write_all(msg.as_bytes())?;
-                    err.flush()?;
+                    // A message that cannot be written (stderr closed or full) is lost, but
+                    // the session goes on: the values still go to stdout, and the exit
+                    // status still says that a line failed.
+                    let _ = err.write_all(msg.as_bytes()).and_then(|()| err.flush());
                 }
             }
         }
@@ -136,7 +143,7 @@ impl Session {
         out.flush()
     }
 
-    /// Handles one line.
+    /// Handles one line (`raw`: as typed, without its line end).
     fn line(&mut self, raw: &str) -> Result<Outcome, String> {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -147,10 +154,10 @@ impl Session {
             let (name, rest) = cmd
                 .split_once(char::is_whitespace)
                 .map_or((cmd, ""), |(a, b)| (a, b.trim()));
-            return self.command(name, rest);
+            return self.command(raw, name, rest);
         }
         if let Some((name, value_at)) = assignment(line) {
-            let v = self.value_in(line, value_at)?;
+            let v = self.value_in(raw, &line[value_at..])?;
             if !is_variable_name(name) {
                 return Err(format!(
                     "error: `{name}` cannot be assigned: it is not a variable name (a constant, a function or not an identifier)\n"
@@ -163,31 +170,31 @@ impl Session {
                 Outcome::Quiet
             });
         }
-        let v = self.value(line)?;
+        let v = self.value_in(raw, line)?;
         self.vars.insert("ans".into(), v);
         Ok(Outcome::Text(format!("{}\n", super::number_text(v))))
     }
 
-    /// Evaluates `src` with the session's variables.
-    fn value(&self, src: &str) -> Result<f64, String> {
-        self.value_in(src, 0)
-    }
-
-    /// Evaluates the part of `line` from byte `at` on; an error in it is shown in the whole
-    /// line (the right side of an assignment in the line as typed).
-    fn value_in(&self, line: &str, at: usize) -> Result<f64, String> {
-        let src = &line[at..];
-        let f = Jit::compile(src).map_err(|e| {
-            let span = e.span();
-            let span = Span::new(span.start + at, span.end + at);
-            Error::new(e.kind(), span, e.message()).render(line)
-        })?;
+    /// Evaluates `src`, a part of the line `raw`, with the session's variables.
+    fn value_in(&self, raw: &str, src: &str) -> Result<f64, String> {
+        let f = self.compile_in(raw, src)?;
         let lookup = |n: &str| self.vars.get(n).copied();
         let (inputs, _) = super::bind(&f, &lookup, None, "set it first with `{} = VALUE`")?;
         Ok(f.call(&inputs))
     }
 
-    fn command(&mut self, name: &str, rest: &str) -> Result<Outcome, String> {
+    /// Compiles `src`, a part of the line `raw`. An error is shown in the line as typed (its
+    /// leading blanks, the `:asm` before the expression or the `x =` of an assignment
+    /// included), numbered as the line of the input it is.
+    fn compile_in(&self, raw: &str, src: &str) -> Result<JitFn, String> {
+        let at = offset_in(raw, src);
+        Jit::compile(src).map_err(|e| {
+            let span = Span::new(e.span().start + at, e.span().end + at);
+            Error::new(e.kind(), span, e.message()).render_from_line(raw, self.line_no)
+        })
+    }
+
+    fn command(&mut self, raw: &str, name: &str, rest: &str) -> Result<Outcome, String> {
         let need = |what: &str| {
             if rest.is_empty() {
                 Err(format!("error: :{name} needs {what}\n"))
@@ -223,13 +230,13 @@ impl Session {
             }
             "asm" | "explain" => {
                 need("an expression")?;
-                let f = Jit::compile(rest).map_err(|e| e.render(rest))?;
+                let f = self.compile_in(raw, rest)?;
                 super::explain::code_text(&f, name == "explain")
             }
             "plot" => {
                 need("an expression and a range, e.g. :plot x^2 x=-1:1")?;
                 let (src, range, size) = plot_args(rest)?;
-                let f = Jit::compile(src).map_err(|e| e.render(src))?;
+                let f = self.compile_in(raw, src)?;
                 let lookup = |n: &str| self.vars.get(n).copied();
                 super::plot_text(&f, &lookup, &range, size.unwrap_or(self.size), None)?
             }
@@ -241,6 +248,13 @@ impl Session {
         };
         Ok(Outcome::Text(text))
     }
+}
+
+/// Where `part`, a slice of `whole`, starts in it.
+fn offset_in(whole: &str, part: &str) -> usize {
+    let at = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    debug_assert!(at <= whole.len() && at + part.len() <= whole.len());
+    at
 }
 
 /// `name = value` (but not `a == b`, `a <= b`, `a >= b`, `a != b`).
@@ -353,6 +367,41 @@ mod tests {
         assert_eq!(err, "");
         assert_eq!(out.lines().count(), 5);
         assert!(out.starts_with("3 │"), "{out}");
+    }
+
+    #[test]
+    fn errors_are_shown_in_the_line_as_typed_under_its_number() {
+        let (_, err, _) = script("1\n   1 + * 2\n:asm 1 +\ny = 3 4\n  :plot x+ x=0:1\n");
+        for shown in [
+            "2 |    1 + * 2\n  |        ^\n",
+            "3 | :asm 1 +\n  |         ^\n",
+            "4 | y = 3 4\n  |       ^\n",
+            "5 |   :plot x+ x=0:1\n  |           ^\n",
+        ] {
+            assert!(err.contains(shown), "{shown}\nnot in\n{err}");
+        }
+    }
+
+    /// A writer whose every write fails, as stderr does when closed or on a full disk.
+    struct Broken;
+
+    impl Write for Broken {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+    }
+
+    #[test]
+    fn a_session_goes_on_when_its_errors_cannot_be_written() {
+        let mut session = Session::new(false);
+        let mut out = Vec::new();
+        let done = session.run("1+\n2\nx\n3\n".as_bytes(), &mut out, &mut Broken);
+        assert!(done.is_ok(), "{done:?}");
+        assert_eq!(String::from_utf8(out).unwrap(), "2\n3\n");
+        assert_eq!(session.errors, 2);
     }
 
     #[test]
