@@ -258,6 +258,20 @@ impl Ast {
         }
     }
 
+    /// For every node: does its subtree call a user function?
+    pub(crate) fn calls(&self) -> Vec<bool> {
+        let mut calls: Vec<bool> = Vec::with_capacity(self.nodes.len());
+        // cannot fail (indexing below): children come before their parents.
+        for &node in &self.nodes {
+            let c = match node {
+                Node::Call(..) => true,
+                _ => self.children(node).iter().any(|c| calls[c.index()]),
+            };
+            calls.push(c);
+        }
+        calls
+    }
+
     /// Structural equality of the trees under two roots, ignoring spans; numbers compare by
     /// bits (so NaN equals NaN and `0` differs from `-0`). Each pair of nodes is compared
     /// once, so shared nodes (a DAG, e.g. a simplified tree) do not make it exponential.

@@ -72,6 +72,8 @@ pub(crate) struct Buffers {
 struct Simplifier<'a> {
     old: &'a Ast,
     closed: Vec<bool>,
+    /// For each old node: does its subtree call a user function? (Made when first asked.)
+    calls: Vec<bool>,
     new: Ast,
     map: Vec<NodeId>,
     /// When set, equal nodes are merged and powers expanded (for the code generator).
@@ -95,6 +97,7 @@ impl<'a> Simplifier<'a> {
         Simplifier {
             old,
             closed,
+            calls: Vec::new(),
             new,
             map,
             interner: None,
@@ -191,6 +194,15 @@ impl<'a> Simplifier<'a> {
         self.closed[id.index()]
     }
 
+    /// Does the old subtree at `i` call a user function? (Asked only for `x^0`; the table is
+    /// made once.)
+    fn calls_under(&mut self, i: usize) -> bool {
+        if self.calls.is_empty() {
+            self.calls = self.old.calls();
+        }
+        self.calls[i]
+    }
+
     fn unary(&mut self, op: UnaryOp, a: NodeId, i: usize) -> NodeId {
         if let Some(v) = self.num(a) {
             return self.push(Node::Num(op.apply(v)), i);
@@ -272,6 +284,12 @@ impl<'a> Simplifier<'a> {
             return self.push(Node::Num(ops::powi(x, n)), i);
         }
         match n {
+            // `f(x)^0` is 1, but the call is still made, as the interpreter makes it (its
+            // effects, and a panic, are observable): `if(f(x), 1, 1)` is 1 for every value.
+            0 if self.calls_under(i) => {
+                let one = self.push(Node::Num(1.0), i);
+                self.push(Node::If(a, one, one), i)
+            }
             0 => self.push(Node::Num(1.0), i),
             1 => a,
             -1 => {

@@ -206,6 +206,37 @@ fn only_the_chosen_side_of_an_if_calls_user_functions() {
     }
 }
 
+/// A power of exponent 0 is 1 whatever its base, but a call in the base is still made, as
+/// the interpreter makes it (its effects and its panic are observable).
+#[test]
+fn a_call_raised_to_the_power_0_is_still_made() {
+    let (builder, count) = ticking();
+    for src in [
+        "tick(x)^0",
+        "pow(tick(x), 0)",
+        "tick(x)^(1-1)",
+        "(tick(x)^0)^0 + tick(x)^-0",
+    ] {
+        let f = builder.compile(src).unwrap();
+        for x in [2.0, f64::NAN] {
+            count.store(0, Ordering::Relaxed);
+            let got = f.call(&[x]);
+            let made = count.swap(0, Ordering::Relaxed);
+            let want = f.expr().eval(&[x]).unwrap();
+            // as many calls in machine code as in the interpreter
+            assert_eq!(made, count.load(Ordering::Relaxed), "{src}: x = {x}");
+            assert!(made >= 1, "{src}: no call");
+            assert!(same(want, got), "{src}: {got} vs {want}");
+        }
+    }
+    let boom = Jit::builder()
+        .closure("boom", 1, |_| panic!("boom"))
+        .compile("boom(x)^0")
+        .unwrap();
+    let err = boom.try_call(&[1.0]).unwrap_err();
+    assert!(err.to_string().contains("boom"), "{err}");
+}
+
 #[test]
 fn user_names_shadow_builtins() {
     let f = Jit::builder()
