@@ -64,6 +64,16 @@ impl Builtin {
         }
     }
 
+    /// The number of arguments of a call that error messages suggest: its arity, and 2 for
+    /// `min` and `max`.
+    pub fn example_arity(self) -> usize {
+        match self {
+            Builtin::Unary(_) => 1,
+            Builtin::Binary(_) | Builtin::Variadic(_) => 2,
+            Builtin::If => 3,
+        }
+    }
+
     /// Does it accept `n` arguments?
     pub fn accepts(self, n: usize) -> bool {
         match self {

@@ -803,18 +803,19 @@ impl<'s> Parser<'s> {
         if let Some(v) = self.constant(name) {
             return Ok(self.leaf(Node::Num(v), span));
         }
-        let is_function = match self.user_name(name) {
-            Some(user) => matches!(user, UserName::Function { .. }),
-            None => Builtin::lookup(name).is_some(),
+        let arity = match self.user_name(name) {
+            Some(UserName::Function { arity, .. }) => Some(arity),
+            Some(UserName::Constant(_)) => None,
+            None => Builtin::lookup(name).map(Builtin::example_arity),
         };
-        if is_function {
+        if let Some(arity) = arity {
             return Err(Error::new(
                 ErrorKind::FunctionNotCalled,
                 span,
                 format!(
-                    "{} is a function: call it, e.g. `{}(x)`",
+                    "{} is a function: call it, e.g. `{}`",
                     quoted(name),
-                    short_name(name)
+                    example_call(&short_name(name), arity)
                 ),
             ));
         }
@@ -878,6 +879,16 @@ impl<'s> Parser<'s> {
     }
 }
 
+/// A call of the function `name` with `arity` arguments, as a hint shows it: `f()`, `sin(x)`,
+/// `atan2(x, y)`, `f(x1, x2, …, x7)`.
+fn example_call(name: &str, arity: usize) -> String {
+    let args = match arity {
+        0..=4 => ["x", "y", "z", "w"][..arity].join(", "),
+        n => format!("x1, x2, …, x{n}"),
+    };
+    format!("{name}({args})")
+}
+
 fn plural(n: usize) -> String {
     if n == 1 {
         "1 argument".to_owned()
@@ -889,6 +900,30 @@ fn plural(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hint_for_an_uncalled_function_calls_it_with_its_arity() {
+        let mut reg = Registry::new();
+        reg.closure("zero", 0, |_| 0.0).unwrap();
+        reg.closure("seven", 7, |_| 0.0).unwrap();
+        let opts = Options::new().registry(Arc::new(reg));
+        for (src, hint) in [
+            ("sin + 1", "`sin(x)`"),
+            ("2*atan2", "`atan2(x, y)`"),
+            ("if", "`if(x, y, z)`"),
+            ("max", "`max(x, y)`"),
+            ("zero", "`zero()`"),
+            ("seven", "`seven(x1, x2, …, x7)`"),
+        ] {
+            let err = opts.parse(src).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::FunctionNotCalled, "{src}");
+            assert!(
+                err.message().ends_with(&format!("call it, e.g. {hint}")),
+                "{}",
+                err.message()
+            );
+        }
+    }
 
     /// The capacity of this thread's kept frame stack.
     fn kept_capacity() -> usize {
