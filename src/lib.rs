@@ -62,6 +62,15 @@ pub use jit_macros::jit_expr;
 pub mod __private {
     /// The operations, for the plain-Rust expansion on targets other than x86-64.
     pub use jit_compiler::ops;
+
+    /// `f` itself. The plain-Rust expansion returns its function through this, which is not
+    /// a `const fn`: so the macro is a run-time value on every target, and a `const` or a
+    /// `static` initialised with it fails to build everywhere, not only on x86-64 (where
+    /// installing the code makes it one).
+    #[inline(always)]
+    pub fn at_run_time<F>(f: F) -> F {
+        f
+    }
     #[cfg(target_arch = "x86_64")]
     pub use jit_runtime::site::{
         RawCode, SITES, Site, SiteCore, UserFnPtr, call_win64, call_win64_registers, install_count,

@@ -256,7 +256,7 @@ fn rust_fn(checked: &Checked, private: &TokenStream) -> TokenStream {
             #(#body)*
             #root
         }
-        #name as #ty
+        #private::at_run_time(#name as #ty)
     }}
 }
 
