@@ -275,16 +275,25 @@ fn started(calls: &mut [Call<'_>], open: &[Option<usize>]) {
 }
 
 /// Each name must be acceptable to the compiler (an identifier of the language, not a
-/// function name, including those of `fns`), and listed once; the error points at the name.
+/// function name, including those of `fns`), and listed once, and there must be no more
+/// than the compiler's limit of them; the error points at the name (the first one too many).
 fn check_args(input: &Input, options: &Options) -> syn::Result<()> {
     let Some(args) = &input.args else {
         return Ok(());
     };
-    for (i, arg) in args.iter().enumerate() {
+    let max = options.get_limits().max_args;
+    if let Some(extra) = args.get(max) {
+        return Err(syn::Error::new(
+            extra.span,
+            format!("too many arguments: {} (the limit is {max})", args.len()),
+        ));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(args.len());
+    for arg in args {
         if let Err(e) = options.parse_with_args("0", &[&arg.name]) {
             return Err(syn::Error::new(arg.span, e.message()));
         }
-        if args[..i].iter().any(|a| a.name == arg.name) {
+        if !seen.insert(arg.name.as_str()) {
             return Err(syn::Error::new(
                 arg.span,
                 format!("argument `{}` is listed twice", arg.name),
