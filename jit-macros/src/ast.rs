@@ -92,7 +92,12 @@ fn parse_mode(input: ParseStream) -> syn::Result<Mode> {
         return Ok(Mode::Function);
     }
     input.parse::<Token![@]>()?;
-    let hook: Ident = input.parse()?;
+    let hook: Ident = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected a test option after `@` (`@win64`, `@rust`)",
+        )
+    })?;
     match hook.to_string().as_str() {
         "win64" => Ok(Mode::Win64),
         "rust" => Ok(Mode::Rust),
@@ -223,10 +228,20 @@ fn parse_options(input: ParseStream) -> syn::Result<(Vec<UserFn>, Option<syn::Pa
     Ok((fns.unwrap_or_default(), krate))
 }
 
+/// The `=` after an option's name; without it, an error that shows the option's form.
+fn equals_after(input: ParseStream, example: &str) -> syn::Result<()> {
+    input.parse::<Token![=]>().map(drop).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("expected `=` after the option's name, as in `{example}`"),
+        )
+    })
+}
+
 /// `= path` after `crate`: a path such as `::my_jit` or `$crate::reexported`, without
 /// generic arguments.
 fn parse_crate(input: ParseStream) -> syn::Result<syn::Path> {
-    input.parse::<Token![=]>()?;
+    equals_after(input, "crate = ::my_jit")?;
     let span = input.span();
     input.call(syn::Path::parse_mod_style).map_err(|_| {
         syn::Error::new(
@@ -238,7 +253,7 @@ fn parse_crate(input: ParseStream) -> syn::Result<syn::Path> {
 
 /// `= [a, b::c, ...]` after `fns`.
 fn parse_fns(input: ParseStream) -> syn::Result<Vec<UserFn>> {
-    input.parse::<Token![=]>()?;
+    equals_after(input, "fns = [sigmoid]")?;
     let content;
     syn::bracketed!(content in input);
     let mut fns = Vec::new();
