@@ -53,7 +53,8 @@ fn errors_show_the_caret_and_the_session_goes_on() {
     assert_eq!(text(&out.stdout), "2\n");
     let err = text(&out.stderr);
     assert!(err.contains("1 | 1 + * 2\n  |     ^\n"), "{err}");
-    assert!(err.contains("1 | sinn(1)\n  | ^^^^"), "{err}");
+    // numbered as the line of the input it is
+    assert!(err.contains("2 | sinn(1)\n  | ^^^^"), "{err}");
 }
 
 #[test]
