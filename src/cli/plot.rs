@@ -36,7 +36,8 @@ impl Samples {
         Samples { xs, ys }
     }
 
-    /// Smallest and largest finite `y` (widened when equal); `None` if there is none.
+    /// Smallest and largest finite `y` (widened when equal, see [`widen`]); `None` if there
+    /// is none. Always finite with `lo < hi`, so that every `y` has a place on the axis.
     pub fn y_range(&self) -> Option<(f64, f64)> {
         let finite = self.ys.iter().copied().filter(|y| y.is_finite());
         let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
@@ -46,12 +47,25 @@ impl Samples {
             return None;
         }
         if lo == hi {
-            let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.5 };
-            // near ±f64::MAX the padded end would be infinite: the value is then drawn at it
-            return Some(((lo - pad).max(-f64::MAX), (hi + pad).min(f64::MAX)));
+            return Some(widen(lo));
         }
         Some((lo, hi))
     }
+}
+
+/// The axis for the constant `c`: from `c` minus half its size to `c` plus half its size
+/// (`-1..1` for 0), so it is drawn across the middle. Half of the smallest denormal rounds
+/// to 0 and would leave an empty range (and 0/0 for every position): the pad is at least
+/// that denormal. Near ±`f64::MAX` the far end would be infinite: it stops at the largest
+/// double, and the value is drawn at that end.
+fn widen(c: f64) -> (f64, f64) {
+    const SMALLEST: f64 = 5e-324;
+    let pad = if c == 0.0 {
+        1.0
+    } else {
+        (c.abs() * 0.5).max(SMALLEST)
+    };
+    ((c - pad).max(-f64::MAX), (c + pad).min(f64::MAX))
 }
 
 /// The point a fraction `t` (0 to 1) of the way from `a` to `b`, also when `b - a` exceeds
@@ -65,13 +79,15 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
 }
 
 /// How far `v` lies from `a` towards `b` (0 at `a`, 1 at `b`), also when `b - a` exceeds the
-/// largest `f64`.
+/// largest `f64`. An empty axis (`a == b`, which [`Samples::y_range`] never gives) puts `v`
+/// in the middle: a position is never NaN, which would end up as a coordinate in the SVG.
 fn fraction(v: f64, a: f64, b: f64) -> f64 {
-    if (b - a).is_finite() {
+    let t = if (b - a).is_finite() {
         (v - a) / (b - a)
     } else {
         (v * 0.5 - a * 0.5) / (b * 0.5 - a * 0.5)
-    }
+    };
+    if t.is_finite() { t } else { 0.5 }
 }
 
 /// Labels for the two ends of an axis: numbers with 4 significant digits (no trailing
@@ -362,6 +378,65 @@ mod tests {
         assert!(text.starts_with("3 │"), "{text}");
     }
 
+    /// The plot rows (0 at the top) of a braille plot that have a dot.
+    fn dotted_rows(text: &str) -> Vec<usize> {
+        let rows = text.lines().filter_map(|l| l.split_once('│'));
+        let dotted = |cells: &str| {
+            cells
+                .chars()
+                .any(|c| ('\u{2801}'..='\u{28FF}').contains(&c))
+        };
+        rows.enumerate()
+            .filter(|(_, (_, cells))| dotted(cells))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    #[test]
+    fn tiny_and_huge_constants_have_an_axis() {
+        let size = Size {
+            width: 30,
+            height: 6,
+        };
+        let constants = [
+            5e-324,
+            -5e-324,
+            1e-323,
+            f64::MIN_POSITIVE / 3.0,
+            f64::MIN_POSITIVE,
+            1.0,
+            0.0,
+            1.7e308,
+            -1.7e308,
+            f64::MAX,
+            -f64::MAX,
+        ];
+        for c in constants {
+            let (lo, hi) = Samples::new(&range(0.0, 1.0), 2, |_| c).y_range().unwrap();
+            let ok = lo.is_finite() && hi.is_finite() && lo < hi && (lo..=hi).contains(&c);
+            assert!(ok, "{c:e}: {lo:e}..{hi:e}");
+            let text = braille(&range(0.0, 1.0), size, |_| c);
+            let dotted = dotted_rows(&text);
+            // across the middle (row 2 of 4), unless the range stops at the largest double
+            let middle = if c.abs() < 1e308 {
+                vec![2]
+            } else {
+                dotted.clone()
+            };
+            assert!(dotted.len() == 1 && dotted == middle, "{c:e}:\n{text}");
+            let labels: Vec<&str> = text.lines().map(|l| l.split('│').next().unwrap()).collect();
+            assert_ne!(labels[0].trim(), labels[3].trim(), "{c:e}:\n{text}");
+            let svg = svg("c", &range(0.0, 1.0), |_| c);
+            assert!(!svg.contains("NaN") && !svg.contains("inf"), "{c:e}: {svg}");
+        }
+    }
+
+    #[test]
+    fn an_empty_axis_puts_a_value_in_the_middle() {
+        assert_eq!(fraction(5e-324, 5e-324, 5e-324), 0.5);
+        assert_eq!(fraction(1.0, 0.0, 2.0), 0.5);
+    }
+
     /// The dot columns of a braille plot that have no dot.
     fn empty_columns(text: &str) -> usize {
         let rows: Vec<Vec<u32>> = text
@@ -423,8 +498,34 @@ mod tests {
         ]
     }
 
+    /// Any double, with extra weight on the denormals and the ends of the finite doubles.
+    fn constant() -> impl proptest::strategy::Strategy<Value = f64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            any::<f64>(),
+            (-1e-320..1e-320f64),
+            Just(5e-324),
+            Just(-5e-324),
+            Just(f64::MAX),
+            Just(-f64::MAX),
+            (-f64::MAX..f64::MAX),
+        ]
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// A constant, alone or after a gap, is drawn on one row, and the SVG has only finite
+        /// coordinates.
+        #[test]
+        fn any_constant_plots(c in constant(), gap in proptest::bool::ANY, w in 12..60usize, h in 4..20usize) {
+            let f = |x: f64| if gap && x < 0.5 { f64::NAN } else { c };
+            let text = braille(&range(0.0, 1.0), Size { width: w, height: h }, f);
+            let dotted = dotted_rows(&text);
+            proptest::prop_assert!(!c.is_finite() || dotted.len() == 1, "{c:e}:\n{text}");
+            let svg = svg("c", &range(0.0, 1.0), f);
+            proptest::prop_assert!(!svg.contains("NaN") && !svg.contains("inf"), "{c:e}: {svg}");
+        }
 
         /// Whatever the range and the function, the plot has its size and the SVG only
         /// finite coordinates.
