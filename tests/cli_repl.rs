@@ -129,3 +129,31 @@ fn a_reader_that_stops_early_ends_the_session_quietly() {
     assert_eq!(text(&out.stderr), "");
     assert!(out.status.success());
 }
+
+#[test]
+fn size_sets_the_size_of_plot_and_nothing_else_is_taken() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trivial-jit"))
+        .args(["--repl", "--size", "20x5"])
+        .env("COLUMNS", "40")
+        .env("LINES", "10")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = b":plot x x=0:1\n:plot x x=0:1 30x6\n";
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stderr), "");
+    // 5 lines of at most 20 characters, then the size given to :plot
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    assert_eq!(lines.len(), 5 + 6, "{lines:#?}");
+    assert!(lines[..5].iter().all(|l| l.chars().count() <= 20));
+    let out = Command::new(env!("CARGO_BIN_EXE_trivial-jit"))
+        .args(["--repl", "--size", "20x5", "--asm"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--repl takes only --size WxH"));
+}

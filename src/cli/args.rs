@@ -87,13 +87,29 @@ pub fn number(text: &str, name: &str) -> Result<f64, String> {
     }
 }
 
+/// `text` as messages quote it: in backticks, whole up to 32 characters, else its first 24
+/// characters, `…` and its length (as the compiler's messages quote names): an argument may
+/// be any length, and a message that echoes 100 KB back hides what it says.
+pub fn quoted(text: &str) -> String {
+    const WHOLE: usize = 32;
+    const SHOWN: usize = 24;
+    if text.char_indices().nth(WHOLE).is_none() {
+        return format!("`{text}`");
+    }
+    let cut = text
+        .char_indices()
+        .nth(SHOWN)
+        .map_or(text.len(), |(i, _)| i);
+    format!("`{}…` ({} bytes)", &text[..cut], text.len())
+}
+
 /// What to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Print the usage.
     Help,
-    /// Read expressions from stdin.
-    Repl,
+    /// Read expressions from stdin; `:plot` without a size uses this one (`--size`).
+    Repl(Option<Size>),
     /// Compile (and maybe run, print, explain, plot) one expression.
     Eval(Eval),
 }
@@ -150,14 +166,20 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         sse2: false,
     };
     let mut repl = false;
+    // the first argument other than `--repl` and `--size WxH`, which `--repl` does not take
+    let mut not_for_repl: Option<&str> = None;
     // after `--`, every argument is EXPR or a value, even one that looks like an option
     let mut positional_only = false;
     let mut it = args.iter();
     let mut given: Vec<&str> = Vec::new();
     while let Some(arg) = it.next() {
         if positional_only {
+            not_for_repl.get_or_insert(arg);
             positional(arg, &mut src, &mut e.values)?;
             continue;
+        }
+        if !matches!(arg.as_str(), "--repl" | "--size" | "--") {
+            not_for_repl.get_or_insert(arg);
         }
         if matches!(arg.as_str(), "--plot" | "--size" | "--svg" | "--abi") {
             if given.contains(&arg.as_str()) {
@@ -203,16 +225,23 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         }
     }
     if repl {
-        if src.is_some() {
-            return Err("error: --repl reads expressions from stdin; give no EXPR\n".into());
-        }
-        return Ok(Command::Repl);
+        return match not_for_repl {
+            Some(arg) => Err(format!(
+                "error: --repl takes only --size WxH (the size of :plot), not {}: it reads \
+                 expressions and values from stdin, and :asm, :explain and :plot there\n",
+                quoted(arg)
+            )),
+            None => Ok(Command::Repl(e.size)),
+        };
     }
     let Some(src) = src else {
         return Err(format!("{}\n", super::USAGE));
     };
     if (e.size.is_some() || e.svg.is_some()) && e.plot.is_none() {
-        return Err("error: --size and --svg go with --plot NAME=FROM:TO\n".into());
+        return Err(
+            "error: --size and --svg go with --plot NAME=FROM:TO (--size also with --repl)\n"
+                .into(),
+        );
     }
     e.src = src;
     Ok(Command::Eval(e))
@@ -276,7 +305,42 @@ mod tests {
         assert_eq!(e.size.unwrap().width, 40);
         assert!(parse(&["--bogus".to_string()]).is_err());
         assert!(parse(&["--x".to_string()]).is_err());
-        assert_eq!(parse(&["--repl".to_string()]), Ok(Command::Repl));
+        assert_eq!(parse(&["--repl".to_string()]), Ok(Command::Repl(None)));
+    }
+
+    #[test]
+    fn repl_takes_only_a_size() {
+        let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let size = Size {
+            width: 20,
+            height: 5,
+        };
+        assert_eq!(
+            parse(&a(&["--size", "20x5", "--repl"])),
+            Ok(Command::Repl(Some(size)))
+        );
+        for (line, found) in [
+            (&["--repl", "--plot", "x=0:1"][..], "`--plot`"),
+            (&["--svg", "a.svg", "--repl"], "`--svg`"),
+            (&["--repl", "--asm"], "`--asm`"),
+            (&["--repl", "--explain"], "`--explain`"),
+            (&["--repl", "--hex"], "`--hex`"),
+            (&["--repl", "--abi", "sysv"], "`--abi`"),
+            (&["--repl", "--sse2"], "`--sse2`"),
+            (&["--repl", "x+1"], "`x+1`"),
+            (&["x", "--repl", "x=1"], "`x`"),
+            (&["--repl", "--", "x"], "`x`"),
+        ] {
+            let err = parse(&a(line)).unwrap_err();
+            assert!(
+                err.contains("--repl takes only --size WxH") && err.contains(found),
+                "{line:?}: {err}"
+            );
+        }
+        // (an argument quoted back is shortened: it may be any length)
+        let long = "y".repeat(100_000);
+        let err = parse(&a(&["--repl", &long])).unwrap_err();
+        assert!(err.len() < 300, "{err}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use trivial_jit::JitFn;
 
 /// The `--help` text.
 pub const USAGE: &str = "usage: trivial-jit EXPR [name=value ...] [options]
-       trivial-jit --repl
+       trivial-jit --repl [--size WxH]
 
 Compiles EXPR to x86-64 machine code and calls it with the given values.
 Values may be numbers or constant expressions (x=pi/2).
@@ -30,11 +30,12 @@ options:
                      x86-64 CPU runs them; default: AVX's three-operand forms if present)
   --plot NAME=A:B    plot EXPR over NAME from A to B in the terminal (braille dots);
                      the other variables are given as name=value
-  --size WxH         plot size in characters (default: COLUMNS x LINES, else 80x24)
+  --size WxH         plot size in characters (default: COLUMNS x LINES, else 80x24);
+                     with --repl, the size of :plot without one
   --svg FILE         also write the plot as an SVG file
   --repl             read lines from stdin: expressions (printed), `name = value`
                      assignments (remembered), and :asm, :explain, :plot, :vars,
-                     :history, :help, :quit
+                     :history, :help, :quit (no other option but --size)
   -h, --help         this text
   --                 the arguments after it are EXPR and values, even those that
                      look like options (trivial-jit -- \"--x\" x=1)
@@ -51,7 +52,7 @@ examples:
 pub fn main() -> ExitCode {
     let command = utf8_args(std::env::args_os().skip(1)).and_then(|args| args::parse(&args));
     match command {
-        Ok(Command::Repl) => repl::main(None),
+        Ok(Command::Repl(size)) => repl::main(size),
         Ok(command) => match run_command(command) {
             Ok(out) => write_out(&out),
             Err(msg) => fail(&msg),
@@ -111,7 +112,7 @@ pub fn number_text(v: f64) -> String {
 fn run_command(command: Command) -> Result<String, String> {
     match command {
         Command::Help => Ok(format!("{USAGE}\n")),
-        Command::Repl => Err("error: --repl reads from stdin\n".into()),
+        Command::Repl(_) => Err("error: --repl reads from stdin\n".into()),
         Command::Eval(e) => eval(&e),
     }
 }
