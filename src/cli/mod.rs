@@ -29,6 +29,7 @@ options:
   --sse2             SSE2 code even on a CPU with AVX (two-operand forms, as every
                      x86-64 CPU runs them; default: AVX's three-operand forms if present)
   --plot NAME=A:B    plot EXPR over NAME from A to B in the terminal (braille dots);
+                     NAME is a variable of EXPR (any variable name if EXPR has none),
                      the other variables are given as name=value
   --size WxH         plot size in characters (default: COLUMNS x LINES, else 80x24);
                      with --repl, the size of :plot without one
@@ -125,9 +126,7 @@ fn eval(e: &Eval) -> Result<String, String> {
         .iter()
         .find(|(n, _)| !f.args().iter().any(|a| a == n))
     {
-        return Err(format!(
-            "error: `{name}` is not a variable of the expression\n"
-        ));
+        return Err(not_a_variable(&f, name, ""));
     }
     let mut values: Vec<(String, f64)> = Vec::new();
     for (name, text) in &e.values {
@@ -160,6 +159,44 @@ fn eval(e: &Eval) -> Result<String, String> {
         out.push_str(&format!("{}\n", number_text(f.call(&inputs))));
     }
     Ok(out)
+}
+
+/// The error for a name that is given a value or plotted over but is not a variable of `f`,
+/// with the variables `f` has (at most eight: an expression may have thousands) and, for
+/// one without variables, `note`.
+fn not_a_variable(f: &JitFn, name: &str, note: &str) -> String {
+    const SHOWN: usize = 8;
+    let names: Vec<String> = f
+        .args()
+        .iter()
+        .take(SHOWN)
+        .map(|a| args::quoted(a))
+        .collect();
+    let has = match f.args().len() {
+        0 => format!("it has none{note}"),
+        n if n > SHOWN => format!("its {n} variables are {}, ...", names.join(", ")),
+        _ => format!("its variables: {}", names.join(", ")),
+    };
+    format!(
+        "error: {} is not a variable of the expression ({has})\n",
+        args::quoted(name)
+    )
+}
+
+/// Checks that `f` can be plotted over `var`: one of its variables, or, for an expression
+/// without variables (a constant, drawn as a horizontal line), any name that would be a
+/// variable. Values are taken for the variables of the expression only; a plotted name is
+/// held to the same rule (plotting `2*pi` over `pi` drew a flat line labelled `pi`).
+fn check_plotted(f: &JitFn, var: &str) -> Result<(), String> {
+    if f.args().iter().any(|a| a == var) {
+        return Ok(());
+    }
+    // a name that compiles to that one variable (not `pi`, `sin` or `1+1`)
+    if f.args().is_empty() && trivial_jit::Jit::compile(var).is_ok_and(|v| v.args() == [var]) {
+        return Ok(());
+    }
+    let note = ": a constant is plotted over any variable name, such as x=0:1";
+    Err(not_a_variable(f, var, note))
 }
 
 /// The argument vector for `f` from `lookup`, with the slot of `free` (if `f` has that
@@ -199,6 +236,7 @@ pub fn plot_text(
     size: Size,
     svg: Option<&str>,
 ) -> Result<String, String> {
+    check_plotted(f, &range.var)?;
     // (an expression without the plotted variable is a constant: a horizontal line)
     let (mut inputs, slot) = bind(f, lookup, Some(&range.var), "pass {}=VALUE")?;
     let mut eval = |x: f64| {
@@ -349,8 +387,8 @@ mod tests {
                 .unwrap_err()
                 .contains("no value for `a`")
         );
-        // an expression without the plotted variable is a horizontal line
-        let flat = run(&args(&["a", "a=1", "--plot", "x=0:1", "--size", "30x8"])).unwrap();
+        // an expression without variables is a horizontal line
+        let flat = run(&args(&["2", "--plot", "x=0:1", "--size", "30x8"])).unwrap();
         let dotted = |l: &&str| l.chars().any(|c| ('\u{2801}'..='\u{28FF}').contains(&c));
         assert_eq!(flat.lines().filter(dotted).count(), 1, "{flat}");
         assert!(
@@ -360,6 +398,44 @@ mod tests {
         );
         let err = run(&args(&["a*x", "a=1", "x=2", "--plot", "x=0:1"])).unwrap_err();
         assert!(err.contains("`x` is the plotted variable"), "{err}");
+    }
+
+    #[test]
+    fn the_plotted_name_is_a_variable_of_the_expression() {
+        for (line, msg) in [
+            (
+                &["2*pi", "--plot", "pi=0:1"][..],
+                "`pi` is not a variable of the expression (it has none: a constant is plotted",
+            ),
+            (
+                &["a", "a=1", "--plot", "x=0:1"],
+                "`x` is not a variable of the expression (its variables: `a`)",
+            ),
+            (
+                &["x*y", "x=1", "--plot", "z=0:1"],
+                "`z` is not a variable of the expression (its variables: `x`, `y`)",
+            ),
+            (
+                &["3", "--plot", "1+1=0:1"],
+                "`1+1` is not a variable of the expression (it has none: a constant is \
+                 plotted over any variable name, such as x=0:1)\n",
+            ),
+            (&["3", "--plot", "sin=0:1"], "`sin` is not a variable"),
+        ] {
+            let err = run(&args(line)).unwrap_err();
+            assert!(err.contains(msg), "{line:?}: {err}");
+        }
+        // values are held to the same rule, and say the same
+        let err = run(&args(&["2*pi", "pi=1"])).unwrap_err();
+        assert!(err.contains("`pi` is not a variable of the expression (it has none)"));
+        // a constant over any variable name; a variable of the expression over itself
+        assert!(run(&args(&["3", "--plot", "θ=0:1", "--size", "20x5"])).is_ok());
+        assert!(run(&args(&["x*y", "y=2", "--plot", "x=0:1", "--size", "20x5"])).is_ok());
+        // many variables: eight are named
+        let sum: Vec<String> = (0..20).map(|i| format!("v{i:02}")).collect();
+        let err = run(&args(&[&sum.join("+"), "--plot", "x=0:1"])).unwrap_err();
+        assert!(err.contains("its 20 variables are `v00`,"), "{err}");
+        assert!(err.contains("`v07`, ...)") && !err.contains("v08"), "{err}");
     }
 
     #[test]
