@@ -53,8 +53,12 @@ pub struct PlotRange {
 impl PlotRange {
     /// Parses `x=A:B`.
     pub fn parse(text: &str) -> Result<PlotRange, String> {
-        let bad =
-            || format!("error: `{text}` is not a range: expected NAME=FROM:TO, e.g. x=-1:1\n");
+        let bad = || {
+            format!(
+                "error: {} is not a range: expected NAME=FROM:TO, e.g. x=-1:1\n",
+                quoted(text)
+            )
+        };
         let (var, range) = text.split_once('=').ok_or_else(bad)?;
         let (a, b) = range.split_once(':').ok_or_else(bad)?;
         let var = var.trim();
@@ -65,7 +69,8 @@ impl PlotRange {
         let to = number(b.trim(), var)?;
         if !(from.is_finite() && to.is_finite()) || from >= to {
             return Err(format!(
-                "error: the range {from}:{to} for `{var}` must be finite and increasing\n"
+                "error: the range {from}:{to} for {} must be finite and increasing\n",
+                quoted(var)
             ));
         }
         Ok(PlotRange {
@@ -77,14 +82,31 @@ impl PlotRange {
 }
 
 /// A value given on the command line: a number, or a constant expression (`pi/2`, `-1e3`).
+/// When it is neither, the error says why: the compiler's message with the value and a caret
+/// under the place (the compiler shows a long value in part), or the variable it uses.
 pub fn number(text: &str, name: &str) -> Result<f64, String> {
     if let Ok(v) = text.parse::<f64>() {
         return Ok(v);
     }
-    match trivial_jit::Jit::compile(text) {
-        Ok(f) if f.arity() == 0 => Ok(f.call(&[])),
-        _ => Err(format!("error: `{text}` (for `{name}`) is not a number\n")),
+    let headline = format!(
+        "error: {} (for {}) is not a number",
+        quoted(text),
+        quoted(name)
+    );
+    let f = trivial_jit::Jit::compile(text).map_err(|e| {
+        let rendered = e.render(text);
+        // one `error:` for the whole message: the compiler's follows the headline
+        let reason = rendered.strip_prefix("error: ").unwrap_or(&rendered);
+        format!("{headline}: {reason}")
+    })?;
+    if let Some(var) = f.args().first() {
+        return Err(format!(
+            "{headline}: it uses the variable {}, and a value may use only numbers, constants \
+             (pi, tau) and functions\n",
+            quoted(var)
+        ));
     }
+    Ok(f.call(&[]))
 }
 
 /// `text` as messages quote it: in backticks, whole up to 32 characters, else its first 24
@@ -291,6 +313,37 @@ mod tests {
         assert!(PlotRange::parse("x=1:1").is_err());
         assert!(PlotRange::parse("x=0:nan").is_err());
         assert!(PlotRange::parse("x:1").is_err());
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_number_says_why() {
+        let err = number("sin(", "x").unwrap_err();
+        assert_eq!(
+            err,
+            "error: `sin(` (for `x`) is not a number: expected an operand, found the end of \
+             the expression\n  |\n1 | sin(\n  |     ^\n"
+        );
+        let err = number("1+", "x").unwrap_err();
+        assert!(
+            err.contains("expected an operand") && err.contains("1 | 1+\n"),
+            "{err}"
+        );
+        let err = PlotRange::parse("x=0:1+").unwrap_err();
+        assert!(err.contains("`1+` (for `x`) is not a number: expected an operand"));
+        let err = number("2*y+z", "x").unwrap_err();
+        assert!(err.contains("it uses the variable `y`"), "{err}");
+        // a value of 130 KB is not echoed back: the compiler's reason, a part of the line
+        let deep = format!("{}1{}", "(".repeat(65_000), ")".repeat(65_000));
+        let err = number(&deep, "x").unwrap_err();
+        assert!(
+            err.contains("nested too deeply") && err.len() < 1000,
+            "{err}"
+        );
+        let err = PlotRange::parse(&format!("{}=1:0", "v".repeat(100_000))).unwrap_err();
+        assert!(err.contains("increasing") && err.len() < 200, "{err}");
+        let err = PlotRange::parse(&"v".repeat(100_000)).unwrap_err();
+        assert!(err.contains("not a range") && err.len() < 200, "{err}");
+        assert_eq!(number("pi/2", "x"), Ok(std::f64::consts::FRAC_PI_2));
     }
 
     #[test]

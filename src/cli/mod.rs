@@ -131,11 +131,15 @@ fn eval(e: &Eval) -> Result<String, String> {
     let mut values: Vec<(String, f64)> = Vec::new();
     for (name, text) in &e.values {
         if values.iter().any(|(n, _)| n == name) {
-            return Err(format!("error: `{name}` is given more than one value\n"));
+            return Err(format!(
+                "error: {} is given more than one value\n",
+                args::quoted(name)
+            ));
         }
         if Some(name.as_str()) == free {
             return Err(format!(
-                "error: `{name}` is the plotted variable: it takes its values from the range\n"
+                "error: {} is the plotted variable: it takes its values from the range\n",
+                args::quoted(name)
             ));
         }
         values.push((name.clone(), args::number(text, name)?));
