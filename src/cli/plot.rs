@@ -283,27 +283,71 @@ fn render_braille(range: &PlotRange, size: Size, samples: &Samples) -> String {
 }
 
 /// The line under the x axis, which starts at column `start` and is `cols` wide: the range's
-/// ends under the axis' ends and the variable's name in the middle. What does not fit in
-/// `width` characters is left out (the name first, then the right end, then the left end).
+/// ends under the axis' ends and the variable's name in the middle, laid out by terminal
+/// columns (a wide character such as `変` takes two, a combining mark none). What does not
+/// fit in `width` columns is left out (the right end, then the left end); a name that does
+/// not fit between them is cut short with `…`.
 fn x_labels(range: &PlotRange, start: usize, cols: usize, width: usize) -> String {
     let (a, b) = label_pair(range.from, range.to);
-    let len = |s: &str| s.chars().count();
     let mut xl = format!("{:start$}{a}", "");
-    let mid = start + cols / 2;
-    let name_at = mid.saturating_sub(len(&range.var) / 2);
-    if name_at > len(&xl) + 1 && name_at + len(&range.var) + 1 + len(&b) <= width {
-        xl.push_str(&" ".repeat(name_at - len(&xl)));
-        xl.push_str(&range.var);
+    if columns(&xl) > width {
+        return String::new();
     }
-    let b_at = (start + cols).saturating_sub(len(&b)).max(len(&xl) + 1);
-    if b_at + len(&b) <= width {
-        xl.push_str(&" ".repeat(b_at - len(&xl)));
+    let after_a = columns(&xl) + 1;
+    let b_at = (start + cols).saturating_sub(columns(&b)).max(after_a);
+    let b_fits = b_at + columns(&b) <= width;
+    // the name keeps a blank on either side
+    let name_end = if b_fits { b_at - 1 } else { width };
+    let name = cut_to(&range.var, name_end.saturating_sub(after_a));
+    if !name.is_empty() {
+        let w = columns(&name);
+        let name_at = (start + cols / 2).saturating_sub(w / 2);
+        pad_to(&mut xl, name_at.clamp(after_a, name_end - w));
+        xl.push_str(&name);
+    }
+    if b_fits {
+        pad_to(&mut xl, b_at);
         xl.push_str(&b);
     }
-    if len(&xl) > width {
-        xl.clear();
-    }
     xl
+}
+
+/// The terminal columns `s` takes: the sum of its characters' widths, as a terminal adds
+/// them up (wide characters 2, combining marks and control characters 0).
+fn columns(s: &str) -> usize {
+    s.chars().map(char_columns).sum()
+}
+
+fn char_columns(c: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
+/// `s` if it fits in `room` columns, else its longest start that fits with a `…` after it;
+/// nothing when not even one character and the `…` fit.
+fn cut_to(s: &str, room: usize) -> String {
+    if columns(s) <= room {
+        return s.to_string();
+    }
+    let mut used = 0;
+    let mut cut = String::new();
+    for c in s.chars() {
+        used += char_columns(c);
+        if used + 1 > room {
+            break;
+        }
+        cut.push(c);
+    }
+    if columns(&cut) == 0 {
+        return String::new();
+    }
+    cut.push('…');
+    cut
+}
+
+/// Spaces up to column `at` (none if `line` is already that wide).
+fn pad_to(line: &mut String, at: usize) {
+    let n = at.saturating_sub(columns(line));
+    line.extend(std::iter::repeat_n(' ', n));
 }
 
 #[cfg(test)]
@@ -376,6 +420,52 @@ mod tests {
         };
         let text = braille(&range(0.0, 1.0), size, |_| 2.0);
         assert!(text.starts_with("3 │"), "{text}");
+    }
+
+    /// The x labels of `var` over 0..1 in a 20x5 plot, and the axis line above them.
+    fn x_label_line(var: &str) -> (String, String) {
+        let range = PlotRange {
+            var: var.into(),
+            from: 0.0,
+            to: 1.0,
+        };
+        let size = Size {
+            width: 20,
+            height: 5,
+        };
+        let text = braille(&range, size, |x| x * 2.0);
+        let lines: Vec<&str> = text.lines().collect();
+        (lines[4].to_string(), lines[3].to_string())
+    }
+
+    #[test]
+    fn x_labels_are_laid_out_by_terminal_columns() {
+        for (var, shown) in [
+            ("変数変数", "変数変数"),
+            ("x\u{301}", "x\u{301}"),
+            ("変数変数変数変数", "変数変数変数…"),
+            (
+                &"a\u{301}".repeat(20),
+                &format!("{}…", "a\u{301}".repeat(12)),
+            ),
+        ] {
+            let (labels, axis) = x_label_line(var);
+            // the right end under the axis' end, the name between the ends
+            // (measured by unicode-width's own sum for a string, not by `columns`)
+            let width = |s: &str| unicode_width::UnicodeWidthStr::width(s);
+            assert_eq!(width(&labels), width(&axis), "{labels}\n{axis}");
+            assert!(
+                labels.ends_with(" 1") && labels.contains(&format!(" {shown} ")),
+                "{labels}"
+            );
+        }
+        // `変数変数` in the middle of the axis, as `abcdefgh` (as wide) would be
+        let (wide, _) = x_label_line("変数変数");
+        let (ascii, _) = x_label_line("abcdefgh");
+        assert_eq!(wide.replace("変数変数", "abcdefgh"), ascii);
+        assert_eq!(cut_to("変数", 2), "");
+        assert_eq!(cut_to("変数", 3), "変…");
+        assert_eq!(cut_to("変数", 4), "変数");
     }
 
     /// The plot rows (0 at the top) of a braille plot that have a dot.
