@@ -31,8 +31,8 @@ fn explain_the_quadratic_formula() {
     let (ok, out, _) = run(&["(-b+(b^2-4*a*c)^0.5)/(2*a)", "--explain"]);
     assert!(ok);
     for needle in [
-        "; array entry: extern \"C\" fn(args: *const f64) -> f64; the 3 arguments are read from [rdi]",
-        "; register entry: extern \"C\" fn(f64, f64, f64) -> f64; arguments arrive in xmm0..xmm2",
+        "; array entry: extern \"sysv64\" fn(args: *const f64) -> f64; the 3 arguments are read from [rdi]",
+        "; register entry: extern \"sysv64\" fn(f64, f64, f64) -> f64; arguments arrive in xmm0..xmm2",
         // movsd xmm1,[rdi+8] = F2 0F 10 /r, ModRM 01 001 111, disp8 08
         "0004  f2 0f 10 4f 08                 movsd xmm1,[rdi+8]",
         "01 001 111: mod=01 (memory + disp8) reg=001 → xmm1 rm=111 → [rdi]",

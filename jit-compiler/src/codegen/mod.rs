@@ -85,6 +85,20 @@ impl Abi {
         }
     }
 
+    /// The name Rust gives the convention in `extern "…" fn`, the same on every x86-64
+    /// host (`extern "C"` is System V on Linux and macOS but Win64 on Windows).
+    ///
+    /// ```
+    /// use jit_compiler::codegen::Abi;
+    /// assert_eq!((Abi::SysV.rust_name(), Abi::Win64.rust_name()), ("sysv64", "win64"));
+    /// ```
+    pub fn rust_name(self) -> &'static str {
+        match self {
+            Abi::SysV => "sysv64",
+            Abi::Win64 => "win64",
+        }
+    }
+
     /// The register holding the first integer (pointer) argument.
     pub fn pointer_arg(self) -> Gpr {
         match self {

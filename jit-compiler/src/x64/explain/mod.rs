@@ -24,7 +24,7 @@ mod tests;
 use core::fmt::Write;
 use std::collections::BTreeMap;
 
-use crate::codegen::{Compiled, Reloc, Symbol};
+use crate::codegen::{Abi, Compiled, Reloc, Symbol};
 use crate::x64::encode::{Disp, encode};
 use crate::x64::inst::Inst;
 use crate::x64::listing::{Data, Item, ListingEntry};
@@ -120,6 +120,8 @@ pub fn explain(code: &[u8], listing: &[ListingEntry]) -> String {
 /// the call slots. Needs the listing ([`compile`](crate::codegen::compile) keeps one).
 pub fn explain_compiled(c: &Compiled) -> String {
     let ptr = c.abi.pointer_arg();
+    // the convention by its own name: `extern "C"` would be another one on another host
+    let abi = c.abi.rust_name();
     let read = match c.arity {
         0 => "no argument is read".to_string(),
         1 => format!("the argument is read from [{ptr}]"),
@@ -127,23 +129,38 @@ pub fn explain_compiled(c: &Compiled) -> String {
     };
     let mut notes = vec![(
         c.array_entry,
-        format!("array entry: extern \"C\" fn(args: *const f64) -> f64; {read}"),
+        format!("array entry: extern \"{abi}\" fn(args: *const f64) -> f64; {read}"),
     )];
     if let Some(r) = c.register_entry {
         notes.push((
             r,
             format!(
-                "register entry: extern \"C\" fn({}) -> f64; arguments arrive in {}",
+                "register entry: extern \"{abi}\" fn({}) -> f64; {}",
                 vec!["f64"; c.arity].join(", "),
-                match c.arity {
-                    0 => "no registers".to_string(),
-                    1 => "xmm0".to_string(),
-                    n => format!("xmm0..xmm{}", n - 1),
-                }
+                arrival(c.abi, c.arity)
             ),
         ));
     }
     explain_with(&c.code, &c.listing, &c.relocs, &notes, Patched::Yes)
+}
+
+/// Where the register entry finds `arity` arguments: the first ones in `xmm0`..., those
+/// beyond the convention's registers on the stack, above the return address (and Win64's
+/// 32 bytes of shadow space).
+fn arrival(abi: Abi, arity: usize) -> String {
+    let in_regs = arity.min(abi.register_args());
+    let regs = match in_regs {
+        0 => return "no arguments".to_string(),
+        1 => "the argument arrives in xmm0".to_string(),
+        n => format!("arguments arrive in xmm0..xmm{}", n - 1),
+    };
+    match arity - in_regs {
+        0 => regs,
+        rest => format!(
+            "{regs} and the other {rest} on the stack from [rsp+{:X}h]",
+            8 + abi.shadow_space()
+        ),
+    }
 }
 
 /// Explains one instruction on its own (at offset 0; RIP-relative and branch fields are

@@ -334,3 +334,30 @@ fn avx_predicates_beyond_sse_are_named_and_written_out() {
         "{text}"
     );
 }
+
+/// The entries' lines of an explained expression.
+fn entries(src: &str, abi: Abi) -> Vec<String> {
+    let code = crate::codegen::compile(&crate::parse(src).unwrap(), abi).unwrap();
+    explain_compiled(&code)
+        .lines()
+        .filter(|l| l.contains(" entry: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_entries_name_their_convention_and_where_the_arguments_arrive() {
+    assert_eq!(
+        entries("a+b+c+d+e+f", Abi::Win64),
+        [
+            "; array entry: extern \"win64\" fn(args: *const f64) -> f64; the 6 arguments are read from [rcx]",
+            "; register entry: extern \"win64\" fn(f64, f64, f64, f64, f64, f64) -> f64; arguments arrive in xmm0..xmm3 and the other 2 on the stack from [rsp+28h]",
+        ]
+    );
+    assert_eq!(
+        entries("a+b+c+d+e+f", Abi::SysV)[1],
+        "; register entry: extern \"sysv64\" fn(f64, f64, f64, f64, f64, f64) -> f64; arguments arrive in xmm0..xmm5"
+    );
+    assert!(entries("2", Abi::SysV)[1].ends_with("fn() -> f64; no arguments"));
+    assert!(entries("x", Abi::Win64)[1].ends_with("the argument arrives in xmm0"));
+}
