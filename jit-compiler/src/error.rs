@@ -375,7 +375,13 @@ pub(crate) fn name_list<S: AsRef<str>>(names: &[S]) -> String {
 /// A name as messages show it: whole up to 32 characters, else its first 24 characters and
 /// `…`. The span of the error still covers the whole name; only the message is kept short
 /// (an unknown name of a megabyte made a message of a megabyte).
-pub(crate) fn short_name(name: &str) -> Cow<'_, str> {
+///
+/// ```
+/// use jit_compiler::error::short_name;
+/// assert_eq!(short_name("x"), "x");
+/// assert_eq!(short_name(&"v".repeat(40)), format!("{}…", "v".repeat(24)));
+/// ```
+pub fn short_name(name: &str) -> Cow<'_, str> {
     const WHOLE: usize = 32;
     const SHOWN: usize = 24;
     if name.char_indices().nth(WHOLE).is_none() {
@@ -390,7 +396,13 @@ pub(crate) fn short_name(name: &str) -> Cow<'_, str> {
 
 /// A name (or any token's text) as messages quote it: [`short_name`] in backticks, followed
 /// by its length when it was shortened (`` `aaaaaaaaaaaaaaaaaaaaaaaa…` (40 bytes) ``).
-pub(crate) fn quoted(name: &str) -> String {
+///
+/// ```
+/// use jit_compiler::error::quoted;
+/// assert_eq!(quoted("x"), "`x`");
+/// assert_eq!(quoted(&"v".repeat(40)), format!("`{}…` (40 bytes)", "v".repeat(24)));
+/// ```
+pub fn quoted(name: &str) -> String {
     match short_name(name) {
         Cow::Borrowed(whole) => format!("`{whole}`"),
         Cow::Owned(cut) => format!("`{cut}` ({} bytes)", name.len()),

@@ -109,21 +109,9 @@ pub fn number(text: &str, name: &str) -> Result<f64, String> {
     Ok(f.call(&[]))
 }
 
-/// `text` as messages quote it: in backticks, whole up to 32 characters, else its first 24
-/// characters, `…` and its length (as the compiler's messages quote names): an argument may
-/// be any length, and a message that echoes 100 KB back hides what it says.
-pub fn quoted(text: &str) -> String {
-    const WHOLE: usize = 32;
-    const SHOWN: usize = 24;
-    if text.char_indices().nth(WHOLE).is_none() {
-        return format!("`{text}`");
-    }
-    let cut = text
-        .char_indices()
-        .nth(SHOWN)
-        .map_or(text.len(), |(i, _)| i);
-    format!("`{}…` ({} bytes)", &text[..cut], text.len())
-}
+/// `text` as messages quote it, shortened past 32 characters (an argument may be any
+/// length, and a message that echoes 100 KB back hides what it says).
+pub use trivial_jit::compiler::error::quoted;
 
 /// What to do.
 #[derive(Clone, Debug, PartialEq)]
