@@ -8,8 +8,14 @@ fn repl(input: &str) -> Output {
 }
 
 fn repl_bytes(input: &[u8]) -> Output {
+    repl_with(&[], input)
+}
+
+/// `trivial-jit --repl` with more arguments, fed `input`, in a 40x10 terminal.
+fn repl_with(args: &[&str], input: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_trivial-jit"))
         .arg("--repl")
+        .args(args)
         .env("COLUMNS", "40")
         .env("LINES", "10")
         .stdin(Stdio::piped())
@@ -132,18 +138,7 @@ fn a_reader_that_stops_early_ends_the_session_quietly() {
 
 #[test]
 fn size_sets_the_size_of_plot_and_nothing_else_is_taken() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trivial-jit"))
-        .args(["--repl", "--size", "20x5"])
-        .env("COLUMNS", "40")
-        .env("LINES", "10")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let input = b":plot x x=0:1\n:plot x x=0:1 30x6\n";
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = repl_with(&["--size", "20x5"], b":plot x x=0:1\n:plot x x=0:1 30x6\n");
     assert_eq!(text(&out.stderr), "");
     // 5 lines of at most 20 characters, then the size given to :plot
     let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
