@@ -330,6 +330,25 @@ fn fast_product_and_specials() {
     assert_eq!(neg.reduce_fast(&[-0.0; 40]).to_bits(), (-0.0f64).to_bits());
 }
 
+/// `t - term(x)` (and `t + -x`, which the simplifier writes `t - x`) is the sum of
+/// `-term(x)`; `term(x) - t` is not a sum of terms.
+#[test]
+fn fast_mode_takes_differences_as_sums_of_negated_terms() {
+    let xs: Vec<f64> = (1..=1000).map(f64::from).collect();
+    for src in ["t - x", "t + -x", "-x + t", "t - x*x"] {
+        let r = Jit::reducer(src, "t", 0.5).unwrap();
+        assert_eq!(r.is_fast(), cfg!(target_arch = "x86_64"), "{src}");
+        // integers below 2^53 sum exactly in any order
+        assert_eq!(r.reduce_fast(&xs), r.reduce(&xs), "{src}");
+    }
+    let r = Jit::reducer("t - x", "t", -0.0).unwrap();
+    assert_eq!(
+        r.reduce_fast(&[0.0; 40]).to_bits(),
+        r.reduce(&[0.0; 40]).to_bits()
+    );
+    assert!(!Jit::reducer("x - t", "t", 0.0).unwrap().is_fast());
+}
+
 #[test]
 fn fast_mode_falls_back_to_strict_for_other_shapes() {
     let mut rng = Rng(11);

@@ -7,7 +7,7 @@ use crate::codegen::lower::{Schedule, Target, lower};
 use crate::codegen::pool::Pool;
 use crate::codegen::{Abi, DEFAULT_MAX_FRAME_LEN};
 use crate::expr::Expr;
-use crate::ops::BinaryOp;
+use crate::ops::{BinaryOp, UnaryOp};
 use crate::x64::{Assembler, AvxOp, Cond, Gpr, Inst, Mem, Scale, SseOp, SseStoreOp, Xmm, YmmMem};
 
 /// Lane patterns of the masks.
@@ -277,15 +277,22 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
     })
 }
 
-/// Is `f(t, x)` of the form `t + term(x)` or `t * term(x)` (either operand order) with `t`
-/// argument `acc` and `term` free of `t`? Returns the operation and the term as an
-/// expression of the same arguments.
+/// Is `f(t, x)` of the form `t + term(x)` or `t * term(x)` (either operand order), or
+/// `t - term(x)` (a sum of `-term(x)`: `t - u` is `t + (-u)` bit for bit), with `t` argument
+/// `acc` and `term` free of `t`? (The shape is that of the simplified expression, in which
+/// `t + -x` is `t - x`.) Returns the operation and the term as an expression of the same
+/// arguments.
 ///
 /// ```
 /// use jit_compiler::codegen::{reduce_shape, ReduceOp};
 /// let e = jit_compiler::parse_with_args("t + x*x", &["t", "x"]).unwrap();
 /// assert_eq!(reduce_shape(&e, 0).unwrap().0, ReduceOp::Add);
+/// let e = jit_compiler::parse_with_args("t + -x", &["t", "x"]).unwrap();
+/// let (op, term) = reduce_shape(&e, 0).unwrap();
+/// assert_eq!((op, term.to_string()), (ReduceOp::Add, "-x".to_owned()));
 /// let e = jit_compiler::parse_with_args("t*t + x", &["t", "x"]).unwrap();
+/// assert!(reduce_shape(&e, 0).is_none());
+/// let e = jit_compiler::parse_with_args("x - t", &["t", "x"]).unwrap();
 /// assert!(reduce_shape(&e, 0).is_none());
 /// ```
 pub fn reduce_shape(expr: &Expr, acc: usize) -> Option<(ReduceOp, Expr)> {
@@ -294,12 +301,13 @@ pub fn reduce_shape(expr: &Expr, acc: usize) -> Option<(ReduceOp, Expr)> {
     if ast.is_empty() {
         return None;
     }
-    let (op, l, r) = match ast.node(ast.root()) {
-        Node::Binary(BinaryOp::Add, l, r) => (ReduceOp::Add, l, r),
-        Node::Binary(BinaryOp::Mul, l, r) => (ReduceOp::Mul, l, r),
+    let is_acc = |n: NodeId| ast.node(n) == Node::Arg(acc as u32);
+    let (op, l, r, negate) = match ast.node(ast.root()) {
+        Node::Binary(BinaryOp::Add, l, r) => (ReduceOp::Add, l, r, false),
+        Node::Binary(BinaryOp::Sub, l, r) if is_acc(l) => (ReduceOp::Add, l, r, true),
+        Node::Binary(BinaryOp::Mul, l, r) => (ReduceOp::Mul, l, r, false),
         _ => return None,
     };
-    let is_acc = |n: NodeId| ast.node(n) == Node::Arg(acc as u32);
     let term = match (is_acc(l), is_acc(r)) {
         (true, false) => r,
         (false, true) => l,
@@ -314,7 +322,12 @@ pub fn reduce_shape(expr: &Expr, acc: usize) -> Option<(ReduceOp, Expr)> {
     if uses_acc {
         return None;
     }
-    Some((op, simple.with_valid_ast(ast.compact(term))))
+    let mut term_ast = ast.compact(term);
+    if negate {
+        let (root, span) = (term_ast.root(), ast.span(ast.root()));
+        term_ast.push(Node::Unary(UnaryOp::Neg, root), span);
+    }
+    Some((op, simple.with_valid_ast(term_ast)))
 }
 
 /// The fast reduction kernel for `t op term(x)` of a two-argument expression (see
