@@ -1,4 +1,4 @@
-//! Fault injection for tests: make protection changes fail on demand.
+//! Fault injection for tests: make protection changes, and unmappings, fail on demand.
 //!
 //! Real `mprotect` failures (`ENOMEM` when the process runs out of memory mappings, `EACCES`
 //! under a strict SELinux/PaX policy) are rare and hard to provoke, yet callers must turn them
@@ -20,6 +20,7 @@ use std::cell::Cell;
 
 thread_local! {
     static FAIL_PROTECT: Cell<usize> = const { Cell::new(0) };
+    static FAIL_UNMAP: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Makes the next `n` protection changes on the calling thread fail with `ENOMEM`
@@ -45,7 +46,12 @@ pub fn pending_protect_failures() -> usize {
 /// Consumes one pending failure, if any. Never panics, even during thread-local destruction
 /// (an [`ExecCode`](crate::exec::ExecCode) may be dropped from a TLS destructor).
 pub(crate) fn take_protect_failure() -> bool {
-    FAIL_PROTECT
+    take(&FAIL_PROTECT)
+}
+
+/// Consumes one of the failures counted in `counter`, if any.
+fn take(counter: &'static std::thread::LocalKey<Cell<usize>>) -> bool {
+    counter
         .try_with(|c| {
             let n = c.get();
             if n > 0 {
@@ -54,6 +60,34 @@ pub(crate) fn take_protect_failure() -> bool {
             n > 0
         })
         .unwrap_or(false)
+}
+
+/// Makes the next `n` unmappings on the calling thread fail, as `munmap` fails (`ENOMEM`)
+/// when it would have to split a kernel region and the process is at `vm.max_map_count`
+/// (replacing any count still pending; `0` disarms). The memory is then given back at once
+/// and the addresses unmapped later (see [`pool::deferred_bytes`](crate::exec::pool::deferred_bytes)).
+///
+/// ```standalone_crate
+/// use jit_runtime::exec::{fault, install, pool};
+///
+/// // (a crate of its own: no other test's unmapping retries it in between)
+/// // 17 pages: more than the pool keeps, so dropping it unmaps it
+/// let big = install(&vec![0xc3; 17 * 4096], &[])?;
+/// fault::fail_next_unmaps(1);
+/// drop(big);
+/// assert!(pool::deferred_bytes() >= 17 * 4096);
+/// pool::trim(); // retries
+/// assert_eq!(pool::deferred_bytes(), 0);
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
+pub fn fail_next_unmaps(n: usize) {
+    FAIL_UNMAP.with(|c| c.set(n));
+}
+
+/// Consumes one pending unmapping failure, if any (never panics, as
+/// [`take_protect_failure`]).
+pub(crate) fn take_unmap_failure() -> bool {
+    take(&FAIL_UNMAP)
 }
 
 /// The error an injected failure reports: the one a real `mprotect` gives when the process

@@ -143,7 +143,8 @@ pub fn idle_bytes() -> usize {
     POOL.idle_bytes.load(Ordering::Relaxed)
 }
 
-/// Unmaps every idle buffer. Installed code is not affected.
+/// Unmaps every idle buffer, and retries the unmappings the kernel refused (see
+/// [`deferred_bytes`]). Installed code is not affected.
 pub fn trim() {
     for class in 0..CLASS_PAGES.len() {
         let idle = std::mem::take(&mut *lock(class));
@@ -152,6 +153,19 @@ pub fn trim() {
             drop(buf);
         }
     }
+    super::region::retry_deferred();
+}
+
+/// Bytes of address space whose unmapping the kernel refused and that wait to be unmapped:
+/// `munmap` fails when it would split a kernel region and the process is at
+/// `vm.max_map_count`. Their memory is given back at once; the addresses are unmapped when a
+/// later unmapping succeeds, or by [`trim`]. Zero unless the process ran out of regions.
+///
+/// ```
+/// assert_eq!(jit_runtime::exec::pool::deferred_bytes(), 0);
+/// ```
+pub fn deferred_bytes() -> usize {
+    super::region::deferred_bytes()
 }
 
 /// Maps `count` pre-faulted buffers of the size class that fits `len` bytes and puts them in

@@ -21,6 +21,10 @@
 //! an eighth of the default limit) have guards at a time; later ones are mapped without, and
 //! pay the slower `mprotect` instead of failing.
 //!
+//! Merged regions have a cost when code is dropped: unmapping a buffer from the middle of
+//! one splits it, which the kernel refuses at `vm.max_map_count`. Such a buffer's memory is
+//! given back at once and its addresses are unmapped later (see [`DEFERRED`]).
+//!
 //! The mapping is asked for near the program's code (see [`place`](super::place) for why
 //! and how), which needs `mmap`'s address hint; `memmap2` has none, so on Unix the mapping
 //! is made here (`mmap` of the whole region as `PROT_NONE`, then the inner pages made
@@ -209,11 +213,75 @@ impl Mapping {
 #[cfg(unix)]
 impl Drop for Mapping {
     fn drop(&mut self) {
+        let (base, len) = (self.base.as_ptr() as usize, self.len);
         // SAFETY: `base..base + len` is exactly the mapping made in `inaccessible`, owned by
         // `self` alone; no reference into it outlives `self` (they all borrow the `Region`).
-        // Unmapping can only fail for invalid arguments, which these are not.
-        unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
+        if unsafe { unmap(base, len) } {
+            if DEFERRED_BYTES.load(Ordering::Relaxed) > 0 {
+                retry_deferred();
+            }
+        } else {
+            // SAFETY: as above; the pages are never read again (their addresses are only
+            // kept to be unmapped), so dropping their contents changes nothing observable.
+            unsafe { libc::madvise(base as *mut libc::c_void, len, libc::MADV_DONTNEED) };
+            let mut deferred = lock_deferred();
+            deferred.push((base, len));
+            DEFERRED_BYTES.fetch_add(len, Ordering::Relaxed);
+        }
     }
+}
+
+/// Mappings whose `munmap` failed, as (address, length). Unmapping pages from the middle of
+/// a kernel region splits it, which fails (`ENOMEM`) when the process is at
+/// `vm.max_map_count`: unguarded buffers merge into such regions (see the module docs).
+/// Their memory is given back at once (`MADV_DONTNEED`) and their addresses are unmapped
+/// when a later unmapping succeeds, or by [`pool::trim`](super::pool::trim): by then their
+/// neighbours are usually gone, so no split is needed.
+#[cfg(unix)]
+static DEFERRED: std::sync::Mutex<Vec<(usize, usize)>> = std::sync::Mutex::new(Vec::new());
+
+/// The bytes in [`DEFERRED`], read without its lock on every unmapping.
+static DEFERRED_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+#[cfg(unix)]
+fn lock_deferred() -> std::sync::MutexGuard<'static, Vec<(usize, usize)>> {
+    // a panic while the list was held cannot leave it inconsistent: keep using it
+    DEFERRED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Unmaps `base..base + len`; false if the kernel refused (or a test injected a failure,
+/// see [`fault::fail_next_unmaps`](super::fault::fail_next_unmaps)).
+///
+/// # Safety
+/// The range must be a mapping (or the rest of one) that nothing refers to any more.
+#[cfg(unix)]
+unsafe fn unmap(base: usize, len: usize) -> bool {
+    if super::fault::take_unmap_failure() {
+        return false;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { libc::munmap(base as *mut libc::c_void, len) == 0 }
+}
+
+/// Tries again to unmap the mappings whose unmapping failed.
+pub(super) fn retry_deferred() {
+    #[cfg(unix)]
+    {
+        let mut deferred = lock_deferred();
+        // SAFETY: each range was a whole mapping whose owner has been dropped; it stays
+        // mapped (so the kernel gives its addresses to no one else) until unmapped here.
+        deferred.retain(|&(base, len)| !unsafe { unmap(base, len) });
+        let left = deferred.iter().map(|&(_, len)| len).sum();
+        DEFERRED_BYTES.store(left, Ordering::Relaxed);
+    }
+}
+
+/// Bytes of address space that wait to be unmapped (see [`DEFERRED`]); their memory is
+/// already given back. Zero unless the process ran out of kernel regions.
+pub(super) fn deferred_bytes() -> usize {
+    DEFERRED_BYTES.load(Ordering::Relaxed)
 }
 
 /// An anonymous mapping of whole pages, all inaccessible when made, unmapped on drop
