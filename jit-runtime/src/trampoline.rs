@@ -80,11 +80,19 @@ fn park(payload: Payload) -> Option<Payload> {
 
 /// Drops a panic payload that is not reported, without letting a panic in its `Drop` escape:
 /// the trampoline, where a second panic of a call is dropped, must not unwind, and
-/// `try_call` must not panic.
+/// `try_call` must not panic. The payload of such a panic in `Drop` is dropped the same way
+/// (it is usually a message, whose drop cannot panic); only a chain of payloads that panic in
+/// turn when dropped is cut off, after a few links, and forgotten.
 pub(crate) fn drop_quietly(payload: Payload) {
-    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        std::mem::forget(again);
+    const LINKS: usize = 4;
+    let mut next = payload;
+    for _ in 0..LINKS {
+        match catch_unwind(AssertUnwindSafe(move || drop(next))) {
+            Ok(()) => return,
+            Err(again) => next = again,
+        }
     }
+    std::mem::forget(next);
 }
 
 /// The message of a closure's panic: "a user function panicked", and the payload's text if
@@ -127,4 +135,47 @@ pub(crate) extern "sysv64" fn trampoline(ctx: *const UserFn, args: *const f64) -
 #[cfg(target_arch = "x86_64")]
 pub(crate) extern "win64" fn trampoline_win64(ctx: *const UserFn, args: *const f64) -> f64 {
     call(ctx, args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static COUNTED: AtomicUsize = AtomicUsize::new(0);
+    static BOMBS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Counts its drops.
+    struct Counted;
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            COUNTED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Panics when dropped, with a `Counted` payload.
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            std::panic::panic_any(Counted);
+        }
+    }
+
+    /// Panics when dropped, with another one of itself: a chain without end.
+    struct Chain;
+    impl Drop for Chain {
+        fn drop(&mut self) {
+            BOMBS.fetch_add(1, Ordering::Relaxed);
+            std::panic::panic_any(Chain);
+        }
+    }
+
+    #[test]
+    fn the_payload_of_a_panicking_drop_is_dropped_too() {
+        drop_quietly(Box::new(Bomb));
+        assert_eq!(COUNTED.load(Ordering::Relaxed), 1, "leaked");
+        // an endless chain ends, after a few links
+        drop_quietly(Box::new(Chain));
+        assert!((1..=8).contains(&BOMBS.load(Ordering::Relaxed)));
+    }
 }
