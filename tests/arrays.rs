@@ -372,6 +372,9 @@ fn fast_mode_falls_back_to_strict_for_other_shapes() {
 fn reducer_errors() {
     let e = Jit::reducer("t + x + y", "t", 0.0).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TooManyArguments);
+    // the caret goes under the second element variable, not the first character
+    assert_eq!(e.span(), 8..9);
+    assert!(e.message().ends_with("has x, y"), "{}", e.message());
     assert!(Jit::reducer("t +", "t", 0.0).is_err());
     // the accumulator's name is checked first (it was reported as too many variables)
     for acc in ["1t", "sin", ""] {

@@ -357,7 +357,14 @@ pub fn takes(names: &[String]) -> String {
 
 /// At most eight names, each [`shortened`](short_name), joined by commas (`a, b, ...` past
 /// eight).
-pub(crate) fn name_list<S: AsRef<str>>(names: &[S]) -> String {
+///
+/// ```
+/// use jit_compiler::error::name_list;
+/// assert_eq!(name_list(&["a", "b"]), "a, b");
+/// let many: Vec<String> = (0..10).map(|i| format!("x{i}")).collect();
+/// assert_eq!(name_list(&many), "x0, x1, x2, x3, x4, x5, x6, x7, ...");
+/// ```
+pub fn name_list<S: AsRef<str>>(names: &[S]) -> String {
     const SHOWN: usize = 8;
     let mut list = String::new();
     for (i, name) in names.iter().take(SHOWN).enumerate() {

@@ -105,6 +105,9 @@ impl JitFn {
     /// [`ErrorKind::Shape`] when the number of columns is not the [`arity`](Self::arity),
     /// the columns differ in length, or `out` is shorter than them (a longer `out` is fine:
     /// the rest is left alone). With no columns, all of `out` is written.
+    /// [`ErrorKind::Panic`] when a user closure panics (closures are called element by
+    /// element, in order, as [`try_call`](Self::try_call) calls them): the elements before
+    /// the one whose call panicked are written, and the rest of `out` is left as it was.
     ///
     /// ```
     /// use jit_runtime::Jit;
@@ -169,12 +172,12 @@ impl JitFn {
     /// number of threads. Arrays of at most one chunk (and functions of no argument) are
     /// mapped on the calling thread.
     ///
-    /// Worth it when each element costs more than moving its data. On the 2-core machine of
-    /// the README's measurements (timed in blocks, not alternating with `map`, whose data
-    /// would then sit in the other core's cache): `sin(x)*cos(x)+exp(x*0.001)`, which calls
-    /// functions element by element (22 ns each), mapped 1.8–1.9x faster than with `map`;
-    /// the vector kernels of `2*x^0.5`, the quadratic formula and `x^7 - 3*x^5 + 2*x^3 - x + 1`
-    /// 0.9–1.8x over 1M elements and 1.1–1.3x over 10M, where they near memory speed.
+    /// Worth it when each element costs more than moving its data (an expression that calls
+    /// functions, element by element). The vector kernels run near memory speed: on the
+    /// 2-vCPU machine of the README's measurements, over 1M elements, those of `2*x^0.5`, the
+    /// quadratic formula and `x^7 - 3*x^5 + 2*x^3 - x + 1` were 0.95, 1.10 and 1.85 times as
+    /// fast as `map` in the benchmark's last run (`bench/last-run.txt`; 0.6–1.9 over the
+    /// runs, as the other vCPU is shared).
     ///
     /// # Errors
     /// As [`map`](Self::map). An error of the element-by-element path (the panic of a user
@@ -377,17 +380,19 @@ impl Jit {
             .filter(|a| *a != acc)
             .collect();
         if others.len() > 1 {
+            // the span of the second element variable: where the compiler, given the
+            // accumulator and the first one as the arguments, finds an unknown name
+            let span = match jit_compiler::parse_with_args(src, &[acc, others[0]]) {
+                Err(e) => Span::new(e.span().start, e.span().end),
+                Ok(_) => Span::default(),
+            };
             return Err(Error::new(
                 ErrorKind::TooManyArguments,
-                Span::default(),
+                span,
                 format!(
                     "a reducer has the accumulator `{acc}` and one element variable, but the \
                      expression has {}",
-                    others
-                        .iter()
-                        .map(|a| format!("`{a}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    jit_compiler::error::name_list(&others)
                 ),
             ));
         }
@@ -568,9 +573,12 @@ impl Reducer {
     /// the strict fold's bound is the same with `d = n`. **Products:** any order of the `n`
     /// multiplications gives `|p̂ - p| ≤ γ_n·|p|` barring overflow and underflow, as for the
     /// strict fold, but an intermediate product can overflow or underflow in one order and
-    /// not in the other. A NaN or infinity among the terms gives the same NaN / infinity /
-    /// NaN-from-`inf - inf` classification as the strict fold, but the sign and payload of a
-    /// NaN may differ.
+    /// not in the other. **Special values:** a NaN among the terms gives NaN, as the strict
+    /// fold does (its sign and payload may differ); infinities among the terms give the
+    /// strict fold's infinity, or its NaN from `inf - inf` (`inf * 0`), unless a partial
+    /// result overflows to infinity (or a product underflows to 0) in one order and not in
+    /// the other: `[inf, -1e308, …, -1e308]` sums to `inf` strictly, but to NaN when the two
+    /// `-1e308` land in one partial sum, which overflows to `-inf`.
     ///
     /// ```
     /// use jit_runtime::Jit;
