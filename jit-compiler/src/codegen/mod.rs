@@ -177,7 +177,7 @@ pub struct CodegenOptions {
     pub listing: bool,
     /// Largest code accepted, in bytes.
     pub max_code_len: usize,
-    /// Largest stack frame accepted, in bytes (see [`Limits::max_frame_len`](crate::Limits)).
+    /// Largest stack frame accepted, in bytes (see [`Limits::max_frame_len`](crate::Limits::max_frame_len)).
     pub max_frame_len: usize,
     /// Arithmetic, negation, `abs`, `min`/`max`, comparisons and the masks of the rounding
     /// functions in AVX's three-operand forms (`vaddsd xmm2, xmm0, xmm1`, `vcmpltsd`), which

@@ -28,7 +28,9 @@ use super::error::ExecError;
 /// An absolute-address slot in the code: after the code is copied, the 8 bytes at `offset`
 /// (relative to the start of the function) are overwritten with `value`, little-endian.
 ///
-/// Used for the addresses of helper functions the code calls (`mov rax, imm64; call rax`).
+/// Used for the addresses of the functions the code calls: the code generator keeps them in
+/// 8-byte slots of the constant pool, called as `call qword ptr [rip+disp]` (the example
+/// below patches the immediate of a `mov rax, imm64` instead, to show the mechanism alone).
 ///
 /// ```
 /// use jit_runtime::exec::{install, Reloc};
