@@ -71,7 +71,7 @@ fn utf8_args(args: impl Iterator<Item = OsString>) -> Result<Vec<String>, String
                 format!(
                     "error: argument {} is not valid UTF-8: {}\n",
                     i + 1,
-                    a.to_string_lossy()
+                    args::quoted(&a.to_string_lossy())
                 )
             })
         })
@@ -223,8 +223,9 @@ pub fn bind(
             Some(v) => inputs.push(v),
             None => {
                 return Err(format!(
-                    "error: no value for `{name}`: {}\n",
-                    hint.replace("{}", name)
+                    "error: no value for {}: {}\n",
+                    args::quoted(name),
+                    hint.replace("{}", &trivial_jit::compiler::error::short_name(name))
                 ));
             }
         }
@@ -306,8 +307,12 @@ mod tests {
         ];
         assert_eq!(
             super::utf8_args(args.into_iter()).unwrap_err(),
-            "error: argument 2 is not valid UTF-8: x=\u{fffd}\n"
+            "error: argument 2 is not valid UTF-8: `x=\u{fffd}`\n"
         );
+        // a long one is quoted by its start
+        let long = std::ffi::OsString::from_vec([&[0xff][..], &[b'v'; 100_000]].concat());
+        let err = super::utf8_args([long].into_iter()).unwrap_err();
+        assert!(err.len() < 100, "{err}");
     }
 
     #[test]
