@@ -94,6 +94,15 @@ impl Default for JitBuilder {
 
 impl JitBuilder {
     /// Default limits, no user functions, the host's calling convention.
+    ///
+    /// ```
+    /// use jit_runtime::JitBuilder;
+    /// use jit_runtime::compiler::codegen::Abi;
+    /// let f = JitBuilder::new().compile("x/2 + 1")?; // what `Jit::compile` uses
+    /// assert_eq!(f.call(&[4.0]), 3.0);
+    /// assert_eq!(f.abi(), Abi::host());
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn new() -> JitBuilder {
         JitBuilder {
             limits: Limits::default(),
@@ -191,6 +200,14 @@ impl JitBuilder {
     }
 
     /// [`function`](Self::function) for one argument, without naming the type.
+    ///
+    /// ```
+    /// use jit_runtime::Jit;
+    /// extern "C" fn half(x: f64) -> f64 { x / 2.0 }
+    /// let f = Jit::builder().function1("half", half).compile("half(x) + 1")?; // no `as extern "C" fn(f64) -> f64`
+    /// assert_eq!(f.call(&[5.0]), 3.5);
+    /// # Ok::<(), jit_runtime::Error>(())
+    /// ```
     pub fn function1(self, name: &str, f: extern "C" fn(f64) -> f64) -> JitBuilder {
         self.function(name, f)
     }
@@ -597,8 +614,17 @@ impl fmt::Debug for JitFn {
 /// A typed handle: the arity is checked once when it is made, and a call passes the
 /// arguments in registers straight to the machine code.
 macro_rules! typed {
-    ($($name:ident $method:ident ($($a:ident),*);)*) => {$(
+    // `$src` is an example expression of exactly these arguments; called with `$vals` it gives
+    // `$result` (the examples of each type's docs).
+    ($($name:ident $method:ident ($($a:ident),*) $src:literal ($vals:literal) $result:literal;)*) => {$(
         #[doc = concat!("A handle to call a [`JitFn`] of ", stringify!($($a),*), " directly; see [`JitFn::", stringify!($method), "`].")]
+        ///
+        /// ```
+        #[doc = concat!("let f = jit_runtime::Jit::compile(\"", $src, "\")?;")]
+        #[doc = concat!("let h: jit_runtime::", stringify!($name), " = f.", stringify!($method), "()?; // borrows `f`")]
+        #[doc = concat!("assert_eq!(h.call(", $vals, "), ", $result, ");")]
+        /// # Ok::<(), jit_runtime::Error>(())
+        /// ```
         #[derive(Clone, Copy)]
         pub struct $name<'f> {
             f: &'f JitFn,
@@ -607,6 +633,16 @@ macro_rules! typed {
 
         impl<'f> $name<'f> {
             /// Calls the function.
+            ///
+            /// The same results as [`JitFn::call`] with the arguments in a slice:
+            ///
+            /// ```
+            #[doc = concat!("let f = jit_runtime::Jit::compile(\"", $src, "\")?;")]
+            #[doc = concat!("let h = f.", stringify!($method), "()?;")]
+            #[doc = concat!("assert_eq!(h.call(", $vals, "), ", $result, ");")]
+            #[doc = concat!("assert_eq!(h.call(", $vals, ").to_bits(), f.call(&[", $vals, "]).to_bits());")]
+            /// # Ok::<(), jit_runtime::Error>(())
+            /// ```
             #[inline(always)]
             #[allow(clippy::too_many_arguments)]
             pub fn call(&self, $($a: f64),*) -> f64 {
@@ -624,6 +660,16 @@ macro_rules! typed {
             /// # Safety
             /// The pointer is valid only while the [`JitFn`] (or a clone of it) lives;
             /// calling it after the last clone is dropped is undefined behaviour.
+            ///
+            /// ```
+            #[doc = concat!("let f = jit_runtime::Jit::compile(\"", $src, "\")?;")]
+            #[doc = concat!("let raw = unsafe { f.", stringify!($method), "()?.as_fn() };")]
+            /// assert_eq!(raw.is_some(), cfg!(target_arch = "x86_64")); // machine code, host convention
+            /// if let Some(raw) = raw {
+            #[doc = concat!("    assert_eq!(raw(", $vals, "), ", $result, "); // `f` is still alive")]
+            /// }
+            /// # Ok::<(), jit_runtime::Error>(())
+            /// ```
             pub unsafe fn as_fn(&self) -> Option<extern "C" fn($($a: f64),*) -> f64> {
                 self.entry
             }
@@ -676,13 +722,16 @@ macro_rules! typed {
 }
 
 typed! {
-    Typed0 typed0 ();
-    Typed1 typed1 (a);
-    Typed2 typed2 (a, b);
-    Typed3 typed3 (a, b, c);
-    Typed4 typed4 (a, b, c, d);
-    Typed5 typed5 (a, b, c, d, e);
-    Typed6 typed6 (a, b, c, d, e, f);
-    Typed7 typed7 (a, b, c, d, e, f, g);
-    Typed8 typed8 (a, b, c, d, e, f, g, h);
+    Typed0 typed0 () "2^10" ("") "1024.0";
+    Typed1 typed1 (a) "a*a + 1" ("3.0") "10.0";
+    Typed2 typed2 (a, b) "a - b" ("5.0, 3.0") "2.0";
+    Typed3 typed3 (a, b, c) "a*b + c" ("2.0, 3.0, 4.0") "10.0";
+    Typed4 typed4 (a, b, c, d) "a*b - c*d" ("2.0, 3.0, 4.0, 5.0") "-14.0";
+    Typed5 typed5 (a, b, c, d, e) "a + b + c + d + e" ("1.0, 2.0, 3.0, 4.0, 5.0") "15.0";
+    Typed6 typed6 (a, b, c, d, e, f) "(a + b)*(c + d)*(e + f)"
+        ("1.0, 2.0, 3.0, 4.0, 5.0, 6.0") "231.0";
+    Typed7 typed7 (a, b, c, d, e, f, g) "a + b + c + d + e + f + g"
+        ("1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0") "28.0";
+    Typed8 typed8 (a, b, c, d, e, f, g, h) "a*b + c*d + e*f + g*h"
+        ("1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0") "100.0";
 }
