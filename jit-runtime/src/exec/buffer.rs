@@ -24,6 +24,14 @@ use super::fault;
 use super::region::{Access, Region};
 
 /// The byte used to fill unused parts of code buffers: `int3`, so a stray jump traps at once.
+///
+/// ```
+/// use jit_runtime::exec::{INT3, MutableBuffer};
+///
+/// let buf = MutableBuffer::new(1)?;
+/// assert!(buf.as_slice().iter().all(|&b| b == INT3)); // a fresh buffer is all int3
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
 pub const INT3: u8 = 0xCC;
 
 /// The OS page size in bytes (cached after the first call).
@@ -77,6 +85,14 @@ impl MutableBuffer {
     ///
     /// Errors: [`ExecError::InvalidLength`] for `len == 0` or `len >
     /// MAX_INSTALL_LEN`; [`ExecError::Os`] with [`ExecOp::Map`] if `mmap` fails.
+    ///
+    /// ```
+    /// use jit_runtime::exec::{ExecError, MutableBuffer, page_size};
+    ///
+    /// assert_eq!(MutableBuffer::new(page_size() + 1)?.len(), 2 * page_size());
+    /// assert!(matches!(MutableBuffer::new(0), Err(ExecError::InvalidLength { len: 0 })));
+    /// # Ok::<(), ExecError>(())
+    /// ```
     pub fn new(len: usize) -> Result<Self, ExecError> {
         let len = round_to_pages(len)?;
         let region = Region::new(len).map_err(|e| ExecError::os(ExecOp::Map, len, e))?;
@@ -86,26 +102,69 @@ impl MutableBuffer {
     }
 
     /// Length in bytes: a whole number of pages.
+    ///
+    /// ```
+    /// use jit_runtime::exec::{MutableBuffer, page_size};
+    ///
+    /// let buf = MutableBuffer::new(10)?;
+    /// assert_eq!(buf.len(), page_size());
+    /// assert_eq!(buf.as_slice().len(), buf.len());
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.region.len()
     }
 
     /// Always `false`: buffers are at least one page long.
+    ///
+    /// ```
+    /// assert!(!jit_runtime::exec::MutableBuffer::new(1)?.is_empty());
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.region.len() == 0
     }
 
     /// The address the code will have once executable (it does not move).
+    ///
+    /// ```
+    /// use jit_runtime::exec::MutableBuffer;
+    ///
+    /// let buf = MutableBuffer::new(1)?;
+    /// let addr = buf.as_ptr();
+    /// assert_eq!(addr as usize % jit_runtime::exec::page_size(), 0);
+    /// assert_eq!(buf.make_exec()?.as_ptr(), addr);
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn as_ptr(&self) -> *const u8 {
         self.region.ptr()
     }
 
     /// The whole buffer, for reading.
+    ///
+    /// ```
+    /// use jit_runtime::exec::{INT3, MutableBuffer};
+    ///
+    /// let mut buf = MutableBuffer::new(1)?;
+    /// buf.as_mut_slice()[0] = 0xc3; // ret
+    /// assert_eq!(&buf.as_slice()[..2], &[0xc3, INT3]);
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn as_slice(&self) -> &[u8] {
         self.region.bytes()
     }
 
     /// The whole buffer, for writing code into.
+    ///
+    /// ```
+    /// use jit_runtime::exec::MutableBuffer;
+    ///
+    /// let mut buf = MutableBuffer::new(1)?;
+    /// let tail = buf.len() - 1;
+    /// buf.as_mut_slice()[tail] = 0xc3; // any byte of the buffer
+    /// assert_eq!(buf.make_exec()?.as_slice()[tail], 0xc3);
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: a `MutableBuffer`'s inner pages are read-write (a fresh region is, and
         // `make_mut` only builds one after making them so).
@@ -116,6 +175,20 @@ impl MutableBuffer {
     ///
     /// On failure the mapping is released (unmapped) and only the error is returned; see the
     /// [module documentation](self) for why.
+    ///
+    /// ```
+    /// use jit_runtime::exec::{ExecOp, MutableBuffer, fault};
+    ///
+    /// let mut buf = MutableBuffer::new(1)?;
+    /// buf.as_mut_slice()[0] = 0xc3; // ret
+    /// let code = buf.make_exec()?;
+    /// assert_eq!(code.as_slice()[0], 0xc3);
+    ///
+    /// fault::fail_next_protect_changes(1); // the next mprotect on this thread fails
+    /// let err = MutableBuffer::new(1)?.make_exec().unwrap_err(); // the buffer is gone
+    /// assert_eq!(err.op(), Some(ExecOp::MakeExecutable));
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn make_exec(self) -> Result<ExecutableBuffer, ExecError> {
         let len = self.len();
         if fault::take_protect_failure() {
@@ -169,21 +242,60 @@ pub struct ExecutableBuffer {
 
 impl ExecutableBuffer {
     /// Address of the first byte of code.
+    ///
+    /// ```
+    /// use jit_runtime::exec::MutableBuffer;
+    ///
+    /// let mut buf = MutableBuffer::new(5)?;
+    /// // addsd xmm0, xmm1; ret
+    /// buf.as_mut_slice()[..5].copy_from_slice(&[0xf2, 0x0f, 0x58, 0xc1, 0xc3]);
+    /// let code = buf.make_exec()?;
+    /// # #[cfg(target_arch = "x86_64")] {
+    /// // SAFETY: the buffer holds a complete function with this signature; `code` outlives
+    /// // the call.
+    /// let add: extern "C" fn(f64, f64) -> f64 = unsafe { std::mem::transmute(code.as_ptr()) };
+    /// assert_eq!(add(2.0, 0.5), 2.5);
+    /// # }
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn as_ptr(&self) -> *const u8 {
         self.region.ptr()
     }
 
     /// Length in bytes: a whole number of pages.
+    ///
+    /// ```
+    /// use jit_runtime::exec::{MutableBuffer, page_size};
+    ///
+    /// let code = MutableBuffer::new(page_size() + 1)?.make_exec()?;
+    /// assert_eq!(code.len(), 2 * page_size());
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.region.len()
     }
 
     /// Always `false`: buffers are at least one page long.
+    ///
+    /// ```
+    /// assert!(!jit_runtime::exec::MutableBuffer::new(1)?.make_exec()?.is_empty());
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.region.len() == 0
     }
 
     /// The code, for reading (e.g. to disassemble it).
+    ///
+    /// ```
+    /// use jit_runtime::exec::{INT3, MutableBuffer};
+    ///
+    /// let mut buf = MutableBuffer::new(1)?;
+    /// buf.as_mut_slice()[..2].copy_from_slice(&[0x90, 0xc3]); // nop; ret
+    /// let code = buf.make_exec()?;
+    /// assert_eq!(&code.as_slice()[..3], &[0x90, 0xc3, INT3]);
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn as_slice(&self) -> &[u8] {
         self.region.bytes()
     }
@@ -192,6 +304,19 @@ impl ExecutableBuffer {
     ///
     /// Only call this once no thread can still be executing the code. On failure the mapping
     /// is released (unmapped) and only the error is returned.
+    ///
+    /// ```
+    /// use jit_runtime::exec::MutableBuffer;
+    ///
+    /// let mut buf = MutableBuffer::new(1)?;
+    /// buf.as_mut_slice()[0] = 0xc3; // ret
+    /// let addr = buf.as_ptr();
+    /// let mut again = buf.make_exec()?.make_mut()?; // RX -> RW: writable again
+    /// assert_eq!((again.as_ptr(), again.as_slice()[0]), (addr, 0xc3)); // same pages, same bytes
+    /// again.as_mut_slice()[0] = 0x90; // nop
+    /// assert_eq!(again.as_slice()[0], 0x90);
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn make_mut(self) -> Result<MutableBuffer, ExecError> {
         let len = self.len();
         if fault::take_protect_failure() {

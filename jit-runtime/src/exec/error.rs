@@ -4,6 +4,17 @@ use std::fmt;
 use std::io;
 
 /// The OS operation an [`ExecError::Os`] was attempting.
+///
+/// ```
+/// use jit_runtime::exec::{ExecOp, MutableBuffer, fault};
+///
+/// let code = MutableBuffer::new(1)?.make_exec()?;
+/// fault::fail_next_protect_changes(1); // the next mprotect on this thread fails (ENOMEM)
+/// let err = code.make_mut().unwrap_err(); // RX -> RW refused; the buffer is unmapped
+/// assert_eq!(err.op(), Some(ExecOp::MakeWritable));
+/// assert!(err.to_string().contains("mprotect RX -> RW"));
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ExecOp {
@@ -89,6 +100,14 @@ impl ExecError {
     }
 
     /// The OS operation that failed, if this is an OS failure.
+    ///
+    /// ```
+    /// use jit_runtime::exec::{ExecOp, fault, install};
+    ///
+    /// assert_eq!(install(&[], &[]).unwrap_err().op(), None); // empty code: no OS call made
+    /// fault::fail_next_protect_changes(1); // the next mprotect on this thread fails
+    /// assert_eq!(install(&[0xc3], &[]).unwrap_err().op(), Some(ExecOp::MakeExecutable));
+    /// ```
     pub fn op(&self) -> Option<ExecOp> {
         match self {
             ExecError::Os { op, .. } => Some(*op),
@@ -97,6 +116,18 @@ impl ExecError {
     }
 
     /// The [`io::ErrorKind`] the OS reported, if this is an OS failure.
+    ///
+    /// ```
+    /// use jit_runtime::exec::{fault, install};
+    ///
+    /// assert_eq!(install(&[], &[]).unwrap_err().io_kind(), None);
+    /// fault::fail_next_protect_changes(1); // fails as mprotect does with ENOMEM
+    /// let kind = install(&[0xc3], &[]).unwrap_err().io_kind();
+    /// assert!(kind.is_some());
+    /// if cfg!(unix) {
+    ///     assert_eq!(kind, Some(std::io::ErrorKind::OutOfMemory));
+    /// }
+    /// ```
     pub fn io_kind(&self) -> Option<io::ErrorKind> {
         match self {
             ExecError::Os { source, .. } => Some(source.kind()),

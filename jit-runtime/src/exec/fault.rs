@@ -39,6 +39,16 @@ pub fn fail_next_protect_changes(n: usize) {
 }
 
 /// How many injected failures are still pending on the calling thread.
+///
+/// ```
+/// use jit_runtime::exec::{fault, install};
+///
+/// fault::fail_next_protect_changes(2);
+/// assert!(install(&[0xc3], &[]).is_err()); // takes one
+/// assert_eq!(fault::pending_protect_failures(), 1);
+/// fault::fail_next_protect_changes(0); // disarms
+/// assert_eq!(fault::pending_protect_failures(), 0);
+/// ```
 pub fn pending_protect_failures() -> usize {
     FAIL_PROTECT.try_with(Cell::get).unwrap_or(0)
 }

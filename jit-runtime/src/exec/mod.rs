@@ -50,4 +50,11 @@ pub use pool::{ENTRY_ALIGN, ExecCode, Reloc, install, install_batch};
 /// The largest amount of code (in bytes, including batch padding) accepted by one
 /// [`install`]/[`install_batch`] or [`MutableBuffer::new`]: 1 GiB. Larger requests are an
 /// [`ExecError::InvalidLength`] rather than an attempt to map them.
+///
+/// ```
+/// use jit_runtime::exec::{ExecError, MAX_INSTALL_LEN, MutableBuffer};
+///
+/// let err = MutableBuffer::new(MAX_INSTALL_LEN + 1).unwrap_err(); // nothing is mapped
+/// assert!(matches!(err, ExecError::InvalidLength { len } if len == MAX_INSTALL_LEN + 1));
+/// ```
 pub const MAX_INSTALL_LEN: usize = 1 << 30;

@@ -57,11 +57,32 @@ pub struct Reloc {
 }
 
 /// Alignment of every function placed by [`install_batch`] (and of every buffer start).
+///
+/// ```
+/// use jit_runtime::exec::{ENTRY_ALIGN, install_batch};
+///
+/// let ret = [0xc3]; // one byte of code each, padded to the next entry
+/// let fns = install_batch(&[(&ret[..], &[][..]), (&ret[..], &[][..])])?;
+/// assert!(fns.iter().all(|f| f.as_ptr() as usize % ENTRY_ALIGN == 0));
+/// assert_eq!(fns[1].as_ptr() as usize - fns[0].as_ptr() as usize, ENTRY_ALIGN);
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
 pub const ENTRY_ALIGN: usize = 16;
 
 /// The most bytes of idle buffers the pool keeps mapped (all size classes together): 16 MiB.
 /// Counted are the buffers' pages; each buffer also reserves a guard page on either side,
 /// address space that is never touched and so never takes memory.
+///
+/// ```standalone_crate
+/// use jit_runtime::exec::{page_size, pool::{self, MAX_IDLE_BYTES}};
+///
+/// // (a crate of its own: no other test takes buffers from the pool in between)
+/// // 64 MiB of 16-page buffers asked for: the pool stops at its bound, and that is no error
+/// pool::reserve(16 * page_size(), (64 << 20) / (16 * page_size()))?;
+/// assert!(pool::idle_bytes() <= MAX_IDLE_BYTES);
+/// assert!(pool::idle_bytes() > MAX_IDLE_BYTES - 16 * page_size()); // as many as fit
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
 pub const MAX_IDLE_BYTES: usize = 16 << 20;
 
 /// Pages per size class.
@@ -141,12 +162,39 @@ fn give_back(buf: MutableBuffer, dirty: usize) {
 }
 
 /// Bytes currently held by idle buffers in the pool.
+///
+/// ```standalone_crate
+/// use jit_runtime::exec::{install, page_size, pool};
+///
+/// // (a crate of its own: no other test installs or drops code in between)
+/// assert_eq!(pool::idle_bytes(), 0); // nothing installed yet
+/// let code = install(&[0xc3], &[])?; // ret: one page, mapped as the pool is empty
+/// drop(code); // its page goes back to the pool
+/// assert_eq!(pool::idle_bytes(), page_size());
+/// let again = install(&[0xc3], &[])?; // reuses it
+/// assert_eq!(pool::idle_bytes(), 0);
+/// # drop(again);
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
 pub fn idle_bytes() -> usize {
     POOL.idle_bytes.load(Ordering::Relaxed)
 }
 
 /// Unmaps every idle buffer, and retries the unmappings the kernel refused (see
 /// [`deferred_bytes`]). Installed code is not affected.
+///
+/// ```standalone_crate
+/// use jit_runtime::exec::{install, pool};
+///
+/// // (a crate of its own: trimming would empty the pool under other tests' feet)
+/// pool::reserve(1, 8)?;
+/// let code = install(&[0xc3], &[])?; // ret
+/// assert!(pool::idle_bytes() > 0);
+/// pool::trim();
+/// assert_eq!(pool::idle_bytes(), 0);
+/// assert_eq!(code.as_slice(), &[0xc3]); // still installed
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
 pub fn trim() {
     for class in 0..CLASS_PAGES.len() {
         let idle = std::mem::take(&mut *lock(class));
@@ -256,16 +304,43 @@ pub struct ExecCode {
 
 impl ExecCode {
     /// Address of the first byte of the function (16-byte aligned).
+    ///
+    /// ```
+    /// use jit_runtime::exec::install;
+    ///
+    /// let code = install(&[0xf2, 0x0f, 0x59, 0xc1, 0xc3], &[])?; // mulsd xmm0, xmm1; ret
+    /// assert_eq!(code.as_ptr() as usize % 16, 0);
+    /// # #[cfg(target_arch = "x86_64")] {
+    /// // SAFETY: the bytes are a complete function with this signature; `code` outlives the call.
+    /// let mul: extern "C" fn(f64, f64) -> f64 = unsafe { std::mem::transmute(code.as_ptr()) };
+    /// assert_eq!(mul(1.5, 4.0), 6.0);
+    /// # }
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn as_ptr(&self) -> *const u8 {
         self.addr as *const u8
     }
 
     /// Length of the function's code in bytes (without padding).
+    ///
+    /// ```
+    /// let code = jit_runtime::exec::install(&[0x90, 0x90, 0xc3], &[])?; // nop; nop; ret
+    /// assert_eq!(code.len(), 3); // not the page it sits in
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Always `false`: empty code cannot be installed.
+    ///
+    /// ```
+    /// use jit_runtime::exec::{ExecError, install};
+    ///
+    /// assert!(!install(&[0xc3], &[])?.is_empty());
+    /// assert!(matches!(install(&[], &[]), Err(ExecError::EmptyCode { function: 0 })));
+    /// # Ok::<(), ExecError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -274,6 +349,15 @@ impl ExecCode {
     /// several entry points.
     ///
     /// Errors: [`ExecError::EntryOutOfBounds`] unless `offset < self.len()`.
+    ///
+    /// ```
+    /// use jit_runtime::exec::{ExecError, install};
+    ///
+    /// let code = install(&[0x90, 0xc3], &[])?; // nop; ret: a second entry at the ret
+    /// assert_eq!(code.entry(1)?, code.as_ptr().wrapping_add(1));
+    /// assert!(matches!(code.entry(2), Err(ExecError::EntryOutOfBounds { offset: 2, len: 2 })));
+    /// # Ok::<(), ExecError>(())
+    /// ```
     pub fn entry(&self, offset: usize) -> Result<*const u8, ExecError> {
         if offset < self.len {
             Ok(self.as_ptr().wrapping_add(offset))
@@ -286,6 +370,16 @@ impl ExecCode {
     }
 
     /// The function's bytes as installed (relocations applied), e.g. to disassemble them.
+    ///
+    /// ```
+    /// use jit_runtime::exec::{Reloc, install};
+    ///
+    /// // mov rax, imm64; ret   -- the imm64 is patched in
+    /// let code = [0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xc3];
+    /// let f = install(&code, &[Reloc { offset: 2, value: 0x0807_0605_0403_0201 }])?;
+    /// assert_eq!(f.as_slice(), &[0x48, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8, 0xc3]);
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn as_slice(&self) -> &[u8] {
         match &self.owner.buf {
             Some(buf) => &buf.as_slice()[self.start..self.start + self.len],
@@ -294,6 +388,18 @@ impl ExecCode {
     }
 
     /// Whether `self` and `other` share one buffer (come from the same install).
+    ///
+    /// ```
+    /// use jit_runtime::exec::{install, install_batch};
+    ///
+    /// let ret = [0xc3];
+    /// let batch = install_batch(&[(&ret[..], &[][..]), (&ret[..], &[][..])])?;
+    /// assert!(batch[0].shares_buffer_with(&batch[1]));
+    /// let single = install(&ret, &[])?;
+    /// assert!(single.shares_buffer_with(&single.clone()));
+    /// assert!(!single.shares_buffer_with(&batch[0]));
+    /// # Ok::<(), jit_runtime::exec::ExecError>(())
+    /// ```
     pub fn shares_buffer_with(&self, other: &ExecCode) -> bool {
         Arc::ptr_eq(&self.owner, &other.owner)
     }
