@@ -11,6 +11,14 @@ use std::ops::Range;
 /// (Aligned to 8 bytes so that a span is written with one 8-byte store: the lexer returns
 /// tokens through memory, and the parser reads a token's span back in one 8-byte load,
 /// which the CPU cannot forward from two 4-byte stores: a stall on every token.)
+///
+/// ```
+/// use jit_compiler::Span;
+/// let span = Span::new(2, 5);
+/// assert_eq!((span.start, span.end), (2, 5));
+/// assert_eq!(&"1 + sin"[span.range()], "+ s");
+/// assert_eq!(std::mem::size_of::<Span>(), 8);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[repr(C, align(8))]
 pub struct Span {
@@ -22,6 +30,12 @@ pub struct Span {
 
 impl Span {
     /// The span `start..end`.
+    ///
+    /// ```
+    /// use jit_compiler::Span;
+    /// assert_eq!(Span::new(3, 7).range(), 3..7);
+    /// assert_eq!(Span::new(0, usize::MAX).end, u32::MAX); // saturates, never wraps
+    /// ```
     pub fn new(start: usize, end: usize) -> Span {
         // Sources are limited to far less than 4 GiB (see `Limits`), so offsets fit in u32;
         // saturate rather than wrap if a caller ever passes something larger.
@@ -33,11 +47,23 @@ impl Span {
     }
 
     /// The empty span at `at` (an unexpected end of input points here).
+    ///
+    /// ```
+    /// use jit_compiler::{Span, parse};
+    /// assert_eq!(Span::empty(4).range(), 4..4);
+    /// assert_eq!(parse("x * ").unwrap_err().byte_span(), Span::empty(4));
+    /// ```
     pub fn empty(at: usize) -> Span {
         Span::new(at, at)
     }
 
     /// The smallest span that covers both.
+    ///
+    /// ```
+    /// use jit_compiler::Span;
+    /// assert_eq!(Span::new(4, 5).to(Span::new(0, 1)), Span::new(0, 5)); // in either order
+    /// assert_eq!(Span::new(0, 9).to(Span::new(2, 3)), Span::new(0, 9));
+    /// ```
     pub fn to(self, other: Span) -> Span {
         Span {
             start: self.start.min(other.start),
@@ -46,12 +72,26 @@ impl Span {
     }
 
     /// As a `Range<usize>`, for slicing the source.
+    ///
+    /// ```
+    /// use jit_compiler::parse;
+    /// let src = "1 + sinn(x)";
+    /// let err = parse(src).unwrap_err();
+    /// assert_eq!(&src[err.byte_span().range()], "sinn");
+    /// ```
     pub fn range(self) -> Range<usize> {
         self.start as usize..self.end as usize
     }
 }
 
 /// What kind of problem an [`Error`] reports. New kinds may be added in later versions.
+///
+/// ```
+/// use jit_compiler::{ErrorKind, parse, parse_with_args};
+/// assert_eq!(parse("2x").unwrap_err().kind(), ErrorKind::MissingOperator);
+/// assert_eq!(parse("sin + 1").unwrap_err().kind(), ErrorKind::FunctionNotCalled);
+/// assert_eq!(parse_with_args("x + y", &["x"]).unwrap_err().kind(), ErrorKind::UnknownVariable);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -169,6 +209,13 @@ struct Inner {
 
 impl Error {
     /// A new error. `message` says what is wrong in a sentence without a final period.
+    ///
+    /// ```
+    /// use jit_compiler::{Error, ErrorKind, Span};
+    /// let err = Error::new(ErrorKind::UnknownVariable, Span::new(4, 5), "unknown variable `y`");
+    /// assert_eq!(err.to_string(), "unknown variable `y` (at bytes 4..5)");
+    /// assert_eq!(err.render("x + y"), "error: unknown variable `y`\n  |\n1 | x + y\n  |     ^\n");
+    /// ```
     pub fn new(kind: ErrorKind, span: Span, message: impl Into<String>) -> Error {
         Error {
             inner: Box::new(Inner {
@@ -180,22 +227,48 @@ impl Error {
     }
 
     /// What kind of problem this is.
+    ///
+    /// ```
+    /// use jit_compiler::{ErrorKind, parse};
+    /// assert_eq!(parse("(x + 1").unwrap_err().kind(), ErrorKind::UnexpectedEnd);
+    /// assert_eq!(parse("x + 1)").unwrap_err().kind(), ErrorKind::UnmatchedParenthesis);
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
     }
 
     /// Byte offsets into the source of the offending token; an unexpected end is the empty
     /// span at the end.
+    ///
+    /// ```
+    /// use jit_compiler::parse;
+    /// assert_eq!(parse("1 + $").unwrap_err().span(), 4..5); // the `$`
+    /// assert_eq!(parse("1 +").unwrap_err().span(), 3..3); // the end
+    /// ```
     pub fn span(&self) -> Range<usize> {
         self.inner.span.range()
     }
 
     /// The span as a [`Span`].
+    ///
+    /// ```
+    /// use jit_compiler::{Span, parse};
+    /// let err = parse("1 + $").unwrap_err();
+    /// assert_eq!(err.byte_span(), Span::new(4, 5));
+    /// assert_eq!(err.byte_span().range(), err.span());
+    /// ```
     pub fn byte_span(&self) -> Span {
         self.inner.span
     }
 
     /// The message, without position.
+    ///
+    /// ```
+    /// use jit_compiler::parse;
+    /// let err = parse("1 + sinn(x)").unwrap_err();
+    /// assert_eq!(err.message(), "unknown function `sinn`");
+    /// assert_eq!(err.to_string(), "unknown function `sinn` (at bytes 4..8)"); // Display adds it
+    /// ```
     pub fn message(&self) -> &str {
         &self.inner.message
     }
@@ -213,6 +286,12 @@ impl Error {
     /// [`ErrorKind::is_in_source`]). Control characters in the line are shown as their
     /// Unicode pictures (`␛` for ESC, `␍` for CR), so the source cannot move the terminal's
     /// cursor or change its colours; a tab stays a tab.
+    ///
+    /// ```
+    /// use jit_compiler::parse;
+    /// let err = parse("2*sinn(x)").unwrap_err();
+    /// assert_eq!(err.render("2*sinn(x)"), "error: unknown function `sinn`\n  |\n1 | 2*sinn(x)\n  |   ^^^^\n");
+    /// ```
     pub fn render(&self, source: &str) -> String {
         self.render_from_line(source, 1)
     }

@@ -39,6 +39,14 @@ use std::sync::Arc;
 /// 16 MiB limit can take half a minute and several GB before it is refused for its code
 /// length. For untrusted input, lower `max_source_len` (and `max_code_len`, which is checked
 /// while the code is generated).
+///
+/// ```
+/// use jit_compiler::{ErrorKind, Limits, Options};
+/// let untrusted = Options::new().limits(Limits { max_source_len: 10, max_args: 2, ..Limits::default() });
+/// assert!(untrusted.parse("x + y").is_ok());
+/// assert_eq!(untrusted.parse("x + y + z").unwrap_err().kind(), ErrorKind::TooManyArguments);
+/// assert_eq!(untrusted.parse("1 + 2 + 3 + 4").unwrap_err().kind(), ErrorKind::SourceTooLong);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Longest source, in bytes (default 16 MiB).
@@ -87,28 +95,67 @@ pub struct Options {
 
 impl Options {
     /// Default limits, no user functions.
+    ///
+    /// ```
+    /// use jit_compiler::{Limits, Options};
+    /// let opts = Options::new();
+    /// assert_eq!(*opts.get_limits(), Limits::default());
+    /// assert_eq!(opts.parse("pi*r^2").unwrap().args(), ["r"]); // built-in constants only
+    /// ```
     pub fn new() -> Options {
         Options::default()
     }
 
     /// Sets the limits.
+    ///
+    /// ```
+    /// use jit_compiler::{ErrorKind, Limits, Options};
+    /// let opts = Options::new().limits(Limits { max_args: 1, ..Limits::default() });
+    /// assert_eq!(opts.get_limits().max_args, 1);
+    /// assert_eq!(opts.parse("x*y").unwrap_err().kind(), ErrorKind::TooManyArguments);
+    /// ```
     pub fn limits(mut self, limits: Limits) -> Options {
         self.limits = limits;
         self
     }
 
     /// Uses these user constants and functions.
+    ///
+    /// ```
+    /// use jit_compiler::{Options, Registry};
+    /// use std::sync::Arc;
+    /// let mut reg = Registry::new();
+    /// reg.constant("g", 9.81).unwrap().closure("half", 1, |a| a[0] / 2.0).unwrap();
+    /// let expr = Options::new().registry(Arc::new(reg)).parse("half(g*t)").unwrap();
+    /// assert_eq!(expr.args(), ["t"]); // `g` is the constant
+    /// assert_eq!(expr.eval(&[2.0]).unwrap(), 9.81);
+    /// ```
     pub fn registry(mut self, registry: Arc<Registry>) -> Options {
         self.registry = Some(registry);
         self
     }
 
     /// The limits in effect.
+    ///
+    /// ```
+    /// use jit_compiler::{Limits, Options};
+    /// assert_eq!(Options::new().get_limits().max_depth, 10_000);
+    /// let strict = Limits { max_depth: 8, ..Limits::default() };
+    /// assert_eq!(*Options::new().limits(strict).get_limits(), strict);
+    /// ```
     pub fn get_limits(&self) -> &Limits {
         &self.limits
     }
 
     /// Parses `src`; its free variables become the arguments, in byte order of their names.
+    ///
+    /// ```
+    /// use jit_compiler::{Limits, Options};
+    /// let opts = Options::new().limits(Limits { max_depth: 100, ..Limits::default() });
+    /// let expr = opts.parse("y - x").unwrap();
+    /// assert_eq!(expr.args(), ["x", "y"]);
+    /// assert_eq!(expr.eval(&[1.0, 5.0]).unwrap(), 4.0); // x = 1, y = 5
+    /// ```
     pub fn parse(&self, src: &str) -> Result<Expr> {
         check_length(src, self)?;
         Parser::new(src, self, None).run()
@@ -116,6 +163,15 @@ impl Options {
 
     /// Parses `src` with exactly these arguments, in this order. Unused arguments are
     /// allowed; a name not in the list is an error.
+    ///
+    /// ```
+    /// use jit_compiler::{ErrorKind, Options};
+    /// let opts = Options::new();
+    /// let expr = opts.parse_with_args("y - x", &["y", "x", "z"]).unwrap();
+    /// assert_eq!(expr.eval(&[5.0, 1.0, 0.0]).unwrap(), 4.0); // y = 5, x = 1
+    /// let err = opts.parse_with_args("y - w", &["y"]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::UnknownVariable);
+    /// ```
     pub fn parse_with_args(&self, src: &str, args: &[&str]) -> Result<Expr> {
         check_arg_names_with(args, self)?;
         check_length(src, self)?;

@@ -38,6 +38,15 @@ use crate::ops::{BinaryOp, UnaryOp};
 use crate::x64::{Gpr, ListingEntry, Xmm};
 
 /// A calling convention.
+///
+/// ```
+/// use jit_compiler::codegen::{Abi, compile};
+/// let expr = jit_compiler::parse("x + y").unwrap();
+/// let (sysv, win64) = (compile(&expr, Abi::SysV).unwrap(), compile(&expr, Abi::Win64).unwrap());
+/// assert_eq!((sysv.abi, win64.abi), (Abi::SysV, Abi::Win64));
+/// assert!(sysv.listing_text().contains("[rdi")); // the array pointer of each convention
+/// assert!(win64.listing_text().contains("[rcx"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Abi {
     /// System V AMD64 (Linux, macOS, BSDs): arguments in `xmm0`–`xmm7`, all XMM registers
@@ -51,11 +60,21 @@ pub enum Abi {
 
 impl Abi {
     /// The convention of the machine this code is compiled for.
+    ///
+    /// ```
+    /// use jit_compiler::codegen::Abi;
+    /// assert_eq!(Abi::host() == Abi::Win64, cfg!(windows));
+    /// ```
     pub fn host() -> Abi {
         if cfg!(windows) { Abi::Win64 } else { Abi::SysV }
     }
 
     /// How many `f64` arguments arrive in registers.
+    ///
+    /// ```
+    /// use jit_compiler::codegen::Abi;
+    /// assert_eq!((Abi::SysV.register_args(), Abi::Win64.register_args()), (8, 4));
+    /// ```
     pub fn register_args(self) -> usize {
         match self {
             Abi::SysV => 8,
@@ -64,6 +83,11 @@ impl Abi {
     }
 
     /// Bytes a caller must reserve at `[rsp]` for the callee.
+    ///
+    /// ```
+    /// use jit_compiler::codegen::Abi;
+    /// assert_eq!((Abi::SysV.shadow_space(), Abi::Win64.shadow_space()), (0, 32));
+    /// ```
     pub fn shadow_space(self) -> usize {
         match self {
             Abi::SysV => 0,
@@ -72,11 +96,25 @@ impl Abi {
     }
 
     /// May a called function overwrite this register?
+    ///
+    /// ```
+    /// use jit_compiler::codegen::Abi;
+    /// use jit_compiler::x64::Xmm;
+    /// assert!(Abi::SysV.is_caller_saved(Xmm::Xmm6));
+    /// assert!(!Abi::Win64.is_caller_saved(Xmm::Xmm6)); // xmm6-xmm15 are callee-saved
+    /// assert!(Abi::Win64.is_caller_saved(Xmm::Xmm5));
+    /// ```
     pub fn is_caller_saved(self, r: Xmm) -> bool {
         self.caller_saved_xmm() & (1 << r.num()) != 0
     }
 
     /// The caller-saved XMM registers as a mask (bit `n` for `xmm<n>`).
+    ///
+    /// ```
+    /// use jit_compiler::codegen::Abi;
+    /// assert_eq!(Abi::SysV.caller_saved_xmm().count_ones(), 16);
+    /// assert_eq!(Abi::Win64.caller_saved_xmm(), 0b11_1111); // xmm0-xmm5
+    /// ```
     pub fn caller_saved_xmm(self) -> u16 {
         match self {
             Abi::SysV => 0xFFFF,
@@ -100,6 +138,12 @@ impl Abi {
     }
 
     /// The register holding the first integer (pointer) argument.
+    ///
+    /// ```
+    /// use jit_compiler::codegen::Abi;
+    /// use jit_compiler::x64::Gpr;
+    /// assert_eq!((Abi::SysV.pointer_arg(), Abi::Win64.pointer_arg()), (Gpr::Rdi, Gpr::Rcx));
+    /// ```
     pub fn pointer_arg(self) -> Gpr {
         match self {
             Abi::SysV => Gpr::Rdi,
@@ -109,6 +153,14 @@ impl Abi {
 }
 
 /// A function the machine code calls: its address is patched in at load time.
+///
+/// ```
+/// use jit_compiler::codegen::{Abi, Symbol, compile};
+/// use jit_compiler::UnaryOp;
+/// let code = compile(&jit_compiler::parse("sin(x) + 1").unwrap(), Abi::SysV).unwrap();
+/// let symbols: Vec<Symbol> = code.relocs.iter().map(|r| r.symbol).collect();
+/// assert_eq!(symbols, [Symbol::Unary(UnaryOp::Sin)]); // `+ 1` is inline code
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Symbol {
     /// The Rust function computing a built-in unary operation (e.g. `f64::sin`).
@@ -126,6 +178,14 @@ pub enum Symbol {
 
 impl Symbol {
     /// A number for the symbol, for relocation tables stored as data (`jit_expr!`).
+    ///
+    /// ```
+    /// use jit_compiler::codegen::Symbol;
+    /// use jit_compiler::UnaryOp;
+    /// assert_eq!(Symbol::Trampoline.code(), 0x3_0000);
+    /// assert_ne!(Symbol::User(0).code(), Symbol::UserContext(0).code());
+    /// assert_eq!(Symbol::from_code(Symbol::Unary(UnaryOp::Cos).code()), Some(Symbol::Unary(UnaryOp::Cos)));
+    /// ```
     pub fn code(self) -> u32 {
         match self {
             Symbol::Unary(op) => index_of(&UnaryOp::ALL, op),
@@ -137,6 +197,15 @@ impl Symbol {
     }
 
     /// The symbol with this [`code`](Self::code).
+    ///
+    /// ```
+    /// use jit_compiler::codegen::Symbol;
+    /// use jit_compiler::BinaryOp;
+    /// for s in [Symbol::Binary(BinaryOp::Powf), Symbol::User(7), Symbol::UserContext(2), Symbol::Trampoline] {
+    ///     assert_eq!(Symbol::from_code(s.code()), Some(s));
+    /// }
+    /// assert_eq!(Symbol::from_code(0xFFFF_FFFF), None);
+    /// ```
     pub fn from_code(code: u32) -> Option<Symbol> {
         match code {
             0..0x100 => UnaryOp::ALL.get(code as usize).map(|&op| Symbol::Unary(op)),
@@ -156,6 +225,16 @@ fn index_of<T: PartialEq>(all: &[T], x: T) -> u32 {
 }
 
 /// "Write the address of `symbol` as 8 bytes at `offset`."
+///
+/// ```
+/// use jit_compiler::codegen::{Abi, Symbol, compile};
+/// use jit_compiler::BinaryOp;
+/// let code = compile(&jit_compiler::parse("atan2(y, x)").unwrap(), Abi::SysV).unwrap();
+/// let reloc = code.relocs[0];
+/// assert_eq!(reloc.symbol, Symbol::Binary(BinaryOp::Atan2));
+/// let slot = reloc.offset as usize;
+/// assert_eq!(code.code[slot..slot + 8], [0; 8]); // zero until the loader writes the address
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Reloc {
     /// Byte offset of the 8-byte slot in the code.
@@ -169,6 +248,15 @@ pub struct Reloc {
 pub(crate) const DEFAULT_MAX_FRAME_LEN: usize = 256 << 10;
 
 /// Code generation settings.
+///
+/// ```
+/// use jit_compiler::codegen::{Abi, CodegenOptions, compile_with};
+/// let expr = jit_compiler::parse("x*y + x").unwrap();
+/// let sse2 = CodegenOptions { abi: Abi::SysV, listing: true, ..CodegenOptions::default() };
+/// let avx = CodegenOptions { avx: true, ..sse2 };
+/// assert!(!compile_with(&expr, &sse2).unwrap().listing_text().contains("vaddsd"));
+/// assert!(compile_with(&expr, &avx).unwrap().listing_text().contains("vaddsd"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CodegenOptions {
     /// The calling convention.
@@ -200,6 +288,16 @@ impl Default for CodegenOptions {
 }
 
 /// Machine code for one expression.
+///
+/// ```
+/// use jit_compiler::codegen::{Abi, compile};
+/// let code = compile(&jit_compiler::parse("x*y").unwrap(), Abi::SysV).unwrap();
+/// assert_eq!((code.arity, code.abi), (2, Abi::SysV));
+/// assert!(code.array_entry < code.code.len());
+/// assert!(code.register_entry.is_some()); // 2 arguments: up to 8 can come in registers
+/// assert!(code.relocs.is_empty()); // calls nothing
+/// assert!(!code.listing.is_empty()); // `compile` keeps a listing
+/// ```
 #[derive(Clone, Debug)]
 pub struct Compiled {
     /// The bytes: entries, body, pool.
@@ -225,6 +323,17 @@ pub struct Compiled {
 
 impl Compiled {
     /// The listing as text: offset, bytes, Intel syntax, one instruction a line.
+    ///
+    /// ```
+    /// use jit_compiler::codegen::{Abi, CodegenOptions, compile, compile_with};
+    /// let expr = jit_compiler::parse("x*x").unwrap();
+    /// let text = compile(&expr, Abi::SysV).unwrap().listing_text();
+    /// assert!(text.contains("mulsd xmm0,xmm0"));
+    /// assert!(text.lines().last().unwrap().ends_with("ret"));
+    /// // without `listing`, there is nothing to show
+    /// let bare = compile_with(&expr, &CodegenOptions::default()).unwrap();
+    /// assert!(bare.listing.is_empty());
+    /// ```
     pub fn listing_text(&self) -> String {
         crate::x64::AsmOutput {
             code: self.code.clone(),
@@ -236,6 +345,14 @@ impl Compiled {
 }
 
 /// Compiles `expr` (simplifying it first) for `abi`, with a listing.
+///
+/// ```
+/// use jit_compiler::codegen::{Abi, compile};
+/// let code = compile(&jit_compiler::parse("x * 1").unwrap(), Abi::Win64).unwrap();
+/// assert_eq!(code.abi, Abi::Win64);
+/// assert!(code.listing_text().contains("movsd xmm0,[rcx]"));
+/// assert!(!code.listing_text().contains("mulsd")); // simplified first: `x * 1` is `x`
+/// ```
 pub fn compile(expr: &Expr, abi: Abi) -> Result<Compiled> {
     compile_with(
         expr,
@@ -248,6 +365,15 @@ pub fn compile(expr: &Expr, abi: Abi) -> Result<Compiled> {
 }
 
 /// Compiles `expr` (simplifying it first).
+///
+/// ```
+/// use jit_compiler::codegen::{CodegenOptions, compile_with};
+/// use jit_compiler::ErrorKind;
+/// let expr = jit_compiler::parse("sin(x) + cos(x)").unwrap();
+/// let tiny = CodegenOptions { max_code_len: 16, ..CodegenOptions::default() };
+/// assert_eq!(compile_with(&expr, &tiny).unwrap_err().kind(), ErrorKind::CodeTooLarge);
+/// assert!(compile_with(&expr, &CodegenOptions::default()).unwrap().code.len() > 16);
+/// ```
 pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
     let closures: Vec<u32> = expr.registry().map_or(Vec::new(), |r| {
         let closure = |f: &crate::UserFn| matches!(f.imp, crate::UserFnImpl::Closure(_));
