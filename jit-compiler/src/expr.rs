@@ -107,26 +107,56 @@ impl Expr {
     }
 
     /// The tree.
+    ///
+    /// ```
+    /// let expr = jit_compiler::parse("x + 1").unwrap();
+    /// assert_eq!(expr.ast().len(), 3); // x, 1, x + 1
+    /// ```
     pub fn ast(&self) -> &Ast {
         &self.ast
     }
 
     /// The root node.
+    ///
+    /// ```
+    /// use jit_compiler::{BinaryOp, Node};
+    /// let expr = jit_compiler::parse("x + 1").unwrap();
+    /// assert!(matches!(expr.ast().node(expr.root()), Node::Binary(BinaryOp::Add, ..)));
+    /// ```
     pub fn root(&self) -> NodeId {
         self.ast.root()
     }
 
     /// The argument names, in calling order.
+    ///
+    /// ```
+    /// assert_eq!(jit_compiler::parse("z*y + x").unwrap().args(), ["x", "y", "z"]);
+    /// assert_eq!(jit_compiler::parse_with_args("z*y", &["z", "y"]).unwrap().args(), ["z", "y"]);
+    /// ```
     pub fn args(&self) -> &[String] {
         &self.args
     }
 
     /// The number of arguments.
+    ///
+    /// ```
+    /// assert_eq!(jit_compiler::parse("x*x + y").unwrap().arity(), 2);
+    /// assert_eq!(jit_compiler::parse_with_args("1", &["t"]).unwrap().arity(), 1); // unused, still taken
+    /// ```
     pub fn arity(&self) -> usize {
         self.args.len()
     }
 
     /// The user functions and constants the expression was parsed with.
+    ///
+    /// ```
+    /// use jit_compiler::{Options, Registry};
+    /// assert!(jit_compiler::parse("x").unwrap().registry().is_none());
+    /// let mut reg = Registry::new();
+    /// reg.constant("k", 2.0).unwrap();
+    /// let expr = Options::new().registry(reg.into()).parse("k*x").unwrap();
+    /// assert_eq!(expr.registry().unwrap().constant_value("k"), Some(2.0));
+    /// ```
     pub fn registry(&self) -> Option<&Arc<Registry>> {
         self.registry.as_ref()
     }

@@ -12,9 +12,25 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A closure callable from expressions: receives the arguments as a slice.
+///
+/// ```
+/// use jit_compiler::registry::Closure;
+/// use std::sync::Arc;
+/// let sum: Closure = Arc::new(|a: &[f64]| a.iter().sum());
+/// assert_eq!(sum(&[1.0, 2.0, 3.0]), 6.0);
+/// ```
 pub type Closure = Arc<dyn Fn(&[f64]) -> f64 + Send + Sync + 'static>;
 
 /// How a user function is implemented.
+///
+/// ```
+/// use jit_compiler::{Registry, UserFnImpl};
+/// extern "C" fn inc(x: f64) -> f64 { x + 1.0 }
+/// let mut reg = Registry::new();
+/// reg.function1("inc", inc).unwrap().closure("avg", 2, |a| (a[0] + a[1]) / 2.0).unwrap();
+/// assert!(matches!(reg.functions()[0].imp, UserFnImpl::Native1(_)));
+/// assert!(matches!(reg.functions()[1].imp, UserFnImpl::Closure(_)));
+/// ```
 #[derive(Clone)]
 pub enum UserFnImpl {
     /// `extern "C" fn() -> f64`
@@ -34,6 +50,14 @@ pub enum UserFnImpl {
 impl UserFnImpl {
     /// The number of arguments of a native function (`None` for a closure, which takes a
     /// slice of any length).
+    ///
+    /// ```
+    /// use jit_compiler::UserFnImpl;
+    /// use std::sync::Arc;
+    /// extern "C" fn add(a: f64, b: f64) -> f64 { a + b }
+    /// assert_eq!(UserFnImpl::Native2(add).native_arity(), Some(2));
+    /// assert_eq!(UserFnImpl::Closure(Arc::new(|a| a[0])).native_arity(), None);
+    /// ```
     pub fn native_arity(&self) -> Option<usize> {
         match self {
             UserFnImpl::Native0(_) => Some(0),
@@ -47,6 +71,15 @@ impl UserFnImpl {
 }
 
 /// A registered function: its name, arity and implementation.
+///
+/// ```
+/// use jit_compiler::Registry;
+/// let mut reg = Registry::new();
+/// reg.closure("clamp01", 1, |a| a[0].clamp(0.0, 1.0)).unwrap();
+/// let f = &reg.functions()[0];
+/// assert_eq!((f.name.as_str(), f.arity), ("clamp01", 1));
+/// assert_eq!(format!("{f:?}"), "clamp01/1 (closure)");
+/// ```
 #[derive(Clone)]
 pub struct UserFn {
     /// The name in expressions.
@@ -60,6 +93,16 @@ pub struct UserFn {
 impl UserFn {
     /// Calls the function with `args` (which must have `arity` elements; missing ones read
     /// as NaN rather than panicking).
+    ///
+    /// ```
+    /// use jit_compiler::Registry;
+    /// extern "C" fn sub(a: f64, b: f64) -> f64 { a - b }
+    /// let mut reg = Registry::new();
+    /// reg.function("sub", sub as extern "C" fn(f64, f64) -> f64).unwrap();
+    /// let f = &reg.functions()[0];
+    /// assert_eq!(f.call(&[5.0, 3.0]), 2.0);
+    /// assert!(f.call(&[5.0]).is_nan()); // the missing argument reads as NaN
+    /// ```
     pub fn call(&self, args: &[f64]) -> f64 {
         let a = |i: usize| args.get(i).copied().unwrap_or(f64::NAN);
         match &self.imp {
@@ -73,6 +116,15 @@ impl UserFn {
     }
 
     /// The address of the native function, or `None` for a closure.
+    ///
+    /// ```
+    /// use jit_compiler::Registry;
+    /// extern "C" fn neg(x: f64) -> f64 { -x }
+    /// let mut reg = Registry::new();
+    /// reg.function1("neg", neg).unwrap().closure("id", 1, |a| a[0]).unwrap();
+    /// assert_eq!(reg.functions()[0].native_address(), Some(neg as extern "C" fn(f64) -> f64 as usize));
+    /// assert_eq!(reg.functions()[1].native_address(), None);
+    /// ```
     pub fn native_address(&self) -> Option<usize> {
         match &self.imp {
             UserFnImpl::Native0(f) => Some(*f as usize),
@@ -97,10 +149,34 @@ impl fmt::Debug for UserFn {
 
 /// A native function that can be registered: `extern "C" fn(f64, …) -> f64` with 0 to 4
 /// arguments. The machine code calls it directly.
+///
+/// ```
+/// use jit_compiler::{NativeFunction, Registry};
+/// extern "C" fn fma(a: f64, b: f64, c: f64) -> f64 { a.mul_add(b, c) }
+/// type Fma = extern "C" fn(f64, f64, f64) -> f64;
+/// assert_eq!(<Fma as NativeFunction>::ARITY, 3);
+/// let mut reg = Registry::new();
+/// reg.function("fma", fma as Fma).unwrap();
+/// assert_eq!(reg.functions()[0].arity, 3);
+/// ```
 pub trait NativeFunction {
     /// The number of arguments.
+    ///
+    /// ```
+    /// use jit_compiler::NativeFunction;
+    /// assert_eq!(<extern "C" fn() -> f64 as NativeFunction>::ARITY, 0);
+    /// assert_eq!(<extern "C" fn(f64, f64, f64, f64) -> f64 as NativeFunction>::ARITY, 4);
+    /// ```
     const ARITY: usize;
     /// As a registry entry.
+    ///
+    /// ```
+    /// use jit_compiler::{NativeFunction, UserFnImpl};
+    /// extern "C" fn sq(x: f64) -> f64 { x * x }
+    /// let imp = (sq as extern "C" fn(f64) -> f64).into_impl();
+    /// assert!(matches!(imp, UserFnImpl::Native1(_)));
+    /// assert_eq!(imp.native_arity(), Some(1));
+    /// ```
     fn into_impl(self) -> UserFnImpl;
 }
 
@@ -151,6 +227,11 @@ enum Place {
 
 impl Registry {
     /// An empty registry.
+    ///
+    /// ```
+    /// let reg = jit_compiler::Registry::new();
+    /// assert!(reg.is_empty() && reg.functions().is_empty() && reg.constants().is_empty());
+    /// ```
     pub fn new() -> Registry {
         Registry::default()
     }
@@ -172,6 +253,15 @@ impl Registry {
 
     /// Registers (or replaces) a constant. A name registered again keeps its place in
     /// [`Registry::constants`]; a function of that name is removed.
+    ///
+    /// ```
+    /// use jit_compiler::{ErrorKind, Registry};
+    /// let mut reg = Registry::new();
+    /// reg.constant("a", 1.0).unwrap().constant("b", 2.0).unwrap();
+    /// reg.constant("a", 3.0).unwrap(); // replaced in place
+    /// assert_eq!(reg.constants(), [("a".to_owned(), 3.0), ("b".to_owned(), 2.0)]);
+    /// assert_eq!(reg.constant("2pi", 6.28).unwrap_err().kind(), ErrorKind::InvalidName);
+    /// ```
     pub fn constant(&mut self, name: &str, value: f64) -> Result<&mut Registry> {
         Self::check_name(name)?;
         match self.places.get(name).copied() {
@@ -210,6 +300,17 @@ impl Registry {
     /// [`ErrorKind::InvalidName`] for a name that is not an identifier;
     /// [`ErrorKind::RegisteredArity`] for a native function whose own arity is not `arity` (as a
     /// [`NativeFunction`] implemented outside this crate could claim).
+    ///
+    /// ```
+    /// use jit_compiler::{ErrorKind, Registry, UserFnImpl};
+    /// use std::sync::Arc;
+    /// extern "C" fn id(x: f64) -> f64 { x }
+    /// let mut reg = Registry::new();
+    /// reg.add_function("sum3", 3, UserFnImpl::Closure(Arc::new(|a| a.iter().sum()))).unwrap();
+    /// assert_eq!(reg.functions()[0].call(&[1.0, 2.0, 3.0]), 6.0);
+    /// let err = reg.add_function("id", 2, UserFnImpl::Native1(id)).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::RegisteredArity); // it takes 1
+    /// ```
     pub fn add_function(
         &mut self,
         name: &str,
@@ -250,16 +351,42 @@ impl Registry {
     }
 
     /// Registers a native function of 0 to 4 arguments (see [`NativeFunction`]).
+    ///
+    /// ```
+    /// use jit_compiler::{Options, Registry};
+    /// extern "C" fn lerp(a: f64, b: f64, t: f64) -> f64 { a + (b - a) * t }
+    /// let mut reg = Registry::new();
+    /// reg.function("lerp", lerp as extern "C" fn(f64, f64, f64) -> f64).unwrap();
+    /// let expr = Options::new().registry(reg.into()).parse("lerp(0, 10, t)").unwrap();
+    /// assert_eq!(expr.eval(&[0.25]).unwrap(), 2.5);
+    /// ```
     pub fn function<F: NativeFunction>(&mut self, name: &str, f: F) -> Result<&mut Registry> {
         self.add_function(name, F::ARITY, f.into_impl())
     }
 
     /// Registers a native function of one argument.
+    ///
+    /// ```
+    /// use jit_compiler::Registry;
+    /// extern "C" fn half(x: f64) -> f64 { x / 2.0 }
+    /// let mut reg = Registry::new();
+    /// reg.function1("half", half).unwrap(); // no cast to `extern "C" fn(f64) -> f64` needed
+    /// assert_eq!(reg.functions()[0].call(&[3.0]), 1.5);
+    /// ```
     pub fn function1(&mut self, name: &str, f: extern "C" fn(f64) -> f64) -> Result<&mut Registry> {
         self.add_function(name, 1, UserFnImpl::Native1(f))
     }
 
     /// Registers a closure of `arity` arguments.
+    ///
+    /// ```
+    /// use jit_compiler::{Options, Registry};
+    /// let offset = 0.5;
+    /// let mut reg = Registry::new();
+    /// reg.closure("shift", 1, move |a| a[0] + offset).unwrap();
+    /// let expr = Options::new().registry(reg.into()).parse("shift(x)*2").unwrap();
+    /// assert_eq!(expr.eval(&[1.0]).unwrap(), 3.0);
+    /// ```
     pub fn closure(
         &mut self,
         name: &str,
@@ -270,6 +397,15 @@ impl Registry {
     }
 
     /// The value of a registered constant.
+    ///
+    /// ```
+    /// use jit_compiler::Registry;
+    /// let mut reg = Registry::new();
+    /// reg.constant("c", 299_792_458.0).unwrap().closure("f", 1, |a| a[0]).unwrap();
+    /// assert_eq!(reg.constant_value("c"), Some(299_792_458.0));
+    /// assert_eq!(reg.constant_value("f"), None); // a function
+    /// assert_eq!(reg.constant_value("pi"), None); // built-ins are not in the registry
+    /// ```
     pub fn constant_value(&self, name: &str) -> Option<f64> {
         match self.places.get(name)? {
             Place::Constant(i) => Some(self.constants[*i].1),
@@ -278,6 +414,14 @@ impl Registry {
     }
 
     /// The index of a registered function (the symbol of its relocations).
+    ///
+    /// ```
+    /// use jit_compiler::Registry;
+    /// let mut reg = Registry::new();
+    /// reg.closure("f", 1, |a| a[0]).unwrap().constant("k", 1.0).unwrap().closure("g", 1, |a| a[0]).unwrap();
+    /// assert_eq!((reg.function_index("f"), reg.function_index("g")), (Some(0), Some(1)));
+    /// assert_eq!(reg.function_index("k"), None);
+    /// ```
     pub fn function_index(&self, name: &str) -> Option<usize> {
         match self.places.get(name)? {
             Place::Function(i) => Some(*i),
@@ -286,16 +430,40 @@ impl Registry {
     }
 
     /// The registered functions, by index.
+    ///
+    /// ```
+    /// use jit_compiler::Registry;
+    /// let mut reg = Registry::new();
+    /// reg.closure("f", 2, |a| a[0] * a[1]).unwrap().closure("g", 0, |_| 1.0).unwrap();
+    /// let names: Vec<&str> = reg.functions().iter().map(|f| f.name.as_str()).collect();
+    /// assert_eq!(names, ["f", "g"]);
+    /// ```
     pub fn functions(&self) -> &[UserFn] {
         &self.functions
     }
 
     /// The registered constants.
+    ///
+    /// ```
+    /// use jit_compiler::Registry;
+    /// let mut reg = Registry::new();
+    /// reg.constant("x0", 1.0).unwrap().constant("k", 2.0).unwrap();
+    /// reg.closure("k", 1, |a| a[0]).unwrap(); // `k` becomes a function
+    /// assert_eq!(reg.constants(), [("x0".to_owned(), 1.0)]);
+    /// ```
     pub fn constants(&self) -> &[(String, f64)] {
         &self.constants
     }
 
     /// Nothing registered?
+    ///
+    /// ```
+    /// use jit_compiler::Registry;
+    /// let mut reg = Registry::new();
+    /// assert!(reg.is_empty());
+    /// reg.constant("k", 1.0).unwrap();
+    /// assert!(!reg.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.constants.is_empty() && self.functions.is_empty()
     }
