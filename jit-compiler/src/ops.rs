@@ -6,6 +6,13 @@
 //! table). Keeping them in one place is what makes "JIT == interpreter, bit for bit" possible.
 
 /// An operation with one operand.
+///
+/// ```
+/// use jit_compiler::UnaryOp;
+/// assert_eq!(UnaryOp::ALL.len(), 22);
+/// assert_eq!(UnaryOp::ALL.iter().find(|op| op.name() == "floor"), Some(&UnaryOp::Floor));
+/// assert_eq!(UnaryOp::Floor.apply(-1.5), -2.0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[allow(missing_docs)] // each variant is the function of the same name; see `name()`
 pub enum UnaryOp {
@@ -39,6 +46,12 @@ pub enum UnaryOp {
 }
 
 /// An operation with two operands.
+///
+/// ```
+/// use jit_compiler::BinaryOp;
+/// assert_eq!(BinaryOp::ALL.len(), 17);
+/// assert_eq!((BinaryOp::Rem.name(), BinaryOp::Rem.apply(7.5, 2.0)), ("%", 1.5));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BinaryOp {
     /// `a + b`
@@ -89,6 +102,11 @@ impl UnaryOp {
     };
 
     /// The function name in the language (`"neg"` for negation, which is written `-x`).
+    ///
+    /// ```
+    /// use jit_compiler::UnaryOp;
+    /// assert_eq!((UnaryOp::Ln.name(), UnaryOp::Neg.name()), ("ln", "neg"));
+    /// ```
     pub fn name(self) -> &'static str {
         use UnaryOp::*;
         match self {
@@ -118,6 +136,13 @@ impl UnaryOp {
     }
 
     /// Applies the operation.
+    ///
+    /// ```
+    /// use jit_compiler::UnaryOp;
+    /// assert_eq!(UnaryOp::Sqrt.apply(2.25), 1.5);
+    /// assert_eq!(UnaryOp::Round.apply(-2.5), -3.0); // half away from zero
+    /// assert_eq!(UnaryOp::Sign.apply(-0.0).to_bits(), (-0.0f64).to_bits());
+    /// ```
     pub fn apply(self, x: f64) -> f64 {
         use UnaryOp::*;
         match self {
@@ -148,6 +173,12 @@ impl UnaryOp {
 
     /// Is the result computed by calling into Rust (a transcendental function), rather than by
     /// a few inline instructions?
+    ///
+    /// ```
+    /// use jit_compiler::UnaryOp;
+    /// assert!(UnaryOp::Sin.is_call());
+    /// assert!(!UnaryOp::Sqrt.is_call()); // sqrtsd
+    /// ```
     pub fn is_call(self) -> bool {
         use UnaryOp::*;
         !matches!(self, Neg | Sqrt | Abs | Floor | Ceil | Round | Trunc | Sign)
@@ -165,6 +196,12 @@ impl BinaryOp {
 
     /// The operator (`"+"`) or function name (`"atan2"`) in the language. `Powf` prints as
     /// `"powf"`, which is not part of the language: it only appears in simplified trees.
+    ///
+    /// ```
+    /// use jit_compiler::BinaryOp;
+    /// assert_eq!((BinaryOp::Le.name(), BinaryOp::Hypot.name()), ("<=", "hypot"));
+    /// assert_eq!(BinaryOp::Pow.name(), "^"); // `**` and `pow(a, b)` parse to it too
+    /// ```
     pub fn name(self) -> &'static str {
         use BinaryOp::*;
         match self {
@@ -189,12 +226,24 @@ impl BinaryOp {
     }
 
     /// Is it a comparison (`<`, `<=`, ..., value 1 or 0)?
+    ///
+    /// ```
+    /// use jit_compiler::BinaryOp;
+    /// assert!(BinaryOp::Ne.is_comparison() && !BinaryOp::Sub.is_comparison());
+    /// assert_eq!(BinaryOp::ALL.iter().filter(|op| op.is_comparison()).count(), 6);
+    /// ```
     pub fn is_comparison(self) -> bool {
         use BinaryOp::*;
         matches!(self, Lt | Le | Gt | Ge | Eq | Ne)
     }
 
     /// Is it written as a function call (`atan2(y, x)`) rather than an infix operator?
+    ///
+    /// ```
+    /// use jit_compiler::BinaryOp;
+    /// assert!(BinaryOp::Max.is_function());
+    /// assert!(!BinaryOp::Pow.is_function()); // written `a ^ b`
+    /// ```
     pub fn is_function(self) -> bool {
         use BinaryOp::*;
         matches!(self, Powf | Atan2 | Hypot | Min | Max)
@@ -202,6 +251,13 @@ impl BinaryOp {
 
     /// Applies the operation. `Pow` is applied as by [`pow`] with a non-constant exponent,
     /// i.e. `powf`; the interpreter handles constant exponents itself.
+    ///
+    /// ```
+    /// use jit_compiler::BinaryOp;
+    /// assert_eq!(BinaryOp::Lt.apply(1.0, 2.0), 1.0);
+    /// assert_eq!(BinaryOp::Ne.apply(f64::NAN, f64::NAN), 1.0);
+    /// assert_eq!(BinaryOp::Pow.apply(2.0, 0.5), 2f64.powf(0.5));
+    /// ```
     pub fn apply(self, a: f64, b: f64) -> f64 {
         use BinaryOp::*;
         let truth = |c: bool| if c { 1.0 } else { 0.0 };
@@ -228,6 +284,13 @@ impl BinaryOp {
 
 /// `sign(x)`: `1` or `-1` by the sign of `x`, but `±0` and NaN are returned unchanged.
 /// (Rust's `f64::signum` gives `1` for `+0`, which is not what the language promises.)
+///
+/// ```
+/// use jit_compiler::ops::sign;
+/// assert_eq!((sign(-3.5), sign(0.25)), (-1.0, 1.0));
+/// assert_eq!(sign(0.0), 0.0);
+/// assert!(sign(-0.0).is_sign_negative() && sign(f64::NAN).is_nan());
+/// ```
 pub fn sign(x: f64) -> f64 {
     if x > 0.0 {
         1.0
@@ -241,22 +304,48 @@ pub fn sign(x: f64) -> f64 {
 /// `min(a, b)` like `f64::min`: a NaN operand is ignored (NaN only if both are NaN). When the
 /// operands compare equal (`0` and `-0`) the result is `a`, which is what `f64::min` gives
 /// at run time on x86-64, and what the machine code computes.
+///
+/// ```
+/// use jit_compiler::ops::min;
+/// assert_eq!(min(2.0, -1.0), -1.0);
+/// assert_eq!(min(f64::NAN, 3.0), 3.0);
+/// assert!(min(0.0, -0.0).is_sign_positive()); // a tie: the first operand
+/// ```
 pub fn min(a: f64, b: f64) -> f64 {
     if a.is_nan() || b < a { b } else { a }
 }
 
 /// `max(a, b)` like `f64::max`; see [`min`] for NaN and ties.
+///
+/// ```
+/// use jit_compiler::ops::max;
+/// assert_eq!(max(2.0, -1.0), 2.0);
+/// assert_eq!(max(1.0, f64::NAN), 1.0);
+/// assert!(max(-0.0, 0.0).is_sign_negative()); // a tie: the first operand
+/// ```
 pub fn max(a: f64, b: f64) -> f64 {
     if a.is_nan() || b > a { b } else { a }
 }
 
 /// `if(c, a, b)` chooses `a` when this is true: `c` non-zero and not NaN.
+///
+/// ```
+/// use jit_compiler::ops::is_truthy;
+/// assert!(is_truthy(-0.5) && is_truthy(f64::INFINITY));
+/// assert!(!is_truthy(0.0) && !is_truthy(-0.0) && !is_truthy(f64::NAN));
+/// ```
 pub fn is_truthy(c: f64) -> bool {
     c != 0.0 && !c.is_nan()
 }
 
 /// How `x ^ y` is computed (§3.2 of the spec). `exponent_is_constant` says whether the
 /// exponent is a closed expression (no variables, no user functions), decided syntactically.
+///
+/// ```
+/// use jit_compiler::ops::{PowPlan, pow_plan};
+/// assert_eq!(pow_plan(Some(3.0)), PowPlan::Int(3));
+/// assert_eq!(pow_plan(Some(-0.5)), PowPlan::RecipSqrt);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PowPlan {
     /// `x^n` by [`powi`].
@@ -270,6 +359,14 @@ pub enum PowPlan {
 }
 
 /// Chooses how `x ^ y` is computed from the exponent's value, if the exponent is constant.
+///
+/// ```
+/// use jit_compiler::ops::{PowPlan, pow_plan};
+/// assert_eq!(pow_plan(Some(-2.0)), PowPlan::Int(-2));
+/// assert_eq!(pow_plan(Some(0.5)), PowPlan::Sqrt);
+/// assert_eq!(pow_plan(Some(1.5)), PowPlan::Powf);
+/// assert_eq!(pow_plan(None), PowPlan::Powf); // an exponent known only at run time
+/// ```
 pub fn pow_plan(constant_exponent: Option<f64>) -> PowPlan {
     match constant_exponent {
         Some(0.5) => PowPlan::Sqrt,
@@ -284,6 +381,15 @@ pub fn pow_plan(constant_exponent: Option<f64>) -> PowPlan {
 
 /// `x ^ y` by the rules of §3.2: `constant_exponent` is `Some(y)` when the exponent is a
 /// constant expression.
+/// (That is [`pow_plan`]'s argument; the parameter here is `exponent_is_constant`: whether `y`
+/// is the value of a constant expression.)
+///
+/// ```
+/// use jit_compiler::ops::pow;
+/// assert_eq!(pow(f64::NAN, 0.0, true), 1.0); // x^0 is 1 for a constant 0
+/// assert_eq!(pow(4.0, -0.5, true), 0.5); // 1 / sqrt(4)
+/// assert_eq!(pow(2.0, 10.0, false), 1024.0); // powf
+/// ```
 pub fn pow(x: f64, y: f64, exponent_is_constant: bool) -> f64 {
     let plan = pow_plan(exponent_is_constant.then_some(y));
     match plan {
@@ -295,6 +401,12 @@ pub fn pow(x: f64, y: f64, exponent_is_constant: bool) -> f64 {
 }
 
 /// One step of exponentiation by squaring; see [`powi_steps`].
+///
+/// ```
+/// use jit_compiler::ops::{PowStep, powi_steps};
+/// let squares = powi_steps(1 << 10).filter(|s| *s == PowStep::Square).count();
+/// assert_eq!(squares, 10); // x^1024: ten squarings, one accumulation
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PowStep {
     /// `acc = base` the first time, `acc = acc * base` after.
@@ -307,6 +419,12 @@ pub enum PowStep {
 /// `Accumulate` for a set bit and `Square` between bits. `x^5` is
 /// `[Accumulate, Square, Square, Accumulate]`: `acc = x; b = x*x; b = b*b; acc = acc*b`.
 /// The interpreter and the code generator both follow this list.
+///
+/// ```
+/// use jit_compiler::ops::{PowStep::*, powi_steps};
+/// assert_eq!(powi_steps(5).collect::<Vec<_>>(), [Accumulate, Square, Square, Accumulate]);
+/// assert_eq!(powi_steps(1).collect::<Vec<_>>(), [Accumulate]);
+/// ```
 pub fn powi_steps(n: u64) -> impl Iterator<Item = PowStep> {
     let bits = u64::BITS - n.leading_zeros();
     (0..bits).flat_map(move |i| {
@@ -320,6 +438,13 @@ pub fn powi_steps(n: u64) -> impl Iterator<Item = PowStep> {
 
 /// `x^n` for an integer constant: `1` for `n = 0` (even for NaN), `1 / x^|n|` for `n < 0`,
 /// otherwise the multiplications of [`powi_steps`].
+///
+/// ```
+/// use jit_compiler::ops::powi;
+/// assert_eq!(powi(3.0, 4), 81.0);
+/// assert_eq!(powi(2.0, -3), 0.125);
+/// assert_eq!(powi(f64::NAN, 0), 1.0);
+/// ```
 pub fn powi(x: f64, n: i64) -> f64 {
     if n == 0 {
         return 1.0;
