@@ -4,6 +4,16 @@
 use crate::error::{Error, ErrorKind, Result, Span};
 
 /// What a token is. Names carry no text: slice the source with the token's span.
+///
+/// ```
+/// use jit_compiler::lexer::{Lexer, TokenKind};
+/// let src = "θ ** 2";
+/// let mut lexer = Lexer::new(src);
+/// let name = lexer.next_token().unwrap();
+/// assert_eq!((name.kind, &src[name.span.range()]), (TokenKind::Name, "θ"));
+/// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::Caret); // `**` is `^`
+/// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::Num(2.0));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum TokenKind {
     /// A number literal, already converted (correctly rounded) to `f64`.
@@ -47,6 +57,13 @@ pub enum TokenKind {
 }
 
 /// A token and where it is.
+///
+/// ```
+/// use jit_compiler::lexer::{Lexer, Token, TokenKind};
+/// use jit_compiler::Span;
+/// let mut lexer = Lexer::new("  <= 1");
+/// assert_eq!(lexer.next_token().unwrap(), Token { kind: TokenKind::Le, span: Span::new(2, 4) });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Token {
     /// What it is.
@@ -72,11 +89,24 @@ pub struct Lexer<'s> {
 
 impl<'s> Lexer<'s> {
     /// A lexer at the start of `src`.
+    ///
+    /// ```
+    /// use jit_compiler::lexer::{Lexer, TokenKind};
+    /// assert_eq!(Lexer::new("").next_token().unwrap().kind, TokenKind::End);
+    /// assert_eq!(Lexer::new("1.5e3").next_token().unwrap().kind, TokenKind::Num(1500.0));
+    /// ```
     pub fn new(src: &'s str) -> Lexer<'s> {
         Lexer { src, pos: 0 }
     }
 
     /// The source being lexed.
+    ///
+    /// ```
+    /// use jit_compiler::lexer::Lexer;
+    /// let mut lexer = Lexer::new("x + 1");
+    /// lexer.next_token().unwrap();
+    /// assert_eq!(lexer.source(), "x + 1"); // all of it, wherever the lexer is
+    /// ```
     pub fn source(&self) -> &'s str {
         self.src
     }
@@ -85,6 +115,19 @@ impl<'s> Lexer<'s> {
     ///
     /// Works on bytes: every token but `√` and non-ASCII names starts with an ASCII byte,
     /// and non-ASCII text is decoded only where it occurs.
+    ///
+    /// ```
+    /// use jit_compiler::lexer::{Lexer, TokenKind};
+    /// use jit_compiler::ErrorKind;
+    /// let mut lexer = Lexer::new("√x");
+    /// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::Root);
+    /// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::Name);
+    /// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::End);
+    /// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::End); // and again
+    /// let mut lexer = Lexer::new("x $");
+    /// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::Name);
+    /// assert_eq!(lexer.next_token().unwrap_err().kind(), ErrorKind::UnexpectedCharacter);
+    /// ```
     pub fn next_token(&mut self) -> Result<Token> {
         self.skip_whitespace();
         let start = self.pos;
@@ -366,6 +409,12 @@ fn short_decimal(mantissa: u64, frac_digits: usize) -> f64 {
 }
 
 /// Can `c` start a name? ASCII letters, `_`, and Unicode XID_Start letters such as `θ`.
+///
+/// ```
+/// use jit_compiler::lexer::is_name_start;
+/// assert!(is_name_start('_') && is_name_start('θ'));
+/// assert!(!is_name_start('1'));
+/// ```
 pub fn is_name_start(c: char) -> bool {
     c == '_' || unicode_ident::is_xid_start(c)
 }
@@ -374,6 +423,13 @@ pub fn is_name_start(c: char) -> bool {
 /// middle dots (`a·b` is a product, not a name: the lexer then says to write `*`) and the
 /// invisible joiners U+200C and U+200D (`x` joined to `y` would look like `xy` and be
 /// another variable).
+///
+/// ```
+/// use jit_compiler::lexer::is_name_continue;
+/// assert!(is_name_continue('1') && is_name_continue('_'));
+/// assert!(!is_name_continue('·')); // `a·b` is a product
+/// assert!(!is_name_continue('\u{200D}'));
+/// ```
 pub fn is_name_continue(c: char) -> bool {
     const NOT_IN_NAMES: [char; 6] = [
         '\u{B7}',   // · middle dot
@@ -387,6 +443,12 @@ pub fn is_name_continue(c: char) -> bool {
 }
 
 /// Is `name` a whole identifier of the language?
+///
+/// ```
+/// use jit_compiler::lexer::is_identifier;
+/// assert!(is_identifier("x1") && is_identifier("θ_max"));
+/// assert!(!is_identifier("1x") && !is_identifier("") && !is_identifier("a b"));
+/// ```
 pub fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(is_name_start) && chars.all(is_name_continue)

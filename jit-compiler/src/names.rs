@@ -5,6 +5,13 @@ use smallvec::SmallVec;
 use std::collections::HashMap;
 
 /// A built-in function of the language (§3.3).
+///
+/// ```
+/// use jit_compiler::names::Builtin;
+/// use jit_compiler::{BinaryOp, UnaryOp};
+/// assert_eq!(Builtin::lookup("log"), Some(Builtin::Unary(UnaryOp::Ln))); // an alias
+/// assert_eq!(Builtin::lookup("min"), Some(Builtin::Variadic(BinaryOp::Min)));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
     /// One argument.
@@ -19,6 +26,14 @@ pub enum Builtin {
 
 impl Builtin {
     /// The built-in function called `name`, if any.
+    ///
+    /// ```
+    /// use jit_compiler::names::Builtin;
+    /// use jit_compiler::BinaryOp;
+    /// assert_eq!(Builtin::lookup("pow"), Some(Builtin::Binary(BinaryOp::Pow)));
+    /// assert_eq!(Builtin::lookup("if"), Some(Builtin::If));
+    /// assert_eq!(Builtin::lookup("pi"), None); // a constant, not a function
+    /// ```
     pub fn lookup(name: &str) -> Option<Builtin> {
         use UnaryOp::*;
         let unary = match name {
@@ -55,6 +70,12 @@ impl Builtin {
     }
 
     /// A description of the accepted argument count, for error messages.
+    ///
+    /// ```
+    /// use jit_compiler::names::Builtin;
+    /// assert_eq!(Builtin::lookup("max").unwrap().arity_text(), "1 or more arguments");
+    /// assert_eq!(Builtin::If.arity_text(), "3 arguments");
+    /// ```
     pub fn arity_text(self) -> &'static str {
         match self {
             Builtin::Unary(_) => "1 argument",
@@ -66,6 +87,12 @@ impl Builtin {
 
     /// The number of arguments of a call that error messages suggest: its arity, and 2 for
     /// `min` and `max`.
+    ///
+    /// ```
+    /// use jit_compiler::names::Builtin;
+    /// assert_eq!(Builtin::lookup("sin").unwrap().example_arity(), 1);
+    /// assert_eq!(Builtin::lookup("min").unwrap().example_arity(), 2);
+    /// ```
     pub fn example_arity(self) -> usize {
         match self {
             Builtin::Unary(_) => 1,
@@ -75,6 +102,13 @@ impl Builtin {
     }
 
     /// Does it accept `n` arguments?
+    ///
+    /// ```
+    /// use jit_compiler::names::Builtin;
+    /// let max = Builtin::lookup("max").unwrap();
+    /// assert!(max.accepts(1) && max.accepts(5) && !max.accepts(0));
+    /// assert!(!Builtin::lookup("atan2").unwrap().accepts(1));
+    /// ```
     pub fn accepts(self, n: usize) -> bool {
         match self {
             Builtin::Unary(_) => n == 1,
@@ -86,6 +120,13 @@ impl Builtin {
 }
 
 /// The built-in constants.
+///
+/// ```
+/// use jit_compiler::names::builtin_constant;
+/// assert_eq!(builtin_constant("tau"), Some(std::f64::consts::TAU));
+/// assert!(builtin_constant("nan").unwrap().is_nan());
+/// assert_eq!(builtin_constant("e"), None); // write exp(1)
+/// ```
 pub fn builtin_constant(name: &str) -> Option<f64> {
     match name {
         "pi" => Some(std::f64::consts::PI),
@@ -100,6 +141,14 @@ pub fn builtin_constant(name: &str) -> Option<f64> {
 /// the most common) are found by their byte; other names by a linear scan while the table is
 /// small (the common case, and faster than hashing) and a hash map beyond that, so parsing
 /// stays linear in the source length with thousands of variables.
+///
+/// ```
+/// use jit_compiler::names::NameTable;
+/// let mut names = NameTable::default();
+/// assert_eq!((names.insert("x"), names.insert("θ")), (0, 1));
+/// assert_eq!(names.get("θ"), Some(1));
+/// assert_eq!(names.names(), ["x", "θ"]);
+/// ```
 #[derive(Debug)]
 pub struct NameTable<'s> {
     /// Inline up to 8 names: most expressions never allocate for their variables.
@@ -126,6 +175,17 @@ const LINEAR_LIMIT: usize = 16;
 
 impl<'s> NameTable<'s> {
     /// The index of `name`, if present.
+    ///
+    /// ```
+    /// use jit_compiler::names::NameTable;
+    /// let owned: Vec<String> = (0..100).map(|i| format!("v{i}")).collect();
+    /// let mut names = NameTable::default();
+    /// for n in &owned {
+    ///     names.insert(n);
+    /// }
+    /// assert_eq!(names.get("v42"), Some(42)); // past the linear scan: hashed
+    /// assert_eq!(names.get("w"), None);
+    /// ```
     pub fn get(&self, name: &str) -> Option<u32> {
         if let [b] = name.as_bytes() {
             match self.letters.get(usize::from(*b)) {
@@ -152,6 +212,14 @@ impl<'s> NameTable<'s> {
     }
 
     /// Adds `name` (which must not be present) and returns its index.
+    ///
+    /// ```
+    /// use jit_compiler::names::NameTable;
+    /// let mut names = NameTable::default();
+    /// assert_eq!(names.insert("rate"), 0);
+    /// assert_eq!(names.insert("t"), 1);
+    /// assert_eq!(names.get("t"), Some(1));
+    /// ```
     pub fn insert(&mut self, name: &'s str) -> u32 {
         let i = self.names.len() as u32;
         self.names.push(name);
@@ -175,16 +243,40 @@ impl<'s> NameTable<'s> {
     }
 
     /// The names, by index.
+    ///
+    /// ```
+    /// use jit_compiler::names::NameTable;
+    /// let mut names = NameTable::default();
+    /// names.insert("y");
+    /// names.insert("x");
+    /// assert_eq!(names.names(), ["y", "x"]); // insertion order, not sorted
+    /// ```
     pub fn names(&self) -> &[&'s str] {
         &self.names
     }
 
     /// How many names.
+    ///
+    /// ```
+    /// use jit_compiler::names::NameTable;
+    /// let mut names = NameTable::default();
+    /// names.insert("a");
+    /// names.insert("b");
+    /// assert_eq!(names.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
     /// No names?
+    ///
+    /// ```
+    /// use jit_compiler::names::NameTable;
+    /// let mut names = NameTable::default();
+    /// assert!(names.is_empty());
+    /// names.insert("x");
+    /// assert!(!names.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }

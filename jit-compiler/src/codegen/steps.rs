@@ -23,6 +23,14 @@ use crate::ast::{Ast, Node, NodeId};
 use crate::expr::Expr;
 
 /// An expression's simplified tree (equal subtrees merged into one node) and its steps.
+///
+/// ```
+/// use jit_compiler::codegen::steps::{Step, steps};
+/// let s = steps(&jit_compiler::parse("(x + 1)*(x + 1)").unwrap());
+/// // x, 1, x + 1 once (merged), the product
+/// assert_eq!(s.steps.len(), 4);
+/// assert_eq!(s.steps.last(), Some(&Step::Value(s.root)));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Steps {
     /// The tree. Nodes no step names are not needed.
@@ -34,6 +42,16 @@ pub struct Steps {
 }
 
 /// One step of [`Steps`].
+///
+/// ```
+/// use jit_compiler::codegen::steps::{Step, steps};
+/// // an `if` whose sides only compute selects: no branch
+/// let s = steps(&jit_compiler::parse("if(x > 0, x, -x)").unwrap());
+/// assert!(s.steps.iter().all(|step| matches!(step, Step::Value(_))));
+/// // one whose side calls a function branches
+/// let s = steps(&jit_compiler::parse("if(x > 0, sin(x), 0)").unwrap());
+/// assert!(s.steps.iter().any(|step| matches!(step, Step::Then(_))));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     /// Compute the node's value from its operands'. For an `if` node: select its then- or
@@ -54,6 +72,19 @@ pub enum Step {
 /// The steps of the scalar machine code for `expr`: `if`s whose sides call functions
 /// branch, the others select (see `codegen/branch.rs`). Bounded work: linear in the size of
 /// the tree, whatever the nesting.
+///
+/// ```
+/// use jit_compiler::codegen::steps::{Step, steps};
+/// use jit_compiler::{BinaryOp, Node, UnaryOp};
+/// let s = steps(&jit_compiler::parse("sin(x)*2").unwrap());
+/// let nodes: Vec<Node> = s.steps.iter().map(|step| match step {
+///     Step::Value(v) => s.ast.node(*v),
+///     _ => unreachable!("no if"),
+/// }).collect();
+/// // the simplified tree: `s*2` is `s + s`, with `s = sin(x)` computed once
+/// assert!(matches!(nodes[..],
+///     [Node::Arg(0), Node::Unary(UnaryOp::Sin, _), Node::Binary(BinaryOp::Add, a, b)] if a == b));
+/// ```
 pub fn steps(expr: &Expr) -> Steps {
     let (ast, root) = expr.simplified_for_codegen();
     let (dag, plan) = Dag::with_branches(ast, root);
