@@ -128,7 +128,10 @@ fn reduce_shapes() {
     assert_eq!(shape("t + x").unwrap().0, ReduceOp::Add);
     assert_eq!(shape("x*x + t").unwrap().0, ReduceOp::Add);
     assert_eq!(shape("t * (x + 1)").unwrap().0, ReduceOp::Mul);
-    assert!(shape("t - x").is_none());
+    // a difference is the sum of the negated term; the term minus the accumulator is not
+    let (op, term) = shape("t - x").unwrap();
+    assert_eq!((op, term.to_string()), (ReduceOp::Add, "-x".to_owned()));
+    assert!(shape("x - t").is_none());
     assert!(shape("t + t*x").is_none());
     assert!(shape("max(t, x)").is_none());
     let e = parse_with_args("t + x", &["t", "x"]).unwrap();
