@@ -607,6 +607,16 @@ pub fn encode(inst: &Inst) -> Encoding {
             let e = vex(opc, true, dst.num(), src1.num(), Some(src2.into()));
             e.with_imm(Imm::I8(mask.num() << 4))
         }
+        Vroundpd { dst, src, imm } => {
+            let opc = Opcode {
+                prefix: Some(0x66),
+                map: 3,
+                op: 0x09,
+                w: false,
+                ext: 0,
+            };
+            vex(opc, true, dst.num(), 0, Some(src.into())).with_imm(Imm::I8(imm))
+        }
         Vbroadcastsd { dst, src } => {
             let opc = Opcode {
                 prefix: Some(0x66),

@@ -487,6 +487,18 @@ pub enum Inst {
         /// Mask (encoded in imm8 bits 7:4).
         mask: Ymm,
     },
+    /// `vroundpd ymm, ymm/m256, imm8` (SSE4.1's `roundpd`, VEX.256): each lane rounded to
+    /// an integer. Immediate bits 1:0 pick the direction (0 nearest even, 1 down, 2 up, 3
+    /// toward zero), bit 2 set uses MXCSR's direction instead, bit 3 suppresses the precision
+    /// exception; bits 7:4 are ignored. ±0, infinities and integers are kept, a NaN quieted.
+    Vroundpd {
+        /// Destination.
+        dst: Ymm,
+        /// Source.
+        src: YmmMem,
+        /// Rounding control.
+        imm: u8,
+    },
     /// `vbroadcastsd ymm, m64` (or `xmm` source, AVX2).
     Vbroadcastsd {
         /// Destination.

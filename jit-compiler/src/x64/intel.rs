@@ -212,6 +212,12 @@ impl Inst {
                 write_ym(f, src2, resolve)?;
                 write!(f, ",{mask}")
             }
+            Vroundpd { dst, src, imm } => {
+                write!(f, "vroundpd {dst},")?;
+                write_ym(f, src, resolve)?;
+                f.write_char(',')?;
+                write_num(f, imm.into())
+            }
             Vbroadcastsd { dst, src } => {
                 write!(f, "vbroadcastsd {dst},")?;
                 write_xm(f, src, resolve)

@@ -185,6 +185,11 @@ fn mem_forms(m: Mem, k: u8) -> Vec<Inst> {
         src2: m.into(),
         mask: Ymm::from_num(k % 16),
     });
+    v.push(Inst::Vroundpd {
+        dst: y,
+        src: m.into(),
+        imm: k % 16,
+    });
     v.push(Inst::Vbroadcastsd {
         dst: y,
         src: m.into(),
@@ -292,6 +297,11 @@ fn sse_immediates_and_predicates() {
             src2: Xmm::Xmm14.into(),
             imm,
         });
+        c.check(Inst::Vroundpd {
+            dst: Ymm::Ymm13,
+            src: Ymm::Ymm6.into(),
+            imm,
+        });
     }
 }
 
@@ -343,6 +353,11 @@ fn avx_register_triples() {
                 src1: src1.xmm(),
                 src2: Xmm::from_num(15 - dst.num()).into(),
                 imm: dst.num() % 8,
+            });
+            c.check(Inst::Vroundpd {
+                dst,
+                src: src1.into(),
+                imm: 9 + (dst.num() + src1.num()) % 3,
             });
             c.check(Inst::Vbroadcastsd {
                 dst,
@@ -577,6 +592,8 @@ fn assembler_methods_match_inst() {
     a.vxorpd(Ymm1, Ymm2, YmmMem::from(Ymm3));
     a.vmovupd(Mem::base(Rax), Ymm3);
     a.vbroadcastsd(Ymm2, Mem::base(Rsi));
+    a.vroundpd(Ymm4, Ymm12, 10);
+    a.vroundpd(Ymm11, Mem::base_disp(R13, 32), 11);
     a.call(Rax);
     a.call(Mem::base_disp(Rbx, 16));
     a.setcc(Cond::E, Rsi);
@@ -612,6 +629,8 @@ fn assembler_methods_match_inst() {
             "vxorpd ymm1,ymm2,ymm3",
             "vmovupd [rax],ymm3",
             "vbroadcastsd ymm2,[rsi]",
+            "vroundpd ymm4,ymm12,0Ah",
+            "vroundpd ymm11,[r13+20h],0Bh",
             "call rax",
             "call qword ptr [rbx+10h]",
             "sete sil",

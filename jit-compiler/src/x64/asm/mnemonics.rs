@@ -487,6 +487,26 @@ impl Assembler {
         });
     }
 
+    /// `vroundpd ymm, ymm/m256, imm8` (AVX; SSE4.1's `roundpd`): each lane rounded to an
+    /// integer, in the direction immediate bits 1:0 pick (0 nearest even, 1 down, 2 up, 3
+    /// toward zero); bit 3 suppresses the precision exception (so 9 is `floor`).
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Ymm::*};
+    /// let mut a = Assembler::new().with_listing(true);
+    /// a.vroundpd(Ymm2, Ymm9, 9);
+    /// let out = a.finish().unwrap();
+    /// assert_eq!(out.code, [0xC4, 0xC3, 0x7D, 0x09, 0xD1, 0x09]);
+    /// assert!(out.listing_text().contains("vroundpd ymm2,ymm9,9"));
+    /// ```
+    pub fn vroundpd(&mut self, dst: Ymm, src: impl Into<YmmMem>, imm: u8) {
+        self.emit(Inst::Vroundpd {
+            dst,
+            src: src.into(),
+            imm,
+        });
+    }
+
     /// `vbroadcastsd ymm, m64`: the scalar into all four lanes.
     pub fn vbroadcastsd(&mut self, dst: Ymm, src: Mem) {
         self.emit(Inst::Vbroadcastsd {

@@ -82,6 +82,7 @@ pub(super) fn describe(inst: &Inst, cx: &Ctx<'_>) -> String {
         | Vcmpsd { .. }
         | Vcmppd { .. }
         | Vblendvpd { .. }
+        | Vroundpd { .. }
         | Vbroadcastsd { .. }
         | Vzeroupper => avx(inst, cx),
         Alu { .. }
@@ -296,6 +297,11 @@ fn avx(inst: &Inst, cx: &Ctx<'_>) -> String {
         } => format!(
             "per lane: {dst} = sign of {mask} set ? {} : {src1}",
             cx.ym(src2)
+        ),
+        Vroundpd { dst, src, imm } => format!(
+            "{dst} = each lane of {} rounded to an integer {}",
+            cx.ym(src),
+            rounding(imm)
         ),
         Vbroadcastsd { dst, src } => {
             format!("copy the double {} into all 4 lanes of {dst}", cx.xm(src))

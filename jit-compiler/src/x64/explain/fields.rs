@@ -92,7 +92,7 @@ pub(super) fn shape_of(inst: &Inst) -> Shape {
             vvvv: Some(Xmm),
             ..shape(Reg(Xmm), Xmm)
         },
-        AvxUnary { .. } | AvxStore { .. } => shape(Reg(Ymm), Ymm),
+        AvxUnary { .. } | AvxStore { .. } | Vroundpd { .. } => shape(Reg(Ymm), Ymm),
         Vbroadcastsd { .. } => shape(Reg(Ymm), Xmm),
         Alu { .. } | Mov { .. } | MovStore { .. } | Lea { .. } | Test { .. } => {
             shape(Reg(Gpr64), Gpr64)
@@ -438,6 +438,7 @@ fn imm_field(inst: &Inst, imm: &Imm, r: &mut Reader<'_>) -> Option<Field> {
             Inst::Vblendvpd { mask, .. } => {
                 format!("{v:#04x}: bits 7:4 = {} → mask register {mask}", v >> 4)
             }
+            Inst::Vroundpd { .. } => rounding_field(v),
             Inst::AluImm { imm, .. } => format!("{imm} (sign-extended to 64 bits)"),
             _ => format!("{v} = {v:#04x}"),
         }),
@@ -465,6 +466,25 @@ fn imm_field(inst: &Inst, imm: &Imm, r: &mut Reader<'_>) -> Option<Field> {
             )
         }),
     })
+}
+
+/// The immediate of `vroundpd`: its value and what its bits select.
+fn rounding_field(imm: u8) -> String {
+    let precision = if imm & 8 != 0 {
+        "bit 3 = 1: precision exception suppressed"
+    } else {
+        "bit 3 = 0: precision exception signalled (masked by default)"
+    };
+    let direction = if imm & 4 != 0 {
+        "bit 2 = 1: direction from MXCSR.RC (bits 1:0 ignored)".to_string()
+    } else {
+        format!("bits 1:0 = {} → round {}", bits(imm & 3, 2), rounding(imm))
+    };
+    let mut text = format!("{imm} = {imm:#04x}: {direction}; {precision}");
+    if imm >> 4 != 0 {
+        text.push_str("; bits 7:4 are ignored");
+    }
+    text
 }
 
 pub(super) fn le_i32(b: &[u8]) -> i32 {
@@ -498,6 +518,20 @@ pub(super) fn predicate(v: u8) -> String {
     match crate::x64::intel::predicate_name(v) {
         Some(name) => format!("{name} ({})", PREDICATE_MEANINGS[usize::from(v & 15)]),
         None => "?".into(),
+    }
+}
+
+/// The direction a `vroundpd` immediate selects, as the CPU reads it: bit 2 defers to
+/// MXCSR, else bits 1:0 name the direction.
+pub(super) fn rounding(imm: u8) -> &'static str {
+    if imm & 4 != 0 {
+        return "in the direction MXCSR.RC sets";
+    }
+    match imm & 3 {
+        0 => "to nearest (ties to even)",
+        1 => "down (floor)",
+        2 => "up (ceil)",
+        _ => "toward zero (trunc)",
     }
 }
 

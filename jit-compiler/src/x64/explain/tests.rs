@@ -361,3 +361,41 @@ fn the_entries_name_their_convention_and_where_the_arguments_arrive() {
     assert!(entries("2", Abi::SysV)[1].ends_with("fn() -> f64; no arguments"));
     assert!(entries("x", Abi::Win64)[1].ends_with("the argument arrives in xmm0"));
 }
+
+#[test]
+fn vroundpd_fields_and_rounding_direction() {
+    // VROUNDPD ymm1, ymm2/m256, imm8 = VEX.256.66.0F3A.WIG 09 /r ib: map 0F 3A needs C4;
+    // vvvv is unused (1111)
+    let i = Inst::Vroundpd {
+        dst: Ymm2,
+        src: Ymm9.into(),
+        imm: 9,
+    };
+    assert_eq!(layout(&i), "VEX c4 c3 7d; opcode 09; ModRM d1; imm8 09");
+    let d = detail(&i, "VEX");
+    assert!(
+        d.contains("mmmmm=00011 (map 0F 3A) W=0 vvvv̄=1111 → unused (1111) L=1 (256-bit)"),
+        "{d}"
+    );
+    assert!(detail(&i, "ModRM").contains("reg=010 → ymm2 rm=001 → ymm9"));
+    let d = detail(&i, "imm8");
+    assert!(d.contains("bits 1:0 = 01 → round down (floor)"), "{d}");
+    assert!(
+        d.contains("bit 3 = 1: precision exception suppressed"),
+        "{d}"
+    );
+    let text = explain_inst(&i);
+    assert!(
+        text.contains("ymm2 = each lane of ymm9 rounded to an integer down (floor)"),
+        "{text}"
+    );
+    let mxcsr = Inst::Vroundpd {
+        dst: Ymm0,
+        src: Mem::base(Rax).into(),
+        imm: 0x1C,
+    };
+    let d = detail(&mxcsr, "imm8");
+    assert!(d.contains("bit 2 = 1: direction from MXCSR.RC"), "{d}");
+    assert!(d.contains("bits 7:4 are ignored"), "{d}");
+    assert!(explain_inst(&mxcsr).contains("rounded to an integer in the direction MXCSR.RC sets"));
+}
