@@ -2,7 +2,7 @@
 //! allocated linearly over the sixteen vector registers.
 
 use crate::ast::{Ast, Node, NodeId};
-use crate::codegen::lower::{CMP_LT, CMP_UNORD, comparison};
+use crate::codegen::lower::{CMP_LE, CMP_LT, CMP_UNORD, comparison};
 use crate::ops::{BinaryOp, PowStep, UnaryOp, powi_steps};
 use crate::x64::{Assembler, AvxOp, Inst, Mem, SseImmOp, SseOp, Xmm, XmmMem, Ymm, YmmMem};
 
@@ -23,8 +23,14 @@ pub(super) enum Src {
     Mem(Mem),
 }
 
-/// Out of registers, or an operation that needs a call.
+/// Out of registers, or an operation that needs a call (or, with SSE2, a rounding function).
 pub(super) struct Failed;
+
+/// `vroundpd` immediates: the direction in bits 1:0, and bit 3 set so that rounding sets no
+/// precision flag in MXCSR (an inexact result is what rounding is for).
+const ROUND_FLOOR: u8 = 9;
+const ROUND_CEIL: u8 = 10;
+const ROUND_TRUNC: u8 = 11;
 
 /// Addresses element `disp/8` of argument `k` (emitting a pointer load if needed).
 pub(super) type ArgMem<'a> = &'a dyn Fn(&mut Assembler, u32, i32) -> Mem;
@@ -242,22 +248,19 @@ impl VGen<'_> {
                 self.finish(id, Some(d));
             }
             Node::Unary(UnaryOp::Sqrt, a) => {
-                let s = self.src2(a)?;
-                let d = match s {
-                    Src::Reg(ra) => self.dst(a, ra, id)?,
-                    Src::Mem(_) => self.alloc()?,
-                };
+                let (d, s) = self.unary_dst(id, a)?;
                 if self.avx() {
-                    let src = match s {
-                        Src::Reg(r) => YmmMem::Ymm(ymm(r)),
-                        Src::Mem(m) => YmmMem::Mem(m),
-                    };
-                    self.asm.vsqrtpd(ymm(d), src);
+                    self.asm.vsqrtpd(ymm(d), ymm_src(s));
                 } else {
                     self.asm.sqrtpd(xmm(d), sse_src(s));
                 }
                 self.finish(id, Some(d));
             }
+            Node::Unary(
+                op @ (UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Trunc | UnaryOp::Round),
+                a,
+            ) => self.rounding(id, op, a)?,
+            Node::Unary(UnaryOp::Sign, a) => self.sign(id, a)?,
             Node::Unary(..) => return Err(Failed),
             Node::Binary(op, a, b) => self.binary(id, op, a, b)?,
             Node::PowI(a, n) => self.powi(id, a, n)?,
@@ -265,6 +268,163 @@ impl VGen<'_> {
             Node::Call(..) => return Err(Failed),
         }
         Ok(())
+    }
+
+    /// Registers for a one-operand instruction that reads `a` from a register or memory: the
+    /// destination (`a`'s register when `a` dies here) and the operand.
+    fn unary_dst(&mut self, id: NodeId, a: NodeId) -> Result<(u8, Src), Failed> {
+        let s = self.src2(a)?;
+        let d = match s {
+            Src::Reg(ra) => self.dst(a, ra, id)?,
+            Src::Mem(_) => self.alloc()?,
+        };
+        Ok((d, s))
+    }
+
+    /// A temporary of the node being emitted is free again (its last read is emitted).
+    fn release(&mut self, r: u8) {
+        self.reserved &= !(1 << r);
+    }
+
+    /// Per lane, `mask ? a : b`, in `a`'s or `mask`'s register (returned); `b` is kept.
+    fn pick(&mut self, mask: u8, a: u8, b: u8) -> u8 {
+        if self.avx() {
+            self.asm.vblendvpd(ymm(a), ymm(b), ymm(a), ymm(mask));
+            a
+        } else {
+            self.op3(AvxOp::Vandpd, a, a, Src::Reg(mask));
+            self.op3(AvxOp::Vandnpd, mask, mask, Src::Reg(b));
+            self.op3(AvxOp::Vorpd, mask, mask, Src::Reg(a));
+            mask
+        }
+    }
+
+    /// `floor`, `ceil`, `trunc` and `round`, bit for bit as `f64`'s (and the scalar code's).
+    /// With AVX, one `vroundpd`, or for `round` (half away from zero, which `vroundpd` has
+    /// not) the truncation and then the scalar code's fix-up. SSE2 has no `roundpd` (SSE4.1):
+    /// [`Self::trunc_sse2`], then the scalar code's fix-ups.
+    fn rounding(&mut self, id: NodeId, op: UnaryOp, a: NodeId) -> Result<(), Failed> {
+        let direct = match op {
+            UnaryOp::Floor => Some(ROUND_FLOOR),
+            UnaryOp::Ceil => Some(ROUND_CEIL),
+            UnaryOp::Trunc => Some(ROUND_TRUNC),
+            _ => None,
+        };
+        if let (true, Some(imm)) = (self.avx(), direct) {
+            let (d, s) = self.unary_dst(id, a)?;
+            self.asm.vroundpd(ymm(d), ymm_src(s), imm);
+            self.finish(id, Some(d));
+            return Ok(());
+        }
+        let x = self.src1(a)?;
+        let t = if self.avx() {
+            let t = self.alloc()?;
+            self.asm.vroundpd(ymm(t), ymm(x), ROUND_TRUNC);
+            t
+        } else {
+            self.trunc_sse2(x)?
+        };
+        match op {
+            UnaryOp::Floor => self.floor_fix(x, t)?,
+            UnaryOp::Ceil => self.ceil_fix(x, t)?,
+            UnaryOp::Round => self.round_fix(x, t)?,
+            _ => {}
+        }
+        self.finish(id, Some(t));
+        Ok(())
+    }
+
+    /// `trunc(x)` with SSE2 packed instructions, exactly: for `|x| < 2^52`, `|x| + 2^52` has
+    /// ulp 1, so (in the round-to-nearest mode Rust code runs in) it and the subtraction of
+    /// `2^52` give `|x|` rounded to an integer; minus 1 where that rounded up; then the sign of
+    /// `x` put back on (so `trunc(-0.3) = -0`). `x` itself where `|x| >= 2^52` (an integer
+    /// already), infinite or NaN, as the scalar `trunc`.
+    fn trunc_sse2(&mut self, x: u8) -> Result<u8, Failed> {
+        let (abs, two_52) = (self.mask(ABS), self.mask(TWO_52));
+        let ax = self.alloc()?;
+        self.op3(AvxOp::Vandpd, ax, x, abs);
+        let t = self.alloc()?;
+        self.op3(AvxOp::Vaddpd, t, ax, two_52);
+        self.op3(AvxOp::Vsubpd, t, t, two_52);
+        let up = self.alloc()?;
+        self.cmp(up, ax, Src::Reg(t), CMP_LT);
+        let one = self.mask(ONE);
+        self.op3(AvxOp::Vandpd, up, up, one);
+        self.op3(AvxOp::Vsubpd, t, t, Src::Reg(up));
+        let sign = self.mask(SIGN);
+        self.op3(AvxOp::Vandpd, up, x, sign);
+        self.op3(AvxOp::Vorpd, t, t, Src::Reg(up));
+        self.release(up);
+        // small: |x| < 2^52 (false for NaN)
+        let small = ax;
+        self.cmp(small, ax, two_52, CMP_LT);
+        let r = self.pick(small, t, x);
+        self.release(if r == t { small } else { t });
+        Ok(r)
+    }
+
+    /// `floor` from `t = trunc(x)`, as the scalar `floor_fix`: `t - 1` where `x < t`
+    /// (subtracting `+0` elsewhere keeps `-0`).
+    fn floor_fix(&mut self, x: u8, t: u8) -> Result<(), Failed> {
+        let m = self.alloc()?;
+        self.cmp(m, x, Src::Reg(t), CMP_LT);
+        let one = self.mask(ONE);
+        self.op3(AvxOp::Vandpd, m, m, one);
+        self.op3(AvxOp::Vsubpd, t, t, Src::Reg(m));
+        Ok(())
+    }
+
+    /// `ceil` from `t = trunc(x)`, as the scalar `ceil_fix`: `t - (-1)` where `t < x`
+    /// (subtracting, not adding `+0`, keeps `ceil(-0.5) = -0`).
+    fn ceil_fix(&mut self, x: u8, t: u8) -> Result<(), Failed> {
+        let m = self.alloc()?;
+        self.cmp(m, t, Src::Reg(x), CMP_LT);
+        let neg_one = self.mask(NEG_ONE);
+        self.op3(AvxOp::Vandpd, m, m, neg_one);
+        self.op3(AvxOp::Vsubpd, t, t, Src::Reg(m));
+        Ok(())
+    }
+
+    /// `round` (half away from zero) from `t = trunc(x)`, as the scalar `round_fix`:
+    /// `d = |x - t|` is exact; where `0.5 <= d`, one away from zero: `t - (-copysign(1, x))`.
+    fn round_fix(&mut self, x: u8, t: u8) -> Result<(), Failed> {
+        let d = self.alloc()?;
+        self.op3(AvxOp::Vsubpd, d, x, Src::Reg(t));
+        let abs = self.mask(ABS);
+        self.op3(AvxOp::Vandpd, d, d, abs);
+        let h = self.alloc()?;
+        let half = self.consts.get(self.asm, HALF);
+        self.load(h, half);
+        self.cmp(h, h, Src::Reg(d), CMP_LE);
+        let (sign, neg_one) = (self.mask(SIGN), self.mask(NEG_ONE));
+        self.op3(AvxOp::Vandpd, d, x, sign);
+        self.op3(AvxOp::Vxorpd, d, d, neg_one);
+        self.op3(AvxOp::Vandpd, d, d, Src::Reg(h));
+        self.op3(AvxOp::Vsubpd, t, t, Src::Reg(d));
+        Ok(())
+    }
+
+    /// `sign(x)`, as the scalar code: `copysign(1, x)` where `0 < |x|`, else `x` itself
+    /// (`±0`, NaN). Masks only, so SSE2 has it too.
+    fn sign(&mut self, id: NodeId, a: NodeId) -> Result<(), Failed> {
+        let x = self.src1(a)?;
+        let s = self.alloc()?;
+        let abs = self.mask(ABS);
+        self.op3(AvxOp::Vandpd, s, x, abs);
+        let nz = self.alloc()?;
+        self.op3(AvxOp::Vxorpd, nz, nz, Src::Reg(nz));
+        self.cmp(nz, nz, Src::Reg(s), CMP_LT);
+        let (sign, one) = (self.mask(SIGN), self.mask(ONE));
+        self.op3(AvxOp::Vandpd, s, x, sign);
+        self.op3(AvxOp::Vorpd, s, s, one);
+        let r = self.pick(nz, s, x);
+        self.finish(id, Some(r));
+        Ok(())
+    }
+
+    /// A broadcast constant as a second operand.
+    fn mask(&mut self, bits: u64) -> Src {
+        Src::Mem(self.consts.get(self.asm, bits))
     }
 
     fn binary(&mut self, id: NodeId, op: BinaryOp, a: NodeId, b: NodeId) -> Result<(), Failed> {
@@ -405,6 +565,13 @@ impl VGen<'_> {
             self.finish(id, Some(m));
         }
         Ok(())
+    }
+}
+
+pub(super) fn ymm_src(s: Src) -> YmmMem {
+    match s {
+        Src::Reg(r) => YmmMem::Ymm(ymm(r)),
+        Src::Mem(m) => YmmMem::Mem(m),
     }
 }
 

@@ -12,7 +12,13 @@
 //!   the bits the scalar code computes for that element. (The one freedom: in `a + b` and
 //!   `a * b` the scalar generator may put `b` first when it sits in a dying register; when
 //!   *both* operands are NaN the result is the first one's NaN, so the payload of a NaN
-//!   result can differ in that case. Every non-NaN result is identical.)
+//!   result can differ in that case. Every non-NaN result is identical.) `floor`, `ceil`,
+//!   `trunc` and `round` are the exceptions: their results are exact (the one integer they
+//!   name), so other instructions give the same bits: with AVX2 `vroundpd` (every AVX2 CPU
+//!   has it; the scalar code, for any x86-64, cannot assume SSE4.1's `roundsd`), for `round`
+//!   followed by the scalar code's half-away-from-zero fix-up; with SSE2 the scalar code's
+//!   fix-ups after a packed `trunc` by `2^52` arithmetic instead of its `cvttsd2si` round
+//!   trip (see `emit.rs`). `sign` is the scalar code's mask sequence.
 //! * [`fold_kernel`]: the strict left fold `t = f(t, x)` over an array: the scalar body of
 //!   the code generator ([`super::lower`]) inlined into a counted loop, the accumulator
 //!   staying in `xmm0`: the same instructions as a call per element, without the calls.
@@ -40,6 +46,10 @@ pub use kernels::{fast_reduce_kernel, fold_kernel, map_kernel, reduce_shape};
 const SIGN: u64 = 0x8000_0000_0000_0000;
 const ABS: u64 = 0x7FFF_FFFF_FFFF_FFFF;
 const ONE: u64 = 0x3FF0_0000_0000_0000;
+const NEG_ONE: u64 = 0xBFF0_0000_0000_0000;
+const HALF: u64 = 0x3FE0_0000_0000_0000;
+/// 2^52: doubles at least this large are integers.
+const TWO_52: u64 = 0x4330_0000_0000_0000;
 
 /// Which vector instructions a kernel uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

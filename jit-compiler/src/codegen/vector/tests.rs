@@ -17,6 +17,38 @@ fn kernels_for_plain_arithmetic_only() {
     assert!(k.listing.contains("mov r11,[rdi+20h]"), "{}", k.listing);
 }
 
+#[test]
+fn rounding_and_sign_have_kernels_on_both_isas() {
+    let kernel = |src: &str, isa| map_kernel(&parse(src).unwrap(), isa, true);
+    // AVX2: floor, ceil and trunc are one vroundpd each, round is trunc and a fix-up
+    for (src, imm) in [
+        ("floor(x)", ",9"),
+        ("ceil(x)", ",0Ah"),
+        ("trunc(x)", ",0Bh"),
+    ] {
+        let k = kernel(src, VectorIsa::Avx2).unwrap();
+        let body = main_loop(&k.listing);
+        let rounds: Vec<&String> = body.iter().filter(|l| l.starts_with("vroundpd")).collect();
+        assert_eq!(rounds.len(), 4, "{src}: {body:?}");
+        assert!(rounds.iter().all(|l| l.ends_with(imm)), "{src}: {body:?}");
+    }
+    let k = kernel("round(x)", VectorIsa::Avx2).unwrap();
+    assert!(k.listing.contains("vroundpd") && k.listing.contains(",0Bh"));
+    // SSE2 has no roundpd: the exact 2^52 sequence and the scalar code's fix-ups
+    for src in ["floor(x)", "ceil(x)", "round(x)", "trunc(x)", "sign(x)"] {
+        let k = kernel(src, VectorIsa::Sse2).unwrap();
+        assert!(!k.listing.contains("round"), "{src}");
+        assert!(kernel(src, VectorIsa::Avx2).is_some(), "{src}");
+    }
+    let mixed = "floor(x*3.7) - round(x) + sign(x-1) + ceil(y) * trunc(x/y)";
+    for isa in [VectorIsa::Avx2, VectorIsa::Sse2] {
+        assert!(kernel(mixed, isa).is_some(), "{isa:?}");
+    }
+    // the fast reducer's term
+    let e = parse_with_args("t + floor(x)", &["t", "x"]).unwrap();
+    assert!(fast_reduce_kernel(&e, 0, VectorIsa::Avx2, 4, false).is_some());
+}
+
 /// The instructions of the main loop as text (everything between `L0:` and the `add rcx`).
 fn main_loop(listing: &str) -> Vec<String> {
     listing
