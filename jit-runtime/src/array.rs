@@ -88,11 +88,16 @@ impl JitFn {
     /// Every result is bit-identical to [`call`](Self::call) on that element: the kernel
     /// performs, lane by lane, the very instructions of the scalar code (no FMA, the same
     /// operation order, the same `x^n` multiplications, the same mask logic for `min`,
-    /// `max`, comparisons and `if`). The only freedom is the payload of a NaN result when two
+    /// `max`, comparisons, `if` and `sign`; other instructions for the exact `floor`, `ceil`,
+    /// `round` and `trunc`). The only freedom is the payload of a NaN result when two
     /// different NaNs meet in one `+` or `*` (see the compiler's `codegen::vector` module).
     ///
+    /// Both kernels cover the same operations: `+ - * /`, `sqrt`, `abs`, integer powers,
+    /// `min`, `max`, comparisons, `if`, `sign`, and `floor`, `ceil`, `round`, `trunc` (AVX2:
+    /// `vroundpd`; SSE2, which has no `roundpd`: exact packed arithmetic on `2^52`).
     /// Element by element (a loop calling the scalar code, still bit-identical) instead when:
-    /// * the expression calls functions (`sin`, `powf`, `%`, user functions...);
+    /// * the expression calls functions (`exp`, `ln`, `sin` and the other transcendental
+    ///   functions, `powf`, `%`, `atan2`, `hypot`, user functions);
     /// * it needs more than 16 vector registers at once (no vector spilling);
     /// * the arrays are shorter than one vector (fewer than 4 or 2 elements);
     /// * there are no columns (a function of no arguments: `out` is filled with its value);
@@ -126,6 +131,7 @@ impl JitFn {
     /// [`map`](Self::map) with a choice of instructions (e.g. to test or compare the SSE2
     /// kernel on an AVX2 machine). The results are the same bits whatever the choice, with the
     /// one freedom [`map`](Self::map) has: the payload of a NaN where two different NaNs meet.
+    /// The AVX2 and SSE2 kernels vectorize the same operations (listed at `map`).
     ///
     /// # Errors
     /// As [`map`](Self::map).
@@ -498,6 +504,8 @@ impl Reducer {
     /// assert_eq!(Jit::reducer("t + x", "t", 0.0)?.is_fast(), cfg!(target_arch = "x86_64"));
     /// assert!(!Jit::reducer("t*10 + x", "t", 0.0)?.is_fast()); // not `t + term(x)`
     /// assert!(!Jit::reducer("t + sin(x)", "t", 0.0)?.is_fast()); // calls a function
+    /// let floors = Jit::reducer("t + floor(x)", "t", 0.0)?; // rounding calls nothing
+    /// assert_eq!(floors.is_fast(), cfg!(target_arch = "x86_64"));
     /// # Ok::<(), jit_runtime::Error>(())
     /// ```
     pub fn is_fast(&self) -> bool {
