@@ -329,7 +329,8 @@ const FAST_UNROLL: usize = 4;
 ///   nothing (the accumulator stays in `xmm0`), bit-identical to
 ///   `xs.iter().fold(init, |t, &x| f.call(&[t, x]))`.
 /// * [`reduce_fast`](Self::reduce_fast): for `t + term(x)` and `t * term(x)` only (either
-///   operand order; recognized on the simplified expression), with several vector
+///   operand order), and `t - term(x)` as the sum of `-term(x)` (recognized on the
+///   simplified expression, where `t + -x` is `t - x`), with several vector
 ///   accumulators: **it reassociates**, see its error bound. Other shapes use `reduce`.
 /// * `reduce_fast_parallel` (cargo feature `parallel`): the fast mode over threads (rayon).
 ///
@@ -496,8 +497,8 @@ impl Reducer {
         self.init
     }
 
-    /// Does [`reduce_fast`](Self::reduce_fast) have a reassociating kernel (`t + term(x)` or
-    /// `t * term(x)` without calls), or is it the strict fold?
+    /// Does [`reduce_fast`](Self::reduce_fast) have a reassociating kernel (`t + term(x)`,
+    /// `t - term(x)` or `t * term(x)` without calls), or is it the strict fold?
     ///
     /// ```
     /// use jit_runtime::Jit;
@@ -562,7 +563,8 @@ impl Reducer {
         }
     }
 
-    /// The fold reassociated for speed, for steps `t + term(x)` and `t * term(x)`: `k`
+    /// The fold reassociated for speed, for steps `t + term(x)`, `t - term(x)` (the sum of
+    /// `-term(x)`) and `t * term(x)`: `k`
     /// partial results (lane `j` of accumulator `u` takes the elements `i` with
     /// `i mod k = u*lanes + j`; `k` = 16 with AVX2, 8 with SSE2, or a half or a quarter of
     /// that when the term needs so many registers that fewer copies of it fit in the sixteen;
