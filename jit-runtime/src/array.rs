@@ -181,9 +181,9 @@ impl JitFn {
     /// Worth it when each element costs more than moving its data (an expression that calls
     /// functions, element by element). The vector kernels run near memory speed: on the
     /// 2-vCPU machine of the README's measurements, over 1M elements, those of `2*x^0.5`, the
-    /// quadratic formula and `x^7 - 3*x^5 + 2*x^3 - x + 1` were 0.95, 1.10 and 1.85 times as
-    /// fast as `map` in the benchmark's last run (`bench/last-run.txt`; 0.6–1.9 over the
-    /// runs, as the other vCPU is shared).
+    /// quadratic formula and `x^7 - 3*x^5 + 2*x^3 - x + 1` were 0.6 to 2.1 times as fast as
+    /// `map` over the benchmark's runs (the other vCPU is shared; `bench/last-run.txt` has
+    /// the last).
     ///
     /// # Errors
     /// As [`map`](Self::map). An error of the element-by-element path (the panic of a user
