@@ -325,8 +325,8 @@ impl VGen<'_> {
             self.trunc_sse2(x)?
         };
         match op {
-            UnaryOp::Floor => self.floor_fix(x, t)?,
-            UnaryOp::Ceil => self.ceil_fix(x, t)?,
+            UnaryOp::Floor => self.subtract_where_less(x, t, t, ONE)?,
+            UnaryOp::Ceil => self.subtract_where_less(t, x, t, NEG_ONE)?,
             UnaryOp::Round => self.round_fix(x, t)?,
             _ => {}
         }
@@ -363,24 +363,14 @@ impl VGen<'_> {
         Ok(r)
     }
 
-    /// `floor` from `t = trunc(x)`, as the scalar `floor_fix`: `t - 1` where `x < t`
-    /// (subtracting `+0` elsewhere keeps `-0`).
-    fn floor_fix(&mut self, x: u8, t: u8) -> Result<(), Failed> {
+    /// `t - step` where `lo < hi`, `t - 0` elsewhere (subtracting `+0` keeps `-0`): from
+    /// `t = trunc(x)`, `floor` is `t - 1` where `x < t` and `ceil` is `t - (-1)` where
+    /// `t < x` (so `ceil(-0.5) = -0`), as the scalar `floor_fix` and `ceil_fix`.
+    fn subtract_where_less(&mut self, lo: u8, hi: u8, t: u8, step: u64) -> Result<(), Failed> {
         let m = self.alloc()?;
-        self.cmp(m, x, Src::Reg(t), CMP_LT);
-        let one = self.mask(ONE);
-        self.op3(AvxOp::Vandpd, m, m, one);
-        self.op3(AvxOp::Vsubpd, t, t, Src::Reg(m));
-        Ok(())
-    }
-
-    /// `ceil` from `t = trunc(x)`, as the scalar `ceil_fix`: `t - (-1)` where `t < x`
-    /// (subtracting, not adding `+0`, keeps `ceil(-0.5) = -0`).
-    fn ceil_fix(&mut self, x: u8, t: u8) -> Result<(), Failed> {
-        let m = self.alloc()?;
-        self.cmp(m, t, Src::Reg(x), CMP_LT);
-        let neg_one = self.mask(NEG_ONE);
-        self.op3(AvxOp::Vandpd, m, m, neg_one);
+        self.cmp(m, lo, Src::Reg(hi), CMP_LT);
+        let step = self.mask(step);
+        self.op3(AvxOp::Vandpd, m, m, step);
         self.op3(AvxOp::Vsubpd, t, t, Src::Reg(m));
         Ok(())
     }
