@@ -11,6 +11,15 @@ pub mod mnemonics;
 pub use mnemonics::{AluForm, AvxForm, AvxMove, CallTarget, MovForm, Movq, SseMove};
 
 /// Why [`Assembler::finish`] failed.
+///
+/// ```
+/// use jit_compiler::x64::{AsmError, Assembler};
+/// let mut a = Assembler::new();
+/// let nowhere = a.new_label();
+/// a.jmp(nowhere);
+/// assert_eq!(a.finish().unwrap_err(), AsmError::UnboundLabel(nowhere));
+/// assert_eq!(AsmError::UnboundLabel(nowhere).to_string(), "label L0 is used but never bound");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AsmError {
     /// A label was referenced but never bound.
@@ -80,6 +89,17 @@ pub(crate) struct AsmBuffers {
 }
 
 /// The finished machine code, its listing and the label addresses.
+///
+/// ```
+/// use jit_compiler::x64::{Assembler, Gpr::*};
+/// let mut a = Assembler::new().with_listing(true);
+/// a.xor(Rax, Rax);
+/// a.ret();
+/// let out = a.finish().unwrap();
+/// assert_eq!(out.code, [0x48, 0x33, 0xC0, 0xC3]);
+/// assert_eq!(out.listing.len(), 2);
+/// assert_eq!((out.listing[1].offset, out.listing[1].len), (3, 1));
+/// ```
 #[derive(Clone, Debug)]
 pub struct AsmOutput {
     /// The machine code (and data).
@@ -92,6 +112,17 @@ pub struct AsmOutput {
 
 impl AsmOutput {
     /// The offset a label was bound to.
+    ///
+    /// ```
+    /// use jit_compiler::x64::Assembler;
+    /// let mut a = Assembler::new();
+    /// let (end, unused) = (a.new_label(), a.new_label());
+    /// a.nop();
+    /// a.bind(end);
+    /// let out = a.finish().unwrap();
+    /// assert_eq!(out.label_offset(end), Some(1));
+    /// assert_eq!(out.label_offset(unused), None);
+    /// ```
     pub fn label_offset(&self, label: Label) -> Option<usize> {
         self.labels.get(label.0 as usize).copied().flatten()
     }
@@ -129,11 +160,24 @@ pub struct Assembler {
 
 impl Assembler {
     /// An empty assembler without listing.
+    ///
+    /// ```
+    /// use jit_compiler::x64::Assembler;
+    /// let out = Assembler::new().finish().unwrap();
+    /// assert!(out.code.is_empty() && out.listing.is_empty());
+    /// ```
     pub fn new() -> Assembler {
         Assembler::default()
     }
 
     /// An assembler with room for `bytes` bytes of code before it reallocates.
+    ///
+    /// ```
+    /// use jit_compiler::x64::Assembler;
+    /// let mut a = Assembler::with_capacity(4096);
+    /// a.ret();
+    /// assert_eq!(a.finish().unwrap().code, [0xC3]);
+    /// ```
     pub fn with_capacity(bytes: usize) -> Assembler {
         Assembler {
             code: Vec::with_capacity(bytes),
@@ -144,23 +188,69 @@ impl Assembler {
     /// Turns the listing on or off. When on, every instruction is recorded (as an [`Inst`]
     /// value with its offset and length); when off, emitting allocates nothing per
     /// instruction beyond the code bytes.
+    ///
+    /// ```
+    /// use jit_compiler::x64::Assembler;
+    /// for on in [false, true] {
+    ///     let mut a = Assembler::new().with_listing(on);
+    ///     a.nop();
+    ///     let out = a.finish().unwrap();
+    ///     assert_eq!(out.code, [0x90]); // the same bytes either way
+    ///     assert_eq!(out.listing.len(), usize::from(on));
+    /// }
+    /// ```
     pub fn with_listing(mut self, on: bool) -> Assembler {
         self.listing = on.then(Vec::new);
         self
     }
 
     /// The current code size, i.e. the offset of the next instruction.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Gpr::*};
+    /// let mut a = Assembler::new();
+    /// a.push(Rbx);
+    /// assert_eq!(a.offset(), 1);
+    /// a.push(R12);
+    /// assert_eq!(a.offset(), 3);
+    /// ```
     pub fn offset(&self) -> usize {
         self.code.len()
     }
 
     /// A new, unbound label.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Cond, Gpr::*};
+    /// let mut a = Assembler::new();
+    /// let done = a.new_label(); // referenced before it is bound
+    /// a.test(Rdi, Rdi);
+    /// a.jcc_short(Cond::E, done);
+    /// a.dec(Rdi);
+    /// a.bind(done);
+    /// a.ret();
+    /// assert_eq!(
+    ///     a.finish().unwrap().code,
+    ///     [0x48, 0x85, 0xFF, 0x74, 0x03, 0x48, 0xFF, 0xCF, 0xC3]
+    /// );
+    /// ```
     pub fn new_label(&mut self) -> Label {
         self.labels.push(None);
         Label(self.labels.len() as u32 - 1)
     }
 
     /// Binds `label` to the current offset. Binding twice is reported by `finish`.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{AsmError, Assembler};
+    /// let mut a = Assembler::new();
+    /// let l = a.new_label();
+    /// a.nop();
+    /// a.bind(l);
+    /// assert_eq!(a.label_offset(l), Some(1));
+    /// a.bind(l);
+    /// assert_eq!(a.finish().unwrap_err(), AsmError::LabelBoundTwice(l));
+    /// ```
     pub fn bind(&mut self, label: Label) {
         if self.recording {
             return self.fail(AsmError::PlacedWhileRecording);
@@ -178,6 +268,14 @@ impl Assembler {
     }
 
     /// Appends one instruction (all mnemonic methods go through here).
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Gpr::*, Inst};
+    /// let mut a = Assembler::new();
+    /// a.emit(Inst::Push(Rbp));
+    /// a.push(Rbp); // the same instruction through its mnemonic method
+    /// assert_eq!(a.finish().unwrap().code, [0x55, 0x55]);
+    /// ```
     pub fn emit(&mut self, inst: Inst) {
         let enc = encode(&inst);
         let start = self.code.len();
@@ -254,6 +352,16 @@ impl Assembler {
     /// then the second of each, ...), until all are used up. For independent sequences on
     /// disjoint registers, such as copies of a loop body for different elements, this puts
     /// independent work next to each other, which the CPU can overlap.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Gpr::*, Inst};
+    /// let mut a = Assembler::new();
+    /// a.emit_interleaved(&[
+    ///     vec![Inst::Push(Rax), Inst::Push(Rcx), Inst::Push(Rdx)],
+    ///     vec![Inst::Pop(Rbx)],
+    /// ]);
+    /// assert_eq!(a.finish().unwrap().code, [0x50, 0x5B, 0x51, 0x52]);
+    /// ```
     pub fn emit_interleaved(&mut self, sequences: &[Vec<Inst>]) {
         let longest = sequences.iter().map(Vec::len).max().unwrap_or(0);
         for i in 0..longest {
@@ -269,6 +377,17 @@ impl Assembler {
     ///
     /// # Panics
     /// If `n` is not a power of two of at most 4096 (larger ones would pad by gigabytes).
+    ///
+    /// ```
+    /// use jit_compiler::x64::Assembler;
+    /// let mut a = Assembler::new().with_listing(true);
+    /// a.ret();
+    /// a.align(4);
+    /// a.data_u64(7);
+    /// let out = a.finish().unwrap();
+    /// assert_eq!(out.code[..4], [0xC3, 0xCC, 0xCC, 0xCC]);
+    /// assert!(out.listing_text().contains("align 4\n"));
+    /// ```
     #[inline]
     pub fn align(&mut self, n: usize) {
         assert!(
@@ -287,16 +406,43 @@ impl Assembler {
     }
 
     /// Appends an `f64` constant (8 bytes, little-endian).
+    ///
+    /// ```
+    /// use jit_compiler::x64::Assembler;
+    /// let mut a = Assembler::new().with_listing(true);
+    /// a.data_f64(1.0);
+    /// let out = a.finish().unwrap();
+    /// assert_eq!(out.code, [0, 0, 0, 0, 0, 0, 0xF0, 0x3F]);
+    /// assert!(out.listing_text().ends_with("dq 0x3ff0000000000000 ; 1.0\n"));
+    /// ```
     pub fn data_f64(&mut self, v: f64) {
         self.data(Data::F64(v), &v.to_le_bytes());
     }
 
     /// Appends a `u64` constant.
+    ///
+    /// ```
+    /// use jit_compiler::x64::Assembler;
+    /// let mut a = Assembler::new().with_listing(true);
+    /// a.data_u64(0x0102);
+    /// let out = a.finish().unwrap();
+    /// assert_eq!(out.code, [0x02, 0x01, 0, 0, 0, 0, 0, 0]);
+    /// assert!(out.listing_text().ends_with("dq 0x0000000000000102\n"));
+    /// ```
     pub fn data_u64(&mut self, v: u64) {
         self.data(Data::U64(v), &v.to_le_bytes());
     }
 
     /// Appends a `u128` constant (e.g. a 16-byte sign mask for `andpd`/`xorpd`).
+    ///
+    /// ```
+    /// use jit_compiler::x64::Assembler;
+    /// let mut a = Assembler::new();
+    /// a.data_u128(1 << 127); // the sign bit of the high lane
+    /// let code = a.finish().unwrap().code;
+    /// assert_eq!(code.len(), 16);
+    /// assert_eq!(code[15], 0x80);
+    /// ```
     pub fn data_u128(&mut self, v: u128) {
         self.data(Data::U128(v), &v.to_le_bytes());
     }
@@ -317,6 +463,18 @@ impl Assembler {
     /// The first of: a label bound, padding or data placed inside [`record`](Self::record); a
     /// label bound twice; a label of another assembler; a label referenced but never bound;
     /// a short jump or a 32-bit displacement out of range.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{AsmError, Assembler};
+    /// let mut a = Assembler::new();
+    /// let far = a.new_label();
+    /// a.jmp_short(far);
+    /// for _ in 0..200 {
+    ///     a.nop();
+    /// }
+    /// a.bind(far);
+    /// assert!(matches!(a.finish(), Err(AsmError::Rel8OutOfRange { distance: 200, .. })));
+    /// ```
     pub fn finish(mut self) -> Result<AsmOutput, AsmError> {
         self.resolve()?;
         let listing = self.listing.unwrap_or_default();
@@ -374,6 +532,16 @@ impl Assembler {
     }
 
     /// The offset `label` is bound to, if it is bound yet.
+    ///
+    /// ```
+    /// use jit_compiler::x64::Assembler;
+    /// let mut a = Assembler::new();
+    /// let l = a.new_label();
+    /// assert_eq!(a.label_offset(l), None);
+    /// a.nop();
+    /// a.bind(l);
+    /// assert_eq!(a.label_offset(l), Some(1));
+    /// ```
     pub fn label_offset(&self, label: Label) -> Option<usize> {
         self.labels.get(label.0 as usize).copied().flatten()
     }
