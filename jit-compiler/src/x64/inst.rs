@@ -10,6 +10,14 @@ pub use super::intel::Resolver;
 
 /// Where an opcode lives and which prefixes select it: everything about an instruction's
 /// encoding except its operands.
+///
+/// ```
+/// use jit_compiler::x64::{AvxOp, SseOp};
+/// let sse = SseOp::Addpd.info(); // 66 0F 58 /r
+/// let avx = AvxOp::Vaddpd.info(); // VEX.66.0F 58 /r: the same entry, the prefix becomes VEX.pp
+/// assert_eq!(sse, avx);
+/// assert_eq!((sse.prefix, sse.map, sse.op, sse.w, sse.ext), (Some(0x66), 1, 0x58, false, 0));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Opcode {
     /// Mandatory prefix `0x66`, `0xF2` or `0xF3` (for VEX it becomes the `pp` field).
@@ -63,9 +71,14 @@ const fn w64(op: u8, ext: u8) -> Opcode {
     }
 }
 
-/// Defines an enum of mnemonics sharing an operand shape, with a table of encodings.
+/// Defines an enum of mnemonics sharing an operand shape, with a table of encodings. The
+/// bracketed doc comment after the table's type is the example shared by the small
+/// accessors `ALL`, `mnemonic` and `info`.
 macro_rules! ops {
-    ($(#[$meta:meta])* $name:ident: $info:ty { $($v:ident = $mn:literal => $val:expr,)* }) => {
+    (
+        $(#[$meta:meta])* $name:ident: $info:ty [$(#[$acc:meta])*]
+        { $($v:ident = $mn:literal => $val:expr,)* }
+    ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum $name {
@@ -74,14 +87,20 @@ macro_rules! ops {
 
         impl $name {
             /// Every mnemonic of this shape.
+            ///
+            $(#[$acc])*
             pub const ALL: &'static [$name] = &[$($name::$v),*];
 
             /// The Intel mnemonic.
+            ///
+            $(#[$acc])*
             pub const fn mnemonic(self) -> &'static str {
                 match self { $($name::$v => $mn,)* }
             }
 
             /// The encoding table entry.
+            ///
+            $(#[$acc])*
             pub const fn info(self) -> $info {
                 match self { $($name::$v => $val,)* }
             }
@@ -91,7 +110,22 @@ macro_rules! ops {
 
 ops! {
     /// SSE2 `op xmm, xmm/m`: the destination is also the first source.
-    SseOp: Opcode {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Inst, SseOp, Xmm::*};
+    /// let i = Inst::Sse { op: SseOp::Sqrtsd, dst: Xmm0, src: Xmm1.into() };
+    /// assert_eq!(i.to_string(), "sqrtsd xmm0,xmm1");
+    /// assert_eq!(encode(&i).to_vec(), [0xF2, 0x0F, 0x51, 0xC1]);
+    /// ```
+    SseOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::SseOp;
+        /// assert_eq!(SseOp::Addsd.mnemonic(), "addsd");
+        /// let o = SseOp::Addsd.info(); // F2 0F 58 /r
+        /// assert_eq!((o.prefix, o.map, o.op, o.w), (Some(0xF2), 1, 0x58, false));
+        /// assert!(SseOp::ALL.contains(&SseOp::Addsd));
+        /// ```
+    ] {
         Movsd = "movsd" => sse(0xF2, 0x10),
         Movapd = "movapd" => sse(0x66, 0x28),
         Movupd = "movupd" => sse(0x66, 0x10),
@@ -122,7 +156,22 @@ ops! {
 
 ops! {
     /// SSE2 stores `op m, xmm`.
-    SseStoreOp: Opcode {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Gpr::*, Inst, Mem, SseStoreOp, Xmm::*};
+    /// let i = Inst::SseStore { op: SseStoreOp::Movupd, dst: Mem::base(Rax), src: Xmm2 };
+    /// assert_eq!(i.to_string(), "movupd [rax],xmm2");
+    /// assert_eq!(encode(&i).to_vec(), [0x66, 0x0F, 0x11, 0x10]);
+    /// ```
+    SseStoreOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::SseStoreOp;
+        /// assert_eq!(SseStoreOp::Movsd.mnemonic(), "movsd");
+        /// let o = SseStoreOp::Movsd.info(); // F2 0F 11 /r
+        /// assert_eq!((o.prefix, o.map, o.op), (Some(0xF2), 1, 0x11));
+        /// assert_eq!(SseStoreOp::ALL.len(), 4);
+        /// ```
+    ] {
         Movsd = "movsd" => sse(0xF2, 0x11),
         Movapd = "movapd" => sse(0x66, 0x29),
         Movupd = "movupd" => sse(0x66, 0x11),
@@ -132,7 +181,22 @@ ops! {
 
 ops! {
     /// SSE2 `op xmm, xmm/m, imm8`.
-    SseImmOp: Opcode {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Inst, SseImmOp, Xmm::*};
+    /// let i = Inst::SseImm { op: SseImmOp::Cmppd, dst: Xmm0, src: Xmm1.into(), imm: 4 };
+    /// assert_eq!(i.to_string(), "cmpneqpd xmm0,xmm1");
+    /// assert_eq!(encode(&i).to_vec(), [0x66, 0x0F, 0xC2, 0xC1, 0x04]);
+    /// ```
+    SseImmOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::SseImmOp;
+        /// assert_eq!(SseImmOp::Shufpd.mnemonic(), "shufpd");
+        /// let o = SseImmOp::Shufpd.info(); // 66 0F C6 /r ib
+        /// assert_eq!((o.prefix, o.map, o.op), (Some(0x66), 1, 0xC6));
+        /// assert_eq!(SseImmOp::ALL.len(), 3);
+        /// ```
+    ] {
         Cmpsd = "cmpsd" => sse(0xF2, 0xC2),
         Cmppd = "cmppd" => sse(0x66, 0xC2),
         Shufpd = "shufpd" => sse(0x66, 0xC6),
@@ -141,7 +205,22 @@ ops! {
 
 ops! {
     /// `op xmm, r64`: general-purpose register to vector register.
-    XmmFromGprOp: Opcode {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Gpr::*, Inst, Xmm::*, XmmFromGprOp};
+    /// let i = Inst::XmmFromGpr { op: XmmFromGprOp::Cvtsi2sd, dst: Xmm1, src: R8 };
+    /// assert_eq!(i.to_string(), "cvtsi2sd xmm1,r8");
+    /// assert_eq!(encode(&i).to_vec(), [0xF2, 0x49, 0x0F, 0x2A, 0xC8]); // REX.W + REX.B
+    /// ```
+    XmmFromGprOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::XmmFromGprOp;
+        /// assert_eq!(XmmFromGprOp::Cvtsi2sd.mnemonic(), "cvtsi2sd");
+        /// let o = XmmFromGprOp::Cvtsi2sd.info(); // F2 REX.W 0F 2A /r
+        /// assert_eq!((o.prefix, o.op, o.w), (Some(0xF2), 0x2A, true));
+        /// assert_eq!(XmmFromGprOp::ALL.len(), 2);
+        /// ```
+    ] {
         Cvtsi2sd = "cvtsi2sd" => sse_w(0xF2, 0x2A),
         Movq = "movq" => sse_w(0x66, 0x6E),
     }
@@ -150,7 +229,23 @@ ops! {
 ops! {
     /// `op r, xmm`: vector register to general-purpose register. The flag tells whether the
     /// xmm register sits in ModRM.reg (true for `movq r64, xmm`, opcode `66 0F 7E`).
-    GprFromXmmOp: (Opcode, bool) {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, GprFromXmmOp, Gpr::*, Inst, Xmm::*};
+    /// let i = Inst::GprFromXmm { op: GprFromXmmOp::Cvttsd2si, dst: Rcx, src: Xmm0 };
+    /// assert_eq!(i.to_string(), "cvttsd2si rcx,xmm0");
+    /// assert_eq!(encode(&i).to_vec(), [0xF2, 0x48, 0x0F, 0x2C, 0xC8]);
+    /// ```
+    GprFromXmmOp: (Opcode, bool) [
+        /// ```
+        /// use jit_compiler::x64::GprFromXmmOp;
+        /// assert_eq!(GprFromXmmOp::Movq.mnemonic(), "movq");
+        /// let (o, xmm_in_reg) = GprFromXmmOp::Movq.info(); // 66 REX.W 0F 7E /r
+        /// assert_eq!((o.prefix, o.op, o.w, xmm_in_reg), (Some(0x66), 0x7E, true, true));
+        /// assert!(!GprFromXmmOp::Cvttsd2si.info().1);
+        /// assert_eq!(GprFromXmmOp::ALL.len(), 3);
+        /// ```
+    ] {
         Cvttsd2si = "cvttsd2si" => (sse_w(0xF2, 0x2C), false),
         Movmskpd = "movmskpd" => (sse(0x66, 0x50), false),
         Movq = "movq" => (sse_w(0x66, 0x7E), true),
@@ -160,7 +255,22 @@ ops! {
 ops! {
     /// AVX three-operand `op ymm, ymm, ymm/m` (VEX.256.66.0F, non-destructive source in vvvv),
     /// also `op xmm, xmm, xmm/m` (VEX.128).
-    AvxOp: Opcode {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, AvxOp, Inst, Ymm::*};
+    /// let i = Inst::Avx { op: AvxOp::Vmulpd, dst: Ymm0, src1: Ymm1, src2: Ymm2.into() };
+    /// assert_eq!(i.to_string(), "vmulpd ymm0,ymm1,ymm2");
+    /// assert_eq!(encode(&i).to_vec(), [0xC5, 0xF5, 0x59, 0xC2]);
+    /// ```
+    AvxOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::AvxOp;
+        /// assert_eq!(AvxOp::Vmulpd.mnemonic(), "vmulpd");
+        /// let o = AvxOp::Vmulpd.info(); // VEX.66.0F 59 /r: pp = 01, mmmmm = 00001
+        /// assert_eq!((o.prefix, o.map, o.op), (Some(0x66), 1, 0x59));
+        /// assert_eq!(AvxOp::ALL.len(), 10);
+        /// ```
+    ] {
         Vaddpd = "vaddpd" => vex(0x66, 0x58),
         Vmulpd = "vmulpd" => vex(0x66, 0x59),
         Vsubpd = "vsubpd" => vex(0x66, 0x5C),
@@ -178,7 +288,23 @@ ops! {
     /// AVX scalar three-operand `op xmm, xmm, xmm/m64` (VEX.LIG.F2.0F): the low double of the
     /// destination is `src1 op src2`, the high one is copied from `src1`. Unlike the SSE2
     /// forms, the destination need not be a source, so no copy is needed to keep one.
-    AvxScalarOp: Opcode {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, AvxScalarOp, Inst, Xmm::*};
+    /// let src2 = Xmm2.into();
+    /// let i = Inst::AvxScalar { op: AvxScalarOp::Vdivsd, dst: Xmm0, src1: Xmm1, src2 };
+    /// assert_eq!(i.to_string(), "vdivsd xmm0,xmm1,xmm2");
+    /// assert_eq!(encode(&i).to_vec(), [0xC5, 0xF3, 0x5E, 0xC2]);
+    /// ```
+    AvxScalarOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::AvxScalarOp;
+        /// assert_eq!(AvxScalarOp::Vdivsd.mnemonic(), "vdivsd");
+        /// let o = AvxScalarOp::Vdivsd.info(); // VEX.F2.0F 5E /r
+        /// assert_eq!((o.prefix, o.map, o.op), (Some(0xF2), 1, 0x5E));
+        /// assert_eq!(AvxScalarOp::ALL.len(), 6);
+        /// ```
+    ] {
         Vaddsd = "vaddsd" => vex(0xF2, 0x58),
         Vmulsd = "vmulsd" => vex(0xF2, 0x59),
         Vsubsd = "vsubsd" => vex(0xF2, 0x5C),
@@ -190,7 +316,22 @@ ops! {
 
 ops! {
     /// AVX two-operand `op ymm, ymm/m` (vvvv unused).
-    AvxUnaryOp: Opcode {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, AvxUnaryOp, Gpr::*, Inst, Mem, Ymm::*};
+    /// let i = Inst::AvxUnary { op: AvxUnaryOp::Vmovapd, dst: Ymm0, src: Mem::base(Rsi).into() };
+    /// assert_eq!(i.to_string(), "vmovapd ymm0,[rsi]");
+    /// assert_eq!(encode(&i).to_vec(), [0xC5, 0xFD, 0x28, 0x06]);
+    /// ```
+    AvxUnaryOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::AvxUnaryOp;
+        /// assert_eq!(AvxUnaryOp::Vsqrtpd.mnemonic(), "vsqrtpd");
+        /// let o = AvxUnaryOp::Vsqrtpd.info(); // VEX.256.66.0F 51 /r
+        /// assert_eq!((o.prefix, o.map, o.op), (Some(0x66), 1, 0x51));
+        /// assert_eq!(AvxUnaryOp::ALL.len(), 3);
+        /// ```
+    ] {
         Vsqrtpd = "vsqrtpd" => vex(0x66, 0x51),
         Vmovupd = "vmovupd" => vex(0x66, 0x10),
         Vmovapd = "vmovapd" => vex(0x66, 0x28),
@@ -199,7 +340,22 @@ ops! {
 
 ops! {
     /// AVX stores `op m, ymm`.
-    AvxStoreOp: Opcode {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, AvxStoreOp, Gpr::*, Inst, Mem, Ymm::*};
+    /// let i = Inst::AvxStore { op: AvxStoreOp::Vmovapd, dst: Mem::base(Rsi), src: Ymm0 };
+    /// assert_eq!(i.to_string(), "vmovapd [rsi],ymm0");
+    /// assert_eq!(encode(&i).to_vec(), [0xC5, 0xFD, 0x29, 0x06]);
+    /// ```
+    AvxStoreOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::AvxStoreOp;
+        /// assert_eq!(AvxStoreOp::Vmovupd.mnemonic(), "vmovupd");
+        /// let o = AvxStoreOp::Vmovupd.info(); // VEX.256.66.0F 11 /r
+        /// assert_eq!((o.prefix, o.map, o.op), (Some(0x66), 1, 0x11));
+        /// assert_eq!(AvxStoreOp::ALL.len(), 2);
+        /// ```
+    ] {
         Vmovupd = "vmovupd" => vex(0x66, 0x11),
         Vmovapd = "vmovapd" => vex(0x66, 0x29),
     }
@@ -208,7 +364,22 @@ ops! {
 ops! {
     /// Integer `op r64, r/m64` (the "load" direction); the `imm` form is `81 /ext` or
     /// `83 /ext` (sign-extended imm8).
-    AluOp: Opcode {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, AluOp, Gpr::*, Inst};
+    /// let i = Inst::AluImm { op: AluOp::And, dst: Rax, imm: 0x100 }; // too big for imm8: 81 /4 id
+    /// assert_eq!(i.to_string(), "and rax,100h");
+    /// assert_eq!(encode(&i).to_vec(), [0x48, 0x81, 0xE0, 0x00, 0x01, 0x00, 0x00]);
+    /// ```
+    AluOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::AluOp;
+        /// assert_eq!(AluOp::Sub.mnemonic(), "sub");
+        /// let o = AluOp::Sub.info(); // REX.W 2B /r, and /5 in the immediate forms
+        /// assert_eq!((o.prefix, o.map, o.op, o.w, o.ext), (None, 0, 0x2B, true, 5));
+        /// assert_eq!(AluOp::ALL.len(), 6);
+        /// ```
+    ] {
         Add = "add" => w64(0x03, 0),
         Or = "or" => w64(0x0B, 1),
         And = "and" => w64(0x23, 4),
@@ -220,7 +391,22 @@ ops! {
 
 ops! {
     /// Integer `op r/m64` with an opcode extension in ModRM.reg.
-    UnaryOp: Opcode {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Gpr::*, Inst, UnaryOp};
+    /// let i = Inst::Unary { op: UnaryOp::Not, dst: R10 };
+    /// assert_eq!(i.to_string(), "not r10");
+    /// assert_eq!(encode(&i).to_vec(), [0x49, 0xF7, 0xD2]); // ModRM 11 010 010
+    /// ```
+    UnaryOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::UnaryOp;
+        /// assert_eq!(UnaryOp::Neg.mnemonic(), "neg");
+        /// let o = UnaryOp::Neg.info(); // REX.W F7 /3
+        /// assert_eq!((o.op, o.w, o.ext), (0xF7, true, 3));
+        /// assert_eq!(UnaryOp::ALL.len(), 4);
+        /// ```
+    ] {
         Inc = "inc" => w64(0xFF, 0),
         Dec = "dec" => w64(0xFF, 1),
         Not = "not" => w64(0xF7, 2),
@@ -230,7 +416,22 @@ ops! {
 
 ops! {
     /// Shifts `op r/m64, imm8` (`C1 /ext ib`).
-    ShiftOp: Opcode {
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Gpr::*, Inst, ShiftOp};
+    /// let i = Inst::Shift { op: ShiftOp::Shr, dst: Rdx, imm: 63 };
+    /// assert_eq!(i.to_string(), "shr rdx,3Fh");
+    /// assert_eq!(encode(&i).to_vec(), [0x48, 0xC1, 0xEA, 0x3F]);
+    /// ```
+    ShiftOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::ShiftOp;
+        /// assert_eq!(ShiftOp::Sar.mnemonic(), "sar");
+        /// let o = ShiftOp::Sar.info(); // REX.W C1 /7 ib
+        /// assert_eq!((o.op, o.w, o.ext), (0xC1, true, 7));
+        /// assert_eq!(ShiftOp::ALL.len(), 3);
+        /// ```
+    ] {
         Shl = "shl" => w64(0xC1, 4),
         Shr = "shr" => w64(0xC1, 5),
         Sar = "sar" => w64(0xC1, 7),
@@ -239,6 +440,14 @@ ops! {
 
 /// A condition code, numbered as in the hardware (`jcc` = `0F 80+cc`, `setcc` = `0F 90+cc`).
 /// Flipping the low bit negates the condition.
+///
+/// ```
+/// use jit_compiler::x64::{encode, Cond, Gpr::*, Inst};
+/// let i = Inst::Setcc(Cond::G, Rax);
+/// assert_eq!(i.to_string(), "setg al");
+/// assert_eq!(encode(&i).to_vec(), [0x0F, 0x9F, 0xC0]); // 0F 90+15
+/// assert_eq!(Cond::G.negate(), Cond::Le);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Cond {
@@ -302,22 +511,49 @@ impl Cond {
     ];
 
     /// The 4-bit condition number.
+    ///
+    /// ```
+    /// use jit_compiler::x64::Cond;
+    /// assert_eq!(Cond::E.num(), 4); // je rel8 = 74, sete = 0F 94
+    /// assert!(Cond::ALL.iter().enumerate().all(|(n, c)| c.num() as usize == n));
+    /// ```
     pub const fn num(self) -> u8 {
         self as u8
     }
 
     /// The opposite condition.
+    ///
+    /// ```
+    /// use jit_compiler::x64::Cond;
+    /// assert_eq!(Cond::B.negate(), Cond::Ae);
+    /// assert_eq!(Cond::Ae.negate(), Cond::B);
+    /// assert!(Cond::ALL.iter().all(|c| c.negate().negate() == *c && c.negate() != *c));
+    /// ```
     pub const fn negate(self) -> Cond {
         Cond::ALL[(self as usize) ^ 1]
     }
 
     /// The mnemonic suffix (`e` in `je`/`sete`).
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Cond, Gpr::*, Inst};
+    /// assert_eq!(Cond::Ae.suffix(), "ae");
+    /// assert_eq!(Inst::Setcc(Cond::Ae, Rcx).to_string(), "setae cl");
+    /// ```
     pub const fn suffix(self) -> &'static str {
         COND_NAMES[self as usize]
     }
 }
 
 /// How `mov r64, imm` is encoded; chosen from the value alone (see [`MovImmForm::of`]).
+///
+/// ```
+/// use jit_compiler::x64::{encode, Gpr::*, Inst};
+/// let len = |imm: u64| encode(&Inst::MovImm { dst: Rax, imm }).len();
+/// assert_eq!(len(u64::from(u32::MAX)), 5); // Zx32
+/// assert_eq!(len(-1i64 as u64), 7); // Sx32
+/// assert_eq!(len(1 << 32), 10); // Imm64
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MovImmForm {
     /// `B8+r id` = `mov r32, imm32`: writing a 32-bit register zero-extends, so any value
@@ -331,6 +567,14 @@ pub enum MovImmForm {
 
 impl MovImmForm {
     /// The shortest form for `imm`: zero-extended 32, then sign-extended 32, else 64-bit.
+    ///
+    /// ```
+    /// use jit_compiler::x64::MovImmForm;
+    /// assert_eq!(MovImmForm::of(42), MovImmForm::Zx32);
+    /// assert_eq!(MovImmForm::of(-42i64 as u64), MovImmForm::Sx32);
+    /// assert_eq!(MovImmForm::of(i64::MIN as u64), MovImmForm::Imm64); // below i32::MIN
+    /// assert_eq!(MovImmForm::of(u64::from(u32::MAX) + 1), MovImmForm::Imm64);
+    /// ```
     pub const fn of(imm: u64) -> MovImmForm {
         if imm <= u32::MAX as u64 {
             MovImmForm::Zx32
