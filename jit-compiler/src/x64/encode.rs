@@ -23,6 +23,15 @@ use super::mem::{Base, GprMem, Label, Mem, XmmMem, YmmMem};
 use super::reg::Gpr;
 
 /// The displacement field of an encoding.
+///
+/// ```
+/// use jit_compiler::x64::{encode, Disp, Gpr::*, Inst, Mem};
+/// let disp = |src| encode(&Inst::Lea { dst: Rax, src }).disp;
+/// assert_eq!(disp(Mem::base(Rdi)), Disp::None);
+/// assert_eq!(disp(Mem::base(Rbp)), Disp::D8(0)); // [rbp] has no form without one
+/// assert_eq!(disp(Mem::base_disp(Rdi, -128)), Disp::D8(-128));
+/// assert_eq!(disp(Mem::base_disp(Rdi, 128)), Disp::D32(128));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Disp {
     /// No displacement.
@@ -43,6 +52,15 @@ pub enum Disp {
 
 impl Disp {
     /// Size in bytes.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Disp};
+    /// let label = Assembler::new().new_label();
+    /// assert_eq!(Disp::None.len(), 0);
+    /// assert_eq!(Disp::D8(-1).len(), 1);
+    /// assert_eq!(Disp::Rip { label, addend: 0 }.len(), 4);
+    /// assert!(Disp::None.is_empty() && !Disp::D32(0).is_empty());
+    /// ```
     pub const fn len(self) -> usize {
         match self {
             Disp::None => 0,
@@ -52,12 +70,31 @@ impl Disp {
     }
 
     /// True if there is no displacement.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Disp};
+    /// let label = Assembler::new().new_label();
+    /// assert_eq!(Disp::None.len(), 0);
+    /// assert_eq!(Disp::D8(-1).len(), 1);
+    /// assert_eq!(Disp::Rip { label, addend: 0 }.len(), 4);
+    /// assert!(Disp::None.is_empty() && !Disp::D32(0).is_empty());
+    /// ```
     pub const fn is_empty(self) -> bool {
         matches!(self, Disp::None)
     }
 }
 
 /// The immediate field of an encoding.
+///
+/// ```
+/// use jit_compiler::x64::{encode, Assembler, Gpr::*, Imm, Inst, ShiftOp};
+/// let l = Assembler::new().new_label();
+/// let shl = Inst::Shift { op: ShiftOp::Shl, dst: Rax, imm: 3 };
+/// assert_eq!(encode(&shl).imm, Imm::I8(3));
+/// assert_eq!(encode(&Inst::MovImm { dst: Rax, imm: 1 << 40 }).imm, Imm::I64(1 << 40));
+/// assert_eq!(encode(&Inst::Jmp(l)).imm, Imm::Rel32(l));
+/// assert_eq!(encode(&Inst::Ret).imm, Imm::None);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Imm {
     /// No immediate.
@@ -76,6 +113,16 @@ pub enum Imm {
 
 impl Imm {
     /// Size in bytes.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Imm};
+    /// let label = Assembler::new().new_label();
+    /// assert_eq!(Imm::None.len(), 0);
+    /// assert_eq!(Imm::Rel8(label).len(), 1);
+    /// assert_eq!(Imm::I32(-1).len(), 4);
+    /// assert_eq!(Imm::I64(0).len(), 8);
+    /// assert!(Imm::None.is_empty() && !Imm::I8(0).is_empty());
+    /// ```
     pub const fn len(self) -> usize {
         match self {
             Imm::None => 0,
@@ -86,12 +133,29 @@ impl Imm {
     }
 
     /// True if there is no immediate.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Imm};
+    /// let label = Assembler::new().new_label();
+    /// assert_eq!(Imm::None.len(), 0);
+    /// assert_eq!(Imm::Rel8(label).len(), 1);
+    /// assert_eq!(Imm::I32(-1).len(), 4);
+    /// assert_eq!(Imm::I64(0).len(), 8);
+    /// assert!(Imm::None.is_empty() && !Imm::I8(0).is_empty());
+    /// ```
     pub const fn is_empty(self) -> bool {
         matches!(self, Imm::None)
     }
 }
 
 /// Width of a field the assembler patches once labels are bound.
+///
+/// ```
+/// use jit_compiler::x64::{encode, Assembler, FixupKind, Inst};
+/// let l = Assembler::new().new_label();
+/// assert_eq!(encode(&Inst::JmpShort(l)).fixup().unwrap().kind, FixupKind::Rel8);
+/// assert_eq!(encode(&Inst::Jmp(l)).fixup().unwrap().kind, FixupKind::Rel32);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FixupKind {
     /// One signed byte.
@@ -101,6 +165,19 @@ pub enum FixupKind {
 }
 
 /// A label reference inside an encoded instruction.
+///
+/// ```
+/// use jit_compiler::x64::{encode, Assembler, Cond, Fixup, FixupKind, Inst, Mem, SseOp, Xmm::*};
+/// let label = Assembler::new().new_label();
+/// // je rel32 = 0F 84 xx xx xx xx: the field starts at byte 2.
+/// let jcc = encode(&Inst::Jcc(Cond::E, label)).fixup();
+/// assert_eq!(jcc, Some(Fixup { offset: 2, kind: FixupKind::Rel32, label, addend: 0 }));
+/// // movsd xmm0,[rip+label+8] = F2 0F 10 05 xx xx xx xx: the disp32 at byte 4, plus 8.
+/// let load = Inst::Sse { op: SseOp::Movsd, dst: Xmm0, src: Mem::rip_disp(label, 8).into() };
+/// let rip = encode(&load).fixup();
+/// assert_eq!(rip, Some(Fixup { offset: 4, kind: FixupKind::Rel32, label, addend: 8 }));
+/// assert_eq!(encode(&Inst::Ret).fixup(), None);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fixup {
     /// Offset of the field from the start of the instruction.
@@ -133,22 +210,54 @@ pub struct ShortBytes(u32);
 
 impl ShortBytes {
     /// The first `len` (1 to 3) bytes of `bytes`; the others must be zero.
+    ///
+    /// ```
+    /// use jit_compiler::x64::ShortBytes;
+    /// let jcc = ShortBytes::new([0x0F, 0x84, 0], 2);
+    /// assert_eq!(jcc.bytes(), ([0x0F, 0x84, 0], 2));
+    /// assert_eq!(jcc.len(), 2);
+    /// assert!(!jcc.is_empty() && ShortBytes::new([0; 3], 0).is_empty());
+    /// ```
     pub const fn new(bytes: [u8; 3], len: u8) -> ShortBytes {
         ShortBytes(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], len]))
     }
 
     /// The bytes (zero past the count) and their count.
+    ///
+    /// ```
+    /// use jit_compiler::x64::ShortBytes;
+    /// let jcc = ShortBytes::new([0x0F, 0x84, 0], 2);
+    /// assert_eq!(jcc.bytes(), ([0x0F, 0x84, 0], 2));
+    /// assert_eq!(jcc.len(), 2);
+    /// assert!(!jcc.is_empty() && ShortBytes::new([0; 3], 0).is_empty());
+    /// ```
     pub const fn bytes(self) -> ([u8; 3], u8) {
         let [a, b, c, len] = self.0.to_le_bytes();
         ([a, b, c], len)
     }
 
     /// The count.
+    ///
+    /// ```
+    /// use jit_compiler::x64::ShortBytes;
+    /// let jcc = ShortBytes::new([0x0F, 0x84, 0], 2);
+    /// assert_eq!(jcc.bytes(), ([0x0F, 0x84, 0], 2));
+    /// assert_eq!(jcc.len(), 2);
+    /// assert!(!jcc.is_empty() && ShortBytes::new([0; 3], 0).is_empty());
+    /// ```
     pub const fn len(self) -> usize {
         (self.0 >> 24) as usize
     }
 
     /// True for no bytes, which no field of an [`Encoding`] has.
+    ///
+    /// ```
+    /// use jit_compiler::x64::ShortBytes;
+    /// let jcc = ShortBytes::new([0x0F, 0x84, 0], 2);
+    /// assert_eq!(jcc.bytes(), ([0x0F, 0x84, 0], 2));
+    /// assert_eq!(jcc.len(), 2);
+    /// assert!(!jcc.is_empty() && ShortBytes::new([0; 3], 0).is_empty());
+    /// ```
     pub const fn is_empty(self) -> bool {
         self.len() == 0
     }
@@ -160,6 +269,21 @@ impl ShortBytes {
 }
 
 /// The parts of one encoded instruction, in the order they are written. No allocation.
+///
+/// ```
+/// use jit_compiler::x64::{encode, Disp, Gpr::*, Imm, Inst, Mem, ShortBytes, SseOp, Xmm::*};
+/// // addsd xmm8,[r12+8]
+/// let src = Mem::base_disp(R12, 8).into();
+/// let e = encode(&Inst::Sse { op: SseOp::Addsd, dst: Xmm8, src });
+/// assert_eq!(e.legacy_prefix, Some(0xF2));
+/// assert_eq!(e.rex, Some(0x45)); // 0100 W=0 R=1 (xmm8) X=0 B=1 (r12)
+/// assert_eq!(e.vex, None);
+/// assert_eq!(e.opcode, ShortBytes::new([0x0F, 0x58, 0], 2));
+/// assert_eq!(e.modrm, Some(0x44)); // mod 01 (disp8), reg 000, rm 100 (SIB follows)
+/// assert_eq!(e.sib, Some(0x24)); // no index, base 100 (r12 with REX.B)
+/// assert_eq!((e.disp, e.imm), (Disp::D8(8), Imm::None));
+/// assert_eq!(e.to_vec(), [0xF2, 0x45, 0x0F, 0x58, 0x44, 0x24, 0x08]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Encoding {
     /// Mandatory/legacy prefix (`66`, `F2`, `F3`).
@@ -212,16 +336,44 @@ impl Encoding {
     }
 
     /// Total length in bytes.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Gpr::*, Inst};
+    /// assert_eq!(encode(&Inst::Ret).len(), 1);
+    /// assert_eq!(encode(&Inst::MovImm { dst: R8, imm: 1 << 32 }).len(), 10); // REX B8+r imm64
+    /// assert!(!encode(&Inst::Nop).is_empty());
+    /// ```
     pub fn len(&self) -> usize {
         self.head_len() + self.disp.len() + self.imm.len()
     }
 
     /// Always false: every instruction has an opcode.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Gpr::*, Inst};
+    /// assert_eq!(encode(&Inst::Ret).len(), 1);
+    /// assert_eq!(encode(&Inst::MovImm { dst: R8, imm: 1 << 32 }).len(), 10); // REX B8+r imm64
+    /// assert!(!encode(&Inst::Nop).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         false
     }
 
     /// The label reference to patch, if any (an instruction has at most one).
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Assembler, Cond, Fixup, FixupKind, Inst, Mem, SseOp};
+    /// use jit_compiler::x64::Xmm::*;
+    /// let label = Assembler::new().new_label();
+    /// // je rel32 = 0F 84 xx xx xx xx: the field starts at byte 2.
+    /// let jcc = encode(&Inst::Jcc(Cond::E, label)).fixup();
+    /// assert_eq!(jcc, Some(Fixup { offset: 2, kind: FixupKind::Rel32, label, addend: 0 }));
+    /// // movsd xmm0,[rip+label+8] = F2 0F 10 05 xx xx xx xx: the disp32 at byte 4, plus 8.
+    /// let load = Inst::Sse { op: SseOp::Movsd, dst: Xmm0, src: Mem::rip_disp(label, 8).into() };
+    /// let rip = encode(&load).fixup();
+    /// assert_eq!(rip, Some(Fixup { offset: 4, kind: FixupKind::Rel32, label, addend: 8 }));
+    /// assert_eq!(encode(&Inst::Ret).fixup(), None);
+    /// ```
     #[inline(always)]
     pub fn fixup(&self) -> Option<Fixup> {
         if let Disp::Rip { label, addend } = self.disp {
@@ -248,6 +400,14 @@ impl Encoding {
     }
 
     /// Appends the bytes (label fields as zero).
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Assembler, Inst};
+    /// let label = Assembler::new().new_label();
+    /// let mut code = vec![0x90];
+    /// encode(&Inst::Jmp(label)).write(&mut code);
+    /// assert_eq!(code, [0x90, 0xE9, 0, 0, 0, 0]); // the rel32 is left for the assembler
+    /// ```
     #[inline(always)]
     pub fn write(&self, out: &mut Vec<u8>) {
         // Gathered in one integer from the last field to the first: each field moves the
@@ -289,6 +449,11 @@ impl Encoding {
     }
 
     /// The bytes as a vector (convenience for tests and docs).
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Gpr::*, Inst};
+    /// assert_eq!(encode(&Inst::Pop(R15)).to_vec(), [0x41, 0x5F]);
+    /// ```
     pub fn to_vec(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(self.len());
         self.write(&mut v);
