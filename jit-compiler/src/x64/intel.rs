@@ -124,6 +124,16 @@ fn write_gm(f: &mut dyn Write, g: GprMem, size: &str, resolve: Resolver<'_>) -> 
 impl Inst {
     /// Writes the instruction in Intel syntax, resolving labels with `resolve` (branch and
     /// RIP-relative targets then print as absolute addresses, as iced-x86 shows them).
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Inst, Mem, SseOp, Xmm::*};
+    /// let mut a = Assembler::new();
+    /// let c = a.new_label();
+    /// let i = Inst::Sse { op: SseOp::Mulsd, dst: Xmm0, src: Mem::rip(c).into() };
+    /// let mut text = String::new();
+    /// i.write_intel(&mut text, &|l| (l == c).then_some(0x40)).unwrap();
+    /// assert_eq!(text, "mulsd xmm0,[40h]");
+    /// ```
     pub fn write_intel(&self, f: &mut dyn Write, resolve: Resolver<'_>) -> fmt::Result {
         use Inst::*;
         match *self {
@@ -297,6 +307,16 @@ impl Inst {
     }
 
     /// Displays the instruction with labels resolved by `resolve`.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Cond, Inst};
+    /// let mut a = Assembler::new();
+    /// let l = a.new_label();
+    /// let i = Inst::JccShort(Cond::B, l);
+    /// // branch targets above 9 print with 16 hex digits, as iced-x86 prints them
+    /// assert_eq!(i.display_with(&|_| Some(0x1C)).to_string(), "jb short 000000000000001Ch");
+    /// assert_eq!(i.display_with(&|_| Some(7)).to_string(), "jb short 7");
+    /// ```
     pub fn display_with<'a>(&'a self, resolve: Resolver<'a>) -> impl fmt::Display + 'a {
         DisplayWith {
             inst: self,

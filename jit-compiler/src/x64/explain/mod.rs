@@ -112,12 +112,39 @@ fn data_text(d: Data, offset: usize, relocs: &[Reloc]) -> String {
 
 /// Explains machine code with its listing: every instruction and its fields, and the data
 /// (constants and masks as values).
+///
+/// ```
+/// use jit_compiler::x64::{explain, Assembler, Mem, Xmm::*};
+/// let mut a = Assembler::new().with_listing(true);
+/// let one = a.new_label();
+/// a.addsd(Xmm0, Mem::rip(one));
+/// a.ret();
+/// a.bind(one);
+/// a.data_f64(1.0);
+/// let out = a.finish().unwrap();
+/// let text = explain(&out.code, &out.listing);
+/// assert!(text.contains("addsd xmm0,[9]"));
+/// // the patched displacement: 9 (the constant) - 8 (the end of the addsd)
+/// assert!(text.contains("01 00 00 00  disp32"));
+/// assert!(text.contains("the double 1.0"));
+/// ```
 pub fn explain(code: &[u8], listing: &[ListingEntry]) -> String {
     explain_with(code, listing, &[], &[], Patched::Yes)
 }
 
 /// Explains a compiled expression: the entries, every instruction, the constant pool and
 /// the call slots. Needs the listing ([`compile`](crate::codegen::compile) keeps one).
+///
+/// ```
+/// use jit_compiler::codegen::{compile, Abi};
+/// use jit_compiler::x64::explain_compiled;
+/// let c = compile(&jit_compiler::parse("x + 1").unwrap(), Abi::SysV).unwrap();
+/// let text = explain_compiled(&c);
+/// assert!(text.contains("; array entry: extern \"sysv64\" fn(args: *const f64) -> f64"));
+/// assert!(text.contains("; register entry: extern \"sysv64\" fn(f64) -> f64"));
+/// assert!(text.contains("movsd xmm0,[rdi]"));
+/// assert!(text.contains("; constant pool"));
+/// ```
 pub fn explain_compiled(c: &Compiled) -> String {
     let ptr = c.abi.pointer_arg();
     // the convention by its own name: `extern "C"` would be another one on another host
@@ -165,6 +192,15 @@ fn arrival(abi: Abi, arity: usize) -> String {
 
 /// Explains one instruction on its own (at offset 0; RIP-relative and branch fields are
 /// shown as unpatched zeros).
+///
+/// ```
+/// use jit_compiler::x64::{explain_inst, Gpr::*, Inst};
+/// let text = explain_inst(&Inst::Push(R12));
+/// assert!(text.starts_with("0000  41 54"));
+/// assert!(text.contains("push r12"));
+/// assert!(text.contains("0100 0001: W=0 R=0 X=0 B=1")); // REX.B: r12 is 8 + 4
+/// assert!(text.contains("50+4"));
+/// ```
 pub fn explain_inst(inst: &Inst) -> String {
     let bytes = encode(inst).to_vec();
     let entry = ListingEntry {
