@@ -157,10 +157,7 @@ impl VGen<'_> {
     /// never pass a `src2` in `dst` then).
     fn op3(&mut self, op: AvxOp, dst: u8, src1: u8, src2: Src) {
         if self.avx() {
-            let src2 = match src2 {
-                Src::Reg(r) => YmmMem::Ymm(ymm(r)),
-                Src::Mem(m) => YmmMem::Mem(m),
-            };
+            let src2 = ymm_src(src2);
             self.asm.emit(Inst::Avx {
                 op,
                 dst: ymm(dst),
@@ -194,10 +191,7 @@ impl VGen<'_> {
     /// `dst = cmp(src1, src2, pred)` as an all-ones / zero mask per lane.
     fn cmp(&mut self, dst: u8, src1: u8, src2: Src, pred: u8) {
         if self.avx() {
-            let src2 = match src2 {
-                Src::Reg(r) => YmmMem::Ymm(ymm(r)),
-                Src::Mem(m) => YmmMem::Mem(m),
-            };
+            let src2 = ymm_src(src2);
             self.asm.vcmppd(ymm(dst), ymm(src1), src2, pred);
         } else {
             if dst != src1 {
@@ -538,11 +532,7 @@ impl VGen<'_> {
         self.cmp(m, m, Src::Reg(t), CMP_LT);
         if self.avx() {
             let rb = self.src1(b)?;
-            let sa = self.src2(a)?;
-            let sa = match sa {
-                Src::Reg(r) => YmmMem::Ymm(ymm(r)),
-                Src::Mem(mm) => YmmMem::Mem(mm),
-            };
+            let sa = ymm_src(self.src2(a)?);
             self.asm.vblendvpd(ymm(t), ymm(rb), sa, ymm(m));
             self.finish(id, Some(t));
         } else {
@@ -558,6 +548,7 @@ impl VGen<'_> {
     }
 }
 
+/// An operand as the AVX forms take it: its ymm register, or the memory it is in.
 pub(super) fn ymm_src(s: Src) -> YmmMem {
     match s {
         Src::Reg(r) => YmmMem::Ymm(ymm(r)),

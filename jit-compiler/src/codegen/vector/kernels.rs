@@ -8,7 +8,7 @@ use crate::codegen::pool::Pool;
 use crate::codegen::{Abi, DEFAULT_MAX_FRAME_LEN};
 use crate::expr::Expr;
 use crate::ops::{BinaryOp, UnaryOp};
-use crate::x64::{Assembler, AvxOp, Cond, Gpr, Inst, Mem, Scale, SseOp, SseStoreOp, Xmm, YmmMem};
+use crate::x64::{Assembler, AvxOp, Cond, Gpr, Inst, Mem, Scale, SseOp, SseStoreOp, Xmm};
 
 /// Lane patterns of the masks.
 use super::*;
@@ -411,15 +411,11 @@ pub(super) fn fast_reduce_with(
         let a = first_acc + u as u8;
         match isa {
             VectorIsa::Avx2 => {
-                let src = match r {
-                    Src::Reg(r) => YmmMem::Ymm(ymm(r)),
-                    Src::Mem(m) => YmmMem::Mem(m),
-                };
                 asm.emit(Inst::Avx {
                     op: inst,
                     dst: ymm(a),
                     src1: ymm(a),
-                    src2: src,
+                    src2: ymm_src(r),
                 });
             }
             VectorIsa::Sse2 => {
