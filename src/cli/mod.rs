@@ -191,12 +191,17 @@ fn not_a_variable(f: &JitFn, name: &str, note: &str) -> String {
 /// without variables (a constant, drawn as a horizontal line), any name that would be a
 /// variable. Values are taken for the variables of the expression only; a plotted name is
 /// held to the same rule (plotting `2*pi` over `pi` drew a flat line labelled `pi`).
+/// A name the parser treats as a variable (not a constant like `pi`, not a function).
+pub fn is_variable_name(name: &str) -> bool {
+    trivial_jit::Jit::compile(name).is_ok_and(|f| f.args() == [name])
+}
+
 fn check_plotted(f: &JitFn, var: &str) -> Result<(), String> {
     if f.args().iter().any(|a| a == var) {
         return Ok(());
     }
     // a name that compiles to that one variable (not `pi`, `sin` or `1+1`)
-    if f.args().is_empty() && trivial_jit::Jit::compile(var).is_ok_and(|v| v.args() == [var]) {
+    if f.args().is_empty() && is_variable_name(var) {
         return Ok(());
     }
     let note = ": a constant is plotted over any variable name, such as x=0:1";

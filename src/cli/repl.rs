@@ -158,7 +158,7 @@ impl Session {
         }
         if let Some((name, value_at)) = assignment(line) {
             let v = self.value_in(raw, &line[value_at..])?;
-            if !is_variable_name(name) {
+            if !super::is_variable_name(name) {
                 return Err(format!(
                     "error: `{name}` cannot be assigned: it is not a variable name (a constant, a function or not an identifier)\n"
                 ));
@@ -267,11 +267,6 @@ fn assignment(line: &str) -> Option<(&str, usize)> {
     })?;
     let name = line[..at].trim();
     trivial_jit::compiler::lexer::is_identifier(name).then_some((name, at + 1))
-}
-
-/// A name the parser treats as a variable (not a constant like `pi`, not a function).
-fn is_variable_name(name: &str) -> bool {
-    Jit::compile(name).is_ok_and(|f| f.args() == [name])
 }
 
 /// `EXPR x=A:B [WxH]` → its parts.
