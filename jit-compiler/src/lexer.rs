@@ -129,9 +129,14 @@ impl<'s> Lexer<'s> {
     /// assert_eq!(lexer.next_token().unwrap_err().kind(), ErrorKind::UnexpectedCharacter);
     /// ```
     pub fn next_token(&mut self) -> Result<Token> {
-        self.skip_whitespace();
-        let start = self.pos;
-        let Some(&b) = self.src.as_bytes().get(start) else {
+        let bytes = self.src.as_bytes();
+        // ASCII whitespace here; other whitespace (e.g. U+00A0) by `non_ascii`
+        let mut start = self.pos;
+        while let Some(b' ' | b'\t'..=b'\r') = bytes.get(start) {
+            start += 1;
+        }
+        self.pos = start;
+        let Some(&b) = bytes.get(start) else {
             return Ok(Token {
                 kind: TokenKind::End,
                 span: Span::empty(start),
@@ -156,7 +161,7 @@ impl<'s> Lexer<'s> {
             b'<' => self.one_or_two(TokenKind::Lt, b'=', TokenKind::Le),
             b'>' => self.one_or_two(TokenKind::Gt, b'=', TokenKind::Ge),
             b'=' | b'!' => return self.equality(b),
-            0x80.. => self.non_ascii(start)?,
+            0x80.. => return self.non_ascii(),
             _ => return Err(unexpected(start, char::from(b))),
         };
         Ok(Token {
@@ -165,26 +170,56 @@ impl<'s> Lexer<'s> {
         })
     }
 
-    /// A token that starts with a non-ASCII character: `√` or a name such as `θ`.
-    fn non_ascii(&mut self, start: usize) -> Result<TokenKind> {
+    /// The token at a non-ASCII character: after Unicode whitespace, the next token;
+    /// else `√` or a name such as `θ`. (Out of line: rare, and it keeps the decoding out of
+    /// [`Lexer::next_token`].)
+    #[cold]
+    #[inline(never)]
+    fn non_ascii(&mut self) -> Result<Token> {
+        let start = self.pos;
+        self.skip_whitespace();
+        if self.pos > start {
+            return self.next_token();
+        }
         let Some(c) = self.peek_char() else {
             // cannot happen: there is a byte at `pos`, a char boundary (see `peek_char`)
             return Err(unexpected(start, char::REPLACEMENT_CHARACTER));
         };
         self.bump(c);
-        if c == '√' {
-            Ok(TokenKind::Root)
+        let kind = if c == '√' {
+            TokenKind::Root
         } else if is_name_start(c) {
             self.name_rest();
-            Ok(TokenKind::Name)
+            TokenKind::Name
         } else {
-            Err(unexpected(start, c))
-        }
+            return Err(unexpected(start, c));
+        };
+        Ok(Token {
+            kind,
+            span: Span::new(start, self.pos),
+        })
     }
 
     /// The rest of a name: ASCII letters, digits and `_` byte by byte; other characters
-    /// decoded and checked (Unicode XID_Continue).
+    /// by [`Lexer::name_rest_unicode`].
+    #[inline(always)]
     fn name_rest(&mut self) {
+        let bytes = self.src.as_bytes();
+        let mut end = self.pos;
+        while let Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_') = bytes.get(end) {
+            end += 1;
+        }
+        self.pos = end;
+        if bytes.get(end).is_some_and(|b| !b.is_ascii()) {
+            self.name_rest_unicode();
+        }
+    }
+
+    /// The rest of a name from a non-ASCII character on: characters decoded and checked
+    /// (Unicode XID_Continue), ASCII ones as in [`Lexer::name_rest`].
+    #[cold]
+    #[inline(never)]
+    fn name_rest_unicode(&mut self) {
         loop {
             match self.src.as_bytes().get(self.pos) {
                 Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_') => self.pos += 1,
@@ -249,6 +284,8 @@ impl<'s> Lexer<'s> {
     }
 
     /// `==` and `!=`; a lone `=` or `!` gets a message that names the right operator.
+    /// (Out of line: most formulas have no comparison.)
+    #[inline(never)]
     fn equality(&mut self, c: u8) -> Result<Token> {
         let start = self.pos;
         self.pos += 1;
@@ -276,8 +313,11 @@ impl<'s> Lexer<'s> {
         ))
     }
 
-    /// `12`, `1.5`, `.5`, `5.`, `1e10`, `2.5E-3`. Short plain decimals are converted by
-    /// [`short_decimal`]; the rest by the standard library's correctly rounded `f64` parser.
+    /// `12`, `1.5`, `.5`, `5.`, `1e10`, `2.5E-3`. Plain decimals of at most 15 digits (nearly
+    /// every number of a formula) are converted here by [`short_decimal`]; the rest by
+    /// [`Lexer::long_number`]. (Out of line: its registers would cost every other token
+    /// of [`Lexer::next_token`] saving and restoring them.)
+    #[inline(never)]
     fn number(&mut self) -> Result<Token> {
         let start = self.pos;
         // the digits before and after the point as one integer (exact while there are at
@@ -289,7 +329,24 @@ impl<'s> Lexer<'s> {
             self.pos += 1;
             frac_digits = self.digits(&mut mantissa);
         }
-        if int_digits + frac_digits == 0 {
+        let digits = int_digits + frac_digits;
+        let ends_here = !matches!(self.peek_byte_at(self.pos), Some(b'e' | b'E' | b'.'));
+        if ends_here && (1..=15).contains(&digits) {
+            return Ok(Token {
+                kind: TokenKind::Num(short_decimal(mantissa, frac_digits)),
+                span: Span::new(start, self.pos),
+            });
+        }
+        self.long_number(start, digits)
+    }
+
+    /// A number that [`Lexer::number`] read up to its exponent, a second point, or the
+    /// end of more than 15 (or no) digits: checked, then converted by the standard
+    /// library's correctly rounded `f64` parser. (Out of line: rare.)
+    #[cold]
+    #[inline(never)]
+    fn long_number(&mut self, start: usize, digits: usize) -> Result<Token> {
+        if digits == 0 {
             return Err(Error::new(
                 ErrorKind::InvalidNumber,
                 Span::new(start, self.pos),
@@ -321,12 +378,6 @@ impl<'s> Lexer<'s> {
             ));
         }
         let span = Span::new(start, self.pos);
-        if !exponent && int_digits + frac_digits <= 15 {
-            return Ok(Token {
-                kind: TokenKind::Num(short_decimal(mantissa, frac_digits)),
-                span,
-            });
-        }
         // cannot fail: `start` and `pos` are char boundaries (see `peek_char`).
         let text = &self.src[start..self.pos];
         match text.parse::<f64>() {
@@ -347,17 +398,21 @@ impl<'s> Lexer<'s> {
     /// Skips decimal digits and returns how many; appends them to `value` (wrapping: only
     /// meaningful for up to 19 digits in all).
     fn digits(&mut self, value: &mut u64) -> usize {
+        let bytes = self.src.as_bytes();
         let start = self.pos;
-        while let Some(d) = self.peek_byte_at(self.pos).filter(u8::is_ascii_digit) {
+        let mut end = start;
+        while let Some(&d @ b'0'..=b'9') = bytes.get(end) {
             *value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-            self.pos += 1;
+            end += 1;
         }
-        self.pos - start
+        self.pos = end;
+        end - start
     }
 }
 
 /// The error for a character no token starts with; for the typographic operators of text
 /// pasted from documents (`≤`, `×`, `−`, `²`, ...), it names what to write instead.
+#[cold]
 fn unexpected(at: usize, c: char) -> Error {
     let instead = match c {
         '≤' => "<=",
