@@ -5,7 +5,7 @@
 use crate::ast::{Ast, Node, NodeId};
 use crate::error::Span;
 use crate::hash::hash128;
-use crate::ops::{BinaryOp, PowStep, powi_steps};
+use crate::ops::BinaryOp;
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 use std::collections::HashMap;
@@ -252,7 +252,7 @@ impl Interner {
         id
     }
 
-    /// Adds `x^n` as the multiplications of [`powi_steps`] (exactly the interpreter's
+    /// Adds `x^n` as the multiplications of [`crate::ops::powi_steps`] (exactly the interpreter's
     /// sequence), merging each product with an equal one already present: `x^7`, `x^5` and
     /// `x^3` then share their squares.
     pub(crate) fn push_powi(&mut self, ast: &mut Ast, x: NodeId, n: i64, span: Span) -> NodeId {
@@ -261,17 +261,20 @@ impl Interner {
         }
         let mut base = x;
         let mut acc: Option<NodeId> = None;
-        for step in powi_steps(n.unsigned_abs()) {
-            match step {
-                PowStep::Accumulate => {
-                    acc = Some(match acc {
-                        None => base,
-                        Some(a) => self.push(ast, Node::Binary(BinaryOp::Mul, a, base), span),
-                    })
-                }
-                PowStep::Square => {
-                    base = self.push(ast, Node::Binary(BinaryOp::Mul, base, base), span)
-                }
+        // The steps of `powi_steps`, spelled out over the bits of `|n|` (its iterator of
+        // chained options took more instructions than the pushes): for each bit from the
+        // lowest, `Accumulate` if it is set, then `Square` unless it is the last.
+        let m = n.unsigned_abs();
+        let bits = u64::BITS - m.leading_zeros();
+        for i in 0..bits {
+            if (m >> i) & 1 == 1 {
+                acc = Some(match acc {
+                    None => base,
+                    Some(a) => self.push(ast, Node::Binary(BinaryOp::Mul, a, base), span),
+                });
+            }
+            if i + 1 < bits {
+                base = self.push(ast, Node::Binary(BinaryOp::Mul, base, base), span);
             }
         }
         let positive = acc.unwrap_or(base);
@@ -312,6 +315,22 @@ mod tests {
             );
         }
         ast
+    }
+
+    /// `x^n` is built with exactly the products of [`crate::ops::powi`] (the same rounding).
+    #[test]
+    fn powers_multiply_as_the_interpreter_does() {
+        let mut interner = Interner::default();
+        for n in -70..=70 {
+            let mut ast = Ast::new();
+            interner.reset(4);
+            let x = interner.push(&mut ast, Node::Arg(0), Span::new(0, 1));
+            interner.push_powi(&mut ast, x, n, Span::new(0, 1));
+            let expr = crate::Expr::from_parts(ast, vec!["x".into()], None).unwrap();
+            let v = 1.000_000_1f64;
+            let got = expr.eval(&[v]).unwrap();
+            assert_eq!(got.to_bits(), crate::ops::powi(v, n).to_bits(), "x^{n}");
+        }
     }
 
     /// The scanned list, the keyed map and the compact table merge exactly the same nodes

@@ -49,14 +49,8 @@ impl Dag {
         // children before parents: one forward pass knows each child before its parent
         for &node in merged.nodes() {
             has_if |= matches!(node, Node::If(..));
-            let children = merged.children(node);
-            let has_call = is_call(node) || children.iter().any(|c| info[c.index()].has_call);
-            let need = registers_needed(children.as_slice(), info);
-            info.push(Info {
-                has_call,
-                need,
-                state: 0,
-            });
+            let next = Info::of(node, info, &merged);
+            info.push(next);
         }
         buffers.has_if = has_if;
         let mut uses = std::mem::take(&mut buffers.uses);
@@ -142,6 +136,45 @@ struct Info {
     need: u32,
     /// Scheduling: 0 new, 1 children pushed, 2 done.
     state: u8,
+}
+
+impl Info {
+    /// What is known of `node` from its children's `info` (a node by node match: going
+    /// through [`Ast::children`] built a list of the children and matched on its length).
+    #[inline]
+    fn of(node: Node, info: &[Info], ast: &Ast) -> Info {
+        let child = |c: NodeId| info[c.index()];
+        let (has_call, need) = match node {
+            Node::Num(_) | Node::Arg(_) => (false, 1),
+            Node::Unary(op, a) => {
+                let a = child(a);
+                (super::lower::unary_is_call(op) || a.has_call, a.need)
+            }
+            Node::PowI(a, _) => (child(a).has_call, child(a).need),
+            Node::Binary(op, a, b) => {
+                let (a, b) = (child(a), child(b));
+                let need = if a.need == b.need {
+                    a.need + 1
+                } else {
+                    a.need.max(b.need)
+                };
+                (
+                    super::lower::binary_is_call(op) || a.has_call || b.has_call,
+                    need,
+                )
+            }
+            Node::If(..) | Node::Call(..) => {
+                let children = ast.children(node);
+                let has_call = is_call(node) || children.iter().any(|c| child(c).has_call);
+                (has_call, registers_needed(children.as_slice(), info))
+            }
+        };
+        Info {
+            has_call,
+            need,
+            state: 0,
+        }
+    }
 }
 
 /// Is the node itself computed by a call into Rust?
