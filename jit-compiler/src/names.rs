@@ -186,6 +186,9 @@ impl<'s> NameTable<'s> {
     /// assert_eq!(names.get("v42"), Some(42)); // past the linear scan: hashed
     /// assert_eq!(names.get("w"), None);
     /// ```
+    // (inlined: one-letter names, most of them, then cost a few instructions instead of a
+    // call whose set-up was costlier than the lookup)
+    #[inline]
     pub fn get(&self, name: &str) -> Option<u32> {
         if let [b] = name.as_bytes() {
             match self.letters.get(usize::from(*b)) {
@@ -195,6 +198,12 @@ impl<'s> NameTable<'s> {
                 _ => {}
             }
         }
+        self.search(name)
+    }
+
+    /// [`NameTable::get`] for names the byte table does not answer.
+    #[inline(never)]
+    fn search(&self, name: &str) -> Option<u32> {
         match &self.index {
             Some(map) => map.get(name).copied(),
             // first bytes before the full comparison: names are short and mostly differ

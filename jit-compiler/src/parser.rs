@@ -301,15 +301,20 @@ enum Callee {
     User { index: u32, arity: usize },
 }
 
-enum Frame {
+/// A construct waiting for what follows, and its right binding power: how tightly it holds
+/// the operand that follows (0 for `(` and calls, which take any expression up to `)` or
+/// `,`). (The power is a field of its own, not of the variants, so that the check before
+/// every operator is one load.)
+struct Frame {
+    pending: Pending,
+    rbp: u8,
+}
+
+enum Pending {
     /// `-`, `+` (no node) or `√`, waiting for its operand.
-    Prefix {
-        op: Option<UnaryOp>,
-        start: Span,
-        rbp: u8,
-    },
+    Prefix { op: Option<UnaryOp>, start: Span },
     /// `lhs op`, waiting for the right side.
-    Infix { op: BinaryOp, lhs: Operand, rbp: u8 },
+    Infix { op: BinaryOp, lhs: Operand },
     /// `(`, waiting for an expression and `)`.
     Paren { open: Span },
     /// `name(`, collecting arguments on the parser's argument stack from `args_start`.
@@ -318,15 +323,6 @@ enum Frame {
         name: Span,
         args_start: usize,
     },
-}
-
-impl Frame {
-    fn rbp(&self) -> u8 {
-        match self {
-            Frame::Prefix { rbp, .. } | Frame::Infix { rbp, .. } => *rbp,
-            Frame::Paren { .. } | Frame::Call { .. } => 0,
-        }
-    }
 }
 
 struct Parser<'s> {
@@ -498,9 +494,11 @@ impl<'s> Parser<'s> {
     fn operand(&mut self) -> Result<Operand> {
         loop {
             let tok = self.next()?;
-            let prefix = |op, rbp| Frame::Prefix {
-                op,
-                start: tok.span,
+            let prefix = |op, rbp| Frame {
+                pending: Pending::Prefix {
+                    op,
+                    start: tok.span,
+                },
                 rbp,
             };
             match tok.kind {
@@ -521,7 +519,16 @@ impl<'s> Parser<'s> {
                 TokenKind::Root => {
                     self.push_frame(prefix(Some(UnaryOp::Sqrt), PREFIX_ROOT_BP), tok.span)?
                 }
-                TokenKind::LParen => self.push_frame(Frame::Paren { open: tok.span }, tok.span)?,
+                TokenKind::LParen => {
+                    let paren = Pending::Paren { open: tok.span };
+                    self.push_frame(
+                        Frame {
+                            pending: paren,
+                            rbp: 0,
+                        },
+                        tok.span,
+                    )?
+                }
                 TokenKind::End if self.ast.is_empty() && self.frames.is_empty() => {
                     return Err(Error::new(
                         ErrorKind::EmptyExpression,
@@ -552,7 +559,7 @@ impl<'s> Parser<'s> {
     fn after_operand(&mut self, mut operand: Operand) -> Result<Option<Operand>> {
         loop {
             let tok = self.peek()?;
-            let rbp = self.frames.last().map_or(0, Frame::rbp);
+            let rbp = self.frames.last().map_or(0, |f| f.rbp);
             if let Some((op, lbp, op_rbp)) = binary_op(tok.kind).filter(|b| b.1 > rbp) {
                 if op.is_comparison() && operand.bare_comparison {
                     return Err(Error::new(
@@ -564,34 +571,30 @@ impl<'s> Parser<'s> {
                 let _ = lbp;
                 self.next()?;
                 self.push_frame(
-                    Frame::Infix {
-                        op,
-                        lhs: operand,
+                    Frame {
+                        pending: Pending::Infix { op, lhs: operand },
                         rbp: op_rbp,
                     },
                     tok.span,
                 )?;
                 return Ok(None);
             }
-            let Some(frame) = self.frames.pop() else {
+            let Some(Frame { pending, .. }) = self.frames.pop() else {
                 return self.at_top_level(tok, operand).map(Some);
             };
-            operand = match frame {
-                Frame::Prefix {
-                    op: None, start, ..
-                } => Operand {
+            operand = match pending {
+                Pending::Prefix { op: None, start } => Operand {
                     span: start.to(operand.span),
                     ..operand
                 },
-                Frame::Prefix {
+                Pending::Prefix {
                     op: Some(op),
                     start,
-                    ..
                 } => {
                     let span = start.to(operand.span);
                     self.leaf(Node::Unary(op, operand.id), span)
                 }
-                Frame::Infix { op, lhs, .. } => {
+                Pending::Infix { op, lhs } => {
                     let span = lhs.span.to(operand.span);
                     let id = self.ast.push(Node::Binary(op, lhs.id, operand.id), span);
                     Operand {
@@ -600,8 +603,8 @@ impl<'s> Parser<'s> {
                         bare_comparison: op.is_comparison(),
                     }
                 }
-                Frame::Paren { open } => self.close_paren(open, tok, operand)?,
-                Frame::Call {
+                Pending::Paren { open } => self.close_paren(open, tok, operand)?,
+                Pending::Call {
                     callee,
                     name,
                     args_start,
@@ -610,10 +613,14 @@ impl<'s> Parser<'s> {
                     self.call_args.push(operand.id);
                     match tok.kind {
                         TokenKind::Comma => {
-                            self.frames.push(Frame::Call {
+                            let call = Pending::Call {
                                 callee,
                                 name,
                                 args_start,
+                            };
+                            self.frames.push(Frame {
+                                pending: call,
+                                rbp: 0,
                             });
                             return Ok(None);
                         }
@@ -739,10 +746,14 @@ impl<'s> Parser<'s> {
                 .finish_call(callee, name.to(rparen.span), start)
                 .map(Some);
         }
-        let frame = Frame::Call {
+        let call = Pending::Call {
             callee,
             name,
             args_start: self.call_args.len(),
+        };
+        let frame = Frame {
+            pending: call,
+            rbp: 0,
         };
         self.push_frame(frame, lparen.span)?;
         Ok(None)
@@ -920,15 +931,17 @@ impl<'s> Parser<'s> {
         // cannot fail: every `Arg(i)` comes from `vars.insert`, so `i < vars.len()`, and
         // `order` is a permutation of `0..vars.len()`; the indexing below stays in range.
         // (on the stack for up to 16 variables)
-        let mut order: SmallVec<[u32; 16]> = (0..vars.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| vars.names()[i as usize]);
+        // (`names` taken once: each `vars.names()` asks the table where its names are)
+        let names = vars.names();
+        let mut order: SmallVec<[u32; 16]> = (0..names.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| names[i as usize]);
         let mut new_index: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
             new_index[old as usize] = new as u32;
         }
         let args = order
             .iter()
-            .map(|&i| vars.names()[i as usize].to_owned())
+            .map(|&i| names[i as usize].to_owned())
             .collect();
         let ast = ast.map_args(|i| new_index[i as usize]);
         Expr::from_valid_parts(ast, args, opts.registry.clone())
