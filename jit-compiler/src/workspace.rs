@@ -19,7 +19,7 @@
 use crate::ast::Ast;
 use crate::codegen::{dag, lower, pool::Pool};
 use crate::intern::Interner;
-use crate::x64::AsmBuffers;
+use crate::x64::Assembler;
 use std::cell::RefCell;
 
 /// Trees of more nodes than this are not kept for: expressions of up to a few thousand
@@ -39,8 +39,8 @@ pub(crate) struct Workspace {
     pub plan: dag::Buffers,
     /// The register file, the remaining-use counts and the body's instructions.
     pub lower: lower::Buffers,
-    /// The assembler's code, label and patch vectors.
-    pub asm: AsmBuffers,
+    /// The assembler, whose code, label and patch vectors are reused.
+    pub asm: Assembler,
     /// Constants and call slots.
     pub pool: Pool,
 }

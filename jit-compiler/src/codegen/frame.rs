@@ -93,9 +93,10 @@ pub fn assemble(
 ) -> Result<Compiled> {
     let abi = options.abi;
     let bytes = 64 + 12 * dag.order.len();
-    let mut asm =
-        Assembler::reusing(std::mem::take(&mut ws.asm), bytes).with_listing(options.listing);
-    // (borrowed in place: moving it out of the workspace and back cost 62 instructions)
+    // (the assembler and the pool are used in place: moving them out of the workspace and
+    // back cost 62 instructions for the pool, over a hundred for the assembler)
+    let asm = &mut ws.asm;
+    asm.reset(bytes, options.listing);
     let pool = &mut ws.pool;
     pool.clear();
     let target = Target {
@@ -109,15 +110,7 @@ pub fn assemble(
         marks: &branches.marks,
         fused: &branches.fused,
     };
-    let mut body = lower(
-        schedule,
-        arity,
-        target,
-        closures,
-        &mut asm,
-        pool,
-        &mut ws.lower,
-    )?;
+    let mut body = lower(schedule, arity, target, closures, asm, pool, &mut ws.lower)?;
     let regs = abi.register_args();
     let memory_args = arity > regs;
     let tails = Tails::of(&body);
@@ -160,17 +153,15 @@ pub fn assemble(
         None
     };
     asm.bind(common);
-    prologue(&mut asm, &frame);
-    emit_body(&mut asm, &mut body, &frame, memory_args, &tails);
+    prologue(asm, &frame);
+    emit_body(asm, &mut body, &frame, memory_args, &tails);
     ws.lower.return_insts(body.insts);
     if tails.end_reached {
-        epilogue(&mut asm, &frame, memory_args);
+        epilogue(asm, &frame, memory_args);
     }
-    pool.emit(&mut asm);
+    pool.emit(asm);
     let relocs = pool.relocs(|l| asm.label_offset(l));
-    let (out, buffers) = asm.finish_reusing();
-    ws.asm = buffers;
-    let out = out.map_err(|e| {
+    let out = asm.finish_reusing().map_err(|e| {
         Error::new(
             ErrorKind::CodeTooLarge,
             Span::default(),

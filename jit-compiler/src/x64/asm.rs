@@ -2,7 +2,7 @@
 //! (to interleave independent instruction sequences) and `finish`. Its methods per mnemonic
 //! are in [`mnemonics`].
 
-use super::encode::{FixupKind, encode};
+use super::encode::{FixupKind, encode_with};
 use super::inst::Inst;
 use super::listing::{Data, Item, ListingEntry};
 use super::mem::Label;
@@ -78,14 +78,6 @@ struct Patch {
     kind: FixupKind,
     label: Label,
     addend: i32,
-}
-
-/// The vectors of an [`Assembler`], kept between compilations (see `crate::workspace`).
-#[derive(Default)]
-pub(crate) struct AsmBuffers {
-    code: Vec<u8>,
-    labels: Vec<Option<usize>>,
-    patches: Vec<Patch>,
 }
 
 /// The finished machine code, its listing and the label addresses.
@@ -277,11 +269,17 @@ impl Assembler {
     /// assert_eq!(a.finish().unwrap().code, [0x55, 0x55]);
     /// ```
     pub fn emit(&mut self, inst: Inst) {
-        let enc = encode(&inst);
         let start = self.code.len();
-        enc.write(&mut self.code);
+        let fixup = encode_with(
+            &inst,
+            #[inline(always)]
+            |enc| {
+                enc.write(&mut self.code);
+                enc.fixup()
+            },
+        );
         let end = self.code.len();
-        if let Some(f) = enc.fixup() {
+        if let Some(f) = fixup {
             let (at, kind, label, addend) = (start + f.offset, f.kind, f.label, f.addend);
             self.patches.push(Patch {
                 at,
@@ -485,50 +483,35 @@ impl Assembler {
         })
     }
 
-    /// An assembler that writes into the memory of an earlier one, with room for `bytes`.
-    pub(crate) fn reusing(buffers: AsmBuffers, bytes: usize) -> Assembler {
-        let AsmBuffers {
-            mut code,
-            mut labels,
-            mut patches,
-        } = buffers;
-        code.clear();
-        code.reserve(bytes);
-        labels.clear();
-        patches.clear();
-        Assembler {
-            code,
-            labels,
-            patches,
-            listing: None,
-            error: None,
-            recording: false,
-        }
+    /// Empties the assembler for new code, keeping the memory of its vectors (see
+    /// `crate::workspace`), with room for `bytes` of code and the listing on or off.
+    pub(crate) fn reset(&mut self, bytes: usize, listing: bool) {
+        self.code.clear();
+        self.code.reserve(bytes);
+        self.labels.clear();
+        self.patches.clear();
+        self.listing = listing.then(Vec::new);
+        self.error = None;
+        self.recording = false;
     }
 
     /// [`Assembler::finish`] that copies the code out (into a vector of exactly its size) and
-    /// gives back the buffers for the next [`Assembler::reusing`]. The output's label table
-    /// is only filled when there is a listing (it serves to print it); ask
-    /// [`Assembler::label_offset`] before finishing otherwise.
-    pub(crate) fn finish_reusing(mut self) -> (Result<AsmOutput, AsmError>, AsmBuffers) {
-        let out = self.resolve().map(|()| {
-            let listing = self.listing.take().unwrap_or_default();
-            AsmOutput {
-                code: self.code.clone(),
-                labels: if listing.is_empty() {
-                    Vec::new()
-                } else {
-                    self.labels.clone()
-                },
-                listing,
-            }
-        });
-        let buffers = AsmBuffers {
-            code: self.code,
-            labels: self.labels,
-            patches: self.patches,
-        };
-        (out, buffers)
+    /// keeps the vectors for the next [`Assembler::reset`] (finished and reset in place: the
+    /// assembler is too big to move cheaply). The output's label table is only filled when
+    /// there is a listing (it serves to print it); ask [`Assembler::label_offset`] before
+    /// finishing otherwise.
+    pub(crate) fn finish_reusing(&mut self) -> Result<AsmOutput, AsmError> {
+        self.resolve()?;
+        let listing = self.listing.take().unwrap_or_default();
+        Ok(AsmOutput {
+            code: self.code.clone(),
+            labels: if listing.is_empty() {
+                Vec::new()
+            } else {
+                self.labels.clone()
+            },
+            listing,
+        })
     }
 
     /// The offset `label` is bound to, if it is bound yet.

@@ -435,9 +435,9 @@ impl Encoding {
         if let Some(m) = self.modrm {
             bytes.prepend(u64::from(m), 1);
         }
-        bytes.prepend(self.opcode.value(), self.opcode.len() as u8);
+        bytes.prepend_short(self.opcode);
         if let Some(v) = self.vex {
-            bytes.prepend(v.value(), v.len() as u8);
+            bytes.prepend_short(v);
         }
         if let Some(r) = self.rex {
             bytes.prepend(u64::from(r), 1);
@@ -482,6 +482,17 @@ impl Bytes {
             let low = u64::MAX >> (64 - 8 * u32::from(n));
             self.bits = self.bits << (8 * u32::from(n)) | u128::from(v & low);
             self.len += u32::from(n);
+        }
+    }
+
+    /// [`Bytes::prepend`] for one to three bytes: one branch on the count, then a constant
+    /// shift (a shift of a 128-bit integer by a variable amount takes a dozen instructions).
+    #[inline(always)]
+    fn prepend_short(&mut self, s: ShortBytes) {
+        match s.len() {
+            1 => self.prepend(s.value(), 1),
+            2 => self.prepend(s.value(), 2),
+            _ => self.prepend(s.value(), 3),
         }
     }
 
@@ -707,15 +718,24 @@ const fn op0f(op: u8) -> Opcode {
 /// ```
 #[inline(always)]
 pub fn encode(inst: &Inst) -> Encoding {
+    encode_with(inst, |e| e)
+}
+
+/// `f` of the encoding of `inst`, called in each arm rather than on the result of the match:
+/// inlined, each instruction kind's fields are known where `f` uses them (the assembler
+/// writes the bytes of an `addsd` without testing for an immediate or a VEX prefix), and no
+/// [`Encoding`] is built in memory only to be read back field by field.
+#[inline(always)]
+pub(crate) fn encode_with<R>(inst: &Inst, f: impl FnOnce(Encoding) -> R) -> R {
     use Inst::*;
     match *inst {
-        Sse { op, dst, src } => legacy(op.info(), dst.num(), src.into(), false),
-        SseStore { op, dst, src } => legacy(op.info(), src.num(), Rm::Mem(dst), false),
+        Sse { op, dst, src } => f(legacy(op.info(), dst.num(), src.into(), false)),
+        SseStore { op, dst, src } => f(legacy(op.info(), src.num(), Rm::Mem(dst), false)),
         SseImm { op, dst, src, imm } => {
-            legacy(op.info(), dst.num(), src.into(), false).with_imm(Imm::I8(imm))
+            f(legacy(op.info(), dst.num(), src.into(), false).with_imm(Imm::I8(imm)))
         }
-        XmmFromGpr { op, dst, src } => legacy(op.info(), dst.num(), Rm::Reg(src.num()), false),
-        GprFromXmm { op, dst, src } => {
+        XmmFromGpr { op, dst, src } => f(legacy(op.info(), dst.num(), Rm::Reg(src.num()), false)),
+        GprFromXmm { op, dst, src } => f({
             let (opc, xmm_in_reg) = op.info();
             let (reg, rm) = if xmm_in_reg {
                 (src.num(), dst.num())
@@ -723,45 +743,63 @@ pub fn encode(inst: &Inst) -> Encoding {
                 (dst.num(), src.num())
             };
             legacy(opc, reg, Rm::Reg(rm), false)
-        }
+        }),
         Avx {
             op,
             dst,
             src1,
             src2,
-        } => vex(op.info(), true, dst.num(), src1.num(), Some(src2.into())),
+        } => f(vex(
+            op.info(),
+            true,
+            dst.num(),
+            src1.num(),
+            Some(src2.into()),
+        )),
         Avx128 {
             op,
             dst,
             src1,
             src2,
-        } => vex(op.info(), false, dst.num(), src1.num(), Some(src2.into())),
+        } => f(vex(
+            op.info(),
+            false,
+            dst.num(),
+            src1.num(),
+            Some(src2.into()),
+        )),
         AvxScalar {
             op,
             dst,
             src1,
             src2,
-        } => vex(op.info(), false, dst.num(), src1.num(), Some(src2.into())),
-        AvxUnary { op, dst, src } => vex(op.info(), true, dst.num(), 0, Some(src.into())),
-        AvxStore { op, dst, src } => vex(op.info(), true, src.num(), 0, Some(Rm::Mem(dst))),
+        } => f(vex(
+            op.info(),
+            false,
+            dst.num(),
+            src1.num(),
+            Some(src2.into()),
+        )),
+        AvxUnary { op, dst, src } => f(vex(op.info(), true, dst.num(), 0, Some(src.into()))),
+        AvxStore { op, dst, src } => f(vex(op.info(), true, src.num(), 0, Some(Rm::Mem(dst)))),
         Vcmpsd {
             dst,
             src1,
             src2,
             imm,
-        } => vcmp(0xF2, false, dst.num(), src1.num(), src2.into(), imm),
+        } => f(vcmp(0xF2, false, dst.num(), src1.num(), src2.into(), imm)),
         Vcmppd {
             dst,
             src1,
             src2,
             imm,
-        } => vcmp(0x66, true, dst.num(), src1.num(), src2.into(), imm),
+        } => f(vcmp(0x66, true, dst.num(), src1.num(), src2.into(), imm)),
         Vblendvpd {
             dst,
             src1,
             src2,
             mask,
-        } => {
+        } => f({
             let opc = Opcode {
                 prefix: Some(0x66),
                 map: 3,
@@ -771,8 +809,8 @@ pub fn encode(inst: &Inst) -> Encoding {
             };
             let e = vex(opc, true, dst.num(), src1.num(), Some(src2.into()));
             e.with_imm(Imm::I8(mask.num() << 4))
-        }
-        Vroundpd { dst, src, imm } => {
+        }),
+        Vroundpd { dst, src, imm } => f({
             let opc = Opcode {
                 prefix: Some(0x66),
                 map: 3,
@@ -781,8 +819,8 @@ pub fn encode(inst: &Inst) -> Encoding {
                 ext: 0,
             };
             vex(opc, true, dst.num(), 0, Some(src.into())).with_imm(Imm::I8(imm))
-        }
-        Vbroadcastsd { dst, src } => {
+        }),
+        Vbroadcastsd { dst, src } => f({
             let opc = Opcode {
                 prefix: Some(0x66),
                 map: 2,
@@ -791,10 +829,10 @@ pub fn encode(inst: &Inst) -> Encoding {
                 ext: 0,
             };
             vex(opc, true, dst.num(), 0, Some(src.into()))
-        }
-        Vzeroupper => vex(op0f(0x77), false, 0, 0, None),
-        Alu { op, dst, src } => legacy(op.info(), dst.num(), src.into(), false),
-        AluImm { op, dst, imm } => {
+        }),
+        Vzeroupper => f(vex(op0f(0x77), false, 0, 0, None)),
+        Alu { op, dst, src } => f(legacy(op.info(), dst.num(), src.into(), false)),
+        AluImm { op, dst, imm } => f({
             let ext = op.info().ext;
             match i8::try_from(imm) {
                 Ok(i) => {
@@ -802,50 +840,50 @@ pub fn encode(inst: &Inst) -> Encoding {
                 }
                 Err(_) => legacy(w64(0x81), ext, Rm::Reg(dst.num()), false).with_imm(Imm::I32(imm)),
             }
-        }
-        Mov { dst, src } => legacy(w64(0x8B), dst.num(), src.into(), false),
-        MovStore { dst, src } => legacy(w64(0x89), src.num(), Rm::Mem(dst), false),
-        MovImm { dst, imm } => match MovImmForm::of(imm) {
+        }),
+        Mov { dst, src } => f(legacy(w64(0x8B), dst.num(), src.into(), false)),
+        MovStore { dst, src } => f(legacy(w64(0x89), src.num(), Rm::Mem(dst), false)),
+        MovImm { dst, imm } => f(match MovImmForm::of(imm) {
             MovImmForm::Zx32 => plus_reg(0xB8, false, dst).with_imm(Imm::I32(imm as u32 as i32)),
             MovImmForm::Sx32 => {
                 legacy(w64(0xC7), 0, Rm::Reg(dst.num()), false).with_imm(Imm::I32(imm as i32))
             }
             MovImmForm::Imm64 => plus_reg(0xB8, true, dst).with_imm(Imm::I64(imm)),
-        },
-        Lea { dst, src } => legacy(w64(0x8D), dst.num(), Rm::Mem(src), false),
-        Test { dst, src } => legacy(w64(0x85), src.num(), Rm::Reg(dst.num()), false),
-        Unary { op, dst } => legacy(op.info(), op.info().ext, Rm::Reg(dst.num()), false),
-        Shift { op, dst, imm } => {
+        }),
+        Lea { dst, src } => f(legacy(w64(0x8D), dst.num(), Rm::Mem(src), false)),
+        Test { dst, src } => f(legacy(w64(0x85), src.num(), Rm::Reg(dst.num()), false)),
+        Unary { op, dst } => f(legacy(op.info(), op.info().ext, Rm::Reg(dst.num()), false)),
+        Shift { op, dst, imm } => f({
             legacy(op.info(), op.info().ext, Rm::Reg(dst.num()), false).with_imm(Imm::I8(imm))
-        }
-        Push(r) => plus_reg(0x50, false, r),
-        Pop(r) => plus_reg(0x58, false, r),
-        Call(target) => legacy(op1(0xFF), 2, target.into(), false),
-        CallLabel(l) => Encoding::bare(ShortBytes::new([0xE8, 0, 0], 1)).with_imm(Imm::Rel32(l)),
-        JmpIndirect(target) => legacy(op1(0xFF), 4, target.into(), false),
-        Jmp(l) => Encoding::bare(ShortBytes::new([0xE9, 0, 0], 1)).with_imm(Imm::Rel32(l)),
-        JmpShort(l) => Encoding::bare(ShortBytes::new([0xEB, 0, 0], 1)).with_imm(Imm::Rel8(l)),
-        Jcc(cc, l) => {
+        }),
+        Push(r) => f(plus_reg(0x50, false, r)),
+        Pop(r) => f(plus_reg(0x58, false, r)),
+        Call(target) => f(legacy(op1(0xFF), 2, target.into(), false)),
+        CallLabel(l) => f(Encoding::bare(ShortBytes::new([0xE8, 0, 0], 1)).with_imm(Imm::Rel32(l))),
+        JmpIndirect(target) => f(legacy(op1(0xFF), 4, target.into(), false)),
+        Jmp(l) => f(Encoding::bare(ShortBytes::new([0xE9, 0, 0], 1)).with_imm(Imm::Rel32(l))),
+        JmpShort(l) => f(Encoding::bare(ShortBytes::new([0xEB, 0, 0], 1)).with_imm(Imm::Rel8(l))),
+        Jcc(cc, l) => f({
             Encoding::bare(ShortBytes::new([0x0F, 0x80 + cc.num(), 0], 2)).with_imm(Imm::Rel32(l))
-        }
-        JccShort(cc, l) => {
+        }),
+        JccShort(cc, l) => f({
             Encoding::bare(ShortBytes::new([0x70 + cc.num(), 0, 0], 1)).with_imm(Imm::Rel8(l))
-        }
-        Setcc(cc, r) => legacy(
+        }),
+        Setcc(cc, r) => f(legacy(
             op0f(0x90 + cc.num()),
             0,
             Rm::Reg(r.num()),
             r.byte_needs_rex(),
-        ),
-        Movzx8 { dst, src } => legacy(
+        )),
+        Movzx8 { dst, src } => f(legacy(
             op0f(0xB6),
             dst.num(),
             Rm::Reg(src.num()),
             src.byte_needs_rex(),
-        ),
-        Ret => Encoding::bare(ShortBytes::new([0xC3, 0, 0], 1)),
-        Int3 => Encoding::bare(ShortBytes::new([0xCC, 0, 0], 1)),
-        Nop => Encoding::bare(ShortBytes::new([0x90, 0, 0], 1)),
+        )),
+        Ret => f(Encoding::bare(ShortBytes::new([0xC3, 0, 0], 1))),
+        Int3 => f(Encoding::bare(ShortBytes::new([0xCC, 0, 0], 1))),
+        Nop => f(Encoding::bare(ShortBytes::new([0x90, 0, 0], 1))),
     }
 }
 

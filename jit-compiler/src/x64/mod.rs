@@ -36,7 +36,6 @@ pub mod reg;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use asm::AsmBuffers;
 pub use asm::{
     AluForm, AsmError, AsmOutput, Assembler, AvxForm, AvxMove, CallTarget, MovForm, Movq, SseMove,
 };
