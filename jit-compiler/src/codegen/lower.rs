@@ -19,7 +19,7 @@ use super::dag::Dag;
 use super::pool::{ABS_MASK, ONE_MASK, Pool, SIGN_MASK};
 use super::regs::{Home, Regs};
 use super::{Abi, Symbol};
-use crate::ast::{Node, NodeId};
+use crate::ast::{ArgList, Node, NodeId};
 use crate::error::Result;
 use crate::ops::{BinaryOp, PowStep, UnaryOp, powi_steps};
 use crate::x64::{
@@ -390,9 +390,19 @@ impl Gen<'_> {
 
     /// Ends a node: its children's uses are consumed, dead values freed, the result recorded.
     fn finish(&mut self, id: NodeId, result: Xmm) {
-        let dag = self.dag;
-        for c in dag.ast.children(dag.ast.node(id)).iter() {
-            self.consume(c);
+        // (the common kinds spelled out: the loop over `Ast::children` was a fifth of this)
+        match self.dag.ast.node(id) {
+            Node::Binary(_, a, b) => {
+                self.consume(a);
+                self.consume(b);
+            }
+            Node::Unary(_, a) | Node::PowI(a, _) => self.consume(a),
+            node => {
+                let dag = self.dag;
+                for c in dag.ast.children(node).iter() {
+                    self.consume(c);
+                }
+            }
         }
         self.regs.clear_reserved();
         self.regs.assign(id, result, self.pos);
@@ -412,14 +422,18 @@ impl Gen<'_> {
             Node::PowI(a, n) => self.powi(id, a, n),
             Node::If(_, _, b) if self.open.last().is_some_and(|o| o.node == id) => self.join(id, b),
             Node::If(c, a, b) => self.blend(id, c, a, b),
-            Node::Call(f, list) => {
-                let args: Vec<NodeId> = self.dag.ast.call_args(list).to_vec();
-                if self.closures.binary_search(&f).is_ok() {
-                    self.call_closure(id, f, &args);
-                } else {
-                    self.call(id, Symbol::User(f), &args);
-                }
-            }
+            Node::Call(f, list) => self.user_call(id, f, list),
+        }
+    }
+
+    /// A call of user function `f` with the arguments in `list`.
+    #[inline(never)]
+    fn user_call(&mut self, id: NodeId, f: u32, list: ArgList) {
+        let args: Vec<NodeId> = self.dag.ast.call_args(list).to_vec();
+        if self.closures.binary_search(&f).is_ok() {
+            self.call_closure(id, f, &args);
+        } else {
+            self.call(id, Symbol::User(f), &args);
         }
     }
 
@@ -459,19 +473,25 @@ impl Gen<'_> {
                 self.finish(id, r);
             }
             UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round | UnaryOp::Trunc => {
-                let x = self.in_reg(a);
-                let t = self.trunc(x);
-                match op {
-                    UnaryOp::Floor => self.floor_fix(x, t),
-                    UnaryOp::Ceil => self.ceil_fix(x, t),
-                    UnaryOp::Round => self.round_fix(x, t),
-                    _ => {}
-                }
-                self.finish(id, t);
+                self.round_to_integer(id, op, a)
             }
             UnaryOp::Sign => self.sign(id, a),
             _ => self.call(id, Symbol::Unary(op), &[a]),
         }
+    }
+
+    /// `floor`, `ceil`, `round` or `trunc` of `a`: truncated, then corrected.
+    #[inline(never)]
+    fn round_to_integer(&mut self, id: NodeId, op: UnaryOp, a: NodeId) {
+        let x = self.in_reg(a);
+        let t = self.trunc(x);
+        match op {
+            UnaryOp::Floor => self.floor_fix(x, t),
+            UnaryOp::Ceil => self.ceil_fix(x, t),
+            UnaryOp::Round => self.round_fix(x, t),
+            _ => {}
+        }
+        self.finish(id, t);
     }
 
     fn cmp(&mut self, dst: Xmm, src: impl Into<XmmMem>, pred: u8) {
@@ -618,7 +638,7 @@ impl Gen<'_> {
 
     /// The three-operand form of `inst`, when the code may use AVX and `inst` has one.
     fn avx_form(&self, inst: SseOp) -> Option<Vex> {
-        vex_form(inst).filter(|_| self.avx)
+        if self.avx { vex_form(inst) } else { None }
     }
 
     /// `dst = src1 op src2` for a form from [`Gen::three_operand`]; returns `dst`.

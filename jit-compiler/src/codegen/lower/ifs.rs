@@ -51,6 +51,7 @@ impl Gen<'_> {
     /// `if(c, a, b)` without a branch: `a` where `0 < |c|` (non-zero and not NaN), else `b`.
     /// Both sides are evaluated: this is for sides without calls (free of side effects and
     /// cheap; those with calls branch, see [`crate::codegen::branch`]).
+    #[inline(never)]
     pub(super) fn blend(&mut self, id: NodeId, c: NodeId, a: NodeId, b: NodeId) {
         // a value that appears twice here is copied, never overwritten in place
         let occ = |v: NodeId| {
@@ -199,6 +200,7 @@ impl Gen<'_> {
     }
 
     /// After the else-side: both paths meet with the `if`'s value in `xmm0`.
+    #[inline(never)]
     pub(super) fn join(&mut self, id: NodeId, b: NodeId) {
         self.side_result(b);
         if let Some(open) = self.open.pop() {

@@ -77,6 +77,7 @@ impl Gen<'_> {
     }
 
     /// `sign(x)`: `copysign(1, x)` where `0 < |x|`, else `x` itself (`±0`, NaN).
+    #[inline(never)]
     pub(super) fn sign(&mut self, id: NodeId, a: NodeId) {
         let x = self.in_reg(a);
         let abs = self.mask(ABS_MASK);
@@ -98,6 +99,7 @@ impl Gen<'_> {
     /// `min(a, b)` as the interpreter defines it: `b` if `a` is NaN or `b < a`, else `a`.
     /// `minsd r, a` with `r = b` gives `b < a ? b : a` (and `a` if either is NaN); a mask of
     /// "`a` is NaN" then selects `b`. `max` is the same with `maxsd`.
+    #[inline(never)]
     pub(super) fn min_max(&mut self, id: NodeId, inst: SseOp, a: NodeId, b: NodeId) {
         let ra = self.in_reg(a);
         let rb = self.in_reg(b);
