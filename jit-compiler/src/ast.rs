@@ -260,6 +260,11 @@ impl Ast {
         self.spans[id.index()]
     }
 
+    /// The spans of all nodes, in the order of [`Ast::nodes`].
+    pub(crate) fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+
     /// All nodes, children before parents.
     ///
     /// ```

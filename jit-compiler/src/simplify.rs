@@ -11,6 +11,7 @@
 //! `a+(-b) → a-b`, `(-a)+b → b-a`, `(-a)*(-b) → a*b`. Not `x+0 → x`: `-0+0` is `+0`.
 
 use crate::ast::{Ast, Node, NodeId};
+use crate::error::Span;
 use crate::expr::Expr;
 use crate::intern::Interner;
 use crate::ops::{self, BinaryOp, PowPlan, UnaryOp};
@@ -78,6 +79,8 @@ struct Simplifier<'a> {
     map: Vec<NodeId>,
     /// When set, equal nodes are merged and powers expanded (for the code generator).
     interner: Option<&'a mut Interner>,
+    /// The span of the old node being simplified, which every node made for it gets.
+    span: Span,
 }
 
 impl<'a> Simplifier<'a> {
@@ -101,6 +104,7 @@ impl<'a> Simplifier<'a> {
             new,
             map,
             interner: None,
+            span: Span::default(),
         }
     }
 
@@ -124,11 +128,14 @@ impl<'a> Simplifier<'a> {
 
     /// Simplifies every node into `self.new`; returns the new root (node 0 of an empty tree).
     fn simplify_all(&mut self) -> NodeId {
-        if self.old.is_empty() {
+        // (`old` is not borrowed from `self`: the loop reads it without reloading it)
+        let old = self.old;
+        if old.is_empty() {
             return NodeId::from_index(0);
         }
-        for i in 0..self.old.len() {
-            let id = self.simplify(i);
+        for (i, (&node, &span)) in old.nodes().iter().zip(old.spans()).enumerate() {
+            self.span = span;
+            let id = self.simplify(node, i);
             self.map.push(id);
         }
         // cannot fail: the tree is not empty, and `map` has one entry per old node.
@@ -143,37 +150,38 @@ impl<'a> Simplifier<'a> {
     }
 
     #[inline]
-    fn push(&mut self, node: Node, old: usize) -> NodeId {
-        let span = self.old.span(NodeId::from_index(old));
+    fn push(&mut self, node: Node) -> NodeId {
+        let span = self.span;
         match &mut self.interner {
             Some(interner) => interner.push(&mut self.new, node, span),
             None => self.new.push(node, span),
         }
     }
 
-    fn simplify(&mut self, i: usize) -> NodeId {
+    /// The new node of old node `i`, which is `node`.
+    fn simplify(&mut self, node: Node, i: usize) -> NodeId {
         // cannot fail: nodes are visited in order and children come before their parents,
-        // so `map` already holds every child, and `i < old.len()`.
+        // so `map` already holds every child.
         let m = |c: NodeId| self.map[c.index()];
-        match self.old.nodes()[i] {
-            n @ (Node::Num(_) | Node::Arg(_)) => self.push(n, i),
-            Node::Unary(op, a) => self.unary(op, m(a), i),
+        match node {
+            n @ (Node::Num(_) | Node::Arg(_)) => self.push(n),
+            Node::Unary(op, a) => self.unary(op, m(a)),
             Node::Binary(BinaryOp::Pow, a, b) => {
                 let (a, nb) = (m(a), m(b));
                 let closed = self.is_closed(b);
                 self.pow(a, nb, closed, i)
             }
-            Node::Binary(op, a, b) => self.binary(op, m(a), m(b), i),
+            Node::Binary(op, a, b) => self.binary(op, m(a), m(b)),
             Node::PowI(a, n) => self.powi(m(a), n, i),
             Node::If(c, a, b) => match self.num(m(c)) {
                 Some(cv) if ops::is_truthy(cv) => m(a),
                 Some(_) => m(b),
-                None => self.push(Node::If(m(c), m(a), m(b)), i),
+                None => self.push(Node::If(m(c), m(a), m(b))),
             },
             Node::Call(f, list) => {
                 let args: Vec<NodeId> = self.old.call_args(list).iter().map(|&c| m(c)).collect();
                 let list = self.new.push_call_args(&args);
-                self.push(Node::Call(f, list), i)
+                self.push(Node::Call(f, list))
             }
         }
     }
@@ -203,20 +211,20 @@ impl<'a> Simplifier<'a> {
         self.calls[i]
     }
 
-    fn unary(&mut self, op: UnaryOp, a: NodeId, i: usize) -> NodeId {
+    fn unary(&mut self, op: UnaryOp, a: NodeId) -> NodeId {
         if let Some(v) = self.num(a) {
-            return self.push(Node::Num(op.apply(v)), i);
+            return self.push(Node::Num(op.apply(v)));
         }
         match (op, self.new.node(a)) {
             (UnaryOp::Neg, Node::Unary(UnaryOp::Neg, inner)) => inner,
-            _ => self.push(Node::Unary(op, a), i),
+            _ => self.push(Node::Unary(op, a)),
         }
     }
 
-    fn binary(&mut self, op: BinaryOp, a: NodeId, b: NodeId, i: usize) -> NodeId {
+    fn binary(&mut self, op: BinaryOp, a: NodeId, b: NodeId) -> NodeId {
         use BinaryOp::*;
         if let (Some(x), Some(y)) = (self.num(a), self.num(b)) {
-            return self.push(Node::Num(op.apply(x, y)), i);
+            return self.push(Node::Num(op.apply(x, y)));
         }
         let neg_operand = |id: NodeId| match self.new.node(id) {
             Node::Unary(UnaryOp::Neg, inner) => Some(inner),
@@ -225,38 +233,38 @@ impl<'a> Simplifier<'a> {
         let bits = |id: Option<f64>| id.map(f64::to_bits);
         let (na, nb) = (self.num(a), self.num(b));
         match op {
-            Mul if nb == Some(2.0) => self.push(Node::Binary(Add, a, a), i),
-            Mul if na == Some(2.0) => self.push(Node::Binary(Add, b, b), i),
+            Mul if nb == Some(2.0) => self.push(Node::Binary(Add, a, a)),
+            Mul if na == Some(2.0) => self.push(Node::Binary(Add, b, b)),
             Mul if nb == Some(1.0) => a,
             Mul if na == Some(1.0) => b,
-            Mul if nb == Some(-1.0) => self.push(Node::Unary(UnaryOp::Neg, a), i),
-            Mul if na == Some(-1.0) => self.push(Node::Unary(UnaryOp::Neg, b), i),
+            Mul if nb == Some(-1.0) => self.push(Node::Unary(UnaryOp::Neg, a)),
+            Mul if na == Some(-1.0) => self.push(Node::Unary(UnaryOp::Neg, b)),
             Mul if neg_operand(a).is_some() && neg_operand(b).is_some() => {
                 let (x, y) = (neg_operand(a).unwrap_or(a), neg_operand(b).unwrap_or(b));
-                self.push(Node::Binary(Mul, x, y), i)
+                self.push(Node::Binary(Mul, x, y))
             }
             Div if nb == Some(1.0) => a,
             Div if nb.and_then(exact_reciprocal).is_some() => {
                 let r = nb.and_then(exact_reciprocal).unwrap_or(1.0);
-                let c = self.push(Node::Num(r), i);
-                self.push(Node::Binary(Mul, a, c), i)
+                let c = self.push(Node::Num(r));
+                self.push(Node::Binary(Mul, a, c))
             }
             Sub if bits(nb) == Some(0.0f64.to_bits()) => a,
             Add if bits(nb) == Some((-0.0f64).to_bits()) => a,
             Sub if neg_operand(b).is_some() => {
                 let inner = neg_operand(b).unwrap_or(b);
-                self.push(Node::Binary(Add, a, inner), i)
+                self.push(Node::Binary(Add, a, inner))
             }
             Add if neg_operand(b).is_some() => {
                 let inner = neg_operand(b).unwrap_or(b);
-                self.push(Node::Binary(Sub, a, inner), i)
+                self.push(Node::Binary(Sub, a, inner))
             }
             // `x - y` is `x + (-y)` and addition commutes, bit for bit
             Add if neg_operand(a).is_some() => {
                 let inner = neg_operand(a).unwrap_or(a);
-                self.push(Node::Binary(Sub, b, inner), i)
+                self.push(Node::Binary(Sub, b, inner))
             }
-            _ => self.push(Node::Binary(op, a, b), i),
+            _ => self.push(Node::Binary(op, a, b)),
         }
     }
 
@@ -264,44 +272,41 @@ impl<'a> Simplifier<'a> {
     fn pow(&mut self, a: NodeId, b: NodeId, exponent_closed: bool, i: usize) -> NodeId {
         let exponent = if exponent_closed { self.num(b) } else { None };
         if let (Some(x), Some(y)) = (self.num(a), self.num(b)) {
-            return self.push(Node::Num(ops::pow(x, y, exponent_closed)), i);
+            return self.push(Node::Num(ops::pow(x, y, exponent_closed)));
         }
         match ops::pow_plan(exponent) {
             PowPlan::Int(n) => self.powi(a, n, i),
-            PowPlan::Sqrt => self.push(Node::Unary(UnaryOp::Sqrt, a), i),
+            PowPlan::Sqrt => self.push(Node::Unary(UnaryOp::Sqrt, a)),
             PowPlan::RecipSqrt => {
-                let one = self.push(Node::Num(1.0), i);
-                let root = self.push(Node::Unary(UnaryOp::Sqrt, a), i);
-                self.push(Node::Binary(BinaryOp::Div, one, root), i)
+                let one = self.push(Node::Num(1.0));
+                let root = self.push(Node::Unary(UnaryOp::Sqrt, a));
+                self.push(Node::Binary(BinaryOp::Div, one, root))
             }
-            PowPlan::Powf => self.push(Node::Binary(BinaryOp::Powf, a, b), i),
+            PowPlan::Powf => self.push(Node::Binary(BinaryOp::Powf, a, b)),
         }
     }
 
     /// `x^n`: `x^0 = 1`, `x^1 = x` and `x^-1 = 1/x` are exactly what [`ops::powi`] computes.
     fn powi(&mut self, a: NodeId, n: i64, i: usize) -> NodeId {
         if let Some(x) = self.num(a) {
-            return self.push(Node::Num(ops::powi(x, n)), i);
+            return self.push(Node::Num(ops::powi(x, n)));
         }
         match n {
             // `f(x)^0` is 1, but the call is still made, as the interpreter makes it (its
             // effects, and a panic, are observable): `if(f(x), 1, 1)` is 1 for every value.
             0 if self.calls_under(i) => {
-                let one = self.push(Node::Num(1.0), i);
-                self.push(Node::If(a, one, one), i)
+                let one = self.push(Node::Num(1.0));
+                self.push(Node::If(a, one, one))
             }
-            0 => self.push(Node::Num(1.0), i),
+            0 => self.push(Node::Num(1.0)),
             1 => a,
             -1 => {
-                let one = self.push(Node::Num(1.0), i);
-                self.push(Node::Binary(BinaryOp::Div, one, a), i)
+                let one = self.push(Node::Num(1.0));
+                self.push(Node::Binary(BinaryOp::Div, one, a))
             }
             _ => match &mut self.interner {
-                Some(interner) => {
-                    let span = self.old.span(NodeId::from_index(i));
-                    interner.push_powi(&mut self.new, a, n, span)
-                }
-                None => self.push(Node::PowI(a, n), i),
+                Some(interner) => interner.push_powi(&mut self.new, a, n, self.span),
+                None => self.push(Node::PowI(a, n)),
             },
         }
     }

@@ -239,9 +239,17 @@ fn schedule(
     while let Some(&id) = stack.last() {
         match info[id.index()].state {
             0 => {
+                let node = ast.node(id);
+                if matches!(node, Node::Num(_) | Node::Arg(_)) {
+                    // a leaf: nothing to expand, done now rather than on the next turn
+                    info[id.index()].state = 2;
+                    stack.pop();
+                    order.push(id);
+                    continue;
+                }
                 info[id.index()].state = 1;
                 let mut fixed: [NodeId; 3];
-                let ordered: &[NodeId] = match ast.children(ast.node(id)) {
+                let ordered: &[NodeId] = match ast.children(node) {
                     // user calls keep the source order of their arguments (side effects
                     // happen in order)
                     crate::ast::Children::List(args) => args,
@@ -258,15 +266,13 @@ fn schedule(
                         &fixed[..n]
                     }
                 };
-                // Counted here, after the ordering, rather than over `ast.children` first:
-                // that loop needed the children in memory, stored a field at a time, and
-                // the copy into `fixed` then read them back in one load spanning several
+                // Uses counted here, after the ordering, rather than over `ast.children`
+                // first: that loop needed the children in memory, stored a field at a time,
+                // and the copy into `fixed` then read them back in one load spanning several
                 // stores, which the CPU cannot forward (a stall on every node).
-                for c in ordered {
-                    uses[c.index()] += 1;
-                }
-                // push in reverse so the first to evaluate is on top
+                // Pushed in reverse so the first to evaluate is on top.
                 for &c in ordered.iter().rev() {
+                    uses[c.index()] += 1;
                     if info[c.index()].state == 0 {
                         stack.push(c);
                     }
