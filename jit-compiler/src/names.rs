@@ -229,6 +229,8 @@ impl<'s> NameTable<'s> {
     /// assert_eq!(names.insert("t"), 1);
     /// assert_eq!(names.get("t"), Some(1));
     /// ```
+    // (inlined, with the hashing out of line: the common case is a few stores)
+    #[inline]
     pub fn insert(&mut self, name: &'s str) -> u32 {
         let i = self.names.len() as u32;
         self.names.push(name);
@@ -237,9 +239,19 @@ impl<'s> NameTable<'s> {
                 *slot = u8::try_from(i + 1).unwrap_or(u8::MAX);
             }
         }
+        if self.index.is_some() || self.names.len() > LINEAR_LIMIT {
+            self.hash(name, i);
+        }
+        i
+    }
+
+    /// Adds the name just pushed, `i`, to the hash map, making the map when the names
+    /// have grown past the linear scan.
+    #[inline(never)]
+    fn hash(&mut self, name: &'s str, i: u32) {
         if let Some(map) = &mut self.index {
             map.insert(name, i);
-        } else if self.names.len() > LINEAR_LIMIT {
+        } else {
             self.index = Some(
                 self.names
                     .iter()
@@ -248,7 +260,6 @@ impl<'s> NameTable<'s> {
                     .collect(),
             );
         }
-        i
     }
 
     /// The names, by index.

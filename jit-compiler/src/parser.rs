@@ -418,9 +418,11 @@ impl<'s> Parser<'s> {
     }
 
     fn next(&mut self) -> Result<Token> {
-        let t = self.peek()?;
-        self.peeked = None;
-        Ok(t)
+        // (not through `peek`: a token read here is not stored only to be taken back)
+        match self.peeked.take() {
+            Some(t) => Ok(t),
+            None => self.lexer.next_token(),
+        }
     }
 
     fn text(&self, span: Span) -> &'s str {
@@ -793,6 +795,7 @@ impl<'s> Parser<'s> {
     }
 
     /// The value of a constant: the user's (see [`Parser::user_name`]), else a built-in one.
+    #[inline]
     fn constant(&self, name: &str) -> Option<f64> {
         match self.user_name(name) {
             Some(UserName::Constant(v)) => Some(v),
