@@ -128,6 +128,7 @@ impl<'s> Lexer<'s> {
     /// assert_eq!(lexer.next_token().unwrap().kind, TokenKind::Name);
     /// assert_eq!(lexer.next_token().unwrap_err().kind(), ErrorKind::UnexpectedCharacter);
     /// ```
+    #[inline(always)] // (the parser reads tokens in one place)
     pub fn next_token(&mut self) -> Result<Token> {
         let bytes = self.src.as_bytes();
         // ASCII whitespace here; other whitespace (e.g. U+00A0) by `non_ascii`

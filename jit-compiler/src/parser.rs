@@ -325,10 +325,25 @@ enum Pending {
     },
 }
 
+/// What the parser expects of the next token.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// An operand, or a prefix operator or `(` before one.
+    Operand,
+    /// After this operand: a binary operator, `)`, `,` or the end.
+    Operator(Operand),
+    /// After a name: `(` makes it a call; anything else, a value followed by that token.
+    AfterName(Span),
+    /// After `name(` (the span of `(`; the call's frame is on top): `)`, or the first
+    /// argument.
+    FirstArgument(Span),
+    /// Nothing: the end was read, and this is the whole expression.
+    End(Operand),
+}
+
 struct Parser<'s> {
     src: &'s str,
     lexer: Lexer<'s>,
-    peeked: Option<Token>,
     ast: Ast,
     frames: Vec<Frame>,
     call_args: Vec<NodeId>,
@@ -391,7 +406,6 @@ impl<'s> Parser<'s> {
         Parser {
             src,
             lexer: Lexer::new(src),
-            peeked: None,
             // Every node but the links of `min`/`max` chains takes at least one byte of
             // source, so short sources never reallocate; long ones grow geometrically (the
             // cap bounds what an `Expr` holds beyond its nodes).
@@ -403,25 +417,6 @@ impl<'s> Parser<'s> {
             vars: NameTable::default(),
             explicit,
             opts,
-        }
-    }
-
-    fn peek(&mut self) -> Result<Token> {
-        match self.peeked {
-            Some(t) => Ok(t),
-            None => {
-                let t = self.lexer.next_token()?;
-                self.peeked = Some(t);
-                Ok(t)
-            }
-        }
-    }
-
-    fn next(&mut self) -> Result<Token> {
-        // (not through `peek`: a token read here is not stored only to be taken back)
-        match self.peeked.take() {
-            Some(t) => Ok(t),
-            None => self.lexer.next_token(),
         }
     }
 
@@ -453,17 +448,30 @@ impl<'s> Parser<'s> {
     #[inline]
     fn push_frame(&mut self, frame: Frame, at: Span) -> Result<()> {
         if self.frames.len() >= self.opts.limits.max_depth {
-            return Err(Error::new(
-                ErrorKind::NestingTooDeep,
-                at,
-                format!(
-                    "the expression is nested too deeply (more than {} levels)",
-                    self.opts.limits.max_depth
-                ),
-            ));
+            return Err(self.too_deep(at));
         }
         self.frames.push(frame);
         Ok(())
+    }
+
+    /// After a call's `(` and its frame: is that frame within the depth limit?
+    fn check_depth(&self, lparen: Span) -> Result<()> {
+        if self.frames.len() > self.opts.limits.max_depth {
+            return Err(self.too_deep(lparen));
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn too_deep(&self, at: Span) -> Error {
+        Error::new(
+            ErrorKind::NestingTooDeep,
+            at,
+            format!(
+                "the expression is nested too deeply (more than {} levels)",
+                self.opts.limits.max_depth
+            ),
+        )
     }
 
     fn leaf(&mut self, node: Node, span: Span) -> Operand {
@@ -476,93 +484,143 @@ impl<'s> Parser<'s> {
 
     /// Parses the whole source. (By reference: the parser is a few hundred bytes, and taking
     /// it by value moved it with a `memcpy` call on every parse.)
+    ///
+    /// One token a turn, read here and nowhere else: what it means depends on what came
+    /// before it ([`Expect`]). (One place that lexes lets the lexer be inlined there, with no
+    /// token returned through memory or kept in a lookahead slot; tokens are still read, and
+    /// errors found, in source order: a token is read only when the one before it is done.)
     fn run(&mut self) -> Result<Expr> {
         for name in self.explicit.unwrap_or(&[]) {
             self.vars.insert(name);
         }
+        let mut expect = Expect::Operand;
         let root = loop {
-            let operand = self.operand()?;
-            match self.after_operand(operand)? {
-                Some(root) => break root,
-                None => continue,
+            let tok = self.lexer.next_token()?;
+            // A name not followed by `(` is a value, and a call's `(` not followed by `)`
+            // opens its first argument: the token is then read as what follows those.
+            let now = match expect {
+                Expect::AfterName(name) if tok.kind != TokenKind::LParen => {
+                    Expect::Operator(self.name_value(name)?)
+                }
+                Expect::FirstArgument(lparen) if tok.kind != TokenKind::RParen => {
+                    self.check_depth(lparen)?;
+                    Expect::Operand
+                }
+                other => other,
+            };
+            expect = match now {
+                Expect::Operand => self.operand(tok)?,
+                Expect::Operator(operand) => self.operator(tok, operand)?,
+                Expect::AfterName(name) => self.open_call(name, tok.span)?,
+                Expect::FirstArgument(_) => Expect::Operator(self.empty_call(tok)?),
+                // (not reached: the loop ends as soon as the end is read, below)
+                Expect::End(root) => break root,
+            };
+            if let Expect::End(root) = expect {
+                break root;
             }
         };
         debug_assert_eq!(root.id, self.ast.root());
         Ok(self.finish())
     }
 
-    /// Reads tokens until an operand is complete, pushing prefix operators, parentheses and
-    /// call openings as frames.
-    fn operand(&mut self) -> Result<Operand> {
-        loop {
-            let tok = self.next()?;
-            let prefix = |op, rbp| Frame {
-                pending: Pending::Prefix {
-                    op,
-                    start: tok.span,
-                },
-                rbp,
-            };
-            match tok.kind {
-                TokenKind::Num(v) => return Ok(self.leaf(Node::Num(v), tok.span)),
-                TokenKind::Name => {
-                    if self.peek()?.kind == TokenKind::LParen {
-                        if let Some(call) = self.open_call(tok.span)? {
-                            return Ok(call);
-                        }
-                    } else {
-                        return self.name_value(tok.span);
-                    }
-                }
-                TokenKind::Minus => {
-                    self.push_frame(prefix(Some(UnaryOp::Neg), PREFIX_SIGN_BP), tok.span)?
-                }
-                TokenKind::Plus => self.push_frame(prefix(None, PREFIX_SIGN_BP), tok.span)?,
-                TokenKind::Root => {
-                    self.push_frame(prefix(Some(UnaryOp::Sqrt), PREFIX_ROOT_BP), tok.span)?
-                }
-                TokenKind::LParen => {
-                    let paren = Pending::Paren { open: tok.span };
-                    self.push_frame(
-                        Frame {
-                            pending: paren,
-                            rbp: 0,
-                        },
-                        tok.span,
-                    )?
-                }
-                TokenKind::End if self.ast.is_empty() && self.frames.is_empty() => {
-                    return Err(Error::new(
-                        ErrorKind::EmptyExpression,
-                        tok.span,
-                        "the expression is empty",
-                    ));
-                }
-                TokenKind::End => {
-                    return Err(Error::new(
-                        ErrorKind::UnexpectedEnd,
-                        tok.span,
-                        "expected an operand, found the end of the expression",
-                    ));
-                }
-                _ => {
-                    return Err(Error::new(
-                        ErrorKind::UnexpectedToken,
-                        tok.span,
-                        format!("expected an operand, found {}", self.describe(tok)),
-                    ));
-                }
+    /// A token where an operand is expected: a number (the operand), a name (an operand or a
+    /// call, as the next token says), or a prefix operator or `(`, pushed as a frame.
+    fn operand(&mut self, tok: Token) -> Result<Expect> {
+        let prefix = |op, rbp| Frame {
+            pending: Pending::Prefix {
+                op,
+                start: tok.span,
+            },
+            rbp,
+        };
+        match tok.kind {
+            TokenKind::Num(v) => return Ok(Expect::Operator(self.leaf(Node::Num(v), tok.span))),
+            TokenKind::Name => return Ok(Expect::AfterName(tok.span)),
+            TokenKind::Minus => {
+                self.push_frame(prefix(Some(UnaryOp::Neg), PREFIX_SIGN_BP), tok.span)?
             }
+            TokenKind::Plus => self.push_frame(prefix(None, PREFIX_SIGN_BP), tok.span)?,
+            TokenKind::Root => {
+                self.push_frame(prefix(Some(UnaryOp::Sqrt), PREFIX_ROOT_BP), tok.span)?
+            }
+            TokenKind::LParen => {
+                let paren = Pending::Paren { open: tok.span };
+                self.push_frame(
+                    Frame {
+                        pending: paren,
+                        rbp: 0,
+                    },
+                    tok.span,
+                )?
+            }
+            _ => return Err(self.no_operand(tok)),
+        }
+        Ok(Expect::Operand)
+    }
+
+    /// `name(` and a first argument: the call waits for its arguments as a frame.
+    /// `name(`: resolves the function, and pushes the call's frame, collecting arguments.
+    /// (The depth is checked when an argument follows: a call without arguments takes no
+    /// room, and the token after `(` is read before a depth error, as elsewhere.)
+    fn open_call(&mut self, name: Span, lparen: Span) -> Result<Expect> {
+        let call = Pending::Call {
+            callee: self.resolve_function(name)?,
+            name,
+            args_start: self.call_args.len(),
+        };
+        self.frames.push(Frame {
+            pending: call,
+            rbp: 0,
+        });
+        Ok(Expect::FirstArgument(lparen))
+    }
+
+    /// `name()`: the call whose frame is on top, at its `)`.
+    fn empty_call(&mut self, rparen: Token) -> Result<Operand> {
+        match self.frames.pop() {
+            Some(Frame {
+                pending:
+                    Pending::Call {
+                        callee,
+                        name,
+                        args_start,
+                    },
+                ..
+            }) => self.finish_call(callee, name.to(rparen.span), args_start),
+            // cannot happen: `open_call` pushed the frame, and nothing since
+            _ => Err(self.missing_operator(rparen)),
         }
     }
 
-    /// After an operand: takes binary operators, or reduces pending frames. Returns the root
-    /// at the end of the source, or `None` when a new operand must be read.
-    fn after_operand(&mut self, mut operand: Operand) -> Result<Option<Operand>> {
+    /// The error for a token that cannot start an operand.
+    #[cold]
+    fn no_operand(&self, tok: Token) -> Error {
+        match tok.kind {
+            TokenKind::End if self.ast.is_empty() && self.frames.is_empty() => Error::new(
+                ErrorKind::EmptyExpression,
+                tok.span,
+                "the expression is empty",
+            ),
+            TokenKind::End => Error::new(
+                ErrorKind::UnexpectedEnd,
+                tok.span,
+                "expected an operand, found the end of the expression",
+            ),
+            _ => Error::new(
+                ErrorKind::UnexpectedToken,
+                tok.span,
+                format!("expected an operand, found {}", self.describe(tok)),
+            ),
+        }
+    }
+
+    /// A token after an operand: takes a binary operator, or reduces pending frames until
+    /// one of them takes the token (`)`, `,`) or none is left (the end).
+    fn operator(&mut self, tok: Token, mut operand: Operand) -> Result<Expect> {
         loop {
-            let tok = self.peek()?;
             let rbp = self.frames.last().map_or(0, |f| f.rbp);
-            if let Some((op, lbp, op_rbp)) = binary_op(tok.kind).filter(|b| b.1 > rbp) {
+            if let Some((op, _lbp, op_rbp)) = binary_op(tok.kind).filter(|b| b.1 > rbp) {
                 if op.is_comparison() && operand.bare_comparison {
                     return Err(Error::new(
                         ErrorKind::ChainedComparison,
@@ -570,8 +628,6 @@ impl<'s> Parser<'s> {
                         "comparisons cannot be chained; use parentheses, e.g. `(a < b) == 1`",
                     ));
                 }
-                let _ = lbp;
-                self.next()?;
                 self.push_frame(
                     Frame {
                         pending: Pending::Infix { op, lhs: operand },
@@ -579,10 +635,10 @@ impl<'s> Parser<'s> {
                     },
                     tok.span,
                 )?;
-                return Ok(None);
+                return Ok(Expect::Operand);
             }
             let Some(Frame { pending, .. }) = self.frames.pop() else {
-                return self.at_top_level(tok, operand).map(Some);
+                return self.at_top_level(tok, operand).map(Expect::End);
             };
             operand = match pending {
                 Pending::Prefix { op: None, start } => Operand {
@@ -605,15 +661,16 @@ impl<'s> Parser<'s> {
                         bare_comparison: op.is_comparison(),
                     }
                 }
-                Pending::Paren { open } => self.close_paren(open, tok, operand)?,
+                Pending::Paren { open } => {
+                    return self.close_paren(open, tok, operand).map(Expect::Operator);
+                }
                 Pending::Call {
                     callee,
                     name,
                     args_start,
                 } => {
-                    self.next()?;
                     self.call_args.push(operand.id);
-                    match tok.kind {
+                    return match tok.kind {
                         TokenKind::Comma => {
                             let call = Pending::Call {
                                 callee,
@@ -624,16 +681,16 @@ impl<'s> Parser<'s> {
                                 pending: call,
                                 rbp: 0,
                             });
-                            return Ok(None);
+                            Ok(Expect::Operand)
                         }
-                        TokenKind::RParen => {
-                            self.finish_call(callee, name.to(tok.span), args_start)?
-                        }
+                        TokenKind::RParen => self
+                            .finish_call(callee, name.to(tok.span), args_start)
+                            .map(Expect::Operator),
                         _ => {
                             let what = format!("the call of {}", quoted(self.text(name)));
-                            return Err(self.unclosed(tok, name, &what));
+                            Err(self.unclosed(tok, name, &what))
                         }
-                    }
+                    };
                 }
             };
         }
@@ -643,7 +700,6 @@ impl<'s> Parser<'s> {
         if tok.kind != TokenKind::RParen {
             return Err(self.unclosed(tok, open, "the parenthesis"));
         }
-        self.next()?;
         Ok(Operand {
             id: operand.id,
             span: open.to(tok.span),
@@ -735,30 +791,6 @@ impl<'s> Parser<'s> {
             )),
             _ => Err(self.unclosed(tok, Span::default(), "")),
         }
-    }
-
-    /// `name(`: resolves the function. A call without arguments completes at once.
-    fn open_call(&mut self, name: Span) -> Result<Option<Operand>> {
-        let callee = self.resolve_function(name)?;
-        let lparen = self.next()?;
-        if self.peek()?.kind == TokenKind::RParen {
-            let rparen = self.next()?;
-            let start = self.call_args.len();
-            return self
-                .finish_call(callee, name.to(rparen.span), start)
-                .map(Some);
-        }
-        let call = Pending::Call {
-            callee,
-            name,
-            args_start: self.call_args.len(),
-        };
-        let frame = Frame {
-            pending: call,
-            rbp: 0,
-        };
-        self.push_frame(frame, lparen.span)?;
-        Ok(None)
     }
 
     fn resolve_function(&self, span: Span) -> Result<Callee> {
