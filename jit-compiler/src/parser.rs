@@ -295,10 +295,12 @@ enum UserName {
     Constant(f64),
 }
 
+/// The function of a call. (A user function by its index alone, its arity looked up when
+/// the call is complete: a call's frame then takes 32 bytes rather than 40.)
 #[derive(Clone, Copy)]
 enum Callee {
     Builtin(Builtin),
-    User { index: u32, arity: usize },
+    User(u32),
 }
 
 /// A construct waiting for what follows, and its right binding power: how tightly it holds
@@ -796,9 +798,7 @@ impl<'s> Parser<'s> {
     fn resolve_function(&self, span: Span) -> Result<Callee> {
         let name = self.text(span);
         match self.user_name(name) {
-            Some(UserName::Function { index, arity }) => {
-                return Ok(Callee::User { index, arity });
-            }
+            Some(UserName::Function { index, .. }) => return Ok(Callee::User(index)),
             Some(UserName::Constant(_)) => {}
             None => {
                 if let Some(b) = Builtin::lookup(name) {
@@ -866,7 +866,13 @@ impl<'s> Parser<'s> {
         };
         let name = self.text(span).split('(').next().unwrap_or("").trim_end();
         let node = match callee {
-            Callee::User { index, arity } => {
+            Callee::User(index) => {
+                // cannot fail: the index is one of the registry's functions (`user_name`)
+                let arity = self
+                    .opts
+                    .registry
+                    .as_deref()
+                    .map_or(0, |reg| reg.functions()[index as usize].arity);
                 if args.len() != arity {
                     return Err(wrong_arity(&plural(arity), name));
                 }
