@@ -461,7 +461,9 @@ fn short_decimal(mantissa: u64, frac_digits: usize) -> f64 {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
     // cannot fail: the caller has at most 15 digits in all, so `frac_digits <= 15`
-    mantissa as f64 / POW10[frac_digits.min(15)]
+    // (converted as a signed integer, which it fits: one instruction, where an unsigned
+    // one takes several)
+    mantissa as i64 as f64 / POW10[frac_digits.min(15)]
 }
 
 /// Can `c` start a name? ASCII letters, `_`, and Unicode XID_Start letters such as `θ`.
