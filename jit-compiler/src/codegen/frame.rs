@@ -338,6 +338,7 @@ fn prologue(asm: &mut Assembler, frame: &Frame) {
 const PAGE: i32 = 4096;
 
 /// `sub rsp, size` (nothing for 0), a page at a time when it is more than a page.
+#[inline]
 pub(super) fn reserve_stack(asm: &mut Assembler, size: i32) {
     if size > PAGE {
         grow_stack(asm, size);
@@ -365,6 +366,8 @@ pub(super) fn reserve_stack(asm: &mut Assembler, size: i32) {
 ///     jne top
 ///     sub rsp,REST           ; the part of a page left, below the last page touched
 /// ```
+#[cold]
+#[inline(never)]
 fn grow_stack(asm: &mut Assembler, size: i32) {
     let (pages, rest) = (size / PAGE, size % PAGE);
     asm.mov(Gpr::R11, Gpr::Rsp);

@@ -124,11 +124,18 @@ impl Pool {
     }
 
     /// Writes the pool at the end of the code: masks 16-byte aligned, then constants, then
-    /// the address slots (zero until the runtime patches them).
+    /// the address slots (zero until the runtime patches them). (The test inline, the
+    /// placing out of line: most bodies without calls or constants have nothing to place.)
+    #[inline]
     pub fn emit(&self, asm: &mut Assembler) {
-        if self.masks.is_empty() && self.consts.is_empty() && self.slots.is_empty() {
-            return;
+        if !(self.masks.is_empty() && self.consts.is_empty() && self.slots.is_empty()) {
+            self.place(asm);
         }
+    }
+
+    /// [`Pool::emit`] when there is something to place.
+    #[inline(never)]
+    fn place(&self, asm: &mut Assembler) {
         asm.align(if self.masks.is_empty() { 8 } else { 16 });
         for &(bits, l) in &self.masks {
             asm.bind(l);
@@ -146,6 +153,9 @@ impl Pool {
 
     /// The relocations, once the labels are placed.
     pub fn relocs(&self, offset_of: impl Fn(Label) -> Option<usize>) -> Vec<Reloc> {
+        if self.slots.is_empty() {
+            return Vec::new(); // (no call through a slot: nothing to collect)
+        }
         self.slots
             .iter()
             .filter_map(|&(symbol, l)| {
