@@ -112,11 +112,8 @@ pub fn lower(
     let Buffers {
         values,
         free_slots,
-        mut uses,
         mut insts,
     } = std::mem::take(buffers);
-    uses.clear();
-    uses.extend_from_slice(&dag.uses);
     insts.clear();
     insts.reserve(dag.ast.len() * 2);
     let mut g = Gen {
@@ -125,8 +122,7 @@ pub fn lower(
         avx: target.avx,
         asm,
         pool,
-        regs: Regs::reusing(dag.ast.len(), values, free_slots),
-        uses,
+        regs: Regs::reusing(&dag.uses, values, free_slots),
         insts,
         pos: 0,
         has_calls: false,
@@ -179,7 +175,6 @@ pub fn lower(
     *buffers = Buffers {
         values,
         free_slots,
-        uses: g.uses,
         insts: Vec::new(),
     };
     Ok(body)
@@ -191,7 +186,6 @@ pub fn lower(
 pub(crate) struct Buffers {
     values: Vec<super::regs::Value>,
     free_slots: Vec<u32>,
-    uses: Vec<u32>,
     insts: Vec<Inst>,
 }
 
@@ -223,7 +217,6 @@ struct Gen<'a> {
     asm: &'a mut Assembler,
     pool: &'a mut Pool,
     regs: Regs,
-    uses: Vec<u32>,
     insts: Vec<Inst>,
     pos: u32,
     has_calls: bool,
@@ -263,7 +256,7 @@ impl Gen<'_> {
         for (i, &node) in self.dag.ast.nodes().iter().enumerate() {
             if let Node::Arg(a) = node {
                 let id = NodeId::from_index(i);
-                if self.uses[i] == 0 {
+                if self.regs.uses(id) == 0 {
                     continue; // not reached from the root
                 }
                 if (a as usize) < in_regs {
@@ -367,7 +360,7 @@ impl Gen<'_> {
     /// remaining uses are the `occurrences` in this node, else a copy. (Callers pass 2 only
     /// when the overwritten register is also read as the other operand, as in `x + x`.)
     fn writable(&mut self, v: NodeId, occurrences: u32) -> Xmm {
-        if self.uses[v.index()] == occurrences {
+        if self.regs.uses(v) == occurrences {
             if let Some(r) = self.regs.reg(v) {
                 self.regs.release_reg(v);
                 self.regs.reserve(r);
@@ -458,7 +451,7 @@ impl Gen<'_> {
             UnaryOp::Sqrt => {
                 let src = self.operand(a);
                 let r = match src {
-                    XmmMem::Xmm(ra) if self.uses[a.index()] == 1 => {
+                    XmmMem::Xmm(ra) if self.regs.uses(a) == 1 => {
                         self.regs.release_reg(a);
                         self.regs.reserve(ra);
                         ra
@@ -573,8 +566,8 @@ impl Gen<'_> {
             self.sse(inst, r, r);
             return self.finish(id, r);
         }
-        let b_dying_in_reg = self.uses[b.index()] == 1 && self.regs.reg(b).is_some();
-        let a_dying_in_reg = self.uses[a.index()] == 1 && self.regs.reg(a).is_some();
+        let b_dying_in_reg = self.regs.uses(b) == 1 && self.regs.reg(b).is_some();
+        let a_dying_in_reg = self.regs.uses(a) == 1 && self.regs.reg(a).is_some();
         // When the operation commutes, the operand that becomes the destination should be a
         // register that dies here, or at least a register (a copy is cheaper than a load),
         // leaving a constant to be read from memory.
@@ -616,7 +609,7 @@ impl Gen<'_> {
     /// here: a fresh destination, and `v`'s register (reserved) as the first source, for a
     /// three-operand form that keeps `v`.
     fn beside(&mut self, v: NodeId, occurrences: u32) -> Option<(Xmm, Xmm)> {
-        if !self.avx || self.uses[v.index()] == occurrences {
+        if !self.avx || self.regs.uses(v) == occurrences {
             return None;
         }
         let src1 = self.regs.reg(v)?;
@@ -710,11 +703,7 @@ impl Gen<'_> {
 
     /// One use of `v` is made: it dies with its last.
     fn consume(&mut self, v: NodeId) {
-        let u = &mut self.uses[v.index()];
-        *u = u.saturating_sub(1);
-        if *u == 0 {
-            self.regs.kill(v);
-        }
+        self.regs.consume(v);
     }
 
     fn bind(&mut self, label: Label) {

@@ -19,9 +19,12 @@ pub enum Home {
     Slot(u32),
 }
 
-/// Where one value is: its register, its memory home, and when it was computed.
+/// Where one value is: its register, its memory home, and when it was computed; and how
+/// many of its uses are still ahead (kept here rather than in a vector of their own: the
+/// generator reads both for the same value, and one vector takes one bounds check).
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Value {
+    uses: u32,
     reg: Option<Xmm>,
     home: Option<Home>,
     born: u32,
@@ -44,12 +47,15 @@ pub struct Regs {
 }
 
 impl Regs {
-    /// Room for `n` values, in the memory of an earlier register file (see
-    /// [`Regs::into_buffers`]).
+    /// Room for one value per entry of `uses` (how many times each is used), in the memory
+    /// of an earlier register file (see [`Regs::into_buffers`]).
     #[inline]
-    pub(crate) fn reusing(n: usize, mut values: Vec<Value>, mut free_slots: Vec<u32>) -> Regs {
+    pub(crate) fn reusing(uses: &[u32], mut values: Vec<Value>, mut free_slots: Vec<u32>) -> Regs {
         values.clear();
-        values.resize(n, Value::default());
+        values.extend(uses.iter().map(|&uses| Value {
+            uses,
+            ..Value::default()
+        }));
         free_slots.clear();
         Regs {
             holder: [None; 16],
@@ -65,6 +71,20 @@ impl Regs {
     /// The vectors, for the next [`Regs::reusing`].
     pub(crate) fn into_buffers(self) -> (Vec<Value>, Vec<u32>) {
         (self.values, self.free_slots)
+    }
+
+    /// How many uses of `v` are still ahead.
+    pub fn uses(&self, v: NodeId) -> u32 {
+        self.values[v.index()].uses
+    }
+
+    /// One use of `v` is made: it dies with its last (its register and spill slot are freed).
+    pub fn consume(&mut self, v: NodeId) {
+        let value = &mut self.values[v.index()];
+        value.uses = value.uses.saturating_sub(1);
+        if value.uses == 0 {
+            self.kill(v);
+        }
     }
 
     /// The register holding `v`, if any.

@@ -16,7 +16,7 @@ impl Gen<'_> {
         // A single argument that dies here goes straight to xmm0 instead of through memory
         // (`sin(cos(x))` needs no stores at all).
         let preloaded = match args {
-            [a] if self.uses[a.index()] == 1 && self.regs.reg(*a).is_some() => {
+            [a] if self.regs.uses(*a) == 1 && self.regs.reg(*a).is_some() => {
                 let ra = self.regs.reg(*a).unwrap_or(Xmm::Xmm0);
                 if self.regs.holder(Xmm::Xmm0).is_some_and(|w| w != *a) {
                     self.spill(Xmm::Xmm0);

@@ -106,7 +106,7 @@ impl Gen<'_> {
                     // at the else-side's start the registers hold what they held at the
                     // branch (those values still needed)
                     for (r, v) in Xmm::ALL.into_iter().zip(open.held) {
-                        if let Some(v) = v.filter(|v| self.uses[v.index()] > 0) {
+                        if let Some(v) = v.filter(|v| self.regs.uses(*v) > 0) {
                             self.regs.assign(v, r, self.pos);
                         }
                     }
