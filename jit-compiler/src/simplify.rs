@@ -67,7 +67,18 @@ impl Expr {
 #[derive(Default)]
 pub(crate) struct Buffers {
     closed: Vec<bool>,
-    map: Vec<NodeId>,
+    map: Vec<Value>,
+}
+
+/// What an old node simplified to: a node of the new tree, or a constant not in it yet. A
+/// constant is placed in the tree (and, for the code generator, interned) only when a node
+/// that is kept uses it: constants that fold away, and those a rewrite reads and drops (the
+/// exponent of `x^3`, the `2` of `2*x`), never reach the tree.
+#[derive(Clone, Copy)]
+enum Value {
+    Node(NodeId),
+    /// The constant, and the old node it came from (whose span it gets when placed).
+    Num(f64, u32),
 }
 
 struct Simplifier<'a> {
@@ -76,11 +87,14 @@ struct Simplifier<'a> {
     /// For each old node: does its subtree call a user function? (Made when first asked.)
     calls: Vec<bool>,
     new: Ast,
-    map: Vec<NodeId>,
+    /// What each old node simplified to, by old index.
+    map: Vec<Value>,
     /// When set, equal nodes are merged and powers expanded (for the code generator).
     interner: Option<&'a mut Interner>,
     /// The span of the old node being simplified, which every node made for it gets.
     span: Span,
+    /// The index of the old node being simplified, which constants made for it point to.
+    at: u32,
 }
 
 impl<'a> Simplifier<'a> {
@@ -105,6 +119,7 @@ impl<'a> Simplifier<'a> {
             map,
             interner: None,
             span: Span::default(),
+            at: 0,
         }
     }
 
@@ -127,6 +142,7 @@ impl<'a> Simplifier<'a> {
     }
 
     /// Simplifies every node into `self.new`; returns the new root (node 0 of an empty tree).
+    #[inline]
     fn simplify_all(&mut self) -> NodeId {
         // (`old` is not borrowed from `self`: the loop reads it without reloading it)
         let old = self.old;
@@ -135,36 +151,75 @@ impl<'a> Simplifier<'a> {
         }
         for (i, (&node, &span)) in old.nodes().iter().zip(old.spans()).enumerate() {
             self.span = span;
-            let id = self.simplify(node, i);
-            self.map.push(id);
+            self.at = i as u32;
+            let value = self.simplify(node, i);
+            self.map.push(value);
         }
         // cannot fail: the tree is not empty, and `map` has one entry per old node.
-        self.map[self.old.root().index()]
+        let root = self.map[self.old.root().index()];
+        self.place(root)
     }
 
-    fn num(&self, id: NodeId) -> Option<f64> {
-        match self.new.node(id) {
-            Node::Num(v) => Some(v),
-            _ => None,
+    /// The number `value` is, if it is one.
+    fn num(&self, value: Value) -> Option<f64> {
+        match value {
+            Value::Num(v, _) => Some(v),
+            Value::Node(id) => match self.new.node(id) {
+                Node::Num(v) => Some(v),
+                _ => None,
+            },
         }
+    }
+
+    /// A constant made for the old node being simplified.
+    fn constant(&self, v: f64) -> Value {
+        Value::Num(v, self.at)
+    }
+
+    /// The node of `value`, placing a constant in the tree on its first use.
+    #[inline]
+    fn place(&mut self, value: Value) -> NodeId {
+        match value {
+            Value::Node(id) => id,
+            Value::Num(v, from) => self.place_num(v, from as usize),
+        }
+    }
+
+    /// The node of constant `v` made for old node `from`: placed in the tree on its first
+    /// use. (Out of line: most operands are nodes already.)
+    #[inline(never)]
+    fn place_num(&mut self, v: f64, from: usize) -> NodeId {
+        // (a shared old node, or a constant `if` passing on its side's constant: placed by
+        // an earlier use, it is placed once)
+        if let Value::Node(id) = self.map[from] {
+            return id;
+        }
+        let id = self.push_spanned(Node::Num(v), self.old.spans()[from]);
+        self.map[from] = Value::Node(id);
+        id
     }
 
     #[inline]
     fn push(&mut self, node: Node) -> NodeId {
-        let span = self.span;
+        self.push_spanned(node, self.span)
+    }
+
+    #[inline]
+    fn push_spanned(&mut self, node: Node, span: Span) -> NodeId {
         match &mut self.interner {
             Some(interner) => interner.push(&mut self.new, node, span),
             None => self.new.push(node, span),
         }
     }
 
-    /// The new node of old node `i`, which is `node`.
-    fn simplify(&mut self, node: Node, i: usize) -> NodeId {
+    /// What old node `i`, which is `node`, simplifies to.
+    fn simplify(&mut self, node: Node, i: usize) -> Value {
         // cannot fail: nodes are visited in order and children come before their parents,
         // so `map` already holds every child.
         let m = |c: NodeId| self.map[c.index()];
         match node {
-            n @ (Node::Num(_) | Node::Arg(_)) => self.push(n),
+            Node::Num(v) => Value::Num(v, i as u32),
+            n @ Node::Arg(_) => Value::Node(self.push(n)),
             Node::Unary(op, a) => self.unary(op, m(a)),
             Node::Binary(BinaryOp::Pow, a, b) => {
                 let (a, nb) = (m(a), m(b));
@@ -176,12 +231,20 @@ impl<'a> Simplifier<'a> {
             Node::If(c, a, b) => match self.num(m(c)) {
                 Some(cv) if ops::is_truthy(cv) => m(a),
                 Some(_) => m(b),
-                None => self.push(Node::If(m(c), m(a), m(b))),
+                None => {
+                    let (c, a, b) = (m(c), m(a), m(b));
+                    let (c, a, b) = (self.place(c), self.place(a), self.place(b));
+                    Value::Node(self.push(Node::If(c, a, b)))
+                }
             },
             Node::Call(f, list) => {
-                let args: Vec<NodeId> = self.old.call_args(list).iter().map(|&c| m(c)).collect();
+                let old = self.old;
+                let mut args = Vec::with_capacity(old.call_args(list).len());
+                for &c in old.call_args(list) {
+                    args.push(self.place(self.map[c.index()]));
+                }
                 let list = self.new.push_call_args(&args);
-                self.push(Node::Call(f, list))
+                Value::Node(self.push(Node::Call(f, list)))
             }
         }
     }
@@ -211,94 +274,119 @@ impl<'a> Simplifier<'a> {
         self.calls[i]
     }
 
-    fn unary(&mut self, op: UnaryOp, a: NodeId) -> NodeId {
+    /// The new node `op(a, b)`, its operands placed (`a` first).
+    fn binary_node(&mut self, op: BinaryOp, a: Value, b: Value) -> Value {
+        let (a, b) = (self.place(a), self.place(b));
+        Value::Node(self.push(Node::Binary(op, a, b)))
+    }
+
+    /// The new node `op(a)`, its operand placed.
+    fn unary_node(&mut self, op: UnaryOp, a: Value) -> Value {
+        let a = self.place(a);
+        Value::Node(self.push(Node::Unary(op, a)))
+    }
+
+    fn unary(&mut self, op: UnaryOp, a: Value) -> Value {
         if let Some(v) = self.num(a) {
-            return self.push(Node::Num(op.apply(v)));
+            return self.constant(op.apply(v));
         }
-        match (op, self.new.node(a)) {
-            (UnaryOp::Neg, Node::Unary(UnaryOp::Neg, inner)) => inner,
-            _ => self.push(Node::Unary(op, a)),
+        match (op, self.negated(a)) {
+            (UnaryOp::Neg, Some(inner)) => Value::Node(inner),
+            _ => self.unary_node(op, a),
         }
     }
 
-    fn binary(&mut self, op: BinaryOp, a: NodeId, b: NodeId) -> NodeId {
-        use BinaryOp::*;
-        if let (Some(x), Some(y)) = (self.num(a), self.num(b)) {
-            return self.push(Node::Num(op.apply(x, y)));
+    /// `x` when `value` is the node `-x`.
+    fn negated(&self, value: Value) -> Option<NodeId> {
+        match value {
+            Value::Node(id) => match self.new.node(id) {
+                Node::Unary(UnaryOp::Neg, inner) => Some(inner),
+                _ => None,
+            },
+            Value::Num(..) => None,
         }
-        let neg_operand = |id: NodeId| match self.new.node(id) {
-            Node::Unary(UnaryOp::Neg, inner) => Some(inner),
-            _ => None,
-        };
-        let bits = |id: Option<f64>| id.map(f64::to_bits);
+    }
+
+    fn binary(&mut self, op: BinaryOp, a: Value, b: Value) -> Value {
+        use BinaryOp::*;
         let (na, nb) = (self.num(a), self.num(b));
+        if let (Some(x), Some(y)) = (na, nb) {
+            return self.constant(op.apply(x, y));
+        }
+        let bits = |id: Option<f64>| id.map(f64::to_bits);
+        let node = Value::Node;
         match op {
-            Mul if nb == Some(2.0) => self.push(Node::Binary(Add, a, a)),
-            Mul if na == Some(2.0) => self.push(Node::Binary(Add, b, b)),
+            Mul if nb == Some(2.0) => self.binary_node(Add, a, a),
+            Mul if na == Some(2.0) => self.binary_node(Add, b, b),
             Mul if nb == Some(1.0) => a,
             Mul if na == Some(1.0) => b,
-            Mul if nb == Some(-1.0) => self.push(Node::Unary(UnaryOp::Neg, a)),
-            Mul if na == Some(-1.0) => self.push(Node::Unary(UnaryOp::Neg, b)),
-            Mul if neg_operand(a).is_some() && neg_operand(b).is_some() => {
-                let (x, y) = (neg_operand(a).unwrap_or(a), neg_operand(b).unwrap_or(b));
-                self.push(Node::Binary(Mul, x, y))
+            Mul if nb == Some(-1.0) => self.unary_node(UnaryOp::Neg, a),
+            Mul if na == Some(-1.0) => self.unary_node(UnaryOp::Neg, b),
+            Mul if self.negated(a).is_some() && self.negated(b).is_some() => {
+                let (x, y) = (self.negated(a), self.negated(b));
+                self.binary_node(Mul, x.map_or(a, node), y.map_or(b, node))
             }
             Div if nb == Some(1.0) => a,
             Div if nb.and_then(exact_reciprocal).is_some() => {
                 let r = nb.and_then(exact_reciprocal).unwrap_or(1.0);
+                let a = self.place(a);
                 let c = self.push(Node::Num(r));
-                self.push(Node::Binary(Mul, a, c))
+                Value::Node(self.push(Node::Binary(Mul, a, c)))
             }
             Sub if bits(nb) == Some(0.0f64.to_bits()) => a,
             Add if bits(nb) == Some((-0.0f64).to_bits()) => a,
-            Sub if neg_operand(b).is_some() => {
-                let inner = neg_operand(b).unwrap_or(b);
-                self.push(Node::Binary(Add, a, inner))
+            Sub if self.negated(b).is_some() => {
+                let inner = self.negated(b).map_or(b, node);
+                self.binary_node(Add, a, inner)
             }
-            Add if neg_operand(b).is_some() => {
-                let inner = neg_operand(b).unwrap_or(b);
-                self.push(Node::Binary(Sub, a, inner))
+            Add if self.negated(b).is_some() => {
+                let inner = self.negated(b).map_or(b, node);
+                self.binary_node(Sub, a, inner)
             }
             // `x - y` is `x + (-y)` and addition commutes, bit for bit
-            Add if neg_operand(a).is_some() => {
-                let inner = neg_operand(a).unwrap_or(a);
-                self.push(Node::Binary(Sub, b, inner))
+            Add if self.negated(a).is_some() => {
+                let inner = self.negated(a).map_or(a, node);
+                self.binary_node(Sub, b, inner)
             }
-            _ => self.push(Node::Binary(op, a, b)),
+            _ => self.binary_node(op, a, b),
         }
     }
 
     /// `a ^ b` by §3.2: the plan depends on whether the exponent, as written, is constant.
-    fn pow(&mut self, a: NodeId, b: NodeId, exponent_closed: bool, i: usize) -> NodeId {
+    fn pow(&mut self, a: Value, b: Value, exponent_closed: bool, i: usize) -> Value {
         let exponent = if exponent_closed { self.num(b) } else { None };
         if let (Some(x), Some(y)) = (self.num(a), self.num(b)) {
-            return self.push(Node::Num(ops::pow(x, y, exponent_closed)));
+            return self.constant(ops::pow(x, y, exponent_closed));
         }
         match ops::pow_plan(exponent) {
             PowPlan::Int(n) => self.powi(a, n, i),
-            PowPlan::Sqrt => self.push(Node::Unary(UnaryOp::Sqrt, a)),
+            PowPlan::Sqrt => self.unary_node(UnaryOp::Sqrt, a),
             PowPlan::RecipSqrt => {
+                // (`a` is not a number: a number would have folded)
+                let a = self.place(a);
                 let one = self.push(Node::Num(1.0));
                 let root = self.push(Node::Unary(UnaryOp::Sqrt, a));
-                self.push(Node::Binary(BinaryOp::Div, one, root))
+                Value::Node(self.push(Node::Binary(BinaryOp::Div, one, root)))
             }
-            PowPlan::Powf => self.push(Node::Binary(BinaryOp::Powf, a, b)),
+            PowPlan::Powf => self.binary_node(BinaryOp::Powf, a, b),
         }
     }
 
     /// `x^n`: `x^0 = 1`, `x^1 = x` and `x^-1 = 1/x` are exactly what [`ops::powi`] computes.
-    fn powi(&mut self, a: NodeId, n: i64, i: usize) -> NodeId {
+    fn powi(&mut self, a: Value, n: i64, i: usize) -> Value {
         if let Some(x) = self.num(a) {
-            return self.push(Node::Num(ops::powi(x, n)));
+            return self.constant(ops::powi(x, n));
         }
-        match n {
+        // (`a` is not a number, so it is a node already)
+        let a = self.place(a);
+        let node = match n {
             // `f(x)^0` is 1, but the call is still made, as the interpreter makes it (its
             // effects, and a panic, are observable): `if(f(x), 1, 1)` is 1 for every value.
             0 if self.calls_under(i) => {
                 let one = self.push(Node::Num(1.0));
                 self.push(Node::If(a, one, one))
             }
-            0 => self.push(Node::Num(1.0)),
+            0 => return self.constant(1.0),
             1 => a,
             -1 => {
                 let one = self.push(Node::Num(1.0));
@@ -308,7 +396,8 @@ impl<'a> Simplifier<'a> {
                 Some(interner) => interner.push_powi(&mut self.new, a, n, self.span),
                 None => self.push(Node::PowI(a, n)),
             },
-        }
+        };
+        Value::Node(node)
     }
 }
 
@@ -348,6 +437,25 @@ mod tests {
         assert_eq!(simp("-b + a"), "a - b");
         assert_eq!(simp("(-a)*(-b)"), "a*b");
         assert_eq!(simp("x*1 - 0"), "x");
+    }
+
+    /// A constant is placed in the tree when first used, with the span it was written or
+    /// folded at (not its parent's).
+    #[test]
+    fn constants_keep_their_spans() {
+        use crate::Node;
+        use crate::error::Span;
+        let spans = |src: &str| {
+            let e = parse(src).unwrap().simplified();
+            let ast = e.ast();
+            let num = |v: f64| ast.nodes().iter().position(|n| *n == Node::Num(v));
+            [3.0, 6.0].map(|v| num(v).map(|i| ast.span(crate::ast::NodeId::from_index(i))))
+        };
+        assert_eq!(spans("x*3"), [Some(Span::new(2, 3)), None]);
+        assert_eq!(
+            spans("if(1, 3, y)*x - (2*3)*y"),
+            [Some(Span::new(6, 7)), Some(Span::new(17, 20))]
+        );
     }
 
     #[test]
