@@ -74,11 +74,15 @@ pub(crate) struct Buffers {
 /// constant is placed in the tree (and, for the code generator, interned) only when a node
 /// that is kept uses it: constants that fold away, and those a rewrite reads and drops (the
 /// exponent of `x^3`, the `2` of `2*x`), never reach the tree.
+/// (A `Node` is never a number: numbers are `Num` until placed, then `Placed`, so asking
+/// whether a value is a number does not read the tree.)
 #[derive(Clone, Copy)]
 enum Value {
     Node(NodeId),
     /// The constant, and the old node it came from (whose span it gets when placed).
     Num(f64, u32),
+    /// A constant already placed in the tree, as this node.
+    Placed(f64, NodeId),
 }
 
 struct Simplifier<'a> {
@@ -93,8 +97,6 @@ struct Simplifier<'a> {
     interner: Option<&'a mut Interner>,
     /// The span of the old node being simplified, which every node made for it gets.
     span: Span,
-    /// The index of the old node being simplified, which constants made for it point to.
-    at: u32,
 }
 
 impl<'a> Simplifier<'a> {
@@ -119,7 +121,6 @@ impl<'a> Simplifier<'a> {
             map,
             interner: None,
             span: Span::default(),
-            at: 0,
         }
     }
 
@@ -151,7 +152,6 @@ impl<'a> Simplifier<'a> {
         }
         for (i, (&node, &span)) in old.nodes().iter().zip(old.spans()).enumerate() {
             self.span = span;
-            self.at = i as u32;
             let value = self.simplify(node, i);
             self.map.push(value);
         }
@@ -163,24 +163,21 @@ impl<'a> Simplifier<'a> {
     /// The number `value` is, if it is one.
     fn num(&self, value: Value) -> Option<f64> {
         match value {
-            Value::Num(v, _) => Some(v),
-            Value::Node(id) => match self.new.node(id) {
-                Node::Num(v) => Some(v),
-                _ => None,
-            },
+            Value::Num(v, _) | Value::Placed(v, _) => Some(v),
+            Value::Node(_) => None,
         }
     }
 
-    /// A constant made for the old node being simplified.
+    /// A constant made for the old node being simplified (the next one `map` gets).
     fn constant(&self, v: f64) -> Value {
-        Value::Num(v, self.at)
+        Value::Num(v, self.map.len() as u32)
     }
 
     /// The node of `value`, placing a constant in the tree on its first use.
     #[inline]
     fn place(&mut self, value: Value) -> NodeId {
         match value {
-            Value::Node(id) => id,
+            Value::Node(id) | Value::Placed(_, id) => id,
             Value::Num(v, from) => self.place_num(v, from as usize),
         }
     }
@@ -191,11 +188,11 @@ impl<'a> Simplifier<'a> {
     fn place_num(&mut self, v: f64, from: usize) -> NodeId {
         // (a shared old node, or a constant `if` passing on its side's constant: placed by
         // an earlier use, it is placed once)
-        if let Value::Node(id) = self.map[from] {
+        if let Value::Placed(_, id) = self.map[from] {
             return id;
         }
         let id = self.push_spanned(Node::Num(v), self.old.spans()[from]);
-        self.map[from] = Value::Node(id);
+        self.map[from] = Value::Placed(v, id);
         id
     }
 
@@ -303,7 +300,7 @@ impl<'a> Simplifier<'a> {
                 Node::Unary(UnaryOp::Neg, inner) => Some(inner),
                 _ => None,
             },
-            Value::Num(..) => None,
+            Value::Num(..) | Value::Placed(..) => None,
         }
     }
 
