@@ -26,7 +26,7 @@ impl Expr {
     /// assert_eq!(e.to_string(), "sqrt(x) + sqrt(x) + 9 + y*0.25");
     /// ```
     pub fn simplified(&self) -> Expr {
-        let ast = Simplifier::new(self.ast()).run();
+        let ast = simplify(self.ast());
         self.with_valid_ast(ast)
     }
 
@@ -36,30 +36,35 @@ impl Expr {
     pub(crate) fn simplified_for_codegen(&self) -> (Ast, NodeId) {
         // A workspace of its own: the tree it returns is kept by the caller (the array
         // kernels), so taking the thread's would leave that one without its tree.
-        self.simplified_for_codegen_in(&mut crate::workspace::Workspace::default())
+        let mut ws = crate::workspace::Workspace::default();
+        let root = self.simplify_for_codegen_in(&mut ws);
+        (ws.tree, root)
     }
 
-    /// [`Expr::simplified_for_codegen`] into the workspace's buffers: the tree returned is
-    /// `ws.tree`, refilled (give it back when done with it).
-    pub(crate) fn simplified_for_codegen_in(
-        &self,
-        ws: &mut crate::workspace::Workspace,
-    ) -> (Ast, NodeId) {
-        let mut tree = std::mem::take(&mut ws.tree);
-        tree.clear();
-        // (the interner is borrowed, not moved out and back: it is 128 bytes)
-        let interner = &mut ws.interner;
-        interner.reset(self.ast().len());
-        let mut s = Simplifier::with_buffers(self.ast(), std::mem::take(&mut ws.simplify), tree);
-        s.interner = Some(interner);
-        let root = s.simplify_all();
-        // the parts go back one by one: the simplifier is a few hundred bytes, and moving it
-        // (or a tuple of its parts) whole was a `memcpy` call
-        ws.simplify = Buffers {
-            closed: s.closed,
-            map: s.map,
-        };
-        (s.new, root)
+    /// [`Expr::simplified_for_codegen`] into the workspace: the tree is `ws.tree`, refilled
+    /// in place (the simplifier borrows it and its other tables rather than moving them out
+    /// and back); returns its root.
+    pub(crate) fn simplify_for_codegen_in(&self, ws: &mut crate::workspace::Workspace) -> NodeId {
+        ws.tree.clear();
+        ws.interner.reset(self.ast().len());
+        let mut s = Simplifier::with_buffers(self.ast(), &mut ws.simplify, &mut ws.tree);
+        s.interner = Some(&mut ws.interner);
+        s.simplify_all()
+    }
+}
+
+/// The simplified tree of `old`, without unused nodes.
+fn simplify(old: &Ast) -> Ast {
+    let mut new = Ast::with_capacity(old.len());
+    let mut buffers = Buffers::default();
+    let root = Simplifier::with_buffers(old, &mut buffers, &mut new).simplify_all();
+    // Rewrites and folded `if`s can leave nodes nobody uses; drop them (and make the root
+    // the last node again) only when that happened.
+    let live = new.reachable(root);
+    if root == new.root() && live.iter().all(|l| *l) {
+        new
+    } else {
+        new.compact(root)
     }
 }
 
@@ -74,6 +79,7 @@ pub(crate) struct Buffers {
 /// constant is placed in the tree (and, for the code generator, interned) only when a node
 /// that is kept uses it: constants that fold away, and those a rewrite reads and drops (the
 /// exponent of `x^3`, the `2` of `2*x`), never reach the tree.
+///
 /// (A `Node` is never a number: numbers are `Num` until placed, then `Placed`, so asking
 /// whether a value is a number does not read the tree.)
 #[derive(Clone, Copy)]
@@ -87,12 +93,12 @@ enum Value {
 
 struct Simplifier<'a> {
     old: &'a Ast,
-    closed: Vec<bool>,
+    closed: &'a mut Vec<bool>,
     /// For each old node: does its subtree call a user function? (Made when first asked.)
     calls: Vec<bool>,
-    new: Ast,
+    new: &'a mut Ast,
     /// What each old node simplified to, by old index.
-    map: Vec<Value>,
+    map: &'a mut Vec<Value>,
     /// When set, equal nodes are merged and powers expanded (for the code generator).
     interner: Option<&'a mut Interner>,
     /// The span of the old node being simplified, which every node made for it gets.
@@ -100,16 +106,9 @@ struct Simplifier<'a> {
 }
 
 impl<'a> Simplifier<'a> {
-    fn new(old: &'a Ast) -> Self {
-        Simplifier::with_buffers(old, Buffers::default(), Ast::with_capacity(old.len()))
-    }
-
     /// A simplifier that fills `new` (empty) and uses `buffers` for its tables.
-    fn with_buffers(old: &'a Ast, buffers: Buffers, new: Ast) -> Self {
-        let Buffers {
-            mut closed,
-            mut map,
-        } = buffers;
+    fn with_buffers(old: &'a Ast, buffers: &'a mut Buffers, new: &'a mut Ast) -> Self {
+        let Buffers { closed, map } = buffers;
         closed.clear();
         map.clear();
         map.reserve(old.len());
@@ -122,24 +121,6 @@ impl<'a> Simplifier<'a> {
             interner: None,
             span: Span::default(),
         }
-    }
-
-    fn run(self) -> Ast {
-        let (new, root) = self.run_uncompacted();
-        // Rewrites and folded `if`s can leave nodes nobody uses; drop them (and make the
-        // root the last node again) only when that happened.
-        let live = new.reachable(root);
-        if root == new.root() && live.iter().all(|l| *l) {
-            new
-        } else {
-            new.compact(root)
-        }
-    }
-
-    /// The simplified tree and its root, which may be followed by unused nodes.
-    fn run_uncompacted(mut self) -> (Ast, NodeId) {
-        let root = self.simplify_all();
-        (self.new, root)
     }
 
     /// Simplifies every node into `self.new`; returns the new root (node 0 of an empty tree).
@@ -204,7 +185,7 @@ impl<'a> Simplifier<'a> {
     #[inline]
     fn push_spanned(&mut self, node: Node, span: Span) -> NodeId {
         match &mut self.interner {
-            Some(interner) => interner.push(&mut self.new, node, span),
+            Some(interner) => interner.push(self.new, node, span),
             None => self.new.push(node, span),
         }
     }
@@ -257,7 +238,7 @@ impl<'a> Simplifier<'a> {
             return false;
         }
         if self.closed.is_empty() {
-            self.old.closed_into(&mut self.closed);
+            self.old.closed_into(self.closed);
         }
         self.closed[id.index()]
     }
@@ -390,7 +371,7 @@ impl<'a> Simplifier<'a> {
                 self.push(Node::Binary(BinaryOp::Div, one, a))
             }
             _ => match &mut self.interner {
-                Some(interner) => interner.push_powi(&mut self.new, a, n, self.span),
+                Some(interner) => interner.push_powi(self.new, a, n, self.span),
                 None => self.push(Node::PowI(a, n)),
             },
         };

@@ -12,8 +12,8 @@
 //! more than the allocation it saved.)
 //!
 //! Every stage still owns its data while it runs: a stage takes its buffers out of the
-//! workspace (`std::mem::take`) and gives them back when it is done, so no borrow of the
-//! workspace outlives a stage, and a compilation that fails half-way merely loses the
+//! workspace (`std::mem::take`) and gives them back when it is done, or (the simplifier)
+//! borrows them for its run, so no borrow of the workspace outlives a stage, and a compilation that fails half-way merely loses the
 //! buffers it held (the next one allocates fresh ones).
 
 use crate::ast::Ast;

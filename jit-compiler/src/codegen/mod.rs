@@ -382,7 +382,8 @@ pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
             .collect()
     });
     let compiled = crate::workspace::with(|ws| {
-        let (simple, root) = expr.simplified_for_codegen_in(ws);
+        let root = expr.simplify_for_codegen_in(ws);
+        let simple = std::mem::take(&mut ws.tree);
         let mut dag = dag::Dag::plan(simple, root, &mut ws.plan);
         dag.plan_branches(&mut ws.plan);
         let compiled = frame::assemble(&dag, expr.arity(), &closures, options, ws);
