@@ -239,7 +239,8 @@ impl Interner {
     }
 
     /// The node of argument `a`, looked up by its number.
-    fn arg(&mut self, ast: &mut Ast, a: u32, span: Span) -> NodeId {
+    #[inline]
+    pub(crate) fn arg(&mut self, ast: &mut Ast, a: u32, span: Span) -> NodeId {
         let i = a as usize;
         if let Some(&Some(id)) = self.args.get(i) {
             return id;

@@ -190,6 +190,15 @@ impl<'a> Simplifier<'a> {
         }
     }
 
+    /// The node of argument `a`. (The interner's lookup by number is called directly: it is
+    /// short, and [`Interner::push`] saves and restores registers for its hash tables.)
+    fn arg(&mut self, a: u32) -> NodeId {
+        match &mut self.interner {
+            Some(interner) => interner.arg(self.new, a, self.span),
+            None => self.new.push(Node::Arg(a), self.span),
+        }
+    }
+
     /// What old node `i`, which is `node`, simplifies to.
     fn simplify(&mut self, node: Node, i: usize) -> Value {
         // cannot fail: nodes are visited in order and children come before their parents,
@@ -197,7 +206,7 @@ impl<'a> Simplifier<'a> {
         let m = |c: NodeId| self.map[c.index()];
         match node {
             Node::Num(v) => Value::Num(v, i as u32),
-            n @ Node::Arg(_) => Value::Node(self.push(n)),
+            Node::Arg(a) => Value::Node(self.arg(a)),
             Node::Unary(op, a) => self.unary(op, m(a)),
             Node::Binary(BinaryOp::Pow, a, b) => {
                 let (a, nb) = (m(a), m(b));
