@@ -381,7 +381,9 @@ pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
             .filter(|&i| closure(&r.functions()[i as usize]))
             .collect()
     });
-    let compiled = crate::workspace::with(|ws| {
+    // (the result is checked inside the closure and returned as it is: unwrapping it and
+    // wrapping it again copied the 128-byte `Compiled` twice)
+    crate::workspace::with(|ws| {
         let root = expr.simplify_for_codegen_in(ws);
         let simple = std::mem::take(&mut ws.tree);
         let mut dag = dag::Dag::plan(simple, root, &mut ws.plan);
@@ -390,20 +392,23 @@ pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
         let nodes = dag.ast.len();
         dag.recycle(ws);
         ws.release_if_bigger(nodes);
+        if let Ok(code) = &compiled
+            && code.code.len() > options.max_code_len
+        {
+            return Err(code_too_large(expr, code.code.len(), options.max_code_len));
+        }
         compiled
-    })?;
-    if compiled.code.len() > options.max_code_len {
-        return Err(Error::new(
-            ErrorKind::CodeTooLarge,
-            expr.ast().span(expr.root()),
-            format!(
-                "the machine code would be {} bytes; the limit is {}",
-                compiled.code.len(),
-                options.max_code_len
-            ),
-        ));
-    }
-    Ok(compiled)
+    })
+}
+
+/// The error for machine code of `len` bytes, over `limit`.
+#[cold]
+fn code_too_large(expr: &Expr, len: usize, limit: usize) -> Error {
+    Error::new(
+        ErrorKind::CodeTooLarge,
+        expr.ast().span(expr.root()),
+        format!("the machine code would be {len} bytes; the limit is {limit}"),
+    )
 }
 
 mod vector;
