@@ -149,7 +149,8 @@ impl<'a> Simplifier<'a> {
         }
     }
 
-    /// A constant made for the old node being simplified (the next one `map` gets).
+    /// A constant made for the old node being simplified (the next one `map` gets): it is
+    /// that node's value, placed (if ever) only once `map` holds it.
     fn constant(&self, v: f64) -> Value {
         Value::Num(v, self.map.len() as u32)
     }
@@ -443,6 +444,25 @@ mod tests {
             spans("if(1, 3, y)*x - (2*3)*y"),
             [Some(Span::new(6, 7)), Some(Span::new(17, 20))]
         );
+    }
+
+    /// A constant node that two parents share (a tree made with `Expr::from_parts`) is
+    /// placed once.
+    #[test]
+    fn shared_constants_are_placed_once() {
+        use crate::ast::Ast;
+        use crate::error::Span;
+        use crate::{BinaryOp, Node};
+        let mut ast = Ast::new();
+        let span = Span::new(0, 1);
+        let three = ast.push(Node::Num(3.0), span);
+        let x = ast.push(Node::Arg(0), span);
+        let product = ast.push(Node::Binary(BinaryOp::Mul, x, three), span);
+        ast.push(Node::Binary(BinaryOp::Add, product, three), span);
+        let e = crate::Expr::from_parts(ast, vec!["x".into()], None).unwrap();
+        let simple = e.simplified();
+        assert_eq!(simple.to_string(), "x*3 + 3");
+        assert_eq!(simple.ast().len(), 4);
     }
 
     #[test]
