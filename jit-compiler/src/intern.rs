@@ -63,12 +63,6 @@ pub(crate) struct Interner {
     /// The node of each argument so far, by number: arguments are a good part of the nodes
     /// pushed, and the scanned list is shorter without them (E2: 2% fewer instructions).
     args: Vec<Option<NodeId>>,
-    /// The squares `x^2, x^4, x^8, ...` made for the last base `x` raised to a power, so
-    /// that the next power of the same base (a polynomial's `x^7 - 3*x^5 + 2*x^3`) takes
-    /// them without looking them up again.
-    squares: Vec<NodeId>,
-    /// The base of `squares`.
-    squares_of: Option<NodeId>,
 }
 
 /// The multiplier of the small list's filter hash (Fibonacci hashing: the top bits of the
@@ -106,7 +100,6 @@ impl Interner {
         self.small.clear();
         self.seen = 0;
         self.args.clear();
-        self.squares_of = None;
         // (clearing a table that kept its memory writes all of its control bytes: only when used)
         if !self.map.is_empty() {
             self.map.clear();
@@ -267,10 +260,6 @@ impl Interner {
         if n == 0 {
             return self.push(ast, Node::Num(1.0), span);
         }
-        if self.squares_of != Some(x) {
-            self.squares.clear();
-            self.squares_of = Some(x);
-        }
         let mut base = x;
         let mut acc: Option<NodeId> = None;
         // The steps of `powi_steps`, spelled out over the bits of `|n|` (its iterator of
@@ -286,7 +275,7 @@ impl Interner {
                 });
             }
             if i + 1 < bits {
-                base = self.square(ast, i as usize, base, span);
+                base = self.push(ast, Node::Binary(BinaryOp::Mul, base, base), span);
             }
         }
         let positive = acc.unwrap_or(base);
@@ -295,16 +284,6 @@ impl Interner {
         }
         let one = self.push(ast, Node::Num(1.0), span);
         self.push(ast, Node::Binary(BinaryOp::Div, one, positive), span)
-    }
-
-    /// `base * base`, where `base` is `x^(2^i)` for the base `x` of `squares`.
-    fn square(&mut self, ast: &mut Ast, i: usize, base: NodeId, span: Span) -> NodeId {
-        if let Some(&known) = self.squares.get(i) {
-            return known;
-        }
-        let square = self.push(ast, Node::Binary(BinaryOp::Mul, base, base), span);
-        self.squares.push(square);
-        square
     }
 }
 
@@ -353,28 +332,6 @@ mod tests {
             let got = expr.eval(&[v]).unwrap();
             assert_eq!(got.to_bits(), crate::ops::powi(v, n).to_bits(), "x^{n}");
         }
-    }
-
-    /// Powers of two bases in turn share each base's squares and nothing else.
-    #[test]
-    fn powers_of_several_bases() {
-        let mut interner = Interner::default();
-        let mut ast = Ast::new();
-        let span = Span::new(0, 1);
-        interner.reset(8);
-        let x = interner.push(&mut ast, Node::Arg(0), span);
-        let y = interner.push(&mut ast, Node::Arg(1), span);
-        let mut sum = interner.push_powi(&mut ast, x, 7, span);
-        for (base, n) in [(y, 5), (x, 5), (y, -3), (x, 6)] {
-            let p = interner.push_powi(&mut ast, base, n, span);
-            sum = interner.push(&mut ast, Node::Binary(BinaryOp::Add, sum, p), span);
-        }
-        let args = vec!["x".into(), "y".into()];
-        let expr = crate::Expr::from_parts(ast, args, None).unwrap();
-        let (u, v) = (1.000_000_1f64, 0.999_999_7f64);
-        let p = crate::ops::powi;
-        let want = p(u, 7) + p(v, 5) + p(u, 5) + p(v, -3) + p(u, 6);
-        assert_eq!(expr.eval(&[u, v]).unwrap().to_bits(), want.to_bits());
     }
 
     /// The scanned list, the keyed map and the compact table merge exactly the same nodes
