@@ -153,14 +153,9 @@ impl Info {
             Node::PowI(a, _) => (child(a).has_call, child(a).need),
             Node::Binary(op, a, b) => {
                 let (a, b) = (child(a), child(b));
-                let need = if a.need == b.need {
-                    a.need + 1
-                } else {
-                    a.need.max(b.need)
-                };
                 (
                     super::lower::binary_is_call(op) || a.has_call || b.has_call,
-                    need,
+                    two_needed(a.need, b.need),
                 )
             }
             Node::If(..) | Node::Call(..) => {
@@ -195,14 +190,18 @@ fn registers_needed(children: &[NodeId], info: &[Info]) -> u32 {
     match children {
         [] => 1,
         [a] => need(a),
-        [a, b] => {
-            let (x, y) = (need(a), need(b));
-            if x == y { x + 1 } else { x.max(y) }
-        }
+        [a, b] => two_needed(need(a), need(b)),
         // `if`: three children, without allocating
         [a, b, c] => most_needed(&mut [need(a), need(b), need(c)]),
         _ => most_needed(&mut children.iter().map(need).collect::<Vec<u32>>()),
     }
+}
+
+/// The registers needed for two operands needing `x` and `y`: the harder is evaluated first,
+/// and its result held while the other is; equal needs take one more.
+#[inline]
+fn two_needed(x: u32, y: u32) -> u32 {
+    if x == y { x + 1 } else { x.max(y) }
 }
 
 /// The registers needed to evaluate values that need `needs` each, hardest first: the
