@@ -144,7 +144,10 @@ impl<'s> Lexer<'s> {
             });
         };
         let kind = match b {
-            b'0'..=b'9' | b'.' => return self.number(),
+            b'0'..=b'9' | b'.' => match self.short_number() {
+                Some(value) => TokenKind::Num(value),
+                None => return self.long_number(),
+            },
             b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
                 self.pos += 1;
                 self.name_rest();
@@ -314,12 +317,15 @@ impl<'s> Lexer<'s> {
         ))
     }
 
-    /// `12`, `1.5`, `.5`, `5.`, `1e10`, `2.5E-3`. Plain decimals of at most 15 digits (nearly
-    /// every number of a formula) are converted here by [`short_decimal`]; the rest by
-    /// [`Lexer::long_number`]. (Out of line: its registers would cost every other token
-    /// of [`Lexer::next_token`] saving and restoring them.)
+    /// The value of the number at `pos` (`12`, `1.5`, `.5`, `5.`) if it is a plain decimal
+    /// of at most 15 digits, as nearly every number of a formula is, converted by
+    /// [`short_decimal`] and read to its end; else `None`, with `pos` left at its start for
+    /// [`Lexer::long_number`]. (Out of line: its registers would cost every other token of
+    /// [`Lexer::next_token`] saving and restoring them. The value comes back in a register
+    /// and the caller makes the token, as for the other tokens: a whole token written to
+    /// memory and read back cost about 15 instructions a number.)
     #[inline(never)]
-    fn number(&mut self) -> Result<Token> {
+    fn short_number(&mut self) -> Option<f64> {
         let start = self.pos;
         // the digits before and after the point as one integer (exact while there are at
         // most 15 of them, which is when it is used)
@@ -333,20 +339,24 @@ impl<'s> Lexer<'s> {
         let digits = int_digits + frac_digits;
         let ends_here = !matches!(self.peek_byte_at(self.pos), Some(b'e' | b'E' | b'.'));
         if ends_here && (1..=15).contains(&digits) {
-            return Ok(Token {
-                kind: TokenKind::Num(short_decimal(mantissa, frac_digits)),
-                span: Span::new(start, self.pos),
-            });
+            return Some(short_decimal(mantissa, frac_digits));
         }
-        self.long_number(start, digits)
+        self.pos = start;
+        None
     }
 
-    /// A number that [`Lexer::number`] read up to its exponent, a second point, or the
-    /// end of more than 15 (or no) digits: checked, then converted by the standard
-    /// library's correctly rounded `f64` parser. (Out of line: rare.)
+    /// A number that is not a short plain decimal (`1e10`, `2.5E-3`, 16 digits or more), or
+    /// not a number (`.`, `1.2.3`): checked, then converted by the standard library's
+    /// correctly rounded `f64` parser. (Out of line: rare.)
     #[cold]
     #[inline(never)]
-    fn long_number(&mut self, start: usize, digits: usize) -> Result<Token> {
+    fn long_number(&mut self) -> Result<Token> {
+        let start = self.pos;
+        let mut digits = self.digits(&mut 0);
+        if self.peek_byte_at(self.pos) == Some(b'.') {
+            self.pos += 1;
+            digits += self.digits(&mut 0);
+        }
         if digits == 0 {
             return Err(Error::new(
                 ErrorKind::InvalidNumber,
