@@ -34,7 +34,13 @@ pub(crate) struct Value {
 
 /// The register file and value locations.
 pub struct Regs {
-    holder: [Option<NodeId>; 16],
+    /// The value in each register; meaningful only where `held` has its bit. (A mask and
+    /// plain ids rather than `[Option<NodeId>; 16]`: an id has no spare value for `None`,
+    /// so the options took sixteen stores to clear per compilation, and the free register
+    /// is the lowest clear bit of one word instead of a loop over sixteen.)
+    holder: [NodeId; 16],
+    /// Which registers hold a value (bit `n` for `xmm{n}`).
+    held: u16,
     /// Per value: its register, its memory home, when it was computed (one vector, so
     /// one allocation).
     values: Vec<Value>,
@@ -58,7 +64,8 @@ impl Regs {
         }));
         free_slots.clear();
         Regs {
-            holder: [None; 16],
+            holder: [NodeId::from_index(0); 16],
+            held: 0,
             values,
             free_slots,
             slots: 0,
@@ -114,10 +121,11 @@ impl Regs {
 
     /// Records that `r` now holds `v` (computed at schedule position `at`).
     pub fn assign(&mut self, v: NodeId, r: Xmm, at: u32) {
-        if let Some(old) = self.holder[r.num() as usize] {
+        if let Some(old) = self.holder(r) {
             self.values[old.index()].reg = None;
         }
-        self.holder[r.num() as usize] = Some(v);
+        self.holder[r.num() as usize] = v;
+        self.held |= 1 << r.num();
         self.values[v.index()].reg = Some(r);
         self.values[v.index()].born = at;
         self.used |= 1 << r.num();
@@ -126,7 +134,7 @@ impl Regs {
     /// Forgets that `v` is in a register (the register becomes free).
     pub fn release_reg(&mut self, v: NodeId) {
         if let Some(r) = self.values[v.index()].reg.take() {
-            self.holder[r.num() as usize] = None;
+            self.held &= !(1 << r.num());
         }
     }
 
@@ -141,14 +149,13 @@ impl Regs {
 
     /// The value in register `r`.
     pub fn holder(&self, r: Xmm) -> Option<NodeId> {
-        self.holder[r.num() as usize]
+        (self.held & (1 << r.num()) != 0).then(|| self.holder[r.num() as usize])
     }
 
     /// The lowest-numbered free register (neither holding a value nor reserved).
     pub fn free_reg(&self) -> Option<Xmm> {
-        Xmm::ALL
-            .into_iter()
-            .find(|&r| self.holder(r).is_none() && !self.is_reserved(r))
+        let free = !(self.held | self.reserved);
+        (free != 0).then(|| Xmm::from_num(free.trailing_zeros() as u8))
     }
 
     /// The register to spill: of those holding a value and not reserved, the one whose value
@@ -213,5 +220,41 @@ impl Regs {
     /// Which registers were ever used (bit `n` for `xmm{n}`).
     pub fn used_mask(&self) -> u16 {
         self.used
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_reg_skips_held_and_reserved_registers() {
+        let mut regs = Regs::reusing(&[1, 1, 1], Vec::new(), Vec::new());
+        let (a, b) = (NodeId::from_index(0), NodeId::from_index(1));
+        assert_eq!(regs.free_reg(), Some(Xmm::Xmm0));
+        regs.assign(a, Xmm::Xmm0, 1);
+        regs.reserve(Xmm::Xmm1);
+        assert_eq!(regs.free_reg(), Some(Xmm::Xmm2));
+        assert_eq!(
+            (regs.holder(Xmm::Xmm0), regs.holder(Xmm::Xmm1)),
+            (Some(a), None)
+        );
+        regs.assign(b, Xmm::Xmm0, 2); // `a` is pushed out of xmm0
+        assert_eq!((regs.holder(Xmm::Xmm0), regs.reg(a)), (Some(b), None));
+        regs.release_reg(b);
+        regs.clear_reserved();
+        assert_eq!(regs.holder(Xmm::Xmm0), None);
+        assert_eq!(regs.free_reg(), Some(Xmm::Xmm0));
+    }
+
+    #[test]
+    fn no_free_reg_when_all_are_taken() {
+        let uses = [1; 16];
+        let mut regs = Regs::reusing(&uses, Vec::new(), Vec::new());
+        for (i, r) in Xmm::ALL.into_iter().enumerate() {
+            regs.assign(NodeId::from_index(i), r, i as u32);
+        }
+        assert_eq!(regs.free_reg(), None);
+        assert_eq!(regs.victim(), Some(Xmm::Xmm0)); // computed longest ago
     }
 }
