@@ -36,18 +36,22 @@ impl Expr {
     pub(crate) fn simplified_for_codegen(&self) -> (Ast, NodeId) {
         // A workspace of its own: the tree it returns is kept by the caller (the array
         // kernels), so taking the thread's would leave that one without its tree.
-        let mut ws = crate::workspace::Workspace::default();
-        let root = self.simplify_for_codegen_in(&mut ws);
-        (ws.tree, root)
+        let mut tree = Ast::default();
+        let root = self.simplify_for_codegen_in(&mut tree, &mut Default::default());
+        (tree, root)
     }
 
-    /// [`Expr::simplified_for_codegen`] into the workspace: the tree is `ws.tree`, refilled
-    /// in place (the simplifier borrows it and its other tables rather than moving them out
-    /// and back); returns its root.
-    pub(crate) fn simplify_for_codegen_in(&self, ws: &mut crate::workspace::Workspace) -> NodeId {
-        ws.tree.clear();
+    /// [`Expr::simplified_for_codegen`] into `tree`, refilled in place with the workspace's
+    /// tables (the simplifier borrows them rather than moving them out and back); returns
+    /// its root.
+    pub(crate) fn simplify_for_codegen_in(
+        &self,
+        tree: &mut Ast,
+        ws: &mut crate::workspace::Workspace,
+    ) -> NodeId {
+        tree.clear();
         ws.interner.reset(self.ast().len());
-        let mut s = Simplifier::with_buffers(self.ast(), &mut ws.simplify, &mut ws.tree);
+        let mut s = Simplifier::with_buffers(self.ast(), &mut ws.simplify, tree);
         s.interner = Some(&mut ws.interner);
         s.simplify_all()
     }

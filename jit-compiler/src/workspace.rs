@@ -33,8 +33,6 @@ pub(crate) struct Workspace {
     pub simplify: crate::simplify::Buffers,
     /// The hash-consing table of the code generator's tree.
     pub interner: Interner,
-    /// The simplified tree handed to the code generator.
-    pub tree: Ast,
     /// Use counts, evaluation order and planning information.
     pub plan: dag::Buffers,
     /// The register file, the remaining-use counts and the body's instructions.
@@ -45,34 +43,49 @@ pub(crate) struct Workspace {
     pub pool: Pool,
 }
 
-impl Workspace {
-    /// After compiling a tree of `nodes` nodes: releases everything if the tree was bigger
-    /// than [`KEEP`]. Every buffer grows with the tree (a few instructions and bytes of code
-    /// per node, at most one constant or call slot per node), so its size says it all.
-    pub(crate) fn release_if_bigger(&mut self, nodes: usize) {
-        if nodes > KEEP {
-            *self = Workspace::default();
+/// A thread's working memory: the simplified tree apart from the stages' buffers, so that
+/// the plan can borrow the tree while the back end uses the buffers. (Moving the tree out
+/// of the workspace and back instead cost E1 some fifty instructions.)
+#[derive(Default)]
+struct Memory {
+    /// The simplified tree handed to the code generator.
+    tree: Ast,
+    /// Everything else.
+    ws: Workspace,
+}
+
+impl Memory {
+    /// After a compilation: releases everything if its tree was bigger than [`KEEP`]. Every
+    /// buffer grows with the tree (a few instructions and bytes of code per node, at most
+    /// one constant or call slot per node), so its size says it all.
+    fn release_if_bigger(&mut self) {
+        if self.tree.len() > KEEP {
+            *self = Memory::default();
         }
     }
 }
 
 thread_local! {
-    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+    static MEMORY: RefCell<Memory> = RefCell::new(Memory::default());
 }
 
-/// Runs `f` with this thread's workspace. A fresh workspace is used when this thread's is
-/// already in use (a compilation started from inside another) or already destroyed (a
-/// compilation from another thread-local's destructor at thread exit).
-pub(crate) fn with<R>(f: impl FnOnce(&mut Workspace) -> R) -> R {
+/// Runs `f` with this thread's tree and workspace (both refilled by every compilation). Fresh
+/// ones are used when this thread's are already in use (a compilation started from inside
+/// another) or already destroyed (a compilation from another thread-local's destructor at
+/// thread exit).
+pub(crate) fn with<R>(f: impl FnOnce(&mut Ast, &mut Workspace) -> R) -> R {
     let mut f = Some(f);
-    let reused = WORKSPACE.try_with(|cell| {
-        let mut ws = cell.try_borrow_mut().ok()?;
+    let reused = MEMORY.try_with(|cell| {
+        let mut memory = cell.try_borrow_mut().ok()?;
+        let Memory { tree, ws } = &mut *memory;
         // cannot fail: `f` is taken at most once, here or below.
-        f.take().map(|f| f(&mut ws))
+        let r = f.take().map(|f| f(tree, ws));
+        memory.release_if_bigger();
+        r
     });
     match (reused, f) {
         (Ok(Some(r)), _) => r,
-        (_, Some(f)) => f(&mut Workspace::default()),
+        (_, Some(f)) => f(&mut Ast::default(), &mut Workspace::default()),
         // unreachable: when `f` was taken, its result was returned above
         (_, None) => unreachable!("the workspace closure ran but returned nothing"),
     }
@@ -84,11 +97,9 @@ mod tests {
 
     #[test]
     fn nested_use_gets_a_fresh_workspace() {
-        let inner_ran = with(|outer| {
-            outer
-                .tree
-                .push(crate::Node::Num(1.0), crate::Span::default());
-            with(|inner| inner.tree.is_empty())
+        let inner_ran = with(|outer, _| {
+            outer.push(crate::Node::Num(1.0), crate::Span::default());
+            with(|inner, _| inner.is_empty())
         });
         assert!(inner_ran);
     }
@@ -98,6 +109,6 @@ mod tests {
         let src = vec!["x"; KEEP + 1].join("+");
         let expr = crate::parse(&src).unwrap();
         crate::codegen::compile(&expr, crate::codegen::Abi::SysV).unwrap();
-        with(|ws| assert!(ws.tree.capacity() <= KEEP));
+        with(|tree, _| assert!(tree.capacity() <= KEEP));
     }
 }

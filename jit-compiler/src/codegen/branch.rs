@@ -298,11 +298,12 @@ fn mark(marks: &mut Vec<Mark>, at: usize, node: NodeId, side: Side) {
 mod tests {
     use super::*;
 
-    /// The planned tree, its marks, and its fused conditions.
-    fn planned(src: &str) -> (Dag, Vec<Mark>, Vec<NodeId>) {
+    /// The planned tree, its marks, and its fused conditions. (The tree the plan borrows is
+    /// leaked: a test's few nodes, and the tests read the plan without keeping the tree.)
+    fn planned(src: &str) -> (Dag<'static>, Vec<Mark>, Vec<NodeId>) {
         let e = crate::parse(src).unwrap();
         let (ast, root) = e.simplified_for_codegen();
-        let (dag, plan) = Dag::with_branches(ast, root);
+        let (dag, plan) = Dag::with_branches(Box::leak(Box::new(ast)), root);
         let fused: Vec<NodeId> = (0..dag.ast.len())
             .filter(|&i| plan.fused.get(i).copied().unwrap_or(false))
             .map(NodeId::from_index)

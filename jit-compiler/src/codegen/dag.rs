@@ -4,10 +4,12 @@
 use super::branch::{self, Plan};
 use crate::ast::{Ast, Node, NodeId};
 
-/// A tree with equal subtrees merged: every node is one value.
-pub struct Dag {
+/// A tree with equal subtrees merged: every node is one value. (The tree is borrowed: the
+/// compiler plans the one in its workspace, and moving it into the plan and back cost E1 a
+/// hundred instructions.)
+pub struct Dag<'t> {
     /// The nodes, children before parents. Nodes the root does not reach are ignored.
-    pub ast: Ast,
+    pub ast: &'t Ast,
     /// The root.
     pub root: NodeId,
     /// How many times each node's value is used (by parents, plus one for the root).
@@ -18,10 +20,10 @@ pub struct Dag {
     pub order: Vec<NodeId>,
 }
 
-impl Dag {
+impl<'t> Dag<'t> {
     /// Plans the evaluation of the tree under `root`, whose equal subtrees are already one
     /// node (see `Expr::simplified_for_codegen`).
-    pub fn new(merged: Ast, root: NodeId) -> Dag {
+    pub fn new(merged: &'t Ast, root: NodeId) -> Dag<'t> {
         Dag::plan(merged, root, &mut Buffers::default())
     }
 
@@ -30,7 +32,7 @@ impl Dag {
     /// here rather than from another module keeps the compile path as it was: a caller
     /// elsewhere made the scheduler a function of its own, and compiling E1-E5 took 1-3%
     /// more instructions and 3-7% more time.)
-    pub(crate) fn with_branches(merged: Ast, root: NodeId) -> (Dag, Plan) {
+    pub(crate) fn with_branches(merged: &'t Ast, root: NodeId) -> (Dag<'t>, Plan) {
         let mut buffers = Buffers::default();
         let mut dag = Dag::plan(merged, root, &mut buffers);
         dag.plan_branches(&mut buffers);
@@ -40,7 +42,7 @@ impl Dag {
     /// [`Dag::new`] with reused memory: the use counts and the order are taken from
     /// `buffers` (give them back with [`Dag::recycle`]), its other tables are used in place.
     #[inline]
-    pub(crate) fn plan(merged: Ast, root: NodeId, buffers: &mut Buffers) -> Dag {
+    pub(crate) fn plan(merged: &'t Ast, root: NodeId, buffers: &mut Buffers) -> Dag<'t> {
         let n = merged.len();
         let info = &mut buffers.info;
         info.clear();
@@ -49,7 +51,7 @@ impl Dag {
         // children before parents: one forward pass knows each child before its parent
         for &node in merged.nodes() {
             has_if |= matches!(node, Node::If(..));
-            let next = Info::of(node, info, &merged);
+            let next = Info::of(node, info, merged);
             info.push(next);
         }
         buffers.has_if = has_if;
@@ -62,7 +64,7 @@ impl Dag {
         let calls = info.get(root.index()).is_some_and(|r| r.has_call);
         let mut order = std::mem::take(&mut buffers.order);
         schedule(
-            &merged,
+            merged,
             root,
             info,
             &mut uses,
@@ -99,11 +101,10 @@ impl Dag {
         }
     }
 
-    /// Gives the tree and the tables back to the workspace for the next compilation.
-    pub(crate) fn recycle(self, ws: &mut crate::workspace::Workspace) {
-        ws.tree = self.ast;
-        ws.plan.uses = self.uses;
-        ws.plan.order = self.order;
+    /// Gives the tables back to the workspace for the next compilation.
+    pub(crate) fn recycle(self, buffers: &mut Buffers) {
+        buffers.uses = self.uses;
+        buffers.order = self.order;
     }
 }
 
@@ -298,7 +299,7 @@ mod tests {
     fn equal_subtrees_become_one_value() {
         let e = parse("(x*y + 1) * (x*y + 1) + x").unwrap();
         let (ast, root) = e.simplified_for_codegen();
-        let dag = Dag::new(ast, root);
+        let dag = Dag::new(&ast, root);
         // x, y, x*y, 1, x*y+1, (..)*(..), + x
         assert_eq!(dag.ast.len(), 7);
         let x = dag
@@ -316,7 +317,7 @@ mod tests {
     fn deeper_side_first() {
         let e = parse("x + (y*(z + 1))").unwrap();
         let (ast, root) = e.simplified_for_codegen();
-        let dag = Dag::new(ast, root);
+        let dag = Dag::new(&ast, root);
         // the right side needs more registers, so it is computed first
         let first = dag.order[0];
         assert_ne!(dag.ast.node(first), Node::Arg(0));

@@ -90,7 +90,7 @@ pub struct Body {
 #[derive(Clone, Copy)]
 pub struct Schedule<'a> {
     /// The values and their order.
-    pub dag: &'a Dag,
+    pub dag: &'a Dag<'a>,
     /// From [`Dag::plan_branches`].
     pub marks: &'a [Mark],
     /// Per node, from [`Dag::plan_branches`]: a comparison that is not computed, because
@@ -211,7 +211,7 @@ pub struct Target {
 }
 
 struct Gen<'a> {
-    dag: &'a Dag,
+    dag: &'a Dag<'a>,
     abi: Abi,
     avx: bool,
     asm: &'a mut Assembler,

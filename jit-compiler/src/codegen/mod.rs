@@ -383,15 +383,12 @@ pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
     });
     // (the result is checked inside the closure and returned as it is: unwrapping it and
     // wrapping it again copied the 128-byte `Compiled` twice)
-    crate::workspace::with(|ws| {
-        let root = expr.simplify_for_codegen_in(ws);
-        let simple = std::mem::take(&mut ws.tree);
-        let mut dag = dag::Dag::plan(simple, root, &mut ws.plan);
+    crate::workspace::with(|tree, ws| {
+        let root = expr.simplify_for_codegen_in(tree, ws);
+        let mut dag = dag::Dag::plan(tree, root, &mut ws.plan);
         dag.plan_branches(&mut ws.plan);
         let compiled = frame::assemble(&dag, expr.arity(), &closures, options, ws);
-        let nodes = dag.ast.len();
-        dag.recycle(ws);
-        ws.release_if_bigger(nodes);
+        dag.recycle(&mut ws.plan);
         if let Ok(code) = &compiled
             && code.code.len() > options.max_code_len
         {

@@ -87,7 +87,7 @@ pub enum Step {
 /// ```
 pub fn steps(expr: &Expr) -> Steps {
     let (ast, root) = expr.simplified_for_codegen();
-    let (dag, plan) = Dag::with_branches(ast, root);
+    let (dag, plan) = Dag::with_branches(&ast, root);
     let fused = |v: NodeId| plan.fused.get(v.index()).copied().unwrap_or(false);
     // A comparison that is an `if`'s condition only is left out of the order (the machine
     // code compares its operands in place): here it is a value computed just before the
@@ -122,8 +122,8 @@ pub fn steps(expr: &Expr) -> Steps {
         }
     }
     Steps {
-        ast: dag.ast,
-        root: dag.root,
+        ast,
+        root,
         steps: out,
     }
 }

@@ -36,7 +36,7 @@ pub(super) const COLUMN_REGS: [Gpr; 4] = [Gpr::Rax, Gpr::R8, Gpr::R9, Gpr::R10];
 /// ```
 pub fn map_kernel(expr: &Expr, isa: VectorIsa, listing: bool) -> Option<ArrayKernel> {
     let (ast, root) = expr.simplified_for_codegen();
-    let dag = Dag::new(ast, root);
+    let dag = Dag::new(&ast, root);
     if dag.ast.is_empty() || has_calls(&dag) {
         return None;
     }
@@ -211,7 +211,7 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
         return None;
     }
     let (ast, root) = expr.simplified_for_codegen();
-    let dag = Dag::new(ast, root);
+    let dag = Dag::new(&ast, root);
     if dag.ast.is_empty() || has_calls(&dag) {
         return None;
     }
@@ -357,7 +357,7 @@ pub fn fast_reduce_kernel(
     }
     let (op, term) = reduce_shape(expr, acc)?;
     let (ast, root) = term.simplified_for_codegen();
-    let dag = Dag::new(ast, root);
+    let dag = Dag::new(&ast, root);
     if has_calls(&dag) {
         return None;
     }

@@ -167,7 +167,7 @@ fn body(
 ) -> Result<Src, Failed> {
     let n = dag.ast.len();
     let mut g = VGen {
-        ast: &dag.ast,
+        ast: dag.ast,
         isa,
         asm,
         consts,
