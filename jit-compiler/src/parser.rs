@@ -963,7 +963,10 @@ impl<'s> Parser<'s> {
     fn finish(&mut self) -> Expr {
         let ast = std::mem::take(&mut self.ast);
         let (vars, explicit, opts) = (&self.vars, self.explicit, self.opts);
-        let sorted = vars.names().windows(2).all(|w| w[0] <= w[1]);
+        let sorted = vars
+            .names()
+            .windows(2)
+            .all(|w| name_order(w[0], w[1]).is_le());
         if explicit.is_some() || sorted {
             // already in calling order (explicit, or first appearance is byte order)
             let args = vars.names().iter().map(|s| (*s).to_owned()).collect();
@@ -975,7 +978,7 @@ impl<'s> Parser<'s> {
         // (`names` taken once: each `vars.names()` asks the table where its names are)
         let names = vars.names();
         let mut order: SmallVec<[u32; 16]> = (0..names.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| names[i as usize]);
+        order.sort_unstable_by(|&i, &j| name_order(names[i as usize], names[j as usize]));
         let mut new_index: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
             new_index[old as usize] = new as u32;
@@ -987,6 +990,13 @@ impl<'s> Parser<'s> {
         let ast = ast.map_args(|i| new_index[i as usize]);
         Expr::from_valid_parts(ast, args, opts.registry.clone())
     }
+}
+
+/// The byte order of names (`str`'s own), decided by the first bytes when they differ, as
+/// those of most names do: a comparison of whole strings is a `memcmp` call.
+fn name_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let first = |s: &str| s.as_bytes().first().copied();
+    first(a).cmp(&first(b)).then_with(|| a.cmp(b))
 }
 
 /// A call of the function `name` with `arity` arguments, as a hint shows it: `f()`, `sin(x)`,
@@ -1010,6 +1020,14 @@ fn plural(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Names are ordered as `str` orders them.
+        #[test]
+        fn name_order_is_the_byte_order(a in "[a-c_é]{0,3}", b in "[a-c_é]{0,3}") {
+            proptest::prop_assert_eq!(name_order(&a, &b), a.cmp(&b));
+        }
+    }
 
     #[test]
     fn the_hint_for_an_uncalled_function_calls_it_with_its_arity() {
