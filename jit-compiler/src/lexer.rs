@@ -144,6 +144,13 @@ impl<'s> Lexer<'s> {
             });
         };
         let kind = match b {
+            // a lone digit, the commonest number of all (`2*x`, `x^3`), without a call
+            b'0'..=b'9'
+                if !matches!(bytes.get(start + 1), Some(b'0'..=b'9' | b'.' | b'e' | b'E')) =>
+            {
+                self.pos += 1;
+                TokenKind::Num(f64::from(b - b'0'))
+            }
             b'0'..=b'9' | b'.' => match self.short_number() {
                 Some(value) => TokenKind::Num(value),
                 None => return self.long_number(),
@@ -560,6 +567,24 @@ mod tests {
         assert_eq!(kinds("2.5E-3"), [Num(2.5e-3)]);
         assert_eq!(kinds("1e+2"), [Num(100.0)]);
         assert_eq!(kinds("007"), [Num(7.0)]);
+    }
+
+    #[test]
+    fn lone_digits_and_what_may_follow_them() {
+        use TokenKind::*;
+        assert_eq!(kinds("0"), [Num(0.0)]);
+        assert_eq!(kinds("7)"), [Num(7.0), RParen]);
+        assert_eq!(kinds("2*x"), [Num(2.0), Star, Name]);
+        assert_eq!(kinds("9x"), [Num(9.0), Name]);
+        assert_eq!(kinds("7e1"), [Num(70.0)]);
+        assert_eq!(kinds("7E1"), [Num(70.0)]);
+        assert_eq!(kinds("7."), [Num(7.0)]);
+        assert_eq!(kinds("7.5"), [Num(7.5)]);
+        assert_eq!(kinds("75"), [Num(75.0)]);
+        assert_eq!(lex_err("7.5.").kind(), ErrorKind::InvalidNumber);
+        let mut lexer = Lexer::new(" 3 ");
+        let three = lexer.next_token().unwrap();
+        assert_eq!((three.kind, three.span.range()), (Num(3.0), 1..2));
     }
 
     proptest::proptest! {
