@@ -122,7 +122,9 @@ pub fn assemble(
         options.max_frame_len,
     )
     .map_err(|size| frame_too_large(size, options.max_frame_len, dag))?;
-    let common = asm.new_label();
+    // (made only when the array entry may jump to it, or the listing shows it: a label
+    // costs a push and a bind, a few dozen instructions of the smallest compilation)
+    let common = (memory_args || options.listing).then(|| asm.new_label());
 
     // array entry
     let array_entry = asm.offset();
@@ -135,7 +137,7 @@ pub fn assemble(
         asm.movsd(Xmm::from_num(i as u8), Mem::base_disp(ptr, 8 * i as i32));
     }
     let register_entry = if arity <= 8 {
-        if memory_args {
+        if memory_args && let Some(common) = common {
             asm.jmp(common);
         }
         let at = asm.offset();
@@ -152,7 +154,9 @@ pub fn assemble(
     } else {
         None
     };
-    asm.bind(common);
+    if let Some(common) = common {
+        asm.bind(common);
+    }
     prologue(asm, &frame);
     emit_body(asm, &mut body, &frame, memory_args, &tails);
     ws.lower.return_insts(body.insts);
