@@ -75,19 +75,25 @@ thread_local! {
 /// thread exit).
 pub(crate) fn with<R>(f: impl FnOnce(&mut Ast, &mut Workspace) -> R) -> R {
     let mut f = Some(f);
-    let reused = MEMORY.try_with(|cell| {
-        let mut memory = cell.try_borrow_mut().ok()?;
-        let Memory { tree, ws } = &mut *memory;
-        // cannot fail: `f` is taken at most once, here or below.
-        let r = f.take().map(|f| f(tree, ws));
-        memory.release_if_bigger();
-        r
+    // (the result is stored, not returned through `try_with` as an option in a result: each
+    // unwrapping copied the 128-byte `Compiled` once more)
+    let mut result = None;
+    let _ = MEMORY.try_with(|cell| {
+        if let Ok(mut memory) = cell.try_borrow_mut()
+            && let Some(f) = f.take()
+        {
+            let Memory { tree, ws } = &mut *memory;
+            result = Some(f(tree, ws));
+            memory.release_if_bigger();
+        }
     });
-    match (reused, f) {
-        (Ok(Some(r)), _) => r,
-        (_, Some(f)) => f(&mut Ast::default(), &mut Workspace::default()),
+    if let Some(r) = result {
+        return r;
+    }
+    match f {
+        Some(f) => f(&mut Ast::default(), &mut Workspace::default()),
         // unreachable: when `f` was taken, its result was returned above
-        (_, None) => unreachable!("the workspace closure ran but returned nothing"),
+        None => unreachable!("the workspace closure ran but returned nothing"),
     }
 }
 
