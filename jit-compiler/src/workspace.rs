@@ -12,9 +12,11 @@
 //! more than the allocation it saved.)
 //!
 //! Every stage still owns its data while it runs: a stage takes its buffers out of the
-//! workspace (`std::mem::take`) and gives them back when it is done, or (the simplifier)
-//! borrows them for its run, so no borrow of the workspace outlives a stage, and a compilation that fails half-way merely loses the
-//! buffers it held (the next one allocates fresh ones).
+//! workspace (`std::mem::take`) and gives them back when it is done, or (the simplifier,
+//! the back end) borrows them for its run, so no borrow of the workspace outlives a stage,
+//! and a compilation that fails half-way merely loses the buffers it held (the next one
+//! allocates fresh ones). The simplified tree is kept apart from the workspace, so that
+//! the plan borrows it while the back end borrows the workspace.
 
 use crate::ast::Ast;
 use crate::codegen::{dag, lower, pool::Pool};
