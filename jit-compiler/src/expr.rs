@@ -2,6 +2,7 @@
 
 use crate::ast::{Ast, Node, NodeId};
 use crate::error::{Error, ErrorKind, Result, Span};
+use crate::names::ArgNames;
 use crate::ops::{self, BinaryOp};
 use crate::registry::Registry;
 use std::sync::{Arc, OnceLock};
@@ -18,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 #[derive(Clone, Debug)]
 pub struct Expr {
     ast: Ast,
-    args: Vec<String>,
+    args: ArgNames,
     registry: Option<Arc<Registry>>,
     /// What the interpreter needs to know about the tree, worked out at the first `eval`
     /// rather than on every call. (Boxed: it keeps `Expr` under 128 bytes, which the compiler
@@ -95,12 +96,12 @@ impl Expr {
     /// parser's, the simplifier's).
     pub(crate) fn from_valid_parts(
         ast: Ast,
-        args: Vec<String>,
+        args: impl Into<ArgNames>,
         registry: Option<Arc<Registry>>,
     ) -> Expr {
         Expr {
             ast,
-            args,
+            args: args.into(),
             registry,
             plan: OnceLock::new(),
         }

@@ -2,6 +2,7 @@
 
 use crate::ops::{BinaryOp, UnaryOp};
 use smallvec::SmallVec;
+use std::cell::Cell;
 use std::collections::HashMap;
 
 /// A built-in function of the language (§3.3).
@@ -134,6 +135,77 @@ pub fn builtin_constant(name: &str) -> Option<f64> {
         "inf" => Some(f64::INFINITY),
         "nan" => Some(f64::NAN),
         _ => None,
+    }
+}
+
+/// The argument names of an expression, in calling order. A dropped list of at most
+/// [`SPARE_MAX_NAMES`] names of at most as many bytes leaves its vector and strings (4 KiB at
+/// most) to the thread's next
+/// [`ArgNames::copied`]: parsing a formula then allocates no names after the first one
+/// (for `2*x^0.5`, two `malloc` and two `free` calls fewer).
+#[derive(Clone, Default, PartialEq)]
+pub(crate) struct ArgNames(Vec<String>);
+
+/// Lists of up to this many names, each of up to this many bytes, are kept for the next one.
+const SPARE_MAX_NAMES: usize = 64;
+
+thread_local! {
+    /// The strings of this thread's last dropped [`ArgNames`] (their text is stale).
+    static SPARE_NAMES: Cell<Vec<String>> = const { Cell::new(Vec::new()) };
+}
+
+impl ArgNames {
+    /// Owned copies of `names`, made in the thread's spare strings where there are some.
+    pub(crate) fn copied<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> ArgNames {
+        if names.len() == 0 {
+            return ArgNames::default(); // (a constant expression: the spare is not needed)
+        }
+        let mut strings = SPARE_NAMES.try_with(Cell::take).unwrap_or_default();
+        strings.truncate(names.len());
+        strings.reserve_exact(names.len() - strings.len());
+        for (i, name) in names.enumerate() {
+            match strings.get_mut(i) {
+                Some(string) => {
+                    string.clear();
+                    string.push_str(name);
+                }
+                None => strings.push(name.to_owned()),
+            }
+        }
+        ArgNames(strings)
+    }
+}
+
+impl From<Vec<String>> for ArgNames {
+    fn from(names: Vec<String>) -> ArgNames {
+        ArgNames(names)
+    }
+}
+
+impl std::ops::Deref for ArgNames {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// As the list of names it is (`["x", "y"]`).
+impl std::fmt::Debug for ArgNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Keeps a short list's vector and strings for the thread's next [`ArgNames::copied`].
+impl Drop for ArgNames {
+    fn drop(&mut self) {
+        let short = |s: &String| s.capacity() <= SPARE_MAX_NAMES;
+        if self.0.len() <= SPARE_MAX_NAMES && self.0.capacity() > 0 && self.0.iter().all(short) {
+            let strings = std::mem::take(&mut self.0);
+            // (fails only while the thread's locals are being destroyed: the strings are
+            // then freed here)
+            let _ = SPARE_NAMES.try_with(|s| s.set(strings));
+        }
     }
 }
 
@@ -305,6 +377,44 @@ impl<'s> NameTable<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The strings of this thread's spare name list.
+    fn spare_names() -> usize {
+        SPARE_NAMES.with(|s| {
+            let strings = s.take();
+            let n = strings.len();
+            s.set(strings);
+            n
+        })
+    }
+
+    #[test]
+    fn argument_names_reuse_the_last_dropped_list() {
+        let first = ArgNames::copied(["alpha", "b", "c"].into_iter());
+        assert_eq!(*first, ["alpha", "b", "c"]);
+        let text = first[0].as_ptr();
+        drop(first);
+        assert_eq!(spare_names(), 3);
+        // fewer names, shorter and longer: the text is new, the first string's buffer kept
+        let second = ArgNames::copied(["x", "yy"].into_iter());
+        assert_eq!(*second, ["x", "yy"]);
+        assert_eq!(second[0].as_ptr(), text);
+        assert_eq!(spare_names(), 0);
+        drop(second);
+        // more names than the spare holds
+        let third = ArgNames::copied(["p", "q", "r", "s"].into_iter());
+        assert_eq!(*third, ["p", "q", "r", "s"]);
+        assert_eq!(format!("{third:?}"), r#"["p", "q", "r", "s"]"#);
+        drop(third);
+        // no names: the spare is left alone
+        assert!(ArgNames::copied(std::iter::empty()).is_empty());
+        assert_eq!(spare_names(), 4);
+        let many: Vec<String> = (0..=SPARE_MAX_NAMES).map(|i| format!("v{i}")).collect();
+        drop(ArgNames::from(many));
+        assert_eq!(spare_names(), 4, "a long list is freed, not kept");
+        drop(ArgNames::from(vec!["x".repeat(SPARE_MAX_NAMES + 1)]));
+        assert_eq!(spare_names(), 4, "a long name is freed, not kept");
+    }
 
     #[test]
     fn table_switches_to_hashing_and_keeps_indices() {

@@ -23,7 +23,7 @@ use crate::ast::{Ast, Node, NodeId};
 use crate::error::{Error, ErrorKind, Result, Span, name_list, quoted, short_name};
 use crate::expr::Expr;
 use crate::lexer::{Lexer, Token, TokenKind, is_identifier};
-use crate::names::{Builtin, NameTable, builtin_constant};
+use crate::names::{ArgNames, Builtin, NameTable, builtin_constant};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::registry::Registry;
 use smallvec::SmallVec;
@@ -969,7 +969,7 @@ impl<'s> Parser<'s> {
             .all(|w| name_order(w[0], w[1]).is_le());
         if explicit.is_some() || sorted {
             // already in calling order (explicit, or first appearance is byte order)
-            let args = vars.names().iter().map(|s| (*s).to_owned()).collect();
+            let args = ArgNames::copied(vars.names().iter().copied());
             return Expr::from_valid_parts(ast, args, opts.registry.clone());
         }
         // cannot fail: every `Arg(i)` comes from `vars.insert`, so `i < vars.len()`, and
@@ -983,10 +983,7 @@ impl<'s> Parser<'s> {
         for (new, &old) in order.iter().enumerate() {
             new_index[old as usize] = new as u32;
         }
-        let args = order
-            .iter()
-            .map(|&i| names[i as usize].to_owned())
-            .collect();
+        let args = ArgNames::copied(order.iter().map(|&i| names[i as usize]));
         let ast = ast.map_args(|i| new_index[i as usize]);
         Expr::from_valid_parts(ast, args, opts.registry.clone())
     }
