@@ -171,8 +171,21 @@ thread_local! {
 
 /// Keeps the vectors of a small tree for the next [`Ast::with_capacity`] of this thread.
 impl Drop for Ast {
+    // (inlined, and the keeping out of line: the trees left empty by `std::mem::take`, two
+    // on every compilation, then cost one comparison)
+    #[inline]
     fn drop(&mut self) {
-        if self.nodes.capacity() > SPARE_MAX_NODES || self.nodes.capacity() == 0 {
+        if self.nodes.capacity() != 0 {
+            self.leave_spare();
+        }
+    }
+}
+
+impl Ast {
+    /// Gives the vectors of a dropped tree of at most [`SPARE_MAX_NODES`] to [`SPARE`].
+    #[inline(never)]
+    fn leave_spare(&mut self) {
+        if self.nodes.capacity() > SPARE_MAX_NODES {
             return;
         }
         let mut spare = Spare {
