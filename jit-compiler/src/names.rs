@@ -156,22 +156,18 @@ thread_local! {
 
 impl ArgNames {
     /// Owned copies of `names`, made in the thread's spare strings where there are some.
-    pub(crate) fn copied<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> ArgNames {
+    pub(crate) fn copied<'a>(mut names: impl ExactSizeIterator<Item = &'a str>) -> ArgNames {
         if names.len() == 0 {
             return ArgNames::default(); // (a constant expression: the spare is not needed)
         }
         let mut strings = SPARE_NAMES.try_with(Cell::take).unwrap_or_default();
         strings.truncate(names.len());
-        strings.reserve_exact(names.len() - strings.len());
-        for (i, name) in names.enumerate() {
-            match strings.get_mut(i) {
-                Some(string) => {
-                    string.clear();
-                    string.push_str(name);
-                }
-                None => strings.push(name.to_owned()),
-            }
+        // (`zip` stops at the last spare string without taking a name past it)
+        for (string, name) in strings.iter_mut().zip(&mut names) {
+            string.clear();
+            string.push_str(name);
         }
+        strings.extend(names.map(str::to_owned));
         ArgNames(strings)
     }
 }
