@@ -390,15 +390,20 @@ impl Gen<'_> {
                 self.consume(b);
             }
             Node::Unary(_, a) | Node::PowI(a, _) => self.consume(a),
-            node => {
-                let dag = self.dag;
-                for c in dag.ast.children(node).iter() {
-                    self.consume(c);
-                }
-            }
+            node => self.consume_children(node),
         }
         self.regs.clear_reserved();
         self.regs.assign(id, result, self.pos);
+    }
+
+    /// [`Gen::finish`]'s consuming for the other kinds of node (`if`, user calls). (Out of
+    /// line: inlined, its loop cost `finish` registers, saved and restored on every node.)
+    #[inline(never)]
+    fn consume_children(&mut self, node: Node) {
+        let dag = self.dag;
+        for c in dag.ast.children(node).iter() {
+            self.consume(c);
+        }
     }
 
     // (called from one place, the loop of `lower`; inlined there it keeps `Gen` in registers)
