@@ -47,7 +47,7 @@ pub(crate) struct Workspace {
 
 /// A thread's working memory: the simplified tree apart from the stages' buffers, so that
 /// the plan can borrow the tree while the back end uses the buffers. (Moving the tree out
-/// of the workspace and back instead cost E1 some fifty instructions.)
+/// of the workspace and back instead cost E1 some thirty-five instructions.)
 #[derive(Default)]
 struct Memory {
     /// The simplified tree handed to the code generator.
