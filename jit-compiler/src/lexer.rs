@@ -233,7 +233,7 @@ impl<'s> Lexer<'s> {
     fn name_rest_unicode(&mut self) {
         loop {
             match self.src.as_bytes().get(self.pos) {
-                Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_') => self.pos += 1,
+                Some(&b) if NAME_BYTES[usize::from(b)] => self.pos += 1,
                 Some(0x80..) => match self.peek_char().filter(|&c| is_name_continue(c)) {
                     Some(c) => self.bump(c),
                     None => return,

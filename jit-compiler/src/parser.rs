@@ -561,7 +561,6 @@ impl<'s> Parser<'s> {
         Ok(Expect::Operand)
     }
 
-    /// `name(` and a first argument: the call waits for its arguments as a frame.
     /// `name(`: resolves the function, and pushes the call's frame, collecting arguments.
     /// (The depth is checked when an argument follows: a call without arguments takes no
     /// room, and the token after `(` is read before a depth error, as elsewhere.)
