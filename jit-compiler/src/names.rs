@@ -173,7 +173,11 @@ impl ArgNames {
                 _ => string.push_str(name),
             }
         }
-        strings.extend(names.map(str::to_owned));
+        // (the names past the spare strings, if any: tested first, as there seldom are, and
+        // `extend` is a call even when it has nothing to add)
+        if names.len() != 0 {
+            strings.extend(names.map(str::to_owned));
+        }
         ArgNames(strings)
     }
 }
