@@ -26,7 +26,6 @@ use crate::lexer::{Lexer, Token, TokenKind, is_identifier};
 use crate::names::{ArgNames, Builtin, NameTable, builtin_constant};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::registry::Registry;
-use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// Limits on the input, so that hostile input gets a clear error instead of exhausting memory.
@@ -971,21 +970,40 @@ impl<'s> Parser<'s> {
             let args = ArgNames::copied(vars.names().iter().copied());
             return Expr::from_valid_parts(ast, args, opts.registry.clone());
         }
-        // cannot fail: every `Arg(i)` comes from `vars.insert`, so `i < vars.len()`, and
-        // `order` is a permutation of `0..vars.len()`; the indexing below stays in range.
-        // (on the stack for up to 16 variables)
-        // (`names` taken once: each `vars.names()` asks the table where its names are)
-        let names = vars.names();
-        let mut order: SmallVec<[u32; 16]> = (0..names.len() as u32).collect();
-        order.sort_unstable_by(|&i, &j| name_order(names[i as usize], names[j as usize]));
-        let mut new_index: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            new_index[old as usize] = new as u32;
-        }
-        let args = ArgNames::copied(order.iter().map(|&i| names[i as usize]));
-        let ast = ast.map_args(|i| new_index[i as usize]);
-        Expr::from_valid_parts(ast, args, opts.registry.clone())
+        in_name_order(ast, vars.names(), opts.registry.clone())
     }
+}
+
+/// The expression of `ast`, whose argument `i` is `names[i]`, with its arguments renumbered
+/// into byte order of their names. (Out of line: most formulas name their variables in
+/// that order.)
+#[inline(never)]
+fn in_name_order(ast: Ast, names: &[&str], registry: Option<Arc<Registry>>) -> Expr {
+    // The old index of each new argument, then the new index of each old one: on the stack
+    // for up to 16 variables (a `SmallVec` filled from an iterator cost E2 120 instructions
+    // more).
+    let n = names.len();
+    let mut on_stack = [0u32; 32];
+    let mut on_heap = Vec::new();
+    let indices = if n <= 16 {
+        &mut on_stack[..2 * n]
+    } else {
+        on_heap.resize(2 * n, 0);
+        &mut on_heap[..]
+    };
+    let (order, new_index) = indices.split_at_mut(n);
+    for (i, old) in order.iter_mut().enumerate() {
+        *old = i as u32;
+    }
+    // cannot fail: every `Arg(i)` comes from `vars.insert`, so `i < n`, and `order` is a
+    // permutation of `0..n`; the indexing below stays in range.
+    order.sort_unstable_by(|&i, &j| name_order(names[i as usize], names[j as usize]));
+    for (new, &old) in order.iter().enumerate() {
+        new_index[old as usize] = new as u32;
+    }
+    let args = ArgNames::copied(order.iter().map(|&i| names[i as usize]));
+    let ast = ast.map_args(|i| new_index[i as usize]);
+    Expr::from_valid_parts(ast, args, registry)
 }
 
 /// The byte order of names (`str`'s own), decided by the first bytes when they differ, as
