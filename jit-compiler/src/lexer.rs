@@ -131,9 +131,13 @@ impl<'s> Lexer<'s> {
     #[inline(always)] // (the parser reads tokens in one place)
     pub fn next_token(&mut self) -> Result<Token> {
         let bytes = self.src.as_bytes();
-        // ASCII whitespace here; other whitespace (e.g. U+00A0) by `non_ascii`
+        // ASCII whitespace here; other whitespace (e.g. U+00A0) by `non_ascii`. (Every byte
+        // that starts a token is above the space: one comparison ends the loop.)
         let mut start = self.pos;
-        while let Some(b' ' | b'\t'..=b'\r') = bytes.get(start) {
+        while let Some(&b) = bytes.get(start)
+            && b <= b' '
+            && matches!(b, b' ' | b'\t'..=b'\r')
+        {
             start += 1;
         }
         self.pos = start;
