@@ -56,6 +56,36 @@ pub enum TokenKind {
     End,
 }
 
+impl TokenKind {
+    /// How many kinds there are (see [`TokenKind::index`]).
+    pub(crate) const COUNT: usize = 19;
+
+    /// The kind's position in the declaration, from 0: an index for tables by kind.
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            TokenKind::Num(_) => 0,
+            TokenKind::Name => 1,
+            TokenKind::Plus => 2,
+            TokenKind::Minus => 3,
+            TokenKind::Star => 4,
+            TokenKind::Slash => 5,
+            TokenKind::Percent => 6,
+            TokenKind::Caret => 7,
+            TokenKind::Root => 8,
+            TokenKind::LParen => 9,
+            TokenKind::RParen => 10,
+            TokenKind::Comma => 11,
+            TokenKind::Lt => 12,
+            TokenKind::Le => 13,
+            TokenKind::Gt => 14,
+            TokenKind::Ge => 15,
+            TokenKind::EqEq => 16,
+            TokenKind::Ne => 17,
+            TokenKind::End => 18,
+        }
+    }
+}
+
 /// A token and where it is.
 ///
 /// ```
@@ -603,7 +633,7 @@ pub fn is_identifier(name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn kinds(src: &str) -> Vec<TokenKind> {
@@ -634,6 +664,43 @@ mod tests {
         for b in 0..=255u8 {
             let want = matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_');
             assert_eq!(NAME_BYTES[usize::from(b)], want, "{b:#x}");
+        }
+    }
+
+    /// Every kind of token, one of each.
+    pub(crate) const ALL_KINDS: [TokenKind; TokenKind::COUNT] = {
+        use TokenKind::*;
+        [
+            Num(1.0),
+            Name,
+            Plus,
+            Minus,
+            Star,
+            Slash,
+            Percent,
+            Caret,
+            Root,
+            LParen,
+            RParen,
+            Comma,
+            Lt,
+            Le,
+            Gt,
+            Ge,
+            EqEq,
+            Ne,
+            End,
+        ]
+    };
+
+    #[test]
+    fn each_kind_has_its_own_index() {
+        let mut seen = [false; TokenKind::COUNT];
+        for kind in ALL_KINDS {
+            assert!(
+                !std::mem::replace(&mut seen[kind.index()], true),
+                "{kind:?}"
+            );
         }
     }
 

@@ -258,23 +258,28 @@ const PREFIX_ROOT_BP: u8 = 60;
 
 /// Left and right binding power of a binary operator token.
 fn binary_op(kind: TokenKind) -> Option<(BinaryOp, u8, u8)> {
-    use BinaryOp::*;
-    Some(match kind {
-        TokenKind::Lt => (Lt, 10, 10),
-        TokenKind::Le => (Le, 10, 10),
-        TokenKind::Gt => (Gt, 10, 10),
-        TokenKind::Ge => (Ge, 10, 10),
-        TokenKind::EqEq => (Eq, 10, 10),
-        TokenKind::Ne => (Ne, 10, 10),
-        TokenKind::Plus => (Add, 20, 20),
-        TokenKind::Minus => (Sub, 20, 20),
-        TokenKind::Star => (Mul, 30, 30),
-        TokenKind::Slash => (Div, 30, 30),
-        TokenKind::Percent => (Rem, 30, 30),
-        TokenKind::Caret => (Pow, 50, 49),
-        _ => return None,
-    })
+    BINARY[kind.index()]
 }
+
+/// [`binary_op`] of each kind of token, by [`TokenKind::index`]: one load, where a `match`
+/// jumped to one of thirteen places.
+static BINARY: [Option<(BinaryOp, u8, u8)>; TokenKind::COUNT] = {
+    use BinaryOp::*;
+    let mut table = [None; TokenKind::COUNT];
+    table[TokenKind::Lt.index()] = Some((Lt, 10, 10));
+    table[TokenKind::Le.index()] = Some((Le, 10, 10));
+    table[TokenKind::Gt.index()] = Some((Gt, 10, 10));
+    table[TokenKind::Ge.index()] = Some((Ge, 10, 10));
+    table[TokenKind::EqEq.index()] = Some((Eq, 10, 10));
+    table[TokenKind::Ne.index()] = Some((Ne, 10, 10));
+    table[TokenKind::Plus.index()] = Some((Add, 20, 20));
+    table[TokenKind::Minus.index()] = Some((Sub, 20, 20));
+    table[TokenKind::Star.index()] = Some((Mul, 30, 30));
+    table[TokenKind::Slash.index()] = Some((Div, 30, 30));
+    table[TokenKind::Percent.index()] = Some((Rem, 30, 30));
+    table[TokenKind::Caret.index()] = Some((Pow, 50, 49));
+    table
+};
 
 /// A parsed operand: its node, the span of its source (including parentheses around it),
 /// and whether it is a comparison not in parentheses (`a < b < c` is an error).
@@ -1040,6 +1045,29 @@ mod tests {
         #[test]
         fn name_order_is_the_byte_order(a in "[a-c_é]{0,3}", b in "[a-c_é]{0,3}") {
             proptest::prop_assert_eq!(name_order(&a, &b), a.cmp(&b));
+        }
+    }
+
+    #[test]
+    fn binding_powers_by_token() {
+        use BinaryOp::*;
+        for kind in crate::lexer::tests::ALL_KINDS {
+            let want = match kind {
+                TokenKind::Lt => Some((Lt, 10, 10)),
+                TokenKind::Le => Some((Le, 10, 10)),
+                TokenKind::Gt => Some((Gt, 10, 10)),
+                TokenKind::Ge => Some((Ge, 10, 10)),
+                TokenKind::EqEq => Some((Eq, 10, 10)),
+                TokenKind::Ne => Some((Ne, 10, 10)),
+                TokenKind::Plus => Some((Add, 20, 20)),
+                TokenKind::Minus => Some((Sub, 20, 20)),
+                TokenKind::Star => Some((Mul, 30, 30)),
+                TokenKind::Slash => Some((Div, 30, 30)),
+                TokenKind::Percent => Some((Rem, 30, 30)),
+                TokenKind::Caret => Some((Pow, 50, 49)),
+                _ => None,
+            };
+            assert_eq!(binary_op(kind), want, "{kind:?}");
         }
     }
 
