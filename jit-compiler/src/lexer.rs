@@ -491,7 +491,7 @@ enum Start {
 }
 
 /// What each byte starts: one load and one jump to the token's code, where the ranges of
-/// bytes took up to three tests first (a name's first byte nine instructions).
+/// bytes took up to three tests first (about ten instructions before a name's code).
 static START: [Start; 256] = {
     let mut table = [Start::Nothing; 256];
     let mut b = 0;
