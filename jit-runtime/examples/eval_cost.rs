@@ -13,6 +13,99 @@ fn piecewise(x: f64) -> f64 {
     if x > 0.0 { x.exp() } else { x.sin() }
 }
 
+/// E5 of `bench/src/exprs.rs`: five divisions, two of which rustc packs into one `divpd`.
+const E5: &str = "(a*b + c*d - e/f + g*h) * (a - b) / (c + d*e) + (f*g - h) * (a + b*c) - d*(e - f*g) + h/(a+1) + a^2*b - c^3/(d+2) + (e*f - g)/(h*h + 1) - (b - c)*(g + h)*e";
+
+#[allow(clippy::too_many_arguments)]
+fn e5(a: f64, b: f64, c: f64, d: f64, e: f64, f: f64, g: f64, h: f64) -> f64 {
+    (a * b + c * d - e / f + g * h) * (a - b) / (c + d * e) + (f * g - h) * (a + b * c)
+        - d * (e - f * g)
+        + h / (a + 1.0)
+        + a * a * b
+        - c * c * c / (d + 2.0)
+        + (e * f - g) / (h * h + 1.0)
+        - (b - c) * (g + h) * e
+}
+
+type Fn4 = fn(f64, f64, f64, f64) -> f64;
+
+/// Expressions of two or three divisions, with their native twins over (a, b, c, d): two
+/// independent ones, and dependent shapes the scalar code must not pair.
+const DIVISIONS: [(&str, Fn4); 4] = [
+    ("a/b + c/d", |a, b, c, d| a / b + c / d),
+    ("a/b + c/d + a/(c+d)", |a, b, c, d| {
+        a / b + c / d + a / (c + d)
+    }),
+    ("(a/b)/(c/d)", |a, b, c, d| (a / b) / (c / d)),
+    ("a/(b/c) + d", |a, b, c, d| a / (b / c) + d),
+];
+
+type Row = [f64; 8];
+
+fn bench8(name: &str, f: &dyn Fn(&Row) -> f64, rows: &[Row]) {
+    let mut best = f64::MAX;
+    for _ in 0..50 {
+        let t = Instant::now();
+        let mut s = 0.0;
+        for row in rows {
+            s += f(row);
+        }
+        black_box(s);
+        best = best.min(t.elapsed().as_nanos() as f64 / rows.len() as f64);
+    }
+    println!("{name:28} {best:6.2} ns/call");
+}
+
+/// Varied arguments in [0.5, 4.5), so that calls do not repeat one division's latency.
+fn rows() -> Vec<Row> {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        0.5 + (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0
+    };
+    (0..1024).map(|_| std::array::from_fn(|_| next())).collect()
+}
+
+/// E5 and the expressions of [`DIVISIONS`], native and JIT-compiled, after checking that
+/// both give the same bits on every row.
+fn bench_divisions() {
+    let rows = rows();
+    let n5: fn(f64, f64, f64, f64, f64, f64, f64, f64) -> f64 = black_box(e5);
+    let j5 = jit_runtime::Jit::compile(E5).unwrap();
+    let t5 = j5.typed8().unwrap();
+    let e5_row = |r: &Row| t5.call(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+    let n5_row = |r: &Row| n5(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+    for r in &rows {
+        assert_eq!(e5_row(r).to_bits(), n5_row(r).to_bits(), "E5 at {r:?}");
+    }
+    bench8("E5 native fn pointer", &n5_row, &rows);
+    bench8("E5 typed handle", &e5_row, &rows);
+    for (src, native) in DIVISIONS {
+        let n: Fn4 = black_box(native);
+        let j = jit_runtime::Jit::compile(src).unwrap();
+        let t = j.typed4().unwrap();
+        for r in &rows {
+            assert_eq!(
+                t.call(r[0], r[1], r[2], r[3]).to_bits(),
+                n(r[0], r[1], r[2], r[3]).to_bits(),
+                "{src}"
+            );
+        }
+        bench8(
+            &format!("{src} native"),
+            &|r| n(r[0], r[1], r[2], r[3]),
+            &rows,
+        );
+        bench8(
+            &format!("{src} typed"),
+            &|r| t.call(r[0], r[1], r[2], r[3]),
+            &rows,
+        );
+    }
+}
+
 fn bench(name: &str, f: &dyn Fn(f64) -> f64, xs: &[f64]) {
     let mut best = f64::MAX;
     for _ in 0..50 {
@@ -51,4 +144,5 @@ fn main() {
     let tp = jp.typed1().unwrap();
     bench("if/exp/sin native fn pointer", &|x| np(x), &mixed);
     bench("if/exp/sin typed handle", &|x| tp.call(x), &mixed);
+    bench_divisions();
 }

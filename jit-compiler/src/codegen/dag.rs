@@ -2,7 +2,9 @@
 //! generation: counting uses, and choosing the evaluation order.
 
 use super::branch::{self, Plan};
+use super::pair;
 use crate::ast::{Ast, Node, NodeId};
+use crate::ops::BinaryOp;
 
 /// A tree with equal subtrees merged: every node is one value. (The tree is borrowed: the
 /// compiler plans the thread's reused tree (`workspace::with`), and moving it into the plan
@@ -48,13 +50,16 @@ impl<'t> Dag<'t> {
         info.clear();
         info.reserve(n);
         let mut has_if = false;
+        let mut divisions = 0;
         // children before parents: one forward pass knows each child before its parent
         for &node in merged.nodes() {
             has_if |= matches!(node, Node::If(..));
+            divisions += u32::from(matches!(node, Node::Binary(BinaryOp::Div, ..)));
             let next = Info::of(node, info, merged);
             info.push(next);
         }
         buffers.has_if = has_if;
+        buffers.divisions = divisions;
         let mut uses = std::mem::take(&mut buffers.uses);
         uses.clear();
         uses.resize(n, 0);
@@ -101,6 +106,20 @@ impl<'t> Dag<'t> {
         }
     }
 
+    /// Pairs independent divisions of scalar code, to be computed by one `divpd` (see
+    /// [`super::pair`]; after [`Dag::plan_branches`], whose sides pairs do not cross). Only
+    /// the scalar code's lowering sees the pairs ([`Buffers::pairs`]): the order stays valid
+    /// for any generator, but the steps and the vector code are planned without them.
+    pub(crate) fn plan_pairs(&mut self, buffers: &mut Buffers) {
+        buffers.pairs.clear();
+        if buffers.divisions >= 2 {
+            let Buffers {
+                plan, pair, pairs, ..
+            } = buffers;
+            pair::plan(self, &plan.marks, pair, pairs);
+        }
+    }
+
     /// Gives the tables back to the workspace for the next compilation.
     pub(crate) fn recycle(self, buffers: &mut Buffers) {
         buffers.uses = self.uses;
@@ -113,6 +132,12 @@ impl Buffers {
     pub(crate) fn branches(&self) -> &Plan {
         &self.plan
     }
+
+    /// The last [`Dag::plan_pairs`]' decisions: the first division of each pair, in the
+    /// order (the second is the next node of the order).
+    pub(crate) fn pairs(&self) -> &[NodeId] {
+        &self.pairs
+    }
 }
 
 /// The planning tables, kept between compilations (see [`crate::workspace`]).
@@ -124,8 +149,12 @@ pub(crate) struct Buffers {
     order: Vec<NodeId>,
     /// Does the last planned tree have an `if` (reachable or not)?
     has_if: bool,
+    /// How many divisions the last planned tree has (reachable or not).
+    divisions: u32,
     plan: Plan,
     branch: branch::Scratch,
+    pairs: Vec<NodeId>,
+    pair: pair::Scratch,
 }
 
 /// What the planning passes know about a node.

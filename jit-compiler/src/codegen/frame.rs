@@ -109,6 +109,7 @@ pub fn assemble(
         dag,
         marks: &branches.marks,
         fused: &branches.fused,
+        pairs: ws.plan.pairs(),
     };
     let mut body = lower(schedule, arity, target, closures, asm, pool, &mut ws.lower)?;
     let regs = abi.register_args();

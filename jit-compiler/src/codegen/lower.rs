@@ -7,11 +7,13 @@
 //!
 //! This module holds the pass, the register bookkeeping and the arithmetic; the longer
 //! sequences have modules of their own: [`masks`] (rounding, `sign`, `min`/`max`), [`ifs`]
-//! (blended and branching `if`) and [`calls`] (calls into Rust).
+//! (blended and branching `if`), [`calls`] (calls into Rust) and [`pairs`] (two divisions
+//! in one `divpd`).
 
 mod calls;
 mod ifs;
 mod masks;
+mod pairs;
 mod size;
 
 use super::branch::Mark;
@@ -96,12 +98,20 @@ pub struct Schedule<'a> {
     /// Per node, from [`Dag::plan_branches`]: a comparison that is not computed, because
     /// its `if` tests its operands itself (empty: none).
     pub fused: &'a [bool],
+    /// From [`Dag::plan_pairs`]: the first division of each pair computed by one `divpd`,
+    /// in the order; the second is the next node of the order (empty: no pairs).
+    pub pairs: &'a [NodeId],
 }
 
 /// Generates the body of a schedule for `arity` arguments, or the error for code past
 /// [`Target::max_code_len`].
 pub fn lower(
-    Schedule { dag, marks, fused }: Schedule<'_>,
+    Schedule {
+        dag,
+        marks,
+        fused,
+        pairs,
+    }: Schedule<'_>,
     arity: usize,
     target: Target,
     closures: &[u32],
@@ -133,6 +143,8 @@ pub fn lower(
         saves: Vec::new(),
         blocks: false,
         fused,
+        pairs,
+        paired: 0,
     };
     g.place_arguments(arity);
     let mut marks = marks.iter();
@@ -235,6 +247,10 @@ struct Gen<'a> {
     blocks: bool,
     /// See [`Schedule::fused`].
     fused: &'a [bool],
+    /// See [`Schedule::pairs`].
+    pairs: &'a [NodeId],
+    /// How many of the pairs have been computed.
+    paired: usize,
 }
 
 impl Gen<'_> {
@@ -540,6 +556,8 @@ impl Gen<'_> {
             Add => Some(SseOp::Addsd),
             Sub => Some(SseOp::Subsd),
             Mul => Some(SseOp::Mulsd),
+            Div if self.pairs.get(self.paired) == Some(&id) => return self.divide_pair(id, a, b),
+            Div if self.second_of_pair() => return self.high_lane(id),
             Div => Some(SseOp::Divsd),
             _ => None,
         };
@@ -622,13 +640,15 @@ impl Gen<'_> {
         Some((self.alloc(), src1))
     }
 
-    /// `dst = src1 op src2` into a fresh `dst`: one three-operand instruction with AVX,
-    /// else a copy and the two-operand form.
+    /// `dst = src1 op src2` (`dst` may be `src1`): one three-operand instruction with AVX,
+    /// else the two-operand form, after a copy of `src1` when `dst` is another register.
     fn copy_then(&mut self, inst: SseOp, dst: Xmm, src1: Xmm, src2: XmmMem) {
         match self.avx_form(inst) {
             Some(form) => self.emit(form.inst(dst, src1, src2)),
             None => {
-                self.sse(SseOp::Movapd, dst, src1);
+                if dst != src1 {
+                    self.sse(SseOp::Movapd, dst, src1);
+                }
                 self.sse(inst, dst, src2);
             }
         }
@@ -753,7 +773,8 @@ impl Gen<'_> {
 }
 
 /// The AVX three-operand form of an SSE2 instruction the generator uses that way: scalar
-/// arithmetic, and the sign-mask `xorpd`/`andpd` of negation and `abs`.
+/// arithmetic, the sign-mask `xorpd`/`andpd` of negation and `abs`, and the unpacks and
+/// `divpd` of paired divisions.
 #[derive(Clone, Copy)]
 enum Vex {
     Scalar(AvxScalarOp),
@@ -792,6 +813,9 @@ fn vex_form(inst: SseOp) -> Option<Vex> {
         SseOp::Xorpd => Vex::Packed(AvxOp::Vxorpd),
         SseOp::Andpd => Vex::Packed(AvxOp::Vandpd),
         SseOp::Orpd => Vex::Packed(AvxOp::Vorpd),
+        SseOp::Unpcklpd => Vex::Packed(AvxOp::Vunpcklpd),
+        SseOp::Unpckhpd => Vex::Packed(AvxOp::Vunpckhpd),
+        SseOp::Divpd => Vex::Packed(AvxOp::Vdivpd),
         _ => return None,
     })
 }

@@ -6,6 +6,8 @@
 //! * `branch`: which `if`s jump instead of blending (those whose sides call functions), which
 //!   conditions are tested in place (a comparison only its `if` uses), and the order that
 //!   computes each side's own values after the jump;
+//! * `pair`: pairs of independent divisions, computed by one `divpd`, and the order that
+//!   computes both pairs' operands first;
 //! * `lower`: instruction selection and linear register allocation over all sixteen XMM
 //!   registers, spilling to the stack when an expression needs more;
 //! * `frame`: entries, prologue and epilogue for the calling convention, the constant pool;
@@ -28,6 +30,7 @@ mod branch;
 pub(crate) mod dag;
 mod frame;
 pub(crate) mod lower;
+mod pair;
 pub(crate) mod pool;
 mod regs;
 pub mod steps;
@@ -387,6 +390,7 @@ pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
         let root = expr.simplify_for_codegen_in(tree, ws);
         let mut dag = dag::Dag::plan(tree, root, &mut ws.plan);
         dag.plan_branches(&mut ws.plan);
+        dag.plan_pairs(&mut ws.plan);
         let compiled = frame::assemble(&dag, expr.arity(), &closures, options, ws);
         dag.recycle(&mut ws.plan);
         if let Ok(code) = &compiled

@@ -268,7 +268,7 @@ ops! {
         /// assert_eq!(AvxOp::Vmulpd.mnemonic(), "vmulpd");
         /// let o = AvxOp::Vmulpd.info(); // VEX.66.0F 59 /r: pp = 01, mmmmm = 00001
         /// assert_eq!((o.prefix, o.map, o.op), (Some(0x66), 1, 0x59));
-        /// assert_eq!(AvxOp::ALL.len(), 10);
+        /// assert_eq!(AvxOp::ALL.len(), 12);
         /// ```
     ] {
         Vaddpd = "vaddpd" => vex(0x66, 0x58),
@@ -281,6 +281,8 @@ ops! {
         Vandnpd = "vandnpd" => vex(0x66, 0x55),
         Vorpd = "vorpd" => vex(0x66, 0x56),
         Vxorpd = "vxorpd" => vex(0x66, 0x57),
+        Vunpcklpd = "vunpcklpd" => vex(0x66, 0x14),
+        Vunpckhpd = "vunpckhpd" => vex(0x66, 0x15),
     }
 }
 

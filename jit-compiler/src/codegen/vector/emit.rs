@@ -179,6 +179,8 @@ impl VGen<'_> {
                 AvxOp::Vandnpd => SseOp::Andnpd,
                 AvxOp::Vorpd => SseOp::Orpd,
                 AvxOp::Vxorpd => SseOp::Xorpd,
+                AvxOp::Vunpcklpd => SseOp::Unpcklpd,
+                AvxOp::Vunpckhpd => SseOp::Unpckhpd,
             };
             self.asm.emit(Inst::Sse {
                 op: sse,

@@ -222,11 +222,13 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
         avx: false,
         max_code_len: usize::MAX,
     };
-    // not planned: a body without calls has no branching `if`, and blends need no fusing
+    // not planned: a body without calls has no branching `if`, blends need no fusing, and
+    // divisions stay unpaired (pairs are planned for the scalar function only)
     let schedule = Schedule {
         dag: &dag,
         marks: &[],
         fused: &[],
+        pairs: &[],
     };
     let b = lower(
         schedule,

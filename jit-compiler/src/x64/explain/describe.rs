@@ -3,7 +3,7 @@
 use core::fmt::Write;
 
 use super::*;
-use crate::x64::inst::{GprFromXmmOp, Inst, SseImmOp, SseOp, SseStoreOp};
+use crate::x64::inst::{AvxOp, GprFromXmmOp, Inst, SseImmOp, SseOp, SseStoreOp};
 use crate::x64::mem::{Base, GprMem, Label, Mem, XmmMem, YmmMem};
 use crate::x64::reg::Gpr;
 
@@ -235,6 +235,20 @@ fn avx(inst: &Inst, cx: &Ctx<'_>) -> String {
             "4 doubles lane by lane: {dst} = {}",
             avx_expr(op.mnemonic(), &src1.to_string(), &cx.ym(src2))
         ),
+        Avx128 {
+            op: op @ (AvxOp::Vunpcklpd | AvxOp::Vunpckhpd),
+            dst,
+            src1,
+            src2,
+        } => {
+            let half = if op == AvxOp::Vunpcklpd {
+                "low"
+            } else {
+                "high"
+            };
+            let s2 = cx.xm(src2);
+            format!("{dst} = ({half} of {src1}, {half} of {s2}) (upper 128 bits of the ymm zeroed)")
+        }
         Avx128 {
             op,
             dst,

@@ -1,0 +1,329 @@
+//! Pairs of independent divisions, computed by one `divpd`.
+//!
+//! The divider is the slowest unit an arithmetic expression uses: a `divsd` occupies it for
+//! about four cycles, so an expression of five divisions called over varied inputs (calls
+//! overlap in the out-of-order core) is bound by it. `divpd xmm` divides two doubles in the
+//! same time as `divsd` one, and IEEE division is exact per lane, so two divisions neither of
+//! which needs the other can share one without changing a bit of the results:
+//!
+//! ```text
+//!     unpcklpd t1, c     ; t1 = (a, c)  (t1 holds a: a's register when a dies here)
+//!     unpcklpd t2, d     ; t2 = (b, d)
+//!     divpd    t1, t2    ; t1 = (a/b, c/d): the low lane is the first division
+//!     movapd   t3, t1    ; the second, brought down from the high lane
+//!     unpckhpd t3, t3    ; (AVX: vunpcklpd t1,a,c / vunpcklpd t2,b,d / vdivpd t1,t1,t2 /
+//!                        ;  vunpckhpd t3,t1,t1, no copies)
+//! ```
+//!
+//! This planning step chooses the pairs and reorders the schedule so that all four operands
+//! are computed before the pair: for a division `p` and a later division `q` of the order,
+//! the nodes between them that `q` needs (its *cone*) move, in their order, to just before
+//! `p`, and `q` to just after it. The cone cannot contain `p` (that is the independence test:
+//! the walk that collects it fails when it meets `p`), so every node still comes after its
+//! operands. Lowering then computes the pair at `p` ([`Lane::Low`]) and takes `q` out of the
+//! high lane at the next step ([`Lane::High`]).
+//!
+//! Only the scalar code of one straight stretch pairs: a call, an `if` or the start of a
+//! branching `if`'s side between `p` and `q` stops the search (calls clobber every
+//! register, so values held across one are stored and reloaded; a branch's sides are not
+//! straight-line code). The [`steps`](super::steps) and the vector code do not see the pairs:
+//! the plan is made for [`super::lower`] alone, after [`super::branch`].
+//!
+//! Profitability and cost, measured on E5 of `bench/src/exprs.rs` (five divisions: the
+//! scalar code issued five `divsd`, rustc's SLP vectorizer four divider operations):
+//! * a division looks for its partner among the next [`WINDOW`] steps of the order, and
+//!   moves at most [`MAX_HOIST`] nodes forward for it: E5's pairs move 2 and 7 nodes, and
+//!   a larger cone means longer-lived values for little gain (the divider is rarely more
+//!   than a window away from being busy again). Bounded work: a 100 000-division
+//!   expression is planned in linear time;
+//! * nothing at all for the expressions of fewer than two divisions (most of them): the
+//!   planner ([`super::dag::Dag::plan`]) counts them while it reads the tree.
+
+use super::branch::Mark;
+use super::dag::{Dag, is_call};
+use crate::ast::{Node, NodeId};
+use crate::ops::BinaryOp;
+
+/// Steps of the order after a division searched for its partner.
+pub(crate) const WINDOW: usize = 48;
+
+/// Divisions after a division tried as its partner.
+pub(crate) const CANDIDATES: usize = 4;
+
+/// Most nodes moved before a division for its partner.
+pub(crate) const MAX_HOIST: usize = 16;
+
+/// Working memory of [`plan`], kept between compilations.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// Per node: 1 + its position in the order (0: not in it).
+    at: Vec<u32>,
+    /// The divisions in the order, by position.
+    divisions: Vec<NodeId>,
+    /// The cone being collected (position + 1, node), and the nodes to visit.
+    members: Vec<(u32, NodeId)>,
+    stack: Vec<NodeId>,
+    /// The reordered stretch.
+    stretch: Vec<NodeId>,
+}
+
+/// Chooses the pairs of divisions in `dag.order`, reordering it, and writes to `pairs` the
+/// first division of each, in the order (the second is the next node of the order).
+/// `marks`: where branching `if`s' sides begin (pairs do not cross them).
+#[inline(never)]
+pub(crate) fn plan(dag: &mut Dag, marks: &[Mark], s: &mut Scratch, pairs: &mut Vec<NodeId>) {
+    s.at.clear();
+    s.at.resize(dag.ast.len(), 0);
+    s.divisions.clear();
+    for (k, &v) in dag.order.iter().enumerate() {
+        s.at[v.index()] = k as u32 + 1;
+        if let Node::Binary(BinaryOp::Div, ..) = dag.ast.node(v) {
+            s.divisions.push(v);
+        }
+    }
+    // the positions up to this one are settled: pairs, and the cones moved before them
+    let mut settled = 0;
+    for d in 0..s.divisions.len() {
+        let p = s.divisions[d];
+        if s.at[p.index()] <= settled {
+            continue;
+        }
+        if let Some(q) = partner(dag, d, marks, s) {
+            pairs.push(p);
+            reorder(dag, p, q, s);
+            settled = s.at[q.index()];
+        }
+    }
+}
+
+/// The first of the next [`CANDIDATES`] divisions after `s.divisions[d]` that it can pair
+/// with, within the window and the straight stretch; its cone is in `s.members`.
+fn partner(dag: &Dag, d: usize, marks: &[Mark], s: &mut Scratch) -> Option<NodeId> {
+    let p = s.divisions[d];
+    let i = s.at[p.index()] as usize - 1;
+    let next_mark = marks[marks.partition_point(|m| m.at as usize <= i)..]
+        .first()
+        .map_or(usize::MAX, |m| m.at as usize);
+    let end = (i + WINDOW).min(next_mark.saturating_sub(1));
+    let mut calls_checked = i;
+    for e in d + 1..s.divisions.len().min(d + 1 + CANDIDATES) {
+        let q = s.divisions[e];
+        let j = s.at[q.index()] as usize - 1;
+        if j < i {
+            continue; // moved before `p`, in the cone of an earlier pair
+        }
+        if j > end || dag.calls && calls_between(dag, &mut calls_checked, j) {
+            return None;
+        }
+        if collect_cone(dag, p, q, s) {
+            return Some(q);
+        }
+    }
+    None
+}
+
+/// Is there a call after position `*checked` and before `j` of the order? (Advances
+/// `*checked`, so that every step is looked at once per search.)
+fn calls_between(dag: &Dag, checked: &mut usize, j: usize) -> bool {
+    let from = *checked + 1;
+    *checked = j;
+    let node = |v: &NodeId| dag.ast.node(*v);
+    dag.order[from..j].iter().any(|v| is_call(node(v)))
+}
+
+/// Collects in `s.members` the nodes after `p` in the order that `q` needs, by position.
+/// False when they include `p` (then `q` depends on it), an `if` or a user call (kept where
+/// they are), or more than [`MAX_HOIST`] nodes.
+fn collect_cone(dag: &Dag, p: NodeId, q: NodeId, s: &mut Scratch) -> bool {
+    let after = s.at[p.index()];
+    s.members.clear();
+    s.stack.clear();
+    let mut v = q;
+    loop {
+        // (the operands by hand: `Ast::children` and `extend` cost more than the walk)
+        match dag.ast.node(v) {
+            Node::Num(_) | Node::Arg(_) => {}
+            Node::Unary(_, a) | Node::PowI(a, _) => s.stack.push(a),
+            Node::Binary(_, a, b) => s.stack.extend([a, b]),
+            Node::If(..) | Node::Call(..) => return false,
+        }
+        let at = loop {
+            let Some(next) = s.stack.pop() else {
+                // a node shared by two operands is reached twice: once is enough
+                s.members.sort_unstable();
+                s.members.dedup();
+                return true;
+            };
+            v = next;
+            if v == p || s.members.len() == MAX_HOIST {
+                return false;
+            }
+            let at = s.at[v.index()];
+            if at > after {
+                break at;
+            }
+        };
+        s.members.push((at, v));
+    }
+}
+
+/// Rewrites the order from `p` to `q`: `q`'s cone (`s.members`, by position), `p`, `q`,
+/// then the other nodes in their order.
+fn reorder(dag: &mut Dag, p: NodeId, q: NodeId, s: &mut Scratch) {
+    let (i, j) = (s.at[p.index()] as usize - 1, s.at[q.index()] as usize - 1);
+    let Scratch {
+        at,
+        members,
+        stretch,
+        ..
+    } = s;
+    stretch.clear();
+    stretch.extend(members.iter().map(|&(_, v)| v));
+    stretch.extend([p, q]);
+    // the others: the positions between that are not the cone's (both by position)
+    let mut cone = members.iter().map(|&(at, _)| at as usize - 1);
+    let mut next_in_cone = cone.next();
+    for (k, &v) in dag.order.iter().enumerate().take(j).skip(i + 1) {
+        if next_in_cone == Some(k) {
+            next_in_cone = cone.next();
+        } else {
+            stretch.push(v);
+        }
+    }
+    dag.order[i..=j].copy_from_slice(stretch);
+    for (k, v) in stretch.iter().enumerate() {
+        at[v.index()] = (i + k) as u32 + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_HOIST, WINDOW};
+    use crate::ast::{Node, NodeId};
+    use crate::codegen::dag::{Buffers, Dag};
+
+    /// The scalar plan of `src` and its pairs (the first division of each). (The tree the
+    /// plan borrows is leaked: a test's few nodes.)
+    fn planned(src: &str) -> (Dag<'static>, Vec<NodeId>) {
+        let e = crate::parse(src).unwrap();
+        let (ast, root) = e.simplified_for_codegen();
+        let mut buffers = Buffers::default();
+        let mut dag = Dag::plan(Box::leak(Box::new(ast)), root, &mut buffers);
+        dag.plan_branches(&mut buffers);
+        dag.plan_pairs(&mut buffers);
+        let pairs = buffers.pairs().to_vec();
+        assert_valid(&dag, &pairs);
+        (dag, pairs)
+    }
+
+    /// Every node once, after its operands; each pair two divisions, the second right after
+    /// the first and not needing it.
+    fn assert_valid(dag: &Dag, pairs: &[NodeId]) {
+        let mut at = vec![usize::MAX; dag.ast.len()];
+        for (i, v) in dag.order.iter().enumerate() {
+            assert_eq!(at[v.index()], usize::MAX, "scheduled twice");
+            at[v.index()] = i;
+            for c in dag.ast.children(dag.ast.node(*v)).iter() {
+                let fused = matches!(dag.ast.node(*v), Node::If(..));
+                assert!(fused || at[c.index()] < i, "an operand after its user");
+            }
+        }
+        assert_eq!(dag.order.last(), Some(&dag.root));
+        for p in pairs {
+            let q = dag.order[at[p.index()] + 1];
+            for v in [*p, q] {
+                assert!(matches!(
+                    dag.ast.node(v),
+                    Node::Binary(crate::BinaryOp::Div, ..)
+                ));
+            }
+            assert!(!needs(dag, q, *p), "the second division needs the first");
+        }
+    }
+
+    /// Does `v`'s value need `w`'s?
+    fn needs(dag: &Dag, v: NodeId, w: NodeId) -> bool {
+        v == w || (dag.ast.children(dag.ast.node(v)).iter()).any(|c| needs(dag, c, w))
+    }
+
+    fn pairs(src: &str) -> usize {
+        planned(src).1.len()
+    }
+
+    #[test]
+    fn independent_divisions_pair() {
+        assert_eq!(pairs("a/b + c/d"), 1);
+        assert_eq!(pairs("a/b + c/d + e/f + g/h"), 2);
+        // the inner two are independent; the outer one needs both
+        assert_eq!(pairs("(a/b)/(c/d)"), 1);
+        // shared operands are fine
+        assert_eq!(pairs("x/y + z/y"), 1);
+        assert_eq!(pairs("(x/y) * (y/z)"), 1);
+    }
+
+    #[test]
+    fn dependent_divisions_do_not_pair() {
+        for src in ["x/(y/z)", "x/y/z", "(x/y + 1)/z", "a/b"] {
+            assert_eq!(pairs(src), 0, "{src}");
+        }
+    }
+
+    #[test]
+    fn the_second_divisions_operands_come_first() {
+        // `a/b` is first in the order (its side needs more registers); `(i+j+k)/c` is
+        // computed after the product, and its sum moves before `a/b`
+        let (dag, pairs) = planned("(a/b)*((c+d)*(e+f)) + (i+j+k)/c");
+        assert_eq!(pairs.len(), 1);
+        let first = dag.order.iter().position(|v| *v == pairs[0]).unwrap();
+        let after: Vec<Node> = dag.order[first + 2..]
+            .iter()
+            .map(|v| dag.ast.node(*v))
+            .collect();
+        assert!(
+            after.iter().all(|n| !matches!(n, Node::Arg(_))),
+            "{after:?}"
+        );
+    }
+
+    #[test]
+    fn no_pair_needs_more_than_the_hoist_limit() {
+        let names: Vec<String> = (0..MAX_HOIST).map(|i| format!("t{i}")).collect();
+        let long = format!("(a/b)*((c+d)*(e+f)) + ({})/c", names.join("+"));
+        assert_eq!(pairs(&long), 0);
+        // nor across more than the window: `a/b` is computed first, then the sum, then `x/y`
+        let terms: Vec<String> = (0..WINDOW).map(|i| format!("t{i}*{}", i + 2)).collect();
+        let far = format!("(a/b)*((c+d)*(e+f)) + ({}) + x/y", terms.join("+"));
+        assert_eq!(pairs(&far), 0, "{far}");
+        assert_eq!(pairs("(a/b)*((c+d)*(e+f)) + (t0*2 + t1*3) + x/y"), 1);
+    }
+
+    #[test]
+    fn no_pair_across_a_call_or_a_branch() {
+        // `c/d` is computed before `sin`, `a/b` after it
+        assert_eq!(pairs("a/b + sin(c/d)"), 0);
+        // each division on its side of a branching `if`
+        assert_eq!(pairs("if(x > 0, a/b + exp(x), c/d)"), 0);
+        // within a side, or before the branch, they do
+        assert_eq!(pairs("if(x > 0, a/b + exp(c/d), 1)"), 0);
+        assert_eq!(pairs("if(x > 0, exp(x) + a/b + c/d, 1)"), 1);
+    }
+
+    #[test]
+    fn without_pairs_the_order_is_the_branch_plans() {
+        for src in ["a/b + c", "x/(y/z) + sin(x)", "if(x > 0, exp(x/y), y/x)"] {
+            let (dag, pairs) = planned(src);
+            assert!(pairs.is_empty());
+            let e = crate::parse(src).unwrap();
+            let (ast, root) = e.simplified_for_codegen();
+            let (unpaired, _) = Dag::with_branches(&ast, root);
+            assert_eq!(dag.order, unpaired.order, "{src}");
+        }
+    }
+
+    #[test]
+    fn many_divisions_pair_in_linear_time() {
+        let terms: Vec<String> = (0..20_000).map(|i| format!("x/(y + {i})")).collect();
+        let (_, pairs) = planned(&terms.join(" + "));
+        assert!(pairs.len() >= 9_000, "{} pairs", pairs.len());
+    }
+}
