@@ -54,8 +54,7 @@ impl<'t> Dag<'t> {
         // children before parents: one forward pass knows each child before its parent
         for &node in merged.nodes() {
             has_if |= matches!(node, Node::If(..));
-            divisions += u32::from(matches!(node, Node::Binary(BinaryOp::Div, ..)));
-            let next = Info::of(node, info, merged);
+            let next = Info::of(node, info, merged, &mut divisions);
             info.push(next);
         }
         buffers.has_if = has_if;
@@ -113,11 +112,19 @@ impl<'t> Dag<'t> {
     pub(crate) fn plan_pairs(&mut self, buffers: &mut Buffers) {
         buffers.pairs.clear();
         if buffers.divisions >= 2 {
-            let Buffers {
-                plan, pair, pairs, ..
-            } = buffers;
-            pair::plan(self, &plan.marks, pair, pairs);
+            self.pair_divisions(buffers);
         }
+    }
+
+    /// [`Dag::plan_pairs`]' work, out of line: most expressions have fewer than two
+    /// divisions, and the compile path stays as small as it was without pairs.
+    #[cold]
+    #[inline(never)]
+    fn pair_divisions(&mut self, buffers: &mut Buffers) {
+        let Buffers {
+            plan, pair, pairs, ..
+        } = buffers;
+        pair::plan(self, &plan.marks, pair, pairs);
     }
 
     /// Gives the tables back to the workspace for the next compilation.
@@ -172,7 +179,7 @@ impl Info {
     /// What is known of `node` from its children's `info` (a node by node match: going
     /// through [`Ast::children`] built a list of the children and matched on its length).
     #[inline]
-    fn of(node: Node, info: &[Info], ast: &Ast) -> Info {
+    fn of(node: Node, info: &[Info], ast: &Ast, divisions: &mut u32) -> Info {
         let child = |c: NodeId| info[c.index()];
         let (has_call, need) = match node {
             Node::Num(_) | Node::Arg(_) => (false, 1),
@@ -182,6 +189,7 @@ impl Info {
             }
             Node::PowI(a, _) => (child(a).has_call, child(a).need),
             Node::Binary(op, a, b) => {
+                *divisions += u32::from(op == BinaryOp::Div);
                 let (a, b) = (child(a), child(b));
                 (
                     super::lower::binary_is_call(op) || a.has_call || b.has_call,

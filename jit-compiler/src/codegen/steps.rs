@@ -1,7 +1,9 @@
 //! The order in which the scalar machine code computes an expression's values and where it
 //! branches, as a list of steps, for generators of other code: `jit_expr!`'s plain-Rust
 //! expansion (non-x86-64 targets) follows it, so a function is called on the same paths
-//! there as in the machine code.
+//! there as in the machine code. (The scalar code pairs some divisions into one `divpd`,
+//! which moves a few values earlier, `codegen/pair.rs`; the steps are the order before that:
+//! a valid order, with the same calls on the same paths.)
 //!
 //! ```
 //! use jit_compiler::codegen::steps::{Step, steps};
