@@ -22,8 +22,9 @@ const TARGETS: [(Abi, bool); 4] = [
     (Abi::Win64, false),
 ];
 
-/// A random expression of depth up to `depth`, half of whose operations are divisions
-/// (from a seed, so that failures print a reproducible source).
+/// A random expression of depth up to `depth`, most of whose operations are divisions, with
+/// a few calls and `if`s (which end the stretches pairs are found in); from a seed, so that
+/// failures print a reproducible source.
 fn divisions(seed: &mut u64, depth: u32) -> String {
     let mut next = |n: u64| {
         *seed = seed
@@ -37,6 +38,14 @@ fn divisions(seed: &mut u64, depth: u32) -> String {
             0 => NUMBERS[next(5) as usize].to_string(),
             _ => ARGS[next(10) as usize].to_string(),
         };
+    }
+    match next(16) {
+        0 => return format!("sin({})", divisions(seed, depth - 1)),
+        1 => {
+            let [c, a, b] = [(); 3].map(|_| divisions(seed, depth - 1));
+            return format!("if({c} > 1, {a}, {b})");
+        }
+        _ => {}
     }
     let op = ["/", "/", "/", "+", "-", "*"][next(6) as usize];
     let (a, b) = (divisions(seed, depth - 1), divisions(seed, depth - 1));
@@ -73,12 +82,15 @@ fn special_args(seed: u64) -> [f64; 10] {
 #[test]
 fn random_divisions_pair_and_equal_the_interpreter() {
     let mut pairs = 0;
-    for seed in 0..300u64 {
-        let src = divisions(&mut seed.clone(), 5);
+    for seed in 0..1000u64 {
+        let src = divisions(&mut seed.clone(), 6);
         pairs += check(&src, &special_args(seed));
     }
     // the generator does exercise the pairs: most expressions have some
-    assert!(pairs > 300, "{pairs} divpd in 300 expressions x 4 targets");
+    assert!(
+        pairs > 1000,
+        "{pairs} divpd in 1000 expressions x 4 targets"
+    );
 }
 
 proptest! {

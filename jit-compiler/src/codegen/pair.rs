@@ -23,8 +23,9 @@
 //! operands. Lowering then computes the pair at `p` and takes `q` out of the high lane at
 //! the next step (`lower/pairs.rs`).
 //!
-//! Only the scalar code of one straight stretch pairs: a call or the start of a branching
-//! `if`'s side between `p` and `q`, or an `if` or a call in `q`'s cone, stops the search
+//! Only the scalar code of one straight stretch pairs: a call, an `if` (where a branching
+//! one's sides join) or the start of a branching `if`'s side between `p` and `q`, or an `if`
+//! or a call in `q`'s cone, stops the search
 //! (calls clobber every register, so values held across one are stored and reloaded; a
 //! branch's sides are not straight-line code). The [`steps`](super::steps) and the vector
 //! code do not see the pairs: the plan is made for the scalar function's lowering alone,
@@ -117,14 +118,14 @@ fn partner(dag: &Dag, d: usize, marks: &[Mark], s: &mut Scratch) -> Option<NodeI
         .first()
         .map_or(usize::MAX, |m| m.at as usize);
     let end = (i + WINDOW).min(next_mark.saturating_sub(1));
-    let mut calls_checked = i;
+    let mut checked = i;
     for e in d + 1..s.divisions.len().min(d + 1 + CANDIDATES) {
         let q = s.divisions[e];
         let j = s.at[q.index()] as usize - 1;
         if j < i {
             continue; // moved before `p`, in the cone of an earlier pair
         }
-        if j > end || dag.calls && calls_between(dag, &mut calls_checked, j) {
+        if j > end || dag.calls && calls_or_ifs(dag, &mut checked, j) {
             return None;
         }
         if collect_cone(dag, p, q, s) {
@@ -134,13 +135,18 @@ fn partner(dag: &Dag, d: usize, marks: &[Mark], s: &mut Scratch) -> Option<NodeI
     None
 }
 
-/// Is there a call after position `*checked` and before `j` of the order? (Advances
-/// `*checked`, so that every step is looked at once per search.)
-fn calls_between(dag: &Dag, checked: &mut usize, j: usize) -> bool {
+/// Is there a call or an `if` after position `*checked` and before `j` of the order? (Only
+/// in expressions that call functions: an `if` branches only when a side calls one, and its
+/// node, after both sides, is where they join. Advances `*checked`, so that every step is
+/// looked at once per search.)
+fn calls_or_ifs(dag: &Dag, checked: &mut usize, j: usize) -> bool {
     let from = *checked + 1;
     *checked = j;
-    let node = |v: &NodeId| dag.ast.node(*v);
-    dag.order[from..j].iter().any(|v| is_call(node(v)))
+    let ends_stretch = |v: &NodeId| {
+        let node = dag.ast.node(*v);
+        is_call(node) || matches!(node, Node::If(..))
+    };
+    dag.order[from..j].iter().any(ends_stretch)
 }
 
 /// Collects in `s.members` the nodes after `p` in the order that `q` needs, by position.
@@ -317,6 +323,8 @@ mod tests {
         assert_eq!(pairs("a/b + sin(c/d)"), 0);
         // each division on its side of a branching `if`
         assert_eq!(pairs("if(x > 0, a/b + exp(x), c/d)"), 0);
+        // one inside a side, the other after the join
+        assert_eq!(pairs("if(x > 0, exp(x), a/b) + c/d"), 0);
         // within a side, or before the branch, they do
         assert_eq!(pairs("if(x > 0, a/b + exp(c/d), 1)"), 0);
         assert_eq!(pairs("if(x > 0, exp(x) + a/b + c/d, 1)"), 1);
