@@ -1,12 +1,13 @@
 //! The [`Assembler`]: the code buffer, labels and their patches, data directives, recording
 //! (to interleave independent instruction sequences) and `finish`. Its methods per mnemonic
-//! are in [`mnemonics`].
+//! are in [`mnemonics`]; the compact path of [`Assembler::emit`] in `compact`.
 
-use super::encode::{FixupKind, encode_with};
+use super::encode::{FixupKind, write_any};
 use super::inst::Inst;
 use super::listing::{Data, Item, ListingEntry};
 use super::mem::Label;
 
+mod compact;
 pub mod mnemonics;
 pub use mnemonics::{AluForm, AvxForm, AvxMove, CallTarget, MovForm, Movq, SseMove};
 
@@ -259,7 +260,9 @@ impl Assembler {
         self.error.get_or_insert(e);
     }
 
-    /// Appends one instruction (all mnemonic methods go through here).
+    /// Appends one instruction (all mnemonic methods go through here). Without a listing,
+    /// register-to-register SSE2 and AVX scalar forms and `ret` take a compact path (see
+    /// `asm/compact.rs`); the bytes are those of [`encode`](super::encode()) either way.
     ///
     /// ```
     /// use jit_compiler::x64::{Assembler, Gpr::*, Inst};
@@ -269,18 +272,21 @@ impl Assembler {
     /// assert_eq!(a.finish().unwrap().code, [0x55, 0x55]);
     /// ```
     pub fn emit(&mut self, inst: Inst) {
+        // The compact path writes bytes and nothing else (no label reference, no listing
+        // entry), so it needs few registers and no call; the rest is a tail call.
+        if self.listing.is_none() && compact::write(&inst, &mut self.code) {
+            return;
+        }
+        self.emit_any(&inst);
+    }
+
+    /// [`Assembler::emit`] through the general encoder.
+    #[inline(never)]
+    fn emit_any(&mut self, inst: &Inst) {
         let start = self.code.len();
-        let fixup = encode_with(
-            &inst,
-            #[inline(always)]
-            |enc| {
-                enc.write(&mut self.code);
-                enc.fixup()
-            },
-        );
-        let end = self.code.len();
-        if let Some(f) = fixup {
-            let (at, kind, label, addend) = (start + f.offset, f.kind, f.label, f.addend);
+        if let Some(f) = write_any(inst, &mut self.code) {
+            let (at, end) = (start + f.offset, self.code.len());
+            let (kind, label, addend) = (f.kind, f.label, f.addend);
             self.patches.push(Patch {
                 at,
                 end,
@@ -289,7 +295,7 @@ impl Assembler {
                 addend,
             });
         }
-        self.list(start, Item::Inst(inst));
+        self.list(start, Item::Inst(*inst));
     }
 
     /// Adds a listing entry for the bytes from `start` to the current offset.

@@ -263,7 +263,7 @@ impl ShortBytes {
     }
 
     /// The bytes as the low bytes of an integer, first byte lowest.
-    const fn value(self) -> u64 {
+    pub(super) const fn value(self) -> u64 {
         (self.0 & 0x00FF_FFFF) as u64
     }
 }
@@ -549,7 +549,7 @@ struct Addressing {
 }
 
 /// Builds a ModRM byte from its three fields (only the low 3 bits of `reg` and `rm` are used).
-const fn modrm(md: u8, reg: u8, rm: u8) -> u8 {
+pub(super) const fn modrm(md: u8, reg: u8, rm: u8) -> u8 {
     (md << 6) | ((reg & 7) << 3) | (rm & 7)
 }
 
@@ -616,7 +616,7 @@ fn address(reg: u8, rm: Rm) -> Addressing {
 }
 
 /// Opcode bytes for the legacy (non-VEX) encoding: map escape bytes, then the opcode.
-const fn legacy_opcode(opc: Opcode) -> ShortBytes {
+pub(super) const fn legacy_opcode(opc: Opcode) -> ShortBytes {
     match opc.map {
         0 => ShortBytes::new([opc.op, 0, 0], 1),
         1 => ShortBytes::new([0x0F, opc.op, 0], 2),
@@ -643,10 +643,30 @@ fn legacy(opc: Opcode, reg: u8, rm: Rm, force_rex: bool) -> Encoding {
 }
 
 /// A VEX-encoded instruction: `reg` in ModRM.reg, `vvvv` the extra source, `l256` the length.
-/// Uses the 2-byte `C5` form when X, B and W are clear and the map is `0F`, else `C4`.
 fn vex(opc: Opcode, l256: bool, reg: u8, vvvv: u8, rm: Option<Rm>) -> Encoding {
     let a = rm.map(|rm| address(reg, rm));
     let (x, b) = a.as_ref().map_or((false, false), |a| (a.x, a.b));
+    Encoding {
+        vex: Some(vex_prefix(opc, l256, reg, vvvv, x, b)),
+        modrm: a.as_ref().map(|a| a.modrm),
+        sib: a.as_ref().and_then(|a| a.sib),
+        disp: a.map_or(Disp::None, |a| a.disp),
+        ..Encoding::bare(ShortBytes::new([opc.op, 0, 0], 1))
+    }
+}
+
+/// The VEX prefix of `opc` with ModRM.reg `reg`, the extra source `vvvv`, the length `l256`
+/// and the operand's extension bits `x` and `b`. Uses the 2-byte `C5` form when X, B and W
+/// are clear and the map is `0F`, else `C4`.
+#[inline(always)]
+pub(super) fn vex_prefix(
+    opc: Opcode,
+    l256: bool,
+    reg: u8,
+    vvvv: u8,
+    x: bool,
+    b: bool,
+) -> ShortBytes {
     let pp = match opc.prefix {
         Some(0x66) => 1,
         Some(0xF3) => 2,
@@ -655,18 +675,11 @@ fn vex(opc: Opcode, l256: bool, reg: u8, vvvv: u8, rm: Option<Rm>) -> Encoding {
     };
     let r_bar = u8::from(reg < 8) << 7;
     let tail = ((!vvvv & 15) << 3) | (u8::from(l256) << 2) | pp;
-    let vex = if !x && !b && !opc.w && opc.map == 1 {
+    if !x && !b && !opc.w && opc.map == 1 {
         ShortBytes::new([0xC5, r_bar | tail, 0], 2)
     } else {
         let byte1 = r_bar | (u8::from(!x) << 6) | (u8::from(!b) << 5) | opc.map;
         ShortBytes::new([0xC4, byte1, (u8::from(opc.w) << 7) | tail], 3)
-    };
-    Encoding {
-        vex: Some(vex),
-        modrm: a.as_ref().map(|a| a.modrm),
-        sib: a.as_ref().and_then(|a| a.sib),
-        disp: a.map_or(Disp::None, |a| a.disp),
-        ..Encoding::bare(ShortBytes::new([opc.op, 0, 0], 1))
     }
 }
 
@@ -721,12 +734,27 @@ pub fn encode(inst: &Inst) -> Encoding {
     encode_with(inst, |e| e)
 }
 
+/// Appends the bytes of `inst` to `code` (label fields as zero) and returns its label
+/// reference: the assembler's path for the forms its compact encoder leaves to this one. Not
+/// inlined: the assembler's common path stays small.
+#[inline(never)]
+pub(super) fn write_any(inst: &Inst, code: &mut Vec<u8>) -> Option<Fixup> {
+    encode_with(
+        inst,
+        #[inline(always)]
+        |enc| {
+            enc.write(code);
+            enc.fixup()
+        },
+    )
+}
+
 /// `f` of the encoding of `inst`, called in each arm rather than on the result of the match:
 /// inlined, each instruction kind's fields are known where `f` uses them (the assembler
 /// writes the bytes of an `addsd` without testing for an immediate or a VEX prefix), and no
 /// [`Encoding`] is built in memory only to be read back field by field.
 #[inline(always)]
-pub(crate) fn encode_with<R>(inst: &Inst, f: impl FnOnce(Encoding) -> R) -> R {
+fn encode_with<R>(inst: &Inst, f: impl FnOnce(Encoding) -> R) -> R {
     use Inst::*;
     match *inst {
         Sse { op, dst, src } => f(legacy(op.info(), dst.num(), src.into(), false)),

@@ -4,9 +4,10 @@
 //! * [`mem`]: typed memory operands ([`Mem`]), [`Label`]s and `xmm/m`-style operand unions.
 //! * [`inst`]: [`Inst`], one variant per operand shape, with opcode tables.
 //! * `intel`: how an [`Inst`] is written in Intel syntax ([`Inst::write_intel`]).
-//! * [`encode`](mod@encode): the only place bytes are produced: [`Inst`] → [`Encoding`].
+//! * [`encode`](mod@encode): where bytes are produced: [`Inst`] → [`Encoding`].
 //! * [`asm`]: the [`Assembler`] (labels, data, `finish`), with one method per mnemonic form in
-//!   [`asm::mnemonics`].
+//!   [`asm::mnemonics`], and a compact path for the commonest forms (`asm/compact.rs`: the
+//!   same bytes as `encode`, in fewer steps).
 //! * [`listing`]: offsets, bytes and text for every instruction.
 //!
 //! ```
