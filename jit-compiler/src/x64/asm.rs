@@ -260,9 +260,10 @@ impl Assembler {
         self.error.get_or_insert(e);
     }
 
-    /// Appends one instruction (all mnemonic methods go through here). Without a listing,
-    /// register-to-register SSE2 and AVX scalar forms and `ret` take a compact path (see
-    /// `asm/compact.rs`); the bytes are those of [`encode`](super::encode()) either way.
+    /// Appends one instruction (all mnemonic methods go through here). SSE2 and AVX scalar
+    /// forms with register, `[base+disp8]` or RIP-relative operands, and `ret`, take a
+    /// compact path (see `asm/compact.rs`); the bytes are those of
+    /// [`encode`](super::encode()) either way.
     ///
     /// ```
     /// use jit_compiler::x64::{Assembler, Gpr::*, Inst};
@@ -272,19 +273,25 @@ impl Assembler {
     /// assert_eq!(a.finish().unwrap().code, [0x55, 0x55]);
     /// ```
     pub fn emit(&mut self, inst: Inst) {
-        // The compact path writes bytes and nothing else (no label reference, no listing
-        // entry), so it needs few registers and no call; the rest is a tail call.
-        if self.listing.is_none() && compact::write(&inst, &mut self.code) {
+        // The compact paths write bytes and nothing else (no label reference, no listing
+        // entry), so they need few registers and no call; the rest is a tail call.
+        if self.listing.is_none() && compact::write_reg(&inst, &mut self.code) {
             return;
         }
-        self.emit_any(&inst);
+        self.emit_other(&inst);
     }
 
-    /// [`Assembler::emit`] through the general encoder.
+    /// [`Assembler::emit`] for an instruction that is not a register form: loads and stores
+    /// with a `[base+disp8]` or RIP-relative operand take their compact path, the rest the
+    /// general encoder.
     #[inline(never)]
-    fn emit_any(&mut self, inst: &Inst) {
+    fn emit_other(&mut self, inst: &Inst) {
         let start = self.code.len();
-        if let Some(f) = write_any(inst, &mut self.code) {
+        let fixup = match compact::write_mem(inst, &mut self.code) {
+            Some(fixup) => fixup,
+            None => write_any(inst, &mut self.code),
+        };
+        if let Some(f) = fixup {
             let (at, end) = (start + f.offset, self.code.len());
             let (kind, label, addend) = (f.kind, f.label, f.addend);
             self.patches.push(Patch {

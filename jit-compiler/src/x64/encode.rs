@@ -507,7 +507,7 @@ impl Bytes {
 
 /// The ModRM.rm operand: a register number or a memory operand.
 #[derive(Clone, Copy, Debug)]
-enum Rm {
+pub(super) enum Rm {
     Reg(u8),
     Mem(Mem),
 }
@@ -540,12 +540,12 @@ impl From<GprMem> for Rm {
 }
 
 /// ModRM, SIB and displacement for an operand, plus the REX.X/REX.B extension bits.
-struct Addressing {
-    modrm: u8,
-    sib: Option<u8>,
-    disp: Disp,
-    x: bool,
-    b: bool,
+pub(super) struct Addressing {
+    pub(super) modrm: u8,
+    pub(super) sib: Option<u8>,
+    pub(super) disp: Disp,
+    pub(super) x: bool,
+    pub(super) b: bool,
 }
 
 /// Builds a ModRM byte from its three fields (only the low 3 bits of `reg` and `rm` are used).
@@ -555,7 +555,7 @@ pub(super) const fn modrm(md: u8, reg: u8, rm: u8) -> u8 {
 
 /// Encodes `reg` (ModRM.reg, any 4-bit number) and the `rm` operand.
 #[inline(always)]
-fn address(reg: u8, rm: Rm) -> Addressing {
+pub(super) fn address(reg: u8, rm: Rm) -> Addressing {
     let m = match rm {
         Rm::Reg(r) => {
             let modrm = modrm(0b11, reg, r);
