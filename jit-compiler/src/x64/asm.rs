@@ -273,9 +273,11 @@ impl Assembler {
     /// assert_eq!(a.finish().unwrap().code, [0x55, 0x55]);
     /// ```
     pub fn emit(&mut self, inst: Inst) {
-        // The compact paths write bytes and nothing else (no label reference, no listing
-        // entry), so they need few registers and no call; the rest is a tail call.
-        if self.listing.is_none() && compact::write_reg(&inst, &mut self.code) {
+        // The compact path writes bytes and nothing else (no label reference, no listing
+        // entry, no growing of the code vector: the room is checked first), so it makes no
+        // call and needs no register saved; the rest is a tail call.
+        let room = self.code.capacity() - self.code.len() >= 16;
+        if room && self.listing.is_none() && compact::write_reg(&inst, &mut self.code) {
             return;
         }
         self.emit_other(&inst);

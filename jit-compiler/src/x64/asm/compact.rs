@@ -161,20 +161,19 @@ fn compact_operand(reg: u8, m: Mem) -> Option<Addressing> {
 /// of those fold away: REX is only there for registers 8-15.)
 #[inline(always)]
 fn legacy(opc: Opcode, reg: u8, x: bool, b: bool, modrm: u8) -> Head {
-    let mut head = match opc.prefix {
+    let prefix = match opc.prefix {
         Some(prefix) => Head::EMPTY.then(u64::from(prefix), 1),
         None => Head::EMPTY,
     };
-    let rex = (u8::from(opc.w) << 3) | (u8::from(reg >= 8) << 2) | (u8::from(x) << 1) | u8::from(b);
-    if rex != 0 {
-        head = head.then(u64::from(0x40 | rex), 1);
-    }
-    // The opcode and ModRM in one step: their shift is then a constant.
     let opcode = legacy_opcode(opc);
-    head.then(
-        opcode.value() | u64::from(modrm) << (8 * opcode.len()),
-        opcode.len() as u32 + 1,
-    )
+    let rest = opcode.value() | u64::from(modrm) << (8 * opcode.len());
+    let rest_len = opcode.len() as u32 + 1;
+    let rex = (u8::from(opc.w) << 3) | (u8::from(reg >= 8) << 2) | (u8::from(x) << 1) | u8::from(b);
+    // Both layouts, each with constant shifts, and then the one that applies: cheaper than
+    // shifting the rest by a length that depends on REX.
+    let with_rex = prefix.then(u64::from(0x40 | rex), 1).then(rest, rest_len);
+    let without_rex = prefix.then(rest, rest_len);
+    if rex != 0 { with_rex } else { without_rex }
 }
 
 /// [`legacy`] with a compact memory operand: the bytes up to a RIP-relative displacement,
