@@ -2,7 +2,7 @@
 //! (to interleave independent instruction sequences) and `finish`. Its methods per mnemonic
 //! are in [`mnemonics`]; the compact path of [`Assembler::emit`] in `compact`.
 
-use super::encode::{FixupKind, write_any};
+use super::encode::{Fixup, FixupKind, write_any};
 use super::inst::Inst;
 use super::listing::{Data, Item, ListingEntry};
 use super::mem::Label;
@@ -273,38 +273,62 @@ impl Assembler {
     /// assert_eq!(a.finish().unwrap().code, [0x55, 0x55]);
     /// ```
     pub fn emit(&mut self, inst: Inst) {
-        // The compact path writes bytes and nothing else (no label reference, no listing
-        // entry, no growing of the code vector: the room is checked first), so it makes no
-        // call and needs no register saved; the rest is a tail call.
-        let room = self.code.capacity() - self.code.len() >= 16;
-        if room && self.listing.is_none() && compact::write_reg(&inst, &mut self.code) {
+        // The compact paths write bytes and nothing else (no listing entry, no growing of a
+        // vector: the room is checked first), so they make no call and need no register
+        // saved; the rest are tail calls.
+        if self.compact_room() && compact::write_reg(&inst, &mut self.code) {
             return;
         }
-        self.emit_other(&inst);
+        self.emit_mem(&inst);
+    }
+
+    /// True when the compact paths may run: there is no listing to add to, and there is room
+    /// for an instruction in the code.
+    #[inline(always)]
+    fn compact_room(&self) -> bool {
+        self.listing.is_none() && self.code.capacity() - self.code.len() >= 16
     }
 
     /// [`Assembler::emit`] for an instruction that is not a register form: loads and stores
-    /// with a `[base+disp8]` or RIP-relative operand take their compact path, the rest the
-    /// general encoder.
+    /// with a `[base+disp8]` or RIP-relative operand take their compact path (kept apart:
+    /// their addressing needs more registers), the rest the general encoder.
     #[inline(never)]
-    fn emit_other(&mut self, inst: &Inst) {
+    fn emit_mem(&mut self, inst: &Inst) {
+        if self.compact_room() {
+            let start = self.code.len();
+            if let Some(fixup) = compact::write_mem(inst, &mut self.code) {
+                if let Some(f) = fixup {
+                    self.patch(start, f);
+                }
+                return;
+            }
+        }
+        self.emit_any(inst);
+    }
+
+    /// [`Assembler::emit`] through the general encoder.
+    #[inline(never)]
+    fn emit_any(&mut self, inst: &Inst) {
         let start = self.code.len();
-        let fixup = match compact::write_mem(inst, &mut self.code) {
-            Some(fixup) => fixup,
-            None => write_any(inst, &mut self.code),
-        };
-        if let Some(f) = fixup {
-            let (at, end) = (start + f.offset, self.code.len());
-            let (kind, label, addend) = (f.kind, f.label, f.addend);
-            self.patches.push(Patch {
-                at,
-                end,
-                kind,
-                label,
-                addend,
-            });
+        if let Some(f) = write_any(inst, &mut self.code) {
+            self.patch(start, f);
         }
         self.list(start, Item::Inst(*inst));
+    }
+
+    /// Records the label reference `f` of the instruction that starts at `start` and ends at
+    /// the current offset.
+    #[inline(always)]
+    fn patch(&mut self, start: usize, f: Fixup) {
+        let (at, end) = (start + f.offset, self.code.len());
+        let (kind, label, addend) = (f.kind, f.label, f.addend);
+        self.patches.push(Patch {
+            at,
+            end,
+            kind,
+            label,
+            addend,
+        });
     }
 
     /// Adds a listing entry for the bytes from `start` to the current offset.
