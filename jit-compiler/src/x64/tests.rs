@@ -51,7 +51,8 @@ impl Checker {
         assert_eq!(enc.fixup(), None);
         let bytes = enc.to_vec();
         assert_eq!(bytes.len(), enc.len());
-        let mut a = Assembler::new();
+        // (with room for the instruction: the compact path needs it)
+        let mut a = Assembler::with_capacity(64);
         a.emit(inst);
         assert_eq!(
             a.finish().unwrap().code,
@@ -70,7 +71,7 @@ impl Checker {
         after: Option<usize>,
     ) {
         let assemble = |listing| {
-            let mut a = Assembler::new().with_listing(listing);
+            let mut a = Assembler::with_capacity(64).with_listing(listing);
             let label = a.new_label();
             if after.is_none() {
                 a.bind(label);
@@ -331,6 +332,14 @@ fn avx_register_triples() {
                     dst,
                     src1,
                     src2: src2.into(),
+                });
+                let scalar = AvxScalarOp::ALL
+                    [(dst.num() + src1.num() + src2.num()) as usize % AvxScalarOp::ALL.len()];
+                c.check(Inst::AvxScalar {
+                    op: scalar,
+                    dst: dst.xmm(),
+                    src1: src1.xmm(),
+                    src2: src2.xmm().into(),
                 });
                 let mask = Ymm::from_num((dst.num() ^ src2.num()) & 15);
                 c.check(Inst::Vblendvpd {
