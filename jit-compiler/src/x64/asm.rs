@@ -569,6 +569,7 @@ impl Assembler {
     }
 
     /// Patches every label reference into the code.
+    #[inline]
     fn resolve(&mut self) -> Result<(), AsmError> {
         if let Some(e) = self.error {
             return Err(e);
