@@ -168,7 +168,8 @@ fn legacy(opc: Opcode, reg: u8, x: bool, b: bool, modrm: u8) -> Head {
     let opcode = legacy_opcode(opc);
     let rest = opcode.value() | u64::from(modrm) << (8 * opcode.len());
     let rest_len = opcode.len() as u32 + 1;
-    let rex = (u8::from(opc.w) << 3) | (u8::from(reg >= 8) << 2) | (u8::from(x) << 1) | u8::from(b);
+    let (w, r) = (u8::from(opc.w), u8::from(reg >= 8));
+    let rex = (w << 3) | (r << 2) | (u8::from(x) << 1) | u8::from(b);
     // Both layouts, each with constant shifts, and then the one that applies: cheaper than
     // shifting the rest by a length that depends on REX.
     let with_rex = prefix.then(u64::from(0x40 | rex), 1).then(rest, rest_len);
