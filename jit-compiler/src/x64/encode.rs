@@ -17,6 +17,9 @@
 //!
 //! Every instruction with operands goes through one of three helpers (`legacy`, `vex`,
 //! `plus_reg`); jumps, `ret`, `int3` and `nop` are their opcode bytes (and a displacement).
+//! The assembler's compact path for the commonest forms (`asm/compact.rs`) builds its bytes
+//! from the same pieces (`address`, `modrm`, `legacy_opcode`, `vex_prefix`), so the rules of
+//! each field stay here.
 
 use super::inst::{Inst, MovImmForm, Opcode, vex as vex_0f};
 use super::mem::{Base, GprMem, Label, Mem, XmmMem, YmmMem};
