@@ -40,6 +40,17 @@ impl Head {
         }
     }
 
+    /// Inserts `byte` after the first `at` bytes (at most 6; the bytes then number at most 8).
+    #[inline(always)]
+    fn insert(self, at: u32, byte: u8) -> Head {
+        let before = self.bits & !(u64::MAX << (8 * at));
+        let after = self.bits >> (8 * at) << (8 * at + 8);
+        Head {
+            bits: before | u64::from(byte) << (8 * at) | after,
+            len: self.len + 1,
+        }
+    }
+
     /// Appends the SIB byte and the 8-bit displacement of `a`, if it has them (a
     /// RIP-relative displacement is written by [`Head::append_with_zeros`]).
     #[inline(always)]
@@ -157,8 +168,9 @@ fn compact_operand(reg: u8, m: Mem) -> Option<Addressing> {
 }
 
 /// `[prefix] [REX] 0F op ModRM`: an SSE2 form up to its ModRM byte, `x` and `b` the REX bits
-/// of its operand. (Every SSE2 table entry has a mandatory prefix and no REX.W, so the tests
-/// of those fold away: REX is only there for registers 8-15.)
+/// of its operand. The prefix, opcode and ModRM are gathered first, with constant shifts (the
+/// prefix and opcode bytes are one constant of the mnemonic: one table load), and REX, when a
+/// register is 8-15 (or for REX.W), is then inserted after the prefix.
 #[inline(always)]
 fn legacy(opc: Opcode, reg: u8, x: bool, b: bool, modrm: u8) -> Head {
     let prefix = match opc.prefix {
@@ -166,15 +178,16 @@ fn legacy(opc: Opcode, reg: u8, x: bool, b: bool, modrm: u8) -> Head {
         None => Head::EMPTY,
     };
     let opcode = legacy_opcode(opc);
-    let rest = opcode.value() | u64::from(modrm) << (8 * opcode.len());
-    let rest_len = opcode.len() as u32 + 1;
+    let head = prefix
+        .then(opcode.value(), opcode.len() as u32)
+        .then(u64::from(modrm), 1);
     let (w, r) = (u8::from(opc.w), u8::from(reg >= 8));
     let rex = (w << 3) | (r << 2) | (u8::from(x) << 1) | u8::from(b);
-    // Both layouts, each with constant shifts, and then the one that applies: cheaper than
-    // shifting the rest by a length that depends on REX.
-    let with_rex = prefix.then(u64::from(0x40 | rex), 1).then(rest, rest_len);
-    let without_rex = prefix.then(rest, rest_len);
-    if rex != 0 { with_rex } else { without_rex }
+    if rex != 0 {
+        head.insert(prefix.len, 0x40 | rex)
+    } else {
+        head
+    }
 }
 
 /// [`legacy`] with a compact memory operand: the bytes up to a RIP-relative displacement,
