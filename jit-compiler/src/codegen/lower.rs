@@ -822,11 +822,17 @@ fn vex_form(inst: SseOp) -> Option<Vex> {
 
 #[cfg(test)]
 mod tests {
-    use crate::codegen::{CodegenOptions, compile_with};
+    use crate::codegen::{Abi, CodegenOptions, compile_with};
 
     fn listing(src: &str, avx: bool) -> String {
+        listing_for(src, Abi::host(), avx)
+    }
+
+    /// The listing of `src`'s code for `abi`, with AVX forms or not.
+    pub(super) fn listing_for(src: &str, abi: Abi, avx: bool) -> String {
         let e = crate::parse(src).unwrap();
         let options = CodegenOptions {
+            abi,
             listing: true,
             avx,
             ..CodegenOptions::default()
@@ -834,7 +840,8 @@ mod tests {
         compile_with(&e, &options).unwrap().listing_text()
     }
 
-    fn count(listing: &str, mnemonic: &str) -> usize {
+    /// How many lines of `listing` have `mnemonic`.
+    pub(super) fn count(listing: &str, mnemonic: &str) -> usize {
         listing
             .lines()
             .filter(|l| l.split_whitespace().any(|w| w == mnemonic))

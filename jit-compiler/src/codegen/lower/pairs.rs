@@ -88,25 +88,8 @@ impl Gen<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::codegen::{Abi, CodegenOptions, compile_with};
-
-    fn listing(src: &str, abi: Abi, avx: bool) -> String {
-        let e = crate::parse(src).unwrap();
-        let options = CodegenOptions {
-            abi,
-            listing: true,
-            avx,
-            ..CodegenOptions::default()
-        };
-        compile_with(&e, &options).unwrap().listing_text()
-    }
-
-    fn count(listing: &str, mnemonic: &str) -> usize {
-        listing
-            .lines()
-            .filter(|l| l.split_whitespace().any(|w| w == mnemonic))
-            .count()
-    }
+    use super::super::tests::{count, listing_for as listing};
+    use crate::codegen::Abi;
 
     /// E5 of `bench/src/exprs.rs`: five divisions, two of them paired (see `pair.rs` for why
     /// not four).
