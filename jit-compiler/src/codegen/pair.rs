@@ -325,8 +325,9 @@ mod tests {
         assert_eq!(pairs("if(x > 0, a/b + exp(x), c/d)"), 0);
         // one inside a side, the other after the join
         assert_eq!(pairs("if(x > 0, exp(x), a/b) + c/d"), 0);
-        // within a side, or before the branch, they do
+        // within a side too, a call between them keeps them apart (`c/d`, `exp`, `a/b`)
         assert_eq!(pairs("if(x > 0, a/b + exp(c/d), 1)"), 0);
+        // and without one they pair
         assert_eq!(pairs("if(x > 0, exp(x) + a/b + c/d, 1)"), 1);
     }
 
