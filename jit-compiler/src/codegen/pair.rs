@@ -73,9 +73,28 @@ pub(crate) struct Scratch {
     at: Vec<u32>,
     /// The divisions in the order, by position.
     divisions: Vec<NodeId>,
-    /// The cone being collected (position + 1, node), and the nodes to visit.
+    /// The cone being collected (position + 1, node).
     members: Vec<(u32, NodeId)>,
-    stack: Vec<NodeId>,
+}
+
+/// The nodes a cone walk has yet to visit. The walk expands `q` and at most [`MAX_HOIST`]
+/// cone members, two operands each, so this many slots always suffice: an array on the
+/// stack, with none of a vector's capacity checks.
+struct ToVisit {
+    nodes: [NodeId; 2 * (MAX_HOIST + 1)],
+    len: usize,
+}
+
+impl ToVisit {
+    fn push(&mut self, v: NodeId) {
+        self.nodes[self.len] = v;
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<NodeId> {
+        self.len = self.len.checked_sub(1)?;
+        Some(self.nodes[self.len])
+    }
 }
 
 /// Chooses the pairs of divisions in `dag.order`, reordering it, and writes to `pairs` the
@@ -155,18 +174,24 @@ fn calls_or_ifs(dag: &Dag, checked: &mut usize, j: usize) -> bool {
 fn collect_cone(dag: &Dag, p: NodeId, q: NodeId, s: &mut Scratch) -> bool {
     let after = s.at[p.index()];
     s.members.clear();
-    s.stack.clear();
+    let mut to_visit = ToVisit {
+        nodes: [q; 2 * (MAX_HOIST + 1)],
+        len: 0,
+    };
     let mut v = q;
     loop {
-        // (the operands by hand: `Ast::children` and `extend` cost more than the walk)
+        // (the operands by hand: `Ast::children` costs more than the walk)
         match dag.ast.node(v) {
             Node::Num(_) | Node::Arg(_) => {}
-            Node::Unary(_, a) | Node::PowI(a, _) => s.stack.push(a),
-            Node::Binary(_, a, b) => s.stack.extend([a, b]),
+            Node::Unary(_, a) | Node::PowI(a, _) => to_visit.push(a),
+            Node::Binary(_, a, b) => {
+                to_visit.push(a);
+                to_visit.push(b);
+            }
             Node::If(..) | Node::Call(..) => return false,
         }
         let at = loop {
-            let Some(next) = s.stack.pop() else {
+            let Some(next) = to_visit.pop() else {
                 // a node shared by two operands is reached twice: once is enough
                 s.members.sort_unstable();
                 s.members.dedup();
