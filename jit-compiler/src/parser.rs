@@ -1051,7 +1051,7 @@ mod tests {
     #[test]
     fn binding_powers_by_token() {
         use BinaryOp::*;
-        for kind in crate::lexer::tests::ALL_KINDS {
+        for kind in crate::lexer::tests::all_kinds() {
             let want = match kind {
                 TokenKind::Lt => Some((Lt, 10, 10)),
                 TokenKind::Le => Some((Le, 10, 10)),
