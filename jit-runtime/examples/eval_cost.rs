@@ -42,20 +42,6 @@ const DIVISIONS: [(&str, Fn4); 4] = [
 
 type Row = [f64; 8];
 
-fn bench8(name: &str, f: &dyn Fn(&Row) -> f64, rows: &[Row]) {
-    let mut best = f64::MAX;
-    for _ in 0..50 {
-        let t = Instant::now();
-        let mut s = 0.0;
-        for row in rows {
-            s += f(row);
-        }
-        black_box(s);
-        best = best.min(t.elapsed().as_nanos() as f64 / rows.len() as f64);
-    }
-    println!("{name:28} {best:6.2} ns/call");
-}
-
 /// Varied arguments in [0.5, 4.5), so that calls do not repeat one division's latency.
 fn rows() -> Vec<Row> {
     let mut state = 0x2545_F491_4F6C_DD1Du64;
@@ -75,13 +61,13 @@ fn bench_divisions() {
     let n5: fn(f64, f64, f64, f64, f64, f64, f64, f64) -> f64 = black_box(e5);
     let j5 = jit_runtime::Jit::compile(E5).unwrap();
     let t5 = j5.typed8().unwrap();
-    let e5_row = |r: &Row| t5.call(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-    let n5_row = |r: &Row| n5(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-    for r in &rows {
+    let e5_row = |r: Row| t5.call(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+    let n5_row = |r: Row| n5(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+    for &r in &rows {
         assert_eq!(e5_row(r).to_bits(), n5_row(r).to_bits(), "E5 at {r:?}");
     }
-    bench8("E5 native fn pointer", &n5_row, &rows);
-    bench8("E5 typed handle", &e5_row, &rows);
+    bench("E5 native fn pointer", &n5_row, &rows);
+    bench("E5 typed handle", &e5_row, &rows);
     for (src, native) in DIVISIONS {
         let n: Fn4 = black_box(native);
         let j = jit_runtime::Jit::compile(src).unwrap();
@@ -93,20 +79,22 @@ fn bench_divisions() {
                 "{src}"
             );
         }
-        bench8(
+        bench(
             &format!("{src} native"),
-            &|r| n(r[0], r[1], r[2], r[3]),
+            &|r: Row| n(r[0], r[1], r[2], r[3]),
             &rows,
         );
-        bench8(
+        bench(
             &format!("{src} typed"),
-            &|r| t.call(r[0], r[1], r[2], r[3]),
+            &|r: Row| t.call(r[0], r[1], r[2], r[3]),
             &rows,
         );
     }
 }
 
-fn bench(name: &str, f: &dyn Fn(f64) -> f64, xs: &[f64]) {
+/// Prints the best over 50 runs of the time per call of `f`, called on every input in turn
+/// and the results summed.
+fn bench<T: Copy>(name: &str, f: &dyn Fn(T) -> f64, xs: &[T]) {
     let mut best = f64::MAX;
     for _ in 0..50 {
         let t = Instant::now();
