@@ -114,11 +114,9 @@ impl Interner {
         }
     }
 
-    /// The node for `key`, `node` pushed onto `ast` the first time.
-    fn intern(&mut self, ast: &mut Ast, key: Key, node: Node, span: Span) -> NodeId {
-        if self.mode != Mode::Small {
-            return self.intern_hashed(ast, key, node, span);
-        }
+    /// The node for `key`, `node` pushed onto `ast` the first time, while the scanned list
+    /// is in use.
+    fn intern_small(&mut self, ast: &mut Ast, key: Key, node: Node, span: Span) -> NodeId {
         let bit = 1u64 << (((key.0 as u64) ^ (key.0 >> 64) as u64).wrapping_mul(K) >> 58);
         if self.seen & bit != 0
             && let Some((_, id)) = self.small.iter().find(|(k, _)| *k == key)
@@ -227,14 +225,42 @@ impl Key {
 }
 
 impl Interner {
-    /// Adds `node` to `ast` unless an equal node is already there.
+    /// Adds `node` to `ast` unless an equal node is already there. (Inlined: the caller
+    /// calls the path of the table in use, each a function of its own; as one function,
+    /// the paths cost E5 of the benchmarks 160 more instructions a compilation.)
+    #[inline]
     pub(crate) fn push(&mut self, ast: &mut Ast, node: Node, span: Span) -> NodeId {
+        if self.mode == Mode::Small {
+            self.push_small(ast, node, span)
+        } else {
+            self.push_hashed(ast, node, span)
+        }
+    }
+
+    /// [`Interner::push`] while the scanned list is in use.
+    #[inline(never)]
+    fn push_small(&mut self, ast: &mut Ast, node: Node, span: Span) -> NodeId {
         match Key::of(node) {
-            Some(key) => self.intern(ast, key, node, span),
-            None => match node {
-                Node::Arg(a) => self.arg(ast, a, span),
-                _ => ast.push(node, span),
-            },
+            Some(key) => self.intern_small(ast, key, node, span),
+            None => self.push_unkeyed(ast, node, span),
+        }
+    }
+
+    /// [`Interner::push`] once a hash table is in use.
+    #[inline(never)]
+    fn push_hashed(&mut self, ast: &mut Ast, node: Node, span: Span) -> NodeId {
+        match Key::of(node) {
+            Some(key) => self.intern_hashed(ast, key, node, span),
+            None => self.push_unkeyed(ast, node, span),
+        }
+    }
+
+    /// A node without a key: an argument, found by its number, or a node never merged.
+    #[inline]
+    fn push_unkeyed(&mut self, ast: &mut Ast, node: Node, span: Span) -> NodeId {
+        match node {
+            Node::Arg(a) => self.arg(ast, a, span),
+            _ => ast.push(node, span),
         }
     }
 
