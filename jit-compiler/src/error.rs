@@ -35,10 +35,26 @@ impl Span {
     /// use jit_compiler::Span;
     /// assert_eq!(Span::new(3, 7).range(), 3..7);
     /// assert_eq!(Span::new(0, usize::MAX).end, u32::MAX); // saturates, never wraps
+    /// assert_eq!(Span::new(1 << 32, 1 << 32), Span::new(u32::MAX as usize, u32::MAX as usize));
     /// ```
+    #[inline]
     pub fn new(start: usize, end: usize) -> Span {
         // Sources are limited to far less than 4 GiB (see `Limits`), so offsets fit in u32;
-        // saturate rather than wrap if a caller ever passes something larger.
+        // saturate rather than wrap if a caller ever passes something larger. (Both offsets
+        // tested at once, the clamping out of line: every token makes a span, and clamping
+        // each offset in line cost E5 of the benchmarks, 165 tokens, 135 instructions more.)
+        if (start | end) <= u32::MAX as usize {
+            return Span {
+                start: start as u32,
+                end: end as u32,
+            };
+        }
+        Span::saturated(start, end)
+    }
+
+    /// [`Span::new`] of offsets past `u32::MAX`.
+    #[cold]
+    fn saturated(start: usize, end: usize) -> Span {
         let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
         Span {
             start: clamp(start),
