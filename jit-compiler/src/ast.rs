@@ -429,12 +429,17 @@ impl Ast {
     /// assert_eq!(expr.to_string(), "y - x");
     /// ```
     pub fn map_args(mut self, f: impl Fn(u32) -> u32) -> Ast {
+        self.remap_args(f);
+        self
+    }
+
+    /// [`Ast::map_args`] in place (the tree is not moved in and out).
+    pub(crate) fn remap_args(&mut self, f: impl Fn(u32) -> u32) {
         for node in &mut self.nodes {
             if let Node::Arg(i) = node {
                 *i = f(*i);
             }
         }
-        self
     }
 
     /// Which nodes are reachable from `root`, by index (one backward pass: parents come

@@ -983,7 +983,7 @@ impl<'s> Parser<'s> {
 /// into byte order of their names. (Out of line: most formulas name their variables in
 /// that order.)
 #[inline(never)]
-fn in_name_order(ast: Ast, names: &[&str], registry: Option<Arc<Registry>>) -> Expr {
+fn in_name_order(mut ast: Ast, names: &[&str], registry: Option<Arc<Registry>>) -> Expr {
     // The old index of each new argument, then the new index of each old one: on the stack
     // for up to 16 variables (a `SmallVec` filled from an iterator cost E2 120 instructions
     // more).
@@ -1007,7 +1007,7 @@ fn in_name_order(ast: Ast, names: &[&str], registry: Option<Arc<Registry>>) -> E
         new_index[old as usize] = new as u32;
     }
     let args = ArgNames::copied(order.iter().map(|&i| names[i as usize]));
-    let ast = ast.map_args(|i| new_index[i as usize]);
+    ast.remap_args(|i| new_index[i as usize]);
     Expr::from_valid_parts(ast, args, registry)
 }
 
