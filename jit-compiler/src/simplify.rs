@@ -275,7 +275,9 @@ impl<'a> Simplifier<'a> {
         Value::Node(self.push(Node::Binary(op, a, b)))
     }
 
-    /// The new node `op(a)`, its operand placed.
+    /// The new node `op(a)`, its operand placed. (Inlined at its four calls: as a call it
+    /// cost E5 some 300 instructions, E1 26.)
+    #[inline(always)]
     fn unary_node(&mut self, op: UnaryOp, a: Value) -> Value {
         let a = self.place(a);
         Value::Node(self.push(Node::Unary(op, a)))
