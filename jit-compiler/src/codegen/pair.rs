@@ -107,9 +107,12 @@ pub(crate) fn plan(dag: &mut Dag, marks: &[Mark], s: &mut Scratch, pairs: &mut V
         s.at.resize(dag.ast.len(), 0);
     }
     s.divisions.clear();
+    // (through slices: with the vectors, every step reloaded their pointers and lengths
+    // after the store to `at`)
+    let (at, nodes) = (&mut s.at[..], dag.ast.nodes());
     for (k, &v) in dag.order.iter().enumerate() {
-        s.at[v.index()] = k as u32 + 1;
-        if let Node::Binary(BinaryOp::Div, ..) = dag.ast.node(v) {
+        at[v.index()] = k as u32 + 1;
+        if let Node::Binary(BinaryOp::Div, ..) = nodes[v.index()] {
             s.divisions.push(v);
         }
     }
