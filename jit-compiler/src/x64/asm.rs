@@ -260,7 +260,7 @@ impl Assembler {
         self.error.get_or_insert(e);
     }
 
-    /// Appends one instruction (all mnemonic methods go through here). SSE2 and AVX scalar
+    /// Appends one instruction (all mnemonic methods go through here). SSE2 and AVX `xmm`
     /// forms with register, `[base+disp8]` or RIP-relative operands, and `ret`, take a
     /// compact path (see `asm/compact.rs`); the bytes are those of
     /// [`encode`](super::encode()) either way.

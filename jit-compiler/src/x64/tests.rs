@@ -341,6 +341,12 @@ fn avx_register_triples() {
                     src1: src1.xmm(),
                     src2: src2.xmm().into(),
                 });
+                c.check(Inst::Avx128 {
+                    op,
+                    dst: dst.xmm(),
+                    src1: src1.xmm(),
+                    src2: src2.xmm().into(),
+                });
                 let mask = Ymm::from_num((dst.num() ^ src2.num()) & 15);
                 c.check(Inst::Vblendvpd {
                     dst,

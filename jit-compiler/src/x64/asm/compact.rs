@@ -1,8 +1,8 @@
 //! The assembler's compact path for the forms a compiled expression is mostly made of: the
 //! SSE2 `op xmm, xmm/m` and `op m, xmm` forms (`addsd xmm0,xmm1`, `movsd xmm0,[rdi+8]`,
-//! `mulsd xmm2,[rip+c]`, spills), their AVX three-operand scalar forms
-//! (`vaddsd xmm2,xmm0,xmm1`) and `ret`, with register operands or memory operands
-//! `[base+disp8]` and `[rip+label]`.
+//! `mulsd xmm2,[rip+c]`, spills), the AVX three-operand forms on `xmm` registers (scalar
+//! `vaddsd xmm2,xmm0,xmm1`, and `vdivpd xmm2,xmm0,xmm1` of paired divisions) and `ret`, with
+//! register operands or memory operands `[base+disp8]` and `[rip+label]`.
 //!
 //! They have one layout, `prefix [REX] 0F op ModRM [SIB] [disp]` or
 //! `VEX op ModRM [SIB] [disp]`, so their bytes are gathered front to back in one integer
@@ -17,6 +17,7 @@ use crate::x64::encode::{
 };
 use crate::x64::inst::{Inst, Opcode};
 use crate::x64::mem::{Base, Mem, XmmMem};
+use crate::x64::reg::Xmm;
 
 /// The bytes of an instruction, up to a RIP-relative displacement (at most 7 in these forms:
 /// prefix, REX, `0F`, opcode, ModRM, SIB and disp8, or a 3-byte VEX, opcode, ModRM, SIB and
@@ -102,17 +103,13 @@ pub(in crate::x64) fn write_reg(inst: &Inst, code: &mut Vec<u8>) -> bool {
             dst,
             src1,
             src2: XmmMem::Xmm(src2),
-        } => {
-            let modrm = modrm(0b11, dst.num(), src2.num());
-            vex(
-                op.info(),
-                dst.num(),
-                src1.num(),
-                false,
-                src2.num() >= 8,
-                modrm,
-            )
-        }
+        } => vex_reg(op.info(), dst, src1, src2),
+        Inst::Avx128 {
+            op,
+            dst,
+            src1,
+            src2: XmmMem::Xmm(src2),
+        } => vex_reg(op.info(), dst, src1, src2),
         Inst::Ret => Head::EMPTY.then(0xC3, 1),
         _ => return false,
     };
@@ -134,6 +131,12 @@ pub(in crate::x64) fn write_mem(inst: &Inst, code: &mut Vec<u8>) -> Option<Optio
         } => legacy_mem(op.info(), dst.num(), src)?,
         Inst::SseStore { op, dst, src } => legacy_mem(op.info(), src.num(), dst)?,
         Inst::AvxScalar {
+            op,
+            dst,
+            src1,
+            src2: XmmMem::Mem(src2),
+        } => vex_mem(op.info(), dst.num(), src1.num(), src2)?,
+        Inst::Avx128 {
             op,
             dst,
             src1,
@@ -207,6 +210,13 @@ fn vex(opc: Opcode, reg: u8, vvvv: u8, x: bool, b: bool, modrm: u8) -> Head {
     Head::EMPTY
         .then(prefix.value(), prefix.len() as u32)
         .then(u64::from(opc.op) | u64::from(modrm) << 8, 2)
+}
+
+/// [`vex`] with three registers: `VEX op ModRM`.
+#[inline(always)]
+fn vex_reg(opc: Opcode, dst: Xmm, src1: Xmm, src2: Xmm) -> Head {
+    let modrm = modrm(0b11, dst.num(), src2.num());
+    vex(opc, dst.num(), src1.num(), false, src2.num() >= 8, modrm)
 }
 
 /// [`vex`] with a compact memory operand, as [`legacy_mem`].
