@@ -538,7 +538,9 @@ impl Assembler {
     /// keeps the vectors for the next [`Assembler::reset`] (finished and reset in place: the
     /// assembler is too big to move cheaply). The output's label table is only filled when
     /// there is a listing (it serves to print it); ask [`Assembler::label_offset`] before
-    /// finishing otherwise.
+    /// finishing otherwise. (Inlined into its one caller: its output goes straight into the
+    /// caller's result.)
+    #[inline]
     pub(crate) fn finish_reusing(&mut self) -> Result<AsmOutput, AsmError> {
         self.resolve()?;
         let listing = self.listing.take().unwrap_or_default();
