@@ -296,14 +296,34 @@ impl Assembler {
     fn emit_mem(&mut self, inst: &Inst) {
         if self.compact_room() {
             let start = self.code.len();
-            if let Some(fixup) = compact::write_mem(inst, &mut self.code) {
-                if let Some(f) = fixup {
-                    self.patch(start, f);
+            match compact::write_mem(inst, &mut self.code) {
+                Some(None) => return,
+                // (a full vector grows in a tail call: a call here would need registers saved)
+                Some(Some(f)) if self.patches.len() == self.patches.capacity() => {
+                    return self.patch_growing(start, f.offset, f.label, f.addend);
                 }
-                return;
+                Some(Some(f)) => return self.patch(start, f),
+                None => {}
             }
         }
         self.emit_any(inst);
+    }
+
+    /// [`Assembler::patch`] for [`Assembler::emit_mem`] when the vector of patches is full:
+    /// out of line, with its arguments in registers, it is a tail call there.
+    #[cold]
+    #[inline(never)]
+    fn patch_growing(&mut self, start: usize, offset: usize, label: Label, addend: i32) {
+        let kind = FixupKind::Rel32;
+        self.patch(
+            start,
+            Fixup {
+                offset,
+                kind,
+                label,
+                addend,
+            },
+        );
     }
 
     /// [`Assembler::emit`] through the general encoder.
