@@ -118,7 +118,7 @@ pub fn assemble(
         fused: &branches.fused,
         pairs: ws.plan.pairs(),
     };
-    let mut body = lower(schedule, arity, target, closures, asm, pool, &mut ws.lower)?;
+    let body = lower(schedule, arity, target, closures, asm, pool, &mut ws.lower)?;
     let regs = abi.register_args();
     let memory_args = arity > regs;
     let tails = Tails::of(&body);
@@ -166,7 +166,7 @@ pub fn assemble(
         asm.bind(common);
     }
     prologue(asm, &frame);
-    emit_body(asm, &mut body, &frame, memory_args, &tails);
+    emit_body(asm, &body, &frame, memory_args, &tails);
     ws.lower.return_insts(body.insts);
     if tails.end_reached {
         epilogue(asm, &frame, memory_args);
@@ -295,10 +295,10 @@ impl Tails {
 
 /// The body's instructions, with the labels of branching `if`s bound where they belong and
 /// the [`Tails`] edits made.
-fn emit_body(asm: &mut Assembler, body: &mut Body, frame: &Frame, pushed: bool, tails: &Tails) {
+fn emit_body(asm: &mut Assembler, body: &Body, frame: &Frame, pushed: bool, tails: &Tails) {
     if tails.edits.is_empty() {
-        for inst in body.insts.drain(..) {
-            asm.emit(inst);
+        for inst in &body.insts {
+            asm.emit_ref(inst);
         }
     } else {
         emit_edited_body(asm, body, frame, pushed, tails);
@@ -308,13 +308,7 @@ fn emit_body(asm: &mut Assembler, body: &mut Body, frame: &Frame, pushed: bool, 
 /// [`emit_body`] when there is something to bind, to turn into a tail call or to leave out.
 #[cold]
 #[inline(never)]
-fn emit_edited_body(
-    asm: &mut Assembler,
-    body: &mut Body,
-    frame: &Frame,
-    pushed: bool,
-    tails: &Tails,
-) {
+fn emit_edited_body(asm: &mut Assembler, body: &Body, frame: &Frame, pushed: bool, tails: &Tails) {
     let mut binds = body.binds.iter().peekable();
     for (i, &inst) in body.insts.iter().enumerate() {
         while let Some(&(_, label)) = binds.next_if(|(at, _)| *at == i) {
@@ -332,7 +326,6 @@ fn emit_edited_body(
     for &(_, label) in binds {
         asm.bind(label);
     }
-    body.insts.clear();
 }
 
 fn prologue(asm: &mut Assembler, frame: &Frame) {

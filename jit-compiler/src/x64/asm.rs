@@ -272,14 +272,21 @@ impl Assembler {
     /// a.push(Rbp); // the same instruction through its mnemonic method
     /// assert_eq!(a.finish().unwrap().code, [0x55, 0x55]);
     /// ```
+    #[inline]
     pub fn emit(&mut self, inst: Inst) {
+        self.emit_ref(&inst);
+    }
+
+    /// [`Assembler::emit`] of an instruction where it is, such as in a list of them (passed
+    /// by value, an instruction is copied to the stack first).
+    pub(crate) fn emit_ref(&mut self, inst: &Inst) {
         // The compact paths write bytes and nothing else (no listing entry, no growing of a
         // vector: the room is checked first), so they make no call and need no register
         // saved; the rest are tail calls.
-        if self.compact_room() && compact::write_reg(&inst, &mut self.code) {
+        if self.compact_room() && compact::write_reg(inst, &mut self.code) {
             return;
         }
-        self.emit_mem(&inst);
+        self.emit_mem(inst);
     }
 
     /// True when the compact paths may run: there is no listing to add to, and there is room
