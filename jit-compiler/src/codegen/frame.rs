@@ -118,12 +118,17 @@ pub fn assemble(
         fused: &branches.fused,
         pairs: ws.plan.pairs(),
     };
-    let body = lower(schedule, arity, target, closures, asm, pool, &mut ws.lower)?;
+    // (used where it is: unwrapped with `?`, the body was copied out of the result)
+    let mut lowered = lower(schedule, arity, target, closures, asm, pool, &mut ws.lower);
+    let body = match lowered {
+        Ok(ref mut body) => body,
+        Err(e) => return Err(e),
+    };
     let regs = abi.register_args();
     let memory_args = arity > regs;
-    let tails = Tails::of(&body);
+    let tails = Tails::of(body);
     let frame = Frame::new(
-        &body,
+        body,
         abi,
         memory_args,
         tails.calls_left,
@@ -166,8 +171,8 @@ pub fn assemble(
         asm.bind(common);
     }
     prologue(asm, &frame);
-    emit_body(asm, &body, &frame, memory_args, &tails);
-    ws.lower.return_insts(body.insts);
+    emit_body(asm, body, &frame, memory_args, &tails);
+    ws.lower.return_insts(std::mem::take(&mut body.insts));
     if tails.end_reached {
         epilogue(asm, &frame, memory_args);
     }
