@@ -278,11 +278,14 @@ impl Assembler {
     }
 
     /// [`Assembler::emit`] of an instruction where it is, such as in a list of them (passed
-    /// by value, an instruction is copied to the stack first).
+    /// by value, an instruction is copied to the stack first). (Inlined where it is called:
+    /// the call goes, and where a mnemonic method makes a known instruction, its kind is
+    /// tested at compile time.)
+    #[inline(always)]
     pub(crate) fn emit_ref(&mut self, inst: &Inst) {
-        // The compact paths write bytes and nothing else (no listing entry, no growing of a
-        // vector: the room is checked first), so they make no call and need no register
-        // saved; the rest are tail calls.
+        // The compact register forms write bytes and nothing else (no listing entry, no
+        // growing of a vector: the room is checked first), so they make no call; the rest
+        // are out of line, where their registers are saved.
         if self.compact_room() && compact::write_reg(inst, &mut self.code) {
             return;
         }
