@@ -411,6 +411,8 @@ fn epilogue(asm: &mut Assembler, frame: &Frame, pushed: bool) {
 }
 
 /// The epilogue but its `ret`: the saved registers, `rsp` and `rbx` as at the entry.
+/// (Inlined: out of line, its call and its tests cost more than its usual nothing to do.)
+#[inline(always)]
 fn leave(asm: &mut Assembler, frame: &Frame, pushed: bool) {
     for (r, at) in frame.saves() {
         asm.emit(Inst::Sse {
