@@ -94,7 +94,7 @@ impl Frame {
 pub fn assemble(
     dag: &Dag,
     arity: usize,
-    closures: &[u32],
+    registry: Option<&crate::Registry>,
     options: &CodegenOptions,
     ws: &mut Workspace,
 ) -> Result<Compiled> {
@@ -119,7 +119,7 @@ pub fn assemble(
         pairs: ws.plan.pairs(),
     };
     // (used where it is: unwrapped with `?`, the body was copied out of the result)
-    let mut lowered = lower(schedule, arity, target, closures, asm, pool, &mut ws.lower);
+    let mut lowered = lower(schedule, arity, target, registry, asm, pool, &mut ws.lower);
     let body = match lowered {
         Ok(ref mut body) => body,
         Err(e) => return Err(e),

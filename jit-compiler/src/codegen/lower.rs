@@ -24,6 +24,7 @@ use super::{Abi, Symbol};
 use crate::ast::{ArgList, Node, NodeId};
 use crate::error::Result;
 use crate::ops::{BinaryOp, PowStep, UnaryOp, powi_steps};
+use crate::registry::{Registry, UserFnImpl};
 use crate::x64::{
     Assembler, AvxOp, AvxScalarOp, Gpr, Inst, Label, Mem, SseImmOp, SseOp, SseStoreOp, Xmm, XmmMem,
 };
@@ -114,7 +115,7 @@ pub fn lower(
     }: Schedule<'_>,
     arity: usize,
     target: Target,
-    closures: &[u32],
+    registry: Option<&Registry>,
     asm: &mut Assembler,
     pool: &mut Pool,
     buffers: &mut Buffers,
@@ -136,7 +137,7 @@ pub fn lower(
         insts,
         pos: 0,
         has_calls: false,
-        closures,
+        registry,
         open: Vec::new(),
         binds: Vec::new(),
         plain_calls: Vec::new(),
@@ -232,9 +233,8 @@ struct Gen<'a> {
     insts: Vec<Inst>,
     pos: u32,
     has_calls: bool,
-    /// Indices of the user functions that are closures (called through the trampoline),
-    /// ascending.
-    closures: &'a [u32],
+    /// The user functions (those that are closures are called through the trampoline).
+    registry: Option<&'a Registry>,
     /// The branching `if`s whose join is still ahead, innermost last.
     open: Vec<OpenIf>,
     /// See [`Body::binds`].
@@ -448,7 +448,8 @@ impl Gen<'_> {
     #[inline(never)]
     fn user_call(&mut self, id: NodeId, f: u32, list: ArgList) {
         let args: Vec<NodeId> = self.dag.ast.call_args(list).to_vec();
-        if self.closures.binary_search(&f).is_ok() {
+        let user_fn = self.registry.and_then(|r| r.functions().get(f as usize));
+        if user_fn.is_some_and(|u| matches!(u.imp, UserFnImpl::Closure(_))) {
             self.call_closure(id, f, &args);
         } else {
             self.call(id, Symbol::User(f), &args);

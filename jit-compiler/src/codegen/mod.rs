@@ -378,12 +378,7 @@ pub fn compile(expr: &Expr, abi: Abi) -> Result<Compiled> {
 /// assert!(compile_with(&expr, &CodegenOptions::default()).unwrap().code.len() > 16);
 /// ```
 pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
-    let closures: Vec<u32> = expr.registry().map_or(Vec::new(), |r| {
-        let closure = |f: &crate::UserFn| matches!(f.imp, crate::UserFnImpl::Closure(_));
-        (0..r.functions().len() as u32)
-            .filter(|&i| closure(&r.functions()[i as usize]))
-            .collect()
-    });
+    let registry = expr.registry().map(|r| &**r);
     // (the result is checked inside the closure and returned as it is: unwrapping it and
     // wrapping it again copied the 128-byte `Compiled` twice)
     crate::workspace::with(|tree, ws| {
@@ -391,7 +386,7 @@ pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
         let mut dag = dag::Dag::plan(tree, root, &mut ws.plan);
         dag.plan_branches(&mut ws.plan);
         dag.plan_pairs(&mut ws.plan);
-        let compiled = frame::assemble(&dag, expr.arity(), &closures, options, ws);
+        let compiled = frame::assemble(&dag, expr.arity(), registry, options, ws);
         dag.recycle(&mut ws.plan);
         if let Ok(code) = &compiled
             && code.code.len() > options.max_code_len

@@ -234,7 +234,7 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
         schedule,
         2,
         scalar,
-        &[],
+        None,
         &mut asm,
         &mut pool,
         &mut Default::default(),
