@@ -9,7 +9,7 @@
 
 use crate::error::Span;
 use crate::ops::{BinaryOp, UnaryOp};
-use std::cell::Cell;
+use crate::spare::{SPARE, Spare};
 
 /// The index of a node in its [`Ast`].
 ///
@@ -146,28 +146,8 @@ pub struct Ast {
     call_args: Vec<NodeId>,
 }
 
-/// The empty node and span vectors of a dropped tree, for the next one.
-#[derive(Default)]
-struct Spare {
-    nodes: Vec<Node>,
-    spans: Vec<Span>,
-}
-
 /// Trees of up to this many nodes give their vectors back to [`SPARE`] (6 KiB).
 const SPARE_MAX_NODES: usize = 256;
-
-thread_local! {
-    /// The vectors of this thread's last dropped tree (of at most [`SPARE_MAX_NODES`]),
-    /// which [`Ast::with_capacity`] takes: parsing a formula then allocates no tree after
-    /// the first one: two `malloc` and two `free` calls fewer, 120 fewer of the 4 800
-    /// instructions from `2*x^0.5` to machine code.
-    static SPARE: Cell<Spare> = const {
-        Cell::new(Spare {
-            nodes: Vec::new(),
-            spans: Vec::new(),
-        })
-    };
-}
 
 /// Keeps the vectors of a small tree for the next [`Ast::with_capacity`] of this thread.
 impl Drop for Ast {
@@ -182,21 +162,27 @@ impl Drop for Ast {
 }
 
 impl Ast {
-    /// Gives the vectors of a dropped tree of at most [`SPARE_MAX_NODES`] to [`SPARE`].
+    /// Gives the vectors of a dropped tree to [`SPARE`] (see [`Ast::give_spare`]).
     #[inline(never)]
     fn leave_spare(&mut self) {
-        if self.nodes.capacity() > SPARE_MAX_NODES {
-            return;
-        }
-        let mut spare = Spare {
-            nodes: std::mem::take(&mut self.nodes),
-            spans: std::mem::take(&mut self.spans),
-        };
-        spare.nodes.clear();
-        spare.spans.clear();
         // (fails only while the thread's locals are being destroyed: the vectors are then
         // freed here)
-        let _ = SPARE.try_with(|s| s.set(spare));
+        let _ = SPARE.try_with(|spare| self.give_spare(spare));
+    }
+
+    /// Moves the vectors of a tree of at most [`SPARE_MAX_NODES`] into `spare`, emptied,
+    /// leaving this tree without them. (A larger tree keeps its vectors, to be freed.)
+    pub(crate) fn give_spare(&mut self, spare: &Spare) {
+        let capacity = self.nodes.capacity();
+        if capacity == 0 || capacity > SPARE_MAX_NODES {
+            return;
+        }
+        let mut nodes = std::mem::take(&mut self.nodes);
+        let mut spans = std::mem::take(&mut self.spans);
+        nodes.clear();
+        spans.clear();
+        spare.nodes.set(nodes);
+        spare.spans.set(spans);
     }
 }
 
@@ -223,10 +209,9 @@ impl Ast {
     /// assert_eq!(ast.len(), 1);
     /// ```
     pub fn with_capacity(n: usize) -> Ast {
-        let Spare {
-            mut nodes,
-            mut spans,
-        } = SPARE.try_with(Cell::take).unwrap_or_default();
+        let (mut nodes, mut spans) = SPARE
+            .try_with(|spare| (spare.nodes.take(), spare.spans.take()))
+            .unwrap_or_default();
         // (exact: without a spare, the vectors are allocated as `Vec::with_capacity` would)
         nodes.reserve_exact(n);
         spans.reserve_exact(n);
@@ -640,9 +625,9 @@ mod tests {
     /// The capacity of this thread's spare node vector.
     fn spare_capacity() -> usize {
         SPARE.with(|s| {
-            let spare = s.take();
-            let capacity = spare.nodes.capacity();
-            s.set(spare);
+            let nodes = s.nodes.take();
+            let capacity = nodes.capacity();
+            s.nodes.set(nodes);
             capacity
         })
     }

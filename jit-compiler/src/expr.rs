@@ -5,6 +5,7 @@ use crate::error::{Error, ErrorKind, Result, Span};
 use crate::names::ArgNames;
 use crate::ops::{self, BinaryOp};
 use crate::registry::Registry;
+use crate::spare::SPARE;
 use std::sync::{Arc, OnceLock};
 
 /// A parsed expression: its tree, its argument names in calling order, and the user
@@ -25,6 +26,19 @@ pub struct Expr {
     /// rather than on every call. (Boxed: it keeps `Expr` under 128 bytes, which the compiler
     /// moves with inline stores instead of a `memcpy` call; every parse moves it.)
     plan: OnceLock<Box<EvalPlan>>,
+}
+
+/// Gives the tree's vectors and the argument names to the thread's next parse, in one
+/// access to the thread's spare (the tree and the list, left empty, then drop as nothing).
+impl Drop for Expr {
+    fn drop(&mut self) {
+        // (fails only while the thread's locals are being destroyed: the vectors are then
+        // freed by the fields' own drops)
+        let _ = SPARE.try_with(|spare| {
+            self.ast.give_spare(spare);
+            self.args.give_spare(spare);
+        });
+    }
 }
 
 /// Facts about a tree that decide how it is interpreted.

@@ -19,6 +19,7 @@ pub mod parser;
 mod print;
 pub mod registry;
 mod simplify;
+mod spare;
 mod workspace;
 pub mod x64;
 

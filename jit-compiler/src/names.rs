@@ -1,8 +1,8 @@
 //! What a name means: an argument, a constant, or a function; built-in or registered.
 
 use crate::ops::{BinaryOp, UnaryOp};
+use crate::spare::{SPARE, Spare};
 use smallvec::SmallVec;
-use std::cell::Cell;
 use std::collections::HashMap;
 
 /// A built-in function of the language (§3.3).
@@ -149,18 +149,15 @@ pub(crate) struct ArgNames(Vec<String>);
 /// Lists of up to this many names, each of up to this many bytes, are kept for the next one.
 const SPARE_MAX_NAMES: usize = 64;
 
-thread_local! {
-    /// The strings of this thread's last dropped [`ArgNames`] (their text is stale).
-    static SPARE_NAMES: Cell<Vec<String>> = const { Cell::new(Vec::new()) };
-}
-
 impl ArgNames {
     /// Owned copies of `names`, made in the thread's spare strings where there are some.
     pub(crate) fn copied<'a>(mut names: impl ExactSizeIterator<Item = &'a str>) -> ArgNames {
         if names.len() == 0 {
             return ArgNames::default(); // (a constant expression: the spare is not needed)
         }
-        let mut strings = SPARE_NAMES.try_with(Cell::take).unwrap_or_default();
+        let mut strings = SPARE
+            .try_with(|spare| spare.names.take())
+            .unwrap_or_default();
         strings.truncate(names.len());
         // (`zip` stops at the last spare string without taking a name past it)
         for (string, name) in strings.iter_mut().zip(&mut names) {
@@ -204,13 +201,32 @@ impl std::fmt::Debug for ArgNames {
 
 /// Keeps a short list's vector and strings for the thread's next [`ArgNames::copied`].
 impl Drop for ArgNames {
+    // (inlined, and the keeping out of line: the list an `Expr` gave back is then one
+    // comparison)
+    #[inline]
     fn drop(&mut self) {
+        if self.0.capacity() != 0 {
+            self.leave_spare();
+        }
+    }
+}
+
+impl ArgNames {
+    /// Gives the strings of a dropped list to [`SPARE`] (see [`ArgNames::give_spare`]).
+    #[inline(never)]
+    fn leave_spare(&mut self) {
+        // (fails only while the thread's locals are being destroyed: the strings are then
+        // freed here)
+        let _ = SPARE.try_with(|spare| self.give_spare(spare));
+    }
+
+    /// Moves the strings of a list of at most [`SPARE_MAX_NAMES`] names, each of at most as
+    /// many bytes, into `spare`, leaving this list without them. (A longer list keeps its
+    /// strings, to be freed.)
+    pub(crate) fn give_spare(&mut self, spare: &Spare) {
         let short = |s: &String| s.capacity() <= SPARE_MAX_NAMES;
         if self.0.len() <= SPARE_MAX_NAMES && self.0.capacity() > 0 && self.0.iter().all(short) {
-            let strings = std::mem::take(&mut self.0);
-            // (fails only while the thread's locals are being destroyed: the strings are
-            // then freed here)
-            let _ = SPARE_NAMES.try_with(|s| s.set(strings));
+            spare.names.set(std::mem::take(&mut self.0));
         }
     }
 }
@@ -386,10 +402,10 @@ mod tests {
 
     /// The strings of this thread's spare name list.
     fn spare_names() -> usize {
-        SPARE_NAMES.with(|s| {
-            let strings = s.take();
+        SPARE.with(|s| {
+            let strings = s.names.take();
             let n = strings.len();
-            s.set(strings);
+            s.names.set(strings);
             n
         })
     }
