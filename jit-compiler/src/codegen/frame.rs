@@ -302,9 +302,7 @@ impl Tails {
 /// the [`Tails`] edits made.
 fn emit_body(asm: &mut Assembler, body: &Body, frame: &Frame, pushed: bool, tails: &Tails) {
     if tails.edits.is_empty() {
-        for inst in &body.insts {
-            asm.emit_ref(inst);
-        }
+        asm.emit_all(&body.insts);
     } else {
         emit_edited_body(asm, body, frame, pushed, tails);
     }

@@ -283,20 +283,49 @@ impl Assembler {
     /// tested at compile time.)
     #[inline(always)]
     pub(crate) fn emit_ref(&mut self, inst: &Inst) {
-        // The compact register forms write bytes and nothing else (no listing entry, no
-        // growing of a vector: the room is checked first), so they make no call; the rest
-        // are out of line, where their registers are saved.
-        if self.compact_room() && compact::write_reg(inst, &mut self.code) {
+        if self.listing.is_none() && self.write_reg(inst) {
             return;
         }
         self.emit_mem(inst);
+    }
+
+    /// [`Assembler::emit_ref`] of each instruction of `insts`, in order. (The listing is
+    /// tested once for them all, not once per instruction.)
+    #[inline(always)]
+    pub(crate) fn emit_all(&mut self, insts: &[Inst]) {
+        if self.listing.is_some() {
+            // (every instruction is then listed, through the general encoder)
+            return insts.iter().for_each(|inst| self.emit_any(inst));
+        }
+        for inst in insts {
+            if !self.write_reg(inst) {
+                self.emit_mem(inst);
+            }
+        }
+    }
+
+    /// Appends `inst` if it is a compact register form and there is room for it, and tells
+    /// whether it did; the caller has made sure there is no listing to add to. These forms
+    /// write bytes and nothing else (no listing entry, no growing of a vector: the room is
+    /// checked first), so they make no call; the rest are out of line, where their registers
+    /// are saved.
+    #[inline(always)]
+    fn write_reg(&mut self, inst: &Inst) -> bool {
+        self.has_room() && compact::write_reg(inst, &mut self.code)
     }
 
     /// True when the compact paths may run: there is no listing to add to, and there is room
     /// for an instruction in the code.
     #[inline(always)]
     fn compact_room(&self) -> bool {
-        self.listing.is_none() && self.code.capacity() - self.code.len() >= 16
+        self.listing.is_none() && self.has_room()
+    }
+
+    /// True when there is room in the code for an instruction of the compact paths (they
+    /// write up to 16 bytes, then cut the code back to the instruction's length).
+    #[inline(always)]
+    fn has_room(&self) -> bool {
+        self.code.capacity() - self.code.len() >= 16
     }
 
     /// [`Assembler::emit`] for an instruction that is not a register form: loads and stores
