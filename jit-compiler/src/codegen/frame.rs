@@ -146,8 +146,13 @@ pub fn assemble(
         asm.push(Gpr::Rbx);
         asm.lea(Gpr::Rbx, Mem::base_disp(ptr, 8 * regs as i32));
     }
-    for i in 0..arity.min(regs) {
-        asm.movsd(Xmm::from_num(i as u8), Mem::base_disp(ptr, 8 * i as i32));
+    if arity > 0 {
+        // `movsd xmm<i>,[ptr+8*i]`, one call for all of them (and none without arguments)
+        asm.emit_each((0..arity.min(regs)).map(|i| Inst::Sse {
+            op: SseOp::Movsd,
+            dst: Xmm::from_num(i as u8),
+            src: Mem::base_disp(ptr, 8 * i as i32).into(),
+        }));
     }
     let register_entry = if arity <= 8 {
         if memory_args && let Some(common) = common {

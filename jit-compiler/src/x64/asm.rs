@@ -333,6 +333,25 @@ impl Assembler {
     /// their addressing needs more registers), the rest the general encoder.
     #[inline(never)]
     fn emit_mem(&mut self, inst: &Inst) {
+        self.emit_mem_here(inst);
+    }
+
+    /// [`Assembler::emit_ref`] of each instruction `insts` makes, in order, in one call for
+    /// them all. Where they all have one form, such as the loads of an array entry
+    /// (`movsd xmm<i>,[rdi+8*i]`), the tests of that form fold away, and the instructions
+    /// are emitted without a call each.
+    #[inline(never)]
+    pub(crate) fn emit_each(&mut self, insts: impl Iterator<Item = Inst>) {
+        for inst in insts {
+            if !(self.listing.is_none() && self.write_reg(&inst)) {
+                self.emit_mem_here(&inst);
+            }
+        }
+    }
+
+    /// The body of [`Assembler::emit_mem`], inlined where the instruction's form is known.
+    #[inline(always)]
+    fn emit_mem_here(&mut self, inst: &Inst) {
         if self.compact_room() {
             let start = self.code.len();
             match compact::write_mem(inst, &mut self.code) {
