@@ -289,8 +289,9 @@ impl Assembler {
         self.emit_mem(inst);
     }
 
-    /// [`Assembler::emit_ref`] of each instruction of `insts`, in order. (The listing is
-    /// tested once for them all, not once per instruction.)
+    /// [`Assembler::emit_ref`] of each instruction of `insts`, in order (a body's: inlined
+    /// into its one caller). The listing is tested once for them all, not once per
+    /// instruction, and the memory forms are emitted in the loop too, without a call each.
     #[inline(always)]
     pub(crate) fn emit_all(&mut self, insts: &[Inst]) {
         if self.listing.is_some() {
@@ -299,7 +300,7 @@ impl Assembler {
         }
         for inst in insts {
             if !self.write_reg(inst) {
-                self.emit_mem(inst);
+                self.emit_mem_here(inst);
             }
         }
     }
@@ -307,8 +308,8 @@ impl Assembler {
     /// Appends `inst` if it is a compact register form and there is room for it, and tells
     /// whether it did; the caller has made sure there is no listing to add to. These forms
     /// write bytes and nothing else (no listing entry, no growing of a vector: the room is
-    /// checked first), so they make no call; the rest are out of line, where their registers
-    /// are saved.
+    /// checked first), so they make no call; in [`Assembler::emit_ref`], the rest are out of
+    /// line, where their registers are saved.
     #[inline(always)]
     fn write_reg(&mut self, inst: &Inst) -> bool {
         self.has_room() && compact::write_reg(inst, &mut self.code)
@@ -349,7 +350,9 @@ impl Assembler {
         }
     }
 
-    /// The body of [`Assembler::emit_mem`], inlined where the instruction's form is known.
+    /// The body of [`Assembler::emit_mem`], inlined into the loops of [`Assembler::emit_all`]
+    /// and [`Assembler::emit_each`]: no call per instruction (and in `emit_each`, the tests
+    /// of a known form fold away).
     #[inline(always)]
     fn emit_mem_here(&mut self, inst: &Inst) {
         if self.compact_room() {
