@@ -10,7 +10,7 @@
 //! `x*1 → x`, `x/1 → x`, `x-0 → x`, `x+(-0) → x`, `x*-1 → -x`, `--x → x`, `a-(-b) → a+b`,
 //! `a+(-b) → a-b`, `(-a)+b → b-a`, `(-a)*(-b) → a*b`. Not `x+0 → x`: `-0+0` is `+0`.
 
-use crate::ast::{Ast, Node, NodeId};
+use crate::ast::{ArgList, Ast, Node, NodeId};
 use crate::error::Span;
 use crate::expr::Expr;
 use crate::intern::Interner;
@@ -222,25 +222,35 @@ impl<'a> Simplifier<'a> {
             }
             Node::Binary(op, a, b) => self.binary(op, m(a), m(b)),
             Node::PowI(a, n) => self.powi(m(a), n, i),
-            Node::If(c, a, b) => match self.num(m(c)) {
-                Some(cv) if ops::is_truthy(cv) => m(a),
-                Some(_) => m(b),
-                None => {
-                    let (c, a, b) = (m(c), m(a), m(b));
-                    let (c, a, b) = (self.place(c), self.place(a), self.place(b));
-                    Value::Node(self.push(Node::If(c, a, b)))
-                }
-            },
-            Node::Call(f, list) => {
-                let old = self.old;
-                let mut args = Vec::with_capacity(old.call_args(list).len());
-                for &c in old.call_args(list) {
-                    args.push(self.place(self.map[c.index()]));
-                }
-                let list = self.new.push_call_args(&args);
-                Value::Node(self.push(Node::Call(f, list)))
+            Node::If(c, a, b) => self.if_node(m(c), m(a), m(b)),
+            Node::Call(f, list) => self.call(f, list),
+        }
+    }
+
+    /// `if(c, a, b)`: the side a constant condition chooses, else a new `if` node. (Out of
+    /// line, as [`Simplifier::call`]: rare, and the loop over the nodes stays small.)
+    #[inline(never)]
+    fn if_node(&mut self, c: Value, a: Value, b: Value) -> Value {
+        match self.num(c) {
+            Some(cv) if ops::is_truthy(cv) => a,
+            Some(_) => b,
+            None => {
+                let (c, a, b) = (self.place(c), self.place(a), self.place(b));
+                Value::Node(self.push(Node::If(c, a, b)))
             }
         }
+    }
+
+    /// The call of user function `f` with the (old) arguments in `list`.
+    #[inline(never)]
+    fn call(&mut self, f: u32, list: ArgList) -> Value {
+        let old = self.old;
+        let mut args = Vec::with_capacity(old.call_args(list).len());
+        for &c in old.call_args(list) {
+            args.push(self.place(self.map[c.index()]));
+        }
+        let list = self.new.push_call_args(&args);
+        Value::Node(self.push(Node::Call(f, list)))
     }
 
     /// Is the old subtree at `id` closed (numbers and operators only)? A number, yes; a
