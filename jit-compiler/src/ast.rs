@@ -9,7 +9,7 @@
 
 use crate::error::Span;
 use crate::ops::{BinaryOp, UnaryOp};
-use crate::spare::{SPARE, Spare};
+use crate::spare::{GiveSpare, SPARE, Spare};
 
 /// The index of a node in its [`Ast`].
 ///
@@ -156,23 +156,15 @@ impl Drop for Ast {
     #[inline]
     fn drop(&mut self) {
         if self.nodes.capacity() != 0 {
-            self.leave_spare();
+            crate::spare::leave(self);
         }
     }
 }
 
-impl Ast {
-    /// Gives the vectors of a dropped tree to [`SPARE`] (see [`Ast::give_spare`]).
-    #[inline(never)]
-    fn leave_spare(&mut self) {
-        // (fails only while the thread's locals are being destroyed: the vectors are then
-        // freed here)
-        let _ = SPARE.try_with(|spare| self.give_spare(spare));
-    }
-
+impl GiveSpare for Ast {
     /// Moves the vectors of a tree of at most [`SPARE_MAX_NODES`] into `spare`, emptied,
     /// leaving this tree without them. (A larger tree keeps its vectors, to be freed.)
-    pub(crate) fn give_spare(&mut self, spare: &Spare) {
+    fn give_spare(&mut self, spare: &Spare) {
         let capacity = self.nodes.capacity();
         if capacity == 0 || capacity > SPARE_MAX_NODES {
             return;

@@ -5,7 +5,7 @@ use crate::error::{Error, ErrorKind, Result, Span};
 use crate::names::ArgNames;
 use crate::ops::{self, BinaryOp};
 use crate::registry::Registry;
-use crate::spare::SPARE;
+use crate::spare::{GiveSpare, SPARE};
 use std::sync::{Arc, OnceLock};
 
 /// A parsed expression: its tree, its argument names in calling order, and the user

@@ -1,7 +1,7 @@
 //! What a name means: an argument, a constant, or a function; built-in or registered.
 
 use crate::ops::{BinaryOp, UnaryOp};
-use crate::spare::{SPARE, Spare};
+use crate::spare::{GiveSpare, SPARE, Spare};
 use smallvec::SmallVec;
 use std::collections::HashMap;
 
@@ -206,24 +206,16 @@ impl Drop for ArgNames {
     #[inline]
     fn drop(&mut self) {
         if self.0.capacity() != 0 {
-            self.leave_spare();
+            crate::spare::leave(self);
         }
     }
 }
 
-impl ArgNames {
-    /// Gives the strings of a dropped list to [`SPARE`] (see [`ArgNames::give_spare`]).
-    #[inline(never)]
-    fn leave_spare(&mut self) {
-        // (fails only while the thread's locals are being destroyed: the strings are then
-        // freed here)
-        let _ = SPARE.try_with(|spare| self.give_spare(spare));
-    }
-
+impl GiveSpare for ArgNames {
     /// Moves the strings of a list of at most [`SPARE_MAX_NAMES`] names, each of at most as
     /// many bytes, into `spare`, leaving this list without them. (A longer list keeps its
     /// strings, to be freed.)
-    pub(crate) fn give_spare(&mut self, spare: &Spare) {
+    fn give_spare(&mut self, spare: &Spare) {
         let short = |s: &String| s.capacity() <= SPARE_MAX_NAMES;
         if self.0.len() <= SPARE_MAX_NAMES && self.0.capacity() > 0 && self.0.iter().all(short) {
             spare.names.set(std::mem::take(&mut self.0));

@@ -31,6 +31,23 @@ thread_local! {
     };
 }
 
+/// Something whose vectors can go to the thread's spare when it is dropped: a tree, a list of
+/// argument names.
+pub(crate) trait GiveSpare {
+    /// Moves this value's vectors into `spare` if they are worth keeping, leaving it without
+    /// them (what it keeps is freed as usual).
+    fn give_spare(&mut self, spare: &Spare);
+}
+
+/// Gives `value`'s vectors to this thread's [`SPARE`]. (Out of line, so that a `Drop` that
+/// calls it only when there is something to give is one comparison inline.)
+#[inline(never)]
+pub(crate) fn leave(value: &mut impl GiveSpare) {
+    // (fails only while the thread's locals are being destroyed: the vectors are then freed
+    // by the value's own fields)
+    let _ = SPARE.try_with(|spare| value.give_spare(spare));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
