@@ -7,10 +7,28 @@ use jit_compiler::{Error, ErrorKind, Expr, Node, Result, Span, UserFnImpl};
 #[cfg(target_arch = "x86_64")]
 pub(crate) struct Native {
     /// Keeps the code mapped (read-execute) while this lives.
-    _code: crate::exec::ExecCode,
+    _code: Code,
     array_entry: usize,
     register_entry: Option<usize>,
     abi: Abi,
+}
+
+/// What keeps a function's machine code mapped: a buffer of its own (`Jit::compile`), or a
+/// handle into the buffer a batch shares.
+#[cfg(target_arch = "x86_64")]
+enum Code {
+    Sole(crate::exec::pool::SoleCode),
+    Shared(crate::exec::ExecCode),
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Code {
+    fn as_ptr(&self) -> *const u8 {
+        match self {
+            Code::Sole(code) => code.as_ptr(),
+            Code::Shared(code) => code.as_ptr(),
+        }
+    }
 }
 
 /// On other architectures there is no machine code: every function is interpreted.
@@ -75,7 +93,7 @@ impl Prepared {
         }))
     }
 
-    fn into_native(self, code: crate::exec::ExecCode) -> Native {
+    fn into_native(self, code: Code) -> Native {
         let base = code.as_ptr() as usize;
         Native {
             array_entry: base + self.array_entry,
@@ -93,8 +111,9 @@ impl Native {
         let Some(prepared) = Prepared::new(expr, options)? else {
             return Ok(None);
         };
-        let code = crate::exec::install(&prepared.code, &prepared.relocs).map_err(exec_error)?;
-        Ok(Some(prepared.into_native(code)))
+        let code = crate::exec::pool::install_sole(&prepared.code, &prepared.relocs)
+            .map_err(exec_error)?;
+        Ok(Some(prepared.into_native(Code::Sole(code))))
     }
 
     /// [`Native::compile`] for many expressions, loaded into one mapping with one protection
@@ -117,7 +136,7 @@ impl Native {
             .into_iter();
         Ok(prepared
             .into_iter()
-            .map(|p| p.and_then(|p| codes.next().map(|code| p.into_native(code))))
+            .map(|p| p.and_then(|p| codes.next().map(|code| p.into_native(Code::Shared(code)))))
             .collect())
     }
 
