@@ -367,14 +367,26 @@ impl Settings {
             .unwrap_or(0);
         // no slice of f64 is usize::MAX long: without a fast path, `call` never takes it
         let fast_arity = if fast != 0 { expr.arity() } else { usize::MAX };
-        JitFn {
-            inner: Arc::new(Inner {
+        let inner = Arc::<Inner>::new_uninit();
+        let slot = Arc::as_ptr(&inner).cast_mut().cast::<Inner>();
+        // The `Inner` is written into the allocation: `Arc::new` built its 344 bytes on the
+        // stack and copied them after allocating, a second `memcpy` call (63 instructions a
+        // compilation). Writing field by field would save the remaining copy of `expr` and
+        // `native` too (36 more), but a field added later could then be left unwritten.
+        // SAFETY: `inner` was just allocated for an `Inner` and is shared with no one, so
+        // `slot` is valid for writes and nothing reads it meanwhile.
+        unsafe {
+            slot.write(Inner {
                 expr,
                 native,
                 codegen: self.codegen_options(),
                 has_closures,
                 arrays: crate::array::Kernels::default(),
-            }),
+            })
+        };
+        JitFn {
+            // SAFETY: the value was written whole just above.
+            inner: unsafe { inner.assume_init() },
             fast_arity,
             fast,
         }
