@@ -112,10 +112,11 @@ fn lock(class: usize) -> MutexGuard<'static, Vec<Idle>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The smallest class holding `len` bytes, if any.
+/// The smallest class holding `len` bytes, if any. (Compared in bytes: counting the pages
+/// was a 64-bit division by the page size, known only at run time, on every install.)
 fn class_for(len: usize) -> Option<usize> {
-    let pages = len.div_ceil(page_size());
-    CLASS_PAGES.iter().position(|&c| c >= pages)
+    let page = page_size();
+    CLASS_PAGES.iter().position(|&c| len <= c * page)
 }
 
 /// The class a buffer of exactly `len` bytes belongs to, if any.
