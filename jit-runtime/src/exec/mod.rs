@@ -8,7 +8,8 @@
 //!   [`ExecutableBuffer::make_mut`], which consumes the executable one.
 //! * **Live code is never made writable.** An [`ExecCode`] handle (there may be clones, and a
 //!   batch shares one buffer) keeps its buffer RX; the buffer goes back to RW only when the last
-//!   handle drops, and only then is it reused.
+//!   handle drops, and only then is it reused. (A `JitFn` keeps the code of its own install
+//!   as the buffer's sole owner, without the shared handle: the same rule, one owner.)
 //! * **Flat memory.** Dropped code returns its pages to a bounded [pool]; compiling and
 //!   dropping any number of functions keeps the footprint flat.
 //! * **Cheap installs.** [`install`] takes a pre-faulted RW buffer from the pool, copies,
