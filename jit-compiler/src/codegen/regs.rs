@@ -142,9 +142,18 @@ impl Regs {
     pub fn kill(&mut self, v: NodeId) {
         self.release_reg(v);
         if let Some(Home::Slot(s)) = self.values[v.index()].home {
-            self.values[v.index()].home = None;
-            self.free_slots.push(s);
+            self.free_slot(v, s);
         }
+    }
+
+    /// [`Regs::kill`] for a value with a spill slot: the slot is free again. (Out of line:
+    /// few values are spilled, and the vector's growth path made `consume` save and restore
+    /// three registers on every call.)
+    #[cold]
+    #[inline(never)]
+    fn free_slot(&mut self, v: NodeId, slot: u32) {
+        self.values[v.index()].home = None;
+        self.free_slots.push(slot);
     }
 
     /// The value in register `r`.
