@@ -8,31 +8,9 @@ use crate::hash::hash128;
 use crate::ops::BinaryOp;
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use keyed::KeyedTable;
 
-/// The hasher of the mid-size table: a key is hashed whole, with [`hash128`].
-#[derive(Default)]
-struct KeyHasher(u128);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        hash128(self.0)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // (not used: a `Key` hashes as one `u128`)
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u128::from(b);
-        }
-    }
-
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v;
-    }
-}
-
-type KeyMap = HashMap<Key, NodeId, BuildHasherDefault<KeyHasher>>;
+mod keyed;
 
 /// The table of nodes seen so far: arguments by number; other nodes in a list scanned while
 /// the tree is small (most expressions; no hashing), a hash table for larger trees so they
@@ -43,14 +21,14 @@ pub(crate) struct Interner {
     /// For trees of up to [`HASHED_TREE`] nodes, until they outgrow it: keys and ids.
     small: Vec<(Key, NodeId)>,
     /// For trees of up to [`LARGE_TREE`] nodes, from the start or once they outgrow `small`:
-    /// keys and ids. Empty when not in use.
-    map: KeyMap,
+    /// keys and ids. Emptied (in constant time) when it comes into use.
+    map: KeyedTable,
     /// For larger trees: node ids only, 4 bytes a slot where a key and an id take 32 (a
     /// slot's key is packed again from its node when the slot is compared). On a megabyte of
     /// source this table is 5 MiB rather than 32 and stays in the L3 cache: a sum of 75 000
     /// or 150 000 terms compiled in 35–45% less time (a repeated compilation, with the
     /// allocator told to keep its memory so that page faults did not blur the comparison).
-    /// Below [`LARGE_TREE`] nodes the keyed map was as fast or faster: it fits in cache too,
+    /// Below [`LARGE_TREE`] nodes a keyed map was as fast or faster: it fits in cache too,
     /// and comparing a stored key takes fewer instructions. Empty when not in use.
     table: HashTable<NodeId>,
     /// How many nodes to expect (sizes the hash table once, without rehashing).
@@ -101,9 +79,6 @@ impl Interner {
         self.seen = 0;
         self.args.clear();
         // (clearing a table that kept its memory writes all of its control bytes: only when used)
-        if !self.map.is_empty() {
-            self.map.clear();
-        }
         if !self.table.is_empty() {
             self.table.clear();
         }
@@ -138,7 +113,7 @@ impl Interner {
     #[inline]
     fn intern_hashed(&mut self, ast: &mut Ast, key: Key, node: Node, span: Span) -> NodeId {
         if self.mode == Mode::Map {
-            return *self.map.entry(key).or_insert_with(|| ast.push(node, span));
+            return self.map.get_or_insert_with(key, || ast.push(node, span));
         }
         self.intern_large(ast, key, node, span)
     }
@@ -164,7 +139,7 @@ impl Interner {
         crate::hash::seed_once();
         if self.expected <= LARGE_TREE {
             self.mode = Mode::Map;
-            self.map.reserve(self.expected.max(2 * SMALL_TABLE));
+            self.map.reset(self.expected.max(2 * SMALL_TABLE));
         } else {
             self.mode = Mode::Table;
             // (empty: nothing to rehash)
@@ -179,7 +154,9 @@ impl Interner {
         self.start_hashing();
         // (the table is for trees of many more nodes, which start with a hash table)
         debug_assert!(self.mode == Mode::Map);
-        self.map.extend(self.small.drain(..));
+        for (key, id) in self.small.drain(..) {
+            self.map.insert(key, id);
+        }
     }
 }
 
