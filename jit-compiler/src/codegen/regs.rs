@@ -182,15 +182,16 @@ impl Regs {
     /// instruction sequence being generated.
     pub fn reserve(&mut self, r: Xmm) {
         self.reserved |= 1 << r.num();
-        self.used |= 1 << r.num();
     }
 
     fn is_reserved(&self, r: Xmm) -> bool {
         self.reserved & (1 << r.num()) != 0
     }
 
-    /// Ends the current node: its temporaries are free again.
+    /// Ends the current node: its temporaries are free again. (They count as used from
+    /// here, rather than at each [`Regs::reserve`], which is made two or three times a node.)
     pub fn clear_reserved(&mut self) {
+        self.used |= self.reserved;
         self.reserved = 0;
     }
 
@@ -228,7 +229,7 @@ impl Regs {
 
     /// Which registers were ever used (bit `n` for `xmm{n}`).
     pub fn used_mask(&self) -> u16 {
-        self.used
+        self.used | self.reserved
     }
 }
 
