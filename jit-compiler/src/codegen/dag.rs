@@ -49,16 +49,14 @@ impl<'t> Dag<'t> {
         let info = &mut buffers.info;
         info.clear();
         info.reserve(n);
-        let mut has_if = false;
-        let mut divisions = 0;
+        let mut counts = Counts::default();
         // children before parents: one forward pass knows each child before its parent
         for &node in merged.nodes() {
-            has_if |= matches!(node, Node::If(..));
-            let next = Info::of(node, info, merged, &mut divisions);
+            let next = Info::of(node, info, merged, &mut counts);
             info.push(next);
         }
-        buffers.has_if = has_if;
-        buffers.divisions = divisions;
+        buffers.has_if = counts.ifs > 0;
+        buffers.divisions = counts.divisions;
         let calls = info.get(root.index()).is_some_and(|r| r.has_call);
         schedule(merged, root, buffers);
         Dag {
@@ -150,6 +148,15 @@ pub(crate) struct Buffers {
     pair: pair::Scratch,
 }
 
+/// The nodes of some kinds in a tree (reachable or not), counted by the pass of
+/// [`Info::of`] in the arms that match them (an `if` among the rare kinds: a test on every
+/// node cost E5 some 150 instructions).
+#[derive(Default)]
+struct Counts {
+    ifs: u32,
+    divisions: u32,
+}
+
 /// What the planning passes know about a node.
 #[derive(Clone, Copy, Default)]
 struct Info {
@@ -165,7 +172,7 @@ impl Info {
     /// What is known of `node` from its children's `info` (a node by node match: going
     /// through [`Ast::children`] built a list of the children and matched on its length).
     #[inline]
-    fn of(node: Node, info: &[Info], ast: &Ast, divisions: &mut u32) -> Info {
+    fn of(node: Node, info: &[Info], ast: &Ast, counts: &mut Counts) -> Info {
         let child = |c: NodeId| info[c.index()];
         let (has_call, need) = match node {
             Node::Num(_) | Node::Arg(_) => (false, 1),
@@ -175,14 +182,17 @@ impl Info {
             }
             Node::PowI(a, _) => (child(a).has_call, child(a).need),
             Node::Binary(op, a, b) => {
-                *divisions += u32::from(op == BinaryOp::Div);
+                counts.divisions += u32::from(op == BinaryOp::Div);
                 let (a, b) = (child(a), child(b));
                 (
                     super::lower::binary_is_call(op) || a.has_call || b.has_call,
                     two_needed(a.need, b.need),
                 )
             }
-            Node::If(..) | Node::Call(..) => Info::of_list(node, info, ast),
+            Node::If(..) | Node::Call(..) => {
+                counts.ifs += u32::from(matches!(node, Node::If(..)));
+                Info::of_list(node, info, ast)
+            }
         };
         Info {
             has_call,
