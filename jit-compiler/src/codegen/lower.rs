@@ -415,13 +415,35 @@ impl Gen<'_> {
     fn finish(&mut self, id: NodeId, result: Xmm) {
         // (the common kinds spelled out: the loop over `Ast::children` was a fifth of this)
         match self.dag.ast.node(id) {
-            Node::Binary(_, a, b) => {
-                self.consume(a);
-                self.consume(b);
+            Node::Binary(_, a, b) => self.finish_binary(id, a, b, result),
+            Node::Unary(_, a) | Node::PowI(a, _) => self.finish_unary(id, a, result),
+            node => {
+                self.consume_children(node);
+                self.record(id, result);
             }
-            Node::Unary(_, a) | Node::PowI(a, _) => self.consume(a),
-            node => self.consume_children(node),
         }
+    }
+
+    /// [`Gen::finish`] for the node `id` of operands `a` and `b` (in the node's order), known
+    /// where it is called: the node is not read again.
+    #[inline(always)]
+    fn finish_binary(&mut self, id: NodeId, a: NodeId, b: NodeId, result: Xmm) {
+        self.consume(a);
+        self.consume(b);
+        self.record(id, result);
+    }
+
+    /// [`Gen::finish_binary`] for the node `id` of operand `a`.
+    #[inline(always)]
+    fn finish_unary(&mut self, id: NodeId, a: NodeId, result: Xmm) {
+        self.consume(a);
+        self.record(id, result);
+    }
+
+    /// Ends a node whose operands are consumed: its temporaries are free again, and its value
+    /// is in `result`.
+    #[inline(always)]
+    fn record(&mut self, id: NodeId, result: Xmm) {
         self.regs.clear_reserved();
         self.regs.assign(id, result, self.pos);
     }
@@ -477,12 +499,12 @@ impl Gen<'_> {
                 if let Some(form) = self.three_operand(inst, a, 1) {
                     let m = self.mask(bits);
                     let r = self.vex(form, m.into());
-                    return self.finish(id, r);
+                    return self.finish_unary(id, a, r);
                 }
                 let r = self.writable(a, 1);
                 let m = self.mask(bits);
                 self.sse(inst, r, m);
-                self.finish(id, r);
+                self.finish_unary(id, a, r);
             }
             UnaryOp::Sqrt => {
                 let src = self.operand(a);
@@ -499,7 +521,7 @@ impl Gen<'_> {
                     XmmMem::Mem(_) => self.alloc(),
                 };
                 self.sse(SseOp::Sqrtsd, r, src);
-                self.finish(id, r);
+                self.finish_unary(id, a, r);
             }
             UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round | UnaryOp::Trunc => {
                 self.round_to_integer(id, op, a)
@@ -598,11 +620,11 @@ impl Gen<'_> {
             if let Some(form) = self.three_operand(inst, a, 2) {
                 let src = self.operand(a);
                 let r = self.vex(form, src);
-                return self.finish(id, r);
+                return self.finish_binary(id, a, b, r);
             }
             let r = self.writable(a, 2);
             self.sse(inst, r, r);
-            return self.finish(id, r);
+            return self.finish_binary(id, a, b, r);
         }
         let b_dying_in_reg = self.regs.uses(b) == 1 && self.regs.reg(b).is_some();
         let a_dying_in_reg = self.regs.uses(a) == 1 && self.regs.reg(a).is_some();
@@ -619,12 +641,12 @@ impl Gen<'_> {
         if let Some(form) = self.three_operand(inst, dst_src, 1) {
             let src = self.operand(other);
             let r = self.vex(form, src);
-            return self.finish(id, r);
+            return self.finish_binary(id, a, b, r);
         }
         let r = self.writable(dst_src, 1);
         let src = self.operand(other);
         self.sse(inst, r, src);
-        self.finish(id, r);
+        self.finish_binary(id, a, b, r);
     }
 
     /// With AVX, when `v` is in a register that must be kept (it has uses beyond these
