@@ -38,7 +38,7 @@ impl Gen<'_> {
         self.copy_then(SseOp::Divpd, dividends, dividends, divisors.into());
         self.consume(c);
         self.consume(d);
-        self.finish(id, dividends);
+        self.finish_binary(id, a, b, dividends);
     }
 
     /// Is the division being lowered the second of a pair (right after the first)?
@@ -64,8 +64,7 @@ impl Gen<'_> {
         let r = self.alloc();
         self.copy_then(SseOp::Unpckhpd, r, pair, pair.into());
         // (the operands were consumed with the first division)
-        self.regs.clear_reserved();
-        self.regs.assign(id, r, self.pos);
+        self.record(id, r);
     }
 
     /// A register holding `lo` in its low lane and `hi` in its high lane: `lo`'s own
