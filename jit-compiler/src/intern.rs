@@ -107,7 +107,7 @@ impl Interner {
         id
     }
 
-    /// [`Interner::intern`] once the tree has outgrown the small table. (Inlined: called
+    /// [`Interner::push`] once the tree has outgrown the small table. (Inlined: called
     /// with the key and node in registers rather than stored for the callee to load, which
     /// stalled store forwarding: 15% of the time of a 5 000-term compilation.)
     #[inline]
@@ -118,7 +118,7 @@ impl Interner {
         self.intern_large(ast, key, node, span)
     }
 
-    /// [`Interner::intern`] with the compact table.
+    /// [`Interner::push`] with the compact table.
     #[inline]
     fn intern_large(&mut self, ast: &mut Ast, key: Key, node: Node, span: Span) -> NodeId {
         let nodes = ast.nodes();
