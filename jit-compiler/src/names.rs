@@ -297,6 +297,16 @@ impl<'s> NameTable<'s> {
         self.search(name)
     }
 
+    /// The index of the one-byte name `b`, if the byte table holds it (it holds indices up
+    /// to 254); `None` says nothing about longer tables.
+    #[inline]
+    pub(crate) fn letter(&self, b: u8) -> Option<u32> {
+        match self.letters.get(usize::from(b)) {
+            Some(&i) if i != 0 && i < u8::MAX => Some(u32::from(i) - 1),
+            _ => None,
+        }
+    }
+
     /// [`NameTable::get`] for names the byte table does not answer.
     #[inline(never)]
     fn search(&self, name: &str) -> Option<u32> {
@@ -401,6 +411,23 @@ impl<'s> NameTable<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn letter_finds_one_byte_names_up_to_index_254() {
+        let owned: Vec<String> = (0..300).map(|i| format!("v{i}")).collect();
+        let mut names = NameTable::default();
+        assert_eq!(names.letter(b'x'), None);
+        names.insert("y");
+        names.insert("x");
+        assert_eq!((names.letter(b'y'), names.letter(b'x')), (Some(0), Some(1)));
+        assert_eq!(names.letter(b'z'), None);
+        for n in &owned {
+            names.insert(n);
+        }
+        names.insert("z"); // index 302: past the byte table
+        assert_eq!(names.letter(b'z'), None);
+        assert_eq!(names.get("z"), Some(302));
+    }
 
     /// The strings of this thread's spare name list.
     fn spare_names() -> usize {
