@@ -273,8 +273,8 @@ impl Drop for Owner {
 /// One function installed by [`install_sole`] into a buffer of its own, with exactly one
 /// owner: unlike an [`ExecCode`] it is not shared, so it needs no allocation of its own.
 /// The runtime keeps it inside a `JitFn`, which is shared already (one `malloc` and `free`
-/// fewer per `Jit::compile`: 144 instructions of about 1 000 beyond code generation). Dropping it recycles the buffer, as
-/// dropping the last handle of an [`ExecCode`] does.
+/// fewer per `Jit::compile`: 144 instructions of about 1 000 beyond code generation).
+/// Dropping it recycles the buffer, as dropping the last handle of an [`ExecCode`] does.
 pub(crate) struct SoleCode(Owner);
 
 impl SoleCode {
