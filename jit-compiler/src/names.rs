@@ -269,6 +269,18 @@ impl Default for NameTable<'_> {
 
 const LINEAR_LIMIT: usize = 16;
 
+/// What [`NameTable::letter`] knows of a one-byte name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Letter {
+    /// The name is in the table, at this index.
+    At(u32),
+    /// The name is not in the table (however many names it holds: every one-byte name
+    /// inserted marks its byte).
+    Absent,
+    /// The byte table cannot tell: the name's index is past 254, or the byte is not ASCII.
+    Unknown,
+}
+
 impl<'s> NameTable<'s> {
     /// The index of `name`, if present.
     ///
@@ -287,23 +299,24 @@ impl<'s> NameTable<'s> {
     #[inline]
     pub fn get(&self, name: &str) -> Option<u32> {
         if let [b] = name.as_bytes() {
-            match self.letters.get(usize::from(*b)) {
-                Some(0) => return None,
-                Some(&i) if i < u8::MAX => return Some(u32::from(i) - 1),
-                // an index past 254 (a one-byte name is ASCII, so the table has its byte)
-                _ => {}
+            match self.letter(*b) {
+                Letter::At(i) => return Some(i),
+                Letter::Absent => return None,
+                Letter::Unknown => {}
             }
         }
         self.search(name)
     }
 
-    /// The index of the one-byte name `b`, if the byte table holds it (it holds indices up
-    /// to 254); `None` says nothing about longer tables.
+    /// What the byte table knows of the one-byte name `b`.
     #[inline]
-    pub(crate) fn letter(&self, b: u8) -> Option<u32> {
+    pub(crate) fn letter(&self, b: u8) -> Letter {
         match self.letters.get(usize::from(b)) {
-            Some(&i) if i != 0 && i < u8::MAX => Some(u32::from(i) - 1),
-            _ => None,
+            Some(0) => Letter::Absent,
+            Some(&i) if i < u8::MAX => Letter::At(u32::from(i) - 1),
+            // an index past 254 (a one-byte name is ASCII, so the table has its byte), or
+            // a byte that is no name by itself
+            _ => Letter::Unknown,
         }
     }
 
@@ -416,17 +429,24 @@ mod tests {
     fn letter_finds_one_byte_names_up_to_index_254() {
         let owned: Vec<String> = (0..300).map(|i| format!("v{i}")).collect();
         let mut names = NameTable::default();
-        assert_eq!(names.letter(b'x'), None);
+        assert_eq!(names.letter(b'x'), Letter::Absent);
         names.insert("y");
         names.insert("x");
-        assert_eq!((names.letter(b'y'), names.letter(b'x')), (Some(0), Some(1)));
-        assert_eq!(names.letter(b'z'), None);
+        let found = (names.letter(b'y'), names.letter(b'x'));
+        assert_eq!(found, (Letter::At(0), Letter::At(1)));
+        assert_eq!(names.letter(b'z'), Letter::Absent);
         for n in &owned {
             names.insert(n);
         }
+        assert_eq!(
+            names.letter(b'z'),
+            Letter::Absent,
+            "absent in a long table too"
+        );
         names.insert("z"); // index 302: past the byte table
-        assert_eq!(names.letter(b'z'), None);
+        assert_eq!(names.letter(b'z'), Letter::Unknown);
         assert_eq!(names.get("z"), Some(302));
+        assert_eq!(names.letter(0xC3), Letter::Unknown, "not ASCII");
     }
 
     /// The strings of this thread's spare name list.

@@ -23,7 +23,7 @@ use crate::ast::{Ast, Node, NodeId};
 use crate::error::{Error, ErrorKind, Result, Span, name_list, quoted, short_name};
 use crate::expr::Expr;
 use crate::lexer::{Lexer, Token, TokenKind, is_identifier};
-use crate::names::{ArgNames, Builtin, NameTable, builtin_constant};
+use crate::names::{ArgNames, Builtin, Letter, NameTable, builtin_constant};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::registry::Registry;
 use std::sync::Arc;
@@ -950,15 +950,17 @@ impl<'s> Parser<'s> {
         let &[b] = self.src.as_bytes().get(span.range())? else {
             return None;
         };
-        if let Some(i) = self.vars.letter(b) {
-            return Some(i);
+        match self.vars.letter(b) {
+            Letter::At(i) => Some(i),
+            Letter::Absent
+                if self.opts.registry.is_none()
+                    && self.explicit.is_none()
+                    && self.vars.len() < self.opts.limits.max_args =>
+            {
+                Some(self.vars.insert(self.text(span)))
+            }
+            _ => None,
         }
-        let only_variables = self.opts.registry.is_none() && self.explicit.is_none();
-        // (below 254 names the byte table holds every one-letter name: `b` is new)
-        if only_variables && self.vars.len() < 254 && self.vars.len() < self.opts.limits.max_args {
-            return Some(self.vars.insert(self.text(span)));
-        }
-        None
     }
 
     /// A name not followed by `(`: an argument, a constant, or a new variable.
@@ -1137,6 +1139,19 @@ mod tests {
             let name = c.to_string();
             assert!(Builtin::lookup(&name).is_none() && builtin_constant(&name).is_none());
         }
+    }
+
+    /// Past 254 names the byte table still knows which letters are new.
+    #[test]
+    fn one_letter_names_after_hundreds_of_names() {
+        let long: Vec<String> = (0..300).map(|i| format!("v{i}")).collect();
+        let src = format!("{} + z*y - z", long.join("+"));
+        let expr = parse(&src).unwrap();
+        assert_eq!(expr.arity(), 302);
+        assert_eq!(&expr.args()[300..], ["y", "z"]);
+        let mut args = vec![0.0; 302];
+        (args[300], args[301]) = (3.0, 2.0);
+        assert_eq!(expr.eval(&args).unwrap(), 4.0);
     }
 
     #[test]
