@@ -55,7 +55,7 @@ impl<'t> Dag<'t> {
             let next = Info::of(node, info, merged, &mut counts);
             info.push(next);
         }
-        buffers.has_if = counts.ifs > 0;
+        buffers.has_if = counts.has_if;
         buffers.divisions = counts.divisions;
         let calls = info.get(root.index()).is_some_and(|r| r.has_call);
         schedule(merged, root, buffers);
@@ -148,12 +148,12 @@ pub(crate) struct Buffers {
     pair: pair::Scratch,
 }
 
-/// The nodes of some kinds in a tree (reachable or not), counted by the pass of
-/// [`Info::of`] in the arms that match them (an `if` among the rare kinds: a test on every
-/// node cost E5 some 150 instructions).
+/// What the pass of [`Info::of`] notes of a tree's nodes (reachable or not), in the arms
+/// that match them (an `if` among the rare kinds: a test on every node cost E5 some 150
+/// instructions).
 #[derive(Default)]
 struct Counts {
-    ifs: u32,
+    has_if: bool,
     divisions: u32,
 }
 
@@ -190,7 +190,7 @@ impl Info {
                 )
             }
             Node::If(..) | Node::Call(..) => {
-                counts.ifs += u32::from(matches!(node, Node::If(..)));
+                counts.has_if |= matches!(node, Node::If(..));
                 Info::of_list(node, info, ast)
             }
         };
