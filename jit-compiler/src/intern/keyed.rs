@@ -6,6 +6,10 @@
 //! then a second probe for the slot to insert into). Here a lookup hashes once and compares
 //! keys slot by slot, and no slot is ever cleared between compilations: each holds the
 //! stamp of the compilation that wrote it, and only the current stamp's slots are taken.
+//! (hashbrown's `HashTable`, which the interner uses for larger trees, was tried here too,
+//! given the same precomputed hash: E5 took 1 500 instructions more, 53 600 against 52 100,
+//! and clearing it writes all of its control bytes, a cost that a table kept from a large
+//! tree would add to every later compilation.)
 
 use super::Key;
 use crate::ast::NodeId;
