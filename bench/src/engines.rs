@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use evalexpr::{ContextWithMutableVariables, DefaultNumericTypes, HashMapContext, Value};
 use exmex::Express;
 use fasteval::{Compiler, Evaler};
-use trivial_jit::compiler::codegen::{CodegenOptions, compile_with};
+use trivial_jit::compiler::Expr;
+use trivial_jit::compiler::codegen::{CodegenOptions, Compiled, compile_with};
 use trivial_jit::{Jit, JitFn};
 
 use crate::cl::{ClFn, Cranelift};
@@ -332,6 +333,7 @@ pub const COMPILE_ENGINES: &[&str] = &[
     "  trivial-jit compile_batch (per fn, ×64)",
     "  trivial-jit parse only",
     "  trivial-jit codegen::compile (+listing)",
+    "  trivial-jit string → machine code, TLB cold",
     "Cranelift opt=speed (→ callable)",
     "fasteval parse + compile (new Slab)",
     "fasteval parse + compile (reused Slab)",
@@ -347,12 +349,13 @@ pub mod co {
     pub const BATCH: usize = 2;
     pub const PARSE: usize = 3;
     pub const CODEGEN_LISTING: usize = 4;
-    pub const CRANELIFT: usize = 5;
-    pub const FASTEVAL: usize = 6;
-    pub const FASTEVAL_REUSED: usize = 7;
-    pub const MEVAL: usize = 8;
-    pub const EVALEXPR: usize = 9;
-    pub const EXMEX: usize = 10;
+    pub const MACHINE_CODE_TLB_COLD: usize = 5;
+    pub const CRANELIFT: usize = 6;
+    pub const FASTEVAL: usize = 7;
+    pub const FASTEVAL_REUSED: usize = 8;
+    pub const MEVAL: usize = 9;
+    pub const EVALEXPR: usize = 10;
+    pub const EXMEX: usize = 11;
 }
 
 /// Functions per [`Jit::compile_batch`] in the batch row: one protection change for all.
@@ -364,6 +367,8 @@ pub struct CompileState {
     fasteval_slab: fasteval::Slab,
     /// Whether `Jit::compile` generates AVX forms here.
     avx: bool,
+    /// The page whose protection changes flush the TLB before each TLB-cold sample.
+    flush: Option<crate::sys::GuardedPage>,
 }
 
 impl CompileState {
@@ -374,6 +379,7 @@ impl CompileState {
             avx: trivial_jit::Jit::builder()
                 .compile("x")
                 .is_ok_and(|f| f.codegen_options().avx),
+            flush: crate::sys::GuardedPage::new(),
         }
     }
 }
@@ -389,22 +395,34 @@ fn timed<T, E: ToString>(f: impl FnOnce() -> Result<T, E>) -> Result<Duration, S
     Ok(dt)
 }
 
+/// String → machine code: parse and `compile_with`, with the settings `Jit::compile` uses on
+/// this CPU (AVX forms when it has AVX).
+fn machine_code(def: &ExprDef, avx: bool) -> trivial_jit::Result<(Expr, Compiled)> {
+    let e = trivial_jit::compiler::parse(def.src)?;
+    let options = CodegenOptions {
+        avx,
+        ..CodegenOptions::default()
+    };
+    // The parsed tree is returned with the code and so dropped untimed, as fasteval's slab
+    // is (`co::FASTEVAL`): both are what a compiled function keeps (a `JitFn` holds its
+    // `Expr`).
+    compile_with(&e, &options).map(|code| (e, code))
+}
+
 /// One compilation of `def` by engine `i`: the time from the source string to the result.
 pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Duration, String> {
     let n = def.vars.len();
     match i {
-        co::MACHINE_CODE => timed(|| {
-            let e = trivial_jit::compiler::parse(def.src)?;
-            // the settings `Jit::compile` uses on this CPU (AVX forms when it has AVX)
-            let options = CodegenOptions {
-                avx: st.avx,
-                ..CodegenOptions::default()
-            };
-            // The parsed tree is returned with the code and so dropped untimed, as
-            // fasteval's slab is (`co::FASTEVAL`): both are what a compiled function keeps (a `JitFn`
-            // holds its `Expr`).
-            compile_with(&e, &options).map(|code| (e, code))
-        }),
+        co::MACHINE_CODE => timed(|| machine_code(def, st.avx)),
+        co::MACHINE_CODE_TLB_COLD => {
+            // The two protection changes of a `Jit::compile` and its drop, untimed: on this
+            // machine kind each flushes the whole TLB, so the compilation after them finds
+            // its code and data pages out of the TLB, as the code generation inside the next
+            // `Jit::compile` does.
+            let page = st.flush.as_ref().ok_or("no protection changes here")?;
+            page.cycle(0).ok_or("mprotect failed")?;
+            timed(|| machine_code(def, st.avx))
+        }
         co::JIT_COMPILE => timed(|| Jit::compile(def.src)),
         co::BATCH => {
             let srcs = [def.src; BATCH_SIZE];

@@ -76,54 +76,103 @@ fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-/// Median and minimum time of one `mprotect` RW → RX of a pre-faulted 4 KiB page (ns), the
-/// page lying between two `PROT_NONE` guard pages as trivial-jit's pool buffers do.
+/// A pre-faulted 4 KiB page between two `PROT_NONE` guard pages, as trivial-jit's pool
+/// buffers are, whose protection the benchmark changes: to measure one `mprotect`, and to
+/// flush the TLB before a compilation as `Jit::compile`'s own protection changes do.
 ///
-/// The guards make the figure independent of where the kernel places the mapping: a page
+/// The guards make the cost independent of where the kernel places the mapping: a page
 /// whose neighbours have the same protection is merged with them into one kernel region, and
 /// changing it then splits that region (about 2–2.5 µs here instead of about 1 µs), so an
 /// unguarded page measured 1.0 µs in one run and 2.0 µs in the next.
 #[cfg(unix)]
-pub fn mprotect_cost() -> Option<Stat> {
+pub struct GuardedPage {
+    /// The first guard page; the page itself follows it.
+    base: *mut libc::c_void,
+}
+
+#[cfg(unix)]
+impl GuardedPage {
     const PAGE: usize = 4096;
-    // SAFETY: a private anonymous mapping of our own (guard, page, guard); only the middle
-    // page is written and re-protected, never executed; unmapped at the end.
-    unsafe {
-        let base = libc::mmap(
-            std::ptr::null_mut(),
-            3 * PAGE,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        );
-        if base == libc::MAP_FAILED {
-            return None;
-        }
-        let p = base.cast::<u8>().add(PAGE).cast::<libc::c_void>();
-        let guarded = libc::mprotect(base, PAGE, libc::PROT_NONE) == 0
-            && libc::mprotect(p.cast::<u8>().add(PAGE).cast(), PAGE, libc::PROT_NONE) == 0;
-        let mut samples = Vec::with_capacity(2000);
-        for i in 0..2000 {
-            if !guarded {
-                break;
+
+    /// Maps guard, page, guard; `None` if the system refuses.
+    pub fn new() -> Option<GuardedPage> {
+        // SAFETY: a private anonymous mapping of our own; the guards' protection is changed
+        // within it. On failure it is unmapped again.
+        unsafe {
+            let base = libc::mmap(
+                std::ptr::null_mut(),
+                3 * Self::PAGE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            if base == libc::MAP_FAILED {
+                return None;
             }
-            p.cast::<u8>().write_volatile(i as u8);
+            let page = GuardedPage { base };
+            let after = base.cast::<u8>().add(2 * Self::PAGE).cast();
+            let guarded = libc::mprotect(base, Self::PAGE, libc::PROT_NONE) == 0
+                && libc::mprotect(after, Self::PAGE, libc::PROT_NONE) == 0;
+            guarded.then_some(page)
+        }
+    }
+
+    fn page(&self) -> *mut libc::c_void {
+        // SAFETY: within the mapping of three pages.
+        unsafe { self.base.cast::<u8>().add(Self::PAGE).cast() }
+    }
+
+    /// Writes a byte (the page is RW between calls), then changes the page to RX (the
+    /// timed change of [`mprotect_cost`], returned as its duration) and back to RW.
+    /// `None` if a change fails.
+    pub fn cycle(&self, byte: u8) -> Option<std::time::Duration> {
+        // SAFETY: the page is ours and RW here; it is never executed.
+        unsafe {
+            self.page().cast::<u8>().write_volatile(byte);
             let t = Instant::now();
-            let r = libc::mprotect(p, PAGE, libc::PROT_READ | libc::PROT_EXEC);
+            let r = libc::mprotect(self.page(), Self::PAGE, libc::PROT_READ | libc::PROT_EXEC);
             let dt = t.elapsed();
-            if r != 0 || libc::mprotect(p, PAGE, libc::PROT_READ | libc::PROT_WRITE) != 0 {
-                break;
-            }
-            if i >= 100 {
-                samples.push(dt.as_nanos() as f64);
-            }
+            let back = libc::mprotect(self.page(), Self::PAGE, libc::PROT_READ | libc::PROT_WRITE);
+            (r == 0 && back == 0).then_some(dt)
         }
-        libc::munmap(base, 3 * PAGE);
-        if samples.len() < 1900 {
-            return None;
+    }
+}
+
+#[cfg(unix)]
+impl Drop for GuardedPage {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, not used after this.
+        unsafe { libc::munmap(self.base, 3 * Self::PAGE) };
+    }
+}
+
+/// Median and minimum time of one `mprotect` RW → RX of a [`GuardedPage`] (ns).
+#[cfg(unix)]
+pub fn mprotect_cost() -> Option<Stat> {
+    let page = GuardedPage::new()?;
+    let mut samples = Vec::with_capacity(2000);
+    for i in 0..2000 {
+        let dt = page.cycle(i as u8)?;
+        if i >= 100 {
+            samples.push(dt.as_nanos() as f64);
         }
-        crate::stat(samples)
+    }
+    crate::stat(samples)
+}
+
+/// No protection changes measured off Unix.
+#[cfg(not(unix))]
+pub struct GuardedPage;
+
+#[cfg(not(unix))]
+impl GuardedPage {
+    pub fn new() -> Option<GuardedPage> {
+        None
+    }
+
+    pub fn cycle(&self, _: u8) -> Option<std::time::Duration> {
+        None
     }
 }
 
