@@ -3,6 +3,7 @@
 use jit_compiler::codegen::{Abi, CodegenOptions};
 use jit_compiler::{Error, ErrorKind, Expr, Limits, Options, Registry, Result, Span};
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 /// Compiles expressions to machine code. See [`JitFn`] for what you get.
@@ -353,11 +354,26 @@ impl Settings {
 
     #[inline] // into `Jit::compile`: the expression is moved once fewer (E1 19 instructions)
     fn build(&self, expr: Expr) -> Result<JitFn> {
+        // The allocation comes before the install: the install's protection change flushes
+        // the whole TLB on the machines measured, so every page touched after it costs a
+        // page walk, and `malloc` touches its own code and bookkeeping pages.
+        let inner = Arc::<Inner>::new_uninit();
         let native = crate::native::Native::compile(&expr, &self.codegen_options())?;
-        Ok(self.wrap(expr, native))
+        Ok(self.wrap_into(inner, expr, native))
     }
 
     fn wrap(&self, expr: Expr, native: Option<crate::native::Native>) -> JitFn {
+        self.wrap_into(Arc::new_uninit(), expr, native)
+    }
+
+    /// The `JitFn` of `expr` and its code, written into `inner`, which must come straight from
+    /// `Arc::new_uninit()` (no other handle).
+    fn wrap_into(
+        &self,
+        inner: Arc<MaybeUninit<Inner>>,
+        expr: Expr,
+        native: Option<crate::native::Native>,
+    ) -> JitFn {
         let has_closures = crate::native::calls_closure(&expr);
         // the fast path of `call`: System V machine code without closures (whose panics
         // need the checked path)
@@ -368,7 +384,6 @@ impl Settings {
             .unwrap_or(0);
         // no slice of f64 is usize::MAX long: without a fast path, `call` never takes it
         let fast_arity = if fast != 0 { expr.arity() } else { usize::MAX };
-        let inner = Arc::<Inner>::new_uninit();
         let slot = Arc::as_ptr(&inner).cast_mut().cast::<Inner>();
         // The `Inner` is written into the allocation: `Arc::new` built its 344 bytes on the
         // stack and copied them after allocating, a second `memcpy` call (63 instructions a
@@ -376,9 +391,10 @@ impl Settings {
         // `native` too (36 more), but a field added later could then be left unwritten.
         // (`Arc::get_mut` would make the write safe, but its uniqueness test is an atomic
         // compare-exchange: 12 instructions more.)
-        // SAFETY: `inner` was just allocated for an `Inner` and is its only handle, so no
-        // reference to the value exists; `Arc::as_ptr` derives `slot` from the allocation
-        // without making one, so it is valid for this write, and nothing reads it meanwhile.
+        // SAFETY: `inner` is a fresh allocation for an `Inner` and its only handle (both
+        // callers pass an `Arc::new_uninit()` straight in), so no reference to the value
+        // exists; `Arc::as_ptr` derives `slot` from the allocation without making one, so it
+        // is valid for this write, and nothing reads it meanwhile.
         unsafe {
             slot.write(Inner {
                 expr,
