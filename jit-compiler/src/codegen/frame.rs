@@ -83,21 +83,37 @@ impl Frame {
     }
 }
 
-/// Assembles the whole function.
+/// Assembles the whole function, and returns what `finish` makes of it: `finish` gets the
+/// assembler with the whole function emitted (its labels not yet resolved) and the
+/// function's [`Layout`]. [`to_compiled`] copies the code out; `compile_then` lends it.
 ///
-/// (Out of line, with the assembler's `finish_reusing` inlined into it: inlined into
+/// (Out of line, with `finish` and the assembler's `finish_reusing` inlined into it: inlined into
 /// `compile_with`'s closure instead, its many live values crowded the registers of the
 /// stages before it there, and it then called `finish_reusing`, which saved and restored six
 /// registers and returned its output through memory; apart, a compilation of `2*x^0.5` took
 /// 90 fewer instructions, of the 40-operation expression 1 300 fewer.)
 #[inline(never)]
-pub fn assemble(
+pub fn assemble<R>(
     dag: &Dag,
     arity: usize,
     registry: Option<&crate::Registry>,
     options: &CodegenOptions,
     ws: &mut Workspace,
-) -> Result<Compiled> {
+    finish: impl FnOnce(&mut Assembler, Layout) -> Result<R>,
+) -> Result<R> {
+    let layout = emit(dag, arity, registry, options, ws)?;
+    finish(&mut ws.asm, layout)
+}
+
+/// Emits the entries, the body, the epilogue and the pool into the workspace's assembler.
+#[inline(always)]
+fn emit(
+    dag: &Dag,
+    arity: usize,
+    registry: Option<&crate::Registry>,
+    options: &CodegenOptions,
+    ws: &mut Workspace,
+) -> Result<Layout> {
     let abi = options.abi;
     let bytes = 64 + 12 * dag.order.len();
     // (the assembler and the pool are used in place: moving them out of the workspace and
@@ -183,23 +199,56 @@ pub fn assemble(
     }
     pool.emit(asm);
     let relocs = pool.relocs(|l| asm.label_offset(l));
-    let out = asm.finish_reusing().map_err(|e| {
-        Error::new(
-            ErrorKind::CodeTooLarge,
-            Span::default(),
-            format!("internal assembler error: {e:?}"),
-        )
-    })?;
-    Ok(Compiled {
+    Ok(Layout {
         relocs,
         array_entry,
         register_entry,
         arity,
         abi,
+    })
+}
+
+/// Where things are in an assembled function, apart from its bytes.
+pub(super) struct Layout {
+    /// Address slots to fill before the code runs.
+    pub relocs: Vec<super::Reloc>,
+    /// Offset of the array entry.
+    pub array_entry: usize,
+    /// Offset of the register entry, if there is one.
+    pub register_entry: Option<usize>,
+    /// Number of arguments.
+    pub arity: usize,
+    /// The calling convention of both entries.
+    pub abi: Abi,
+}
+
+/// The `finish` of [`assemble`] for [`Compiled`]: resolves the labels and copies the code
+/// (and the listing) out of the assembler, which keeps its vectors for the next compilation.
+/// (Inlined into `assemble`, as the copy was before `assemble` took a `finish`.)
+#[inline(always)]
+pub(super) fn to_compiled(asm: &mut Assembler, layout: Layout) -> Result<Compiled> {
+    let out = asm.finish_reusing().map_err(internal_error)?;
+    Ok(Compiled {
+        relocs: layout.relocs,
+        array_entry: layout.array_entry,
+        register_entry: layout.register_entry,
+        arity: layout.arity,
+        abi: layout.abi,
         code: out.code,
         listing: out.listing,
         labels: out.labels.into_boxed_slice(),
     })
+}
+
+/// An error of the assembler (a label bound twice or never, a jump out of range): a bug
+/// of the code generator, reported rather than panicking.
+#[cold]
+pub(super) fn internal_error(e: crate::x64::AsmError) -> Error {
+    Error::new(
+        ErrorKind::CodeTooLarge,
+        Span::default(),
+        format!("internal assembler error: {e:?}"),
+    )
 }
 
 /// The tail calls of a body: a `call` with its arguments in registers whose result is the
@@ -304,7 +353,9 @@ impl Tails {
 }
 
 /// The body's instructions, with the labels of branching `if`s bound where they belong and
-/// the [`Tails`] edits made.
+/// the [`Tails`] edits made. (Inlined: `assemble` made generic left it out of line, which
+/// cost E1 some fifty instructions.)
+#[inline(always)]
 fn emit_body(asm: &mut Assembler, body: &Body, frame: &Frame, pushed: bool, tails: &Tails) {
     if tails.edits.is_empty() {
         asm.emit_all(&body.insts);
@@ -408,6 +459,8 @@ fn frame_too_large(size: usize, limit: usize, dag: &Dag) -> Error {
     )
 }
 
+/// (Inlined, as [`emit_body`] is: out of line, 40 instructions more for E1.)
+#[inline(always)]
 fn epilogue(asm: &mut Assembler, frame: &Frame, pushed: bool) {
     leave(asm, frame, pushed);
     asm.ret();
