@@ -636,6 +636,14 @@ impl Assembler {
         })
     }
 
+    /// [`Assembler::finish_reusing`] without the copy: resolves the labels in place and lends
+    /// the code, which stays here until the next [`Assembler::reset`].
+    #[inline]
+    pub(crate) fn finish_in_place(&mut self) -> Result<&[u8], AsmError> {
+        self.resolve()?;
+        Ok(&self.code)
+    }
+
     /// The offset `label` is bound to, if it is bound yet.
     ///
     /// ```
