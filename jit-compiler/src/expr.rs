@@ -31,6 +31,9 @@ pub struct Expr {
 /// Gives the tree's vectors and the argument names to the thread's next parse, in one
 /// access to the thread's spare (the tree and the list, left empty, then drop as nothing).
 impl Drop for Expr {
+    // (inlined into the drop of the whole `Expr`, which then makes one call rather than
+    // two: E1-E4 10 instructions fewer a compilation)
+    #[inline]
     fn drop(&mut self) {
         // (fails only while the thread's locals are being destroyed: the vectors are then
         // freed by the fields' own drops)
