@@ -429,11 +429,11 @@ impl<'s> Parser<'s> {
         Parser {
             src,
             lexer: Lexer::new(src),
+            frames: take_frames(),
             // Every node but the links of `min`/`max` chains takes at least one byte of
             // source, so short sources never reallocate; long ones grow geometrically (the
             // cap bounds what an `Expr` holds beyond its nodes).
             ast: Ast::with_capacity(src.len().min(256) + 1),
-            frames: take_frames(),
             call_args: Vec::new(),
             // (filled with the explicit arguments by `run`: a table filled here and then
             // moved into the parser was a `memcpy` call of its 300 bytes on every parse)
