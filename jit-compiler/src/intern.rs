@@ -202,12 +202,25 @@ impl Key {
 }
 
 impl Interner {
-    /// Adds `node` to `ast` unless an equal node is already there. (Inlined, with the path
-    /// of small trees, the common one, inlined too: a call of its own saved and restored six
-    /// registers, 75 instructions for E4 of the benchmarks. The hashed path stays a function
-    /// of its own: both paths in the caller cost E5 160 more instructions a compilation.)
+    /// Adds `node` to `ast` unless an equal node is already there. (Inlined, each path a
+    /// function of its own: the simplifier calls this in a dozen places, and the path of
+    /// small trees inlined at all of them made its loop larger, E5 680 instructions more a
+    /// compilation; both paths in the caller cost E5 160 more. Where inlining that path
+    /// pays, [`Interner::push_here`].)
     #[inline]
     pub(crate) fn push(&mut self, ast: &mut Ast, node: Node, span: Span) -> NodeId {
+        if self.mode == Mode::Small {
+            self.push_small_call(ast, node, span)
+        } else {
+            self.push_hashed(ast, node, span)
+        }
+    }
+
+    /// [`Interner::push`] with the path of small trees inlined too, for the loop of
+    /// [`Interner::push_powi`]: a call of that path saved and restored six registers for
+    /// each product (E4, three powers, 250 instructions fewer a compilation).
+    #[inline(always)]
+    fn push_here(&mut self, ast: &mut Ast, node: Node, span: Span) -> NodeId {
         if self.mode == Mode::Small {
             self.push_small(ast, node, span)
         } else {
@@ -215,8 +228,14 @@ impl Interner {
         }
     }
 
+    /// [`Interner::push_small`] as a call, for [`Interner::push`].
+    #[inline(never)]
+    fn push_small_call(&mut self, ast: &mut Ast, node: Node, span: Span) -> NodeId {
+        self.push_small(ast, node, span)
+    }
+
     /// [`Interner::push`] while the scanned list is in use.
-    #[inline]
+    #[inline(always)]
     fn push_small(&mut self, ast: &mut Ast, node: Node, span: Span) -> NodeId {
         match Key::of(node) {
             Some(key) => self.intern_small(ast, key, node, span),
@@ -275,11 +294,11 @@ impl Interner {
             if (m >> i) & 1 == 1 {
                 acc = Some(match acc {
                     None => base,
-                    Some(a) => self.push(ast, Node::Binary(BinaryOp::Mul, a, base), span),
+                    Some(a) => self.push_here(ast, Node::Binary(BinaryOp::Mul, a, base), span),
                 });
             }
             if i + 1 < bits {
-                base = self.push(ast, Node::Binary(BinaryOp::Mul, base, base), span);
+                base = self.push_here(ast, Node::Binary(BinaryOp::Mul, base, base), span);
             }
         }
         let positive = acc.unwrap_or(base);
