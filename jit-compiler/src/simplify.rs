@@ -184,6 +184,16 @@ impl<'a> Simplifier<'a> {
         id
     }
 
+    /// [`Simplifier::push`] with the interner's path of small trees inlined (see
+    /// [`Interner::push_here`]), for the binary operations.
+    #[inline(always)]
+    fn push_here(&mut self, node: Node) -> NodeId {
+        match &mut self.interner {
+            Some(interner) => interner.push_here(self.new, node, self.span),
+            None => self.new.push(node, self.span),
+        }
+    }
+
     #[inline]
     fn push(&mut self, node: Node) -> NodeId {
         self.push_spanned(node, self.span)
@@ -284,7 +294,7 @@ impl<'a> Simplifier<'a> {
     #[inline(always)]
     fn binary_node(&mut self, op: BinaryOp, a: Value, b: Value) -> Value {
         let (a, b) = (self.place(a), self.place(b));
-        Value::Node(self.push(Node::Binary(op, a, b)))
+        Value::Node(self.push_here(Node::Binary(op, a, b)))
     }
 
     /// The new node `op(a)`, its operand placed. (Inlined at its four calls: as a call it
