@@ -250,8 +250,9 @@ pub struct NameTable<'s> {
     /// Inline up to 8 names: most expressions never allocate for their variables.
     names: SmallVec<[&'s str; 8]>,
     index: Option<HashMap<&'s str, u32>>,
-    /// For each one-byte ASCII name: its index + 1, or 0 if absent (up to index 254).
-    letters: [u8; 128],
+    /// For each one-byte name (an ASCII letter or `_`, all from byte 64 on: see
+    /// [`letter_slot`]): its index + 1, or 0 if absent (up to index 254).
+    letters: [u8; 64],
 }
 
 impl Default for NameTable<'_> {
@@ -262,12 +263,21 @@ impl Default for NameTable<'_> {
         NameTable {
             names: SmallVec::new(),
             index: None,
-            letters: [0; 128],
+            letters: [0; 64],
         }
     }
 }
 
 const LINEAR_LIMIT: usize = 16;
+
+/// The position of the one-byte name `b` in [`NameTable`]'s byte table: a name of one byte
+/// is an ASCII letter or `_`, from byte 65 to 122, so the table covers bytes 64 to 127 (half
+/// of them, so that half as many bytes are cleared for every parse). Other bytes fall
+/// outside it.
+#[inline]
+fn letter_slot(b: u8) -> usize {
+    usize::from(b.wrapping_sub(64))
+}
 
 /// What [`NameTable::letter`] knows of a one-byte name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -277,7 +287,8 @@ pub(crate) enum Letter {
     /// The name is not in the table (however many names it holds: every one-byte name
     /// inserted marks its byte).
     Absent,
-    /// The byte table cannot tell: the name's index is past 254, or the byte is not ASCII.
+    /// The byte table cannot tell: the name's index is past 254, or the byte is outside the
+    /// table (no name of one byte is).
     Unknown,
 }
 
@@ -311,11 +322,11 @@ impl<'s> NameTable<'s> {
     /// What the byte table knows of the one-byte name `b`.
     #[inline]
     pub(crate) fn letter(&self, b: u8) -> Letter {
-        match self.letters.get(usize::from(b)) {
+        match self.letters.get(letter_slot(b)) {
             Some(0) => Letter::Absent,
             Some(&i) if i < u8::MAX => Letter::At(u32::from(i) - 1),
-            // an index past 254 (a one-byte name is ASCII, so the table has its byte), or
-            // a byte that is no name by itself
+            // an index past 254 (the table has the byte of every one-byte name), or a byte
+            // that is no name by itself
             _ => Letter::Unknown,
         }
     }
@@ -354,7 +365,7 @@ impl<'s> NameTable<'s> {
         let i = self.names.len() as u32;
         self.names.push(name);
         if let [b] = name.as_bytes() {
-            if let Some(slot) = self.letters.get_mut(usize::from(*b)) {
+            if let Some(slot) = self.letters.get_mut(letter_slot(*b)) {
                 *slot = u8::try_from(i + 1).unwrap_or(u8::MAX);
             }
         }
