@@ -1069,13 +1069,32 @@ fn in_name_order(mut ast: Ast, names: &[&str], registry: Option<Arc<Registry>>) 
     }
     // cannot fail: every `Arg(i)` comes from `vars.insert`, so `i < n`, and `order` is a
     // permutation of `0..n`; the indexing below stays in range.
-    order.sort_unstable_by(|&i, &j| name_order(names[i as usize], names[j as usize]));
+    let by_name = |&i: &u32, &j: &u32| name_order(names[i as usize], names[j as usize]);
+    if n <= 16 {
+        insertion_sort(order, by_name);
+    } else {
+        order.sort_unstable_by(by_name);
+    }
     for (new, &old) in order.iter().enumerate() {
         new_index[old as usize] = new as u32;
     }
     let args = ArgNames::copied(order.iter().map(|&i| names[i as usize]));
     ast.remap_args(|i| new_index[i as usize]);
     Expr::from_valid_parts(ast, args, registry)
+}
+
+/// Sorts a few elements (stable): inlined with its comparison, where the library's sort is
+/// a call with the comparison behind a closure (E2's three names: 30 instructions fewer).
+/// Quadratic: for short slices only.
+#[inline]
+fn insertion_sort(v: &mut [u32], order: impl Fn(&u32, &u32) -> std::cmp::Ordering) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && order(&v[j], &v[j - 1]).is_lt() {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }
 
 /// The byte order of names (`str`'s own), decided by the first bytes when they differ, as
