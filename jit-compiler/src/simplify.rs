@@ -171,7 +171,8 @@ impl<'a> Simplifier<'a> {
     }
 
     /// The node of constant `v` made for old node `from`: placed in the tree on its first
-    /// use. (Out of line: most operands are nodes already.)
+    /// use. (Out of line: most operands are nodes already. The interner's path inlined in
+    /// it, rather than a second call: E2, E3, E4 30 / 30 / 58 instructions fewer.)
     #[inline(never)]
     fn place_num(&mut self, v: f64, from: usize) -> NodeId {
         // (a shared old node, or a constant `if` passing on its side's constant: placed by
@@ -179,18 +180,18 @@ impl<'a> Simplifier<'a> {
         if let Value::Placed(_, id) = self.map[from] {
             return id;
         }
-        let id = self.push_spanned(Node::Num(v), self.old.spans()[from]);
+        let id = self.push_here(Node::Num(v), self.old.spans()[from]);
         self.map[from] = Value::Placed(v, id);
         id
     }
 
-    /// [`Simplifier::push`] with the interner's path of small trees inlined (see
-    /// [`Interner::push_here`]), for the binary operations.
+    /// [`Simplifier::push_spanned`] with the interner's path of small trees inlined (see
+    /// [`Interner::push_here`]), for the binary operations and the constants.
     #[inline(always)]
-    fn push_here(&mut self, node: Node) -> NodeId {
+    fn push_here(&mut self, node: Node, span: Span) -> NodeId {
         match &mut self.interner {
-            Some(interner) => interner.push_here(self.new, node, self.span),
-            None => self.new.push(node, self.span),
+            Some(interner) => interner.push_here(self.new, node, span),
+            None => self.new.push(node, span),
         }
     }
 
@@ -294,7 +295,7 @@ impl<'a> Simplifier<'a> {
     #[inline(always)]
     fn binary_node(&mut self, op: BinaryOp, a: Value, b: Value) -> Value {
         let (a, b) = (self.place(a), self.place(b));
-        Value::Node(self.push_here(Node::Binary(op, a, b)))
+        Value::Node(self.push_here(Node::Binary(op, a, b), self.span))
     }
 
     /// The new node `op(a)`, its operand placed. (Inlined at its four calls: as a call it
