@@ -376,7 +376,13 @@ impl<'a> Simplifier<'a> {
         }
         match ops::pow_plan(exponent) {
             PowPlan::Int(n) => self.powi(a, n, i),
-            PowPlan::Sqrt => self.unary_node(UnaryOp::Sqrt, a),
+            // (`x^0.5`, a common way of writing a square root, made with the interner's path
+            // inlined: E1, E2 10 / 12 instructions fewer. At `unary_node`'s other calls that
+            // path inlined cost E3, which folds to a constant, 38 more.)
+            PowPlan::Sqrt => {
+                let a = self.place(a);
+                Value::Node(self.push_here(Node::Unary(UnaryOp::Sqrt, a), self.span))
+            }
             PowPlan::RecipSqrt => {
                 // (`a` is not a number: a number would have folded)
                 let a = self.place(a);
