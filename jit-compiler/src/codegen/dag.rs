@@ -287,7 +287,9 @@ fn schedule(ast: &Ast, root: NodeId, buffers: &mut Buffers) {
         ..
     } = buffers;
     uses.clear();
-    uses.resize(ast.len(), 0);
+    // (`extend`, not `resize`, which wrote the last entry apart from the others: E1, E2, E4
+    // 12 instructions fewer a compilation, E5 about 50; E3, a single node, 13 more)
+    uses.extend(std::iter::repeat_n(0, ast.len()));
     order.clear();
     stack.clear();
     if ast.is_empty() {
