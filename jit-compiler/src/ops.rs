@@ -502,8 +502,14 @@ mod tests {
         assert_eq!(pow_plan(Some(-0.0)), PowPlan::Int(0));
         assert_eq!(pow_plan(Some(1.5)), PowPlan::Powf);
         assert_eq!(pow_plan(Some(9.3e18)), PowPlan::Powf);
-        assert_eq!(pow_plan(Some(-9.2e18)), PowPlan::Int(-9_200_000_000_000_000_000));
-        assert_eq!(pow_plan(Some(4_503_599_627_370_497.0)), PowPlan::Int(4_503_599_627_370_497));
+        assert_eq!(
+            pow_plan(Some(-9.2e18)),
+            PowPlan::Int(-9_200_000_000_000_000_000)
+        );
+        assert_eq!(
+            pow_plan(Some(4_503_599_627_370_497.0)),
+            PowPlan::Int(4_503_599_627_370_497)
+        );
         assert_eq!(pow_plan(Some(2.000_000_000_000_000_4)), PowPlan::Powf);
         assert_eq!(pow_plan(Some(f64::MIN_POSITIVE)), PowPlan::Powf);
         assert_eq!(pow_plan(Some(f64::INFINITY)), PowPlan::Powf);
