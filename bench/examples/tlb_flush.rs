@@ -8,12 +8,13 @@
 //! * `mprotect` RW → RX → RW of a page that was never touched (no page-table entry to change);
 //! * `mprotect` RW → RX → RW of a page that is present, as trivial-jit's install and drop do.
 //!
-//! Findings on the 2-core Xeon VM (2026-11-27), ns for the 64 touches: nothing 91, `getppid`
-//! 92, untouched page 94, present page 477 (one change alone, RW → RX, costs as much). A protection change of a present page flushes the
-//! whole TLB here, not just the entry of its page: every page the program touches next costs
-//! a page walk, about 5 ns each. Code generation right after one takes about twice its warm
-//! time (the benchmark's "TLB cold" row), which is most of what `Jit::compile` costs beyond
-//! code generation plus one `mprotect`.
+//! Findings on the 2-core Xeon VM (2026-11-27), ns for the 64 touches: nothing 91,
+//! `getppid` 92, untouched page 94, present page 477 (one change alone, RW → RX, costs as
+//! much). A protection change of a present page flushes the whole TLB here, not just the
+//! entry of its page: every page the program touches next costs a page walk, about 6 ns each.
+//! Code generation right after one takes about twice its warm time (the benchmark's "TLB
+//! cold" row), which is most of what `Jit::compile` costs beyond code generation plus one
+//! `mprotect`.
 
 use std::hint::black_box;
 use std::time::Instant;
