@@ -357,20 +357,19 @@ impl Settings {
         // The allocation comes before the install: the install's protection change flushes
         // the whole TLB on the machines measured, so every page touched after it costs a
         // page walk, and `malloc` touches its own code and bookkeeping pages.
-        let inner = Arc::<Inner>::new_uninit();
+        let inner = FreshInner::new();
         let native = crate::native::Native::compile(&expr, &self.codegen_options())?;
         Ok(self.wrap_into(inner, expr, native))
     }
 
     fn wrap(&self, expr: Expr, native: Option<crate::native::Native>) -> JitFn {
-        self.wrap_into(Arc::new_uninit(), expr, native)
+        self.wrap_into(FreshInner::new(), expr, native)
     }
 
-    /// The `JitFn` of `expr` and its code, written into `inner`, which must come straight from
-    /// `Arc::new_uninit()` (no other handle).
+    /// The `JitFn` of `expr` and its code, written into `inner`.
     fn wrap_into(
         &self,
-        inner: Arc<MaybeUninit<Inner>>,
+        inner: FreshInner,
         expr: Expr,
         native: Option<crate::native::Native>,
     ) -> JitFn {
@@ -384,6 +383,7 @@ impl Settings {
             .unwrap_or(0);
         // no slice of f64 is usize::MAX long: without a fast path, `call` never takes it
         let fast_arity = if fast != 0 { expr.arity() } else { usize::MAX };
+        let FreshInner(inner) = inner;
         let slot = Arc::as_ptr(&inner).cast_mut().cast::<Inner>();
         // The `Inner` is written into the allocation: `Arc::new` built its 344 bytes on the
         // stack and copied them after allocating, a second `memcpy` call (63 instructions a
@@ -391,9 +391,9 @@ impl Settings {
         // `native` too (36 more), but a field added later could then be left unwritten.
         // (`Arc::get_mut` would make the write safe, but its uniqueness test is an atomic
         // compare-exchange: 12 instructions more.)
-        // SAFETY: `inner` is a fresh allocation for an `Inner` and its only handle (both
-        // callers pass an `Arc::new_uninit()` straight in), so no reference to the value
-        // exists; `Arc::as_ptr` derives `slot` from the allocation without making one, so it
+        // SAFETY: `inner` is a fresh allocation for an `Inner` and its only handle (a
+        // `FreshInner` is made only by `FreshInner::new` and cannot be cloned), so no
+        // reference to the value exists; `Arc::as_ptr` derives `slot` from the allocation without making one, so it
         // is valid for this write, and nothing reads it meanwhile.
         unsafe {
             slot.write(Inner {
@@ -410,6 +410,16 @@ impl Settings {
             fast_arity,
             fast,
         }
+    }
+}
+
+/// The allocation of a `JitFn`'s [`Inner`], not written yet, and its only handle: made only
+/// by [`FreshInner::new`] and not `Clone`, so that [`Settings::wrap_into`] may write into it.
+struct FreshInner(Arc<MaybeUninit<Inner>>);
+
+impl FreshInner {
+    fn new() -> FreshInner {
+        FreshInner(Arc::new_uninit())
     }
 }
 
