@@ -1,5 +1,6 @@
 //! Memory stays flat: compiling and dropping a million functions. Ignored by default (it takes
-//! a while in a debug build); `scripts/million.sh` runs it in release and shows the RSS.
+//! a while in a debug build); `scripts/million.sh` runs it in release and shows the RSS, and
+//! `.ci/run` runs that script.
 
 use trivial_jit::Jit;
 
