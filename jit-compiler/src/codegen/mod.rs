@@ -383,6 +383,20 @@ pub fn compile_with(expr: &Expr, options: &CodegenOptions) -> Result<Compiled> {
 
 /// Machine code for one expression, lent by [`compile_then`]: [`Compiled`] without the
 /// listing, its bytes and relocations borrowed from the code generator's buffers.
+///
+/// ```
+/// use jit_compiler::codegen::{CodegenOptions, Symbol, compile_then};
+/// use jit_compiler::UnaryOp;
+/// let expr = jit_compiler::parse("sin(x) * y").unwrap();
+/// let (len, arity, calls_sin) = compile_then(&expr, &CodegenOptions::default(), |code| {
+///     // what a loader needs: the bytes, where to patch addresses in, where to enter
+///     assert!(code.array_entry < code.code.len());
+///     let sin = code.relocs.iter().any(|r| r.symbol == Symbol::Unary(UnaryOp::Sin));
+///     (code.code.len(), code.arity, sin)
+/// })
+/// .unwrap();
+/// assert!(len > 0 && arity == 2 && calls_sin);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Assembled<'a> {
     /// The bytes: entries, body, pool.
