@@ -76,6 +76,7 @@ fn take(counter: &'static std::thread::LocalKey<Cell<usize>>) -> bool {
 /// when it would have to split a kernel region and the process is at `vm.max_map_count`
 /// (replacing any count still pending; `0` disarms). The memory is then given back at once
 /// and the addresses unmapped later (see [`pool::deferred_bytes`](crate::exec::pool::deferred_bytes)).
+/// On Unix only: elsewhere memmap2 unmaps, and nothing consumes the count.
 ///
 /// ```standalone_crate
 /// use jit_runtime::exec::{fault, install, pool};
@@ -85,6 +86,7 @@ fn take(counter: &'static std::thread::LocalKey<Cell<usize>>) -> bool {
 /// let big = install(&vec![0xc3; 17 * 4096], &[])?;
 /// fault::fail_next_unmaps(1);
 /// drop(big);
+/// # #[cfg(unix)] // (elsewhere nothing fails)
 /// assert!(pool::deferred_bytes() >= 17 * 4096);
 /// pool::trim(); // retries
 /// assert_eq!(pool::deferred_bytes(), 0);
@@ -95,7 +97,9 @@ pub fn fail_next_unmaps(n: usize) {
 }
 
 /// Consumes one pending unmapping failure, if any (never panics, as
-/// [`take_protect_failure`]).
+/// [`take_protect_failure`]). Unix only: elsewhere the `region` crate unmaps, and a refused
+/// unmapping is not retried.
+#[cfg(unix)]
 pub(crate) fn take_unmap_failure() -> bool {
     take(&FAIL_UNMAP)
 }
