@@ -229,7 +229,10 @@ fn strict_fold_is_bit_identical() {
 
 #[test]
 fn strict_fold_is_native_without_calls() {
-    assert!(Jit::reducer("t + x", "t", 0.0).unwrap().is_strict_native());
+    assert_eq!(
+        Jit::reducer("t + x", "t", 0.0).unwrap().is_strict_native(),
+        cfg!(target_arch = "x86_64")
+    );
     assert!(
         !Jit::reducer("t + sin(x)", "t", 0.0)
             .unwrap()
@@ -283,7 +286,7 @@ fn fast_sum_is_within_the_documented_bound() {
         for offset in 0..4.min(n + 1) {
             let xs = &xs[offset..];
             let sum = Jit::reducer("t + x", "t", 0.0).unwrap();
-            assert!(sum.is_fast());
+            assert_eq!(sum.is_fast(), cfg!(target_arch = "x86_64"));
             let (exact, abs) = accurate_sum(xs.iter().copied());
             let got = sum.reduce_fast(xs);
             assert!(
@@ -313,7 +316,7 @@ fn fast_sum_of_integers_is_exact() {
 fn fast_product_and_specials() {
     let xs: Vec<f64> = (0..1000).map(|i| 1.0 + (i % 7) as f64 * 1e-4).collect();
     let p = Jit::reducer("p * x", "p", 2.0).unwrap();
-    assert!(p.is_fast());
+    assert_eq!(p.is_fast(), cfg!(target_arch = "x86_64"));
     let strict = p.reduce(&xs);
     let fast = p.reduce_fast(&xs);
     assert!((fast - strict).abs() <= 2.0 * 1000.0 * f64::EPSILON * strict.abs());

@@ -282,6 +282,10 @@ fn closure_calls_share_one_argument_block() {
 /// page, it is reserved a page at a time as well, and the fold computes what the
 /// interpreter's element-by-element fold does.
 #[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "the fold kernel is machine code"
+)]
 fn a_fold_with_a_frame_over_a_page() {
     let src = format!("t*0.5 + {}", shared_products(1_000));
     let r = Jit::reducer(&src, "t", 1.0).unwrap();

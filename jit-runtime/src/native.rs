@@ -231,14 +231,21 @@ pub(crate) unsafe fn call_sysv_array(entry: usize, args: &[f64]) -> f64 {
     f(args.as_ptr())
 }
 
+/// No machine code runs here: every function is interpreted. The code is still generated (and
+/// dropped) so that the limits of machine code (`CodeTooLarge`, `FrameTooLarge`) refuse the
+/// same expressions on every target, as `jit_expr!` does: a formula accepted here is
+/// accepted on x86-64. That costs what code generation costs on x86-64, microseconds.
 #[cfg(not(target_arch = "x86_64"))]
 impl Native {
-    pub(crate) fn compile(_: &Expr, _: &CodegenOptions) -> Result<Option<Native>> {
-        Ok(None)
+    pub(crate) fn compile(expr: &Expr, options: &CodegenOptions) -> Result<Option<Native>> {
+        jit_compiler::codegen::compile_then(expr, options, |_| None)
     }
 
-    pub(crate) fn compile_batch(exprs: &[Expr], _: &CodegenOptions) -> Result<Vec<Option<Native>>> {
-        Ok(exprs.iter().map(|_| None).collect())
+    pub(crate) fn compile_batch(
+        exprs: &[Expr],
+        options: &CodegenOptions,
+    ) -> Result<Vec<Option<Native>>> {
+        exprs.iter().map(|e| Native::compile(e, options)).collect()
     }
 
     pub(crate) fn call_array(&self, _: &[f64]) -> f64 {

@@ -127,6 +127,7 @@ proptest! {
 }
 
 #[test]
+#[cfg_attr(not(target_arch = "x86_64"), ignore = "no machine code here")]
 fn closures_run_as_machine_code_on_the_host() {
     let f = builder(Abi::host()).compile("c1(x) + half(x)").unwrap();
     assert!(f.is_native());
@@ -187,7 +188,7 @@ fn only_the_chosen_side_of_an_if_calls_user_functions() {
     let src = "if(x > 0, tick(x), 2 * tick(-x)) + if(x, 1, tick(x)) \
                + if(x < -5, if(x < -10, tick(1), 3), 4)";
     let f = builder.compile(src).unwrap();
-    assert!(f.is_native());
+    assert_eq!(f.is_native(), cfg!(target_arch = "x86_64"));
     let inputs = [2.0, -3.0, 0.0, -0.0, f64::NAN, -7.0, -20.0];
     // x > 0 takes the first tick, else the second; x = ±0 and NaN take the third; x < -10 the last
     let expected = [1, 1, 2, 2, 2, 1, 2];
@@ -325,7 +326,13 @@ fn a_nested_call_neither_takes_nor_loses_the_panic_of_the_call_around_it() {
     let err = f.try_call(&[2.0]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Panic);
     assert_eq!(err.to_string(), "a user function panicked: boom in f");
-    assert_eq!(*seen.lock().unwrap(), [Ok(2.0)]);
+    if f.is_native() {
+        // machine code goes on after `boom`'s NaN, so `probe` runs, and `inner` is clean
+        assert_eq!(*seen.lock().unwrap(), [Ok(2.0)]);
+    } else {
+        // the interpreter (other targets) stops at the panic
+        assert_eq!(*seen.lock().unwrap(), []);
+    }
 }
 
 /// A panic payload whose `Drop` panics, or calls a `JitFn` with closures itself: the second

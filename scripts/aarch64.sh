@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the whole test suite (`cargo test --workspace`) built for aarch64-unknown-linux-gnu,
+# under qemu's user-mode emulation: the target without machine code, where `Jit::compile`
+# interprets, the arrays loop in Rust and `jit_expr!` expands to plain Rust (SPEC §4: other
+# targets build and work). About 5 minutes here, most of it building for the target.
+#
+# Sets up what it needs where it is missing: the target's standard library (rustup), qemu-user
+# and a cross linker (apt-get; root or sudo, and network), and qemu as the kernel's handler of
+# aarch64 executables (binfmt_misc, so the CLI tests can start the aarch64 `trivial-jit`
+# binary). When any of that cannot be done, it says why and exits with status 2, so a caller
+# can tell "not checked" from "failed" (1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=aarch64-unknown-linux-gnu
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+skip() { echo "aarch64.sh: not run: $1" >&2; exit 2; }
+
+rustup target list --installed 2>/dev/null | grep -qx "$target" ||
+    timeout 300 rustup target add "$target" >/dev/null 2>&1 ||
+    skip "rustup could not install $target"
+if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+    { $sudo apt-get update -q && $sudo apt-get install -y -q qemu-user qemu-user-binfmt \
+        gcc-aarch64-linux-gnu libc6-dev-arm64-cross; } >/dev/null 2>&1 ||
+        skip "apt-get could not install qemu-user and gcc-aarch64-linux-gnu"
+fi
+binfmt=/proc/sys/fs/binfmt_misc
+if [ ! -e "$binfmt/qemu-aarch64" ]; then
+    [ -e "$binfmt/register" ] || $sudo mount -t binfmt_misc binfmt_misc "$binfmt" 2>/dev/null ||
+        skip "binfmt_misc is not available"
+    rule=/usr/lib/binfmt.d/qemu-aarch64.conf
+    [ -r "$rule" ] || skip "$rule is missing (package qemu-user-binfmt)"
+    $sudo sh -c "cat $rule > $binfmt/register" 2>/dev/null ||
+        skip "could not register qemu-aarch64 with binfmt_misc"
+fi
+
+# The target's own directory keeps these builds from replacing the host's.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/aarch64-under-qemu"
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=qemu-aarch64
+export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu # the target's C library, for qemu
+cargo test --workspace --target "$target"
