@@ -97,7 +97,7 @@ pub fn fail_next_unmaps(n: usize) {
 }
 
 /// Consumes one pending unmapping failure, if any (never panics, as
-/// [`take_protect_failure`]). Unix only: elsewhere the `region` crate unmaps, and a refused
+/// [`take_protect_failure`]). Unix only: elsewhere memmap2 unmaps, and a refused
 /// unmapping is not retried.
 #[cfg(unix)]
 pub(crate) fn take_unmap_failure() -> bool {
