@@ -28,7 +28,8 @@ fn the_readme_command_still_works() {
 
 #[test]
 fn explain_the_quadratic_formula() {
-    let (ok, out, _) = run(&["(-b+(b^2-4*a*c)^0.5)/(2*a)", "--explain"]);
+    // (System V named: the host's convention is the default, Win64 on Windows)
+    let (ok, out, _) = run(&["(-b+(b^2-4*a*c)^0.5)/(2*a)", "--explain", "--abi", "sysv"]);
     assert!(ok);
     for needle in [
         "; array entry: extern \"sysv64\" fn(args: *const f64) -> f64; the 3 arguments are read from [rdi]",

@@ -33,10 +33,12 @@ fn sixteen_threads_race_on_first_use() {
     assert_eq!(install_count(), 1);
 
     // Every other site of the program was installed in the same batch: no new install, and
-    // its code sits in the same buffer, a few bytes away rather than a page per site.
+    // its code sits in the same buffer, a few bytes away rather than a page per site. Where
+    // the linker keeps no list of the sites (MinGW's `ld`), each site installs on its own.
+    let batched = !trivial_jit::__private::SITES.is_empty();
     let other = jit_expr!("x - 1");
     assert_eq!(other(1.0), 0.0);
-    assert_eq!(install_count(), 1);
+    assert_eq!(install_count(), if batched { 1 } else { 2 });
     let distance = (other as usize).abs_diff(results[0].0);
-    assert!(distance < 4096, "{distance}");
+    assert!(!batched || distance < 4096, "{distance}");
 }

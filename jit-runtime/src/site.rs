@@ -34,7 +34,9 @@
 //!   `@win64` with `fns`.)
 //! * A site missing from the slice (e.g. code in a dynamically loaded library that registered
 //!   after the batch, or a platform where the linker section is unavailable) is installed on
-//!   its own at its first use, under the same mutex.
+//!   its own at its first use, under the same mutex. On `x86_64-pc-windows-gnu` the slice is
+//!   empty (MinGW's `ld` drops the section; seen under wine): every site is installed
+//!   this way, a buffer each.
 //! * **The one panic**: if the operating system refuses executable memory at first use, the
 //!   slow path panics with a message saying so. A fn pointer cannot fall back to anything,
 //!   and the macro's value is a plain fn pointer, so there is no `Result` to return. A failed
@@ -356,8 +358,10 @@ fn install(site: &'static SiteCore) -> usize {
             .map(|(s, t)| (s.code().code, &t[..]))
             .collect();
         // A failed batch is not fatal: the requesting site is retried on its own below and
-        // reports the error if that fails too; the others install at their first use.
-        if let Ok(handles) = exec::install_batch(&codes) {
+        // reports the error if that fails too; the others install at their first use. An
+        // empty batch (no `SITES` section, as MinGW's `ld` leaves) installs nothing, and is
+        // not counted.
+        if let Some(handles) = exec::install_batch(&codes).ok().filter(|h| !h.is_empty()) {
             state.installs += 1;
             for (s, h) in sites.iter().zip(handles) {
                 // (a site whose entry is not in its code stays uninstalled and fails below)

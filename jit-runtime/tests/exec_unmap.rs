@@ -1,6 +1,9 @@
 //! When the kernel refuses to unmap a buffer (as `munmap` does at `vm.max_map_count` when it
 //! would split a region), its memory is still given back at once, and its addresses are
 //! unmapped later. A file of its own: another test's unmapping would retry in between.
+//! Linux only: failures are injected into `munmap` (Unix), and the test reads
+//! `/proc/self/smaps`.
+#![cfg(target_os = "linux")]
 
 use jit_runtime::exec::{fault, install, page_size, pool};
 

@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn prints_the_bytes() {
         assert_eq!(
-            run(&args(&["2*x^0.5", "x=3", "--hex"])).unwrap(),
+            run(&args(&["2*x^0.5", "x=3", "--hex", "--abi", "sysv"])).unwrap(),
             "0000  f2 0f 10 07 f2 0f 51 c0 f2 0f 58 c0 c3\n3.4641016151377544\n"
         );
     }
