@@ -151,7 +151,7 @@ impl UnaryOp {
             Abs => x.abs(),
             Floor => x.floor(),
             Ceil => x.ceil(),
-            Round => x.round(),
+            Round => round(x),
             Trunc => x.trunc(),
             Sign => sign(x),
             Exp => x.exp(),
@@ -298,6 +298,34 @@ pub fn sign(x: f64) -> f64 {
         -1.0
     } else {
         x
+    }
+}
+
+/// `round(x)`: to the nearest integer, halves away from zero, as `f64::round` is specified.
+///
+/// Computed here from `trunc` rather than by `f64::round`, which calls the C library's `round`:
+/// in the `x86_64-pc-windows-gnu` build run under wine, that one rounds the double just below
+/// 0.5 up to 1 (as adding 0.5 first would). The machine code rounds without the C library,
+/// and the interpreter must agree with it bit for bit on every system. `x - trunc(x)` is
+/// exact (the fraction of a double is a double), so the halfway test is too.
+///
+/// ```
+/// use jit_compiler::ops::round;
+/// assert_eq!(round(2.5), 3.0);
+/// assert_eq!(round(-2.5), -3.0);
+/// assert_eq!(round(0.49999999999999994), 0.0); // the largest double below 0.5
+/// assert!(round(-0.3).is_sign_negative()); // -0, as f64::round
+/// assert_eq!(round(4503599627370497.0), 4503599627370497.0); // 2^52 + 1: already whole
+/// ```
+pub fn round(x: f64) -> f64 {
+    if x.is_nan() {
+        return x + x; // quieted, payload kept: what `f64::round` and `roundsd` give
+    }
+    let whole = x.trunc();
+    if (x - whole).abs() >= 0.5 {
+        whole + x.signum()
+    } else {
+        whole
     }
 }
 
@@ -517,6 +545,56 @@ mod tests {
         assert_eq!(pow_plan(None), PowPlan::Powf);
         assert_eq!(pow(-0.0, 0.5, true).to_bits(), (-0.0f64).to_bits());
         assert_eq!(pow(4.0, 0.5, false), 2.0);
+    }
+
+    /// `round` against `f64::round` on halves, their neighbours, specials and pseudo-random
+    /// bit patterns, where the C library's `round` is exact (not MinGW's: see `round`).
+    #[test]
+    fn round_is_f64_round() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            5e-324,
+        ];
+        for k in [
+            0.0f64,
+            1.0,
+            2.0,
+            1e6,
+            4503599627370495.0,
+            9007199254740991.0,
+        ] {
+            for h in [k + 0.5, -(k + 0.5), k, -k] {
+                values.extend([
+                    h,
+                    f64::from_bits(h.to_bits().wrapping_add(1)),
+                    f64::from_bits(h.to_bits().wrapping_sub(1)),
+                ]);
+            }
+        }
+        let mut bits = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            bits = bits
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            values.push(f64::from_bits(bits));
+        }
+        for x in values {
+            let got = round(x);
+            if cfg!(not(all(windows, target_env = "gnu"))) {
+                assert_eq!(got.to_bits(), x.round().to_bits(), "round({x:e})");
+            }
+            // the rule itself: a whole number at most half away, ties away from zero
+            if x.is_finite() {
+                let d = (got - x).abs();
+                assert!(got.fract() == 0.0 && d <= 0.5, "round({x:e}) = {got:e}");
+                assert!(d < 0.5 || got.abs() > x.abs(), "round({x:e}) = {got:e}");
+                assert_eq!(got.is_sign_negative(), x.is_sign_negative(), "round({x:e})");
+            }
+        }
     }
 
     #[test]

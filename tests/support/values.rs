@@ -9,8 +9,9 @@ pub fn same(a: f64, b: f64) -> bool {
 
 /// Zeros of both signs, small integers and halves, the largest and smallest magnitudes
 /// (subnormals and the smallest normal included), infinities and NaNs of both signs, and a
-/// few ordinary values.
-pub const SPECIAL: [f64; 29] = [
+/// few ordinary values; and two where rounding by adding 0.5 goes wrong (the double just below
+/// one half, and 2^52 + 1), as a C library's `round` did.
+pub const SPECIAL: [f64; 31] = [
     0.0,
     -0.0,
     1.0,
@@ -22,6 +23,8 @@ pub const SPECIAL: [f64; 29] = [
     -2.0,
     2.5,
     -2.5,
+    0.49999999999999994,
+    4503599627370497.0,
     3.0,
     -7.25,
     0.1,
