@@ -432,6 +432,10 @@ fn integer_register_pairs() {
 }
 
 #[test]
+#[cfg_attr(
+    target_pointer_width = "32",
+    ignore = "iced-x86 prints the 64-bit immediates of our (right) bytes as 0 on 32-bit hosts"
+)]
 fn integer_immediates() {
     let mut c = Checker::new();
     let imms = [

@@ -19,7 +19,8 @@
 //! the top, where earlier mappings may since have been unmapped. The kernel maps at the hint
 //! only if that range is free and otherwise chooses an address itself (as with no hint), so a
 //! taken or unusable hint costs nothing but the speed above. Programs whose code sits in the
-//! lowest 4 GiB (non-PIE executables, near the heap) get no hints.
+//! lowest 4 GiB (non-PIE executables, near the heap) get no hints, and neither do 32-bit
+//! targets, whose whole address space is 4 GiB.
 //!
 //! The price: the code's address is no longer independent of the program's own (address
 //! space randomization moves both together). The pages are never writable, so knowing where
@@ -32,8 +33,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const GAP: usize = 256 << 20;
 /// The window's size: well inside the distance at which calls were measured fast.
 const WINDOW: usize = 2 << 30;
-/// Below this anchor no hints are given (non-PIE programs; the heap grows up from there).
-const LOWEST_ANCHOR: usize = 4 << 30;
+/// Below this anchor no hints are given (non-PIE programs; the heap grows up from there). A
+/// `u64`: on a 32-bit target every address is below it.
+const LOWEST_ANCHOR: u64 = 4 << 30;
 
 /// The next hint's end address (0 before the first).
 static NEXT_END: AtomicUsize = AtomicUsize::new(0);
@@ -42,7 +44,7 @@ static NEXT_END: AtomicUsize = AtomicUsize::new(0);
 /// program's code is too low for hints.
 fn window_top() -> Option<usize> {
     let anchor = window_top as fn() -> Option<usize> as usize;
-    (anchor >= LOWEST_ANCHOR).then(|| (anchor - GAP) & !((2 << 20) - 1))
+    (anchor as u64 >= LOWEST_ANCHOR).then(|| (anchor - GAP) & !((2 << 20) - 1))
 }
 
 /// The address to ask the kernel for, for a mapping of `len` bytes (a whole number of pages),
