@@ -341,13 +341,11 @@ fn min_max_follow_rust() {
         for b in values {
             let (ra, rb) = (std::hint::black_box(a), std::hint::black_box(b));
             if a == b {
-                // a tie (0, -0): the first argument on every target (f64::min leaves it open,
-                // and gives the negative zero on aarch64)
+                // a tie (0, -0): the first argument on every target (f64::min leaves it open:
+                // aarch64 and a nightly build with sanitizers give the negative zero)
                 assert_eq!(min.call(&[a, b]).to_bits(), a.to_bits(), "min({a}, {b})");
                 assert_eq!(max.call(&[a, b]).to_bits(), a.to_bits(), "max({a}, {b})");
-                if !cfg!(target_arch = "x86_64") {
-                    continue;
-                }
+                continue;
             }
             assert_eq!(
                 min.call(&[a, b]).to_bits(),
