@@ -298,19 +298,18 @@ fn mark(marks: &mut Vec<Mark>, at: usize, node: NodeId, side: Side) {
 mod tests {
     use super::*;
 
-    /// The planned tree, its marks, and its fused conditions. (The tree the plan borrows is
-    /// leaked: a test's few nodes, and the tests read the plan without keeping the tree.)
-    fn planned(src: &str) -> (Dag<'static>, Vec<Mark>, Vec<NodeId>) {
+    /// `f` of the planned tree, its marks and its fused conditions (lent: the plan borrows
+    /// the tree, which lives in here).
+    fn planned<R>(src: &str, f: impl FnOnce(&Dag, &[Mark], &[NodeId]) -> R) -> R {
         let e = crate::parse(src).unwrap();
         let (ast, root) = e.simplified_for_codegen();
-        let (dag, plan) = Dag::with_branches(Box::leak(Box::new(ast)), root);
+        let (dag, plan) = Dag::with_branches(&ast, root);
         let fused: Vec<NodeId> = (0..dag.ast.len())
             .filter(|&i| plan.fused.get(i).copied().unwrap_or(false))
             .map(NodeId::from_index)
             .collect();
-        let marks = plan.marks.clone();
-        assert_valid(&dag, &marks, &fused);
-        (dag, marks, fused)
+        assert_valid(&dag, &plan.marks, &fused);
+        f(&dag, &plan.marks, &fused)
     }
 
     /// Every node once, children before parents, the root last, but for the fused
@@ -362,17 +361,18 @@ mod tests {
 
     #[test]
     fn a_side_with_a_call_branches_and_is_computed_between_its_marks() {
-        let (dag, marks, fused) = planned("if(x > 0, exp(x), sin(x) + y) * 2");
-        assert_eq!(marks.len(), 2);
-        let (then, other, at) = sides(&dag, &marks, marks[0].node);
-        // exp(x) alone on the then-side; sin(x), y, sin(x) + y (y is used there only) on
-        // the else-side
-        assert_eq!(between(&dag, then, other).len(), 1);
-        assert!(between(&dag, then, other)[0].contains("Exp"));
-        assert_eq!(between(&dag, other, at).len(), 3);
-        // x and 0 come before the branch; the comparison is the branch's own
-        assert_eq!(fused.len(), 1);
-        assert_eq!(then, 2);
+        planned("if(x > 0, exp(x), sin(x) + y) * 2", |dag, marks, fused| {
+            assert_eq!(marks.len(), 2);
+            let (then, other, at) = sides(dag, marks, marks[0].node);
+            // exp(x) alone on the then-side; sin(x), y, sin(x) + y (y is used there only) on
+            // the else-side
+            assert_eq!(between(dag, then, other).len(), 1);
+            assert!(between(dag, then, other)[0].contains("Exp"));
+            assert_eq!(between(dag, other, at).len(), 3);
+            // x and 0 come before the branch; the comparison is the branch's own
+            assert_eq!(fused.len(), 1);
+            assert_eq!(then, 2);
+        });
     }
 
     #[test]
@@ -382,21 +382,23 @@ mod tests {
             "if(x > 0, sin(x), 1) + sin(x)",
             "sin(x) + if(x, y, 2)",
         ] {
-            assert!(planned(src).1.is_empty(), "{src}");
+            assert!(planned(src, |_, marks, _| marks.is_empty()), "{src}");
         }
     }
 
     #[test]
     fn nested_ifs_branch_inside_their_sides() {
-        let (dag, marks, _) = planned("if(x, if(y > 0, exp(y) + x, cos(x)), ln(y)) + if(y, x, 2)");
-        assert_eq!(marks.len(), 4);
-        let [outer_then, inner_then, inner_else, outer_else] = [0, 1, 2, 3].map(|i| marks[i]);
-        assert_eq!(outer_then.side, Side::Then);
-        assert_eq!(inner_then.side, Side::Then);
-        assert_eq!(inner_else.node, inner_then.node);
-        assert_eq!(outer_else.node, outer_then.node);
-        let (_, _, inner_at) = sides(&dag, &marks, inner_then.node);
-        assert!(inner_at < outer_else.at);
+        let src = "if(x, if(y > 0, exp(y) + x, cos(x)), ln(y)) + if(y, x, 2)";
+        planned(src, |dag, marks, _| {
+            assert_eq!(marks.len(), 4);
+            let [outer_then, inner_then, inner_else, outer_else] = [0, 1, 2, 3].map(|i| marks[i]);
+            assert_eq!(outer_then.side, Side::Then);
+            assert_eq!(inner_then.side, Side::Then);
+            assert_eq!(inner_else.node, inner_then.node);
+            assert_eq!(outer_else.node, outer_then.node);
+            let (_, _, inner_at) = sides(dag, marks, inner_then.node);
+            assert!(inner_at < outer_else.at);
+        });
     }
 
     /// 3 000 nested `if`s, each with a call on its then-side: the inner ones branch until the
@@ -407,7 +409,7 @@ mod tests {
         for i in 0..3000 {
             src = format!("if(x > {i}, sin({src}), {i})");
         }
-        let ifs = planned(&src).1.len() / 2;
+        let ifs = planned(&src, |_, marks, _| marks.len()) / 2;
         assert!(ifs > 10 && ifs < 3000, "{ifs} branching ifs");
     }
 }

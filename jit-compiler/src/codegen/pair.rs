@@ -250,18 +250,17 @@ mod tests {
     use crate::ast::{Node, NodeId};
     use crate::codegen::dag::{Buffers, Dag};
 
-    /// The scalar plan of `src` and its pairs (the first division of each). (The tree the
-    /// plan borrows is leaked: a test's few nodes.)
-    fn planned(src: &str) -> (Dag<'static>, Vec<NodeId>) {
+    /// `f` of the scalar plan of `src` and its pairs (the first division of each; lent: the
+    /// plan borrows the tree, which lives in here).
+    fn planned<R>(src: &str, f: impl FnOnce(&Dag, &[NodeId]) -> R) -> R {
         let e = crate::parse(src).unwrap();
         let (ast, root) = e.simplified_for_codegen();
         let mut buffers = Buffers::default();
-        let mut dag = Dag::plan(Box::leak(Box::new(ast)), root, &mut buffers);
+        let mut dag = Dag::plan(&ast, root, &mut buffers);
         dag.plan_branches(&mut buffers);
         dag.plan_pairs(&mut buffers);
-        let pairs = buffers.pairs().to_vec();
-        assert_valid(&dag, &pairs);
-        (dag, pairs)
+        assert_valid(&dag, buffers.pairs());
+        f(&dag, buffers.pairs())
     }
 
     /// Every node once, after its operands; each pair two divisions, the second right after
@@ -295,7 +294,7 @@ mod tests {
     }
 
     fn pairs(src: &str) -> usize {
-        planned(src).1.len()
+        planned(src, |_, pairs| pairs.len())
     }
 
     #[test]
@@ -320,17 +319,18 @@ mod tests {
     fn the_second_divisions_operands_come_first() {
         // `a/b` is first in the order (its side needs more registers); `(i+j)/c` is
         // computed after the product, and its sum moves before `a/b`
-        let (dag, pairs) = planned("(a/b)*((c+d)*(e+f)) + (i+j)/c");
-        assert_eq!(pairs.len(), 1);
-        let first = dag.order.iter().position(|v| *v == pairs[0]).unwrap();
-        let after: Vec<Node> = dag.order[first + 2..]
-            .iter()
-            .map(|v| dag.ast.node(*v))
-            .collect();
-        assert!(
-            after.iter().all(|n| !matches!(n, Node::Arg(_))),
-            "{after:?}"
-        );
+        planned("(a/b)*((c+d)*(e+f)) + (i+j)/c", |dag, pairs| {
+            assert_eq!(pairs.len(), 1);
+            let first = dag.order.iter().position(|v| *v == pairs[0]).unwrap();
+            let after: Vec<Node> = dag.order[first + 2..]
+                .iter()
+                .map(|v| dag.ast.node(*v))
+                .collect();
+            assert!(
+                after.iter().all(|n| !matches!(n, Node::Arg(_))),
+                "{after:?}"
+            );
+        });
     }
 
     #[test]
@@ -362,19 +362,20 @@ mod tests {
     #[test]
     fn without_pairs_the_order_is_the_branch_plans() {
         for src in ["a/b + c", "x/(y/z) + sin(x)", "if(x > 0, exp(x/y), y/x)"] {
-            let (dag, pairs) = planned(src);
-            assert!(pairs.is_empty());
             let e = crate::parse(src).unwrap();
             let (ast, root) = e.simplified_for_codegen();
             let (unpaired, _) = Dag::with_branches(&ast, root);
-            assert_eq!(dag.order, unpaired.order, "{src}");
+            planned(src, |dag, pairs| {
+                assert!(pairs.is_empty());
+                assert_eq!(dag.order, unpaired.order, "{src}");
+            });
         }
     }
 
     #[test]
     fn many_divisions_pair_in_linear_time() {
         let terms: Vec<String> = (0..20_000).map(|i| format!("x/(y + {i})")).collect();
-        let (_, pairs) = planned(&terms.join(" + "));
-        assert!(pairs.len() >= 9_000, "{} pairs", pairs.len());
+        let pairs = planned(&terms.join(" + "), |_, pairs| pairs.len());
+        assert!(pairs >= 9_000, "{pairs} pairs");
     }
 }
