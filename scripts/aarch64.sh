@@ -11,18 +11,12 @@
 # can tell "not checked" from "failed" (1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 target=aarch64-unknown-linux-gnu
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-skip() { echo "aarch64.sh: not run: $1" >&2; exit 2; }
 
-rustup target list --installed 2>/dev/null | grep -qx "$target" ||
-    timeout 300 rustup target add "$target" >/dev/null 2>&1 ||
-    skip "rustup could not install $target"
+ensure_target "$target"
 if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null; then
-    { $sudo apt-get update -q && $sudo apt-get install -y -q qemu-user qemu-user-binfmt \
-        gcc-aarch64-linux-gnu libc6-dev-arm64-cross; } >/dev/null 2>&1 ||
-        skip "apt-get could not install qemu-user and gcc-aarch64-linux-gnu"
+    apt_install qemu-user qemu-user-binfmt gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 fi
 binfmt=/proc/sys/fs/binfmt_misc
 if [ ! -e "$binfmt/qemu-aarch64" ]; then

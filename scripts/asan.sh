@@ -11,7 +11,7 @@
 # nightly toolchain can be had, so a caller can tell "not checked" from "failed" (1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-skip() { echo "asan.sh: not run: $1" >&2; exit 2; }
+source scripts/common.sh
 
 rustup toolchain list 2>/dev/null | grep -q '^nightly' ||
     timeout 600 rustup toolchain install nightly --profile minimal >/dev/null 2>&1 ||

@@ -11,18 +11,13 @@
 # checked" from "failed" (1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 target=i686-unknown-linux-gnu
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-skip() { echo "i686.sh: not run: $1" >&2; exit 2; }
 
-rustup target list --installed 2>/dev/null | grep -qx "$target" ||
-    timeout 300 rustup target add "$target" >/dev/null 2>&1 ||
-    skip "rustup could not install $target"
+ensure_target "$target"
 # (gcc's 32-bit start files: present once gcc-multilib is)
 if ! ls /usr/lib/gcc/x86_64-linux-gnu/*/32/crtbegin.o >/dev/null 2>&1; then
-    { $sudo apt-get update -q && $sudo apt-get install -y -q gcc-multilib; } >/dev/null 2>&1 ||
-        skip "apt-get could not install gcc-multilib"
+    apt_install gcc-multilib
 fi
 
 # The target's own directory keeps these builds from replacing the host's.

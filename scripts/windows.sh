@@ -14,17 +14,12 @@
 # The ui test (trybuild) is skipped: from inside wine it cannot start the Linux `cargo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 target=x86_64-pc-windows-gnu
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-skip() { echo "windows.sh: not run: $1" >&2; exit 2; }
 
-rustup target list --installed 2>/dev/null | grep -qx "$target" ||
-    timeout 300 rustup target add "$target" >/dev/null 2>&1 ||
-    skip "rustup could not install $target"
+ensure_target "$target"
 if ! command -v wine >/dev/null || ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
-    { $sudo apt-get update -q && $sudo apt-get install -y -q wine64 gcc-mingw-w64-x86-64; } \
-        >/dev/null 2>&1 || skip "apt-get could not install wine64 and gcc-mingw-w64-x86-64"
+    apt_install wine64 gcc-mingw-w64-x86-64
 fi
 
 # The target's own directory keeps these builds from replacing the host's.
