@@ -2,11 +2,14 @@
 //! values, in both calling conventions and both instruction sets (SSE2, and AVX's
 //! three-operand forms when the CPU has them); and the shapes that stress the code generator.
 
+#[path = "support/cases.rs"]
+mod cases;
 #[path = "support/hand_built.rs"]
 mod hand_built;
 #[path = "support/tree.rs"]
 mod tree;
 
+use cases::cases;
 use proptest::prelude::*;
 use tree::{ARGS, same, special, to_expr, tree};
 use trivial_jit::compiler::codegen::Abi;
@@ -45,7 +48,7 @@ fn check(src: &str, args: &[f64]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+    #![proptest_config(cases(1000))]
 
     #[test]
     fn jit_equals_interpreter(t in tree(), args in proptest::array::uniform10(special())) {
@@ -61,7 +64,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+    #![proptest_config(cases(1000))]
 
     /// SPEC §6: any string gives an `Error` or a working function, which computes what the
     /// interpreter does.
@@ -87,7 +90,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+    #![proptest_config(cases(1000))]
 
     /// Trees built node by node (`Expr::from_parts`): integer powers as `PowI` nodes,
     /// children shared between parents, any doubles, arguments unused or used many times.

@@ -3,9 +3,12 @@
 //! signs, infinities, NaNs, subnormals, huge values), in both calling conventions and both
 //! instruction sets; and with more live values than registers, so that pairs meet spills.
 
+#[path = "support/cases.rs"]
+mod cases;
 #[path = "support/values.rs"]
 mod values;
 
+use cases::cases;
 use proptest::prelude::*;
 use trivial_jit::Jit;
 use trivial_jit::compiler::codegen::Abi;
@@ -94,7 +97,7 @@ fn random_divisions_pair_and_equal_the_interpreter() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(cases(300))]
 
     #[test]
     fn paired_divisions_equal_the_interpreter(

@@ -3,9 +3,12 @@
 //! value it has not computed: equal to the interpreter bit for bit on random trees, and the
 //! sides not taken are skipped.
 
+#[path = "support/cases.rs"]
+mod cases;
 #[path = "support/tree.rs"]
 mod tree;
 
+use cases::cases;
 use jit_compiler::codegen::steps::{Step, Steps, steps};
 use jit_compiler::ops::{is_truthy, powi};
 use jit_compiler::{Expr, Node, parse};
@@ -90,7 +93,7 @@ fn check(expr: &Expr, args: &[f64]) -> usize {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(cases(2000))]
 
     #[test]
     fn steps_compute_what_the_interpreter_does(t in tree(), args in proptest::array::uniform10(special())) {

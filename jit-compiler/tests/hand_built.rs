@@ -2,6 +2,7 @@
 //! one is an `ErrorKind::MalformedTree` error with the offending node's span, never a panic
 //! later; a well-formed one evaluates and compiles like a parsed one.
 
+use cases::cases;
 use jit_compiler::ast::{Ast, Node, NodeId};
 use jit_compiler::codegen::{Abi, compile};
 use jit_compiler::ops::{BinaryOp, UnaryOp};
@@ -9,6 +10,8 @@ use jit_compiler::{ErrorKind, Expr, Registry, Span};
 use proptest::prelude::*;
 use std::sync::Arc;
 
+#[path = "../../tests/support/cases.rs"]
+mod cases;
 #[path = "../../tests/support/hand_built.rs"]
 mod support;
 #[path = "../../tests/support/tree.rs"]
@@ -106,7 +109,7 @@ fn with_ast_checks_the_new_tree_against_the_arguments() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+    #![proptest_config(cases(3000))]
 
     /// Whatever the nodes, `from_parts` refuses the tree, or the interpreter, the simplifier
     /// and the code generator take it: the simplified tree computes the same bits on special

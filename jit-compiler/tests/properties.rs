@@ -1,15 +1,18 @@
 //! Property tests: print → parse round trip, simplifier == interpreter bit for bit, and no
 //! panic on any input.
 
+#[path = "../../tests/support/cases.rs"]
+mod cases;
 #[path = "../../tests/support/tree.rs"]
 mod tree;
 
+use cases::cases;
 use jit_compiler::{parse, parse_with_args};
 use proptest::prelude::*;
 use tree::{ARGS, same, special, to_expr, tree};
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(cases(2000))]
 
     #[test]
     fn print_then_parse_gives_the_same_tree(t in tree()) {

@@ -1,8 +1,11 @@
 //! User constants, native functions and closures (issue: user functions).
 
+#[path = "../../tests/support/cases.rs"]
+mod cases;
 #[path = "../../tests/support/values.rs"]
 mod values;
 
+use cases::cases;
 use jit_runtime::compiler::codegen::Abi;
 use jit_runtime::{ErrorKind, Jit, JitBuilder};
 use proptest::prelude::*;
@@ -106,7 +109,7 @@ fn source() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(cases(300))]
 
     /// SPEC §3.5: the interpreter evaluates the same registry, so JIT == interpreter covers
     /// user functions, on random expressions too (nested calls, calls in `if`s that branch,
