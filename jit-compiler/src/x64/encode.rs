@@ -23,7 +23,7 @@
 
 use super::inst::{Inst, MovImmForm, Opcode, vex as vex_0f};
 use super::mem::{Base, GprMem, Label, Mem, XmmMem, YmmMem};
-use super::reg::Gpr;
+use super::reg::{Gpr, Xmm};
 
 /// The displacement field of an encoding.
 ///
@@ -645,6 +645,13 @@ fn legacy(opc: Opcode, reg: u8, rm: Rm, force_rex: bool) -> Encoding {
     }
 }
 
+/// `op xmm, xmm, xmm/m` in the VEX.128 form, packed (`vaddpd`) or scalar (`vaddsd`) alike:
+/// the two differ only in the opcode's prefix, which `opc` holds.
+#[inline(always)]
+fn vex_xmm(opc: Opcode, dst: Xmm, src1: Xmm, src2: XmmMem) -> Encoding {
+    vex(opc, false, dst.num(), src1.num(), Some(src2.into()))
+}
+
 /// A VEX-encoded instruction: `reg` in ModRM.reg, `vvvv` the extra source, `l256` the length.
 fn vex(opc: Opcode, l256: bool, reg: u8, vvvv: u8, rm: Option<Rm>) -> Encoding {
     let a = rm.map(|rm| address(reg, rm));
@@ -792,25 +799,13 @@ fn encode_with<R>(inst: &Inst, f: impl FnOnce(Encoding) -> R) -> R {
             dst,
             src1,
             src2,
-        } => f(vex(
-            op.info(),
-            false,
-            dst.num(),
-            src1.num(),
-            Some(src2.into()),
-        )),
+        } => f(vex_xmm(op.info(), dst, src1, src2)),
         AvxScalar {
             op,
             dst,
             src1,
             src2,
-        } => f(vex(
-            op.info(),
-            false,
-            dst.num(),
-            src1.num(),
-            Some(src2.into()),
-        )),
+        } => f(vex_xmm(op.info(), dst, src1, src2)),
         AvxUnary { op, dst, src } => f(vex(op.info(), true, dst.num(), 0, Some(src.into()))),
         AvxStore { op, dst, src } => f(vex(op.info(), true, src.num(), 0, Some(Rm::Mem(dst)))),
         Vcmpsd {

@@ -102,6 +102,20 @@ fn write_xm(f: &mut dyn Write, x: XmmMem, resolve: Resolver<'_>) -> fmt::Result 
     }
 }
 
+/// `mnemonic xmm, xmm, xmm/m`: the three-operand AVX forms on XMM registers, packed or
+/// scalar.
+fn write_xmm3(
+    f: &mut dyn Write,
+    mnemonic: &str,
+    dst: Xmm,
+    src1: Xmm,
+    src2: XmmMem,
+    resolve: Resolver<'_>,
+) -> fmt::Result {
+    write!(f, "{mnemonic} {dst},{src1},")?;
+    write_xm(f, src2, resolve)
+}
+
 /// Writes a `ymm/m` operand.
 fn write_ym(f: &mut dyn Write, y: YmmMem, resolve: Resolver<'_>) -> fmt::Result {
     match y {
@@ -170,19 +184,13 @@ impl Inst {
                 dst,
                 src1,
                 src2,
-            } => {
-                write!(f, "{} {dst},{src1},", op.mnemonic())?;
-                write_xm(f, src2, resolve)
-            }
+            } => write_xmm3(f, op.mnemonic(), dst, src1, src2, resolve),
             AvxScalar {
                 op,
                 dst,
                 src1,
                 src2,
-            } => {
-                write!(f, "{} {dst},{src1},", op.mnemonic())?;
-                write_xm(f, src2, resolve)
-            }
+            } => write_xmm3(f, op.mnemonic(), dst, src1, src2, resolve),
             AvxUnary { op, dst, src } => {
                 write!(f, "{} {dst},", op.mnemonic())?;
                 write_ym(f, src, resolve)
