@@ -5,6 +5,10 @@ pub mod args;
 pub mod explain;
 pub mod plot;
 pub mod repl;
+/// The property tests' case counts, shared with the integration tests.
+#[cfg(test)]
+#[path = "../../tests/support/cases.rs"]
+mod test_cases;
 
 use args::{Command, Eval, PlotRange, Size};
 use std::ffi::OsString;
@@ -493,7 +497,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(600))]
+        #![proptest_config(crate::cli::test_cases::cases(600))]
 
         /// Any such command line is a result or a message, never a panic (no `--svg`: it
         /// would write files); a plot has the size asked for.

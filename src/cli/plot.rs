@@ -615,7 +615,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        #![proptest_config(crate::cli::test_cases::cases(300))]
 
         /// A constant, alone or after a gap, is drawn on one row, and the SVG has only finite
         /// coordinates.
