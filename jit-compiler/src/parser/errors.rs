@@ -21,6 +21,7 @@ impl Parser<'_> {
         }
     }
 
+    /// How a message names `tok`: its text quoted, or "the end of the expression".
     fn describe(&self, tok: Token) -> String {
         match tok.kind {
             TokenKind::End => "the end of the expression".to_owned(),
