@@ -731,6 +731,7 @@ macro_rules! typed {
             ///
             /// ```
             #[doc = concat!("let f = jit_runtime::Jit::compile(\"", $src, "\")?;")]
+            /// // SAFETY: `raw` is called only below, while `f` lives.
             #[doc = concat!("let raw = unsafe { f.", stringify!($method), "()?.as_fn() };")]
             /// assert_eq!(raw.is_some(), cfg!(target_arch = "x86_64")); // machine code, host convention
             /// if let Some(raw) = raw {
@@ -762,7 +763,8 @@ macro_rules! typed {
             /// let h = f.typed2()?;
             /// assert_eq!(h.call(2.0, 3.0), 7.0);
             /// assert!(f.typed1().is_err()); // the function takes 2 arguments
-            /// // the raw entry, for a hot loop or a C API; valid while `f` lives
+            /// // The raw entry, for a hot loop or a C API.
+            /// // SAFETY: `raw` is called only in this block, while `f` lives.
             /// if let Some(raw) = unsafe { h.as_fn() } {
             ///     assert_eq!(raw(2.0, 3.0), 7.0);
             /// }
