@@ -646,7 +646,8 @@ fn legacy(opc: Opcode, reg: u8, rm: Rm, force_rex: bool) -> Encoding {
 }
 
 /// `op xmm, xmm, xmm/m` in the VEX.128 form, packed (`vaddpd`) or scalar (`vaddsd`) alike:
-/// the two differ only in the opcode's prefix, which `opc` holds.
+/// the two differ only in the opcode's prefix, which `opc` holds. (Inlined: called, it cost
+/// E2, E4, E5 22 / 41 / 470 instructions more a compilation.)
 #[inline(always)]
 fn vex_xmm(opc: Opcode, dst: Xmm, src1: Xmm, src2: XmmMem) -> Encoding {
     vex(opc, false, dst.num(), src1.num(), Some(src2.into()))
