@@ -35,7 +35,7 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=qemu-aarch64
 export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu # the target's C library, for qemu
 # Emulation runs the property tests about 25 times slower than the host (jit-compiler's
 # 2 000-case round trip: 1.8 s here, 46 s under qemu), and here they compare the interpreter
-# with itself or with plain Rust: 100 cases each (the host runs 300-3 000) find a port's
+# with itself or with plain Rust: 100 cases each (the host runs 256-3 000) find a port's
 # faults, and take about 3 minutes less.
 export PROPTEST_CASES="${PROPTEST_CASES:-100}"
 cargo test --workspace --target "$target"

@@ -393,8 +393,8 @@ impl Settings {
         // compare-exchange: 12 instructions more.)
         // SAFETY: `inner` is a fresh allocation for an `Inner` and its only handle (a
         // `FreshInner` is made only by `FreshInner::new` and cannot be cloned), so no
-        // reference to the value exists; `Arc::as_ptr` derives `slot` from the allocation without making one, so it
-        // is valid for this write, and nothing reads it meanwhile.
+        // reference to the value exists; `Arc::as_ptr` derives `slot` from the allocation
+        // without making one, so it is valid for this write, and nothing reads it meanwhile.
         unsafe {
             slot.write(Inner {
                 expr,
