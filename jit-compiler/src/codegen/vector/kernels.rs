@@ -335,10 +335,14 @@ pub fn reduce_shape(expr: &Expr, acc: usize) -> Option<(ReduceOp, Expr)> {
 /// The fast reduction kernel for `t op term(x)` of a two-argument expression (see
 /// [`reduce_shape`]; the argument other than `acc` is the element):
 /// `extern "sysv64" fn(xs: *const f64, n: usize, partials: *mut f64)` with `n` a multiple of
-/// [`ArrayKernel::block`]. It keeps `unroll` vector accumulators (starting at the identity of
-/// `op`), adds (multiplies) `term` of element `i` into lane `i mod block`, and stores the
-/// `block` partial results to `partials`. `None` if the shape does not fit or the term needs
-/// calls or too many registers even with one accumulator.
+/// [`ArrayKernel::block`]. It keeps `unroll` vector accumulators, loaded from the `block`
+/// doubles at `partials` (the caller starts them at [`ReduceOp::identity`], or continues
+/// earlier partial results), adds (multiplies) `term` of element `i` into lane `i mod block`,
+/// and stores the `block` partial results back to `partials`. Taking the partials in as well
+/// as out lets the runtime feed an array from a vector-aligned element on: it rotates the
+/// partials so that each element still lands in its own lane (see `jit-runtime`'s
+/// `array.rs`). `None` if the shape does not fit or the term needs calls or too many
+/// registers even with one accumulator.
 ///
 /// ```
 /// use jit_compiler::codegen::{fast_reduce_kernel, VectorIsa};
@@ -395,11 +399,11 @@ pub(super) fn fast_reduce_with(
         ReduceOp::Add => AvxOp::Vaddpd,
         ReduceOp::Mul => AvxOp::Vmulpd,
     };
-    let identity = consts.get(&mut asm, op.identity().to_bits());
     for u in 0..unroll as u8 {
+        let at = Mem::base_disp(Gpr::Rdx, 8 * lanes as i32 * i32::from(u));
         match isa {
-            VectorIsa::Avx2 => asm.vmovupd(ymm(first_acc + u), identity),
-            VectorIsa::Sse2 => asm.movapd(xmm(first_acc + u), identity),
+            VectorIsa::Avx2 => asm.vmovupd(ymm(first_acc + u), at),
+            VectorIsa::Sse2 => asm.movupd(xmm(first_acc + u), at),
         }
     }
     let (top, store) = (asm.new_label(), asm.new_label());
