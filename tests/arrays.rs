@@ -141,6 +141,46 @@ fn map_is_bit_identical_on_long_arrays() {
     }
 }
 
+/// Long outputs that start off a vector boundary are mapped from the boundary on, after a
+/// first vector (see `run_map_aligned`): every element still has `call`'s bits, at every
+/// offset of the output and of the columns, and nothing outside the output is written.
+#[test]
+fn map_from_any_offset_of_output_and_columns() {
+    let mut rng = Rng(0xA11C);
+    for src in CORPUS {
+        let f = Jit::compile(src).unwrap();
+        let cols: Vec<Vec<f64>> = (0..f.arity()).map(|_| rng.column(1_010)).collect();
+        let mut args = vec![0.0; f.arity()];
+        for isa in [MapIsa::Auto, MapIsa::Sse2] {
+            for len in [255, 256, 257, 300, 1_001] {
+                for (out_offset, col_offset) in [(0, 0), (1, 1), (2, 2), (3, 3), (1, 0), (2, 3)] {
+                    let slices: Vec<&[f64]> = cols
+                        .iter()
+                        .map(|c| &c[col_offset..col_offset + len])
+                        .collect();
+                    let mut out = vec![7.0; len + 8];
+                    f.map_with(&slices, &mut out[out_offset..out_offset + len], isa)
+                        .unwrap();
+                    for i in 0..len {
+                        for (a, s) in args.iter_mut().zip(&slices) {
+                            *a = s[i];
+                        }
+                        assert!(
+                            same(out[out_offset + i], f.call(&args)),
+                            "{src} {isa:?} len {len} offsets {out_offset}/{col_offset} element {i}"
+                        );
+                    }
+                    let outside = out[..out_offset].iter().chain(&out[out_offset + len..]);
+                    assert!(
+                        outside.into_iter().all(|&x| x == 7.0),
+                        "{src}: wrote outside"
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn map_of_a_constant_fills_the_output() {
     let f = Jit::compile("1 + 2").unwrap();
