@@ -235,7 +235,7 @@ fn reduce_section(reps: usize, n: usize, inner: usize) {
         r.reduce_fast_parallel(&xs).to_bits()
     );
     // the same values 16 bytes past a cache line, where every other 32-byte load straddles
-    // two lines (where glibc's malloc puts a block of 128 KiB or more)
+    // two lines (where glibc's malloc usually puts a block of 128 KiB or more)
     let mut buf = vec![0.0; n + 8];
     let off = (0..8)
         .find(|&i| buf[i..].as_ptr() as usize % 64 == 16)

@@ -1,8 +1,9 @@
 //! `JitFn::map` against `call` element by element: an expression from a corpus that covers
 //! every inline operation (and one helper call), columns of arbitrary values (special values
-//! often), arbitrary lengths and unaligned starts, every instruction set. The results must be
-//! equal bit for bit (any NaN equals any NaN: the payload of two different NaNs meeting may
-//! differ, as documented).
+//! often), arbitrary lengths (short ones, and long enough for the runtime to align the
+//! output), unaligned starts of the columns and of the output, every instruction set. The
+//! results must be equal bit for bit (any NaN equals any NaN: the payload of two different
+//! NaNs meeting may differ, as documented).
 #![no_main]
 
 #[path = "../../tests/support/values.rs"]
@@ -57,22 +58,33 @@ fn run(u: &mut Unstructured) -> Result<()> {
     if isa == MapIsa::Avx2 && !std::arch::is_x86_feature_detected!("avx2") {
         return Ok(());
     }
-    let len = u.int_in_range(0usize..=80)?;
+    // short arrays, and long ones (the runtime aligns outputs of 256 elements or more)
+    let len = if bool::arbitrary(u)? {
+        u.int_in_range(0usize..=80)?
+    } else {
+        u.int_in_range(256usize..=300)?
+    };
     let start = u.int_in_range(0usize..=3)?;
+    let out_start = u.int_in_range(0usize..=3)?;
     let mut cols: Vec<Vec<f64>> = Vec::new();
     for _ in 0..4 {
         let mut col = vec![0.0; start];
-        for _ in 0..len {
+        // up to 80 values from the input, repeated to the length
+        let fresh = len.min(80);
+        for _ in 0..fresh {
             col.push(value(u)?);
+        }
+        for i in fresh..len {
+            col.push(col[start + i % fresh.max(1)]);
         }
         cols.push(col);
     }
     let views: Vec<&[f64]> = cols.iter().map(|c| &c[start..]).collect();
-    let mut out = vec![0.0; len];
-    f.map_with(&views, &mut out, isa).unwrap();
+    let mut out = vec![0.0; out_start + len];
+    f.map_with(&views, &mut out[out_start..], isa).unwrap();
     for i in 0..len {
         let want = f.call(&[views[0][i], views[1][i], views[2][i], views[3][i]]);
-        let got = out[i];
+        let got = out[out_start + i];
         assert!(
             want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
             "{:?} {isa:?} element {i} of {len}: map {got:?}, call {want:?}",

@@ -104,9 +104,10 @@ impl JitFn {
     /// * the machine is not x86-64.
     ///
     /// The kernel is compiled at the first call (a few microseconds) and kept with the
-    /// function (clones share it). An `out` of 256 elements or more that does not start on
-    /// a vector boundary is written from the boundary on, after a first vector (stores and
-    /// loads that straddle cache lines made maps of arrays in cache up to 1.5× slower).
+    /// function (clones share it). When the columns have 256 elements or more and `out`
+    /// does not start on a vector boundary, `out` is written from the boundary on, after a
+    /// first vector (stores and loads that straddle cache lines made maps of arrays in cache
+    /// up to 1.5× slower).
     ///
     /// # Errors
     /// [`ErrorKind::Shape`] when the number of columns is not the [`arity`](Self::arity),
@@ -285,16 +286,21 @@ impl JitFn {
     }
 }
 
-/// Outputs of fewer elements than this are mapped as they lie, aligned or not (measured in
-/// `run_map_aligned`'s comment).
+/// Maps of fewer elements than this are run as they lie, aligned or not. Measured on the
+/// Xeon, `x*2 + y` from 16 bytes past a line, with the threshold set lower: the extra kernel
+/// call cost more than the aligned stores saved at 64 and 128 elements (0.28 → 0.40 and
+/// 0.21 → 0.235 ns an element), as much at 192, and saved 20–25% at 256 (0.22 → 0.17). At
+/// least two vectors of the widest kernel (`run_map_from` passes the kernel `lanes`
+/// elements and then `n - h`, with `h < lanes`).
 const MAP_ALIGN_FROM: usize = 256;
+const _: () = assert!(MAP_ALIGN_FROM >= 2 * 4);
 
 /// Runs a map kernel with its stores on vector boundaries; the caller checked the shapes and
 /// that there are at least `lanes` elements.
 ///
 /// A store (or load) that straddles two cache lines costs about as much as two, and arrays
-/// often start off a vector boundary (glibc's `malloc` puts a block of 128 KiB or more 16
-/// bytes into a page): in cache, `x*2 + y` took 0.29 ns an element from such addresses and
+/// often start off a vector boundary (glibc's `malloc` usually puts a block of 128 KiB or
+/// more 16 bytes into a page): in cache, `x*2 + y` took 0.29 ns an element from such addresses and
 /// 0.23 from aligned ones, `(x*y + 1.5)*(x - y)` 0.38 and 0.25 (the Xeon of
 /// `bench/last-run-xeon.txt`). So when `out` starts `h` elements before a vector boundary,
 /// the kernel maps the first vector's elements, then everything from element `h` on: the
@@ -626,8 +632,8 @@ impl Reducer {
 
     /// The fold reassociated for speed, for steps `t + term(x)`, `t - term(x)` (the sum of
     /// `-term(x)`) and `t * term(x)`: `k`
-    /// partial results (lane `j` of accumulator `u` takes the elements `i` with
-    /// `i mod k = u*lanes + j`; `k` = 16 with AVX2, 8 with SSE2, or a half or a quarter of
+    /// partial results (partial `p` takes the elements `i` with `i mod k = p`: lane `j` of
+    /// accumulator `u` when the array starts on a vector boundary, `p = u*lanes + j`; `k` = 16 with AVX2, 8 with SSE2, or a half or a quarter of
     /// that when the term needs so many registers that fewer copies of it fit in the sixteen;
     /// [`fast_partials`](Self::fast_partials) returns `k`), a loop in machine code
     /// that reaches memory bandwidth. The first `n - n mod k` elements go to the partials;
@@ -752,10 +758,10 @@ const ALIGN_FROM: usize = 6144;
 /// block: element `i` goes to partial `i mod block`, wherever `xs` lies in memory.
 ///
 /// A vector load that straddles two cache lines costs about as much as two, and arrays
-/// often start off a vector boundary (glibc's `malloc` puts a block of 128 KiB or more 16
-/// bytes into a page, so every other 32-byte load straddles): summing 100 000 doubles in
-/// cache ran at 68 GB/s from such an address and at 114 from an aligned one (the Xeon of
-/// `bench/last-run-xeon.txt`). So when `xs` starts `h` elements before a vector boundary, the
+/// often start off a vector boundary (glibc's `malloc` usually puts a block of 128 KiB or
+/// more 16 bytes into a page, and there every other 32-byte load straddles): summing 100 000
+/// doubles in cache ran at 68 GB/s from such an address and at 114 from an aligned one (the
+/// Xeon of `bench/last-run-xeon.txt`). So when `xs` starts `h` elements before a vector boundary, the
 /// kernel runs from element `h` on. There, element `h + s + j·block` lands in the kernel's
 /// lane `s`, which is partial `(s + h) mod block`: the partials are rotated by `h` before the
 /// run and back after it. The `h` elements before that run and the `block - h` after it are
@@ -844,9 +850,9 @@ mod tests {
     }
 
     /// Values of varied magnitudes (so that adding an element to the wrong partial, or in
-    /// another order, changes bits), near 1 for products, with a NaN of each sign and an
-    /// infinity in a few places.
-    fn values(n: usize, product: bool) -> Vec<f64> {
+    /// another order, changes bits), near 1 for products; with `specials`, a NaN of each
+    /// sign and an infinity in a few places.
+    fn values(n: usize, product: bool, specials: bool) -> Vec<f64> {
         let mut v: Vec<f64> = (0..n as u64)
             .map(|i| {
                 let r = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11;
@@ -858,7 +864,7 @@ mod tests {
                 }
             })
             .collect();
-        if n > 700 && !product {
+        if specials {
             (v[5], v[300], v[n - 3]) = (f64::NAN, -f64::NAN, f64::INFINITY);
         }
         v
@@ -866,7 +872,9 @@ mod tests {
 
     /// `run_partials`, which feeds the kernel from a vector boundary with the partials
     /// rotated, gives every partial the bits of the kernel fed from the array's start, for
-    /// every address of the array relative to a vector, with both instruction sets.
+    /// every address of the array relative to a vector, with both instruction sets and
+    /// every block size (1, 2 and 4 accumulators: blocks of 4 to 16 partials, and a block of
+    /// one vector with SSE2).
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn aligned_runs_give_every_partial_the_same_bits() {
@@ -875,6 +883,7 @@ mod tests {
         } else {
             &[VectorIsa::Sse2]
         };
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for &isa in isas {
             for src in [
                 "t + x",
@@ -883,32 +892,36 @@ mod tests {
                 "t + (x*x - 3*x)*(x + 1)/(x*x + 2)",
             ] {
                 let f = Jit::compile(src).unwrap();
-                let (op, k) = fast_reduce_kernel(f.expr(), 0, isa, FAST_UNROLL, false).unwrap();
-                let k = Loaded::install(Some(k)).unwrap();
-                let product = op == ReduceOp::Mul;
-                for n in [
-                    ALIGN_FROM,
-                    ALIGN_FROM + k.block,
-                    3 * ALIGN_FROM + 5 * k.block,
-                ] {
-                    let buf = values(n + k.lanes, product);
-                    for offset in 0..k.lanes {
-                        let xs = &buf[offset..offset + n];
-                        let mut want = vec![op.identity(); k.block];
-                        run_fast(&k, xs, &mut want);
-                        let mut got = vec![op.identity(); k.block];
-                        run_partials(&k, xs, &mut got);
-                        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                        assert_eq!(
-                            bits(&got),
-                            bits(&want),
-                            "{isa:?} {src} n {n} offset {offset}"
-                        );
-                        // and the aligned run did happen for all but one offset
-                        assert_eq!(
-                            elements_to_boundary(xs, k.lanes) == 0,
-                            xs.as_ptr() as usize % (8 * k.lanes) == 0
-                        );
+                for unroll in [1, 2, 4] {
+                    let (op, k) = fast_reduce_kernel(f.expr(), 0, isa, unroll, false).unwrap();
+                    let k = Loaded::install(Some(k)).unwrap();
+                    assert_eq!(k.block, k.lanes * unroll, "{src}: {unroll} accumulators");
+                    let product = op == ReduceOp::Mul;
+                    for n in [
+                        ALIGN_FROM,
+                        ALIGN_FROM + k.block,
+                        3 * ALIGN_FROM + 5 * k.block,
+                    ] {
+                        for specials in [false, !product] {
+                            let buf = values(n + k.lanes, product, specials);
+                            let mut rotated = 0;
+                            for offset in 0..k.lanes {
+                                let xs = &buf[offset..offset + n];
+                                // (n >= ALIGN_FROM: the rotated path runs unless h == 0)
+                                rotated += usize::from(elements_to_boundary(xs, k.lanes) != 0);
+                                let mut want = vec![op.identity(); k.block];
+                                run_fast(&k, xs, &mut want);
+                                let mut got = vec![op.identity(); k.block];
+                                run_partials(&k, xs, &mut got);
+                                assert_eq!(
+                                    bits(&got),
+                                    bits(&want),
+                                    "{isa:?} {src} block {} n {n} offset {offset}",
+                                    k.block
+                                );
+                            }
+                            assert_eq!(rotated, k.lanes - 1);
+                        }
                     }
                 }
             }

@@ -89,7 +89,8 @@ impl ReduceOp {
         }
     }
 
-    /// The identity the accumulators start from.
+    /// The identity of the operation: where a fresh partial result starts (the runtime
+    /// fills the fast kernel's `partials` with it before the first run).
     pub fn identity(self) -> f64 {
         match self {
             ReduceOp::Add => -0.0,
