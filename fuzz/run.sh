@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 seconds=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parse_any jit_vs_interp compile_any map_vs_call)
+[ ${#targets[@]} -gt 0 ] || targets=(parse_any jit_vs_interp compile_any map_vs_call reduce_vs_fold)
 status=0
 for t in "${targets[@]}"; do
     mkdir -p "work/$t"
