@@ -300,8 +300,8 @@ const _: () = assert!(MAP_ALIGN_FROM >= 2 * 4);
 ///
 /// A store (or load) that straddles two cache lines costs about as much as two, and arrays
 /// often start off a vector boundary (glibc's `malloc` usually puts a block of 128 KiB or
-/// more 16 bytes into a page): in cache, `x*2 + y` took 0.29 ns an element from such addresses and
-/// 0.23 from aligned ones, `(x*y + 1.5)*(x - y)` 0.38 and 0.25 (the Xeon of
+/// more 16 bytes into a page): in cache, `x*2 + y` took 0.29 ns an element from such
+/// addresses and 0.23 from aligned ones, `(x*y + 1.5)*(x - y)` 0.38 and 0.25 (the Xeon of
 /// `bench/last-run-xeon.txt`). So when `out` starts `h` elements before a vector boundary,
 /// the kernel maps the first vector's elements, then everything from element `h` on: the
 /// `lanes - h` elements in between are computed twice, with the same bits, and every element
@@ -631,12 +631,12 @@ impl Reducer {
     }
 
     /// The fold reassociated for speed, for steps `t + term(x)`, `t - term(x)` (the sum of
-    /// `-term(x)`) and `t * term(x)`: `k`
-    /// partial results (partial `p` takes the elements `i` with `i mod k = p`: lane `j` of
-    /// accumulator `u` when the array starts on a vector boundary, `p = u*lanes + j`; `k` = 16 with AVX2, 8 with SSE2, or a half or a quarter of
+    /// `-term(x)`) and `t * term(x)`: `k` partial results (partial `p` takes the elements
+    /// `i` with `i mod k = p`: lane `j` of accumulator `u` when the array starts on a vector
+    /// boundary, `p = u*lanes + j`; `k` = 16 with AVX2, 8 with SSE2, or a half or a quarter of
     /// that when the term needs so many registers that fewer copies of it fit in the sixteen;
-    /// [`fast_partials`](Self::fast_partials) returns `k`), a loop in machine code
-    /// that reaches memory bandwidth. The first `n - n mod k` elements go to the partials;
+    /// [`fast_partials`](Self::fast_partials) returns `k`), a loop in machine code that
+    /// reaches memory bandwidth. The first `n - n mod k` elements go to the partials;
     /// they are combined pairwise (a balanced tree in a fixed order); the last `n mod k`
     /// elements are folded onto that strictly, and the result is `init ⊕ that`. Each
     /// `term(x)` is computed exactly as in [`reduce`](Self::reduce). Other shapes: the same as
@@ -757,17 +757,17 @@ const ALIGN_FROM: usize = 6144;
 /// Continues `partials` (one per lane of the kernel, `k.block`) over `xs`, a multiple of the
 /// block: element `i` goes to partial `i mod block`, wherever `xs` lies in memory.
 ///
-/// A vector load that straddles two cache lines costs about as much as two, and arrays
-/// often start off a vector boundary (glibc's `malloc` usually puts a block of 128 KiB or
-/// more 16 bytes into a page, and there every other 32-byte load straddles): summing 100 000
-/// doubles in cache ran at 68 GB/s from such an address and at 114 from an aligned one (the
-/// Xeon of `bench/last-run-xeon.txt`). So when `xs` starts `h` elements before a vector boundary, the
+/// A vector load that straddles two cache lines costs about as much as two, and arrays often
+/// start off a vector boundary (glibc's `malloc` usually puts a block of 128 KiB or more 16
+/// bytes into a page, and there every other 32-byte load straddles): summing 100 000 doubles
+/// in cache ran at 68 GB/s from such an address and at 114 from an aligned one (the Xeon of
+/// `bench/last-run-xeon.txt`). So when `xs` starts `h` elements before a vector boundary, the
 /// kernel runs from element `h` on. There, element `h + s + j·block` lands in the kernel's
 /// lane `s`, which is partial `(s + h) mod block`: the partials are rotated by `h` before the
 /// run and back after it. The `h` elements before that run and the `block - h` after it are
 /// given to the same kernel as the first and the last block, and only the lanes those
-/// elements own are kept. Each partial so gets the same elements, in the same order,
-/// computed by the same instructions: the result's bits do not depend on the address.
+/// elements own are kept. Each partial so gets the same elements, in the same order, computed
+/// by the same instructions: the result's bits do not depend on the address.
 fn run_partials(k: &Loaded, xs: &[f64], partials: &mut [f64]) {
     let block = k.block;
     let h = elements_to_boundary(xs, k.lanes);
@@ -902,7 +902,8 @@ mod tests {
                         ALIGN_FROM + k.block,
                         3 * ALIGN_FROM + 5 * k.block,
                     ] {
-                        for specials in [false, !product] {
+                        let specials: &[bool] = if product { &[false] } else { &[false, true] };
+                        for &specials in specials {
                             let buf = values(n + k.lanes, product, specials);
                             let mut rotated = 0;
                             for offset in 0..k.lanes {
