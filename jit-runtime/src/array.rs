@@ -511,7 +511,8 @@ impl Reducer {
         };
         let fast = fast_reduce_kernel(f.expr(), 0, isa, FAST_UNROLL, false).and_then(|(op, k)| {
             let k = Loaded::install(Some(k))?;
-            (k.block <= MAX_BLOCK).then_some((op, k))
+            // (`combine` takes a power of two: lanes × accumulators, 2 or 4 × 1, 2 or 4)
+            (k.block <= MAX_BLOCK && k.block.is_power_of_two()).then_some((op, k))
         });
         (strict, fast)
     }
@@ -737,13 +738,28 @@ impl Reducer {
 /// The largest number of partial results a fast kernel may have.
 const MAX_BLOCK: usize = 64;
 
-/// A balanced pairwise combination in a fixed order.
-fn combine(op: ReduceOp, v: &[f64]) -> f64 {
-    match v.len() {
-        0 => op.identity(),
-        1 => v[0],
-        n => op.apply(combine(op, &v[..n / 2]), combine(op, &v[n / 2..])),
+/// A balanced pairwise combination in a fixed order: `v` halved recursively, each half
+/// combined, then the two (`(v0 ⊕ v1) ⊕ (v2 ⊕ v3)` for four). `v.len()` is the kernel's
+/// block, a power of two (lanes × accumulators, both powers of two), so this is done bottom
+/// up in place: adjacent pairs, then adjacent pairs of those, and so on, which is the same
+/// tree. (The recursion took 600 of the 790 instructions of `reduce_fast` on 16 elements.)
+fn combine(op: ReduceOp, v: &mut [f64]) -> f64 {
+    assert!(v.len().is_power_of_two());
+    match op {
+        ReduceOp::Add => combine_with(v, |a, b| a + b),
+        ReduceOp::Mul => combine_with(v, |a, b| a * b),
     }
+}
+
+fn combine_with(v: &mut [f64], apply: impl Fn(f64, f64) -> f64) -> f64 {
+    let mut n = v.len();
+    while n > 1 {
+        n /= 2;
+        for i in 0..n {
+            v[i] = apply(v[2 * i], v[2 * i + 1]);
+        }
+    }
+    v[0]
 }
 
 /// Arrays of fewer elements than this are fed to the fast kernel as they lie, aligned or
@@ -804,7 +820,8 @@ fn elements_to_boundary(xs: &[f64], lanes: usize) -> usize {
 /// Runs a fast kernel over `xs` (a multiple of its block), continuing its `block` partials.
 #[cfg(target_arch = "x86_64")]
 fn run_fast(k: &Loaded, xs: &[f64], partials: &mut [f64]) {
-    assert!(xs.len() % k.block == 0 && partials.len() == k.block);
+    assert!(k.block.is_power_of_two() && xs.len() & (k.block - 1) == 0);
+    assert!(partials.len() == k.block);
     // SAFETY: a fast reduction kernel, `extern "sysv64" fn(*const f64, usize, *mut f64)`,
     // mapped while `k` lives. It reads `xs.len()` elements (a multiple of its block, as it
     // requires, checked above) and reads and writes `block` doubles at `partials`, which
@@ -826,9 +843,29 @@ mod tests {
 
     #[test]
     fn pairwise_combination_order() {
-        assert_eq!(combine(ReduceOp::Add, &[]), -0.0);
-        assert_eq!(combine(ReduceOp::Add, &[1.0, 2.0, 3.0, 4.0]), 10.0);
-        assert_eq!(combine(ReduceOp::Mul, &[2.0, 3.0, 4.0]), 24.0);
+        assert_eq!(combine(ReduceOp::Add, &mut [1.0, 2.0, 3.0, 4.0]), 10.0);
+        assert_eq!(combine(ReduceOp::Mul, &mut [2.0, 3.0, 4.0, 0.5]), 12.0);
+        assert_eq!(combine(ReduceOp::Add, &mut [-0.0]), -0.0);
+        // the tree is the recursive halving, for every block size: values whose sums round
+        // differently in other orders
+        fn halving(op: ReduceOp, v: &[f64]) -> f64 {
+            match v.len() {
+                1 => v[0],
+                n => op.apply(halving(op, &v[..n / 2]), halving(op, &v[n / 2..])),
+            }
+        }
+        for op in [ReduceOp::Add, ReduceOp::Mul] {
+            for n in [1, 2, 4, 8, 16, 32, 64] {
+                let v: Vec<f64> = (0..n)
+                    .map(|i| match op {
+                        ReduceOp::Add => (f64::from(i * 7 % 13) - 6.3) * 10f64.powi(i % 5 * 4),
+                        ReduceOp::Mul => 1.0 + f64::from(i * 7 % 13) * 0.013,
+                    })
+                    .collect();
+                let got = combine(op, &mut v.clone());
+                assert_eq!(got.to_bits(), halving(op, &v).to_bits(), "{op:?} {n}");
+            }
+        }
     }
 
     #[test]
