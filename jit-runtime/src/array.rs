@@ -694,6 +694,9 @@ impl Reducer {
             run_partials(k, &xs[..main], partials);
             t = combine(*op, partials);
         }
+        if main == xs.len() {
+            return t; // (no tail: the strict kernel's call spared)
+        }
         self.fold_from(t, &xs[main..])
     }
 
@@ -735,8 +738,10 @@ impl Reducer {
     }
 }
 
-/// The largest number of partial results a fast kernel may have.
-const MAX_BLOCK: usize = 64;
+/// The largest number of partial results a fast kernel may have: the widest vector (4
+/// doubles) times the accumulators (the arrays of partials are this long, and filled at
+/// every call).
+const MAX_BLOCK: usize = 4 * FAST_UNROLL;
 
 /// A balanced pairwise combination in a fixed order: `v` halved recursively, each half
 /// combined, then the two (`(v0 ⊕ v1) ⊕ (v2 ⊕ v3)` for four). `v.len()` is the kernel's
