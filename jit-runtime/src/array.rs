@@ -345,14 +345,14 @@ fn run_map(k: &Loaded, columns: &[&[f64]], out: &mut [f64], from: usize) {
         &mut on_heap
     };
     for (p, c) in ptrs.iter_mut().zip(columns) {
-        *p = c.as_ptr().wrapping_add(from);
+        *p = c[from..].as_ptr();
     }
     debug_assert!(out.len() >= k.lanes && columns.iter().all(|c| c.len() >= from + out.len()));
     // SAFETY: the code is a map kernel for this function's arity (one pointer per column),
     // `extern "sysv64" fn(*const *const f64, *mut f64, usize)`, mapped read-execute while
     // `k` lives. It reads elements 0..n of each column pointer and writes 0..n of `out`, n =
-    // `out.len()`: each pointer is element `from` of a column that has at least `from + n`
-    // (`check_shape` checked that the columns have the output's length, and
+    // `out.len()`: each pointer is element `from` of its column (sliced above), which has at
+    // least `from + n` (`check_shape` checked that the columns have the output's length, and
     // `run_map_from`'s `from` is the number of elements it took off the output's front),
     // and n >= lanes, as the kernel requires (checked by `map_with`; `run_map_from` passes
     // `lanes` or more). `out` cannot alias a column (it is a unique borrow).
@@ -750,18 +750,11 @@ const MAX_BLOCK: usize = 4 * FAST_UNROLL;
 /// tree. (The recursion took 600 of the 790 instructions of `reduce_fast` on 16 elements.)
 fn combine(op: ReduceOp, v: &mut [f64]) -> f64 {
     assert!(v.len().is_power_of_two());
-    match op {
-        ReduceOp::Add => combine_with(v, |a, b| a + b),
-        ReduceOp::Mul => combine_with(v, |a, b| a * b),
-    }
-}
-
-fn combine_with(v: &mut [f64], apply: impl Fn(f64, f64) -> f64) -> f64 {
     let mut n = v.len();
     while n > 1 {
         n /= 2;
         for i in 0..n {
-            v[i] = apply(v[2 * i], v[2 * i + 1]);
+            v[i] = op.apply(v[2 * i], v[2 * i + 1]);
         }
     }
     v[0]
@@ -814,9 +807,10 @@ fn run_partials(k: &Loaded, xs: &[f64], partials: &mut [f64]) {
     partials[h..].copy_from_slice(&lanes[h..block]);
 }
 
-/// How many elements of `xs` come before the first that starts a vector of `lanes`
-/// doubles (`0..lanes`: on x86-64, where the kernels run, a `&[f64]` is 8-byte aligned). `lanes` is a power of two (masks,
-/// not `%`: a division by a variable costs tens of cycles, a tenth of a short `map`).
+/// How many elements of `xs` come before the first that starts a vector of `lanes` doubles
+/// (`0..lanes`: on x86-64, where the kernels run, a `&[f64]` is 8-byte aligned). `lanes` is
+/// a power of two (masks, not `%`: a division by a variable costs tens of cycles, a tenth of
+/// a short `map`).
 fn elements_to_boundary(xs: &[f64], lanes: usize) -> usize {
     debug_assert!(lanes.is_power_of_two());
     (xs.as_ptr() as usize / 8).wrapping_neg() & (lanes - 1)
