@@ -5,9 +5,12 @@
 //! NaN equals any NaN). The printed source must also parse back to the same tree.
 #![no_main]
 
+#[path = "../support/input.rs"]
+mod input;
 #[path = "../../tests/support/values.rs"]
 mod values;
-use values::{SPECIAL, same};
+use input::value;
+use values::same;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use jit_compiler::{Ast, BinaryOp, Expr, Node, NodeId, Span, UnaryOp, parse_with_args};
@@ -17,15 +20,6 @@ use trivial_jit::compiler::codegen::Abi;
 
 const ARGS: [&str; 4] = ["a", "b", "c", "x"];
 const MAX_OPS: usize = 300;
-
-/// Any `f64` (special values often), for arguments.
-fn value(u: &mut Unstructured) -> Result<f64> {
-    Ok(if bool::arbitrary(u)? {
-        *u.choose(&SPECIAL)?
-    } else {
-        f64::from_bits(u64::arbitrary(u)?)
-    })
-}
 
 /// A literal as the parser makes it: any non-negative `f64`, inf included; NaN is the one
 /// NaN the parser makes (`nan` is `f64::NAN`), so that the printed tree re-parses the same.

@@ -6,9 +6,11 @@
 //! NaNs meeting may differ, as documented).
 #![no_main]
 
+#[path = "../support/input.rs"]
+mod input;
 #[path = "../../tests/support/values.rs"]
 mod values;
-use values::SPECIAL;
+use input::value;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
@@ -41,14 +43,6 @@ fn functions() -> &'static Vec<JitFn> {
             .iter()
             .map(|s| Jit::compile_with_args(s, &["a", "b", "c", "x"]).unwrap())
             .collect()
-    })
-}
-
-fn value(u: &mut Unstructured) -> Result<f64> {
-    Ok(if bool::arbitrary(u)? {
-        *u.choose(&SPECIAL)?
-    } else {
-        f64::from_bits(u64::arbitrary(u)?)
     })
 }
 

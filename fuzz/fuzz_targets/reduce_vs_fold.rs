@@ -8,14 +8,16 @@
 //! * without a fast kernel, `reduce_fast` is `reduce`.
 #![no_main]
 
+#[path = "../support/input.rs"]
+mod input;
 #[path = "../../tests/support/values.rs"]
 mod values;
-use values::SPECIAL;
+use input::value;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use trivial_jit::{Jit, Reducer};
+use trivial_jit::{Jit, JitFn, Reducer};
 
 const STEPS: [&str; 10] = [
     "t + x",
@@ -30,28 +32,21 @@ const STEPS: [&str; 10] = [
     "t*0.5 + x",
 ];
 
-fn reducers() -> &'static Vec<Reducer> {
-    static RS: OnceLock<Vec<Reducer>> = OnceLock::new();
-    RS.get_or_init(|| {
+/// The steps, compiled once (each input makes its `Reducer` from one, with its own `init`).
+fn steps() -> &'static Vec<JitFn> {
+    static FNS: OnceLock<Vec<JitFn>> = OnceLock::new();
+    FNS.get_or_init(|| {
         STEPS
             .iter()
-            .map(|s| Jit::reducer(s, "t", 0.0).unwrap())
+            .map(|s| Jit::reducer(s, "t", 0.0).unwrap().function().clone())
             .collect()
     })
 }
 
-fn value(u: &mut Unstructured) -> Result<f64> {
-    Ok(if u.ratio(1, 4)? {
-        *u.choose(&SPECIAL)?
-    } else {
-        f64::from_bits(u64::arbitrary(u)?)
-    })
-}
-
 fn run(u: &mut Unstructured) -> Result<()> {
-    let r = u.choose(reducers())?;
+    let step = u.choose(steps())?;
     let init = value(u)?;
-    let r = Reducer::new(r.function().clone(), init).unwrap();
+    let r = Reducer::new(step.clone(), init).unwrap();
     let len = if bool::arbitrary(u)? {
         u.int_in_range(0usize..=100)?
     } else {
@@ -68,7 +63,11 @@ fn run(u: &mut Unstructured) -> Result<()> {
     let f = r.function();
     let want = xs.iter().fold(init, |t, &x| f.call(&[t, x]));
     let same = |a: f64, b: f64| a.to_bits() == b.to_bits();
-    assert!(same(r.reduce(&xs), want), "{f:?}: reduce {} vs fold {want}", r.reduce(&xs));
+    assert!(
+        same(r.reduce(&xs), want),
+        "{f:?}: reduce {} vs fold {want}",
+        r.reduce(&xs)
+    );
     let mut buf = vec![0.0; len + 16];
     let line = (0..8)
         .find(|&i| buf[i..].as_ptr() as usize % 64 == 0)
@@ -79,9 +78,15 @@ fn run(u: &mut Unstructured) -> Result<()> {
         buf[at..at + len].copy_from_slice(&xs);
         let got = r.reduce_fast(&buf[at..at + len]);
         let first = *first.get_or_insert(got);
-        assert!(same(got, first), "{f:?}: reduce_fast at {at}: {got} vs {first}");
+        assert!(
+            same(got, first),
+            "{f:?}: reduce_fast at {at}: {got} vs {first}"
+        );
         if !r.is_fast() {
-            assert!(same(got, want), "{f:?}: reduce_fast without a kernel {got} vs {want}");
+            assert!(
+                same(got, want),
+                "{f:?}: reduce_fast without a kernel {got} vs {want}"
+            );
         }
     }
     Ok(())
