@@ -379,7 +379,8 @@ fn documented_fast(r: &Reducer, k: usize, product: bool, xs: &[f64]) -> f64 {
 }
 
 /// The fast fold is the documented one, and its bits do not depend on where the array
-/// lies (the runtime feeds the kernel from a vector boundary on long arrays): the same
+/// lies (the runtime feeds the kernel from a vector boundary on long arrays, and from 2^19
+/// elements on uses a kernel that prefetches): the same
 /// values at every offset from a 64-byte line, short and long arrays, sums, differences
 /// and products, with NaNs and infinities among the elements.
 #[test]
@@ -393,6 +394,8 @@ fn fast_fold_is_the_documented_one_at_every_address() {
         };
         for n in [
             0, 1, 15, 16, 17, 100, 1025, 6143, 6144, 6145, 6160, 20_000, 70_001,
+            // around the length from which the kernel that prefetches takes over (2^19)
+            524_287, 524_305,
         ] {
             let ordinary: Vec<f64> = (0..n)
                 .map(|_| {
@@ -422,6 +425,8 @@ fn fast_fold_is_the_documented_one_at_every_address() {
                 }
             }
         }
+        // (the last lengths ran the kernel that prefetches)
+        assert!(format!("{r:?}").contains("stream_kernel: true"), "{r:?}");
     }
 }
 

@@ -908,6 +908,7 @@ fn encode_with<R>(inst: &Inst, f: impl FnOnce(Encoding) -> R) -> R {
             Rm::Reg(src.num()),
             src.byte_needs_rex(),
         )),
+        Prefetch { op, src } => f(legacy(op.info(), op.info().ext, Rm::Mem(src), false)),
         Ret => f(Encoding::bare(ShortBytes::new([0xC3, 0, 0], 1))),
         Int3 => f(Encoding::bare(ShortBytes::new([0xCC, 0, 0], 1))),
         Nop => f(Encoding::bare(ShortBytes::new([0x90, 0, 0], 1))),

@@ -440,6 +440,49 @@ ops! {
     }
 }
 
+/// A `0F` opcode without a prefix and with ModRM.reg extension `ext`.
+const fn op0f_ext(op: u8, ext: u8) -> Opcode {
+    Opcode {
+        prefix: None,
+        map: 1,
+        op,
+        w: false,
+        ext,
+    }
+}
+
+ops! {
+    /// Software prefetch `op m8` (`0F 18 /ext`): a hint to bring the cache line holding the
+    /// address closer to the core. It never faults (an address outside the mapping is
+    /// dropped), changes no register or flag, and the CPU may ignore it. The hint says where
+    /// the line goes, in the words of Intel's manual: `t0` into every cache level, `t1` into
+    /// L2 and the levels below it, `t2` into L3 and below (or a choice of the implementation),
+    /// `nta` close to the core with as little pollution of the caches as it can.
+    ///
+    /// ```
+    /// use jit_compiler::x64::{encode, Gpr::*, Inst, Mem, PrefetchOp, Scale};
+    /// let m = Mem::base_index(Rdi, Rcx, Scale::S8, 8192);
+    /// let i = Inst::Prefetch { op: PrefetchOp::Prefetcht0, src: m };
+    /// assert_eq!(i.to_string(), "prefetcht0 [rdi+rcx*8+2000h]");
+    /// // 0F 18, ModRM 10 001 100 (disp32, /1, SIB), SIB 11 001 111, disp32
+    /// assert_eq!(encode(&i).to_vec(), [0x0F, 0x18, 0x8C, 0xCF, 0x00, 0x20, 0x00, 0x00]);
+    /// ```
+    PrefetchOp: Opcode [
+        /// ```
+        /// use jit_compiler::x64::PrefetchOp;
+        /// assert_eq!(PrefetchOp::Prefetcht1.mnemonic(), "prefetcht1");
+        /// let o = PrefetchOp::Prefetcht1.info(); // 0F 18 /2
+        /// assert_eq!((o.map, o.op, o.ext), (1, 0x18, 2));
+        /// assert_eq!(PrefetchOp::ALL.len(), 4);
+        /// ```
+    ] {
+        Prefetchnta = "prefetchnta" => op0f_ext(0x18, 0),
+        Prefetcht0 = "prefetcht0" => op0f_ext(0x18, 1),
+        Prefetcht1 = "prefetcht1" => op0f_ext(0x18, 2),
+        Prefetcht2 = "prefetcht2" => op0f_ext(0x18, 3),
+    }
+}
+
 /// A condition code, numbered as in the hardware (`jcc` = `0F 80+cc`, `setcc` = `0F 90+cc`).
 /// Flipping the low bit negates the condition.
 ///
@@ -850,6 +893,13 @@ pub enum Inst {
         dst: Gpr,
         /// Source (printed as 8-bit).
         src: Gpr,
+    },
+    /// `op m8`: a software prefetch of the cache line at the address (no access, no fault).
+    Prefetch {
+        /// Mnemonic (which cache level).
+        op: PrefetchOp,
+        /// The address whose line to fetch.
+        src: Mem,
     },
     /// `ret`
     Ret,

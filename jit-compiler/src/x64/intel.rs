@@ -308,6 +308,10 @@ impl Inst {
             }
             Setcc(cc, r) => write!(f, "set{} {}", cc.suffix(), r.name8()),
             Movzx8 { dst, src } => write!(f, "movzx {},{}", dst.name32(), src.name8()),
+            Prefetch { op, src } => {
+                write!(f, "{} ", op.mnemonic())?;
+                write_mem(f, &src, resolve)
+            }
             Ret => f.write_str("ret"),
             Int3 => f.write_str("int3"),
             Nop => f.write_str("nop"),

@@ -44,7 +44,7 @@ pub use encode::{Disp, Encoding, Fixup, FixupKind, Imm, ShortBytes, encode};
 pub use explain::{Field, explain, explain_compiled, explain_inst, fields};
 pub use inst::{
     AluOp, AvxOp, AvxScalarOp, AvxStoreOp, AvxUnaryOp, Cond, GprFromXmmOp, Inst, MovImmForm,
-    Opcode, ShiftOp, SseImmOp, SseOp, SseStoreOp, UnaryOp, XmmFromGprOp,
+    Opcode, PrefetchOp, ShiftOp, SseImmOp, SseOp, SseStoreOp, UnaryOp, XmmFromGprOp,
 };
 pub use listing::{Data, Item, ListingEntry};
 pub use mem::{Base, GprMem, Index, Label, Mem, Scale, XmmMem, YmmMem};

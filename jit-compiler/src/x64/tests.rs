@@ -219,6 +219,11 @@ fn mem_forms(m: Mem, k: u8) -> Vec<Inst> {
     });
     v.push(Inst::MovStore { dst: m, src: g });
     v.push(Inst::Lea { dst: g, src: m });
+    v.extend(
+        PrefetchOp::ALL
+            .iter()
+            .map(|&op| Inst::Prefetch { op, src: m }),
+    );
     v.push(Inst::Call(m.into()));
     v.push(Inst::JmpIndirect(m.into()));
     v

@@ -23,7 +23,8 @@
 //!   the code generator ([`super::lower`]) inlined into a counted loop, the accumulator
 //!   staying in `xmm0`: the same instructions as a call per element, without the calls.
 //! * [`fast_reduce_kernel`]: for `t + term(x)` and `t * term(x)`: several vector accumulators
-//!   (reassociation; the runtime documents the error bound).
+//!   (reassociation; the runtime documents the error bound), and a variant that prefetches
+//!   [`PREFETCH_AHEAD`] bytes ahead, for long arrays.
 //!
 //! Register allocation is simpler than the scalar one: values live in vector registers and
 //! die at their last use; constants and (with AVX) elements are used straight from memory. An
@@ -41,7 +42,7 @@ use std::collections::HashMap;
 
 /// Lane patterns of the masks.
 use emit::*;
-pub use kernels::{fast_reduce_kernel, fold_kernel, map_kernel, reduce_shape};
+pub use kernels::{PREFETCH_AHEAD, fast_reduce_kernel, fold_kernel, map_kernel, reduce_shape};
 
 const SIGN: u64 = 0x8000_0000_0000_0000;
 const ABS: u64 = 0x7FFF_FFFF_FFFF_FFFF;

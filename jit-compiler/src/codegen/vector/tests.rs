@@ -46,7 +46,7 @@ fn rounding_and_sign_have_kernels_on_both_isas() {
     }
     // the fast reducer's term
     let e = parse_with_args("t + floor(x)", &["t", "x"]).unwrap();
-    assert!(fast_reduce_kernel(&e, 0, VectorIsa::Avx2, 4, false).is_some());
+    assert!(fast_reduce_kernel(&e, 0, VectorIsa::Avx2, 4, false, false).is_some());
 }
 
 /// The instructions of the main loop as text (everything between `L0:` and the `add rcx`).
@@ -170,6 +170,6 @@ fn reduce_shapes() {
     assert_eq!(fold_kernel(&e, false).unwrap().block, 1);
     assert!(fold_kernel(&parse_with_args("t + sin(x)", &["t", "x"]).unwrap(), false).is_none());
     // the unroll shrinks until the term fits beside the accumulators
-    let (_, k) = fast_reduce_kernel(&e, 0, VectorIsa::Sse2, 8, false).unwrap();
+    let (_, k) = fast_reduce_kernel(&e, 0, VectorIsa::Sse2, 8, false, false).unwrap();
     assert_eq!(k.block, 16);
 }

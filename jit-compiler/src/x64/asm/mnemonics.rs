@@ -1212,6 +1212,21 @@ impl Assembler {
         self.emit(Inst::Movzx8 { dst, src });
     }
 
+    /// `prefetcht0`/`t1`/`t2`/`nta m8`: a hint to fetch the cache line at `src` (see
+    /// [`PrefetchOp`](crate::x64::PrefetchOp)).
+    ///
+    /// ```
+    /// use jit_compiler::x64::{Assembler, Gpr::*, Mem, PrefetchOp, Scale};
+    /// let mut a = Assembler::new().with_listing(true);
+    /// a.prefetch(PrefetchOp::Prefetcht0, Mem::base_index(Rdi, Rcx, Scale::S8, 64)); // 0F 18 /1
+    /// let out = a.finish().unwrap();
+    /// assert_eq!(out.code, [0x0F, 0x18, 0x4C, 0xCF, 0x40]); // ModRM 01 001 100: disp8
+    /// assert!(out.listing_text().ends_with("prefetcht0 [rdi+rcx*8+40h]\n"));
+    /// ```
+    pub fn prefetch(&mut self, op: crate::x64::PrefetchOp, src: Mem) {
+        self.emit(Inst::Prefetch { op, src });
+    }
+
     /// `int3`.
     ///
     /// ```

@@ -3,7 +3,7 @@
 use core::fmt::Write;
 
 use super::*;
-use crate::x64::inst::{AvxOp, GprFromXmmOp, Inst, SseImmOp, SseOp, SseStoreOp};
+use crate::x64::inst::{AvxOp, GprFromXmmOp, Inst, PrefetchOp, SseImmOp, SseOp, SseStoreOp};
 use crate::x64::mem::{Base, GprMem, Label, Mem, XmmMem, YmmMem};
 use crate::x64::reg::Gpr;
 
@@ -105,6 +105,7 @@ pub(super) fn describe(inst: &Inst, cx: &Ctx<'_>) -> String {
         | JccShort(..)
         | Setcc(..)
         | Movzx8 { .. }
+        | Prefetch { .. }
         | Ret
         | Int3
         | Nop => flow(inst, cx),
@@ -419,6 +420,17 @@ fn flow(inst: &Inst, cx: &Ctx<'_>) -> String {
             "{} = {} zero-extended (the whole of {dst} is written)",
             dst.name32(),
             src.name8()
+        ),
+        Prefetch { op, src } => format!(
+            "hint: bring the cache line holding {} {} (no load into a register, never \
+             faults)",
+            cx.mem(&src),
+            match op {
+                PrefetchOp::Prefetcht0 => "into every cache level",
+                PrefetchOp::Prefetcht1 => "into L2 and the levels below it",
+                PrefetchOp::Prefetcht2 => "into L3 and the levels below it",
+                PrefetchOp::Prefetchnta => "close to the core, marked to be evicted first",
+            }
         ),
         Ret => {
             "return: pop the return address and jump to it (a double result is in xmm0)".to_string()

@@ -399,3 +399,27 @@ fn vroundpd_fields_and_rounding_direction() {
     assert!(d.contains("bits 7:4 are ignored"), "{d}");
     assert!(explain_inst(&mxcsr).contains("rounded to an integer in the direction MXCSR.RC sets"));
 }
+
+#[test]
+fn prefetch_is_an_opcode_extension_with_a_memory_operand() {
+    // prefetcht0 [r9+rcx*8+2000h] = REX.B 0F 18 /1: ModRM 10 001 100 (SIB, disp32)
+    let m = Mem::base_index(R9, Rcx, Scale::S8, 0x2000);
+    let t0 = Inst::Prefetch {
+        op: PrefetchOp::Prefetcht0,
+        src: m,
+    };
+    assert_eq!(
+        layout(&t0),
+        "REX 41; opcode 0f 18; ModRM 8c; SIB c9; disp32 00 20 00 00"
+    );
+    assert!(detail(&t0, "ModRM").contains("reg=001 → /1 (opcode extension)"));
+    // prefetchnta [rax] = 0F 18 /0: ModRM 00 000 000, no REX
+    let nta = Inst::Prefetch {
+        op: PrefetchOp::Prefetchnta,
+        src: Mem::base(Rax),
+    };
+    assert_eq!(layout(&nta), "opcode 0f 18; ModRM 00");
+    let text = explain_inst(&t0);
+    assert!(text.contains("prefetcht0: hint: bring the cache line"), "{text}");
+    assert!(text.contains("never faults"), "{text}");
+}
