@@ -186,6 +186,49 @@ fn map_from_any_offset_of_output_and_columns() {
     }
 }
 
+/// From 2^19 elements on, `map` runs a kernel that prefetches (the same instructions
+/// otherwise): its results are those of the kernel without, which `map` runs on shorter arrays
+/// (checked against `call` above), so the array mapped whole equals it mapped in pieces,
+/// at four output offsets, with both instruction sets, and with a column that lies
+/// differently from the others.
+/// (x86-64 only, as above: elsewhere `map` is the `call` loop.)
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn long_maps_prefetch_with_the_same_bits() {
+    const STREAM_FROM: usize = 1 << 19;
+    let mut rng = Rng(0x5EED);
+    let n = STREAM_FROM + 37;
+    for src in [
+        "(-b+(b^2-4*a*c)^0.5)/(2*a)",
+        "x^7 - 3*x^5 + 2*x^3 - x + 1",
+        "a + b*c - d/e + f*g - h + i*j",
+        "if(x > y, sqrt(abs(x)), y/x)",
+    ] {
+        let f = Jit::compile(src).unwrap();
+        let cols: Vec<Vec<f64>> = (0..f.arity()).map(|_| rng.column(n + 4)).collect();
+        for isa in [MapIsa::Auto, MapIsa::Sse2] {
+            for offset in 0..4 {
+                // the first column shifted by one element more than the others
+                let slices: Vec<&[f64]> = (cols.iter().enumerate())
+                    .map(|(k, c)| &c[offset + usize::from(k == 0)..][..n])
+                    .collect();
+                let mut whole = vec![7.0; n + 8];
+                f.map_with(&slices, &mut whole[offset..offset + n], isa)
+                    .unwrap();
+                let mut pieces = vec![7.0; n + 8];
+                for start in (0..n).step_by(100_000) {
+                    let end = (start + 100_000).min(n);
+                    let part: Vec<&[f64]> = slices.iter().map(|s| &s[start..end]).collect();
+                    f.map_with(&part, &mut pieces[offset + start..offset + end], isa)
+                        .unwrap();
+                }
+                let differ = (whole.iter().zip(&pieces)).position(|(a, b)| !same(*a, *b));
+                assert_eq!(differ, None, "{src} {isa:?} offset {offset}");
+            }
+        }
+    }
+}
+
 #[test]
 fn map_of_a_constant_fills_the_output() {
     let f = Jit::compile("1 + 2").unwrap();

@@ -58,11 +58,13 @@ impl Loaded {
     }
 }
 
-/// The map kernels of a [`JitFn`], compiled at the first `map` that needs one.
+/// The map kernels of a [`JitFn`], compiled at the first `map` that needs one: per
+/// instruction set, without and with prefetches (for arrays of [`STREAM_FROM`] elements or
+/// more).
 #[derive(Default)]
 pub(crate) struct Kernels {
-    avx2: OnceLock<Option<Loaded>>,
-    sse2: OnceLock<Option<Loaded>>,
+    avx2: [OnceLock<Option<Loaded>>; 2],
+    sse2: [OnceLock<Option<Loaded>>; 2],
 }
 
 fn has_avx2() -> bool {
@@ -152,13 +154,26 @@ impl JitFn {
     /// # Ok::<(), jit_runtime::Error>(())
     /// ```
     pub fn map_with(&self, columns: &[&[f64]], out: &mut [f64], isa: MapIsa) -> Result<()> {
+        self.map_part(columns, out, isa, 0)
+    }
+
+    /// [`map_with`](Self::map_with) on one part of arrays of `whole` elements (0: these are
+    /// the whole arrays), which chooses the kernel: from [`STREAM_FROM`] elements on, the one
+    /// that prefetches.
+    fn map_part(
+        &self,
+        columns: &[&[f64]],
+        out: &mut [f64],
+        isa: MapIsa,
+        whole: usize,
+    ) -> Result<()> {
         let n = self.check_shape(columns, out.len())?;
         let out = &mut out[..n];
         if n == 0 {
             return Ok(());
         }
         if !columns.is_empty() {
-            if let Some(k) = self.map_kernel(isa) {
+            if let Some(k) = self.map_kernel(isa, whole.max(n) >= STREAM_FROM) {
                 if n >= k.lanes {
                     run_map_aligned(k, columns, out);
                     return Ok(());
@@ -220,7 +235,9 @@ impl JitFn {
                     .iter()
                     .map(|c| &c[start..start + chunk.len()])
                     .collect();
-                self.map(&cols, chunk).err().map(|e| (i, e))
+                self.map_part(&cols, chunk, MapIsa::Auto, n)
+                    .err()
+                    .map(|e| (i, e))
             })
             .min_by_key(|&(i, _)| i);
         match first_error {
@@ -257,8 +274,9 @@ impl JitFn {
         Ok(n)
     }
 
-    /// The map kernel for `isa`, compiled and installed at first use.
-    fn map_kernel(&self, isa: MapIsa) -> Option<&Loaded> {
+    /// The map kernel for `isa`, with prefetches if `stream`, compiled and installed at first
+    /// use. (A kernel that prefetches and fails to install is replaced by the one without.)
+    fn map_kernel(&self, isa: MapIsa, stream: bool) -> Option<&Loaded> {
         #[cfg(target_arch = "x86_64")]
         {
             if !self.is_native() {
@@ -270,17 +288,26 @@ impl JitFn {
                 MapIsa::Scalar => return None,
             };
             let kernels = self.array_kernels();
-            let (cell, vi) = if avx2 {
+            let (cells, vi) = if avx2 {
                 (&kernels.avx2, VectorIsa::Avx2)
             } else {
                 (&kernels.sse2, VectorIsa::Sse2)
             };
-            cell.get_or_init(|| Loaded::install(map_kernel(self.expr(), vi, false)))
-                .as_ref()
+            let install = |stream| {
+                cells[usize::from(stream)]
+                    .get_or_init(|| Loaded::install(map_kernel(self.expr(), vi, stream, false)))
+                    .as_ref()
+            };
+            if stream {
+                if let Some(k) = install(true) {
+                    return Some(k);
+                }
+            }
+            install(false)
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            let _ = (isa, self.array_kernels());
+            let _ = (isa, stream, self.array_kernels());
             None
         }
     }
@@ -774,14 +801,22 @@ fn fast_kernel(f: &JitFn, stream: bool) -> Option<(ReduceOp, Loaded)> {
     Some((op, Loaded::install(Some(k))?))
 }
 
-/// Arrays of at least this many elements (4 MiB) are reduced by the fast kernel that
-/// prefetches ([`PREFETCH_AHEAD`](jit_compiler::codegen::PREFETCH_AHEAD) bytes ahead), and
-/// shorter ones by the kernel without. Such an array does not fit in the L2 cache of the
+/// Arrays of at least this many elements (4 MiB) are reduced and mapped by the kernels that
+/// prefetch ([`PREFETCH_AHEAD`](jit_compiler::codegen::PREFETCH_AHEAD) bytes ahead), and
+/// shorter ones by the kernels without. Such an array does not fit in the L2 cache of the
 /// CPUs this was written for (2 MiB a core on the Xeon measured, 0.5–1 MiB on AMD's Zen),
-/// where prefetches cost 3–8%. Measured there: from 4M elements on, 5–12% faster (see
-/// `PREFETCH_AHEAD`); at 400 000 to 1M elements (in L3) the two kernels ran level, and at
-/// 300 000 (mostly in L2) the prefetching one was 5–10% slower.
-/// `reduce_fast_parallel` decides by the whole array's length, not its chunks'.
+/// where prefetches cost 3–8%. Measured on that Xeon, medians of three runs each, without →
+/// with:
+/// * `reduce_fast` of `t + x`: 25.8–26.2 → 27.4–27.9 GB/s over 4M elements, 13.0–13.3 →
+///   14.5–14.7 over 100M; at 400 000 to 1M elements (in L3) the two ran level, and at
+///   300 000 (mostly in L2) the one that prefetches was 5–10% slower;
+/// * `map`, ns an element over 16M and 50M elements (from memory):
+///   `x^7 - 3*x^5 + 2*x^3 - x + 1` 1.26–1.31 → 1.10–1.19, `x*2 + y` 1.60–1.63 → 1.45–1.50,
+///   the quadratic formula 2.13–2.19 → 2.00–2.05; from 600 000 to 4M elements (in L3)
+///   within 1.5% either way.
+///
+/// `reduce_fast_parallel` and `map_parallel` decide by the whole array's length, not their
+/// chunks'.
 const STREAM_FROM: usize = 1 << 19;
 
 /// The largest number of partial results a fast kernel may have: the widest vector (4

@@ -29,14 +29,26 @@ pub(super) const COLUMN_REGS: [Gpr; 4] = [Gpr::Rax, Gpr::R8, Gpr::R9, Gpr::R10];
 /// recomputed to the same values, so this only needs `out` not to alias a column). `None`
 /// when the expression calls functions or needs more than 16 vector registers.
 ///
+/// With `stream`, each turn of the main loop also prefetches the cache lines
+/// [`PREFETCH_AHEAD`] bytes past the ones it reads from each column and writes to `out`
+/// (`prefetcht0`: a line about to be written is then in the cache when the store comes), for
+/// arrays that come from memory rather than from the caches; the results are the same.
+///
 /// ```
 /// use jit_compiler::codegen::{map_kernel, VectorIsa};
 /// let e = jit_compiler::parse("2*x^0.5").unwrap();
-/// let k = map_kernel(&e, VectorIsa::Avx2, true).unwrap();
+/// let k = map_kernel(&e, VectorIsa::Avx2, false, true).unwrap();
 /// assert!(k.listing.contains("vsqrtpd"));
-/// assert!(map_kernel(&jit_compiler::parse("sin(x)").unwrap(), VectorIsa::Sse2, false).is_none());
+/// assert!(!k.listing.contains("prefetch"));
+/// let sin = jit_compiler::parse("sin(x)").unwrap();
+/// assert!(map_kernel(&sin, VectorIsa::Sse2, false, false).is_none());
+/// // 16 doubles a turn, two cache lines of the column (in rax) and of the output (rsi)
+/// let k = map_kernel(&e, VectorIsa::Avx2, true, true).unwrap();
+/// for line in ["[rax+rcx*8+2000h]", "[rax+rcx*8+2040h]", "[rsi+rcx*8+2000h]", "[rsi+rcx*8+2040h]"] {
+///     assert!(k.listing.contains(&format!("prefetcht0 {line}")), "{line}");
+/// }
 /// ```
-pub fn map_kernel(expr: &Expr, isa: VectorIsa, listing: bool) -> Option<ArrayKernel> {
+pub fn map_kernel(expr: &Expr, isa: VectorIsa, stream: bool, listing: bool) -> Option<ArrayKernel> {
     let (ast, root) = expr.simplified_for_codegen();
     let dag = Dag::new(&ast, root);
     if dag.ast.is_empty() || has_calls(&dag) {
@@ -63,6 +75,13 @@ pub fn map_kernel(expr: &Expr, isa: VectorIsa, listing: bool) -> Option<ArrayKer
     asm.cmp(Gpr::Rcx, Gpr::Rdx);
     asm.jcc(Cond::G, small_setup);
     asm.bind(big);
+    if stream {
+        for k in 0..arity {
+            let base = column_base(&mut asm, k as u32);
+            prefetch_ahead(&mut asm, base, 8 * block);
+        }
+        prefetch_ahead(&mut asm, Gpr::Rsi, 8 * block);
+    }
     unrolled_block(&dag, isa, arity, &mut asm, &mut consts)?;
     asm.add(Gpr::Rcx, block as i32);
     asm.cmp(Gpr::Rcx, Gpr::Rdx);
@@ -92,20 +111,37 @@ pub fn map_kernel(expr: &Expr, isa: VectorIsa, listing: bool) -> Option<ArrayKer
     finish(asm, &consts, lanes, block)
 }
 
+/// Prefetches (`prefetcht0`) the cache lines [`PREFETCH_AHEAD`] bytes past the `bytes` that
+/// one turn of a loop reads or writes from `[base + rcx*8]` on: one prefetch per line (at
+/// least one: a turn of one SSE2 vector covers half a line, and prefetches the same line
+/// twice over two turns).
+fn prefetch_ahead(asm: &mut Assembler, base: Gpr, bytes: usize) {
+    for line in 0..bytes.div_ceil(64) {
+        let ahead = PREFETCH_AHEAD + 64 * line as i32;
+        asm.prefetch(
+            PrefetchOp::Prefetcht0,
+            Mem::base_index(base, Gpr::Rcx, Scale::S8, ahead),
+        );
+    }
+}
+
 /// Every vector register.
 const ALL_REGS: u16 = 0xFFFF;
 
-/// Element `disp / 8` (from `rcx`) of column `k`: its pointer is in one of [`COLUMN_REGS`],
-/// or loaded into `r11` first.
+/// Element `disp / 8` (from `rcx`) of column `k`.
 fn column(asm: &mut Assembler, k: u32, disp: i32) -> Mem {
-    let base = match COLUMN_REGS.get(k as usize) {
+    Mem::base_index(column_base(asm, k), Gpr::Rcx, Scale::S8, disp)
+}
+
+/// The register with column `k`'s pointer: one of [`COLUMN_REGS`], or `r11`, loaded here.
+fn column_base(asm: &mut Assembler, k: u32) -> Gpr {
+    match COLUMN_REGS.get(k as usize) {
         Some(&r) => r,
         None => {
             asm.mov(Gpr::R11, Mem::base_disp(Gpr::Rdi, 8 * k as i32));
             Gpr::R11
         }
-    };
-    Mem::base_index(base, Gpr::Rcx, Scale::S8, disp)
+    }
 }
 
 /// Stores a result to `out` at element `disp / 8` from `rcx`; a result in memory (the root is
@@ -437,13 +473,7 @@ pub(super) fn fast_reduce_with(
     asm.jcc(Cond::E, store);
     asm.bind(top);
     if stream {
-        // one prefetch per cache line read in this turn (at least one: a turn of one SSE2
-        // vector reads half a line, and prefetches the same line twice over two turns)
-        for line in 0..(8 * block).div_ceil(64) {
-            let ahead = PREFETCH_AHEAD + 64 * line as i32;
-            let at = Mem::base_index(Gpr::Rdi, Gpr::Rcx, Scale::S8, ahead);
-            asm.prefetch(PrefetchOp::Prefetcht0, at);
-        }
+        prefetch_ahead(&mut asm, Gpr::Rdi, 8 * block);
     }
     for u in 0..unroll {
         let disp = (8 * lanes * u) as i32;

@@ -23,8 +23,11 @@
 //!   the code generator ([`super::lower`]) inlined into a counted loop, the accumulator
 //!   staying in `xmm0`: the same instructions as a call per element, without the calls.
 //! * [`fast_reduce_kernel`]: for `t + term(x)` and `t * term(x)`: several vector accumulators
-//!   (reassociation; the runtime documents the error bound), and a variant that prefetches
-//!   [`PREFETCH_AHEAD`] bytes ahead, for long arrays.
+//!   (reassociation; the runtime documents the error bound).
+//!
+//! `map_kernel` and `fast_reduce_kernel` also come in a variant that prefetches the lines
+//! [`PREFETCH_AHEAD`] bytes ahead of those the loop reads and writes, which the runtime uses
+//! on long arrays.
 //!
 //! Register allocation is simpler than the scalar one: values live in vector registers and
 //! die at their last use; constants and (with AVX) elements are used straight from memory. An

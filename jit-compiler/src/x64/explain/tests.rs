@@ -420,6 +420,9 @@ fn prefetch_is_an_opcode_extension_with_a_memory_operand() {
     };
     assert_eq!(layout(&nta), "opcode 0f 18; ModRM 00");
     let text = explain_inst(&t0);
-    assert!(text.contains("prefetcht0: hint: bring the cache line"), "{text}");
+    assert!(
+        text.contains("prefetcht0: hint: bring the cache line"),
+        "{text}"
+    );
     assert!(text.contains("never faults"), "{text}");
 }
