@@ -238,11 +238,19 @@ fn record_copies(
 /// call, so the result is bit-identical to calling `f` element by element), with `t` staying
 /// in `xmm0` and each element loaded into `xmm1`. `None` when `f` calls functions.
 ///
+/// Each turn also prefetches the element [`PREFETCH_AHEAD`] bytes ahead (`prefetcht0`),
+/// whatever the array's length: the loop is bound by the latency of its chain through `t`
+/// (an `addsd` at least, 4 cycles), which leaves the load ports idle, so the prefetches cost
+/// nothing in cache, while from memory they keep the loads from waiting. Measured on the
+/// Xeon of `bench/last-run-xeon.txt`, a strict sum: 8.0 → 11.4 GB/s over 100M elements,
+/// level (12.0 GB/s) over 100 000.
+///
 /// ```
 /// use jit_compiler::codegen::fold_kernel;
 /// let e = jit_compiler::parse_with_args("t + x*x", &["t", "x"]).unwrap();
 /// let k = fold_kernel(&e, true).unwrap();
 /// assert!(k.listing.contains("movsd xmm1,[rdi+rcx*8]"));
+/// assert!(k.listing.contains("prefetcht0 [rdi+rcx*8+2000h]"));
 /// ```
 pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
     if expr.arity() != 2 {
@@ -294,6 +302,9 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
     reserve_stack(&mut asm, frame);
     asm.xor(Gpr::Rcx, Gpr::Rcx);
     asm.bind(top);
+    // (a prefetch per element, 8 per cache line: the loop waits on its chain through `t`,
+    // not on its loads, so the extra ones cost nothing measurable; see `fold_kernel`)
+    prefetch_ahead(&mut asm, Gpr::Rdi, 8);
     asm.movsd(Xmm::Xmm1, Mem::base_index(Gpr::Rdi, Gpr::Rcx, Scale::S8, 0));
     for inst in b.insts {
         asm.emit(inst);
