@@ -303,7 +303,7 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
     asm.xor(Gpr::Rcx, Gpr::Rcx);
     asm.bind(top);
     // (a prefetch per element, 8 per cache line: the loop waits on its chain through `t`,
-    // not on its loads, so the extra ones cost nothing measurable; see `fold_kernel`)
+    // not on its loads, so the repeated ones cost nothing measurable; see the doc above)
     prefetch_ahead(&mut asm, Gpr::Rdi, 8);
     asm.movsd(Xmm::Xmm1, Mem::base_index(Gpr::Rdi, Gpr::Rcx, Scale::S8, 0));
     for inst in b.insts {
@@ -381,7 +381,9 @@ pub fn reduce_shape(expr: &Expr, acc: usize) -> Option<(ReduceOp, Expr)> {
     Some((op, simple.with_valid_ast(term_ast)))
 }
 
-/// How far ahead of its loads a streaming fast reduction kernel prefetches, in bytes.
+/// How far ahead of the elements they read (and, for a map, write) the array kernels that
+/// prefetch do so, in bytes: [`fold_kernel`] always, [`map_kernel`] and
+/// [`fast_reduce_kernel`] with `stream`.
 ///
 /// Measured on an Intel Xeon (2.3 GHz, 2 MiB of L2 per core; the machine of
 /// `bench/last-run-xeon.txt`), `reduce_fast` of `t + x` with AVX2, medians of three runs

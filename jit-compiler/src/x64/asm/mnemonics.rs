@@ -5,8 +5,8 @@
 
 use super::Assembler;
 use crate::x64::inst::{
-    AluOp, AvxOp, AvxScalarOp, AvxStoreOp, AvxUnaryOp, Cond, GprFromXmmOp, Inst, ShiftOp, SseImmOp,
-    SseOp, SseStoreOp, UnaryOp, XmmFromGprOp,
+    AluOp, AvxOp, AvxScalarOp, AvxStoreOp, AvxUnaryOp, Cond, GprFromXmmOp, Inst, PrefetchOp,
+    ShiftOp, SseImmOp, SseOp, SseStoreOp, UnaryOp, XmmFromGprOp,
 };
 use crate::x64::mem::{GprMem, Label, Mem, XmmMem, YmmMem};
 use crate::x64::reg::{Gpr, Xmm, Ymm};
@@ -1213,7 +1213,7 @@ impl Assembler {
     }
 
     /// `prefetcht0`/`t1`/`t2`/`nta m8`: a hint to fetch the cache line at `src` (see
-    /// [`PrefetchOp`](crate::x64::PrefetchOp)).
+    /// [`PrefetchOp`]).
     ///
     /// ```
     /// use jit_compiler::x64::{Assembler, Gpr::*, Mem, PrefetchOp, Scale};
@@ -1223,7 +1223,7 @@ impl Assembler {
     /// assert_eq!(out.code, [0x0F, 0x18, 0x4C, 0xCF, 0x40]); // ModRM 01 001 100: disp8
     /// assert!(out.listing_text().ends_with("prefetcht0 [rdi+rcx*8+40h]\n"));
     /// ```
-    pub fn prefetch(&mut self, op: crate::x64::PrefetchOp, src: Mem) {
+    pub fn prefetch(&mut self, op: PrefetchOp, src: Mem) {
         self.emit(Inst::Prefetch { op, src });
     }
 
