@@ -2,7 +2,7 @@
 //! `Jit::builder().limits(..)`, malformed or huge input gives an `Error` rather than a panic
 //! or a stack overflow, and a 1 MiB expression compiles in about linear time.
 
-use trivial_jit::{ErrorKind, Jit, Limits};
+use trivial_jit::{ErrorKind, Jit, Limits, Reducer};
 
 fn limited(limits: Limits) -> trivial_jit::JitBuilder {
     Jit::builder().limits(limits)
@@ -291,7 +291,7 @@ fn a_fold_with_a_frame_over_a_page() {
     let r = Jit::reducer(&src, "t", 1.0).unwrap();
     assert!(r.is_strict_native(), "the fold kernel runs");
     let f = trivial_jit::compiler::parse_with_args(&src, &["t", "x"]).unwrap();
-    let kernel = trivial_jit::compiler::codegen::fold_kernel(&f, true).unwrap();
+    let kernel = trivial_jit::compiler::codegen::fold_kernel(&f, 1 << 18, true).unwrap();
     assert!(
         kernel.listing.contains("mov r10,[rsp]"),
         "the kernel probes"
@@ -299,6 +299,43 @@ fn a_fold_with_a_frame_over_a_page() {
     let xs = [0.37, -1.5, 2.0, 0.0, 1e-3, -7.25, 3.5];
     let want = xs.iter().fold(1.0, |t, &x| f.eval(&[t, x]).unwrap());
     assert_eq!(r.reduce(&xs).to_bits(), want.to_bits());
+}
+
+/// The fold kernel's frame is bounded by the limit its step was compiled with, as the step's
+/// own frame is: a step whose frame is over the default 256 KiB, compiled with a raised
+/// `max_frame_len`, still gets a fold kernel (it used to run element by element), and a frame
+/// over a lowered limit gets none.
+#[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "the fold kernel is machine code"
+)]
+fn the_fold_kernel_takes_the_step_s_frame_limit() {
+    let f = |n| trivial_jit::compiler::parse_with_args(&shared_products(n), &["t", "x"]).unwrap();
+    let small = f(1_000); // a frame of about 8 KiB
+    assert!(trivial_jit::compiler::codegen::fold_kernel(&small, 4096, false).is_none());
+    assert!(trivial_jit::compiler::codegen::fold_kernel(&small, 16 << 10, false).is_some());
+    // about 40 000 values kept at once: a frame of about 320 KiB
+    let src = format!("t + {}", shared_products(40_000));
+    let raised = Limits {
+        max_frame_len: 1 << 20,
+        ..Limits::default()
+    };
+    let run = std::thread::Builder::new()
+        .stack_size(4 << 20)
+        .spawn(move || {
+            let step = Jit::builder()
+                .limits(raised)
+                .compile_with_args(&src, &["t", "x"])
+                .unwrap();
+            let r = Reducer::new(step, 0.0).unwrap();
+            assert!(r.is_strict_native(), "the fold kernel runs");
+            let xs = [0.5, -2.0, 3.0];
+            let want = xs.iter().fold(0.0, |t, &x| r.function().call(&[t, x]));
+            assert_eq!(r.reduce(&xs).to_bits(), want.to_bits());
+        })
+        .unwrap();
+    run.join().unwrap();
 }
 
 /// Thousands of registered names, each used once: registering and looking them up takes the

@@ -538,7 +538,9 @@ impl Reducer {
         if !f.is_native() {
             return (None, None);
         }
-        let strict = Loaded::install(fold_kernel(f.expr(), false));
+        // (the frame limit the scalar function was compiled with)
+        let max_frame_len = f.codegen_options().max_frame_len;
+        let strict = Loaded::install(fold_kernel(f.expr(), max_frame_len, false));
         let fast = fast_kernel(f, false).and_then(|(op, k)| {
             // (`combine` takes a power of two: lanes × accumulators, 2 or 4 × 1, 2 or 4)
             (k.block <= MAX_BLOCK && k.block.is_power_of_two()).then_some((op, k))

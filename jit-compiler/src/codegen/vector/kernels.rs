@@ -1,11 +1,11 @@
 //! The kernels: the loops around the generated bodies.
 
 use crate::ast::{Node, NodeId};
+use crate::codegen::Abi;
 use crate::codegen::dag::Dag;
 use crate::codegen::frame::reserve_stack;
 use crate::codegen::lower::{Schedule, Target, lower};
 use crate::codegen::pool::Pool;
-use crate::codegen::{Abi, DEFAULT_MAX_FRAME_LEN};
 use crate::expr::Expr;
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::x64::{
@@ -236,7 +236,9 @@ fn record_copies(
 ///
 /// The loop body is the scalar code generator's body for `f` (the same instructions as one
 /// call, so the result is bit-identical to calling `f` element by element), with `t` staying
-/// in `xmm0` and each element loaded into `xmm1`. `None` when `f` calls functions.
+/// in `xmm0` and each element loaded into `xmm1`. `None` when `f` calls functions, or when
+/// its spill slots need a frame of more than `max_frame_len` bytes (the limit the scalar
+/// function was compiled with, [`CodegenOptions::max_frame_len`](crate::codegen::CodegenOptions::max_frame_len)).
 ///
 /// Each turn also prefetches the element [`PREFETCH_AHEAD`] bytes ahead (`prefetcht0`),
 /// whatever the array's length: the loop is bound by the latency of its chain through `t`
@@ -248,11 +250,11 @@ fn record_copies(
 /// ```
 /// use jit_compiler::codegen::fold_kernel;
 /// let e = jit_compiler::parse_with_args("t + x*x", &["t", "x"]).unwrap();
-/// let k = fold_kernel(&e, true).unwrap();
+/// let k = fold_kernel(&e, 256 << 10, true).unwrap();
 /// assert!(k.listing.contains("movsd xmm1,[rdi+rcx*8]"));
 /// assert!(k.listing.contains("prefetcht0 [rdi+rcx*8+2000h]"));
 /// ```
-pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
+pub fn fold_kernel(expr: &Expr, max_frame_len: usize, listing: bool) -> Option<ArrayKernel> {
     if expr.arity() != 2 {
         return None;
     }
@@ -289,10 +291,9 @@ pub fn fold_kernel(expr: &Expr, listing: bool) -> Option<ArrayKernel> {
     if b.has_calls {
         return None;
     }
-    // the spill slots, as the scalar function's frame would have them (within its limit:
-    // a larger one is left to the scalar function, which reports it)
+    // the spill slots, as the scalar function's frame would have them, within its limit
     let frame = (8 * b.slots as usize + 15) & !15;
-    if frame > DEFAULT_MAX_FRAME_LEN {
+    if frame > max_frame_len {
         return None;
     }
     let frame = frame as i32;
