@@ -59,8 +59,8 @@ impl Loaded {
 }
 
 /// The map kernels of a [`JitFn`], compiled at the first `map` that needs one: per
-/// instruction set, without and with prefetches (for arrays of [`STREAM_FROM`] elements or
-/// more).
+/// instruction set, without and with prefetches (for arrays of [`MAP_STREAM_FROM`] elements
+/// or more).
 #[derive(Default)]
 pub(crate) struct Kernels {
     avx2: [OnceLock<Option<Loaded>>; 2],
@@ -106,7 +106,8 @@ impl JitFn {
     /// * the machine is not x86-64.
     ///
     /// The kernel is compiled at the first call (a few microseconds) and kept with the
-    /// function (clones share it). When the columns have 256 elements or more and `out`
+    /// function (clones share it); from 2 097 152 elements on, a second one that also
+    /// prefetches 8 KiB ahead (same results), compiled at the first array that long. When the columns have 256 elements or more and `out`
     /// does not start on a vector boundary, `out` is written from the boundary on, after a
     /// first vector (stores and loads that straddle cache lines made maps of arrays in cache
     /// up to 1.5× slower).
@@ -158,8 +159,8 @@ impl JitFn {
     }
 
     /// [`map_with`](Self::map_with) on one part of arrays of `whole` elements (0: these are
-    /// the whole arrays), which chooses the kernel: from [`STREAM_FROM`] elements on, the one
-    /// that prefetches.
+    /// the whole arrays), which chooses the kernel: from [`MAP_STREAM_FROM`] elements on, the
+    /// one that prefetches.
     fn map_part(
         &self,
         columns: &[&[f64]],
@@ -173,7 +174,7 @@ impl JitFn {
             return Ok(());
         }
         if !columns.is_empty() {
-            if let Some(k) = self.map_kernel(isa, whole.max(n) >= STREAM_FROM) {
+            if let Some(k) = self.map_kernel(isa, whole.max(n) >= MAP_STREAM_FROM) {
                 if n >= k.lanes {
                     run_map_aligned(k, columns, out);
                     return Ok(());
@@ -382,7 +383,8 @@ fn run_map(k: &Loaded, columns: &[&[f64]], out: &mut [f64], from: usize) {
     // least `from + n` (`check_shape` checked that the columns have the output's length, and
     // `run_map_from`'s `from` is the number of elements it took off the output's front),
     // and n >= lanes, as the kernel requires (checked by `map_with`; `run_map_from` passes
-    // `lanes` or more). `out` cannot alias a column (it is a unique borrow).
+    // `lanes` or more). `out` cannot alias a column (it is a unique borrow). (A kernel that
+    // streams also issues prefetch hints past those elements, which never fault.)
     unsafe {
         let f = std::mem::transmute::<
             *const u8,
@@ -667,7 +669,8 @@ impl Reducer {
         #[cfg(target_arch = "x86_64")]
         if let Some(k) = &self.strict {
             // SAFETY: a fold kernel, `extern "sysv64" fn(*const f64, usize, f64) -> f64`,
-            // mapped while `k` lives; it reads exactly `xs.len()` elements from the pointer.
+            // mapped while `k` lives; it reads exactly `xs.len()` elements from the pointer
+            // (and prefetches past them: hints, which never fault).
             return unsafe {
                 let f = std::mem::transmute::<
                     *const u8,
@@ -803,23 +806,29 @@ fn fast_kernel(f: &JitFn, stream: bool) -> Option<(ReduceOp, Loaded)> {
     Some((op, Loaded::install(Some(k))?))
 }
 
-/// Arrays of at least this many elements (4 MiB) are reduced and mapped by the kernels that
-/// prefetch ([`PREFETCH_AHEAD`](jit_compiler::codegen::PREFETCH_AHEAD) bytes ahead), and
-/// shorter ones by the kernels without. Such an array does not fit in the L2 cache of the
+/// Arrays of at least this many elements (4 MiB) are reduced by the fast kernel that
+/// prefetches ([`PREFETCH_AHEAD`](jit_compiler::codegen::PREFETCH_AHEAD) bytes ahead), and
+/// shorter ones by the kernel without. Such an array does not fit in the L2 cache of the
 /// CPUs this was written for (2 MiB a core on the Xeon measured, 0.5–1 MiB on AMD's Zen),
-/// where prefetches cost 3–8%. Measured on that Xeon, medians of three runs each, without →
-/// with:
-/// * `reduce_fast` of `t + x`: 25.8–26.2 → 27.4–27.9 GB/s over 4M elements, 13.0–13.3 →
-///   14.5–14.7 over 100M; at 400 000 to 1M elements (in L3) the two ran level, and at
-///   300 000 (mostly in L2) the one that prefetches was 5–10% slower;
-/// * `map`, ns an element over 16M and 50M elements (from memory):
-///   `x^7 - 3*x^5 + 2*x^3 - x + 1` 1.26–1.31 → 1.10–1.19, `x*2 + y` 1.60–1.63 → 1.45–1.50,
-///   the quadratic formula 2.13–2.19 → 2.00–2.05; from 600 000 to 4M elements (in L3)
-///   within 1.5% either way.
-///
-/// `reduce_fast_parallel` and `map_parallel` decide by the whole array's length, not their
-/// chunks'.
+/// where prefetches cost 3–8%. Measured on that Xeon, `reduce_fast` of `t + x`, medians of
+/// three runs each, without → with: 25.8–26.2 → 27.4–27.9 GB/s over 4M elements (in L3),
+/// 13.0–13.3 → 14.5–14.7 over 100M (from memory); at 400 000 to 1M elements the two ran
+/// level, and at 300 000 (2.4 MB, a little more than L2) the one that prefetches was 5–10%
+/// slower. `reduce_fast_parallel` decides by the whole array's length, not its chunks'.
 const STREAM_FROM: usize = 1 << 19;
+
+/// Maps of at least this many elements (16 MiB a column) run the map kernel that prefetches,
+/// for each column and the output. In L3 it gained nothing a map could measure; from memory
+/// it did. Measured on the Xeon, ns an element, medians of three runs each, without → with:
+/// * over 16M and 50M elements: `x^7 - 3*x^5 + 2*x^3 - x + 1` 1.26–1.31 → 1.10–1.19,
+///   `x*2 + y` 1.60–1.63 → 1.45–1.50, the quadratic formula 2.13–2.19 → 2.00–2.05;
+/// * from 600 000 to 4M elements: within 1.5% either way. At 1M, the benchmark's length,
+///   the benchmark's `2*x^0.5` took 0.5–1% longer against rustc's loop in three runs of
+///   four (bound by the square-root unit, it gains nothing from prefetches), hence a
+///   threshold above the reducer's.
+///
+/// `map_parallel` decides by the whole arrays' length, not its chunks'.
+const MAP_STREAM_FROM: usize = 1 << 21;
 
 /// The largest number of partial results a fast kernel may have: the widest vector (4
 /// doubles) times the accumulators (the arrays of partials are this long, and filled at
@@ -907,7 +916,8 @@ fn run_fast(k: &Loaded, xs: &[f64], partials: &mut [f64]) {
     // SAFETY: a fast reduction kernel, `extern "sysv64" fn(*const f64, usize, *mut f64)`,
     // mapped while `k` lives. It reads `xs.len()` elements (a multiple of its block, as it
     // requires, checked above) and reads and writes `block` doubles at `partials`, which
-    // holds exactly `block` (checked above).
+    // holds exactly `block` (checked above). (A kernel that streams also issues prefetch
+    // hints past those elements, which never fault.)
     unsafe {
         let f = std::mem::transmute::<*const u8, extern "sysv64" fn(*const f64, usize, *mut f64)>(
             k.code.as_ptr(),
@@ -922,6 +932,50 @@ fn run_fast(_: &Loaded, _: &[f64], _: &mut [f64]) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The kernels that prefetch run from their thresholds on, and are installed only then:
+    /// not for arrays one element shorter, and for the parallel forms by the whole array's
+    /// length (their chunks are far shorter).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn prefetching_kernels_from_their_thresholds_on() {
+        let map_streams = |f: &JitFn| {
+            let k = f.array_kernels();
+            let cell = if has_avx2() { &k.avx2[1] } else { &k.sse2[1] };
+            cell.get().is_some_and(Option::is_some)
+        };
+        let reduce_streams = |r: &Reducer| r.stream.get().is_some_and(Option::is_some);
+        let xs = vec![0.5; MAP_STREAM_FROM];
+        let mut out = vec![0.0; MAP_STREAM_FROM];
+        let f = Jit::compile("x*2 + 1").unwrap();
+        let short = MAP_STREAM_FROM - 1;
+        f.map(&[&xs[..short]], &mut out[..short]).unwrap();
+        assert!(!map_streams(&f));
+        f.map(&[&xs], &mut out).unwrap();
+        assert!(map_streams(&f));
+        assert_eq!(out[MAP_STREAM_FROM - 1], 2.0);
+        let r = Jit::reducer("t + x", "t", 0.0).unwrap();
+        assert_eq!(
+            r.reduce_fast(&xs[..STREAM_FROM - 1]),
+            0.5 * (STREAM_FROM - 1) as f64
+        );
+        assert!(!reduce_streams(&r));
+        assert_eq!(r.reduce_fast(&xs[..STREAM_FROM]), 0.5 * STREAM_FROM as f64);
+        assert!(reduce_streams(&r));
+        #[cfg(feature = "parallel")]
+        {
+            let f = Jit::compile("x*2 + 1").unwrap();
+            f.map_parallel(&[&xs[..short]], &mut out[..short]).unwrap();
+            assert!(!map_streams(&f));
+            f.map_parallel(&[&xs], &mut out).unwrap();
+            assert!(map_streams(&f));
+            let r = Jit::reducer("t + x", "t", 0.0).unwrap();
+            r.reduce_fast_parallel(&xs[..STREAM_FROM - 1]);
+            assert!(!reduce_streams(&r));
+            r.reduce_fast_parallel(&xs[..STREAM_FROM]);
+            assert!(reduce_streams(&r));
+        }
+    }
 
     #[test]
     fn pairwise_combination_order() {

@@ -455,9 +455,9 @@ ops! {
     /// Software prefetch `op m8` (`0F 18 /ext`): a hint to bring the cache line holding the
     /// address closer to the core. It never faults (an address outside the mapping is
     /// dropped), changes no register or flag, and the CPU may ignore it. The hint says where
-    /// the line goes, in the words of Intel's manual: `t0` into every cache level, `t1` into
-    /// L2 and the levels below it, `t2` into L3 and below (or a choice of the implementation),
-    /// `nta` close to the core with as little pollution of the caches as it can.
+    /// the line goes, after Intel's manual: `t0` into every cache level, `t1` into L2 and the
+    /// caches further out, `t2` into L3 and further out (or where the implementation
+    /// chooses), `nta` close to the core, polluting the caches as little as it can.
     ///
     /// ```
     /// use jit_compiler::x64::{encode, Gpr::*, Inst, Mem, PrefetchOp, Scale};

@@ -241,11 +241,13 @@ fn record_copies(
 /// function was compiled with, [`CodegenOptions::max_frame_len`](crate::codegen::CodegenOptions::max_frame_len)).
 ///
 /// Each turn also prefetches the element [`PREFETCH_AHEAD`] bytes ahead (`prefetcht0`),
-/// whatever the array's length: the loop is bound by the latency of its chain through `t`
-/// (an `addsd` at least, 4 cycles), which leaves the load ports idle, so the prefetches cost
-/// nothing in cache, while from memory they keep the loads from waiting. Measured on the
-/// Xeon of `bench/last-run-xeon.txt`, a strict sum: 8.0 → 11.4 GB/s over 100M elements,
-/// level (12.0 GB/s) over 100 000.
+/// whatever the array's length: a step that reads `t` waits on its chain through `t` (4
+/// cycles an element for an `addsd`), which leaves the load ports idle, so in cache the
+/// prefetches cost nothing, while from memory they keep the loads from waiting. Measured
+/// on the Xeon of `bench/last-run-xeon.txt` (a test program, two runs), without → with,
+/// GB/s over 10 000 or 100 000 / 100M elements: `t + x` 12.0 / 7.9–8.0 → 12.0 / 11.2–11.5,
+/// `-t + x` 11.6 / 6.9 → 11.5 / 10.2, `max(t, x)` 3.1 / 3.0 → 3.0 / 3.0, and `x`, with no
+/// chain, 16.7 / 7.6 → 23.2 / 10.9.
 ///
 /// ```
 /// use jit_compiler::codegen::fold_kernel;

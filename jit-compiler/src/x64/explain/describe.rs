@@ -427,9 +427,11 @@ fn flow(inst: &Inst, cx: &Ctx<'_>) -> String {
             cx.mem(&src),
             match op {
                 PrefetchOp::Prefetcht0 => "into every cache level",
-                PrefetchOp::Prefetcht1 => "into L2 and the levels below it",
-                PrefetchOp::Prefetcht2 => "into L3 and the levels below it",
-                PrefetchOp::Prefetchnta => "close to the core, marked to be evicted first",
+                PrefetchOp::Prefetcht1 => "into L2 and the caches further out",
+                PrefetchOp::Prefetcht2 =>
+                    "into L3 and the caches further out (or where the CPU chooses)",
+                PrefetchOp::Prefetchnta =>
+                    "close to the core, polluting the caches as little as it can",
             }
         ),
         Ret => {
