@@ -10,7 +10,7 @@
 use crate::{Jit, JitFn};
 use jit_compiler::codegen::{ArrayKernel, ReduceOp};
 #[cfg(target_arch = "x86_64")]
-use jit_compiler::codegen::{VectorIsa, fast_reduce_kernel, fold_kernel, map_kernel};
+use jit_compiler::codegen::{Prefetch, VectorIsa, fast_reduce_kernel, fold_kernel, map_kernel};
 use jit_compiler::{Error, ErrorKind, Result, Span};
 use std::fmt;
 use std::sync::OnceLock;
@@ -294,17 +294,17 @@ impl JitFn {
             } else {
                 (&kernels.sse2, VectorIsa::Sse2)
             };
-            let install = |stream| {
-                cells[usize::from(stream)]
-                    .get_or_init(|| Loaded::install(map_kernel(self.expr(), vi, stream, false)))
+            let install = |prefetch| {
+                cells[usize::from(prefetch == Prefetch::Ahead)]
+                    .get_or_init(|| Loaded::install(map_kernel(self.expr(), vi, prefetch, false)))
                     .as_ref()
             };
             if stream {
-                if let Some(k) = install(true) {
+                if let Some(k) = install(Prefetch::Ahead) {
                     return Some(k);
                 }
             }
-            install(false)
+            install(Prefetch::Off)
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
@@ -543,7 +543,7 @@ impl Reducer {
         // (the frame limit the scalar function was compiled with)
         let max_frame_len = f.codegen_options().max_frame_len;
         let strict = Loaded::install(fold_kernel(f.expr(), max_frame_len, false));
-        let fast = fast_kernel(f, false).and_then(|(op, k)| {
+        let fast = fast_kernel(f, Prefetch::Off).and_then(|(op, k)| {
             // (`combine` takes a power of two: lanes × accumulators, 2 or 4 × 1, 2 or 4)
             (k.block <= MAX_BLOCK && k.block.is_power_of_two()).then_some((op, k))
         });
@@ -559,7 +559,7 @@ impl Reducer {
             return plain;
         }
         let stream = self.stream.get_or_init(|| {
-            let (_, k) = fast_kernel(&self.f, true)?;
+            let (_, k) = fast_kernel(&self.f, Prefetch::Ahead)?;
             (k.lanes == plain.lanes && k.block == plain.block).then_some(k)
         });
         stream.as_ref().unwrap_or(plain)
@@ -793,16 +793,15 @@ impl Reducer {
     }
 }
 
-/// The fast kernel of a step (AVX2 if the CPU has it, else SSE2), installed; with
-/// prefetches if `stream`.
+/// The fast kernel of a step (AVX2 if the CPU has it, else SSE2), installed.
 #[cfg(target_arch = "x86_64")]
-fn fast_kernel(f: &JitFn, stream: bool) -> Option<(ReduceOp, Loaded)> {
+fn fast_kernel(f: &JitFn, prefetch: Prefetch) -> Option<(ReduceOp, Loaded)> {
     let isa = if has_avx2() {
         VectorIsa::Avx2
     } else {
         VectorIsa::Sse2
     };
-    let (op, k) = fast_reduce_kernel(f.expr(), 0, isa, FAST_UNROLL, stream, false)?;
+    let (op, k) = fast_reduce_kernel(f.expr(), 0, isa, FAST_UNROLL, prefetch, false)?;
     Some((op, Loaded::install(Some(k))?))
 }
 
@@ -1065,11 +1064,12 @@ mod tests {
                 let f = Jit::compile(src).unwrap();
                 for unroll in [1, 2, 4] {
                     let (op, k) =
-                        fast_reduce_kernel(f.expr(), 0, isa, unroll, false, false).unwrap();
+                        fast_reduce_kernel(f.expr(), 0, isa, unroll, Prefetch::Off, false).unwrap();
                     let k = Loaded::install(Some(k)).unwrap();
                     assert_eq!(k.block, k.lanes * unroll, "{src}: {unroll} accumulators");
                     let (_, stream) =
-                        fast_reduce_kernel(f.expr(), 0, isa, unroll, true, false).unwrap();
+                        fast_reduce_kernel(f.expr(), 0, isa, unroll, Prefetch::Ahead, false)
+                            .unwrap();
                     let stream = Loaded::install(Some(stream)).unwrap();
                     assert_eq!((stream.lanes, stream.block), (k.lanes, k.block));
                     let product = op == ReduceOp::Mul;

@@ -498,8 +498,8 @@ fn code_too_large(expr: &Expr, len: usize, limit: usize) -> Error {
 
 mod vector;
 pub use vector::{
-    ArrayKernel, PREFETCH_AHEAD, ReduceOp, VectorIsa, fast_reduce_kernel, fold_kernel, map_kernel,
-    reduce_shape,
+    ArrayKernel, PREFETCH_AHEAD, Prefetch, ReduceOp, VectorIsa, fast_reduce_kernel, fold_kernel,
+    map_kernel, reduce_shape,
 };
 
 #[cfg(test)]

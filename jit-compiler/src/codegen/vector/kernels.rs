@@ -29,26 +29,31 @@ pub(super) const COLUMN_REGS: [Gpr; 4] = [Gpr::Rax, Gpr::R8, Gpr::R9, Gpr::R10];
 /// recomputed to the same values, so this only needs `out` not to alias a column). `None`
 /// when the expression calls functions or needs more than 16 vector registers.
 ///
-/// With `stream`, each turn of the main loop also prefetches the cache lines
+/// With [`Prefetch::Ahead`], each turn of the main loop also prefetches the cache lines
 /// [`PREFETCH_AHEAD`] bytes past the ones it reads from each column and writes to `out`
 /// (`prefetcht0`: a line about to be written is then in the cache when the store comes), for
 /// arrays that come from memory rather than from the caches; the results are the same.
 ///
 /// ```
-/// use jit_compiler::codegen::{map_kernel, VectorIsa};
+/// use jit_compiler::codegen::{map_kernel, Prefetch, VectorIsa};
 /// let e = jit_compiler::parse("2*x^0.5").unwrap();
-/// let k = map_kernel(&e, VectorIsa::Avx2, false, true).unwrap();
+/// let k = map_kernel(&e, VectorIsa::Avx2, Prefetch::Off, true).unwrap();
 /// assert!(k.listing.contains("vsqrtpd"));
 /// assert!(!k.listing.contains("prefetch"));
 /// let sin = jit_compiler::parse("sin(x)").unwrap();
-/// assert!(map_kernel(&sin, VectorIsa::Sse2, false, false).is_none());
+/// assert!(map_kernel(&sin, VectorIsa::Sse2, Prefetch::Off, false).is_none());
 /// // 16 doubles a turn, two cache lines of the column (in rax) and of the output (rsi)
-/// let k = map_kernel(&e, VectorIsa::Avx2, true, true).unwrap();
+/// let k = map_kernel(&e, VectorIsa::Avx2, Prefetch::Ahead, true).unwrap();
 /// for line in ["[rax+rcx*8+2000h]", "[rax+rcx*8+2040h]", "[rsi+rcx*8+2000h]", "[rsi+rcx*8+2040h]"] {
 ///     assert!(k.listing.contains(&format!("prefetcht0 {line}")), "{line}");
 /// }
 /// ```
-pub fn map_kernel(expr: &Expr, isa: VectorIsa, stream: bool, listing: bool) -> Option<ArrayKernel> {
+pub fn map_kernel(
+    expr: &Expr,
+    isa: VectorIsa,
+    prefetch: Prefetch,
+    listing: bool,
+) -> Option<ArrayKernel> {
     let (ast, root) = expr.simplified_for_codegen();
     let dag = Dag::new(&ast, root);
     if dag.ast.is_empty() || has_calls(&dag) {
@@ -75,7 +80,7 @@ pub fn map_kernel(expr: &Expr, isa: VectorIsa, stream: bool, listing: bool) -> O
     asm.cmp(Gpr::Rcx, Gpr::Rdx);
     asm.jcc(Cond::G, small_setup);
     asm.bind(big);
-    if stream {
+    if prefetch == Prefetch::Ahead {
         for k in 0..arity {
             let base = column_base(&mut asm, k as u32);
             prefetch_ahead(&mut asm, base, 8 * block);
@@ -384,9 +389,20 @@ pub fn reduce_shape(expr: &Expr, acc: usize) -> Option<(ReduceOp, Expr)> {
     Some((op, simple.with_valid_ast(term_ast)))
 }
 
+/// Whether a [`map_kernel`] or [`fast_reduce_kernel`] prefetches: for arrays that come from
+/// memory, or for arrays in the caches, where prefetches cost 3–8% (see [`PREFETCH_AHEAD`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Prefetch {
+    /// No prefetches.
+    Off,
+    /// Each turn of the main loop prefetches (`prefetcht0`) every cache line it reads or
+    /// writes, [`PREFETCH_AHEAD`] bytes ahead.
+    Ahead,
+}
+
 /// How far ahead of the elements they read (and, for a map, write) the array kernels that
 /// prefetch do so, in bytes: [`fold_kernel`] always, [`map_kernel`] and
-/// [`fast_reduce_kernel`] with `stream`.
+/// [`fast_reduce_kernel`] with [`Prefetch::Ahead`].
 ///
 /// Measured on an Intel Xeon (2.3 GHz, 2 MiB of L2 per core; the machine of
 /// `bench/last-run-xeon.txt`), `reduce_fast` of `t + x` with AVX2, medians of three runs
@@ -410,18 +426,18 @@ pub const PREFETCH_AHEAD: i32 = 8192;
 /// `array.rs`). `None` if the shape does not fit or the term needs calls or too many
 /// registers even with one accumulator.
 ///
-/// With `stream`, each turn of the loop also prefetches the cache lines [`PREFETCH_AHEAD`]
+/// With [`Prefetch::Ahead`], each turn of the loop also prefetches the cache lines [`PREFETCH_AHEAD`]
 /// bytes past the ones it reads (`prefetcht0`), for arrays that come from memory rather than
 /// from the caches; the results are the same, bit for bit (a prefetch changes no register).
 ///
 /// ```
-/// use jit_compiler::codegen::{fast_reduce_kernel, VectorIsa};
+/// use jit_compiler::codegen::{fast_reduce_kernel, Prefetch, VectorIsa};
 /// let e = jit_compiler::parse_with_args("t + x", &["t", "x"]).unwrap();
-/// let (_, k) = fast_reduce_kernel(&e, 0, VectorIsa::Avx2, 4, false, true).unwrap();
+/// let (_, k) = fast_reduce_kernel(&e, 0, VectorIsa::Avx2, 4, Prefetch::Off, true).unwrap();
 /// assert_eq!(k.block, 16);
 /// assert!(k.listing.contains("vaddpd ymm12,ymm12,[rdi+rcx*8]"));
 /// assert!(!k.listing.contains("prefetch"));
-/// let (_, k) = fast_reduce_kernel(&e, 0, VectorIsa::Avx2, 4, true, true).unwrap();
+/// let (_, k) = fast_reduce_kernel(&e, 0, VectorIsa::Avx2, 4, Prefetch::Ahead, true).unwrap();
 /// // 16 doubles a turn, two cache lines: one prefetch for each, 8 KiB ahead
 /// assert!(k.listing.contains("prefetcht0 [rdi+rcx*8+2000h]"));
 /// assert!(k.listing.contains("prefetcht0 [rdi+rcx*8+2040h]"));
@@ -431,7 +447,7 @@ pub fn fast_reduce_kernel(
     acc: usize,
     isa: VectorIsa,
     unroll: usize,
-    stream: bool,
+    prefetch: Prefetch,
     listing: bool,
 ) -> Option<(ReduceOp, ArrayKernel)> {
     if expr.arity() != 2 {
@@ -445,7 +461,7 @@ pub fn fast_reduce_kernel(
     }
     let mut unroll = unroll.clamp(1, 8);
     loop {
-        if let Some(k) = fast_reduce_with(&dag, op, isa, unroll, stream, listing) {
+        if let Some(k) = fast_reduce_with(&dag, op, isa, unroll, prefetch, listing) {
             return Some((op, k));
         }
         if unroll == 1 {
@@ -460,7 +476,7 @@ pub(super) fn fast_reduce_with(
     op: ReduceOp,
     isa: VectorIsa,
     unroll: usize,
-    stream: bool,
+    prefetch: Prefetch,
     listing: bool,
 ) -> Option<ArrayKernel> {
     let lanes = isa.lanes();
@@ -488,7 +504,7 @@ pub(super) fn fast_reduce_with(
     asm.test(Gpr::Rsi, Gpr::Rsi);
     asm.jcc(Cond::E, store);
     asm.bind(top);
-    if stream {
+    if prefetch == Prefetch::Ahead {
         prefetch_ahead(&mut asm, Gpr::Rdi, 8 * block);
     }
     for u in 0..unroll {

@@ -45,7 +45,9 @@ use std::collections::HashMap;
 
 /// Lane patterns of the masks.
 use emit::*;
-pub use kernels::{PREFETCH_AHEAD, fast_reduce_kernel, fold_kernel, map_kernel, reduce_shape};
+pub use kernels::{
+    PREFETCH_AHEAD, Prefetch, fast_reduce_kernel, fold_kernel, map_kernel, reduce_shape,
+};
 
 const SIGN: u64 = 0x8000_0000_0000_0000;
 const ABS: u64 = 0x7FFF_FFFF_FFFF_FFFF;

@@ -5,21 +5,27 @@ use crate::{parse, parse_with_args};
 #[test]
 fn kernels_for_plain_arithmetic_only() {
     for isa in [VectorIsa::Avx2, VectorIsa::Sse2] {
-        let k = map_kernel(&parse("x*y + z/2").unwrap(), isa, false, true).unwrap();
+        let k = map_kernel(&parse("x*y + z/2").unwrap(), isa, Prefetch::Off, true).unwrap();
         assert_eq!(k.lanes, isa.lanes());
         assert_eq!(k.block, kernels::MAP_UNROLL * isa.lanes());
         assert!(k.listing.contains("mulpd"));
-        assert!(map_kernel(&parse("x % y").unwrap(), isa, false, false).is_none());
-        assert!(map_kernel(&parse("exp(x)").unwrap(), isa, false, false).is_none());
+        assert!(map_kernel(&parse("x % y").unwrap(), isa, Prefetch::Off, false).is_none());
+        assert!(map_kernel(&parse("exp(x)").unwrap(), isa, Prefetch::Off, false).is_none());
     }
-    let k = map_kernel(&parse("a+b+c+d+e+f").unwrap(), VectorIsa::Avx2, false, true).unwrap();
+    let k = map_kernel(
+        &parse("a+b+c+d+e+f").unwrap(),
+        VectorIsa::Avx2,
+        Prefetch::Off,
+        true,
+    )
+    .unwrap();
     // columns 4 and 5 are addressed through r11
     assert!(k.listing.contains("mov r11,[rdi+20h]"), "{}", k.listing);
 }
 
 #[test]
 fn rounding_and_sign_have_kernels_on_both_isas() {
-    let kernel = |src: &str, isa| map_kernel(&parse(src).unwrap(), isa, false, true);
+    let kernel = |src: &str, isa| map_kernel(&parse(src).unwrap(), isa, Prefetch::Off, true);
     // AVX2: floor, ceil and trunc are one vroundpd each, round is trunc and a fix-up
     for (src, imm) in [
         ("floor(x)", ",9"),
@@ -46,7 +52,7 @@ fn rounding_and_sign_have_kernels_on_both_isas() {
     }
     // the fast reducer's term
     let e = parse_with_args("t + floor(x)", &["t", "x"]).unwrap();
-    assert!(fast_reduce_kernel(&e, 0, VectorIsa::Avx2, 4, false, false).is_some());
+    assert!(fast_reduce_kernel(&e, 0, VectorIsa::Avx2, 4, Prefetch::Off, false).is_some());
 }
 
 /// The instructions of the main loop as text (everything between `L0:` and the `add rcx`).
@@ -73,7 +79,7 @@ fn copies_of_the_loop_body_are_interleaved_when_they_fit_in_a_share_of_the_regis
     let k = map_kernel(
         &parse("x^7 - 3*x^5 + 2*x^3 - x + 1").unwrap(),
         VectorIsa::Avx2,
-        false,
+        Prefetch::Off,
         true,
     );
     let body = main_loop(&k.unwrap().listing);
@@ -88,7 +94,13 @@ fn copies_of_the_loop_body_are_interleaved_when_they_fit_in_a_share_of_the_regis
     );
     assert_eq!(body.len(), 4 * 13);
     // SSE2 too, with its register copies
-    let k = map_kernel(&parse("x*y + x").unwrap(), VectorIsa::Sse2, false, true).unwrap();
+    let k = map_kernel(
+        &parse("x*y + x").unwrap(),
+        VectorIsa::Sse2,
+        Prefetch::Off,
+        true,
+    )
+    .unwrap();
     let body = main_loop(&k.listing);
     assert!(
         body[0].ends_with("[rax+rcx*8]") && body[1].ends_with("[rax+rcx*8+10h]"),
@@ -96,7 +108,7 @@ fn copies_of_the_loop_body_are_interleaved_when_they_fit_in_a_share_of_the_regis
     );
     // more than four registers: two pairs of copies, each pair interleaved
     let wide = "((((x+1)*(y+2))+((x+3)*(y+4)))*(((x+5)*(y+6))+((x+7)*(y+8))))";
-    let k = map_kernel(&parse(wide).unwrap(), VectorIsa::Avx2, false, true).unwrap();
+    let k = map_kernel(&parse(wide).unwrap(), VectorIsa::Avx2, Prefetch::Off, true).unwrap();
     let body = main_loop(&k.listing);
     let stores: Vec<&String> = body
         .iter()
@@ -127,7 +139,13 @@ fn one_after_another(kernel: &ArrayKernel, isa: VectorIsa) -> bool {
 #[test]
 fn copies_follow_one_another_when_columns_share_r11_or_registers_run_short() {
     // six columns: the fifth and sixth are addressed through r11, which copies cannot share
-    let k = map_kernel(&parse("a+b+c+d+e+f").unwrap(), VectorIsa::Avx2, false, true).unwrap();
+    let k = map_kernel(
+        &parse("a+b+c+d+e+f").unwrap(),
+        VectorIsa::Avx2,
+        Prefetch::Off,
+        true,
+    )
+    .unwrap();
     assert!(one_after_another(&k, VectorIsa::Avx2), "{}", k.listing);
     // one column, but a balanced tree eight levels deep: more than eight registers per
     // copy, so the copies follow one another, each with all sixteen
@@ -141,13 +159,19 @@ fn copies_follow_one_another_when_columns_share_r11_or_registers_run_short() {
     let k = map_kernel(
         &parse(&tree(8, &mut 0)).unwrap(),
         VectorIsa::Sse2,
-        false,
+        Prefetch::Off,
         true,
     )
     .unwrap();
     assert!(one_after_another(&k, VectorIsa::Sse2));
     // and the interleaved case is told apart
-    let k = map_kernel(&parse("x*y + x").unwrap(), VectorIsa::Sse2, false, true).unwrap();
+    let k = map_kernel(
+        &parse("x*y + x").unwrap(),
+        VectorIsa::Sse2,
+        Prefetch::Off,
+        true,
+    )
+    .unwrap();
     assert!(!one_after_another(&k, VectorIsa::Sse2), "{}", k.listing);
 }
 
@@ -156,9 +180,9 @@ fn too_many_live_values_gives_no_kernel() {
     let terms: Vec<String> = (0..20).map(|i| format!("(v{i:02}*v{i:02}+1)")).collect();
     let rev: Vec<String> = terms.iter().rev().cloned().collect();
     let src = format!("({}) * ({})", terms.join(" + "), rev.join(" * "));
-    assert!(map_kernel(&parse(&src).unwrap(), VectorIsa::Avx2, false, false).is_none());
+    assert!(map_kernel(&parse(&src).unwrap(), VectorIsa::Avx2, Prefetch::Off, false).is_none());
     let few = format!("({})", terms[..8].join(" + "));
-    assert!(map_kernel(&parse(&few).unwrap(), VectorIsa::Avx2, false, false).is_some());
+    assert!(map_kernel(&parse(&few).unwrap(), VectorIsa::Avx2, Prefetch::Off, false).is_some());
 }
 
 #[test]
@@ -178,6 +202,6 @@ fn reduce_shapes() {
     let sin = parse_with_args("t + sin(x)", &["t", "x"]).unwrap();
     assert!(fold_kernel(&sin, 1 << 18, false).is_none());
     // the unroll shrinks until the term fits beside the accumulators
-    let (_, k) = fast_reduce_kernel(&e, 0, VectorIsa::Sse2, 8, false, false).unwrap();
+    let (_, k) = fast_reduce_kernel(&e, 0, VectorIsa::Sse2, 8, Prefetch::Off, false).unwrap();
     assert_eq!(k.block, 16);
 }
