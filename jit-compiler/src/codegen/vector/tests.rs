@@ -2,53 +2,52 @@
 use super::*;
 use crate::{parse, parse_with_args};
 
+/// The map kernel of `src` for `isa`, without prefetches, with its listing (`None` when the
+/// expression has none).
+fn listed(src: &str, isa: VectorIsa) -> Option<ArrayKernel> {
+    map_kernel(&parse(src).unwrap(), isa, Prefetch::Off, true)
+}
+
 #[test]
 fn kernels_for_plain_arithmetic_only() {
     for isa in [VectorIsa::Avx2, VectorIsa::Sse2] {
-        let k = map_kernel(&parse("x*y + z/2").unwrap(), isa, Prefetch::Off, true).unwrap();
+        let k = listed("x*y + z/2", isa).unwrap();
         assert_eq!(k.lanes, isa.lanes());
         assert_eq!(k.block, kernels::MAP_UNROLL * isa.lanes());
         assert!(k.listing.contains("mulpd"));
         assert!(map_kernel(&parse("x % y").unwrap(), isa, Prefetch::Off, false).is_none());
         assert!(map_kernel(&parse("exp(x)").unwrap(), isa, Prefetch::Off, false).is_none());
     }
-    let k = map_kernel(
-        &parse("a+b+c+d+e+f").unwrap(),
-        VectorIsa::Avx2,
-        Prefetch::Off,
-        true,
-    )
-    .unwrap();
+    let k = listed("a+b+c+d+e+f", VectorIsa::Avx2).unwrap();
     // columns 4 and 5 are addressed through r11
     assert!(k.listing.contains("mov r11,[rdi+20h]"), "{}", k.listing);
 }
 
 #[test]
 fn rounding_and_sign_have_kernels_on_both_isas() {
-    let kernel = |src: &str, isa| map_kernel(&parse(src).unwrap(), isa, Prefetch::Off, true);
     // AVX2: floor, ceil and trunc are one vroundpd each, round is trunc and a fix-up
     for (src, imm) in [
         ("floor(x)", ",9"),
         ("ceil(x)", ",0Ah"),
         ("trunc(x)", ",0Bh"),
     ] {
-        let k = kernel(src, VectorIsa::Avx2).unwrap();
+        let k = listed(src, VectorIsa::Avx2).unwrap();
         let body = main_loop(&k.listing);
         let rounds: Vec<&String> = body.iter().filter(|l| l.starts_with("vroundpd")).collect();
         assert_eq!(rounds.len(), 4, "{src}: {body:?}");
         assert!(rounds.iter().all(|l| l.ends_with(imm)), "{src}: {body:?}");
     }
-    let k = kernel("round(x)", VectorIsa::Avx2).unwrap();
+    let k = listed("round(x)", VectorIsa::Avx2).unwrap();
     assert!(k.listing.contains("vroundpd") && k.listing.contains(",0Bh"));
     // SSE2 has no roundpd: the exact 2^52 sequence and the scalar code's fix-ups
     for src in ["floor(x)", "ceil(x)", "round(x)", "trunc(x)", "sign(x)"] {
-        let k = kernel(src, VectorIsa::Sse2).unwrap();
+        let k = listed(src, VectorIsa::Sse2).unwrap();
         assert!(!k.listing.contains("round"), "{src}");
-        assert!(kernel(src, VectorIsa::Avx2).is_some(), "{src}");
+        assert!(listed(src, VectorIsa::Avx2).is_some(), "{src}");
     }
     let mixed = "floor(x*3.7) - round(x) + sign(x-1) + ceil(y) * trunc(x/y)";
     for isa in [VectorIsa::Avx2, VectorIsa::Sse2] {
-        assert!(kernel(mixed, isa).is_some(), "{isa:?}");
+        assert!(listed(mixed, isa).is_some(), "{isa:?}");
     }
     // the fast reducer's term
     let e = parse_with_args("t + floor(x)", &["t", "x"]).unwrap();
@@ -76,12 +75,7 @@ fn main_loop(listing: &str) -> Vec<String> {
 #[test]
 fn copies_of_the_loop_body_are_interleaved_when_they_fit_in_a_share_of_the_registers() {
     // four registers per copy: all four copies side by side, loads first
-    let k = map_kernel(
-        &parse("x^7 - 3*x^5 + 2*x^3 - x + 1").unwrap(),
-        VectorIsa::Avx2,
-        Prefetch::Off,
-        true,
-    );
+    let k = listed("x^7 - 3*x^5 + 2*x^3 - x + 1", VectorIsa::Avx2);
     let body = main_loop(&k.unwrap().listing);
     assert_eq!(
         body[..4],
@@ -94,13 +88,7 @@ fn copies_of_the_loop_body_are_interleaved_when_they_fit_in_a_share_of_the_regis
     );
     assert_eq!(body.len(), 4 * 13);
     // SSE2 too, with its register copies
-    let k = map_kernel(
-        &parse("x*y + x").unwrap(),
-        VectorIsa::Sse2,
-        Prefetch::Off,
-        true,
-    )
-    .unwrap();
+    let k = listed("x*y + x", VectorIsa::Sse2).unwrap();
     let body = main_loop(&k.listing);
     assert!(
         body[0].ends_with("[rax+rcx*8]") && body[1].ends_with("[rax+rcx*8+10h]"),
@@ -108,7 +96,7 @@ fn copies_of_the_loop_body_are_interleaved_when_they_fit_in_a_share_of_the_regis
     );
     // more than four registers: two pairs of copies, each pair interleaved
     let wide = "((((x+1)*(y+2))+((x+3)*(y+4)))*(((x+5)*(y+6))+((x+7)*(y+8))))";
-    let k = map_kernel(&parse(wide).unwrap(), VectorIsa::Avx2, Prefetch::Off, true).unwrap();
+    let k = listed(wide, VectorIsa::Avx2).unwrap();
     let body = main_loop(&k.listing);
     let stores: Vec<&String> = body
         .iter()
@@ -139,13 +127,7 @@ fn one_after_another(kernel: &ArrayKernel, isa: VectorIsa) -> bool {
 #[test]
 fn copies_follow_one_another_when_columns_share_r11_or_registers_run_short() {
     // six columns: the fifth and sixth are addressed through r11, which copies cannot share
-    let k = map_kernel(
-        &parse("a+b+c+d+e+f").unwrap(),
-        VectorIsa::Avx2,
-        Prefetch::Off,
-        true,
-    )
-    .unwrap();
+    let k = listed("a+b+c+d+e+f", VectorIsa::Avx2).unwrap();
     assert!(one_after_another(&k, VectorIsa::Avx2), "{}", k.listing);
     // one column, but a balanced tree eight levels deep: more than eight registers per
     // copy, so the copies follow one another, each with all sixteen
@@ -156,22 +138,10 @@ fn copies_follow_one_another_when_columns_share_r11_or_registers_run_short() {
         }
         format!("({}*{})", tree(depth - 1, leaf), tree(depth - 1, leaf))
     }
-    let k = map_kernel(
-        &parse(&tree(8, &mut 0)).unwrap(),
-        VectorIsa::Sse2,
-        Prefetch::Off,
-        true,
-    )
-    .unwrap();
+    let k = listed(&tree(8, &mut 0), VectorIsa::Sse2).unwrap();
     assert!(one_after_another(&k, VectorIsa::Sse2));
     // and the interleaved case is told apart
-    let k = map_kernel(
-        &parse("x*y + x").unwrap(),
-        VectorIsa::Sse2,
-        Prefetch::Off,
-        true,
-    )
-    .unwrap();
+    let k = listed("x*y + x", VectorIsa::Sse2).unwrap();
     assert!(!one_after_another(&k, VectorIsa::Sse2), "{}", k.listing);
 }
 
