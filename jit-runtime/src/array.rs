@@ -107,10 +107,10 @@ impl JitFn {
     ///
     /// The kernel is compiled at the first call (a few microseconds) and kept with the
     /// function (clones share it); from 2 097 152 elements on, a second one that also
-    /// prefetches 8 KiB ahead (same results), compiled at the first array that long. When the columns have 256 elements or more and `out`
-    /// does not start on a vector boundary, `out` is written from the boundary on, after a
-    /// first vector (stores and loads that straddle cache lines made maps of arrays in cache
-    /// up to 1.5× slower).
+    /// prefetches 8 KiB ahead (same results), compiled at the first array that long. When
+    /// the columns have 256 elements or more and `out` does not start on a vector boundary,
+    /// `out` is written from the boundary on, after a first vector (stores and loads that
+    /// straddle cache lines made maps of arrays in cache up to 1.5× slower).
     ///
     /// # Errors
     /// [`ErrorKind::Shape`] when the number of columns is not the [`arity`](Self::arity),

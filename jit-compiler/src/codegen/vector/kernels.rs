@@ -44,8 +44,11 @@ pub(super) const COLUMN_REGS: [Gpr; 4] = [Gpr::Rax, Gpr::R8, Gpr::R9, Gpr::R10];
 /// assert!(map_kernel(&sin, VectorIsa::Sse2, Prefetch::Off, false).is_none());
 /// // 16 doubles a turn, two cache lines of the column (in rax) and of the output (rsi)
 /// let k = map_kernel(&e, VectorIsa::Avx2, Prefetch::Ahead, true).unwrap();
-/// for line in ["[rax+rcx*8+2000h]", "[rax+rcx*8+2040h]", "[rsi+rcx*8+2000h]", "[rsi+rcx*8+2040h]"] {
-///     assert!(k.listing.contains(&format!("prefetcht0 {line}")), "{line}");
+/// for base in ["rax", "rsi"] {
+///     for ahead in ["2000h", "2040h"] {
+///         let line = format!("prefetcht0 [{base}+rcx*8+{ahead}]");
+///         assert!(k.listing.contains(&line), "{line}");
+///     }
 /// }
 /// ```
 pub fn map_kernel(
@@ -243,7 +246,8 @@ fn record_copies(
 /// call, so the result is bit-identical to calling `f` element by element), with `t` staying
 /// in `xmm0` and each element loaded into `xmm1`. `None` when `f` calls functions, or when
 /// its spill slots need a frame of more than `max_frame_len` bytes (the limit the scalar
-/// function was compiled with, [`CodegenOptions::max_frame_len`](crate::codegen::CodegenOptions::max_frame_len)).
+/// function was compiled with,
+/// [`CodegenOptions::max_frame_len`](crate::codegen::CodegenOptions::max_frame_len)).
 ///
 /// Each turn also prefetches the element [`PREFETCH_AHEAD`] bytes ahead (`prefetcht0`),
 /// whatever the array's length: a step that reads `t` waits on its chain through `t` (4
@@ -426,9 +430,10 @@ pub const PREFETCH_AHEAD: i32 = 8192;
 /// `array.rs`). `None` if the shape does not fit or the term needs calls or too many
 /// registers even with one accumulator.
 ///
-/// With [`Prefetch::Ahead`], each turn of the loop also prefetches the cache lines [`PREFETCH_AHEAD`]
-/// bytes past the ones it reads (`prefetcht0`), for arrays that come from memory rather than
-/// from the caches; the results are the same, bit for bit (a prefetch changes no register).
+/// With [`Prefetch::Ahead`], each turn of the loop also prefetches the cache lines
+/// [`PREFETCH_AHEAD`] bytes past the ones it reads (`prefetcht0`), for arrays that come from
+/// memory rather than from the caches; the results are the same, bit for bit (a prefetch
+/// changes no register).
 ///
 /// ```
 /// use jit_compiler::codegen::{fast_reduce_kernel, Prefetch, VectorIsa};
