@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs a test binary that compiles, calls and drops JIT code (tests/hardening_valgrind.rs)
 # under valgrind: any invalid access, use of uninitialised memory or leak fails the script.
-# JIT code is fine under valgrind because executable memory is never writable and executable
-# at once (valgrind sees the mprotect and re-translates). Installs valgrind with
+# JIT code is fine under valgrind: code written through the code file is followed by a
+# DISCARD_TRANSLATIONS client request (valgrind cannot see the kernel's write), and a flip
+# buffer's mprotect makes valgrind re-translate by itself. Installs valgrind with
 # `apt-get install -y valgrind` when it is missing (needs root or sudo, and network).
 set -euo pipefail
 cd "$(dirname "$0")/.."

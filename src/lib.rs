@@ -17,7 +17,7 @@
 //!   `extern "C" fn`; a bad expression is a compile error.
 //! * [`Jit::compile`] and [`Jit::compile_with_args`] compile strings known only at run time;
 //!   [`Jit::builder`] adds constants, Rust functions and closures; [`Jit::compile_batch`]
-//!   installs many functions with one protection change.
+//!   installs many functions with one system call.
 //! * [`JitFn::call`], [`JitFn::try_call`] and the typed handles ([`JitFn::typed2`], ...)
 //!   call the code; [`JitFn::listing`] shows it, one x86-64 instruction a line.
 //! * [`JitFn::map`] runs a vectorized loop over arrays, and [`Jit::reducer`] folds them

@@ -294,8 +294,9 @@ impl JitBuilder {
     }
 
     /// Compiles many expressions (arguments: free variables in byte order) and loads them
-    /// into one executable mapping with a single protection change: for many functions,
-    /// cheaper than one `compile` each (which pays one `mprotect` per function). The first
+    /// into one executable mapping with a single system call (a write into the code file or
+    /// a protection change, see [`exec`](crate::exec)): for many functions, cheaper than one
+    /// `compile` each (which pays one such call and one mapping per function). The first
     /// error (with its source's index in the message) fails the whole batch.
     ///
     /// ```

@@ -18,14 +18,15 @@
 //! Every site also registers itself in the distributed slice `SITES` (the `linkme` crate:
 //! the linker collects one pointer per site into one section). At the first use of **any**
 //! site, the slow path takes a global mutex and installs **every** registered site in one
-//! [`install_batch`](crate::exec::install_batch): one buffer, one `mprotect`, the sites packed
+//! [`install_batch`](crate::exec::install_batch): one buffer, one system call, the sites packed
 //! 16 bytes apart, so a program with a hundred small expressions uses a page or two rather
 //! than a hundred pages. The addresses are then published with `Release` stores; racing
 //! threads wait on the mutex and find their site installed (exactly once, same pointer).
 //!
-//! * **W^X**: the batch is written while read-write and made read-execute once; the handles
-//!   are kept in a global for the rest of the program, so these pages are never made writable
-//!   again (the pool only recycles a buffer after its last handle drops).
+//! * **W^X**: the batch is written into the code file's read-execute pages, or while
+//!   read-write and then made read-execute once; the handles are kept in a global for the
+//!   rest of the program, so these pages are never written or made writable again (the pool
+//!   only recycles a buffer after its last handle drops).
 //! * **Relocations** (calls of `sin`, `powf`, ...) are patched with the runtime's helper
 //!   addresses for the host convention; `Symbol::User(i)` (a function of `fns = [...]`) with
 //!   the address of the site's `i`-th [`UserFnPtr`]. Those are `extern "C"`, i.e. the host

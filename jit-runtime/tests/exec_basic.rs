@@ -402,11 +402,18 @@ fn injected_protect_failures_are_errors() {
     let fns = install_batch(&[(&ADD[..], &[][..]), (&MUL[..], &[][..])]).unwrap();
     assert_eq!(f2(&fns[1])(3.0, 3.0), 9.0);
 
-    // Drop: RX -> RW fails; the buffer is unmapped instead of recycled, no panic.
+    // Drop: RX -> RW fails; the buffer is unmapped instead of recycled, no panic. (A buffer
+    // of the code file makes no protection change on drop: this one is a flip buffer.)
+    fault::force_protection_flips(true);
     let doomed = install(&MUL, &[]).unwrap();
     fault::fail_next_protect_changes(1);
     drop(doomed);
-    fault::fail_next_protect_changes(0);
+    assert_eq!(
+        fault::pending_protect_failures(),
+        0,
+        "the drop's mprotect failed"
+    );
+    fault::force_protection_flips(false);
     for _ in 0..10 {
         let m = install(&MUL, &[]).unwrap();
         assert_eq!(f2(&m)(3.0, 4.0), 12.0);

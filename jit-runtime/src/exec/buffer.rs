@@ -1,6 +1,8 @@
 //! W^X in the type system: a mapping is either a [`MutableBuffer`] (read-write) or an
 //! [`ExecutableBuffer`] (read-execute), never both, and the only way from one to the other
-//! consumes the value.
+//! consumes the value. (These are the protection-flip buffers: on Linux x86-64 the pool's
+//! buffers normally come from the code file instead, never writable at all; see the
+//! [`exec`](super) module's contract.)
 //!
 //! Both own a private anonymous mapping whose length is a whole number of pages, so no two
 //! buffers ever share a page and a protection change on one buffer can never affect another.

@@ -24,6 +24,9 @@ pub enum ExecOp {
     MakeExecutable,
     /// Changing a buffer from read-execute back to read-write (`mprotect`).
     MakeWritable,
+    /// Writing code into a buffer of the code file, whose pages are mapped read-execute and
+    /// never writable (`pwrite`; Linux x86-64, see the `exec` module's contract).
+    WriteCode,
 }
 
 impl ExecOp {
@@ -32,6 +35,7 @@ impl ExecOp {
             ExecOp::Map => "map anonymous read-write memory (mmap)",
             ExecOp::MakeExecutable => "make memory read+execute (mprotect RW -> RX)",
             ExecOp::MakeWritable => "make memory read+write (mprotect RX -> RW)",
+            ExecOp::WriteCode => "write code through the code file (pwrite)",
         }
     }
 }

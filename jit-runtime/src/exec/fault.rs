@@ -21,10 +21,16 @@ use std::cell::Cell;
 thread_local! {
     static FAIL_PROTECT: Cell<usize> = const { Cell::new(0) };
     static FAIL_UNMAP: Cell<usize> = const { Cell::new(0) };
+    static FAIL_WRITE: Cell<usize> = const { Cell::new(0) };
+    static FLIPS: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Makes the next `n` protection changes on the calling thread fail with `ENOMEM`
 /// (replacing any count still pending; `0` disarms).
+///
+/// While failures are pending, installs on this thread take the protection-flip path (a RW
+/// buffer made RX by `mprotect`, see [`force_protection_flips`]) even where code is normally
+/// written through the code file: that path makes no protection change that could fail.
 ///
 /// ```
 /// use jit_runtime::exec::{fault, install, ExecOp};
@@ -57,6 +63,57 @@ pub fn pending_protect_failures() -> usize {
 /// (an [`ExecCode`](crate::exec::ExecCode) may be dropped from a TLS destructor).
 pub(crate) fn take_protect_failure() -> bool {
     take(&FAIL_PROTECT)
+}
+
+/// Makes installs on the calling thread use protection flips (a RW buffer made RX by
+/// `mprotect`, and RW again when dropped) instead of the code file, on Linux x86-64 where
+/// the code file is the default (see the `exec::file` module); elsewhere flips are the only
+/// way. For testing the fallback path on a machine where the code file works.
+///
+/// ```
+/// use jit_runtime::exec::{fault, install};
+///
+/// fault::force_protection_flips(true);
+/// let code = install(&[0xc3], &[])?; // ret, in a buffer of its own made RX by mprotect
+/// assert_eq!(code.as_slice(), &[0xc3]);
+/// fault::force_protection_flips(false);
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
+pub fn force_protection_flips(on: bool) {
+    FLIPS.with(|c| c.set(on));
+}
+
+/// Whether installs on this thread must use protection flips: forced, or protection failures
+/// are pending (which only that path can consume).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub(crate) fn flips_forced() -> bool {
+    FLIPS.try_with(Cell::get).unwrap_or(false) || pending_protect_failures() > 0
+}
+
+/// Makes the next `n` writes of code through the code file on the calling thread fail with
+/// `ENOMEM`, as `pwrite` fails when the system is out of memory (replacing any count still
+/// pending; `0` disarms). Where there is no code file (not Linux x86-64, or refused by the
+/// system), nothing consumes the count.
+///
+/// ```
+/// use jit_runtime::exec::{ExecOp, fault, install};
+///
+/// fault::fail_next_code_writes(1);
+/// let first = install(&[0xc3], &[]);
+/// if let Err(err) = first {
+///     assert_eq!(err.op(), Some(ExecOp::WriteCode)); // the buffer is gone; nothing leaks
+/// }
+/// assert!(install(&[0xc3], &[]).is_ok()); // only one failure was armed
+/// fault::fail_next_code_writes(0);
+/// ```
+pub fn fail_next_code_writes(n: usize) {
+    FAIL_WRITE.with(|c| c.set(n));
+}
+
+/// Consumes one pending code-write failure, if any (never panics).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub(crate) fn take_write_failure() -> bool {
+    take(&FAIL_WRITE)
 }
 
 /// Consumes one of the failures counted in `counter`, if any.

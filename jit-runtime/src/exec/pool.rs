@@ -1,4 +1,4 @@
-//! Installing code: a global, thread-safe pool of recycled pre-faulted RW buffers, and
+//! Installing code: a global, thread-safe pool of recycled pre-faulted buffers, and
 //! [`ExecCode`], the handle that keeps installed code executable.
 //!
 //! # Size classes and bounds
@@ -9,13 +9,22 @@
 //! classes; a buffer that would exceed that is unmapped instead of being made writable again.
 //! [`trim`] unmaps every idle buffer, [`reserve`] maps some in advance.
 //!
+//! # Two kinds of buffer
+//!
+//! On Linux x86-64 the buffers are ranges of the code file (see the private `file` module):
+//! mapped read-execute for good, written with `pwrite`. Elsewhere, and wherever the code file
+//! is refused or does not apply, they are RW [`MutableBuffer`]s made RX by `mprotect` for as
+//! long as code lives in them (protection flips). Both kinds share the size classes and the
+//! bound below; a class list may hold both.
+//!
 //! # Cost
 //!
 //! With a warm pool, [`install`] is a mutex pop, a `memcpy`, the relocation stores, an `int3`
-//! fill of the bytes the previous user of the buffer left beyond the new code, and **one**
-//! `mprotect` (RW -> RX). No `mmap`, no `munmap`, and no page fault: the pages are already
-//! resident and stay so across protection changes. Dropping the last handle costs one
-//! `mprotect` (RX -> RW) and a mutex push.
+//! fill of the bytes the previous user of the buffer left beyond the new code, and then
+//! **one** system call: the `pwrite` of those bytes into a code-file buffer (about 0.3 µs
+//! here), or the `mprotect` (RW -> RX) of a flip buffer (about 1.2 µs, and a TLB flush). No
+//! `mmap`, no `munmap`, and no page fault: the pages are already resident. Dropping the last
+//! handle costs a mutex push, and for a flip buffer one more `mprotect` (RX -> RW).
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::MAX_INSTALL_LEN;
 use super::buffer::{ExecutableBuffer, INT3, MutableBuffer, page_size};
 use super::error::ExecError;
+use super::file::FileBuffer;
 
 /// An absolute-address slot in the code: after the code is copied, the 8 bytes at `offset`
 /// (relative to the start of the function) are overwritten with `value`, little-endian.
@@ -88,8 +98,63 @@ pub const MAX_IDLE_BYTES: usize = 16 << 20;
 /// Pages per size class.
 const CLASS_PAGES: [usize; 5] = [1, 2, 4, 8, 16];
 
+/// A buffer that code can be written into: one that is RW now, or one of the code file.
+enum Writable {
+    Flip(MutableBuffer),
+    File(FileBuffer),
+}
+
+impl Writable {
+    /// A fresh buffer of `len` bytes (whole pages): from the code file where there is one.
+    fn new(len: usize) -> Result<Writable, ExecError> {
+        match FileBuffer::new(len) {
+            Some(file) => Ok(Writable::File(file)),
+            None => Ok(Writable::Flip(MutableBuffer::new(len)?)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Writable::Flip(buf) => buf.len(),
+            Writable::File(buf) => buf.len(),
+        }
+    }
+
+    /// Whether an install on this thread may use it: a file buffer if this thread uses the
+    /// code file and the buffer is not shared with another process since a fork; a flip
+    /// buffer otherwise.
+    fn usable(&self) -> bool {
+        match self {
+            Writable::Flip(_) => !FileBuffer::in_use(),
+            Writable::File(buf) => buf.is_private() && FileBuffer::in_use(),
+        }
+    }
+}
+
+/// Installed code's buffer: read-execute either way.
+enum Live {
+    Flip(ExecutableBuffer),
+    File(FileBuffer),
+}
+
+impl Live {
+    fn as_ptr(&self) -> *const u8 {
+        match self {
+            Live::Flip(buf) => buf.as_ptr(),
+            Live::File(buf) => buf.as_ptr(),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Live::Flip(buf) => buf.as_slice(),
+            Live::File(buf) => buf.as_slice(),
+        }
+    }
+}
+
 struct Idle {
-    buf: MutableBuffer,
+    buf: Writable,
     /// Bytes from `dirty` to the end of the buffer are known to be `int3`.
     dirty: usize,
 }
@@ -125,18 +190,31 @@ fn class_of(len: usize) -> Option<usize> {
     CLASS_PAGES.iter().position(|&c| c * page == len)
 }
 
-/// A RW buffer of at least `len` bytes, and how far its non-`int3` bytes may reach.
-fn take(len: usize) -> Result<(MutableBuffer, usize), ExecError> {
+/// A buffer of at least `len` bytes to write code into, and how far its non-`int3` bytes may
+/// reach.
+fn take(len: usize) -> Result<(Writable, usize), ExecError> {
     let Some(class) = class_for(len) else {
-        return Ok((MutableBuffer::new(len)?, 0));
+        return Ok((Writable::Flip(MutableBuffer::new(len)?), 0));
     };
-    let idle = lock(class).pop();
-    match idle {
-        Some(Idle { buf, dirty }) => {
-            POOL.idle_bytes.fetch_sub(buf.len(), Ordering::Relaxed);
-            Ok((buf, dirty))
+    loop {
+        let Some(Idle { buf, dirty }) = lock(class).pop() else {
+            return Ok((Writable::new(CLASS_PAGES[class] * page_size())?, 0));
+        };
+        POOL.idle_bytes.fetch_sub(buf.len(), Ordering::Relaxed);
+        if buf.usable() {
+            return Ok((buf, dirty));
         }
-        None => Ok((MutableBuffer::new(CLASS_PAGES[class] * page_size())?, 0)),
+        // A file buffer this thread may not use (it asked for flips) goes back for others,
+        // and a new buffer is made.
+        if let Writable::File(file) = &buf
+            && file.is_private()
+        {
+            give_back(buf, dirty);
+            return Ok((Writable::new(CLASS_PAGES[class] * page_size())?, 0));
+        }
+        // A flip buffer (a thread that asked for flips dropped it) where the code file is in
+        // use, or a file buffer frozen by a fork: unmapped, so the pool holds one kind.
+        drop(buf);
     }
 }
 
@@ -145,8 +223,8 @@ fn wants(len: usize) -> bool {
     class_of(len).is_some() && POOL.idle_bytes.load(Ordering::Relaxed) + len <= MAX_IDLE_BYTES
 }
 
-/// Returns a RW buffer to the pool, or unmaps it if it has no class or the pool is full.
-fn give_back(buf: MutableBuffer, dirty: usize) {
+/// Returns a buffer to the pool, or unmaps it if it has no class or the pool is full.
+fn give_back(buf: Writable, dirty: usize) {
     let len = buf.len();
     let Some(class) = class_of(len) else {
         return; // dropped: unmapped
@@ -242,7 +320,7 @@ pub fn reserve(len: usize, count: usize) -> Result<(), ExecError> {
         if !wants(size) {
             break;
         }
-        give_back(MutableBuffer::new(size)?, 0);
+        give_back(Writable::new(size)?, 0);
     }
     Ok(())
 }
@@ -250,22 +328,31 @@ pub fn reserve(len: usize, count: usize) -> Result<(), ExecError> {
 /// The exclusive owner of one executable buffer, shared by all handles into it.
 struct Owner {
     /// `None` only while dropping.
-    buf: Option<ExecutableBuffer>,
+    buf: Option<Live>,
     /// Bytes at the start of the buffer that may differ from `int3`.
     used: usize,
 }
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        let Some(buf) = self.buf.take() else { return };
-        if !wants(buf.len()) {
-            return; // dropping `buf` unmaps it: cheaper than a protection change
-        }
-        // The last handle is gone, so no code in these pages can still be called: making them
-        // writable again does not break W^X for live code. If the change fails, make_mut has
-        // already unmapped the buffer; nothing leaks and nothing panics.
-        if let Ok(buf) = buf.make_mut() {
-            give_back(buf, self.used);
+        match self.buf.take() {
+            None => {}
+            // Dropping a buffer unmaps it: cheaper than a protection change.
+            Some(Live::Flip(buf)) if wants(buf.len()) => {
+                // The last handle is gone, so no code in these pages can still be called:
+                // making them writable again does not break W^X for live code. If the
+                // change fails, make_mut has already unmapped the buffer; nothing leaks and
+                // nothing panics.
+                if let Ok(buf) = buf.make_mut() {
+                    give_back(Writable::Flip(buf), self.used);
+                }
+            }
+            // Nothing to change: the pages stay read-execute until code is written again.
+            // One shared with a child since a fork is unmapped, never written.
+            Some(Live::File(buf)) if wants(buf.len()) && buf.is_private() => {
+                give_back(Writable::File(buf), self.used);
+            }
+            Some(_) => {}
         }
     }
 }
@@ -280,7 +367,7 @@ pub(crate) struct SoleCode(Owner);
 impl SoleCode {
     /// Address of the first byte of the function (page-aligned).
     pub(crate) fn as_ptr(&self) -> *const u8 {
-        self.0.buf.as_ref().map_or(std::ptr::null(), |b| b.as_ptr())
+        self.0.buf.as_ref().map_or(std::ptr::null(), Live::as_ptr)
     }
 
     /// A shareable handle to the same code.
@@ -462,21 +549,31 @@ fn place(dst: &mut [u8], code: &[u8], relocs: &[Reloc]) {
 }
 
 /// Takes a buffer for `total` bytes, lets `write` fill `[0, total)`, pads the rest with `int3`
-/// as far as the previous user wrote, and makes it executable (the one `mprotect`).
+/// as far as the previous user wrote, and makes it executable: the one system call, a
+/// `pwrite` into a code-file buffer or the `mprotect` of a flip buffer.
 fn build(total: usize, write: impl FnOnce(&mut [u8])) -> Result<Owner, ExecError> {
     if total == 0 || total > MAX_INSTALL_LEN {
         return Err(ExecError::InvalidLength { len: total });
     }
-    let (mut buf, dirty) = take(total)?;
-    let bytes = buf.as_mut_slice();
-    write(&mut bytes[..total]);
-    if dirty > total {
-        bytes[total..dirty].fill(INT3);
-    }
-    // On failure the buffer is unmapped by make_exec; the pool is untouched and stays usable.
-    let exec = buf.make_exec()?;
+    // On failure below, the buffer is dropped (unmapped); the pool stays usable.
+    let live = match take(total)? {
+        (Writable::Flip(mut buf), dirty) => {
+            let bytes = buf.as_mut_slice();
+            write(&mut bytes[..total]);
+            if dirty > total {
+                bytes[total..dirty].fill(INT3);
+            }
+            Live::Flip(buf.make_exec()?)
+        }
+        (Writable::File(buf), dirty) => {
+            let mut bytes = vec![INT3; total.max(dirty)];
+            write(&mut bytes[..total]);
+            buf.write(&bytes)?;
+            Live::File(buf)
+        }
+    };
     Ok(Owner {
-        buf: Some(exec),
+        buf: Some(live),
         used: total,
     })
 }
@@ -494,12 +591,13 @@ fn handle(owner: &Arc<Owner>, start: usize, len: usize) -> ExecCode {
 /// Installs one function: copies `code` into executable memory and applies `relocs`.
 ///
 /// Takes a pre-faulted buffer from the pool (mapping one only if the pool has none of the
-/// right size), so with a warm pool this costs exactly one `mprotect` and no `mmap` or page
+/// right size), so with a warm pool this costs exactly one system call (a `pwrite` into the
+/// code file, or an `mprotect`; see the [module documentation](self)) and no `mmap` or page
 /// fault. Everything after the code up to the end of its pages is `int3`.
 ///
 /// Errors: [`ExecError::EmptyCode`], [`ExecError::RelocOutOfBounds`] (checked before any
 /// memory is touched), [`ExecError::InvalidLength`] for more than
-/// [`MAX_INSTALL_LEN`] bytes, [`ExecError::Os`] if mapping or the
+/// [`MAX_INSTALL_LEN`] bytes, [`ExecError::Os`] if mapping, the write or the
 /// protection change fails (the pool stays usable).
 ///
 /// ```
@@ -512,14 +610,14 @@ pub fn install(code: &[u8], relocs: &[Reloc]) -> Result<ExecCode, ExecError> {
 }
 
 /// [`install`] without the shareable handle: the same checks, errors, bytes and single
-/// `mprotect`, one allocation fewer.
+/// system call, one allocation fewer.
 pub(crate) fn install_sole(code: &[u8], relocs: &[Reloc]) -> Result<SoleCode, ExecError> {
     validate(0, code, relocs)?;
     build(code.len(), |dst| place(dst, code, relocs)).map(SoleCode)
 }
 
-/// Installs several functions into one buffer with one `mprotect`; returns one handle per
-/// function, in order.
+/// Installs several functions into one buffer with one system call (as [`install`]);
+/// returns one handle per function, in order.
 ///
 /// Each function starts at a multiple of [`ENTRY_ALIGN`] (16) bytes; the gaps are `int3`.
 /// Relocation offsets are relative to the start of their own function. All handles share the
@@ -585,7 +683,7 @@ mod tests {
     use super::*;
 
     fn buffer_bytes(code: &ExecCode) -> &[u8] {
-        code.owner.buf.as_ref().map_or(&[], |b| b.as_slice())
+        code.owner.buf.as_ref().map_or(&[], Live::as_slice)
     }
 
     #[test]

@@ -21,6 +21,12 @@
 //! an eighth of the default limit) have guards at a time; later ones are mapped without, and
 //! pay the slower `mprotect` instead of failing.
 //!
+//! The code file's buffers (Linux x86-64, see [`file`](super::file)) are regions too: the
+//! inner pages are a shared read-execute mapping of the file, made over the reservation, and
+//! never change protection. They always have guards: each is a mapping of a different range of
+//! the file, which the kernel would not merge with its neighbours anyway, so they count
+//! against the same budget, and once it is spent new buffers are flip buffers without guards.
+//!
 //! Merged regions have a cost when code is dropped: unmapping a buffer from the middle of
 //! one splits it, which the kernel refuses at `vm.max_map_count`. Such a buffer's memory is
 //! given back at once and its addresses are unmapped later (see [`DEFERRED`]).
@@ -112,6 +118,64 @@ impl Region {
         let region = Region { map, start, len };
         region.protect(Access::ReadWrite)?;
         Ok(region)
+    }
+
+    /// Maps `len` bytes (a positive whole number of pages) of `fd` from `offset` on, shared and
+    /// read-execute, between two inaccessible pages; the page-table entries are filled at
+    /// once (`MAP_POPULATE`), so running the code later takes no page fault. `None` when the
+    /// guard budget is spent: such a region would not be a kernel region of its own (see the
+    /// module documentation), and the caller falls back to anonymous memory.
+    ///
+    /// The inner pages are never made writable: [`Region::protect`] must not be called on
+    /// such a region (its owner, [`FileBuffer`](super::file::FileBuffer), never does).
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    pub(super) fn file_backed(
+        len: usize,
+        fd: std::os::fd::BorrowedFd<'_>,
+        offset: u64,
+    ) -> io::Result<Option<Region>> {
+        use std::os::fd::AsRawFd;
+        let page = page_size();
+        debug_assert!(len > 0 && len % page == 0 && offset % page as u64 == 0);
+        if GUARDED.fetch_add(1, Ordering::Relaxed) >= MAX_GUARDED {
+            GUARDED.fetch_sub(1, Ordering::Relaxed);
+            return Ok(None);
+        }
+        let map = match len.checked_add(2 * page).map(Mapping::inaccessible) {
+            Some(Ok(map)) => map,
+            Some(Err(e)) => {
+                GUARDED.fetch_sub(1, Ordering::Relaxed);
+                return Err(e);
+            }
+            None => {
+                GUARDED.fetch_sub(1, Ordering::Relaxed);
+                return Err(io::Error::from(io::ErrorKind::OutOfMemory));
+            }
+        };
+        // From here on, dropping the region gives the guard budget back and unmaps it all.
+        let region = Region {
+            map,
+            start: page,
+            len,
+        };
+        let offset = libc::off_t::try_from(offset).map_err(|_| io::Error::other("offset"))?;
+        // SAFETY: MAP_FIXED replaces exactly the inner pages of the reservation just made,
+        // which this region owns and nothing refers to yet; no other mapping is touched. The
+        // file mapping is read-execute only.
+        let p = unsafe {
+            libc::mmap(
+                region.ptr().cast(),
+                len,
+                libc::PROT_READ | libc::PROT_EXEC,
+                libc::MAP_SHARED | libc::MAP_FIXED | libc::MAP_POPULATE,
+                fd.as_raw_fd(),
+                offset,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Some(region))
     }
 
     /// Whether this region has guard pages.

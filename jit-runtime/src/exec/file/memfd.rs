@@ -1,0 +1,248 @@
+//! The code file on Linux x86-64: a `memfd`, its buffers, the fork counter and the valgrind
+//! request. See the parent module for the design.
+
+use std::ffi::CStr;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, FromRawFd};
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Once};
+
+use super::super::buffer::INT3;
+use super::super::error::{ExecError, ExecOp};
+use super::super::fault;
+use super::super::region::Region;
+
+/// `MFD_EXEC` (Linux 6.3): asks for an executable file where `vm.memfd_noexec = 1` would make
+/// it non-executable by default. Not in the `libc` crate for glibc targets yet.
+const MFD_EXEC: libc::c_uint = 0x0010;
+
+/// The file's name, shown in `/proc/<pid>/maps` as `/memfd:trivial-jit code`.
+const NAME: &CStr = c"trivial-jit code";
+
+/// Forks so far, counted just before each one in the parent (so the child inherits the new
+/// count too). A file made under an older count is shared with some child.
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+/// Set for good when the system refused the file, an executable mapping of it, or the fork
+/// hook: from then on every install uses protection flips.
+static REFUSED: AtomicBool = AtomicBool::new(false);
+
+/// The file new buffers come from (made at the first install; replaced after a fork).
+static CURRENT: Mutex<Option<Arc<CodeFile>>> = Mutex::new(None);
+
+/// One anonymous in-memory file; its ranges are the buffers' pages.
+struct CodeFile {
+    file: File,
+    /// [`FORKS`] when the file was made.
+    forks: u64,
+    /// The end of the ranges handed out so far. Ranges are never handed out twice: a range
+    /// whose buffer is unmapped is punched out and stays a hole.
+    end: AtomicU64,
+}
+
+impl CodeFile {
+    /// A new empty file, or the OS's refusal.
+    fn create() -> io::Result<CodeFile> {
+        let forks = FORKS.load(Ordering::SeqCst); // before: a fork in between makes it stale
+        // SAFETY: a valid NUL-terminated name and flags; the call only returns a new fd.
+        let mut fd = unsafe { libc::memfd_create(NAME.as_ptr(), libc::MFD_CLOEXEC | MFD_EXEC) };
+        if fd < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+            // Kernels before 6.3 know no MFD_EXEC; their memfds are executable anyway.
+            // SAFETY: as above.
+            fd = unsafe { libc::memfd_create(NAME.as_ptr(), libc::MFD_CLOEXEC) };
+        }
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a new, open descriptor that nothing else owns.
+        let file = unsafe { File::from_raw_fd(fd) };
+        Ok(CodeFile {
+            file,
+            forks,
+            end: AtomicU64::new(0),
+        })
+    }
+
+    /// Whether no other process has this file's pages mapped: it was made after the last
+    /// fork. Only then may its buffers be written, recycled or punched out.
+    fn is_private(&self) -> bool {
+        self.forks == FORKS.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts a fork; runs in the parent just before it (`pthread_atfork`). Only an atomic
+/// increment, which is async-signal-safe.
+extern "C" fn before_fork() {
+    FORKS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Registers [`before_fork`] once; false if the C library refused.
+fn fork_hook_registered() -> bool {
+    static ONCE: Once = Once::new();
+    static OK: AtomicBool = AtomicBool::new(false);
+    ONCE.call_once(|| {
+        // SAFETY: registers a function that only increments an atomic; no other handler.
+        let ok = unsafe { libc::pthread_atfork(Some(before_fork), None, None) } == 0;
+        OK.store(ok, Ordering::SeqCst);
+    });
+    OK.load(Ordering::SeqCst)
+}
+
+/// The file to take a new buffer from, made if there is none made since the last fork; `None`
+/// if the system refused it (then never again).
+fn current_file() -> Option<Arc<CodeFile>> {
+    if REFUSED.load(Ordering::Relaxed) {
+        return None;
+    }
+    let mut current = CURRENT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(file) = current.as_ref().filter(|f| f.is_private()) {
+        return Some(Arc::clone(file));
+    }
+    *current = None; // a frozen file lives on in its buffers only
+    match fork_hook_registered().then(CodeFile::create) {
+        Some(Ok(file)) => {
+            let file = Arc::new(file);
+            *current = Some(Arc::clone(&file));
+            Some(file)
+        }
+        _ => {
+            REFUSED.store(true, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+/// Pages of the code file mapped read-execute, never writable: code is written into them
+/// through the file ([`FileBuffer::write`]).
+pub(in crate::exec) struct FileBuffer {
+    /// The mapping (with guard pages); its inner pages are the file's range.
+    region: Region,
+    file: Arc<CodeFile>,
+    /// Where the range starts in the file.
+    offset: u64,
+}
+
+impl FileBuffer {
+    /// A buffer of `len` bytes (whole pages), all `int3`, pre-faulted; `None` if there is no
+    /// code file (or its range could not be mapped): the caller then uses a flip buffer.
+    pub(in crate::exec) fn new(len: usize) -> Option<FileBuffer> {
+        if !Self::in_use() {
+            return None;
+        }
+        let file = current_file()?;
+        let offset = file.end.fetch_add(len as u64, Ordering::Relaxed);
+        // Writing the int3 fill first allocates the pages, so MAP_POPULATE maps them.
+        if file.file.write_all_at(&vec![INT3; len], offset).is_err() {
+            return None; // out of memory: the flip path will say so
+        }
+        let punch = |file: &CodeFile| punch_hole(file, offset, len);
+        match Region::file_backed(len, file.file.as_fd(), offset) {
+            Ok(Some(region)) => Some(FileBuffer {
+                region,
+                file,
+                offset,
+            }),
+            Ok(None) => {
+                punch(&file); // the guard budget is spent: flips for this one
+                None
+            }
+            Err(e) => {
+                punch(&file);
+                if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) {
+                    REFUSED.store(true, Ordering::Relaxed); // no executable file mappings here
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether installs on this thread use the code file: it has not been refused, and the
+    /// thread did not ask for protection flips.
+    pub(in crate::exec) fn in_use() -> bool {
+        !REFUSED.load(Ordering::Relaxed) && !fault::flips_forced()
+    }
+
+    /// Writes `bytes` at the start of the buffer (one `pwrite`). Only called while no handle
+    /// to the buffer's code exists: on a new or recycled buffer, before it is handed out.
+    pub(in crate::exec) fn write(&self, bytes: &[u8]) -> Result<(), ExecError> {
+        debug_assert!(bytes.len() <= self.len() && self.is_private());
+        let written = if fault::take_write_failure() {
+            Err(fault::injected_error())
+        } else {
+            self.file.file.write_all_at(bytes, self.offset)
+        };
+        written.map_err(|e| ExecError::os(ExecOp::WriteCode, bytes.len(), e))?;
+        discard_translations(self.as_ptr(), bytes.len());
+        Ok(())
+    }
+
+    /// Whether the buffer may be written and recycled: no other process maps its pages.
+    pub(in crate::exec) fn is_private(&self) -> bool {
+        self.file.is_private()
+    }
+
+    pub(in crate::exec) fn as_ptr(&self) -> *const u8 {
+        self.region.ptr()
+    }
+
+    pub(in crate::exec) fn len(&self) -> usize {
+        self.region.len()
+    }
+
+    /// The buffer's bytes, read through the read-execute mapping.
+    pub(in crate::exec) fn as_slice(&self) -> &[u8] {
+        self.region.bytes()
+    }
+}
+
+impl Drop for FileBuffer {
+    fn drop(&mut self) {
+        // The region is unmapped right after this; its range of the file is freed here unless
+        // another process may still run the code in it.
+        if self.is_private() {
+            punch_hole(&self.file, self.offset, self.len());
+        }
+    }
+}
+
+/// Gives the memory of `len` bytes of `file` from `offset` back to the system; reading them
+/// again would give zeros. Failure only keeps the memory until the file is closed.
+fn punch_hole(file: &CodeFile, offset: u64, len: usize) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return;
+    };
+    let mode = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
+    // SAFETY: changes only the file's contents in a range no live code uses (its buffer is
+    // being dropped, or was never handed out); no memory of this process is touched.
+    unsafe { libc::fallocate(file.file.as_raw_fd(), mode, offset, len) };
+}
+
+/// Tells valgrind, if the program runs under it, that the `len` bytes at `addr` hold new code:
+/// it translates code once and does not see writes made by the kernel. On a real CPU the
+/// sequence rotates `rdi` by 128 bits in all (no change) and exchanges `rbx` with itself.
+fn discard_translations(addr: *const u8, len: usize) {
+    /// `VG_USERREQ__DISCARD_TRANSLATIONS` in valgrind.h.
+    const DISCARD_TRANSLATIONS: u64 = 0x1002;
+    let args: [u64; 6] = [DISCARD_TRANSLATIONS, addr as u64, len as u64, 0, 0, 0];
+    // SAFETY: the client-request sequence of valgrind.h for amd64: it reads the six words at
+    // `rax` under valgrind and nothing otherwise, and writes only `rdx` (the result, declared)
+    // and the flags; `rdi` ends where it started but is declared clobbered anyway.
+    unsafe {
+        std::arch::asm!(
+            "rol rdi, 3",
+            "rol rdi, 13",
+            "rol rdi, 61",
+            "rol rdi, 51",
+            "xchg rbx, rbx",
+            in("rax") args.as_ptr(),
+            inout("rdx") 0u64 => _,
+            out("rdi") _,
+            options(nostack, readonly),
+        );
+    }
+}

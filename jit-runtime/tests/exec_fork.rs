@@ -1,0 +1,72 @@
+//! After `fork`, the child's copy of a function keeps its code even when the parent drops the
+//! function and installs other code: the code file's buffers are shared between the two
+//! processes, so a file made before a fork is never written again (see the runtime's
+//! `exec::file` module). Its own test binary: one test, so nothing else runs while it forks.
+#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+
+use jit_runtime::exec::{ExecCode, install};
+
+type F2 = extern "C" fn(f64, f64) -> f64;
+
+/// addsd xmm0, xmm1; ret
+const ADD: [u8; 5] = [0xf2, 0x0f, 0x58, 0xc1, 0xc3];
+/// mulsd xmm0, xmm1; ret
+const MUL: [u8; 5] = [0xf2, 0x0f, 0x59, 0xc1, 0xc3];
+
+fn f2(code: &ExecCode) -> F2 {
+    // SAFETY: callers only pass complete `F2` functions and keep `code` alive while calling.
+    unsafe { std::mem::transmute::<*const u8, F2>(code.as_ptr()) }
+}
+
+#[test]
+fn a_child_keeps_its_code_while_the_parent_recycles() {
+    // Warm the pool: a dropped buffer that the next install would take again.
+    drop(install(&MUL, &[]).unwrap());
+    let add = install(&ADD, &[]).unwrap();
+    let add_fn = f2(&add);
+    let mut pipe = [0; 2];
+    // SAFETY: a plain pipe(2) into a two-element array.
+    assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+    // SAFETY: the child only calls async-signal-safe functions (read, _exit) and the
+    // installed code, which takes no lock.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let mut byte = 0u8;
+        // SAFETY: closes the child's copy of the write end (so the read ends if the parent
+        // goes away), reads one byte into a local: waits until the parent has recycled.
+        unsafe {
+            libc::close(pipe[1]);
+            libc::read(pipe[0], (&raw mut byte).cast(), 1);
+        }
+        let ok = add_fn(2.0, 3.0) == 5.0;
+        // SAFETY: ends the child at once, without running the parent's destructors.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    // Parent: drop the function and install other code many times over. Without the fork
+    // rule the next install would write MUL into the buffer the child runs ADD from.
+    let at = add.as_ptr();
+    drop(add);
+    let muls: Vec<ExecCode> = (0..8).map(|_| install(&MUL, &[]).unwrap()).collect();
+    // SAFETY: writes one byte from a local to the pipe and closes it; then waits for our own
+    // child. (Before any assertion, so that a failure cannot leave the child waiting.)
+    let status = unsafe {
+        libc::write(pipe[1], [1u8].as_ptr().cast(), 1);
+        libc::close(pipe[1]);
+        libc::close(pipe[0]);
+        let mut status = 0;
+        assert_eq!(libc::waitpid(pid, &mut status, 0), pid);
+        status
+    };
+    assert!(libc::WIFEXITED(status), "child status {status:#x}");
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "the child's ADD ran other code"
+    );
+    assert!(muls.iter().all(|m| f2(m)(2.0, 3.0) == 6.0));
+    assert!(
+        muls.iter().all(|m| m.as_ptr() != at),
+        "a frozen buffer was recycled"
+    );
+}
