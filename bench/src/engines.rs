@@ -419,10 +419,10 @@ pub fn compile_once(i: usize, def: &ExprDef, st: &mut CompileState) -> Result<Du
     match i {
         co::MACHINE_CODE => timed(|| machine_code(def, st.avx)),
         co::MACHINE_CODE_TLB_COLD => {
-            // The two protection changes of a `Jit::compile` and its drop, untimed: on this
-            // machine kind each flushes the whole TLB, so the compilation after them finds
-            // its code and data pages out of the TLB, as the code generation inside the next
-            // `Jit::compile` does.
+            // Two protection changes, untimed, as a `Jit::compile` and its drop make where
+            // the runtime flips protections (not on Linux x86-64, where it writes through its
+            // code file): on this machine kind each flushes the whole TLB, so the compilation
+            // after them finds its code and data pages out of the TLB.
             let page = st.flush.as_ref().ok_or(NOT_ON_THIS_PLATFORM)?;
             page.cycle(0).ok_or("mprotect failed")?;
             timed(|| machine_code(def, st.avx))

@@ -442,9 +442,11 @@ fn print_targets(defs: &[ExprDef], eval: &Cells, compile: &Cells, mprotect: Opti
     ];
     if let Some(mp) = mprotect {
         // Jit::compile may cost string→machine code plus one protection change: the ratio
-        // (Jit::compile − string→machine code) / one mprotect must be ≤ 1. For information,
-        // the same with the code generation measured TLB-cold (after a protection change):
-        // what the runtime's own part costs beyond the refill that the flush causes.
+        // (Jit::compile − string→machine code) / one mprotect must be ≤ 1. (On Linux x86-64
+        // the runtime makes none: it writes the code into read-execute pages of its code
+        // file.) For information, the same with the code generation measured TLB-cold
+        // (after a protection change): what the runtime's own part costs beyond the refill
+        // that a flush causes, where installs flip protections.
         let over_mprotect = |machine_code: usize, what: &str, info: bool| {
             let m: Vec<(Option<f64>, Option<f64>)> = (0..defs.len())
                 .map(|d| {

@@ -4,7 +4,7 @@
 //! `exec::file` module). Its own test binary: one test, so nothing else runs while it forks.
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
-use jit_runtime::exec::{ExecCode, install};
+use jit_runtime::exec::{ExecCode, install, page_size, pool};
 
 type F2 = extern "C" fn(f64, f64) -> f64;
 
@@ -69,4 +69,49 @@ fn a_child_keeps_its_code_while_the_parent_recycles() {
         muls.iter().all(|m| m.as_ptr() != at),
         "a frozen buffer was recycled"
     );
+    drop(muls);
+    frozen_files_are_closed_when_their_buffers_go();
+}
+
+/// Open descriptors of code files in this process.
+fn code_files_open() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| {
+            target
+                .to_string_lossy()
+                .starts_with("/memfd:trivial-jit code")
+        })
+        .count()
+}
+
+/// After a fork, the pool drops its idle buffers of the frozen file at the next install, and
+/// the file is closed when its last live buffer goes: a program that forks often does not
+/// collect open files. (Part of the one test above: it must not run beside another fork.)
+fn frozen_files_are_closed_when_their_buffers_go() {
+    let keep = install(&ADD, &[]).unwrap();
+    let idle: Vec<ExecCode> = (0..6)
+        .map(|i| install(&vec![0xc3; 1 + (i % 2) * page_size()], &[]).unwrap())
+        .collect();
+    drop(idle);
+    assert!(pool::idle_bytes() >= 6 * page_size());
+    assert_eq!(code_files_open(), 1);
+    // SAFETY: the child only calls _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // SAFETY: ends the child at once.
+        unsafe { libc::_exit(0) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    let fresh = install(&MUL, &[]).unwrap(); // a new file; the frozen one's idle buffers go
+    assert_eq!(pool::idle_bytes(), 0);
+    assert_eq!(f2(&fresh)(2.0, 3.0), 6.0);
+    assert_eq!(f2(&keep)(2.0, 3.0), 5.0);
+    assert_eq!(code_files_open(), 2, "the frozen file lives on in `keep`");
+    drop(keep);
+    assert_eq!(code_files_open(), 1, "and is closed with it");
 }

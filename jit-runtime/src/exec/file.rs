@@ -63,6 +63,11 @@ impl FileBuffer {
         None
     }
 
+    /// No fork is counted here: there is no code file to freeze.
+    pub(super) fn forks() -> u64 {
+        0
+    }
+
     /// Never: there is no code file here.
     pub(super) fn in_use() -> bool {
         false

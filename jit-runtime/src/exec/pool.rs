@@ -27,7 +27,7 @@
 //! handle costs a mutex push, and for a flip buffer one more `mprotect` (RX -> RW).
 
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::MAX_INSTALL_LEN;
@@ -162,11 +162,15 @@ struct Idle {
 struct Pool {
     classes: [Mutex<Vec<Idle>>; CLASS_PAGES.len()],
     idle_bytes: AtomicUsize,
+    /// The fork count ([`FileBuffer::forks`]) when the idle buffers of files frozen by a fork
+    /// were last dropped (see [`drop_frozen`]).
+    forks_seen: AtomicU64,
 }
 
 static POOL: Pool = Pool {
     classes: [const { Mutex::new(Vec::new()) }; CLASS_PAGES.len()],
     idle_bytes: AtomicUsize::new(0),
+    forks_seen: AtomicU64::new(0),
 };
 
 /// Locks a class list; a poisoned lock is still usable (the lists hold no invariant a panic
@@ -196,6 +200,10 @@ fn take(len: usize) -> Result<(Writable, usize), ExecError> {
     let Some(class) = class_for(len) else {
         return Ok((Writable::Flip(MutableBuffer::new(len)?), 0));
     };
+    let forks = FileBuffer::forks();
+    if forks != POOL.forks_seen.load(Ordering::Relaxed) {
+        drop_frozen(forks);
+    }
     loop {
         let Some(Idle { buf, dirty }) = lock(class).pop() else {
             return Ok((Writable::new(CLASS_PAGES[class] * page_size())?, 0));
@@ -206,15 +214,35 @@ fn take(len: usize) -> Result<(Writable, usize), ExecError> {
         }
         // A file buffer this thread may not use (it asked for flips) goes back for others,
         // and a new buffer is made.
-        if let Writable::File(file) = &buf
-            && file.is_private()
-        {
+        if matches!(&buf, Writable::File(file) if file.is_private()) {
             give_back(buf, dirty);
             return Ok((Writable::new(CLASS_PAGES[class] * page_size())?, 0));
         }
         // A flip buffer (a thread that asked for flips dropped it) where the code file is in
         // use, or a file buffer frozen by a fork: unmapped, so the pool holds one kind.
         drop(buf);
+    }
+}
+
+/// Drops the idle buffers of code files frozen by a fork, in every class. Each frozen file
+/// stays open while any buffer of it lives; left at the bottom of the lists, idle buffers of
+/// one file per fork would keep that many descriptors open in a program that forks often.
+#[cold]
+fn drop_frozen(forks: u64) {
+    POOL.forks_seen.store(forks, Ordering::Relaxed);
+    for class in 0..CLASS_PAGES.len() {
+        let frozen: Vec<Idle> = {
+            let mut list = lock(class);
+            let (frozen, kept) = std::mem::take(&mut *list)
+                .into_iter()
+                .partition(|idle| matches!(&idle.buf, Writable::File(f) if !f.is_private()));
+            *list = kept;
+            frozen
+        };
+        for Idle { buf, .. } in frozen {
+            POOL.idle_bytes.fetch_sub(buf.len(), Ordering::Relaxed);
+            drop(buf); // unmapped outside the lock
+        }
     }
 }
 
@@ -566,9 +594,18 @@ fn build(total: usize, write: impl FnOnce(&mut [u8])) -> Result<Owner, ExecError
             Live::Flip(buf.make_exec()?)
         }
         (Writable::File(buf), dirty) => {
-            let mut bytes = vec![INT3; total.max(dirty)];
+            // Assembled here, then written in one piece. Up to 1 KiB (every expression of the
+            // benchmark) on the stack: a heap buffer cost 124 instructions an install.
+            let len = total.max(dirty);
+            let (mut small, mut large) = ([INT3; 1024], Vec::new());
+            let bytes = if len <= small.len() {
+                &mut small[..len]
+            } else {
+                large.resize(len, INT3);
+                &mut large[..]
+            };
             write(&mut bytes[..total]);
-            buf.write(&bytes)?;
+            buf.write(bytes)?;
             Live::File(buf)
         }
     };

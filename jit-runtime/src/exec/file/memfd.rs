@@ -160,6 +160,11 @@ impl FileBuffer {
         }
     }
 
+    /// Forks counted so far (by the `pthread_atfork` hook).
+    pub(in crate::exec) fn forks() -> u64 {
+        FORKS.load(Ordering::Relaxed)
+    }
+
     /// Whether installs on this thread use the code file: it has not been refused, and the
     /// thread did not ask for protection flips.
     pub(in crate::exec) fn in_use() -> bool {
