@@ -64,6 +64,7 @@ fn recycled_buffers_run_their_new_code() {
     // after it must be int3 again (the pwrite covers what the previous user left).
     let mut long = vec![0x90; page_size() - 100]; // nops
     long.extend_from_slice(&ADD);
+    let mut reused = 0;
     for round in 0..50 {
         let first = install(&long, &[]).unwrap();
         let addr = first.as_ptr();
@@ -85,6 +86,7 @@ fn recycled_buffers_run_their_new_code() {
             assert!(!perms.contains('w'), "{perms}");
         }
         let second = install(&MUL, &[]).unwrap();
+        reused += usize::from(second.as_ptr() == addr);
         assert_eq!(f2(&second)(3.0, round as f64), 3.0 * round as f64);
         // SAFETY: `second` is alive, and its buffer is one page of readable memory.
         let page = unsafe { std::slice::from_raw_parts(second.as_ptr(), page_size()) };
@@ -94,6 +96,8 @@ fn recycled_buffers_run_their_new_code() {
             "round {round}"
         );
     }
+    // Other tests' threads take buffers from the same pool, but not every time.
+    assert!(reused > 0, "no round reused the dropped buffer");
 }
 
 #[test]

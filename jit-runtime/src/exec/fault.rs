@@ -100,8 +100,11 @@ pub(crate) fn flips_forced() -> bool {
 ///
 /// fault::fail_next_code_writes(1);
 /// let first = install(&[0xc3], &[]);
-/// if let Err(err) = first {
-///     assert_eq!(err.op(), Some(ExecOp::WriteCode)); // the buffer is gone; nothing leaks
+/// if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+///     // the buffer is gone; nothing leaks
+///     assert_eq!(first.unwrap_err().op(), Some(ExecOp::WriteCode));
+/// } else {
+///     assert!(first.is_ok()); // no code file here: nothing consumes the count
 /// }
 /// assert!(install(&[0xc3], &[]).is_ok()); // only one failure was armed
 /// fault::fail_next_code_writes(0);

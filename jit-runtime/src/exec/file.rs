@@ -18,12 +18,21 @@
 //!   (see `place`). The mapping has no write permission, and the process has no other mapping
 //!   of the file, so no page is ever writable and executable at once, not even through a
 //!   second address. Code reaches the pages only by a system call on the file descriptor:
-//!   an attacker who can write memory cannot write code.
+//!   no store instruction anywhere in the process can change them.
 //! * A buffer is filled with `int3` when made and pre-faulted (`MAP_POPULATE`); installing
 //!   is one `pwrite` of the code (and of the `int3` padding over what the previous user of the
 //!   buffer left). Dropping the code returns the buffer to the pool as it is: nothing to flip.
 //!   A buffer that is unmapped has its range of the file punched out
-//!   (`FALLOC_FL_PUNCH_HOLE`), so its memory goes back to the system.
+//!   (`FALLOC_FL_PUNCH_HOLE`), so its memory goes back to the system, and the range is handed
+//!   out again before the file grows: the file is as large as the most buffers mapped at
+//!   once. Where the process has a file size limit (`RLIMIT_FSIZE`, whose excess raises
+//!   `SIGXFSZ`), the code file is not used.
+//! * Another thread may run code that a recycled buffer held before, until the last handle to
+//!   it dropped; after that no thread can call it, and the new code is published to other
+//!   threads through the handle (a release store and an acquire load at least). x86 keeps
+//!   instruction caches coherent with stores, including the kernel's; the runtime issues no
+//!   serializing instruction on other cores, as the mprotect path did implicitly (its TLB
+//!   shootdown interrupts them).
 //! * Under valgrind, which translates code once and cannot see a write made by the kernel,
 //!   every write is followed by a `DISCARD_TRANSLATIONS` client request (a no-op sequence of
 //!   five instructions on a real CPU).
@@ -33,18 +42,27 @@
 //! The mapping is shared, so after `fork` the child sees the same pages. A buffer the parent
 //! recycles would change the code of the child's copy of a function, and the other way round.
 //! So a `pthread_atfork` hook counts forks, and a file made before the last fork is frozen in
-//! both processes: its buffers are never written again nor recycled, only unmapped when their
-//! code drops (without punching: the other process may still run it), and the next install
-//! makes a new file. The file itself goes when the last of its buffers in the process is gone.
+//! both processes: its buffers are not recycled, only unmapped when their code drops (without
+//! punching: the other process may still run it), and the next install makes a new file. The
+//! pool drops its idle buffers of frozen files at that install, and a frozen file is closed
+//! when the last of its buffers in the process is gone. (An install that took a buffer just
+//! before a fork on another thread writes it just after: harmless, as the buffer was idle at
+//! the fork, so the child has no code in it and will never take it.)
+//!
+//! Not covered: a fork made by a raw `clone`/`fork` system call, which bypasses
+//! `pthread_atfork`; and, as for every lock in a program that forks while other threads run,
+//! a child whose fork found the runtime's lock held waits forever at its first install.
 //!
 //! # When it is not used
 //!
 //! Only on Linux x86-64 (where the generated code runs; elsewhere there is no machine code to
 //! make cheaply executable, and the flip path is the only one). If the system refuses the file
 //! or an executable mapping of it (a seccomp filter, `vm.memfd_noexec = 2`, an SELinux
-//! `execmem`-style policy), the process falls back to protection flips for good. Buffers over
-//! 16 pages, buffers beyond the guard budget, and installs on a thread that asked for flips
-//! ([`fault::force_protection_flips`](super::fault::force_protection_flips)) use flips too.
+//! `execmem`-style policy: `EPERM`, `EACCES`, `ENOSYS`, `EINVAL`), the process falls back to
+//! protection flips for good; when it runs short of descriptors or memory, for that buffer
+//! only. Buffers over 16 pages, buffers beyond the guard budget, and installs on a thread that
+//! asked for flips ([`fault::force_protection_flips`](super::fault::force_protection_flips))
+//! use flips too.
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod memfd;
@@ -73,7 +91,7 @@ impl FileBuffer {
         false
     }
 
-    pub(super) fn write(&self, _bytes: &[u8]) -> Result<(), super::ExecError> {
+    pub(super) fn write(&mut self, _bytes: &[u8]) -> Result<(), super::ExecError> {
         match *self {}
     }
 

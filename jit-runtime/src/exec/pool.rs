@@ -34,6 +34,7 @@ use super::MAX_INSTALL_LEN;
 use super::buffer::{ExecutableBuffer, INT3, MutableBuffer, page_size};
 use super::error::ExecError;
 use super::file::FileBuffer;
+use super::region::Region;
 
 /// An absolute-address slot in the code: after the code is copied, the 8 bytes at `offset`
 /// (relative to the start of the function) are overwritten with `value`, little-endian.
@@ -122,10 +123,11 @@ impl Writable {
 
     /// Whether an install on this thread may use it: a file buffer if this thread uses the
     /// code file and the buffer is not shared with another process since a fork; a flip
-    /// buffer otherwise.
+    /// buffer if this thread uses flips, or if no file buffer could be made now (the guard
+    /// budget is spent: flips are then what new buffers are too).
     fn usable(&self) -> bool {
         match self {
-            Writable::Flip(_) => !FileBuffer::in_use(),
+            Writable::Flip(_) => !FileBuffer::in_use() || !Region::guards_left(),
             Writable::File(buf) => buf.is_private() && FileBuffer::in_use(),
         }
     }
@@ -218,8 +220,9 @@ fn take(len: usize) -> Result<(Writable, usize), ExecError> {
             give_back(buf, dirty);
             return Ok((Writable::new(CLASS_PAGES[class] * page_size())?, 0));
         }
-        // A flip buffer (a thread that asked for flips dropped it) where the code file is in
-        // use, or a file buffer frozen by a fork: unmapped, so the pool holds one kind.
+        // A flip buffer that a thread which asked for flips dropped, while file buffers can
+        // be made (so that others do not pay an mprotect for it), or a file buffer frozen by
+        // a fork: unmapped.
         drop(buf);
     }
 }
@@ -593,7 +596,7 @@ fn build(total: usize, write: impl FnOnce(&mut [u8])) -> Result<Owner, ExecError
             }
             Live::Flip(buf.make_exec()?)
         }
-        (Writable::File(buf), dirty) => {
+        (Writable::File(mut buf), dirty) => {
             // Assembled here, then written in one piece. Up to 1 KiB (every expression of the
             // benchmark) on the stack: a heap buffer cost 124 instructions an install.
             let len = total.max(dirty);

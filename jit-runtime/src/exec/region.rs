@@ -173,9 +173,18 @@ impl Region {
             )
         };
         if p == libc::MAP_FAILED {
+            // (Kernels before 6.12 may leave the range unmapped after a failed MAP_FIXED, and
+            // another thread's mapping could land there before the region's drop unmaps the
+            // whole reservation. Such a failure needs the kernel out of memory; accepted.)
             return Err(io::Error::last_os_error());
         }
         Ok(Some(region))
+    }
+
+    /// Whether a new region would get guard pages now (the budget is not spent). Only a hint
+    /// when other threads map at the same time.
+    pub(super) fn guards_left() -> bool {
+        GUARDED.load(Ordering::Relaxed) < MAX_GUARDED
     }
 
     /// Whether this region has guard pages.
@@ -206,8 +215,9 @@ impl Region {
     /// The inner pages, for reading. Both inner states (RW and RX) allow it.
     pub(super) fn bytes(&self) -> &[u8] {
         // SAFETY: the inner pages are `len` bytes at `ptr()`, mapped and readable for as long
-        // as `self` lives; mutation needs `&mut self` (`bytes_mut`), so none happens while
-        // this borrow lasts.
+        // as `self` lives; mutation needs `&mut self` (`bytes_mut`), or for a file-backed
+        // region a write through the file by its owner, which takes `&mut` of the owner
+        // (`FileBuffer::write`), so none happens while this borrow lasts.
         unsafe { std::slice::from_raw_parts(self.ptr(), self.len) }
     }
 

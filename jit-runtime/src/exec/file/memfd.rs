@@ -37,14 +37,20 @@ struct CodeFile {
     file: File,
     /// [`FORKS`] when the file was made.
     forks: u64,
-    /// The end of the ranges handed out so far. Ranges are never handed out twice: a range
-    /// whose buffer is unmapped is punched out and stays a hole.
+    /// The end of the ranges handed out so far.
     end: AtomicU64,
+    /// Ranges (offset, length) whose buffers were unmapped and punched out: handed out again
+    /// before the file grows, so its size stays that of the most buffers mapped at once.
+    holes: Mutex<Vec<(u64, usize)>>,
 }
 
 impl CodeFile {
     /// A new empty file, or the OS's refusal.
     fn create() -> io::Result<CodeFile> {
+        if file_size_limited() {
+            // Growing the file past the limit would raise SIGXFSZ, which ends the process.
+            return Err(io::Error::from_raw_os_error(libc::EFBIG));
+        }
         let forks = FORKS.load(Ordering::SeqCst); // before: a fork in between makes it stale
         // SAFETY: a valid NUL-terminated name and flags; the call only returns a new fd.
         let mut fd = unsafe { libc::memfd_create(NAME.as_ptr(), libc::MFD_CLOEXEC | MFD_EXEC) };
@@ -62,7 +68,32 @@ impl CodeFile {
             file,
             forks,
             end: AtomicU64::new(0),
+            holes: Mutex::new(Vec::new()),
         })
+    }
+
+    /// A range of `len` bytes for a new buffer: a hole of that length, or the end of the file.
+    fn range(&self, len: usize) -> u64 {
+        let mut holes = lock(&self.holes);
+        match holes.iter().position(|&(_, l)| l == len) {
+            Some(i) => holes.swap_remove(i).0,
+            None => self.end.fetch_add(len as u64, Ordering::Relaxed),
+        }
+    }
+
+    /// Gives the memory of a range back to the system and keeps the range for reuse. Only for
+    /// a range no live code uses and no other process maps (the file is private).
+    fn release(&self, offset: u64, len: usize) {
+        use std::os::fd::AsRawFd;
+        let (Ok(at), Ok(n)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+            return;
+        };
+        let mode = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
+        // SAFETY: changes only the file's contents in a range no live code uses (its buffer is
+        // being dropped, or was never handed out); no memory of this process is touched.
+        // Failure only keeps the memory until the range is reused or the file closed.
+        unsafe { libc::fallocate(self.file.as_raw_fd(), mode, at, n) };
+        lock(&self.holes).push((offset, len));
     }
 
     /// Whether no other process has this file's pages mapped: it was made after the last
@@ -70,6 +101,34 @@ impl CodeFile {
     fn is_private(&self) -> bool {
         self.forks == FORKS.load(Ordering::SeqCst)
     }
+}
+
+/// Locks `mutex`; its data stay consistent whatever a panicking holder did, so a poisoned lock
+/// is used as it is.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Whether the process may not grow files without bound (`RLIMIT_FSIZE`).
+fn file_size_limited() -> bool {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: fills the struct it is given.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit) } == 0;
+    !ok || limit.rlim_cur != libc::RLIM_INFINITY
+}
+
+/// Whether an error says that the system refuses the code file for good (a policy, or no
+/// support), rather than running short of something (descriptors, memory) for a while.
+fn is_refusal(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EPERM | libc::EACCES | libc::ENOSYS | libc::EINVAL | libc::EFBIG)
+    )
 }
 
 /// Counts a fork; runs in the parent just before it (`pthread_atfork`). Only an atomic
@@ -96,22 +155,26 @@ fn current_file() -> Option<Arc<CodeFile>> {
     if REFUSED.load(Ordering::Relaxed) {
         return None;
     }
-    let mut current = CURRENT
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut current = lock(&CURRENT);
     if let Some(file) = current.as_ref().filter(|f| f.is_private()) {
         return Some(Arc::clone(file));
     }
     *current = None; // a frozen file lives on in its buffers only
-    match fork_hook_registered().then(CodeFile::create) {
-        Some(Ok(file)) => {
+    if !fork_hook_registered() {
+        REFUSED.store(true, Ordering::Relaxed); // without it, a fork could share live pages
+        return None;
+    }
+    match CodeFile::create() {
+        Ok(file) => {
             let file = Arc::new(file);
             *current = Some(Arc::clone(&file));
             Some(file)
         }
-        _ => {
-            REFUSED.store(true, Ordering::Relaxed);
-            None
+        Err(e) => {
+            if is_refusal(&e) {
+                REFUSED.store(true, Ordering::Relaxed);
+            }
+            None // out of descriptors or memory: flips this time
         }
     }
 }
@@ -130,16 +193,19 @@ impl FileBuffer {
     /// A buffer of `len` bytes (whole pages), all `int3`, pre-faulted; `None` if there is no
     /// code file (or its range could not be mapped): the caller then uses a flip buffer.
     pub(in crate::exec) fn new(len: usize) -> Option<FileBuffer> {
-        if !Self::in_use() {
+        // Without a guard page left, the buffer would not be a mapping of its own: flips.
+        // (Checked first so that the file does not grow for nothing; `file_backed` takes
+        // the guard budget for real.)
+        if !Self::in_use() || !Region::guards_left() {
             return None;
         }
         let file = current_file()?;
-        let offset = file.end.fetch_add(len as u64, Ordering::Relaxed);
+        let offset = file.range(len);
         // Writing the int3 fill first allocates the pages, so MAP_POPULATE maps them.
         if file.file.write_all_at(&vec![INT3; len], offset).is_err() {
-            return None; // out of memory: the flip path will say so
+            file.release(offset, len); // out of memory: the flip path will say so
+            return None;
         }
-        let punch = |file: &CodeFile| punch_hole(file, offset, len);
         match Region::file_backed(len, file.file.as_fd(), offset) {
             Ok(Some(region)) => Some(FileBuffer {
                 region,
@@ -147,12 +213,12 @@ impl FileBuffer {
                 offset,
             }),
             Ok(None) => {
-                punch(&file); // the guard budget is spent: flips for this one
+                file.release(offset, len); // the guard budget ran out meanwhile
                 None
             }
             Err(e) => {
-                punch(&file);
-                if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) {
+                file.release(offset, len);
+                if is_refusal(&e) {
                     REFUSED.store(true, Ordering::Relaxed); // no executable file mappings here
                 }
                 None
@@ -172,9 +238,14 @@ impl FileBuffer {
     }
 
     /// Writes `bytes` at the start of the buffer (one `pwrite`). Only called while no handle
-    /// to the buffer's code exists: on a new or recycled buffer, before it is handed out.
-    pub(in crate::exec) fn write(&self, bytes: &[u8]) -> Result<(), ExecError> {
-        debug_assert!(bytes.len() <= self.len() && self.is_private());
+    /// to the buffer's code exists: on a new or recycled buffer, before it is handed out
+    /// (`&mut self`: no borrow of [`as_slice`](Self::as_slice) can see the bytes change).
+    ///
+    /// A fork on another thread may freeze the file between the pool's check and this write.
+    /// Writing then is harmless: the buffer was idle or new at the fork, so the child has no
+    /// code in it, and it will never take it (its copy of the file is frozen too).
+    pub(in crate::exec) fn write(&mut self, bytes: &[u8]) -> Result<(), ExecError> {
+        debug_assert!(bytes.len() <= self.len());
         let written = if fault::take_write_failure() {
             Err(fault::injected_error())
         } else {
@@ -209,22 +280,9 @@ impl Drop for FileBuffer {
         // The region is unmapped right after this; its range of the file is freed here unless
         // another process may still run the code in it.
         if self.is_private() {
-            punch_hole(&self.file, self.offset, self.len());
+            self.file.release(self.offset, self.len());
         }
     }
-}
-
-/// Gives the memory of `len` bytes of `file` from `offset` back to the system; reading them
-/// again would give zeros. Failure only keeps the memory until the file is closed.
-fn punch_hole(file: &CodeFile, offset: u64, len: usize) {
-    use std::os::fd::AsRawFd;
-    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
-        return;
-    };
-    let mode = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
-    // SAFETY: changes only the file's contents in a range no live code uses (its buffer is
-    // being dropped, or was never handed out); no memory of this process is touched.
-    unsafe { libc::fallocate(file.file.as_raw_fd(), mode, offset, len) };
 }
 
 /// Tells valgrind, if the program runs under it, that the `len` bytes at `addr` hold new code:
