@@ -368,7 +368,6 @@ impl Drop for Owner {
     fn drop(&mut self) {
         match self.buf.take() {
             None => {}
-            // Dropping a buffer unmaps it: cheaper than a protection change.
             Some(Live::Flip(buf)) if wants(buf.len()) => {
                 // The last handle is gone, so no code in these pages can still be called:
                 // making them writable again does not break W^X for live code. If the
@@ -383,6 +382,8 @@ impl Drop for Owner {
             Some(Live::File(buf)) if wants(buf.len()) && buf.is_private() => {
                 give_back(Writable::File(buf), self.used);
             }
+            // Not wanted (the pool is full, or the buffer has no class), or shared with a child
+            // since a fork: dropping it unmaps it, which is cheaper than a protection change.
             Some(_) => {}
         }
     }
