@@ -28,8 +28,8 @@
 //!   once. Where the process has a file size limit (`RLIMIT_FSIZE`, whose excess raises
 //!   `SIGXFSZ`), the code file is not used.
 //! * Another thread may run code that a recycled buffer held before, until the last handle to
-//!   it dropped; after that no thread can call it, and the new code is published to other
-//!   threads through the handle (a release store and an acquire load at least). x86 keeps
+//!   it dropped; after that no thread can call it, and the new code reaches other threads
+//!   only with its handle, which any safe way of sending it orders after the write. x86 keeps
 //!   instruction caches coherent with stores, including the kernel's; the runtime issues no
 //!   serializing instruction on other cores, as the mprotect path did implicitly (its TLB
 //!   shootdown interrupts them).
@@ -55,14 +55,14 @@
 //!
 //! # When it is not used
 //!
-//! Only on Linux x86-64 (where the generated code runs; elsewhere there is no machine code to
-//! make cheaply executable, and the flip path is the only one). If the system refuses the file
-//! or an executable mapping of it (a seccomp filter, `vm.memfd_noexec = 2`, an SELinux
-//! `execmem`-style policy: `EPERM`, `EACCES`, `ENOSYS`, `EINVAL`), the process falls back to
-//! protection flips for good; when it runs short of descriptors or memory, for that buffer
-//! only. Buffers over 16 pages, buffers beyond the guard budget, and installs on a thread that
-//! asked for flips ([`fault::force_protection_flips`](super::fault::force_protection_flips))
-//! use flips too.
+//! Only on Linux x86-64: `memfd_create` is Linux's, and other architectures run no generated
+//! machine code; on Windows and other Unixes the flip path is the only one. If the system
+//! refuses the file or an executable mapping of it (a seccomp filter, `vm.memfd_noexec = 2`,
+//! an SELinux `execmem`-style policy: `EPERM`, `EACCES`, `ENOSYS`, `EINVAL`), the process
+//! falls back to protection flips for good; when it runs short of descriptors or memory, for
+//! that buffer only. Buffers over 16 pages, buffers beyond the guard budget, and installs on a
+//! thread that asked for flips
+//! ([`fault::force_protection_flips`](super::fault::force_protection_flips)) use flips too.
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod memfd;

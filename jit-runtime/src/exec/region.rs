@@ -23,9 +23,10 @@
 //!
 //! The code file's buffers (Linux x86-64, see [`file`](super::file)) are regions too: the
 //! inner pages are a shared read-execute mapping of the file, made over the reservation, and
-//! never change protection. They always have guards: each is a mapping of a different range of
-//! the file, which the kernel would not merge with its neighbours anyway, so they count
-//! against the same budget, and once it is spent new buffers are flip buffers without guards.
+//! never change protection. They get guards from the same budget: the guards trap a run-away
+//! jump, and the budget bounds the process's kernel regions (a file buffer is a region of its
+//! own, merged with no neighbour, guards or not). Once it is spent, new buffers are flip
+//! buffers without guards, which merge.
 //!
 //! Merged regions have a cost when code is dropped: unmapping a buffer from the middle of
 //! one splits it, which the kernel refuses at `vm.max_map_count`. Such a buffer's memory is
