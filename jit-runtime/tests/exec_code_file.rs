@@ -3,20 +3,11 @@
 //! are errors; a thread may ask for protection flips instead.
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
-use jit_runtime::exec::{ExecCode, ExecOp, INT3, fault, install, install_batch, page_size};
+#[path = "support/code.rs"]
+mod support;
+use support::{ADD, MUL, f2};
 
-type F2 = extern "C" fn(f64, f64) -> f64;
-
-/// addsd xmm0, xmm1; ret
-const ADD: [u8; 5] = [0xf2, 0x0f, 0x58, 0xc1, 0xc3];
-/// mulsd xmm0, xmm1; ret
-const MUL: [u8; 5] = [0xf2, 0x0f, 0x59, 0xc1, 0xc3];
-
-fn f2(code: &ExecCode) -> F2 {
-    // SAFETY: callers only pass code that is a complete `F2` function; they keep `code` alive
-    // while calling the result.
-    unsafe { std::mem::transmute::<*const u8, F2>(code.as_ptr()) }
-}
+use jit_runtime::exec::{ExecOp, INT3, fault, install, install_batch, page_size};
 
 /// The `/proc/self/maps` line of the mapping that holds `addr`: (start, end, perms, path).
 fn mapping_at(addr: usize) -> (usize, usize, String, String) {

@@ -1,22 +1,14 @@
 //! After `fork`, the child's copy of a function keeps its code even when the parent drops the
 //! function and installs other code: the code file's buffers are shared between the two
-//! processes, so a file made before a fork is never written again (see the runtime's
+//! processes, so the buffers of a file made before a fork are never recycled (see the runtime's
 //! `exec::file` module). Its own test binary: one test, so nothing else runs while it forks.
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
+#[path = "support/code.rs"]
+mod support;
+use support::{ADD, MUL, f2};
+
 use jit_runtime::exec::{ExecCode, install, page_size, pool};
-
-type F2 = extern "C" fn(f64, f64) -> f64;
-
-/// addsd xmm0, xmm1; ret
-const ADD: [u8; 5] = [0xf2, 0x0f, 0x58, 0xc1, 0xc3];
-/// mulsd xmm0, xmm1; ret
-const MUL: [u8; 5] = [0xf2, 0x0f, 0x59, 0xc1, 0xc3];
-
-fn f2(code: &ExecCode) -> F2 {
-    // SAFETY: callers only pass complete `F2` functions and keep `code` alive while calling.
-    unsafe { std::mem::transmute::<*const u8, F2>(code.as_ptr()) }
-}
 
 #[test]
 fn a_child_keeps_its_code_while_the_parent_recycles() {

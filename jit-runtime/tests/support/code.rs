@@ -4,6 +4,21 @@
 
 use jit_runtime::exec::{ExecCode, Reloc, install};
 
+/// `addsd xmm0, xmm1; ret`: an `extern "C" fn(f64, f64) -> f64` returning the sum.
+pub const ADD: [u8; 5] = [0xf2, 0x0f, 0x58, 0xc1, 0xc3];
+/// `mulsd xmm0, xmm1; ret`: the product.
+pub const MUL: [u8; 5] = [0xf2, 0x0f, 0x59, 0xc1, 0xc3];
+
+/// The type of [`ADD`] and [`MUL`].
+pub type F2 = extern "C" fn(f64, f64) -> f64;
+
+/// `code` (a complete [`F2`], such as [`ADD`] installed) as a function.
+pub fn f2(code: &ExecCode) -> F2 {
+    // SAFETY: callers only pass code that is a complete `F2` function; they keep `code` alive
+    // while calling the result.
+    unsafe { std::mem::transmute::<*const u8, F2>(code.as_ptr()) }
+}
+
 /// `mov rax, imm64; ret` with the immediate left for a relocation at offset 2: an
 /// `extern "C" fn() -> u64` returning the relocated value.
 pub fn const_u64() -> Vec<u8> {
