@@ -98,9 +98,10 @@ pub(crate) fn flips_forced() -> bool {
 /// ```
 /// use jit_runtime::exec::{ExecOp, fault, install};
 ///
+/// drop(install(&[0xc3], &[])?); // (the first install finds out whether there is a code file)
 /// fault::fail_next_code_writes(1);
 /// let first = install(&[0xc3], &[]);
-/// if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+/// if fault::code_file_in_use() {
 ///     // the buffer is gone; nothing leaks
 ///     assert_eq!(first.unwrap_err().op(), Some(ExecOp::WriteCode));
 /// } else {
@@ -108,9 +109,30 @@ pub(crate) fn flips_forced() -> bool {
 /// }
 /// assert!(install(&[0xc3], &[]).is_ok()); // only one failure was armed
 /// fault::fail_next_code_writes(0);
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
 /// ```
 pub fn fail_next_code_writes(n: usize) {
     FAIL_WRITE.with(|c| c.set(n));
+}
+
+/// Whether installs on the calling thread write code through the code file: on Linux x86-64,
+/// unless the system refused it (as far as the installs so far found out: the first install
+/// tries it) or the thread asked for protection flips.
+///
+/// ```
+/// use jit_runtime::exec::{fault, install};
+///
+/// drop(install(&[0xc3], &[])?);
+/// if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+///     assert!(!fault::code_file_in_use());
+/// }
+/// fault::force_protection_flips(true);
+/// assert!(!fault::code_file_in_use());
+/// fault::force_protection_flips(false);
+/// # Ok::<(), jit_runtime::exec::ExecError>(())
+/// ```
+pub fn code_file_in_use() -> bool {
+    super::file::FileBuffer::in_use()
 }
 
 /// Consumes one pending code-write failure, if any (never panics).
