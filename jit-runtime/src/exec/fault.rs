@@ -1,4 +1,5 @@
-//! Fault injection for tests: make protection changes, and unmappings, fail on demand.
+//! Fault injection for tests: make protection changes, unmappings and code writes fail on
+//! demand, and make a thread use protection flips instead of the code file.
 //!
 //! Real `mprotect` failures (`ENOMEM` when the process runs out of memory mappings, `EACCES`
 //! under a strict SELinux/PaX policy) are rare and hard to provoke, yet callers must turn them
@@ -85,7 +86,6 @@ pub fn force_protection_flips(on: bool) {
 
 /// Whether installs on this thread must use protection flips: forced, or protection failures
 /// are pending (which only that path can consume).
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub(crate) fn flips_forced() -> bool {
     FLIPS.try_with(Cell::get).unwrap_or(false) || pending_protect_failures() > 0
 }

@@ -24,9 +24,10 @@
 //!   buffer left). Dropping the code returns the buffer to the pool as it is: nothing to flip.
 //!   A buffer that is unmapped has its range of the file punched out
 //!   (`FALLOC_FL_PUNCH_HOLE`), so its memory goes back to the system, and the range is handed
-//!   out again before the file grows: the file is as large as the most buffers mapped at
-//!   once. Where the process has a file size limit (`RLIMIT_FSIZE`, whose excess raises
-//!   `SIGXFSZ`), the code file is not used.
+//!   out again, to a buffer of the same length, before the file grows: the file is no larger
+//!   than the most buffers of each size class mapped at once. Where the process has a file
+//!   size limit (`RLIMIT_FSIZE`, whose excess raises `SIGXFSZ`), the code file is not used
+//!   (checked when the file is made and when a buffer is).
 //! * Another thread may run code that a recycled buffer held before, until the last handle to
 //!   it dropped; after that no thread can call it, and the new code reaches other threads
 //!   only with its handle, which any safe way of sending it orders after the write. x86 keeps
@@ -51,16 +52,18 @@
 //!
 //! Not covered: a fork made by a raw `clone`/`fork` system call, which bypasses
 //! `pthread_atfork`; and, as for every lock in a program that forks while other threads run,
-//! a child whose fork found the runtime's lock held waits forever at its first install.
+//! a child whose fork found the runtime's lock held waits forever at its first install. Nor a
+//! file size limit lowered below the file's size while its buffers are in use: the next write
+//! past it raises `SIGXFSZ`.
 //!
 //! # When it is not used
 //!
 //! Only on Linux x86-64: `memfd_create` is Linux's, and other architectures run no generated
 //! machine code; on Windows and other Unixes the flip path is the only one. If the system
 //! refuses the file or an executable mapping of it (a seccomp filter, `vm.memfd_noexec = 2`,
-//! an SELinux `execmem`-style policy: `EPERM`, `EACCES`, `ENOSYS`, `EINVAL`), the process
-//! falls back to protection flips for good; when it runs short of descriptors or memory, for
-//! that buffer only. Buffers over 16 pages, buffers beyond the guard budget, and installs on a
+//! an SELinux `execmem`-style policy: `EPERM`, `EACCES`, `ENOSYS`, `EINVAL`; `EFBIG` for a
+//! file size limit), the process falls back to protection flips for good; when it runs short
+//! of descriptors or memory, until a new buffer can be made again. Buffers over 16 pages, buffers beyond the guard budget, and installs on a
 //! thread that asked for flips
 //! ([`fault::force_protection_flips`](super::fault::force_protection_flips)) use flips too.
 
@@ -84,6 +87,11 @@ impl FileBuffer {
     /// No fork is counted here: there is no code file to freeze.
     pub(super) fn forks() -> u64 {
         0
+    }
+
+    /// Never: there is no code file to fail.
+    pub(super) fn failing() -> bool {
+        false
     }
 
     /// Never: there is no code file here.

@@ -33,6 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::MAX_INSTALL_LEN;
 use super::buffer::{ExecutableBuffer, INT3, MutableBuffer, page_size};
 use super::error::ExecError;
+use super::fault;
 use super::file::FileBuffer;
 use super::region::Region;
 
@@ -124,10 +125,12 @@ impl Writable {
     /// Whether an install on this thread may use it: a file buffer if this thread uses the
     /// code file and the buffer is not shared with another process since a fork; a flip
     /// buffer if this thread uses flips, or if no file buffer could be made now (the guard
-    /// budget is spent: flips are then what new buffers are too).
+    /// budget is spent, or the last attempt failed: flips are then what new buffers are too).
     fn usable(&self) -> bool {
         match self {
-            Writable::Flip(_) => !FileBuffer::in_use() || !Region::guards_left(),
+            Writable::Flip(_) => {
+                !FileBuffer::in_use() || !Region::guards_left() || FileBuffer::failing()
+            }
             Writable::File(buf) => buf.is_private() && FileBuffer::in_use(),
         }
     }
@@ -215,14 +218,15 @@ fn take(len: usize) -> Result<(Writable, usize), ExecError> {
             return Ok((buf, dirty));
         }
         // A file buffer this thread may not use (it asked for flips) goes back for others,
-        // and a new buffer is made.
-        if matches!(&buf, Writable::File(file) if file.is_private()) {
+        // and a new buffer is made. (If the code file was refused meanwhile, no thread can
+        // use it: it is unmapped below.)
+        if matches!(&buf, Writable::File(file) if file.is_private()) && fault::flips_forced() {
             give_back(buf, dirty);
             return Ok((Writable::new(CLASS_PAGES[class] * page_size())?, 0));
         }
         // A flip buffer that a thread which asked for flips dropped, while file buffers can
-        // be made (so that others do not pay an mprotect for it), or a file buffer frozen by
-        // a fork: unmapped.
+        // be made (so that others do not pay an mprotect for it), a file buffer frozen by a
+        // fork, or one of a file refused since: unmapped.
         drop(buf);
     }
 }
@@ -261,6 +265,13 @@ fn give_back(buf: Writable, dirty: usize) {
         return; // dropped: unmapped
     };
     let mut list = lock(class);
+    // Checked again under the lock: a fork since the caller's check froze the file. (A fork
+    // between this check and the push still leaves it in the list, where no install will
+    // write it; it is dropped when popped, or at the next fork's scan.)
+    if matches!(&buf, Writable::File(file) if !file.is_private()) {
+        drop(list);
+        return;
+    }
     // Reserve the bytes first so concurrent returns cannot overshoot the bound together.
     if POOL.idle_bytes.fetch_add(len, Ordering::Relaxed) + len <= MAX_IDLE_BYTES {
         list.push(Idle { buf, dirty });
@@ -412,7 +423,8 @@ impl SoleCode {
 /// Installed, executable code: one function, kept callable as long as any handle lives.
 ///
 /// Handles are cheap to clone. All functions of one [`install_batch`] share one buffer;
-/// it is recycled (made RW and returned to the pool) when the last handle into it drops.
+/// it is recycled (returned to the pool; a flip buffer is made RW first) when the last handle
+/// into it drops.
 /// Calling the code through a pointer obtained from a handle is only valid while some handle
 /// to the same buffer is alive.
 ///

@@ -24,9 +24,9 @@
 //! The code file's buffers (Linux x86-64, see [`file`](super::file)) are regions too: the
 //! inner pages are a shared read-execute mapping of the file, made over the reservation, and
 //! never change protection. They get guards from the same budget: the guards trap a run-away
-//! jump, and the budget bounds the process's kernel regions (a file buffer is a region of its
-//! own, merged with no neighbour, guards or not). Once it is spent, new buffers are flip
-//! buffers without guards, which merge.
+//! jump, and the budget bounds the process's kernel regions (with its guards, a file buffer
+//! is a region of its own). Once it is spent, new buffers are flip buffers without guards,
+//! which merge.
 //!
 //! Merged regions have a cost when code is dropped: unmapping a buffer from the middle of
 //! one splits it, which the kernel refuses at `vm.max_map_count`. Such a buffer's memory is
@@ -80,7 +80,9 @@ static GUARDED: AtomicUsize = AtomicUsize::new(0);
 
 /// `len` bytes of pages, between two guard pages if the budget allows. The inner pages start
 /// read-write; the owner ([`MutableBuffer`](super::MutableBuffer) or
-/// [`ExecutableBuffer`](super::ExecutableBuffer)) knows which access they have now.
+/// [`ExecutableBuffer`](super::ExecutableBuffer)) knows which access they have now. (Or, made
+/// by [`Region::file_backed`], a read-execute mapping of the code file for good, owned by a
+/// [`FileBuffer`](super::file::FileBuffer).)
 pub(super) struct Region {
     /// The whole mapping, guards included. Never dereferenced as a whole: only the inner
     /// pages are ever read or written, through [`Region::bytes`] and [`Region::bytes_mut`].

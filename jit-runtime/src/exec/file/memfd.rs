@@ -29,6 +29,11 @@ static FORKS: AtomicU64 = AtomicU64::new(0);
 /// hook: from then on every install uses protection flips.
 static REFUSED: AtomicBool = AtomicBool::new(false);
 
+/// Set when the last attempt at a new buffer failed for a passing reason (out of descriptors
+/// or memory), cleared by the next that succeeds: meanwhile the pool recycles flip buffers
+/// rather than unmapping them in the hope of a file buffer.
+static FAILING: AtomicBool = AtomicBool::new(false);
+
 /// The file new buffers come from (made at the first install; replaced after a fork).
 static CURRENT: Mutex<Option<Arc<CodeFile>>> = Mutex::new(None);
 
@@ -73,6 +78,8 @@ impl CodeFile {
     }
 
     /// A range of `len` bytes for a new buffer: a hole of that length, or the end of the file.
+    /// (Holes are reused by buffers of their own length: the file grows no larger than the
+    /// most buffers of each size class mapped at once.)
     fn range(&self, len: usize) -> u64 {
         let mut holes = lock(&self.holes);
         match holes.iter().position(|&(_, l)| l == len) {
@@ -82,7 +89,8 @@ impl CodeFile {
     }
 
     /// Gives the memory of a range back to the system and keeps the range for reuse. Only for
-    /// a range no live code uses and no other process maps (the file is private).
+    /// a range no live code uses and no other process maps: a private file's, or a range that
+    /// was not a buffer yet at the last fork (the error paths of [`FileBuffer::new`]).
     fn release(&self, offset: u64, len: usize) {
         use std::os::fd::AsRawFd;
         let (Ok(at), Ok(n)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
@@ -199,6 +207,21 @@ impl FileBuffer {
         if !Self::in_use() || !Region::guards_left() {
             return None;
         }
+        if file_size_limited() {
+            // A limit set since the file was made: writing past it would raise SIGXFSZ.
+            REFUSED.store(true, Ordering::Relaxed);
+            return None;
+        }
+        let made = Self::map_new(len);
+        FAILING.store(
+            made.is_none() && !REFUSED.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+        made
+    }
+
+    /// [`new`](Self::new) once the checks passed.
+    fn map_new(len: usize) -> Option<FileBuffer> {
         let file = current_file()?;
         let offset = file.range(len);
         // Writing the int3 fill first allocates the pages, so MAP_POPULATE maps them.
@@ -229,6 +252,11 @@ impl FileBuffer {
     /// Forks counted so far (by the `pthread_atfork` hook).
     pub(in crate::exec) fn forks() -> u64 {
         FORKS.load(Ordering::Relaxed)
+    }
+
+    /// Whether the last attempt at a new buffer failed for a passing reason.
+    pub(in crate::exec) fn failing() -> bool {
+        FAILING.load(Ordering::Relaxed)
     }
 
     /// Whether installs on this thread use the code file: it has not been refused, and the
