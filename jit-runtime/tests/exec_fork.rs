@@ -6,7 +6,7 @@
 
 #[path = "support/code.rs"]
 mod support;
-use support::{ADD, MUL, code_file_forbidden, f2};
+use support::{ADD, MUL, code_file_forbidden, code_files, f2};
 
 use jit_runtime::exec::{ExecCode, install, page_size, pool};
 
@@ -68,19 +68,6 @@ fn a_child_keeps_its_code_while_the_parent_recycles() {
     }
 }
 
-/// Open descriptors of code files in this process.
-fn code_files_open() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-        .filter(|target| {
-            target
-                .to_string_lossy()
-                .starts_with("/memfd:trivial-jit code")
-        })
-        .count()
-}
-
 /// After a fork, the pool drops its idle buffers of the frozen file at the next install, and
 /// the file is closed when its last live buffer goes: a program that forks often does not
 /// collect open files. (Part of the one test above: it must not run beside another fork.)
@@ -91,7 +78,7 @@ fn frozen_files_are_closed_when_their_buffers_go() {
         .collect();
     drop(idle);
     assert!(pool::idle_bytes() >= 6 * page_size());
-    assert_eq!(code_files_open(), 1);
+    assert_eq!(code_files().len(), 1);
     // SAFETY: the child only calls _exit.
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
@@ -106,7 +93,7 @@ fn frozen_files_are_closed_when_their_buffers_go() {
     assert_eq!(pool::idle_bytes(), 0);
     assert_eq!(f2(&fresh)(2.0, 3.0), 6.0);
     assert_eq!(f2(&keep)(2.0, 3.0), 5.0);
-    assert_eq!(code_files_open(), 2, "the frozen file lives on in `keep`");
+    assert_eq!(code_files().len(), 2, "the frozen file lives on in `keep`");
     drop(keep);
-    assert_eq!(code_files_open(), 1, "and is closed with it");
+    assert_eq!(code_files().len(), 1, "and is closed with it");
 }

@@ -6,7 +6,7 @@
 #[path = "support/code.rs"]
 mod support;
 use jit_runtime::exec::{ExecCode, pool};
-use support::{as_u64_fn, install_u64, mapping_count};
+use support::{as_u64_fn, code_files, install_u64, mapping_count};
 
 #[test]
 fn forty_thousand_live_functions() {
@@ -25,25 +25,14 @@ fn forty_thousand_live_functions() {
     past_the_guard_budget_buffers_are_recycled(live);
 }
 
-/// Bytes of the code file (Linux x86-64: the runtime's memfd), if there is one.
-fn code_file_len() -> Option<u64> {
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| {
-            std::fs::read_link(p)
-                .is_ok_and(|t| t.to_string_lossy().starts_with("/memfd:trivial-jit code"))
-        })
-        .map(|p| std::fs::metadata(p).unwrap().len())
-}
-
 /// With the guard budget spent (4 096 guarded buffers live), new buffers are flip buffers;
 /// dropped ones must be recycled like any other, not unmapped and mapped again each time.
 /// Dropping everything and installing as many again reuses the code file's ranges: the file
 /// does not grow. (Part of the one test above: it needs its live functions, and no other
 /// test's buffers in the process.)
 fn past_the_guard_budget_buffers_are_recycled(live: Vec<ExecCode>) {
-    let file_len = code_file_len();
+    let size = || code_files().first().map(|m| m.len()); // of the code file, if any
+    let file_len = size();
     let mut addresses = std::collections::HashSet::new();
     for i in 0..2000u64 {
         let c = install_u64(i);
@@ -55,10 +44,10 @@ fn past_the_guard_budget_buffers_are_recycled(live: Vec<ExecCode>) {
         "{} addresses for 2 000 installs",
         addresses.len()
     );
-    assert_eq!(code_file_len(), file_len, "the file grew");
+    assert_eq!(size(), file_len, "the file grew");
     drop(live);
     pool::trim(); // every range of the file punched out: the installs below must reuse them
     let again: Vec<ExecCode> = (0..40_000u64).map(install_u64).collect();
     assert_eq!(as_u64_fn(&again[39_999])(), 39_999);
-    assert_eq!(code_file_len(), file_len, "the file grew");
+    assert_eq!(size(), file_len, "the file grew");
 }

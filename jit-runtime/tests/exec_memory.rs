@@ -4,7 +4,13 @@
 
 #[path = "support/code.rs"]
 mod support;
-use support::{as_u64_fn, const_u64, install_u64, mapping_count};
+use support::{as_u64_fn, code_files, const_u64, install_u64, mapping_count};
+
+/// Bytes of memory the code files hold, which RSS counts only while they are mapped.
+fn code_file_bytes(files: &[std::fs::Metadata]) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    files.iter().map(|m| m.blocks() * 512).sum()
+}
 
 use jit_runtime::exec::{install_batch, page_size, pool};
 
@@ -15,22 +21,6 @@ fn statm() -> (usize, usize) {
     let size = it.next().unwrap() * page_size();
     let resident = it.next().unwrap() * page_size();
     (size, resident)
-}
-
-/// Bytes of memory the code file holds (Linux x86-64: the runtime's memfd), which RSS counts
-/// only while they are mapped; 0 without a code file.
-fn code_file_bytes() -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            std::fs::read_link(p)
-                .is_ok_and(|t| t.to_string_lossy().starts_with("/memfd:trivial-jit code"))
-        })
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.blocks() * 512)
-        .sum()
 }
 
 #[test]
@@ -67,7 +57,7 @@ fn hundred_thousand_installs_keep_memory_flat() {
     );
     assert!(maps1 <= maps0 + 8, "mappings grew from {maps0} to {maps1}");
     assert!(pool::idle_bytes() <= pool::MAX_IDLE_BYTES);
-    let filed = code_file_bytes();
+    let filed = code_file_bytes(&code_files());
     assert!(
         filed <= (pool::MAX_IDLE_BYTES + 2 * mib) as u64,
         "code file holds {filed}"
@@ -82,7 +72,7 @@ fn hundred_thousand_installs_keep_memory_flat() {
     // resident), so at most three times the idle bytes for one-page buffers.
     assert!(vsz2 <= vsz0 + 3 * pool::MAX_IDLE_BYTES + 2 * mib);
     assert!(rss2 <= rss0 + pool::MAX_IDLE_BYTES + 2 * mib);
-    let filed = code_file_bytes();
+    let filed = code_file_bytes(&code_files());
     assert!(
         filed <= (pool::MAX_IDLE_BYTES + 2 * mib) as u64,
         "code file holds {filed}"
@@ -90,7 +80,11 @@ fn hundred_thousand_installs_keep_memory_flat() {
     pool::trim();
     assert_eq!(pool::idle_bytes(), 0);
     // Nothing is live and nothing idle: every range of the file was punched out.
-    assert_eq!(code_file_bytes(), 0, "the code file keeps memory");
+    assert_eq!(
+        code_file_bytes(&code_files()),
+        0,
+        "the code file keeps memory"
+    );
     let (vsz3, _) = statm();
     assert!(vsz3 <= vsz0, "trim unmaps idle buffers: {vsz0} -> {vsz3}");
 }

@@ -76,3 +76,16 @@ pub fn code_file_forbidden() -> bool {
     }
     forbidden
 }
+
+/// The open code files of this process (Linux x86-64: the runtime's memfds), as metadata.
+pub fn code_files() -> Vec<std::fs::Metadata> {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            std::fs::read_link(p)
+                .is_ok_and(|t| t.to_string_lossy().starts_with("/memfd:trivial-jit code"))
+        })
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .collect()
+}
