@@ -389,12 +389,12 @@ impl Drop for Owner {
                 }
             }
             // Nothing to change: the pages stay read-execute until code is written again.
-            // One shared with a child since a fork is unmapped, never written.
-            Some(Live::File(buf)) if wants(buf.len()) && buf.is_private() => {
+            // (`give_back` unmaps one shared with a child since a fork.)
+            Some(Live::File(buf)) if wants(buf.len()) => {
                 give_back(Writable::File(buf), self.used);
             }
-            // Not wanted (the pool is full, or the buffer has no class), or shared with a child
-            // since a fork: dropping it unmaps it, which is cheaper than a protection change.
+            // Not wanted (the pool is full, or the buffer has no class): dropping it unmaps it,
+            // which is cheaper than a protection change.
             Some(_) => {}
         }
     }

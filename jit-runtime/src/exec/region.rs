@@ -97,30 +97,30 @@ impl Region {
     /// inaccessible pages while fewer than [`MAX_GUARDED`] regions have them. The inner pages
     /// are not touched yet.
     pub(super) fn new(len: usize) -> io::Result<Region> {
-        let page = page_size();
-        debug_assert!(len > 0 && len % page == 0);
-        let guarded = GUARDED.fetch_add(1, Ordering::Relaxed) < MAX_GUARDED;
-        if !guarded {
-            GUARDED.fetch_sub(1, Ordering::Relaxed);
-        }
-        let start = if guarded { page } else { 0 };
+        debug_assert!(len > 0 && len % page_size() == 0);
+        let region = Region::reserve(len, take_guard())?;
+        region.protect(Access::ReadWrite)?;
+        Ok(region)
+    }
+
+    /// `len` bytes of inaccessible pages, between two guard pages if `guarded` (a unit of the
+    /// guard budget that the caller took: given back here if mapping fails, and by the
+    /// region's drop otherwise).
+    fn reserve(len: usize, guarded: bool) -> io::Result<Region> {
+        let start = if guarded { page_size() } else { 0 };
         let map = len
             .checked_add(2 * start)
             .ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))
             .and_then(Mapping::inaccessible);
-        let map = match map {
-            Ok(map) => map,
+        match map {
+            Ok(map) => Ok(Region { map, start, len }),
             Err(e) => {
                 if guarded {
                     GUARDED.fetch_sub(1, Ordering::Relaxed);
                 }
-                return Err(e);
+                Err(e)
             }
-        };
-        // From here on, dropping the region gives the guard budget back.
-        let region = Region { map, start, len };
-        region.protect(Access::ReadWrite)?;
-        Ok(region)
+        }
     }
 
     /// Maps `len` bytes (a positive whole number of pages) of `fd` from `offset` on, shared and
@@ -140,27 +140,11 @@ impl Region {
         use std::os::fd::AsRawFd;
         let page = page_size();
         debug_assert!(len > 0 && len % page == 0 && offset % page as u64 == 0);
-        if GUARDED.fetch_add(1, Ordering::Relaxed) >= MAX_GUARDED {
-            GUARDED.fetch_sub(1, Ordering::Relaxed);
+        if !take_guard() {
             return Ok(None);
         }
-        let map = match len.checked_add(2 * page).map(Mapping::inaccessible) {
-            Some(Ok(map)) => map,
-            Some(Err(e)) => {
-                GUARDED.fetch_sub(1, Ordering::Relaxed);
-                return Err(e);
-            }
-            None => {
-                GUARDED.fetch_sub(1, Ordering::Relaxed);
-                return Err(io::Error::from(io::ErrorKind::OutOfMemory));
-            }
-        };
         // From here on, dropping the region gives the guard budget back and unmaps it all.
-        let region = Region {
-            map,
-            start: page,
-            len,
-        };
+        let region = Region::reserve(len, true)?;
         let offset = libc::off_t::try_from(offset).map_err(|_| io::Error::other("offset"))?;
         // SAFETY: MAP_FIXED replaces exactly the inner pages of the reservation just made,
         // which this region owns and nothing refers to yet; no other mapping is touched. The
@@ -234,6 +218,15 @@ impl Region {
         // this the only borrow.
         unsafe { std::slice::from_raw_parts_mut(self.ptr(), self.len) }
     }
+}
+
+/// Takes a unit of the guard budget if one is left: whether a new region gets guard pages.
+fn take_guard() -> bool {
+    let taken = GUARDED.fetch_add(1, Ordering::Relaxed) < MAX_GUARDED;
+    if !taken {
+        GUARDED.fetch_sub(1, Ordering::Relaxed);
+    }
+    taken
 }
 
 /// Gives `len` bytes of whole pages at `ptr` the access `access`: `mprotect` itself on Unix.

@@ -44,18 +44,15 @@ struct CodeFile {
     forks: u64,
     /// The end of the ranges handed out so far.
     end: AtomicU64,
-    /// Ranges (offset, length) whose buffers were unmapped and punched out: handed out again
-    /// before the file grows, so its size stays that of the most buffers mapped at once.
+    /// Ranges (offset, length) whose buffers were unmapped and punched out: handed out again,
+    /// to buffers of their length, before the file grows.
     holes: Mutex<Vec<(u64, usize)>>,
 }
 
 impl CodeFile {
-    /// A new empty file, or the OS's refusal.
+    /// A new empty file, or the OS's refusal. (The file size limit was checked by
+    /// [`FileBuffer::new`], the only way here.)
     fn create() -> io::Result<CodeFile> {
-        if file_size_limited() {
-            // Growing the file past the limit would raise SIGXFSZ, which ends the process.
-            return Err(io::Error::from_raw_os_error(libc::EFBIG));
-        }
         let forks = FORKS.load(Ordering::SeqCst); // before: a fork in between makes it stale
         // SAFETY: a valid NUL-terminated name and flags; the call only returns a new fd.
         let mut fd = unsafe { libc::memfd_create(NAME.as_ptr(), libc::MFD_CLOEXEC | MFD_EXEC) };
@@ -158,11 +155,9 @@ fn fork_hook_registered() -> bool {
 }
 
 /// The file to take a new buffer from, made if there is none made since the last fork; `None`
-/// if the system refused it (then never again).
+/// if the system refused it (then never again). Called by [`FileBuffer::new`] once it found
+/// the code file in use (not refused).
 fn current_file() -> Option<Arc<CodeFile>> {
-    if REFUSED.load(Ordering::Relaxed) {
-        return None;
-    }
     let mut current = lock(&CURRENT);
     if let Some(file) = current.as_ref().filter(|f| f.is_private()) {
         return Some(Arc::clone(file));
@@ -208,7 +203,8 @@ impl FileBuffer {
             return None;
         }
         if file_size_limited() {
-            // A limit set since the file was made: writing past it would raise SIGXFSZ.
+            // Growing the file past the limit would raise SIGXFSZ, which ends the process (a
+            // limit may also be set after the file was made).
             REFUSED.store(true, Ordering::Relaxed);
             return None;
         }
