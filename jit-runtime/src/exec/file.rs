@@ -103,6 +103,10 @@ impl FileBuffer {
         match *self {}
     }
 
+    pub(super) fn write_at(&self, _at: usize, _bytes: &[u8]) -> Result<(), super::ExecError> {
+        match *self {}
+    }
+
     pub(super) fn is_private(&self) -> bool {
         match *self {}
     }

@@ -16,7 +16,9 @@
 //!   clones, and a batch shares one buffer) keeps its buffer as it is; the buffer is written
 //!   (or goes back to RW) only after the last handle drops, when it is reused. (A `JitFn`
 //!   keeps the code of its own install as the buffer's sole owner, without the shared handle:
-//!   the same rule, one owner.)
+//!   the same rule, one owner. Its code, if short, is a run of slots in pages of the code file
+//!   that other functions share: the pages are written, never made writable, and only in
+//!   slots no live code holds; see the private `slots` module.)
 //! * **Flat memory.** Dropped code returns its pages to a bounded [pool]; compiling and
 //!   dropping any number of functions keeps the footprint flat.
 //! * **Cheap installs.** [`install`] takes a pre-faulted buffer from the pool, copies,
@@ -54,6 +56,7 @@ mod file;
 mod place;
 pub mod pool;
 mod region;
+mod slots;
 
 pub use buffer::{ExecutableBuffer, INT3, MutableBuffer, page_size};
 pub use error::{ExecError, ExecOp};

@@ -4,7 +4,8 @@
 //! # Size classes and bounds
 //!
 //! Buffers of 1, 2, 4, 8 and 16 pages are recycled; code is placed in the smallest class that
-//! fits. Bigger code gets a fresh mapping of exactly the pages it needs, unmapped when its
+//! fits. (A `JitFn`'s own code of up to 2 KiB takes slots of a shared chunk instead where the
+//! code file is in use: see the private `slots` module. The chunks are not counted here.) Bigger code gets a fresh mapping of exactly the pages it needs, unmapped when its
 //! last handle drops. At most [`MAX_IDLE_BYTES`] (16 MiB) of idle buffers are kept, across all
 //! classes; a buffer that would exceed that is unmapped instead of being made writable again.
 //! [`trim`] unmaps every idle buffer, [`reserve`] maps some in advance.
@@ -36,6 +37,7 @@ use super::error::ExecError;
 use super::fault;
 use super::file::FileBuffer;
 use super::region::Region;
+use super::slots::{self, Run};
 
 /// An absolute-address slot in the code: after the code is copied, the 8 bytes at `offset`
 /// (relative to the start of the function) are overwritten with `value`, little-endian.
@@ -136,10 +138,12 @@ impl Writable {
     }
 }
 
-/// Installed code's buffer: read-execute either way.
+/// Installed code's buffer: read-execute either way. (A run of slots is a buffer of its
+/// own for the code in it, in pages that other code shares: see [`super::slots`].)
 enum Live {
     Flip(ExecutableBuffer),
     File(FileBuffer),
+    Slot(Run),
 }
 
 impl Live {
@@ -147,6 +151,7 @@ impl Live {
         match self {
             Live::Flip(buf) => buf.as_ptr(),
             Live::File(buf) => buf.as_ptr(),
+            Live::Slot(run) => run.as_ptr(),
         }
     }
 
@@ -154,6 +159,7 @@ impl Live {
         match self {
             Live::Flip(buf) => buf.as_slice(),
             Live::File(buf) => buf.as_slice(),
+            Live::Slot(run) => run.as_slice(),
         }
     }
 }
@@ -301,8 +307,8 @@ pub fn idle_bytes() -> usize {
     POOL.idle_bytes.load(Ordering::Relaxed)
 }
 
-/// Unmaps every idle buffer, and retries the unmappings the kernel refused (see
-/// [`deferred_bytes`]). Installed code is not affected.
+/// Unmaps every idle buffer and the spare chunk of slots for small functions, and retries
+/// the unmappings the kernel refused (see [`deferred_bytes`]). Installed code is not affected.
 ///
 /// ```standalone_crate
 /// use jit_runtime::exec::{install, pool};
@@ -324,6 +330,7 @@ pub fn trim() {
             drop(buf);
         }
     }
+    slots::trim();
     super::region::retry_deferred();
 }
 
@@ -388,6 +395,8 @@ impl Drop for Owner {
                     give_back(Writable::Flip(buf), self.used);
                 }
             }
+            // Its slots are freed for other small functions (by the run's own drop).
+            Some(Live::Slot(run)) => drop(run),
             // Nothing to change: the pages stay read-execute until code is written again.
             // (`give_back` unmaps one shared with a child since a fork.)
             Some(Live::File(buf)) if wants(buf.len()) => {
@@ -408,7 +417,7 @@ impl Drop for Owner {
 pub(crate) struct SoleCode(Owner);
 
 impl SoleCode {
-    /// Address of the first byte of the function (page-aligned).
+    /// Address of the first byte of the function (64-byte aligned: a slot, or a page).
     pub(crate) fn as_ptr(&self) -> *const u8 {
         self.0.buf.as_ref().map_or(std::ptr::null(), Live::as_ptr)
     }
@@ -659,14 +668,45 @@ fn handle(owner: &Arc<Owner>, start: usize, len: usize) -> ExecCode {
 /// # Ok::<(), jit_runtime::exec::ExecError>(())
 /// ```
 pub fn install(code: &[u8], relocs: &[Reloc]) -> Result<ExecCode, ExecError> {
-    install_sole(code, relocs).map(SoleCode::into_shared)
+    validate(0, code, relocs)?;
+    build(code.len(), |dst| place(dst, code, relocs)).map(|owner| SoleCode(owner).into_shared())
 }
 
 /// [`install`] without the shareable handle: the same checks, errors, bytes and single
-/// system call, one allocation fewer.
+/// system call, one allocation fewer; and small code shares pages.
+///
+/// Code of up to [`slots::MAX_SLOTTED`] bytes goes into slots of a page that other small
+/// functions share, where the code file is in use (see [`super::slots`]): no page of its own,
+/// and no new mapping for each function kept alive.
 pub(crate) fn install_sole(code: &[u8], relocs: &[Reloc]) -> Result<SoleCode, ExecError> {
     validate(0, code, relocs)?;
-    build(code.len(), |dst| place(dst, code, relocs)).map(SoleCode)
+    let write = |dst: &mut [u8]| place(dst, code, relocs);
+    match slots::take(code.len()) {
+        Some(run) => slotted(run, code.len(), write),
+        None => build(code.len(), write),
+    }
+    .map(SoleCode)
+}
+
+/// [`build`] into a run of slots: `write` fills `[0, total)`, `int3` the rest of the run, and
+/// the run is written with one `pwrite`. (On failure the run is dropped: its slots are free.)
+fn slotted(mut run: Run, total: usize, write: impl FnOnce(&mut [u8])) -> Result<Owner, ExecError> {
+    // (on the stack; the common short run fills a short array: filling all 2 KiB cost
+    // every install 60 instructions)
+    let (mut short, mut long);
+    let bytes = if run.len() <= 256 {
+        short = [INT3; 256];
+        &mut short[..run.len()]
+    } else {
+        long = [INT3; slots::MAX_SLOTTED];
+        &mut long[..run.len()]
+    };
+    write(&mut bytes[..total]);
+    run.write(bytes)?;
+    Ok(Owner {
+        buf: Some(Live::Slot(run)),
+        used: total,
+    })
 }
 
 /// Installs several functions into one buffer with one system call (as [`install`]);
@@ -781,6 +821,35 @@ mod tests {
             format!("{:?}", install_sole(&code, &too_far).err()),
             format!("{:?}", install(&code, &too_far).err())
         );
+    }
+
+    #[test]
+    fn small_sole_code_fills_its_slots_with_int3() {
+        // A run of two slots dropped, then one byte of code: whichever slots it gets, the
+        // rest of its run is int3 (or of its page, without the code file).
+        let run = if fault::code_file_in_use() {
+            slots::SLOT
+        } else {
+            page_size()
+        };
+        for _ in 0..4 {
+            drop(install_sole(&[0x90; 100], &[]).unwrap());
+            let small = install_sole(&[0xc3], &[]).unwrap();
+            let bytes = small.0.buf.as_ref().unwrap().as_slice();
+            assert_eq!(bytes.len(), run);
+            assert_eq!(small.as_ptr() as usize % run, 0);
+            assert_eq!(bytes[0], 0xc3);
+            assert!(bytes[1..].iter().all(|&b| b == INT3));
+        }
+        // the longest slotted code fills 32 slots; longer code has a page of its own
+        let longest = install_sole(&[0xc3; slots::MAX_SLOTTED], &[]).unwrap();
+        assert_eq!(
+            longest.0.buf.as_ref().unwrap().as_slice().len(),
+            run.max(2048)
+        );
+        let long = install_sole(&[0xc3; slots::MAX_SLOTTED + 1], &[]).unwrap();
+        assert_eq!(long.0.buf.as_ref().unwrap().as_slice().len(), page_size());
+        assert_eq!(long.as_ptr() as usize % page_size(), 0);
     }
 
     #[test]

@@ -269,14 +269,21 @@ impl FileBuffer {
     /// Writing then is harmless: the buffer was idle or new at the fork, so the child has no
     /// code in it, and it will never take it (its copy of the file is frozen too).
     pub(in crate::exec) fn write(&mut self, bytes: &[u8]) -> Result<(), ExecError> {
-        debug_assert!(bytes.len() <= self.len());
+        self.write_at(0, bytes)
+    }
+
+    /// Writes `bytes` at offset `at` of the buffer (one `pwrite`), for buffers whose parts
+    /// hold different functions (the slots of `pool`'s small code): the caller makes sure
+    /// that no code in `[at, at + bytes.len())` is live or viewed, the rest may be.
+    pub(in crate::exec) fn write_at(&self, at: usize, bytes: &[u8]) -> Result<(), ExecError> {
+        debug_assert!(at + bytes.len() <= self.len());
         let written = if fault::take_write_failure() {
             Err(fault::injected_error())
         } else {
-            self.file.file.write_all_at(bytes, self.offset)
+            self.file.file.write_all_at(bytes, self.offset + at as u64)
         };
         written.map_err(|e| ExecError::os(ExecOp::WriteCode, bytes.len(), e))?;
-        discard_translations(self.as_ptr(), bytes.len());
+        discard_translations(self.as_ptr().wrapping_add(at), bytes.len());
         Ok(())
     }
 

@@ -1,0 +1,337 @@
+//! Small functions share pages: slots of the code file.
+//!
+//! # Why
+//!
+//! A buffer of the pool is at least one page, and a pool only recycles what was dropped: a
+//! program that keeps its functions paid a page of memory (4 KiB for the 13 bytes of
+//! `2*x^0.5`) and a fresh mapping for each (two `mmap`s and an `int3` fill, 7–8 µs against
+//! the 0.8 µs of a compilation that reuses a buffer). With the code file nothing changes
+//! protection per buffer, so buffers need not be whole pages: a function of up to
+//! [`MAX_SLOTTED`] bytes takes a run of 64-byte slots in a *chunk*, a 64 KiB buffer of the
+//! code file that many functions share. One chunk is mapped per 1 024 slots.
+//!
+//! # Rules
+//!
+//! * A run never crosses a page (it lies within one 64-slot word of the chunk's bitmap) and
+//!   is written whole: the code, then `int3` to the end of its last slot. Slots that no
+//!   function holds may keep a dead function's bytes, as an idle pool buffer does.
+//! * Only free slots are written (`FileBuffer::write_at`, one `pwrite`); the live code in the
+//!   chunk's other slots is never touched, and no slice of the chunk is made beyond a live
+//!   run's own bytes.
+//! * Chunks of a file frozen by a fork are never written again, by either process (each
+//!   could claim the same free slot): they leave the list of chunks to fill, and are unmapped
+//!   when their last function drops.
+//! * Memory: a chunk whose last function drops is kept as the one spare chunk, or unmapped
+//!   (its range punched out of the file) if there is a spare already; [`trim`] drops the
+//!   spare too.
+//! * Only [`install_sole`](super::pool::install_sole) (a `JitFn`'s own install) uses slots,
+//!   and only while the code file is in use: handles of [`install`](super::install) and
+//!   [`install_batch`](super::install_batch) keep whole buffers, whose pages a caller may
+//!   inspect. Where there is no code file, `take` finds no chunk and the pool's buffers serve.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::buffer::page_size;
+use super::error::ExecError;
+use super::file::FileBuffer;
+
+/// Bytes per slot: every slotted function starts on a cache line of its own.
+pub(super) const SLOT: usize = 64;
+
+/// The most bytes of code placed in slots (32 slots); longer code gets a buffer of its own.
+pub(super) const MAX_SLOTTED: usize = 2048;
+
+/// Bytes per chunk: 1 024 slots, 16 pages of 4 KiB.
+const CHUNK_LEN: usize = 64 << 10;
+
+/// Words of a chunk's slot bitmap: one bit per slot, one word per 4 KiB.
+const WORDS: usize = CHUNK_LEN / SLOT / 64;
+
+/// How many of the chunks with free slots an install tries before it maps a new chunk: a
+/// bound on the search where many chunks are fragmented. (Each tried in vain moves to the
+/// other end of the list, so the next installs try others.)
+const SEARCH: usize = 8;
+
+/// Functions share its pages, each in a run of slots.
+struct Chunk {
+    buf: FileBuffer,
+    /// One bit per slot, set while a function holds it. Changed only with [`OPEN`] locked
+    /// (atomics for the interior mutability alone).
+    used: [AtomicU64; WORDS],
+    /// Whether the chunk is in [`Open::chunks`] or is the spare (changed only with [`OPEN`]
+    /// locked).
+    listed: AtomicBool,
+}
+
+impl Chunk {
+    /// Claims a run of `n` free slots (1..=32) within one word: the index of its first slot.
+    fn claim(&self, n: usize) -> Option<usize> {
+        for (w, word) in self.used.iter().enumerate() {
+            let bits = word.load(Ordering::Relaxed);
+            if let Some(start) = free_run(bits, n) {
+                word.store(bits | run_mask(start, n), Ordering::Relaxed);
+                return Some(w * 64 + start);
+            }
+        }
+        None
+    }
+
+    /// Frees the run of `n` slots from `first`.
+    fn free(&self, first: usize, n: usize) {
+        let word = &self.used[first / 64];
+        let bits = word.load(Ordering::Relaxed);
+        word.store(bits & !run_mask(first % 64, n), Ordering::Relaxed);
+    }
+
+    fn is_full(&self) -> bool {
+        self.used
+            .iter()
+            .all(|w| w.load(Ordering::Relaxed) == u64::MAX)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.used.iter().all(|w| w.load(Ordering::Relaxed) == 0)
+    }
+}
+
+/// The first bit of a run of `n` (1..=64) zero bits of `bits`, if there is one.
+fn free_run(bits: u64, n: usize) -> Option<usize> {
+    // bit i of `starts` says: the `have` slots from i are free. `have` doubles up to `n`
+    // (the shifts bring in zeros, so no run reaches past bit 63).
+    let mut starts = !bits;
+    let mut have = 1;
+    while have < n {
+        let step = (n - have).min(have);
+        starts &= starts >> step;
+        have += step;
+    }
+    (starts != 0).then(|| starts.trailing_zeros() as usize)
+}
+
+/// The bits of the run of `n` (1..=64) slots from bit `start` of a word.
+fn run_mask(start: usize, n: usize) -> u64 {
+    (u64::MAX >> (64 - n)) << start
+}
+
+/// The chunks to fill, and the spare.
+struct Open {
+    /// Chunks of the current code file with free slots, the newest last.
+    chunks: Vec<Arc<Chunk>>,
+    /// An empty chunk kept for the next install that finds no room.
+    spare: Option<Arc<Chunk>>,
+    /// The fork count when the list was last cleared of frozen chunks.
+    forks: u64,
+}
+
+static OPEN: Mutex<Open> = Mutex::new(Open {
+    chunks: Vec::new(),
+    spare: None,
+    forks: 0,
+});
+
+/// Locks [`OPEN`]; a panic cannot leave it inconsistent (no code here panics while it holds
+/// the lock), so a poisoned lock is used as it is.
+fn lock() -> MutexGuard<'static, Open> {
+    OPEN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Slots claimed for one function: written once by [`Run::write`], freed on drop.
+pub(super) struct Run {
+    chunk: Arc<Chunk>,
+    /// Index of the first slot.
+    first: usize,
+    /// Number of slots.
+    slots: usize,
+}
+
+impl Run {
+    /// Bytes of the run: the code and its `int3` padding.
+    pub(super) fn len(&self) -> usize {
+        self.slots * SLOT
+    }
+
+    fn offset(&self) -> usize {
+        self.first * SLOT
+    }
+
+    /// Writes the run whole (`bytes.len() == self.len()`), with one `pwrite`.
+    pub(super) fn write(&mut self, bytes: &[u8]) -> Result<(), ExecError> {
+        debug_assert_eq!(bytes.len(), self.len());
+        self.chunk.buf.write_at(self.offset(), bytes)
+    }
+
+    pub(super) fn as_ptr(&self) -> *const u8 {
+        self.chunk.buf.as_ptr().wrapping_add(self.offset())
+    }
+
+    /// The run's bytes, read through the read-execute mapping.
+    pub(super) fn as_slice(&self) -> &[u8] {
+        // SAFETY: the run lies inside the chunk's mapping (claimed from its bitmap), which
+        // stays mapped, readable, while `self.chunk` lives. Its bytes change only by
+        // `Run::write`, which takes `&mut self`, so not while this borrow lives: writes to the
+        // chunk's other slots never reach them (see the module documentation).
+        unsafe { std::slice::from_raw_parts(self.as_ptr(), self.len()) }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let unmapped = {
+            let mut open = lock();
+            self.chunk.free(self.first, self.slots);
+            release(&mut open, &self.chunk)
+        };
+        drop(unmapped); // unmapped (if this was its last run) outside the lock
+    }
+}
+
+/// Files a chunk one of whose runs was just freed: back on the list if it was full, kept as
+/// the spare or taken off the list once empty. Returns a chunk to drop after the lock.
+fn release(open: &mut Open, chunk: &Arc<Chunk>) -> Option<Arc<Chunk>> {
+    if !chunk.buf.is_private() {
+        return None; // frozen by a fork: never written again
+    }
+    if !chunk.is_empty() {
+        if !chunk.listed.swap(true, Ordering::Relaxed) {
+            open.chunks.push(Arc::clone(chunk));
+        }
+        return None;
+    }
+    let at = open.chunks.iter().position(|c| Arc::ptr_eq(c, chunk))?;
+    let chunk = open.chunks.remove(at);
+    if open.spare.is_none() {
+        open.spare = Some(chunk);
+        return None;
+    }
+    chunk.listed.store(false, Ordering::Relaxed);
+    Some(chunk)
+}
+
+/// Claims a run of slots for `len` bytes of code; `None` if the code is too long for slots, or
+/// the code file is not used by this thread or cannot give a chunk now (the caller then takes
+/// a buffer of the pool).
+pub(super) fn take(len: usize) -> Option<Run> {
+    if len == 0 || len > MAX_SLOTTED || !FileBuffer::in_use() || CHUNK_LEN % page_size() != 0 {
+        return None;
+    }
+    let slots = len.div_ceil(SLOT);
+    let mut open = lock();
+    let forks = FileBuffer::forks();
+    if open.forks != forks {
+        forget_frozen(&mut open, forks);
+    }
+    for _ in 0..open.chunks.len().min(SEARCH) {
+        let Some(chunk) = open.chunks.pop() else {
+            break;
+        };
+        match chunk.claim(slots) {
+            Some(first) => {
+                if chunk.is_full() {
+                    chunk.listed.store(false, Ordering::Relaxed);
+                } else {
+                    open.chunks.push(Arc::clone(&chunk));
+                }
+                return Some(Run {
+                    chunk,
+                    first,
+                    slots,
+                });
+            }
+            // no run that long here: to the other end, so that the next search tries others
+            None => open.chunks.insert(0, chunk),
+        }
+    }
+    let chunk = match open.spare.take() {
+        Some(spare) => spare,
+        // (mapped with the lock held: once per 1 024 slots at most)
+        None => Arc::new(new_chunk()?),
+    };
+    let first = chunk.claim(slots)?; // cannot fail: the chunk is empty
+    open.chunks.push(Arc::clone(&chunk));
+    Some(Run {
+        chunk,
+        first,
+        slots,
+    })
+}
+
+/// A new empty chunk, all `int3`, or `None` if no code-file buffer can be made now.
+fn new_chunk() -> Option<Chunk> {
+    let buf = FileBuffer::new(CHUNK_LEN)?;
+    Some(Chunk {
+        buf,
+        used: [const { AtomicU64::new(0) }; WORDS],
+        listed: AtomicBool::new(true),
+    })
+}
+
+/// Takes the chunks of files frozen by a fork off the list (they live on in their runs).
+#[cold]
+fn forget_frozen(open: &mut Open, forks: u64) {
+    open.forks = forks;
+    open.chunks.retain(|c| {
+        let keep = c.buf.is_private();
+        if !keep {
+            c.listed.store(false, Ordering::Relaxed);
+        }
+        keep
+    });
+    if open.spare.as_ref().is_some_and(|c| !c.buf.is_private()) {
+        open.spare = None;
+    }
+}
+
+/// Drops the spare chunk (unmapping it, its range punched out of the code file).
+pub(super) fn trim() {
+    let spare = lock().spare.take();
+    drop(spare);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_found_within_a_word() {
+        assert_eq!(free_run(0, 1), Some(0));
+        assert_eq!(free_run(0, 64), Some(0));
+        assert_eq!(free_run(u64::MAX, 1), None);
+        assert_eq!(free_run(0b1011, 1), Some(2));
+        assert_eq!(free_run(0b1011, 2), Some(4));
+        // the top bit alone is free: a run of one fits, a run of two does not
+        assert_eq!(free_run(u64::MAX >> 1, 1), Some(63));
+        assert_eq!(free_run(u64::MAX >> 1, 2), None);
+        // free: bits 3..=5 and 10..=40
+        let bits = !((0b111 << 3) | (((1u64 << 31) - 1) << 10));
+        assert_eq!(free_run(bits, 3), Some(3));
+        assert_eq!(free_run(bits, 4), Some(10));
+        assert_eq!(free_run(bits, 31), Some(10));
+        assert_eq!(free_run(bits, 32), None);
+    }
+
+    #[test]
+    fn every_run_is_the_first_fit() {
+        // against a plain search over a few thousand pseudo-random words
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..4000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let bits = x & (x >> 3); // more free bits than used ones
+            for n in [1, 2, 3, 5, 8, 17, 32] {
+                let plain = (0..=64 - n).find(|&s| bits & run_mask(s, n) == 0);
+                assert_eq!(free_run(bits, n), plain, "{bits:#x} {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn masks() {
+        assert_eq!(run_mask(0, 1), 1);
+        assert_eq!(run_mask(3, 2), 0b11000);
+        assert_eq!(run_mask(0, 64), u64::MAX);
+        assert_eq!(run_mask(62, 2), 0b11 << 62);
+    }
+}

@@ -1,0 +1,135 @@
+//! Small compiled functions share pages of the code file (the runtime's `exec::slots`): a
+//! program that keeps thousands of functions holds 64-byte slots, not a page and a mapping
+//! each, and the slots of dropped functions are used again. Its own test binary: the counts of
+//! pages, mappings and file blocks are not disturbed by other tests' code.
+#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+
+#[path = "support/code.rs"]
+mod support;
+use support::{code_file_forbidden, code_files, mapping_count};
+
+use jit_runtime::exec::{fault, page_size, pool};
+use jit_runtime::{Jit, JitFn};
+use std::collections::HashSet;
+use std::os::unix::fs::MetadataExt;
+
+/// Held by each test: the counts of the first are not to see the second's functions.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Functions kept alive at once.
+const N: usize = 3000;
+
+/// The address of `f`'s code (its one-argument entry).
+fn entry(f: &JitFn) -> usize {
+    // SAFETY: only the address is used, never called after `f` drops.
+    let raw = unsafe { f.typed1().unwrap().as_fn() };
+    raw.expect("compiled to machine code") as usize
+}
+
+/// `x + i` for each `i` in `range`, checked.
+fn compile_range(range: std::ops::Range<usize>) -> Vec<JitFn> {
+    range
+        .map(|i| {
+            let f = Jit::compile(&format!("x + {i}")).unwrap();
+            assert_eq!(f.call(&[0.5]), 0.5 + i as f64);
+            f
+        })
+        .collect()
+}
+
+/// Bytes the code files take in memory.
+fn file_memory() -> u64 {
+    code_files().iter().map(|m| m.blocks() * 512).sum()
+}
+
+/// Bytes of the code files, holes included.
+fn file_size() -> u64 {
+    code_files().iter().map(|m| m.size()).sum()
+}
+
+#[test]
+fn small_functions_share_pages_and_give_their_slots_back() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if code_file_forbidden() {
+        return;
+    }
+    assert!(fault::code_file_in_use());
+    let maps_before = mapping_count();
+    let fns = compile_range(0..N);
+    // a page each would be N pages, N mappings and N * 4 KiB of the file
+    let pages: HashSet<usize> = fns.iter().map(|f| entry(f) / page_size()).collect();
+    assert!(
+        pages.len() <= N / 16,
+        "{} pages for {N} functions",
+        pages.len()
+    );
+    let memory = file_memory();
+    assert!(memory <= (N * 256) as u64, "{memory} bytes of code file");
+    let new_maps = mapping_count() - maps_before;
+    assert!(new_maps <= 16, "{new_maps} new mappings");
+    // every function still computes its own value (no slot was written twice)
+    for (i, f) in fns.iter().enumerate() {
+        assert_eq!(f.call(&[2.0]), 2.0 + i as f64);
+    }
+
+    // Every other one dropped, and as many compiled: they take the freed slots of full
+    // chunks, so the file does not grow.
+    let size = file_size();
+    let (kept, dropped): (Vec<_>, Vec<_>) =
+        fns.into_iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    drop(dropped);
+    let refill = compile_range(N..N + N / 2);
+    assert_eq!(file_size(), size, "freed slots were not used again");
+    for (i, f) in &kept {
+        assert_eq!(f.call(&[2.0]), 2.0 + *i as f64);
+    }
+    // All dropped, then as many compiled again: the chunks are used again; once all are
+    // dropped and the pool trimmed, the file holds no memory.
+    drop((kept, refill));
+    let again = compile_range(0..N);
+    assert_eq!(file_size(), size, "the file grew instead of reusing chunks");
+    drop(again);
+    pool::trim();
+    assert_eq!(
+        file_memory(),
+        0,
+        "chunks kept after their functions and the trim"
+    );
+}
+
+#[test]
+fn threads_compile_call_and_drop_side_by_side() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Two threads fill and free slots of the same chunks at once; each function must keep
+    // its own code throughout.
+    let worker = |t: usize| {
+        move || {
+            let mut kept: Vec<(JitFn, f64)> = Vec::new();
+            for i in 0..4000 {
+                let k = (t * 10_000 + i) as f64;
+                // lengths vary (one to several slots), so runs of different sizes interleave
+                let src = match i % 3 {
+                    0 => format!("x + {k}"),
+                    1 => format!("(x + {k}) * (x - 1) / (x + 3) + x^2"),
+                    _ => format!("sin(x) * 0 + {k} + x*x*x*x*x*x*x*x*x*x - x^10"),
+                };
+                let f = Jit::compile(&src).unwrap();
+                let want = f.expr().eval(&[3.0]).unwrap();
+                assert_eq!(f.call(&[3.0]).to_bits(), want.to_bits(), "{src}");
+                if i % 2 == 0 {
+                    kept.push((f, want));
+                }
+                if kept.len() > 500 {
+                    kept.drain(..250);
+                }
+            }
+            for (f, want) in &kept {
+                assert_eq!(f.call(&[3.0]).to_bits(), want.to_bits());
+            }
+        }
+    };
+    let a = std::thread::spawn(worker(0));
+    let b = std::thread::spawn(worker(1));
+    a.join().unwrap();
+    b.join().unwrap();
+}
