@@ -62,6 +62,15 @@ pub use buffer::{ExecutableBuffer, INT3, MutableBuffer, page_size};
 pub use error::{ExecError, ExecOp};
 pub use pool::{ENTRY_ALIGN, ExecCode, Reloc, install, install_batch};
 
+/// Locks `mutex`, and a poisoned one as it is: the runtime's locks guard lists and counters
+/// that no holder leaves inconsistent when it panics, so a panic elsewhere never makes
+/// installing or dropping code panic too.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The largest amount of code (in bytes, including batch padding) accepted by one
 /// [`install`]/[`install_batch`] or [`MutableBuffer::new`]: 1 GiB. Larger requests are an
 /// [`ExecError::InvalidLength`] rather than an attempt to map them.

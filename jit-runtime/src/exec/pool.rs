@@ -184,12 +184,9 @@ static POOL: Pool = Pool {
     forks_seen: AtomicU64::new(0),
 };
 
-/// Locks a class list; a poisoned lock is still usable (the lists hold no invariant a panic
-/// could break), so this never panics.
+/// Locks a class list (never panics: see [`super::lock`]).
 fn lock(class: usize) -> MutexGuard<'static, Vec<Idle>> {
-    POOL.classes[class]
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    super::lock(&POOL.classes[class])
 }
 
 /// The smallest class holding `len` bytes, if any. (Compared in bytes: counting the pages

@@ -329,7 +329,7 @@ impl Drop for Mapping {
             // SAFETY: as above; the pages are never read again (their addresses are only
             // kept to be unmapped), so dropping their contents changes nothing observable.
             unsafe { libc::madvise(base as *mut libc::c_void, len, libc::MADV_DONTNEED) };
-            let mut deferred = lock_deferred();
+            let mut deferred = super::lock(&DEFERRED);
             deferred.push((base, len));
             DEFERRED_BYTES.fetch_add(len, Ordering::Relaxed);
         }
@@ -347,14 +347,6 @@ static DEFERRED: std::sync::Mutex<Vec<(usize, usize)>> = std::sync::Mutex::new(V
 
 /// The bytes in [`DEFERRED`], read without its lock on every unmapping.
 static DEFERRED_BYTES: AtomicUsize = AtomicUsize::new(0);
-
-#[cfg(unix)]
-fn lock_deferred() -> std::sync::MutexGuard<'static, Vec<(usize, usize)>> {
-    // a panic while the list was held cannot leave it inconsistent: keep using it
-    DEFERRED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// Unmaps `base..base + len`; false if the kernel refused (or a test injected a failure,
 /// see [`fault::fail_next_unmaps`](super::fault::fail_next_unmaps)).
@@ -374,7 +366,7 @@ unsafe fn unmap(base: usize, len: usize) -> bool {
 pub(super) fn retry_deferred() {
     #[cfg(unix)]
     {
-        let mut deferred = lock_deferred();
+        let mut deferred = super::lock(&DEFERRED);
         // SAFETY: each range was a whole mapping whose owner has been dropped; it stays
         // mapped (so the kernel gives its addresses to no one else) until unmapped here.
         deferred.retain(|&(base, len)| !unsafe { unmap(base, len) });

@@ -30,7 +30,7 @@
 //!   inspect. Where there is no code file, `take` finds no chunk and the pool's buffers serve.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use super::buffer::page_size;
 use super::error::ExecError;
@@ -130,13 +130,6 @@ static OPEN: Mutex<Open> = Mutex::new(Open {
     forks: 0,
 });
 
-/// Locks [`OPEN`]; a panic cannot leave it inconsistent (no code here panics while it holds
-/// the lock), so a poisoned lock is used as it is.
-fn lock() -> MutexGuard<'static, Open> {
-    OPEN.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// Slots claimed for one function: written once by [`Run::write`], freed on drop.
 pub(super) struct Run {
     chunk: Arc<Chunk>,
@@ -179,7 +172,7 @@ impl Run {
 impl Drop for Run {
     fn drop(&mut self) {
         let unmapped = {
-            let mut open = lock();
+            let mut open = super::lock(&OPEN);
             self.chunk.free(self.first, self.slots);
             release(&mut open, &self.chunk)
         };
@@ -217,7 +210,7 @@ pub(super) fn take(len: usize) -> Option<Run> {
         return None;
     }
     let slots = len.div_ceil(SLOT);
-    let mut open = lock();
+    let mut open = super::lock(&OPEN);
     let forks = FileBuffer::forks();
     if open.forks != forks {
         forget_frozen(&mut open, forks);
@@ -285,7 +278,7 @@ fn forget_frozen(open: &mut Open, forks: u64) {
 
 /// Drops the spare chunk (unmapping it, its range punched out of the code file).
 pub(super) fn trim() {
-    let spare = lock().spare.take();
+    let spare = super::lock(&OPEN).spare.take();
     drop(spare);
 }
 

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex, Once};
 
 use super::super::buffer::INT3;
 use super::super::error::{ExecError, ExecOp};
-use super::super::fault;
 use super::super::region::Region;
+use super::super::{fault, lock};
 
 /// `MFD_EXEC` (Linux 6.3): asks for an executable file where `vm.memfd_noexec = 1` would make
 /// it non-executable by default. Not in the `libc` crate for glibc targets yet.
@@ -106,14 +106,6 @@ impl CodeFile {
     fn is_private(&self) -> bool {
         self.forks == FORKS.load(Ordering::SeqCst)
     }
-}
-
-/// Locks `mutex`; its data stay consistent whatever a panicking holder did, so a poisoned lock
-/// is used as it is.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Whether the process may not grow files without bound (`RLIMIT_FSIZE`).
