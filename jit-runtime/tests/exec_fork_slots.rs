@@ -36,10 +36,12 @@ fn a_child_keeps_its_small_function_while_the_parent_compiles() {
         // SAFETY: ends the child at once, without running the parent's destructors.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
     }
-    // Parent: drop the function and compile others. Without the fork rule the first of them
-    // would take the freed slot, which the child still runs `x + 100` from.
+    // Parent: compile one function (the first look at the list after the fork), drop `f`,
+    // and compile others. Without the fork rule one of them would take the freed slot, which
+    // the child still runs `x + 100` from.
+    let first = Jit::compile("x * 3").unwrap();
     drop(f);
-    let others: Vec<JitFn> = (0..200)
+    let mut others: Vec<JitFn> = (0..200)
         .map(|i| Jit::compile(&format!("x * 2 + {i}")).unwrap())
         .collect();
     // SAFETY: writes one byte from a local to the pipe and closes it; then waits for our own
@@ -61,15 +63,38 @@ fn a_child_keeps_its_small_function_while_the_parent_compiles() {
     for (i, g) in others.iter().enumerate() {
         assert_eq!(g.call(&[3.0]), 6.0 + i as f64);
     }
+    assert_eq!(first.call(&[3.0]), 9.0);
     assert_eq!(keep.call(&[3.0]), 2.0);
-    if !code_file_forbidden() {
-        // the others went to a new file; the frozen one lives on in `keep` alone
-        assert_eq!(code_files().len(), 2);
-        drop(keep);
-        assert_eq!(
-            code_files().len(),
-            1,
-            "the frozen file outlived its last function"
-        );
+    if code_file_forbidden() {
+        return;
     }
+    // the others went to a new file; the frozen one lives on in `keep` alone
+    assert_eq!(code_files().len(), 2);
+    drop(keep);
+    assert_eq!(
+        code_files().len(),
+        1,
+        "the frozen file outlived its last function"
+    );
+
+    // Another fork, and no compilation after it: once its functions are dropped and the
+    // pool trimmed, the file it froze is gone too.
+    others.push(first);
+    // SAFETY: the child only calls _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // SAFETY: ends the child at once.
+        unsafe { libc::_exit(0) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    drop(others);
+    jit_runtime::exec::pool::trim();
+    assert_eq!(
+        code_files().len(),
+        0,
+        "a frozen chunk outlived its functions"
+    );
 }

@@ -6,7 +6,7 @@
 
 #[path = "support/code.rs"]
 mod support;
-use support::{code_file_forbidden, code_files, mapping_count};
+use support::{code_file_forbidden, code_files, mapping_count, maps};
 
 use jit_runtime::exec::{fault, page_size, pool};
 use jit_runtime::{Jit, JitFn};
@@ -132,4 +132,61 @@ fn threads_compile_call_and_drop_side_by_side() {
     let b = std::thread::spawn(worker(1));
     a.join().unwrap();
     b.join().unwrap();
+}
+
+#[test]
+fn a_function_that_outlives_its_neighbours_keeps_little_memory() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if code_file_forbidden() {
+        return;
+    }
+    pool::trim();
+    // four chunks' worth, one in 512 kept: each chunk keeps the pages of its two survivors
+    // and one empty page for the next function, the other thirteen are given back
+    let fns = compile_range(0..4096);
+    let kept: Vec<JitFn> = fns.into_iter().step_by(512).collect();
+    pool::trim();
+    let memory = file_memory();
+    assert!(
+        memory <= (kept.len() * 2 * page_size() + (64 << 10)) as u64,
+        "{memory} bytes of code file for {} functions",
+        kept.len()
+    );
+    // the punched pages are used again, and read as code, not as the zeros of a hole
+    let more = compile_range(0..2048);
+    for (i, f) in kept.iter().enumerate() {
+        assert_eq!(f.call(&[1.0]), 1.0 + (i * 512) as f64);
+    }
+    drop((kept, more));
+}
+
+#[test]
+fn a_failed_write_frees_its_slots_and_flips_bypass_them() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if code_file_forbidden() {
+        return;
+    }
+    let keep = Jit::compile("x + 1").unwrap();
+    let size = file_size();
+    fault::fail_next_code_writes(1);
+    let err = Jit::compile("x + 2").expect_err("the injected write failure");
+    assert!(err.to_string().contains("executable memory"), "{err}");
+    // the failed function's slots are free again: many compiles later, the file is no larger
+    let fns = compile_range(0..100);
+    assert_eq!(file_size(), size);
+    drop(fns);
+    // a thread that asked for protection flips gets a private read-execute page, not a slot
+    let flipped = std::thread::spawn(|| {
+        fault::force_protection_flips(true);
+        let f = Jit::compile("x * 3").unwrap();
+        assert_eq!(f.call(&[2.0]), 6.0);
+        let at = entry(&f);
+        let perms = maps()
+            .into_iter()
+            .find(|&(start, end, _)| (start..end).contains(&at))
+            .map(|(_, _, perms)| perms);
+        assert_eq!(perms.as_deref(), Some("r-xp"));
+    });
+    flipped.join().unwrap();
+    assert_eq!(keep.call(&[1.0]), 2.0);
 }

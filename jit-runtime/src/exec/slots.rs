@@ -23,7 +23,11 @@
 //!   when their last function drops.
 //! * Memory: a chunk whose last function drops is kept as the one spare chunk, or unmapped
 //!   (its range punched out of the file) if there is a spare already; [`trim`] drops the
-//!   spare too.
+//!   spare too. A page of a chunk whose last function drops is punched out of the file if
+//!   the chunk has another empty page in memory (kept for the next function): a function that
+//!   outlives its neighbours keeps two pages of memory, not the sixteen of its chunk. A
+//!   punched page reads as zeros until a run is written into it; only the runs' own bytes
+//!   are ever executed.
 //! * Only [`install_sole`](super::pool::install_sole) (a `JitFn`'s own install) uses slots,
 //!   and only while the code file is in use: handles of [`install`](super::install) and
 //!   [`install_batch`](super::install_batch) keep whole buffers, whose pages a caller may
@@ -45,8 +49,12 @@ pub(super) const MAX_SLOTTED: usize = 2048;
 /// Bytes per chunk: 1 024 slots, 16 pages of 4 KiB.
 const CHUNK_LEN: usize = 64 << 10;
 
-/// Words of a chunk's slot bitmap: one bit per slot, one word per 4 KiB.
-const WORDS: usize = CHUNK_LEN / SLOT / 64;
+/// Bytes of a chunk's page: 64 slots, one word of the bitmap. (Slots are used only where
+/// pages are this long, as on every x86-64 system.)
+const PAGE: usize = 64 * SLOT;
+
+/// Words of a chunk's slot bitmap: one bit per slot, one word per page.
+const WORDS: usize = CHUNK_LEN / PAGE;
 
 /// How many of the chunks with free slots an install tries before it maps a new chunk: a
 /// bound on the search where many chunks are fragmented. (Each tried in vain moves to the
@@ -59,22 +67,43 @@ struct Chunk {
     /// One bit per slot, set while a function holds it. Changed only with [`OPEN`] locked
     /// (atomics for the interior mutability alone).
     used: [AtomicU64; WORDS],
+    /// One bit per page whose memory was given back (punched out of the file) since its last
+    /// function dropped: it reads as zeros until a run is written into it. (With [`OPEN`]
+    /// locked.)
+    punched: AtomicU64,
     /// Whether the chunk is in [`Open::chunks`] or is the spare (changed only with [`OPEN`]
     /// locked).
     listed: AtomicBool,
 }
 
 impl Chunk {
-    /// Claims a run of `n` free slots (1..=32) within one word: the index of its first slot.
+    /// Claims a run of `n` free slots (1..=32) within one page: the index of its first slot.
+    /// (Pages still in memory first: a punched one costs a page of memory and a page fault.)
     fn claim(&self, n: usize) -> Option<usize> {
-        for (w, word) in self.used.iter().enumerate() {
-            let bits = word.load(Ordering::Relaxed);
-            if let Some(start) = free_run(bits, n) {
-                word.store(bits | run_mask(start, n), Ordering::Relaxed);
-                return Some(w * 64 + start);
-            }
+        let punched = self.punched.load(Ordering::Relaxed);
+        let in_memory = |w: usize| punched & (1 << w) == 0;
+        let w = (0..WORDS)
+            .filter(|&w| in_memory(w))
+            .chain((0..WORDS).filter(|&w| !in_memory(w)))
+            .find(|&w| free_run(self.used[w].load(Ordering::Relaxed), n).is_some())?;
+        let bits = self.used[w].load(Ordering::Relaxed);
+        let start = free_run(bits, n)?;
+        self.used[w].store(bits | run_mask(start, n), Ordering::Relaxed);
+        self.punched.store(punched & !(1 << w), Ordering::Relaxed);
+        Some(w * 64 + start)
+    }
+
+    /// Gives page `w` back to the system if no function is left in it and another empty page
+    /// of the chunk is still in memory: that one is kept for the next function, so that
+    /// compiling and dropping one function at a time punches nothing, while a function that
+    /// outlives the others of its chunk keeps two pages of memory, not sixteen.
+    fn punch_if_idle(&self, w: usize) {
+        let punched = self.punched.load(Ordering::Relaxed);
+        let idle = |i: usize| self.used[i].load(Ordering::Relaxed) == 0 && punched & (1 << i) == 0;
+        if idle(w) && (0..WORDS).filter(|&i| idle(i)).nth(1).is_some() {
+            self.buf.punch(w * PAGE, PAGE);
+            self.punched.store(punched | (1 << w), Ordering::Relaxed);
         }
-        None
     }
 
     /// Frees the run of `n` slots from `first`.
@@ -152,7 +181,11 @@ impl Run {
     /// Writes the run whole (`bytes.len() == self.len()`), with one `pwrite`.
     pub(super) fn write(&mut self, bytes: &[u8]) -> Result<(), ExecError> {
         debug_assert_eq!(bytes.len(), self.len());
-        self.chunk.buf.write_at(self.offset(), bytes)
+        // SAFETY: the run's slots were claimed for this run alone (under `OPEN`), and it is
+        // written before it is handed out, so no code runs there; the only slices of them are
+        // `Run::as_slice`'s, which borrow `self` (this takes `&mut self`); the chunk lends no
+        // slice of its whole region.
+        unsafe { self.chunk.buf.write_at(self.offset(), bytes) }
     }
 
     pub(super) fn as_ptr(&self) -> *const u8 {
@@ -171,22 +204,38 @@ impl Run {
 
 impl Drop for Run {
     fn drop(&mut self) {
-        let unmapped = {
-            let mut open = super::lock(&OPEN);
-            self.chunk.free(self.first, self.slots);
-            release(&mut open, &self.chunk)
-        };
-        drop(unmapped); // unmapped (if this was its last run) outside the lock
+        // (declared before the lock's guard, so dropped after it: chunks are unmapped, if this
+        // was their last run, outside the lock)
+        let mut dropped = Vec::new();
+        let mut open = lock_open(&mut dropped);
+        self.chunk.free(self.first, self.slots);
+        dropped.extend(release(&mut open, &self.chunk, self.first / 64));
     }
 }
 
-/// Files a chunk one of whose runs was just freed: back on the list if it was full, kept as
-/// the spare or taken off the list once empty. Returns a chunk to drop after the lock.
-fn release(open: &mut Open, chunk: &Arc<Chunk>) -> Option<Arc<Chunk>> {
+/// Locks [`OPEN`], its list cleared of the chunks of files frozen by a fork since it was
+/// last looked at: they are moved to `frozen`, to be dropped after the lock (see
+/// [`forget_frozen`]).
+fn lock_open(frozen: &mut Vec<Arc<Chunk>>) -> std::sync::MutexGuard<'static, Open> {
+    let mut open = super::lock(&OPEN);
+    let forks = FileBuffer::forks();
+    if open.forks != forks {
+        forget_frozen(&mut open, forks, frozen);
+    }
+    open
+}
+
+/// Files a chunk whose run in page `page` was just freed: back on the list if it was full,
+/// kept as the spare or taken off the list once empty; a page left empty may be punched out.
+/// Returns a chunk to drop after the lock.
+fn release(open: &mut Open, chunk: &Arc<Chunk>, page: usize) -> Option<Arc<Chunk>> {
     if !chunk.buf.is_private() {
-        return None; // frozen by a fork: never written again
+        // frozen by a fork, so off the list (`lock_open`): never written again, and unmapped
+        // with its last run
+        return None;
     }
     if !chunk.is_empty() {
+        chunk.punch_if_idle(page);
         if !chunk.listed.swap(true, Ordering::Relaxed) {
             open.chunks.push(Arc::clone(chunk));
         }
@@ -206,15 +255,12 @@ fn release(open: &mut Open, chunk: &Arc<Chunk>) -> Option<Arc<Chunk>> {
 /// the code file is not used by this thread or cannot give a chunk now (the caller then takes
 /// a buffer of the pool).
 pub(super) fn take(len: usize) -> Option<Run> {
-    if len == 0 || len > MAX_SLOTTED || !FileBuffer::in_use() || CHUNK_LEN % page_size() != 0 {
+    if len == 0 || len > MAX_SLOTTED || !FileBuffer::in_use() || page_size() != PAGE {
         return None;
     }
     let slots = len.div_ceil(SLOT);
-    let mut open = super::lock(&OPEN);
-    let forks = FileBuffer::forks();
-    if open.forks != forks {
-        forget_frozen(&mut open, forks);
-    }
+    let mut frozen = Vec::new(); // (dropped after the guard: see `Run::drop`)
+    let mut open = lock_open(&mut frozen);
     for _ in 0..open.chunks.len().min(SEARCH) {
         let Some(chunk) = open.chunks.pop() else {
             break;
@@ -256,30 +302,36 @@ fn new_chunk() -> Option<Chunk> {
     Some(Chunk {
         buf,
         used: [const { AtomicU64::new(0) }; WORDS],
+        punched: AtomicU64::new(0),
         listed: AtomicBool::new(true),
     })
 }
 
-/// Takes the chunks of files frozen by a fork off the list (they live on in their runs).
+/// Takes the chunks of files frozen by a fork off the list and moves them to `frozen`; they
+/// live on in their runs, and are unmapped with the last of them.
 #[cold]
-fn forget_frozen(open: &mut Open, forks: u64) {
+fn forget_frozen(open: &mut Open, forks: u64, frozen: &mut Vec<Arc<Chunk>>) {
     open.forks = forks;
-    open.chunks.retain(|c| {
-        let keep = c.buf.is_private();
-        if !keep {
-            c.listed.store(false, Ordering::Relaxed);
-        }
-        keep
-    });
+    let (kept, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut open.chunks)
+        .into_iter()
+        .partition(|c| c.buf.is_private());
+    open.chunks = kept;
+    frozen.extend(gone);
     if open.spare.as_ref().is_some_and(|c| !c.buf.is_private()) {
-        open.spare = None;
+        frozen.extend(open.spare.take());
+    }
+    for chunk in frozen.iter() {
+        chunk.listed.store(false, Ordering::Relaxed);
     }
 }
 
-/// Drops the spare chunk (unmapping it, its range punched out of the code file).
+/// Drops the spare chunk (unmapping it, its range punched out of the code file), and the
+/// chunks frozen by a fork whose functions are all gone.
 pub(super) fn trim() {
-    let spare = super::lock(&OPEN).spare.take();
-    drop(spare);
+    let mut dropped = Vec::new();
+    let mut open = lock_open(&mut dropped);
+    dropped.extend(open.spare.take());
+    drop(open); // (the chunks are unmapped after the lock)
 }
 
 #[cfg(test)]

@@ -89,16 +89,22 @@ impl CodeFile {
     /// a range no live code uses and no other process maps: a private file's, or a range that
     /// was not a buffer yet at the last fork (the error paths of [`FileBuffer::new`]).
     fn release(&self, offset: u64, len: usize) {
+        self.punch(offset, len);
+        lock(&self.holes).push((offset, len));
+    }
+
+    /// Gives the memory of a range back to the system (it reads as zeros after). Only for a
+    /// range in which no code is live and that no other process maps. Failure only keeps the
+    /// memory until the range is reused or the file closed.
+    fn punch(&self, offset: u64, len: usize) {
         use std::os::fd::AsRawFd;
         let (Ok(at), Ok(n)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
             return;
         };
         let mode = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
-        // SAFETY: changes only the file's contents in a range no live code uses (its buffer is
-        // being dropped, or was never handed out); no memory of this process is touched.
-        // Failure only keeps the memory until the range is reused or the file closed.
+        // SAFETY: changes only the file's contents in a range no live code uses (the caller's
+        // condition); no memory of this process is touched.
         unsafe { libc::fallocate(self.file.as_raw_fd(), mode, at, n) };
-        lock(&self.holes).push((offset, len));
     }
 
     /// Whether no other process has this file's pages mapped: it was made after the last
@@ -237,6 +243,16 @@ impl FileBuffer {
         }
     }
 
+    /// Lets go of the file new buffers would come from if a fork froze it: it is then closed
+    /// (its memory given back) once its last buffer is unmapped, rather than at the next new
+    /// buffer. For [`pool::trim`](super::super::pool::trim).
+    pub(in crate::exec) fn trim() {
+        let mut current = lock(&CURRENT);
+        if current.as_ref().is_some_and(|f| !f.is_private()) {
+            *current = None;
+        }
+    }
+
     /// Forks counted so far (by the `pthread_atfork` hook).
     pub(in crate::exec) fn forks() -> u64 {
         FORKS.load(Ordering::Relaxed)
@@ -261,13 +277,23 @@ impl FileBuffer {
     /// Writing then is harmless: the buffer was idle or new at the fork, so the child has no
     /// code in it, and it will never take it (its copy of the file is frozen too).
     pub(in crate::exec) fn write(&mut self, bytes: &[u8]) -> Result<(), ExecError> {
-        self.write_at(0, bytes)
+        // SAFETY: `&mut self`: no slice of the buffer is borrowed, and the caller writes only
+        // a buffer no code runs in (see above).
+        unsafe { self.write_at(0, bytes) }
     }
 
     /// Writes `bytes` at offset `at` of the buffer (one `pwrite`), for buffers whose parts
-    /// hold different functions (the slots of `pool`'s small code): the caller makes sure
-    /// that no code in `[at, at + bytes.len())` is live or viewed, the rest may be.
-    pub(in crate::exec) fn write_at(&self, at: usize, bytes: &[u8]) -> Result<(), ExecError> {
+    /// hold different functions (the slots of small functions, `exec::slots`).
+    ///
+    /// # Safety
+    /// No code in `[at, at + bytes.len())` may be live (handed out), and no slice of the
+    /// buffer that covers any of those bytes may be borrowed: the write changes them behind
+    /// Rust's back. The rest of the buffer may be both.
+    pub(in crate::exec) unsafe fn write_at(
+        &self,
+        at: usize,
+        bytes: &[u8],
+    ) -> Result<(), ExecError> {
         debug_assert!(at + bytes.len() <= self.len());
         let written = if fault::take_write_failure() {
             Err(fault::injected_error())
@@ -277,6 +303,15 @@ impl FileBuffer {
         written.map_err(|e| ExecError::os(ExecOp::WriteCode, bytes.len(), e))?;
         discard_translations(self.as_ptr().wrapping_add(at), bytes.len());
         Ok(())
+    }
+
+    /// Gives the memory of `len` bytes from `at` back to the system (their pages then read as
+    /// zeros until written again), if no other process maps them. For a part of a buffer in
+    /// which no code is live; failure only keeps the memory.
+    pub(in crate::exec) fn punch(&self, at: usize, len: usize) {
+        if self.is_private() {
+            self.file.punch(self.offset + at as u64, len);
+        }
     }
 
     /// Whether the buffer may be written and recycled: no other process maps its pages.
