@@ -10,6 +10,7 @@ mod arrays;
 mod cl;
 mod engines;
 mod exprs;
+mod live;
 mod scaling;
 mod sys;
 
@@ -33,6 +34,8 @@ pub struct Config {
     pub big_array: usize,
     /// Compilations of each size in the scaling section.
     scaling_reps: usize,
+    /// Functions kept alive in the live-functions section.
+    live_fns: usize,
 }
 
 impl Config {
@@ -44,6 +47,7 @@ impl Config {
         array_reps: 9,
         big_array: 100_000_000,
         scaling_reps: 3,
+        live_fns: 10_000,
     };
 
     /// A short run for CI: every check, few measurements.
@@ -54,6 +58,7 @@ impl Config {
         array_reps: 1,
         big_array: 1_000_000,
         scaling_reps: 1,
+        live_fns: 2_000,
     };
 }
 /// Largest relative error accepted against native Rust.
@@ -135,6 +140,8 @@ fn main() {
     arrays::run(cfg);
     println!();
     scaling::run(cfg.scaling_reps);
+    println!();
+    live::run(cfg.live_fns);
     println!();
     println!("total time {:.1} s", t_start.elapsed().as_secs_f64());
     let failed = failures(EVAL_ENGINES, &defs, &eval) + failures(COMPILE_ENGINES, &defs, &compile);
