@@ -7,6 +7,8 @@
 #[path = "support/code.rs"]
 mod support;
 use support::{ADD, MUL, code_file_forbidden, code_files, f2};
+#[path = "support/fork.rs"]
+mod fork;
 
 use jit_runtime::exec::{ExecCode, install, page_size, pool};
 
@@ -16,46 +18,14 @@ fn a_child_keeps_its_code_while_the_parent_recycles() {
     drop(install(&MUL, &[]).unwrap());
     let add = install(&ADD, &[]).unwrap();
     let add_fn = f2(&add);
-    let mut pipe = [0; 2];
-    // SAFETY: a plain pipe(2) into a two-element array.
-    assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
-    // SAFETY: the child only calls async-signal-safe functions (read, _exit) and the
-    // installed code, which takes no lock.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        let mut byte = 0u8;
-        // SAFETY: closes the child's copy of the write end (so the read ends if the parent
-        // goes away), reads one byte into a local: waits until the parent has recycled.
-        unsafe {
-            libc::close(pipe[1]);
-            libc::read(pipe[0], (&raw mut byte).cast(), 1);
-        }
-        let ok = add_fn(2.0, 3.0) == 5.0;
-        // SAFETY: ends the child at once, without running the parent's destructors.
-        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
-    }
+    let child = fork::fork_waiting(move || add_fn(2.0, 3.0) == 5.0);
     // Parent: drop the function and install other code many times over. Without the fork
     // rule the next install would write MUL into the buffer the child runs ADD from.
     let at = add.as_ptr();
     drop(add);
     let muls: Vec<ExecCode> = (0..8).map(|_| install(&MUL, &[]).unwrap()).collect();
-    // SAFETY: writes one byte from a local to the pipe and closes it; then waits for our own
-    // child. (Before any assertion, so that a failure cannot leave the child waiting.)
-    let status = unsafe {
-        libc::write(pipe[1], [1u8].as_ptr().cast(), 1);
-        libc::close(pipe[1]);
-        libc::close(pipe[0]);
-        let mut status = 0;
-        assert_eq!(libc::waitpid(pid, &mut status, 0), pid);
-        status
-    };
-    assert!(libc::WIFEXITED(status), "child status {status:#x}");
-    assert_eq!(
-        libc::WEXITSTATUS(status),
-        0,
-        "the child's ADD ran other code"
-    );
+    // (released before any assertion, so that a failure cannot leave the child waiting)
+    assert!(child.release(), "the child's ADD ran other code");
     assert!(muls.iter().all(|m| f2(m)(2.0, 3.0) == 6.0));
     // (With protection flips the parent may recycle its own buffer: the child's is a copy.)
     if !code_file_forbidden() {
@@ -79,16 +49,7 @@ fn frozen_files_are_closed_when_their_buffers_go() {
     drop(idle);
     assert!(pool::idle_bytes() >= 6 * page_size());
     assert_eq!(code_files().len(), 1);
-    // SAFETY: the child only calls _exit.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        // SAFETY: ends the child at once.
-        unsafe { libc::_exit(0) };
-    }
-    let mut status = 0;
-    // SAFETY: waits for our own child.
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    fork::fork_and_reap();
     let fresh = install(&MUL, &[]).unwrap(); // a new file; the frozen one's idle buffers go
     assert_eq!(pool::idle_bytes(), 0);
     assert_eq!(f2(&fresh)(2.0, 3.0), 6.0);
