@@ -58,4 +58,18 @@ fn a_child_keeps_its_small_function_while_the_parent_compiles() {
         0,
         "a frozen chunk outlived its functions"
     );
+
+    // A third fork: the parent drops ten pages' worth of functions, all but one, which would
+    // have the highest of those pages punched out of the file (reading as zeros) but for the
+    // fork rule; the child runs the last of them, in that page.
+    let fns: Vec<JitFn> = (0..640)
+        .map(|i| Jit::compile(&format!("x + {i}")).unwrap())
+        .collect();
+    // SAFETY: called in the child only, where the functions' copies are never dropped.
+    let last = unsafe { fns[639].typed1().unwrap().as_fn() }.expect("machine code");
+    let child = fork::fork_waiting(move || last(1.0) == 640.0);
+    let first = fns.into_iter().next();
+    jit_runtime::exec::pool::trim();
+    assert!(child.release(), "the child's function was punched out");
+    assert_eq!(first.map(|f| f.call(&[1.0])), Some(1.0));
 }

@@ -205,8 +205,9 @@ impl Region {
         // as `self` lives; mutation needs `&mut self` (`bytes_mut`), or for a file-backed
         // region a write through the file by its owner, which takes `&mut` of the owner
         // (`FileBuffer::write`), so none happens while this borrow lasts. (The one other
-        // write, the `unsafe` `FileBuffer::write_at` of the slots of small functions, is made
-        // only where no slice is: those chunks never lend a slice of their whole region.)
+        // write, the `unsafe` `FileBuffer::write_at` of the slots of small functions, and the
+        // punching out of their free pages, are made only where no slice is: those chunks
+        // never lend a slice of their whole region.)
         unsafe { std::slice::from_raw_parts(self.ptr(), self.len) }
     }
 

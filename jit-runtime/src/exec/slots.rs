@@ -18,16 +18,19 @@
 //! * Only free slots are written (`FileBuffer::write_at`, one `pwrite`); the live code in the
 //!   chunk's other slots is never touched, and no slice of the chunk is made beyond a live
 //!   run's own bytes.
-//! * Chunks of a file frozen by a fork are never written again, by either process (each
-//!   could claim the same free slot): they leave the list of chunks to fill, and are unmapped
-//!   when their last function drops.
-//! * Memory: a chunk whose last function drops is kept as the one spare chunk, or unmapped
-//!   (its range punched out of the file) if there is a spare already; [`trim`] drops the
-//!   spare too. A page of a chunk whose last function drops is punched out of the file if
-//!   the chunk has another empty page in memory (kept for the next function): a function that
-//!   outlives its neighbours keeps two pages of memory, not the sixteen of its chunk. A
-//!   punched page reads as zeros until a run is written into it; only the runs' own bytes
-//!   are ever executed.
+//! * Chunks of a file frozen by a fork are not written again, by either process (each could
+//!   claim the same free slot), nor punched: they leave the list of chunks to fill at the
+//!   first look after the fork, and are unmapped when their last function drops. (An install
+//!   that claimed its slots just before a fork on another thread writes them just after it:
+//!   harmless, as the slots were free at the fork and the child never writes the file.)
+//! * Memory: a new chunk has one page in memory; the others are punched out of the file (they
+//!   read as zeros) until a run is written into them. A chunk keeps at most
+//!   [`MAX_IDLE_PAGES`] pages without a function in memory: past that, the highest are
+//!   punched out until [`KEEP_IDLE_PAGES`] are left, so that a loop compiling and dropping
+//!   functions reuses pages in memory rather than punching and refaulting one each time.
+//!   [`trim`] punches out every page without a function, and drops the spare chunk (a chunk
+//!   whose last function dropped, kept for the next one; another such chunk is unmapped).
+//!   Only the runs' own bytes are ever executed, never a free slot.
 //! * Only [`install_sole`](super::pool::install_sole) (a `JitFn`'s own install) uses slots,
 //!   and only while the code file is in use: handles of [`install`](super::install) and
 //!   [`install_batch`](super::install_batch) keep whole buffers, whose pages a caller may
@@ -55,6 +58,14 @@ const PAGE: usize = 64 * SLOT;
 
 /// Words of a chunk's slot bitmap: one bit per slot, one word per page.
 const WORDS: usize = CHUNK_LEN / PAGE;
+
+/// Pages without a function a chunk keeps in memory at most; past that, the highest are
+/// punched out until [`KEEP_IDLE_PAGES`] are left (a gap, so that a loop that frees a few
+/// pages and takes them again punches nothing).
+const MAX_IDLE_PAGES: u32 = 8;
+
+/// Pages without a function a chunk keeps in memory after punching.
+const KEEP_IDLE_PAGES: u32 = 4;
 
 /// How many of the chunks with free slots an install tries before it maps a new chunk: a
 /// bound on the search where many chunks are fragmented. (Each tried in vain moves to the
@@ -93,16 +104,39 @@ impl Chunk {
         Some(w * 64 + start)
     }
 
-    /// Gives page `w` back to the system if no function is left in it and another empty page
-    /// of the chunk is still in memory: that one is kept for the next function, so that
-    /// compiling and dropping one function at a time punches nothing, while a function that
-    /// outlives the others of its chunk keeps two pages of memory, not sixteen.
-    fn punch_if_idle(&self, w: usize) {
+    /// The pages in memory that hold no function, one bit each.
+    fn idle_pages(&self) -> u64 {
         let punched = self.punched.load(Ordering::Relaxed);
-        let idle = |i: usize| self.used[i].load(Ordering::Relaxed) == 0 && punched & (1 << i) == 0;
-        if idle(w) && (0..WORDS).filter(|&i| idle(i)).nth(1).is_some() {
-            self.buf.punch(w * PAGE, PAGE);
-            self.punched.store(punched | (1 << w), Ordering::Relaxed);
+        (0..WORDS)
+            .filter(|&w| self.used[w].load(Ordering::Relaxed) == 0 && punched & (1 << w) == 0)
+            .fold(0, |mask, w| mask | 1 << w)
+    }
+
+    /// Punches out the highest pages without a function until `keep` of them are left in
+    /// memory.
+    fn punch_idle(&self, keep: u32) {
+        let mut idle = self.idle_pages();
+        let mut punch = 0u64;
+        while idle.count_ones() > keep {
+            let top = 1 << (63 - idle.leading_zeros());
+            punch |= top;
+            idle &= !top;
+        }
+        self.punch_pages(punch);
+    }
+
+    /// Punches out the pages of `mask` (one `fallocate` per run of neighbours), which hold no
+    /// function.
+    fn punch_pages(&self, mut mask: u64) {
+        self.punched.store(
+            self.punched.load(Ordering::Relaxed) | mask,
+            Ordering::Relaxed,
+        );
+        while mask != 0 {
+            let first = mask.trailing_zeros() as usize;
+            let run = (mask >> first).trailing_ones() as usize;
+            self.buf.punch(first * PAGE, run * PAGE);
+            mask &= !(run_mask(first, run));
         }
     }
 
@@ -226,7 +260,8 @@ fn lock_open(frozen: &mut Vec<Arc<Chunk>>) -> std::sync::MutexGuard<'static, Ope
 }
 
 /// Files a chunk whose run in page `page` was just freed: back on the list if it was full,
-/// kept as the spare or taken off the list once empty; a page left empty may be punched out.
+/// kept as the spare or taken off the list once empty; pages without a function past
+/// [`MAX_IDLE_PAGES`] are punched out.
 /// Returns a chunk to drop after the lock.
 fn release(open: &mut Open, chunk: &Arc<Chunk>, page: usize) -> Option<Arc<Chunk>> {
     if !chunk.buf.is_private() {
@@ -235,7 +270,11 @@ fn release(open: &mut Open, chunk: &Arc<Chunk>, page: usize) -> Option<Arc<Chunk
         return None;
     }
     if !chunk.is_empty() {
-        chunk.punch_if_idle(page);
+        if chunk.used[page].load(Ordering::Relaxed) == 0
+            && chunk.idle_pages().count_ones() > MAX_IDLE_PAGES
+        {
+            chunk.punch_idle(KEEP_IDLE_PAGES);
+        }
         if !chunk.listed.swap(true, Ordering::Relaxed) {
             open.chunks.push(Arc::clone(chunk));
         }
@@ -297,14 +336,16 @@ pub(super) fn take(len: usize) -> Option<Run> {
 }
 
 /// A new empty chunk, all `int3`, or `None` if no code-file buffer can be made now.
+/// (Only its first page stays in memory: a program with one small function holds one page.)
 fn new_chunk() -> Option<Chunk> {
-    let buf = FileBuffer::new(CHUNK_LEN)?;
-    Some(Chunk {
-        buf,
+    let chunk = Chunk {
+        buf: FileBuffer::new(CHUNK_LEN)?,
         used: [const { AtomicU64::new(0) }; WORDS],
         punched: AtomicU64::new(0),
         listed: AtomicBool::new(true),
-    })
+    };
+    chunk.punch_pages(run_mask(1, WORDS - 1));
+    Some(chunk)
 }
 
 /// Takes the chunks of files frozen by a fork off the list and moves them to `frozen`; they
@@ -325,12 +366,16 @@ fn forget_frozen(open: &mut Open, forks: u64, frozen: &mut Vec<Arc<Chunk>>) {
     }
 }
 
-/// Drops the spare chunk (unmapping it, its range punched out of the code file), and the
-/// chunks frozen by a fork whose functions are all gone.
+/// Punches out every page without a function, drops the spare chunk (unmapping it, its
+/// range punched out of the code file) and the chunks frozen by a fork whose functions are
+/// all gone.
 pub(super) fn trim() {
     let mut dropped = Vec::new();
     let mut open = lock_open(&mut dropped);
     dropped.extend(open.spare.take());
+    for chunk in &open.chunks {
+        chunk.punch_idle(0);
+    }
     drop(open); // (the chunks are unmapped after the lock)
 }
 
@@ -370,6 +415,49 @@ mod tests {
                 assert_eq!(free_run(bits, n), plain, "{bits:#x} {n}");
             }
         }
+    }
+
+    /// A chunk of the code file with the given pages full and punched; `None` where there is
+    /// no code file.
+    fn chunk_with(full: u64, punched: u64) -> Option<Chunk> {
+        let chunk = new_chunk()?;
+        for w in 0..WORDS {
+            if full & (1 << w) != 0 {
+                chunk.used[w].store(u64::MAX, Ordering::Relaxed);
+            }
+        }
+        chunk.punch_pages(punched & !chunk.punched.load(Ordering::Relaxed));
+        chunk.punched.store(punched, Ordering::Relaxed);
+        Some(chunk)
+    }
+
+    #[test]
+    fn runs_go_to_pages_in_memory_first() {
+        // pages 0 and 1 full, 2 and 3 punched, 4 in memory: page 4, whose bit is kept clear
+        let Some(chunk) = chunk_with(0b11, !0b1_0011 & 0xffff) else {
+            return; // no code file here
+        };
+        assert_eq!(chunk.claim(1), Some(4 * 64));
+        // with page 4 full too, the lowest punched page, which is then in memory again
+        chunk.used[4].store(u64::MAX, Ordering::Relaxed);
+        assert_eq!(chunk.claim(3), Some(2 * 64));
+        assert_eq!(chunk.punched.load(Ordering::Relaxed) & 0b100, 0);
+        // a run too long for what a page has left goes to the next page
+        assert_eq!(chunk.claim(62), Some(3 * 64));
+    }
+
+    #[test]
+    fn the_highest_idle_pages_are_punched() {
+        // only page 0 in use; pages 1..=15 in memory and idle
+        let Some(chunk) = chunk_with(0b1, 0) else {
+            return;
+        };
+        assert_eq!(chunk.idle_pages(), 0xfffe);
+        chunk.punch_idle(KEEP_IDLE_PAGES);
+        assert_eq!(chunk.idle_pages(), 0b1_1110);
+        assert_eq!(chunk.punched.load(Ordering::Relaxed), 0xffe0);
+        chunk.punch_idle(0);
+        assert_eq!(chunk.idle_pages(), 0);
     }
 
     #[test]

@@ -286,9 +286,10 @@ impl FileBuffer {
     /// hold different functions (the slots of small functions, `exec::slots`).
     ///
     /// # Safety
-    /// No code in `[at, at + bytes.len())` may be live (handed out), and no slice of the
-    /// buffer that covers any of those bytes may be borrowed: the write changes them behind
-    /// Rust's back. The rest of the buffer may be both.
+    /// `at + bytes.len()` must not exceed the buffer's length (beyond it lies another
+    /// buffer's range of the file). No code in `[at, at + bytes.len())` may be live (handed
+    /// out), and no slice of the buffer that covers any of those bytes may be borrowed: the
+    /// write changes them behind Rust's back. The rest of the buffer may be both.
     pub(in crate::exec) unsafe fn write_at(
         &self,
         at: usize,
