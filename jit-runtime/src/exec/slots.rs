@@ -78,9 +78,9 @@ struct Chunk {
     /// One bit per slot, set while a function holds it. Changed only with [`OPEN`] locked
     /// (atomics for the interior mutability alone).
     used: [AtomicU64; WORDS],
-    /// One bit per page whose memory was given back (punched out of the file) since its last
-    /// function dropped: it reads as zeros until a run is written into it. (With [`OPEN`]
-    /// locked.)
+    /// One bit per page whose memory is given back (punched out of the file, or never used
+    /// since the chunk was made): it reads as zeros until a run is written into it. (With
+    /// [`OPEN`] locked.)
     punched: AtomicU64,
     /// Whether the chunk is in [`Open::chunks`] or is the spare (changed only with [`OPEN`]
     /// locked).
