@@ -304,9 +304,10 @@ pub fn idle_bytes() -> usize {
     POOL.idle_bytes.load(Ordering::Relaxed)
 }
 
-/// Unmaps every idle buffer and the spare chunk of slots for small functions, lets go of a
-/// code file frozen by a fork (closed once no code is left in it), and retries the unmappings
-/// the kernel refused (see [`deferred_bytes`]). Installed code is not affected.
+/// Unmaps every idle buffer and the spare chunk of slots for small functions, gives back the
+/// memory of every page of slots without a function, lets go of a code file frozen by a fork
+/// (closed once no code is left in it), and retries the unmappings the kernel refused (see
+/// [`deferred_bytes`]). Installed code is not affected.
 ///
 /// ```standalone_crate
 /// use jit_runtime::exec::{install, pool};

@@ -22,15 +22,22 @@
 //!   claim the same free slot), nor punched: they leave the list of chunks to fill at the
 //!   first look after the fork, and are unmapped when their last function drops. (An install
 //!   that claimed its slots just before a fork on another thread writes them just after it:
-//!   harmless, as the slots were free at the fork and the child never writes the file.)
+//!   harmless, as the slots were free at the fork and the child never writes the file.) A
+//!   child forked while another thread held the lock of this module waits forever at its
+//!   first small install or drop, as with the runtime's other locks; the lock is held for
+//!   `fallocate` calls and a chunk's mapping too, which makes that window wider.
 //! * Memory: a new chunk has one page in memory; the others are punched out of the file (they
 //!   read as zeros) until a run is written into them. A chunk keeps at most
-//!   [`MAX_IDLE_PAGES`] pages without a function in memory: past that, the highest are
+//!   [`MAX_IDLE_PAGES`] of its pages without a function in memory: past that, the highest are
 //!   punched out until [`KEEP_IDLE_PAGES`] are left, so that a loop compiling and dropping
-//!   functions reuses pages in memory rather than punching and refaulting one each time.
-//!   [`trim`] punches out every page without a function, and drops the spare chunk (a chunk
-//!   whose last function dropped, kept for the next one; another such chunk is unmapped).
-//!   Only the runs' own bytes are ever executed, never a free slot.
+//!   functions reuses pages in memory rather than punching and refaulting some each time (a
+//!   loop that frees and takes more than about 8 pages of one chunk at each turn still
+//!   refaults about 5 of them a turn). [`trim`] punches out every page without a function,
+//!   and drops the spare chunk (a chunk whose last function dropped, kept for the next one;
+//!   another such chunk is unmapped). Pages in memory are preferred within a chunk, not
+//!   across chunks: after a `trim`, the newest chunk may fault a page in while an older one
+//!   has room in a page in memory. Only the runs' own bytes are ever executed, never a free
+//!   slot.
 //! * Only [`install_sole`](super::pool::install_sole) (a `JitFn`'s own install) uses slots,
 //!   and only while the code file is in use: handles of [`install`](super::install) and
 //!   [`install_batch`](super::install_batch) keep whole buffers, whose pages a caller may
@@ -80,7 +87,10 @@ struct Chunk {
     used: [AtomicU64; WORDS],
     /// One bit per page whose memory is given back (punched out of the file, or never used
     /// since the chunk was made): it reads as zeros until a run is written into it. (With
-    /// [`OPEN`] locked.)
+    /// [`OPEN`] locked.) A best-effort record, used only to choose pages: a failed
+    /// `fallocate` leaves a page in memory that is marked given back (kept until reused or
+    /// the chunk drops), and a failed write of a run into a given-back page leaves it a hole
+    /// that is marked in memory.
     punched: AtomicU64,
     /// Whether the chunk is in [`Open::chunks`] or is the spare (changed only with [`OPEN`]
     /// locked).
@@ -260,8 +270,8 @@ fn lock_open(frozen: &mut Vec<Arc<Chunk>>) -> std::sync::MutexGuard<'static, Ope
 }
 
 /// Files a chunk whose run in page `page` was just freed: back on the list if it was full,
-/// kept as the spare or taken off the list once empty; pages without a function past
-/// [`MAX_IDLE_PAGES`] are punched out.
+/// kept as the spare or taken off the list once empty. Past [`MAX_IDLE_PAGES`] pages without
+/// a function in memory, the highest are punched out until [`KEEP_IDLE_PAGES`] are left.
 /// Returns a chunk to drop after the lock.
 fn release(open: &mut Open, chunk: &Arc<Chunk>, page: usize) -> Option<Arc<Chunk>> {
     if !chunk.buf.is_private() {
@@ -269,12 +279,12 @@ fn release(open: &mut Open, chunk: &Arc<Chunk>, page: usize) -> Option<Arc<Chunk
         // with its last run
         return None;
     }
+    if chunk.used[page].load(Ordering::Relaxed) == 0
+        && chunk.idle_pages().count_ones() > MAX_IDLE_PAGES
+    {
+        chunk.punch_idle(KEEP_IDLE_PAGES);
+    }
     if !chunk.is_empty() {
-        if chunk.used[page].load(Ordering::Relaxed) == 0
-            && chunk.idle_pages().count_ones() > MAX_IDLE_PAGES
-        {
-            chunk.punch_idle(KEEP_IDLE_PAGES);
-        }
         if !chunk.listed.swap(true, Ordering::Relaxed) {
             open.chunks.push(Arc::clone(chunk));
         }
@@ -335,7 +345,8 @@ pub(super) fn take(len: usize) -> Option<Run> {
     })
 }
 
-/// A new empty chunk, all `int3`, or `None` if no code-file buffer can be made now.
+/// A new empty chunk, its first page all `int3` and the others holes of the file (zeros), or
+/// `None` if no code-file buffer can be made now.
 /// (Only its first page stays in memory: a program with one small function holds one page.)
 fn new_chunk() -> Option<Chunk> {
     let chunk = Chunk {
