@@ -5,8 +5,9 @@
 //!
 //! Buffers of 1, 2, 4, 8 and 16 pages are recycled; code is placed in the smallest class that
 //! fits. (A `JitFn`'s own code of up to 2 KiB takes slots of a shared chunk instead where the
-//! code file is in use: see the private `slots` module. The chunks are not counted here.) Bigger code gets a fresh mapping of exactly the pages it needs, unmapped when its
-//! last handle drops. At most [`MAX_IDLE_BYTES`] (16 MiB) of idle buffers are kept, across all
+//! code file is in use: see the private `slots` module. The chunks are not counted here.)
+//! Bigger code gets a fresh mapping of exactly the pages it needs, unmapped when its last
+//! handle drops. At most [`MAX_IDLE_BYTES`] (16 MiB) of idle buffers are kept, across all
 //! classes; a buffer that would exceed that is unmapped instead of being made writable again.
 //! [`trim`] unmaps every idle buffer, [`reserve`] maps some in advance.
 //!
