@@ -66,7 +66,8 @@ fn small_functions_share_pages_and_give_their_slots_back() {
     let memory = file_memory();
     assert!(memory <= (N * 256) as u64, "{memory} bytes of code file");
     let new_maps = mapping_count() - maps_before;
-    assert!(new_maps <= 16, "{new_maps} new mappings");
+    // (a bound with room for mappings of the allocator, or of a sanitizer's)
+    assert!(new_maps <= N / 64, "{new_maps} new mappings");
     // every function still computes its own value (no slot was written twice)
     for (i, f) in fns.iter().enumerate() {
         assert_eq!(f.call(&[2.0]), 2.0 + i as f64);
