@@ -4,13 +4,7 @@
 
 #[path = "support/code.rs"]
 mod support;
-use support::{as_u64_fn, code_files, const_u64, install_u64, mapping_count};
-
-/// Bytes of memory the code files hold, which RSS counts only while they are mapped.
-fn code_file_bytes(files: &[std::fs::Metadata]) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    files.iter().map(|m| m.blocks() * 512).sum()
-}
+use support::{as_u64_fn, code_file_memory, const_u64, install_u64, mapping_count};
 
 use jit_runtime::exec::{install_batch, page_size, pool};
 
@@ -57,7 +51,7 @@ fn hundred_thousand_installs_keep_memory_flat() {
     );
     assert!(maps1 <= maps0 + 8, "mappings grew from {maps0} to {maps1}");
     assert!(pool::idle_bytes() <= pool::MAX_IDLE_BYTES);
-    let filed = code_file_bytes(&code_files());
+    let filed = code_file_memory();
     assert!(
         filed <= (pool::MAX_IDLE_BYTES + 2 * mib) as u64,
         "code file holds {filed}"
@@ -72,7 +66,7 @@ fn hundred_thousand_installs_keep_memory_flat() {
     // resident), so at most three times the idle bytes for one-page buffers.
     assert!(vsz2 <= vsz0 + 3 * pool::MAX_IDLE_BYTES + 2 * mib);
     assert!(rss2 <= rss0 + pool::MAX_IDLE_BYTES + 2 * mib);
-    let filed = code_file_bytes(&code_files());
+    let filed = code_file_memory();
     assert!(
         filed <= (pool::MAX_IDLE_BYTES + 2 * mib) as u64,
         "code file holds {filed}"
@@ -80,11 +74,7 @@ fn hundred_thousand_installs_keep_memory_flat() {
     pool::trim();
     assert_eq!(pool::idle_bytes(), 0);
     // Nothing is live and nothing idle: every range of the file was punched out.
-    assert_eq!(
-        code_file_bytes(&code_files()),
-        0,
-        "the code file keeps memory"
-    );
+    assert_eq!(code_file_memory(), 0, "the code file keeps memory");
     let (vsz3, _) = statm();
     assert!(vsz3 <= vsz0, "trim unmaps idle buffers: {vsz0} -> {vsz3}");
 }

@@ -6,7 +6,7 @@
 
 #[path = "support/code.rs"]
 mod support;
-use support::{code_file_forbidden, code_files, mapping_count, maps};
+use support::{code_file_forbidden, code_file_memory, code_files, mapping_count, maps};
 
 use jit_runtime::exec::{fault, page_size, pool};
 use jit_runtime::{Jit, JitFn};
@@ -37,11 +37,6 @@ fn compile_range(range: std::ops::Range<usize>) -> Vec<JitFn> {
         .collect()
 }
 
-/// Bytes the code files take in memory.
-fn file_memory() -> u64 {
-    code_files().iter().map(|m| m.blocks() * 512).sum()
-}
-
 /// Bytes of the code files, holes included.
 fn file_size() -> u64 {
     code_files().iter().map(|m| m.size()).sum()
@@ -63,7 +58,7 @@ fn small_functions_share_pages_and_give_their_slots_back() {
         "{} pages for {N} functions",
         pages.len()
     );
-    let memory = file_memory();
+    let memory = code_file_memory();
     assert!(memory <= (N * 256) as u64, "{memory} bytes of code file");
     let new_maps = mapping_count() - maps_before;
     // (a bound with room for mappings of the allocator, or of a sanitizer's)
@@ -92,7 +87,7 @@ fn small_functions_share_pages_and_give_their_slots_back() {
     drop(again);
     pool::trim();
     assert_eq!(
-        file_memory(),
+        code_file_memory(),
         0,
         "chunks kept after their functions and the trim"
     );
@@ -142,16 +137,16 @@ fn memory_follows_the_live_functions() {
         return;
     }
     pool::trim();
-    assert_eq!(file_memory(), 0);
+    assert_eq!(code_file_memory(), 0);
     // one small function: one page, not its chunk's sixteen
     let one = Jit::compile("x + 1").unwrap();
-    assert_eq!(file_memory(), page_size() as u64);
+    assert_eq!(code_file_memory(), page_size() as u64);
     drop(one);
     // four chunks' worth, one in 512 kept: once trimmed, only their pages stay in memory
     let kept: Vec<JitFn> = compile_range(0..4096).into_iter().step_by(512).collect();
     pool::trim();
     let pages: HashSet<usize> = kept.iter().map(|f| entry(f) / page_size()).collect();
-    assert_eq!(file_memory(), (pages.len() * page_size()) as u64);
+    assert_eq!(code_file_memory(), (pages.len() * page_size()) as u64);
     // the punched pages are used again, and read as code, not as the zeros of a hole; once
     // those functions are gone again, so is their memory
     let more = compile_range(0..2048);
@@ -160,7 +155,7 @@ fn memory_follows_the_live_functions() {
     }
     drop(more);
     pool::trim();
-    assert_eq!(file_memory(), (pages.len() * page_size()) as u64);
+    assert_eq!(code_file_memory(), (pages.len() * page_size()) as u64);
 }
 
 #[test]
@@ -188,9 +183,9 @@ fn a_loop_of_compiles_and_drops_punches_nothing() {
             .map(|i| Jit::compile(&long(k + i)).unwrap())
             .collect();
         assert!(fns.iter().all(|f| f.call(&[0.0]) == 0.0));
-        let alive = file_memory();
+        let alive = code_file_memory();
         drop(fns);
-        (alive, file_memory())
+        (alive, code_file_memory())
     };
     for k in 0..20 {
         turn(k); // warm: the pages settle
@@ -233,5 +228,5 @@ fn a_failed_write_frees_its_slots_and_flips_bypass_them() {
     assert_eq!(keep.call(&[1.0]), 2.0);
     drop(keep);
     pool::trim();
-    assert_eq!(file_memory(), 0, "the failed write's slots were kept");
+    assert_eq!(code_file_memory(), 0, "the failed write's slots were kept");
 }

@@ -620,18 +620,7 @@ fn build(total: usize, write: impl FnOnce(&mut [u8])) -> Result<Owner, ExecError
             Live::Flip(buf.make_exec()?)
         }
         (Writable::File(mut buf), dirty) => {
-            // Assembled here, then written in one piece. Up to 1 KiB (every expression of the
-            // benchmark) on the stack: a heap buffer cost 124 instructions an install.
-            let len = total.max(dirty);
-            let (mut small, mut large) = ([INT3; 1024], Vec::new());
-            let bytes = if len <= small.len() {
-                &mut small[..len]
-            } else {
-                large.resize(len, INT3);
-                &mut large[..]
-            };
-            write(&mut bytes[..total]);
-            buf.write(bytes)?;
+            assembled(total.max(dirty), total, write, |bytes| buf.write(bytes))?;
             Live::File(buf)
         }
     };
@@ -639,6 +628,32 @@ fn build(total: usize, write: impl FnOnce(&mut [u8])) -> Result<Owner, ExecError
         buf: Some(live),
         used: total,
     })
+}
+
+/// Assembles `len` bytes for a write through the code file: `write` fills `[0, total)`, the
+/// rest is `int3`; then `sink` gets them (one `pwrite`). On the stack up to
+/// [`slots::MAX_SLOTTED`] bytes (every expression of the benchmark): a heap buffer cost 124
+/// instructions an install, and filling all 2 KiB for a short run 60, so short code fills a
+/// short array.
+fn assembled<R>(
+    len: usize,
+    total: usize,
+    write: impl FnOnce(&mut [u8]),
+    sink: impl FnOnce(&[u8]) -> R,
+) -> R {
+    let (mut short, mut long, mut heap);
+    let bytes: &mut [u8] = if len <= 256 {
+        short = [INT3; 256];
+        &mut short[..len]
+    } else if len <= slots::MAX_SLOTTED {
+        long = [INT3; slots::MAX_SLOTTED];
+        &mut long[..len]
+    } else {
+        heap = vec![INT3; len];
+        &mut heap[..]
+    };
+    write(&mut bytes[..total]);
+    sink(bytes)
 }
 
 fn handle(owner: &Arc<Owner>, start: usize, len: usize) -> ExecCode {
@@ -692,18 +707,7 @@ pub(crate) fn install_sole(code: &[u8], relocs: &[Reloc]) -> Result<SoleCode, Ex
 /// [`build`] into a run of slots: `write` fills `[0, total)`, `int3` the rest of the run, and
 /// the run is written with one `pwrite`. (On failure the run is dropped: its slots are free.)
 fn slotted(mut run: Run, total: usize, write: impl FnOnce(&mut [u8])) -> Result<Owner, ExecError> {
-    // (on the stack; the common short run fills a short array: filling all 2 KiB cost
-    // every install 60 instructions)
-    let (mut short, mut long);
-    let bytes = if run.len() <= 256 {
-        short = [INT3; 256];
-        &mut short[..run.len()]
-    } else {
-        long = [INT3; slots::MAX_SLOTTED];
-        &mut long[..run.len()]
-    };
-    write(&mut bytes[..total]);
-    run.write(bytes)?;
+    assembled(run.len(), total, write, |bytes| run.write(bytes))?;
     Ok(Owner {
         buf: Some(Live::Slot(run)),
         used: total,

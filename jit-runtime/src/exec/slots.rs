@@ -43,7 +43,7 @@
 //!   [`install_batch`](super::install_batch) keep whole buffers, whose pages a caller may
 //!   inspect. Where there is no code file, `take` finds no chunk and the pool's buffers serve.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::buffer::page_size;
@@ -92,9 +92,6 @@ struct Chunk {
     /// the chunk drops), and a failed write of a run into a given-back page leaves it a hole
     /// that is marked in memory.
     punched: AtomicU64,
-    /// Whether the chunk is in [`Open::chunks`] or is the spare (changed only with [`OPEN`]
-    /// locked).
-    listed: AtomicBool,
 }
 
 impl Chunk {
@@ -103,12 +100,11 @@ impl Chunk {
     fn claim(&self, n: usize) -> Option<usize> {
         let punched = self.punched.load(Ordering::Relaxed);
         let in_memory = |w: usize| punched & (1 << w) == 0;
-        let w = (0..WORDS)
+        let (w, start) = (0..WORDS)
             .filter(|&w| in_memory(w))
             .chain((0..WORDS).filter(|&w| !in_memory(w)))
-            .find(|&w| free_run(self.used[w].load(Ordering::Relaxed), n).is_some())?;
+            .find_map(|w| Some((w, free_run(self.used[w].load(Ordering::Relaxed), n)?)))?;
         let bits = self.used[w].load(Ordering::Relaxed);
-        let start = free_run(bits, n)?;
         self.used[w].store(bits | run_mask(start, n), Ordering::Relaxed);
         self.punched.store(punched & !(1 << w), Ordering::Relaxed);
         Some(w * 64 + start)
@@ -189,7 +185,8 @@ fn run_mask(start: usize, n: usize) -> u64 {
 
 /// The chunks to fill, and the spare.
 struct Open {
-    /// Chunks of the current code file with free slots, the newest last.
+    /// Chunks of the current code file with free slots, the newest last. (So a chunk of the
+    /// current file that holds functions is in the list exactly when it is not full.)
     chunks: Vec<Arc<Chunk>>,
     /// An empty chunk kept for the next install that finds no room.
     spare: Option<Arc<Chunk>>,
@@ -252,8 +249,9 @@ impl Drop for Run {
         // was their last run, outside the lock)
         let mut dropped = Vec::new();
         let mut open = lock_open(&mut dropped);
+        let was_full = self.chunk.is_full();
         self.chunk.free(self.first, self.slots);
-        dropped.extend(release(&mut open, &self.chunk, self.first / 64));
+        dropped.extend(release(&mut open, &self.chunk, self.first / 64, was_full));
     }
 }
 
@@ -269,23 +267,27 @@ fn lock_open(frozen: &mut Vec<Arc<Chunk>>) -> std::sync::MutexGuard<'static, Ope
     open
 }
 
-/// Files a chunk whose run in page `page` was just freed: back on the list if it was full,
-/// kept as the spare or taken off the list once empty. Past [`MAX_IDLE_PAGES`] pages without
+/// Files a chunk whose run in page `page` was just freed: back on the list if it was full
+/// (`was_full`: then it was off the list), kept as the spare or taken off the list once empty. Past [`MAX_IDLE_PAGES`] pages without
 /// a function in memory, the highest are punched out until [`KEEP_IDLE_PAGES`] are left.
 /// Returns a chunk to drop after the lock.
-fn release(open: &mut Open, chunk: &Arc<Chunk>, page: usize) -> Option<Arc<Chunk>> {
+fn release(open: &mut Open, chunk: &Arc<Chunk>, page: usize, was_full: bool) -> Option<Arc<Chunk>> {
     if !chunk.buf.is_private() {
         // frozen by a fork, so off the list (`lock_open`): never written again, and unmapped
         // with its last run
         return None;
     }
-    if chunk.used[page].load(Ordering::Relaxed) == 0
+    // (the pages in memory first, one load: a chunk with at most 8 of them, as a new one
+    // with its one page, has nothing to count)
+    let in_memory = WORDS as u32 - chunk.punched.load(Ordering::Relaxed).count_ones();
+    if in_memory > MAX_IDLE_PAGES
+        && chunk.used[page].load(Ordering::Relaxed) == 0
         && chunk.idle_pages().count_ones() > MAX_IDLE_PAGES
     {
         chunk.punch_idle(KEEP_IDLE_PAGES);
     }
     if !chunk.is_empty() {
-        if !chunk.listed.swap(true, Ordering::Relaxed) {
+        if was_full {
             open.chunks.push(Arc::clone(chunk));
         }
         return None;
@@ -296,7 +298,6 @@ fn release(open: &mut Open, chunk: &Arc<Chunk>, page: usize) -> Option<Arc<Chunk
         open.spare = Some(chunk);
         return None;
     }
-    chunk.listed.store(false, Ordering::Relaxed);
     Some(chunk)
 }
 
@@ -316,9 +317,7 @@ pub(super) fn take(len: usize) -> Option<Run> {
         };
         match chunk.claim(slots) {
             Some(first) => {
-                if chunk.is_full() {
-                    chunk.listed.store(false, Ordering::Relaxed);
-                } else {
+                if !chunk.is_full() {
                     open.chunks.push(Arc::clone(&chunk));
                 }
                 return Some(Run {
@@ -353,7 +352,6 @@ fn new_chunk() -> Option<Chunk> {
         buf: FileBuffer::new(CHUNK_LEN)?,
         used: [const { AtomicU64::new(0) }; WORDS],
         punched: AtomicU64::new(0),
-        listed: AtomicBool::new(true),
     };
     chunk.punch_pages(run_mask(1, WORDS - 1));
     Some(chunk)
@@ -371,9 +369,6 @@ fn forget_frozen(open: &mut Open, forks: u64, frozen: &mut Vec<Arc<Chunk>>) {
     frozen.extend(gone);
     if open.spare.as_ref().is_some_and(|c| !c.buf.is_private()) {
         frozen.extend(open.spare.take());
-    }
-    for chunk in frozen.iter() {
-        chunk.listed.store(false, Ordering::Relaxed);
     }
 }
 

@@ -89,3 +89,11 @@ pub fn code_files() -> Vec<std::fs::Metadata> {
         .filter_map(|p| std::fs::metadata(p).ok())
         .collect()
 }
+
+/// Bytes of memory the code files hold (their allocated blocks): RSS counts them only while
+/// they are mapped in.
+#[cfg(unix)]
+pub fn code_file_memory() -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    code_files().iter().map(|m| m.blocks() * 512).sum()
+}
