@@ -46,14 +46,21 @@ impl<'t> Dag<'t> {
     #[inline]
     pub(crate) fn plan(merged: &'t Ast, root: NodeId, buffers: &mut Buffers) -> Dag<'t> {
         let n = merged.len();
-        let info = &mut buffers.info;
+        let Buffers { info, uses, .. } = buffers;
         info.clear();
         info.reserve(n);
+        // The use counts are zeroed a node at a time in the pass over the nodes, not by a
+        // `memset` where `schedule` counts them: glibc's `memset` writes short arrays with
+        // masked AVX-512 stores, which the CPU does not forward to loads, and the first
+        // count's load waited for them (18% of `plan`'s time on E1 in `perf annotate`).
+        uses.clear();
+        uses.reserve(n);
         let mut counts = Counts::default();
         // children before parents: one forward pass knows each child before its parent
         for &node in merged.nodes() {
             let next = Info::of(node, info, merged, &mut counts);
             info.push(next);
+            uses.push(0);
         }
         buffers.has_if = counts.has_if;
         buffers.divisions = counts.divisions;
@@ -81,8 +88,11 @@ impl<'t> Dag<'t> {
             has_if,
             ..
         } = buffers;
-        plan.marks.clear();
-        plan.fused.clear();
+        // (cleared only when not empty: the code generator reads these vectors right after,
+        // with loads that span the length and the pointer, and cannot be forwarded a length
+        // just stored)
+        clear(&mut plan.marks);
+        clear(&mut plan.fused);
         if *has_if {
             let calls_below = |v: NodeId| info.get(v.index()).is_some_and(|i| i.has_call);
             branch::plan(self, calls_below, branch, plan);
@@ -94,7 +104,7 @@ impl<'t> Dag<'t> {
     /// the scalar code's lowering sees the pairs ([`Buffers::pairs`]): the order stays valid
     /// for any generator, but the steps and the vector code are planned without them.
     pub(crate) fn plan_pairs(&mut self, buffers: &mut Buffers) {
-        buffers.pairs.clear();
+        clear(&mut buffers.pairs);
         if buffers.divisions >= 2 {
             self.pair_divisions(buffers);
         }
@@ -112,9 +122,12 @@ impl<'t> Dag<'t> {
     }
 
     /// Gives the tables back to the workspace for the next compilation.
-    pub(crate) fn recycle(self, buffers: &mut Buffers) {
-        buffers.uses = self.uses;
-        buffers.order = self.order;
+    /// (Taken from the `Dag` where it is: a `Dag` moved in by value was copied to a
+    /// temporary and read back from it with loads spanning two stores, which the CPU cannot
+    /// forward.)
+    pub(crate) fn recycle(&mut self, buffers: &mut Buffers) {
+        std::mem::swap(&mut buffers.uses, &mut self.uses);
+        std::mem::swap(&mut buffers.order, &mut self.order);
     }
 }
 
@@ -128,6 +141,13 @@ impl Buffers {
     /// order (the second is the next node of the order).
     pub(crate) fn pairs(&self) -> &[NodeId] {
         &self.pairs
+    }
+}
+
+/// Empties `v` if it is not empty: no store when it already is (see `Dag::plan_branches`).
+fn clear<T>(v: &mut Vec<T>) {
+    if !v.is_empty() {
+        v.clear();
     }
 }
 
@@ -286,10 +306,7 @@ fn schedule(ast: &Ast, root: NodeId, buffers: &mut Buffers) {
         order,
         ..
     } = buffers;
-    uses.clear();
-    // (`extend`, not `resize`, which wrote the last entry apart from the others: E1, E2, E4
-    // 12 instructions fewer a compilation, E5 about 50; E3, a single node, 13 more)
-    uses.extend(std::iter::repeat_n(0, ast.len()));
+    // (`uses` is zeroed by `Dag::plan`)
     order.clear();
     stack.clear();
     if ast.is_empty() {

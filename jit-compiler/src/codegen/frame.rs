@@ -134,15 +134,12 @@ fn emit(
         fused: &branches.fused,
         pairs: ws.plan.pairs(),
     };
-    // (used where it is: unwrapped with `?`, the body was copied out of the result)
-    let mut lowered = lower(schedule, arity, target, registry, asm, pool, &mut ws.lower);
-    let body = match lowered {
-        Ok(ref mut body) => body,
-        Err(e) => return Err(e),
-    };
+    // (the body stays in the workspace, where `lower` wrote it)
+    let body = lower(schedule, arity, target, registry, asm, pool, &mut ws.lower)?;
     let regs = abi.register_args();
     let memory_args = arity > regs;
-    let tails = Tails::of(body);
+    let mut edits = Vec::new();
+    let tails = Tails::of(body, &mut edits);
     let frame = Frame::new(
         body,
         abi,
@@ -192,8 +189,7 @@ fn emit(
         asm.bind(common);
     }
     prologue(asm, &frame);
-    emit_body(asm, body, &frame, memory_args, &tails);
-    ws.lower.return_insts(std::mem::take(&mut body.insts));
+    emit_body(asm, body, &frame, memory_args, &edits);
     if tails.end_reached {
         epilogue(asm, &frame, memory_args);
     }
@@ -256,10 +252,12 @@ pub(super) fn internal_error(e: crate::x64::AsmError) -> Error {
 /// and a `jmp`, so the function called returns straight to our caller:
 /// `if(x > 0, exp(x), sin(x))` ends in `jmp [exp]` on one side and `jmp [sin]` on the other.
 /// With them, the other edits of a body: dead stores and jumps to the next instruction are
-/// left out.
+/// left out. What becomes of each instruction is a vector of [`Edit`]s beside it (empty:
+/// every one is emitted as it is). (Beside it, not in it: a `Tails` holding a vector was
+/// made in memory and copied out of [`Tails::of`] with loads spanning several stores, which
+/// the CPU cannot forward; two flags come back in a register.)
+#[derive(Clone, Copy)]
 struct Tails {
-    /// What becomes of each instruction (empty: every one is emitted as it is).
-    edits: Vec<Edit>,
     /// Does any path still reach the end of the body (the epilogue and `ret`)?
     end_reached: bool,
     /// Does the body still make a call (so the frame must align the stack)?
@@ -280,23 +278,23 @@ enum Edit {
 }
 
 impl Tails {
-    fn of(body: &Body) -> Tails {
-        let mut tails = Tails {
-            edits: Vec::new(),
-            end_reached: true,
-            calls_left: body.has_calls,
-        };
-        if !(body.binds.is_empty() && body.plain_calls.is_empty() && body.dead_stores.is_empty()) {
-            tails.find(body);
+    /// The tails of `body`, and in `edits` (empty) what becomes of its instructions.
+    fn of(body: &Body, edits: &mut Vec<Edit>) -> Tails {
+        if body.binds.is_empty() && body.plain_calls.is_empty() && body.dead_stores.is_empty() {
+            return Tails {
+                end_reached: true,
+                calls_left: body.has_calls,
+            };
         }
-        tails
+        Tails::find(body, edits)
     }
 
-    /// Fills `edits`, one pass over the body and its lists (a body with thousands of
-    /// branching `if`s stays linear). (Out of line: most bodies have nothing to edit.)
+    /// [`Tails::of`] a body with something to edit: one pass over the body and its lists (a
+    /// body with thousands of branching `if`s stays linear). (Out of line: most bodies have
+    /// nothing to edit.)
     #[cold]
     #[inline(never)]
-    fn find(&mut self, body: &Body) {
+    fn find(body: &Body, edits: &mut Vec<Edit>) -> Tails {
         let end = body.insts.len();
         // where each label is bound (once), and which positions have a label
         let mut label_at: Vec<usize> = Vec::new();
@@ -310,7 +308,6 @@ impl Tails {
             labelled[at] = true;
         }
         let bound = |at: usize, l: Label| label_at.get(l.index() as usize) == Some(&at);
-        let edits = &mut self.edits;
         edits.clear();
         edits.resize(end, Edit::Keep);
         for &i in &body.dead_stores {
@@ -344,36 +341,39 @@ impl Tails {
             kept(i) && matches!(*inst, Inst::Jmp(l) | Inst::Jcc(_, l) if bound(end, l))
         });
         let calls = |(i, inst): (usize, &Inst)| matches!(inst, Inst::Call(_)) && kept(i);
-        self.end_reached = falls || jumped;
-        self.calls_left = body.insts.iter().enumerate().any(calls);
+        let tails = Tails {
+            end_reached: falls || jumped,
+            calls_left: body.insts.iter().enumerate().any(calls),
+        };
         if edits.iter().all(|e| *e == Edit::Keep) && body.binds.is_empty() {
             edits.clear();
         }
+        tails
     }
 }
 
 /// The body's instructions, with the labels of branching `if`s bound where they belong and
-/// the [`Tails`] edits made. (Inlined: `assemble` made generic left it out of line, which
+/// the [`Tails`]' edits made. (Inlined: `assemble` made generic left it out of line, which
 /// cost E1 some fifty instructions.)
 #[inline(always)]
-fn emit_body(asm: &mut Assembler, body: &Body, frame: &Frame, pushed: bool, tails: &Tails) {
-    if tails.edits.is_empty() {
+fn emit_body(asm: &mut Assembler, body: &Body, frame: &Frame, pushed: bool, edits: &[Edit]) {
+    if edits.is_empty() {
         asm.emit_all(&body.insts);
     } else {
-        emit_edited_body(asm, body, frame, pushed, tails);
+        emit_edited_body(asm, body, frame, pushed, edits);
     }
 }
 
 /// [`emit_body`] when there is something to bind, to turn into a tail call or to leave out.
 #[cold]
 #[inline(never)]
-fn emit_edited_body(asm: &mut Assembler, body: &Body, frame: &Frame, pushed: bool, tails: &Tails) {
+fn emit_edited_body(asm: &mut Assembler, body: &Body, frame: &Frame, pushed: bool, edits: &[Edit]) {
     let mut binds = body.binds.iter().peekable();
     for (i, &inst) in body.insts.iter().enumerate() {
         while let Some(&(_, label)) = binds.next_if(|(at, _)| *at == i) {
             asm.bind(label);
         }
-        match (tails.edits[i], inst) {
+        match (edits[i], inst) {
             (Edit::TailCall, Inst::Call(target)) => {
                 leave(asm, frame, pushed);
                 asm.emit(Inst::JmpIndirect(target));

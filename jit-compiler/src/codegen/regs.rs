@@ -39,8 +39,11 @@ pub struct Regs {
     /// so the options took sixteen stores to clear per compilation, and the free register
     /// is the lowest clear bit of one word instead of a loop over sixteen.)
     holder: [NodeId; 16],
-    /// Which registers hold a value (bit `n` for `xmm{n}`).
-    held: u16,
+    /// Which registers hold a value (bit `n` for `xmm{n}`). The masks are `u32`, not `u16`:
+    /// LLVM reads one 16-bit mask with a 32-bit load, which spans two 16-bit masks stored
+    /// separately, and the CPU cannot forward two stores to one load (a stall of about a
+    /// dozen cycles, twice a node, found with `perf annotate`).
+    held: u32,
     /// Per value: its register, its memory home, when it was computed (one vector, so
     /// one allocation).
     values: Vec<Value>,
@@ -48,13 +51,17 @@ pub struct Regs {
     slots: u32,
     /// The closure arguments' block: its first slot and its length (0: none yet).
     block: (u32, u32),
-    used: u16,
-    reserved: u16,
+    /// Registers used so far (bit `n` for `xmm{n}`), and those kept out of allocation.
+    used: u32,
+    reserved: u32,
 }
+
+/// The bits of the sixteen registers in a mask.
+const ALL_REGS: u32 = 0xffff;
 
 impl Regs {
     /// Room for one value per entry of `uses` (how many times each is used), in the memory
-    /// of an earlier register file (see [`Regs::into_buffers`]).
+    /// of an earlier register file (see [`Regs::give_back`]).
     #[inline]
     pub(crate) fn reusing(uses: &[u32], mut values: Vec<Value>, mut free_slots: Vec<u32>) -> Regs {
         values.clear();
@@ -75,9 +82,11 @@ impl Regs {
         }
     }
 
-    /// The vectors, for the next [`Regs::reusing`].
-    pub(crate) fn into_buffers(self) -> (Vec<Value>, Vec<u32>) {
-        (self.values, self.free_slots)
+    /// Swaps the vectors into `values` and `free_slots`, for the next [`Regs::reusing`].
+    /// (Swapped in place: returned by value, they were copied through a temporary.)
+    pub(crate) fn give_back(&mut self, values: &mut Vec<Value>, free_slots: &mut Vec<u32>) {
+        std::mem::swap(&mut self.values, values);
+        std::mem::swap(&mut self.free_slots, free_slots);
     }
 
     /// How many uses of `v` are still ahead.
@@ -163,7 +172,7 @@ impl Regs {
 
     /// The lowest-numbered free register (neither holding a value nor reserved).
     pub fn free_reg(&self) -> Option<Xmm> {
-        let free = !(self.held | self.reserved);
+        let free = !(self.held | self.reserved) & ALL_REGS;
         (free != 0).then(|| Xmm::from_num(free.trailing_zeros() as u8))
     }
 
@@ -229,7 +238,8 @@ impl Regs {
 
     /// Which registers were ever used (bit `n` for `xmm{n}`).
     pub fn used_mask(&self) -> u16 {
-        self.used | self.reserved
+        // (only the low sixteen bits are ever set)
+        ((self.used | self.reserved) & ALL_REGS) as u16
     }
 }
 

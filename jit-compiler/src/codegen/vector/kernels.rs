@@ -289,16 +289,8 @@ pub fn fold_kernel(expr: &Expr, max_frame_len: usize, listing: bool) -> Option<A
         fused: &[],
         pairs: &[],
     };
-    let b = lower(
-        schedule,
-        2,
-        scalar,
-        None,
-        &mut asm,
-        &mut pool,
-        &mut Default::default(),
-    )
-    .ok()?;
+    let mut buffers = Default::default();
+    let b = lower(schedule, 2, scalar, None, &mut asm, &mut pool, &mut buffers).ok()?;
     if b.has_calls {
         return None;
     }
@@ -318,7 +310,7 @@ pub fn fold_kernel(expr: &Expr, max_frame_len: usize, listing: bool) -> Option<A
     // not on its loads, so the repeated ones cost nothing measurable; see the doc above)
     prefetch_ahead(&mut asm, Gpr::Rdi, 8);
     asm.movsd(Xmm::Xmm1, Mem::base_index(Gpr::Rdi, Gpr::Rcx, Scale::S8, 0));
-    for inst in b.insts {
+    for &inst in &b.insts {
         asm.emit(inst);
     }
     asm.inc(Gpr::Rcx);
