@@ -50,9 +50,10 @@ impl<'t> Dag<'t> {
         info.clear();
         info.reserve(n);
         // The use counts are zeroed a node at a time in the pass over the nodes, not by a
-        // `memset` where `schedule` counts them: glibc's `memset` writes short arrays with
-        // masked AVX-512 stores, which the CPU does not forward to loads, and the first
-        // count's load waited for them (18% of `plan`'s time on E1 in `perf annotate`).
+        // `memset` where `schedule` counts them: on a CPU with AVX-512, glibc's `memset`
+        // writes an array under 64 bytes with one masked store, which the CPU does not
+        // forward to loads, and the first count's load waited for it (18% of `plan`'s time
+        // on E1 in `perf annotate`).
         uses.clear();
         uses.reserve(n);
         let mut counts = Counts::default();
