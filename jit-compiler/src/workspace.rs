@@ -37,7 +37,7 @@ pub(crate) struct Workspace {
     pub interner: Interner,
     /// Use counts, evaluation order and planning information.
     pub plan: dag::Buffers,
-    /// The register file, the remaining-use counts and the body's instructions.
+    /// The register file, the remaining-use counts and the last body generated.
     pub lower: lower::Buffers,
     /// The assembler, whose code, label and patch vectors are reused.
     pub asm: Assembler,

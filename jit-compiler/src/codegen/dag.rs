@@ -92,8 +92,8 @@ impl<'t> Dag<'t> {
         // (cleared only when not empty: the code generator reads these vectors right after,
         // with loads that span the length and the pointer, and cannot be forwarded a length
         // just stored)
-        clear(&mut plan.marks);
-        clear(&mut plan.fused);
+        clear_if_not_empty(&mut plan.marks);
+        clear_if_not_empty(&mut plan.fused);
         if *has_if {
             let calls_below = |v: NodeId| info.get(v.index()).is_some_and(|i| i.has_call);
             branch::plan(self, calls_below, branch, plan);
@@ -105,7 +105,7 @@ impl<'t> Dag<'t> {
     /// the scalar code's lowering sees the pairs ([`Buffers::pairs`]): the order stays valid
     /// for any generator, but the steps and the vector code are planned without them.
     pub(crate) fn plan_pairs(&mut self, buffers: &mut Buffers) {
-        clear(&mut buffers.pairs);
+        clear_if_not_empty(&mut buffers.pairs);
         if buffers.divisions >= 2 {
             self.pair_divisions(buffers);
         }
@@ -146,7 +146,7 @@ impl Buffers {
 }
 
 /// Empties `v` if it is not empty: no store when it already is (see `Dag::plan_branches`).
-fn clear<T>(v: &mut Vec<T>) {
+fn clear_if_not_empty<T>(v: &mut Vec<T>) {
     if !v.is_empty() {
         v.clear();
     }

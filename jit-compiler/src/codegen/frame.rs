@@ -252,11 +252,11 @@ pub(super) fn internal_error(e: crate::x64::AsmError) -> Error {
 /// and a `jmp`, so the function called returns straight to our caller:
 /// `if(x > 0, exp(x), sin(x))` ends in `jmp [exp]` on one side and `jmp [sin]` on the other.
 /// With them, the other edits of a body: dead stores and jumps to the next instruction are
-/// left out. What becomes of each instruction is a vector of [`Edit`]s beside it (empty:
-/// every one is emitted as it is). (Beside it, not in it: a `Tails` holding a vector was
-/// made in memory and copied out of [`Tails::of`] with loads spanning several stores, which
-/// the CPU cannot forward; two flags come back in a register.)
-#[derive(Clone, Copy)]
+/// left out. What becomes of each instruction goes into a vector of [`Edit`]s that the
+/// caller passes to [`Tails::of`] (left empty: every one is emitted as it is). (Not a field:
+/// a `Tails` holding a vector was made in memory and copied out of [`Tails::of`] with loads
+/// spanning several stores, which the CPU cannot forward; two flags come back in a
+/// register.)
 struct Tails {
     /// Does any path still reach the end of the body (the epilogue and `ret`)?
     end_reached: bool,
@@ -278,7 +278,8 @@ enum Edit {
 }
 
 impl Tails {
-    /// The tails of `body`, and in `edits` (empty) what becomes of its instructions.
+    /// The tails of `body`, and in `edits`, which must be empty, what becomes of its
+    /// instructions (left empty when every one is kept as it is).
     fn of(body: &Body, edits: &mut Vec<Edit>) -> Tails {
         if body.binds.is_empty() && body.plain_calls.is_empty() && body.dead_stores.is_empty() {
             return Tails {
@@ -353,7 +354,7 @@ impl Tails {
 }
 
 /// The body's instructions, with the labels of branching `if`s bound where they belong and
-/// the [`Tails`]' edits made. (Inlined: `assemble` made generic left it out of line, which
+/// the [`Edit`]s of [`Tails::of`] made. (Inlined: `assemble` made generic left it out of line, which
 /// cost E1 some fifty instructions.)
 #[inline(always)]
 fn emit_body(asm: &mut Assembler, body: &Body, frame: &Frame, pushed: bool, edits: &[Edit]) {

@@ -106,7 +106,8 @@ pub struct Schedule<'a> {
 }
 
 /// Generates the body of a schedule for `arity` arguments into `buffers`, or the error for
-/// code past [`Target::max_code_len`].
+/// code past [`Target::max_code_len`] (after which the body in `buffers` is partly the last
+/// one's: only the `Ok` borrow reads it).
 pub fn lower<'b>(
     Schedule {
         dag,
@@ -197,7 +198,7 @@ pub fn lower<'b>(
 }
 
 /// The code generator's vectors, kept between compilations (see [`crate::workspace`]), and
-/// the last body generated (whose instruction list the next reuses).
+/// the last body generated (whose instruction and dead-store lists the next reuses).
 #[derive(Default)]
 pub(crate) struct Buffers {
     values: Vec<super::regs::Value>,

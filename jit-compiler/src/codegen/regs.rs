@@ -172,6 +172,7 @@ impl Regs {
 
     /// The lowest-numbered free register (neither holding a value nor reserved).
     pub fn free_reg(&self) -> Option<Xmm> {
+        // (masked: `!` sets the sixteen bits above the registers too)
         let free = !(self.held | self.reserved) & ALL_REGS;
         (free != 0).then(|| Xmm::from_num(free.trailing_zeros() as u8))
     }
@@ -238,8 +239,8 @@ impl Regs {
 
     /// Which registers were ever used (bit `n` for `xmm{n}`).
     pub fn used_mask(&self) -> u16 {
-        // (only the low sixteen bits are ever set)
-        ((self.used | self.reserved) & ALL_REGS) as u16
+        // (only the low sixteen bits are ever set: nothing is cut off)
+        (self.used | self.reserved) as u16
     }
 }
 

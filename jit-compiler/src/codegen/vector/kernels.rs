@@ -289,7 +289,7 @@ pub fn fold_kernel(expr: &Expr, max_frame_len: usize, listing: bool) -> Option<A
         fused: &[],
         pairs: &[],
     };
-    let mut buffers = Default::default();
+    let mut buffers = crate::codegen::lower::Buffers::default();
     let b = lower(schedule, 2, scalar, None, &mut asm, &mut pool, &mut buffers).ok()?;
     if b.has_calls {
         return None;
