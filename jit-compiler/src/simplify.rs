@@ -484,6 +484,40 @@ fn exact_reciprocal(c: f64) -> Option<f64> {
 mod tests {
     use crate::parse;
 
+    /// The map's plain fields give back every value as it was: the variant, the id and every
+    /// bit of the constant (NaN payloads and signed zeros included).
+    #[test]
+    fn entries_give_back_every_value() {
+        use super::{Entry, Value};
+        use crate::ast::NodeId;
+        let ids = [0, 1, 65_536, u32::MAX];
+        let nums = [
+            0.0,
+            -0.0,
+            f64::NAN,
+            -f64::NAN,
+            f64::from_bits(1),
+            f64::INFINITY,
+            2.5,
+        ];
+        let same = |a: Value, b: Value| match (a, b) {
+            (Value::Node(a), Value::Node(b)) => a == b,
+            (Value::Num(x, a), Value::Num(y, b)) => x.to_bits() == y.to_bits() && a == b,
+            (Value::Placed(x, a), Value::Placed(y, b)) => x.to_bits() == y.to_bits() && a == b,
+            _ => false,
+        };
+        for id in ids {
+            let node = NodeId::from_index(id as usize);
+            let mut values = vec![Value::Node(node)];
+            for v in nums {
+                values.extend([Value::Num(v, id), Value::Placed(v, node)]);
+            }
+            for value in values {
+                assert!(same(Entry::from(value).value(), value), "id {id}");
+            }
+        }
+    }
+
     fn simp(src: &str) -> String {
         parse(src).unwrap().simplified().to_string()
     }

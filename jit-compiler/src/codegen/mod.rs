@@ -591,6 +591,36 @@ mod tests {
         assert_eq!(lent_inner, copied(compile_with(&inner, &options).unwrap()));
     }
 
+    /// The thread's workspace keeps the last body, its vectors and the planner's tables
+    /// between compilations: a compilation stopped by the code limit, whatever state it
+    /// leaves there, changes no byte of the next one (compared with a fresh thread's).
+    #[test]
+    fn a_failed_compilation_changes_nothing_after_it() {
+        let fresh = |src: &'static str, options: CodegenOptions| {
+            std::thread::spawn(move || {
+                copied(compile_with(&crate::parse(src).unwrap(), &options).unwrap())
+            })
+            .join()
+            .unwrap()
+        };
+        for options in all_options() {
+            let tiny = CodegenOptions {
+                max_code_len: 24,
+                ..options
+            };
+            // (all but `2*x^0.5`, whose 13 bytes fit)
+            for failing in &EXPRS[1..] {
+                for src in EXPRS {
+                    let big = crate::parse(failing).unwrap();
+                    assert!(compile_with(&big, &tiny).is_err(), "{failing}");
+                    let expr = crate::parse(src).unwrap();
+                    let after = copied(compile_with(&expr, &options).unwrap());
+                    assert_eq!(after, fresh(src, options), "{src} after {failing}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn compile_then_reports_errors_without_calling_f() {
         let expr = crate::parse("sin(x) + cos(x)").unwrap();
