@@ -102,44 +102,41 @@ enum Value {
 /// stored and read one by one.)
 #[derive(Clone, Copy)]
 struct Entry {
-    /// 0: `Node`, 1: `Num`, 2: `Placed`.
-    tag: u32,
+    kind: Kind,
     /// The node, or the old node a `Num` came from.
     id: u32,
     /// The constant (0 for a `Node`).
     num: f64,
 }
 
+/// Which [`Value`] an [`Entry`] is. (Four bytes, as the tag the enum had.)
+#[derive(Clone, Copy)]
+#[repr(u32)]
+enum Kind {
+    Node,
+    Num,
+    Placed,
+}
+
 impl From<Value> for Entry {
     #[inline(always)]
     fn from(value: Value) -> Entry {
-        match value {
-            Value::Node(id) => Entry {
-                tag: 0,
-                id: id.index() as u32,
-                num: 0.0,
-            },
-            Value::Num(num, from) => Entry {
-                tag: 1,
-                id: from,
-                num,
-            },
-            Value::Placed(num, id) => Entry {
-                tag: 2,
-                id: id.index() as u32,
-                num,
-            },
-        }
+        let (kind, id, num) = match value {
+            Value::Node(id) => (Kind::Node, id.index() as u32, 0.0),
+            Value::Num(num, from) => (Kind::Num, from, num),
+            Value::Placed(num, id) => (Kind::Placed, id.index() as u32, num),
+        };
+        Entry { kind, id, num }
     }
 }
 
 impl Entry {
     #[inline(always)]
     fn value(self) -> Value {
-        match self.tag {
-            0 => Value::Node(NodeId::from_index(self.id as usize)),
-            1 => Value::Num(self.num, self.id),
-            _ => Value::Placed(self.num, NodeId::from_index(self.id as usize)),
+        match self.kind {
+            Kind::Node => Value::Node(NodeId::from_index(self.id as usize)),
+            Kind::Num => Value::Num(self.num, self.id),
+            Kind::Placed => Value::Placed(self.num, NodeId::from_index(self.id as usize)),
         }
     }
 }
