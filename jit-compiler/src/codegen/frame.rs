@@ -354,8 +354,8 @@ impl Tails {
 }
 
 /// The body's instructions, with the labels of branching `if`s bound where they belong and
-/// the [`Edit`]s of [`Tails::of`] made. (Inlined: `assemble` made generic left it out of line, which
-/// cost E1 some fifty instructions.)
+/// the [`Edit`]s of [`Tails::of`] made. (Inlined: `assemble` made generic left it out of line,
+/// which cost E1 some fifty instructions.)
 #[inline(always)]
 fn emit_body(asm: &mut Assembler, body: &Body, frame: &Frame, pushed: bool, edits: &[Edit]) {
     if edits.is_empty() {

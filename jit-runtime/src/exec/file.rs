@@ -63,8 +63,8 @@
 //! refuses the file or an executable mapping of it (a seccomp filter, `vm.memfd_noexec = 2`,
 //! an SELinux `execmem`-style policy: `EPERM`, `EACCES`, `ENOSYS`, `EINVAL`; `EFBIG` for a
 //! file size limit), the process falls back to protection flips for good; when it runs short
-//! of descriptors or memory, until a new buffer can be made again. Buffers over 16 pages, buffers beyond the guard budget, and installs on a
-//! thread that asked for flips
+//! of descriptors or memory, until a new buffer can be made again. Buffers over 16 pages,
+//! buffers beyond the guard budget, and installs on a thread that asked for flips
 //! ([`fault::force_protection_flips`](super::fault::force_protection_flips)) use flips too.
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

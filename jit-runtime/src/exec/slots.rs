@@ -268,9 +268,9 @@ fn lock_open(frozen: &mut Vec<Arc<Chunk>>) -> std::sync::MutexGuard<'static, Ope
 }
 
 /// Files a chunk whose run in page `page` was just freed: back on the list if it was full
-/// (`was_full`: then it was off the list), kept as the spare or taken off the list once empty. Past [`MAX_IDLE_PAGES`] pages without
-/// a function in memory, the highest are punched out until [`KEEP_IDLE_PAGES`] are left.
-/// Returns a chunk to drop after the lock.
+/// (`was_full`: then it was off the list), kept as the spare or taken off the list once
+/// empty. Past [`MAX_IDLE_PAGES`] pages without a function in memory, the highest are punched
+/// out until [`KEEP_IDLE_PAGES`] are left. Returns a chunk to drop after the lock.
 fn release(open: &mut Open, chunk: &Arc<Chunk>, page: usize, was_full: bool) -> Option<Arc<Chunk>> {
     if !chunk.buf.is_private() {
         // frozen by a fork, so off the list (`lock_open`): never written again, and unmapped
