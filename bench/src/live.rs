@@ -46,8 +46,8 @@ fn mappings() -> usize {
     std::fs::read_to_string("/proc/self/maps").map_or(0, |s| s.lines().count())
 }
 
-/// Compiles `x + i` for `i` below `n`, one after another, keeping or dropping each: the
-/// median µs per function over batches of 1 000, and the functions kept.
+/// Compiles each of `srcs` (`x + i`, `i` counting from 0), one after another, keeping or
+/// dropping each: the median µs per function over batches of 1 000, and the functions kept.
 fn compile_all(srcs: &[String], keep: bool) -> (f64, Vec<JitFn>) {
     let mut kept = Vec::with_capacity(if keep { srcs.len() } else { 0 });
     let mut batches = Vec::new();
