@@ -38,4 +38,9 @@ export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu # the target's C library, for qemu
 # with itself or with plain Rust: 100 cases each (the host runs 256-3 000) find a port's
 # faults, and take about 3 minutes less.
 export PROPTEST_CASES="${PROPTEST_CASES:-100}"
-cargo test --workspace --target "$target"
+# The two crates the tests spend their time in (the parser and interpreter, the arrays' Rust
+# loops) are optimized at level 1, with their debug assertions and overflow checks still on:
+# the run under qemu takes about 70 s rather than 210, for 25 s more of building.
+cargo test --workspace --target "$target" \
+    --config 'profile.dev.package.jit-compiler.opt-level = 1' \
+    --config 'profile.dev.package.jit-runtime.opt-level = 1'
