@@ -19,7 +19,8 @@
 //!   of the file, so no page is ever writable and executable at once, not even through a
 //!   second address. Code reaches the pages only by a system call on the file descriptor:
 //!   no store instruction anywhere in the process can change them.
-//! * A buffer is filled with `int3` when made and pre-faulted (`MAP_POPULATE`); installing
+//! * A buffer is filled with `int3` when made and pre-faulted (`MAP_POPULATE`), except the
+//!   chunks of small functions (`exec::slots`), whose pages stay holes until written; installing
 //!   is one `pwrite` of the code (and of the `int3` padding over what the previous user of the
 //!   buffer left). Dropping the code returns the buffer to the pool as it is: nothing to flip.
 //!   A buffer that is unmapped has its range of the file punched out
@@ -81,6 +82,11 @@ pub(super) enum FileBuffer {}
 impl FileBuffer {
     /// Never a buffer: the flip path is the only one here.
     pub(super) fn new(_len: usize) -> Option<FileBuffer> {
+        None
+    }
+
+    /// Never a buffer, as [`new`](Self::new).
+    pub(super) fn new_sparse(_len: usize) -> Option<FileBuffer> {
         None
     }
 

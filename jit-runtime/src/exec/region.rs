@@ -124,10 +124,11 @@ impl Region {
     }
 
     /// Maps `len` bytes (a positive whole number of pages) of `fd` from `offset` on, shared and
-    /// read-execute, between two inaccessible pages; the page-table entries are filled at
-    /// once (`MAP_POPULATE`), so running the code later takes no page fault. `None` when the
-    /// guard budget is spent: such a region would not be a kernel region of its own (see the
-    /// module documentation), and the caller falls back to anonymous memory.
+    /// read-execute, between two inaccessible pages. With `populate`, the page-table entries
+    /// are filled at once (`MAP_POPULATE`), so running the code later takes no page fault
+    /// (for pages the file has in memory: populating a hole would allocate its page). `None`
+    /// when the guard budget is spent: such a region would not be a kernel region of its own
+    /// (see the module documentation), and the caller falls back to anonymous memory.
     ///
     /// The inner pages are never made writable: [`Region::protect`] must not be called on
     /// such a region (its owner, [`FileBuffer`](super::file::FileBuffer), never does).
@@ -136,6 +137,7 @@ impl Region {
         len: usize,
         fd: std::os::fd::BorrowedFd<'_>,
         offset: u64,
+        populate: bool,
     ) -> io::Result<Option<Region>> {
         use std::os::fd::AsRawFd;
         let page = page_size();
@@ -146,6 +148,7 @@ impl Region {
         // From here on, dropping the region gives the guard budget back and unmaps it all.
         let region = Region::reserve(len, true)?;
         let offset = libc::off_t::try_from(offset).map_err(|_| io::Error::other("offset"))?;
+        let populate = if populate { libc::MAP_POPULATE } else { 0 };
         // SAFETY: MAP_FIXED replaces exactly the inner pages of the reservation just made,
         // which this region owns and nothing refers to yet; no other mapping is touched. The
         // file mapping is read-execute only.
@@ -154,7 +157,7 @@ impl Region {
                 region.ptr().cast(),
                 len,
                 libc::PROT_READ | libc::PROT_EXEC,
-                libc::MAP_SHARED | libc::MAP_FIXED | libc::MAP_POPULATE,
+                libc::MAP_SHARED | libc::MAP_FIXED | populate,
                 fd.as_raw_fd(),
                 offset,
             )

@@ -26,8 +26,10 @@
 //!   child forked while another thread held the lock of this module waits forever at its
 //!   first small install or drop, as with the runtime's other locks; the lock is held for
 //!   `fallocate` calls and a chunk's mapping too, which makes that window wider.
-//! * Memory: a new chunk has one page in memory; the others are punched out of the file (they
-//!   read as zeros) until a run is written into them. A chunk keeps at most
+//! * Memory: a new chunk has no page in memory: its pages are holes of the file, or lie past
+//!   its end, until a run is written into them (and the install reads the run's first byte,
+//!   so that the page is mapped before the function's first call rather than at it). A
+//!   chunk keeps at most
 //!   [`MAX_IDLE_PAGES`] of its pages without a function in memory: past that, the highest are
 //!   punched out until [`KEEP_IDLE_PAGES`] are left, so that a loop compiling and dropping
 //!   functions reuses pages in memory rather than punching and refaulting some each time (a
@@ -226,7 +228,13 @@ impl Run {
         // written before it is handed out, so no code runs there; the only slices of them are
         // `Run::as_slice`'s, which borrow `self` (this takes `&mut self`); the chunk lends no
         // slice of its whole region.
-        unsafe { self.chunk.buf.write_at(self.offset(), bytes) }
+        unsafe { self.chunk.buf.write_at(self.offset(), bytes) }?;
+        // A page a run was just written into may not be mapped yet (a chunk's pages are
+        // holes until written): a read maps it now, not the function's first call.
+        // SAFETY: the run's first byte lies in the chunk's mapping, readable while
+        // `self.chunk` lives, and was just written (so it lies within the file: no SIGBUS).
+        unsafe { std::ptr::read_volatile(self.as_ptr()) };
+        Ok(())
     }
 
     pub(super) fn as_ptr(&self) -> *const u8 {
@@ -344,17 +352,15 @@ pub(super) fn take(len: usize) -> Option<Run> {
     })
 }
 
-/// A new empty chunk, its first page all `int3` and the others holes of the file (zeros), or
-/// `None` if no code-file buffer can be made now.
-/// (Only its first page stays in memory: a program with one small function holds one page.)
+/// A new empty chunk with no page in memory (a page is allocated by the first run written
+/// into it: a program with one small function holds one page), or `None` if no code-file
+/// buffer can be made now.
 fn new_chunk() -> Option<Chunk> {
-    let chunk = Chunk {
-        buf: FileBuffer::new(CHUNK_LEN)?,
+    Some(Chunk {
+        buf: FileBuffer::new_sparse(CHUNK_LEN)?,
         used: [const { AtomicU64::new(0) }; WORDS],
-        punched: AtomicU64::new(0),
-    };
-    chunk.punch_pages(run_mask(1, WORDS - 1));
-    Some(chunk)
+        punched: AtomicU64::new(run_mask(0, WORDS)),
+    })
 }
 
 /// Takes the chunks of files frozen by a fork off the list and moves them to `frozen`; they

@@ -180,6 +180,15 @@ fn current_file() -> Option<Arc<CodeFile>> {
     }
 }
 
+/// What a new [`FileBuffer`] holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    /// `int3` in every byte, its pages in memory and mapped.
+    Int3,
+    /// Nothing: holes of the file, or pages past its end.
+    Nothing,
+}
+
 /// Pages of the code file mapped read-execute, never writable: code is written into them
 /// through the file ([`FileBuffer::write`]).
 pub(in crate::exec) struct FileBuffer {
@@ -194,6 +203,23 @@ impl FileBuffer {
     /// A buffer of `len` bytes (whole pages), all `int3`, pre-faulted; `None` if there is no
     /// code file (or its range could not be mapped): the caller then uses a flip buffer.
     pub(in crate::exec) fn new(len: usize) -> Option<FileBuffer> {
+        Self::new_with(len, Fill::Int3)
+    }
+
+    /// A buffer of `len` bytes (whole pages) with no page in memory, for callers that write
+    /// every byte they or anyone reads or runs before it is read ([`slots`]' chunks: only a
+    /// run's own bytes, written whole, are ever read): its pages are holes of the file, or
+    /// lie past its end, until written. Reading an unwritten byte past the file's end would
+    /// raise `SIGBUS`. (A new chunk then costs a mapping, where an `int3` fill, a populated
+    /// mapping and punching all but one page out again cost about 100 µs more here.)
+    ///
+    /// [`slots`]: super::super::slots
+    pub(in crate::exec) fn new_sparse(len: usize) -> Option<FileBuffer> {
+        Self::new_with(len, Fill::Nothing)
+    }
+
+    /// [`new`](Self::new) or [`new_sparse`](Self::new_sparse).
+    fn new_with(len: usize, fill: Fill) -> Option<FileBuffer> {
         // Without a guard page left, the buffer would not be a mapping of its own: flips.
         // (Checked first so that the file does not grow for nothing; `file_backed` takes
         // the guard budget for real.)
@@ -206,7 +232,7 @@ impl FileBuffer {
             REFUSED.store(true, Ordering::Relaxed);
             return None;
         }
-        let made = Self::map_new(len);
+        let made = Self::map_new(len, fill);
         FAILING.store(
             made.is_none() && !REFUSED.load(Ordering::Relaxed),
             Ordering::Relaxed,
@@ -214,16 +240,17 @@ impl FileBuffer {
         made
     }
 
-    /// [`new`](Self::new) once the checks passed.
-    fn map_new(len: usize) -> Option<FileBuffer> {
+    /// [`new_with`](Self::new_with) once the checks passed.
+    fn map_new(len: usize, fill: Fill) -> Option<FileBuffer> {
         let file = current_file()?;
         let offset = file.range(len);
         // Writing the int3 fill first allocates the pages, so MAP_POPULATE maps them.
-        if file.file.write_all_at(&vec![INT3; len], offset).is_err() {
+        let filled = fill == Fill::Int3;
+        if filled && file.file.write_all_at(&vec![INT3; len], offset).is_err() {
             file.release(offset, len); // out of memory: the flip path will say so
             return None;
         }
-        match Region::file_backed(len, file.file.as_fd(), offset) {
+        match Region::file_backed(len, file.file.as_fd(), offset, filled) {
             Ok(Some(region)) => Some(FileBuffer {
                 region,
                 file,
