@@ -46,8 +46,8 @@
 use crate::exec::{self, ExecCode};
 use jit_compiler::codegen::Symbol;
 use std::marker::PhantomData;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 pub use linkme;
 
@@ -306,10 +306,7 @@ static INSTALLED: Mutex<Installed> = Mutex::new(Installed {
 /// How many times site code was installed (batches and single sites): 1 in a program that
 /// registered every site it used. For tests.
 pub fn install_count() -> usize {
-    INSTALLED
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .installs
+    exec::lock(&INSTALLED).installs
 }
 
 /// The relocation table of `raw` with helper addresses, or `None` for an unknown symbol (or
@@ -334,7 +331,7 @@ fn relocs(raw: &RawCode, win64: bool) -> Option<Vec<exec::Reloc>> {
 
 /// Installs `site` (and, the first time, every registered site); returns its entry address.
 fn install(site: &'static SiteCore) -> usize {
-    let mut state = INSTALLED.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut state = exec::lock(&INSTALLED);
     // Another thread may have installed it while this one waited for the lock.
     let addr = site.entry.load(Ordering::Acquire);
     if addr != 0 {

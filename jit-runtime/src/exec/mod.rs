@@ -64,8 +64,8 @@ pub use pool::{ENTRY_ALIGN, ExecCode, Reloc, install, install_batch};
 
 /// Locks `mutex`, and a poisoned one as it is: the runtime's locks guard lists and counters
 /// that no holder leaves inconsistent when it panics, so a panic elsewhere never makes
-/// installing or dropping code panic too.
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// installing or dropping code panic too. (Also the lock of `site`'s installed code.)
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
