@@ -67,17 +67,6 @@ pub(crate) struct Kernels {
     sse2: [OnceLock<Option<Loaded>>; 2],
 }
 
-fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 fn shape_error(message: String) -> Error {
     Error::new(ErrorKind::Shape, Span::default(), message)
 }
@@ -284,7 +273,7 @@ impl JitFn {
                 return None;
             }
             let avx2 = match isa {
-                MapIsa::Auto | MapIsa::Avx2 => has_avx2(),
+                MapIsa::Auto | MapIsa::Avx2 => crate::cpu::has_avx2(),
                 MapIsa::Sse2 => false,
                 MapIsa::Scalar => return None,
             };
@@ -796,7 +785,7 @@ impl Reducer {
 /// The fast kernel of a step (AVX2 if the CPU has it, else SSE2), installed.
 #[cfg(target_arch = "x86_64")]
 fn fast_kernel(f: &JitFn, prefetch: Prefetch) -> Option<(ReduceOp, Loaded)> {
-    let isa = if has_avx2() {
+    let isa = if crate::cpu::has_avx2() {
         VectorIsa::Avx2
     } else {
         VectorIsa::Sse2
@@ -938,7 +927,11 @@ mod tests {
     fn prefetching_kernels_from_their_thresholds_on() {
         let map_streams = |f: &JitFn| {
             let k = f.array_kernels();
-            let cell = if has_avx2() { &k.avx2[1] } else { &k.sse2[1] };
+            let cell = if crate::cpu::has_avx2() {
+                &k.avx2[1]
+            } else {
+                &k.sse2[1]
+            };
             cell.get().is_some_and(Option::is_some)
         };
         let reduce_streams = |r: &Reducer| r.stream.get().is_some_and(Option::is_some);
@@ -1048,7 +1041,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn aligned_runs_give_every_partial_the_same_bits() {
-        let isas: &[VectorIsa] = if has_avx2() {
+        let isas: &[VectorIsa] = if crate::cpu::has_avx2() {
             &[VectorIsa::Avx2, VectorIsa::Sse2]
         } else {
             &[VectorIsa::Sse2]
