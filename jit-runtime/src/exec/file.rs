@@ -19,16 +19,15 @@
 //!   of the file, so no page is ever writable and executable at once, not even through a
 //!   second address. Code reaches the pages only by a system call on the file descriptor:
 //!   no store instruction anywhere in the process can change them.
-//! * A buffer is filled with `int3` when made and pre-faulted (`MAP_POPULATE`), except the
-//!   chunks of small functions (`exec::slots`), whose pages stay holes until written; installing
-//!   is one `pwrite` of the code (and of the `int3` padding over what the previous user of the
-//!   buffer left). Dropping the code returns the buffer to the pool as it is: nothing to flip.
-//!   A buffer that is unmapped has its range of the file punched out
-//!   (`FALLOC_FL_PUNCH_HOLE`), so its memory goes back to the system, and the range is handed
-//!   out again, to a buffer of the same length, before the file grows: the file is no larger
-//!   than the most buffers of each size class mapped at once. Where the process has a file
-//!   size limit (`RLIMIT_FSIZE`, whose excess raises `SIGXFSZ`), the code file is not used
-//!   (checked when the file is made and when a buffer is).
+//! * A buffer is filled with `int3` when made and pre-faulted (`MAP_POPULATE`), except the chunks
+//!   of small functions (`exec::slots`), whose pages stay holes until written; installing is one
+//!   `pwrite` of the code (and of the `int3` padding over what the previous user of the buffer
+//!   left). Dropping the code returns the buffer to the pool as it is: nothing to flip. A buffer
+//!   that is unmapped has its range of the file punched out (`FALLOC_FL_PUNCH_HOLE`), so its memory
+//!   goes back to the system, and the range is handed out again, to a buffer of the same length,
+//!   before the file grows: the file is no larger than the most buffers of each size class mapped
+//!   at once. Where the process has a file size limit (`RLIMIT_FSIZE`, whose excess raises
+//!   `SIGXFSZ`), the code file is not used (checked when the file is made and when a buffer is).
 //! * Another thread may run code that a recycled buffer held before, until the last handle to
 //!   it dropped; after that no thread can call it, and the new code reaches other threads
 //!   only with its handle, which any safe way of sending it orders after the write. x86 keeps

@@ -26,20 +26,18 @@
 //!   child forked while another thread held the lock of this module waits forever at its
 //!   first small install or drop, as with the runtime's other locks; the lock is held for
 //!   `fallocate` calls and a chunk's mapping too, which makes that window wider.
-//! * Memory: a new chunk has no page in memory: its pages are holes of the file, or lie past
-//!   its end, until a run is written into them (and the install reads the run's first byte,
-//!   so that the page is mapped before the function's first call rather than at it). A
-//!   chunk keeps at most
+//! * Memory: a new chunk has no page in memory: its pages are holes of the file, or lie past its
+//!   end, until a run is written into them (and the install reads the run's first byte, so that the
+//!   page is mapped before the function's first call rather than at it). A chunk keeps at most
 //!   [`MAX_IDLE_PAGES`] of its pages without a function in memory: past that, the highest are
 //!   punched out until [`KEEP_IDLE_PAGES`] are left, so that a loop compiling and dropping
-//!   functions reuses pages in memory rather than punching and refaulting some each time (a
-//!   loop that frees and takes more than about 8 pages of one chunk at each turn still
-//!   refaults about 5 of them a turn). [`trim`] punches out every page without a function,
-//!   and drops the spare chunk (a chunk whose last function dropped, kept for the next one;
-//!   another such chunk is unmapped). Pages in memory are preferred within a chunk, not
-//!   across chunks: after a `trim`, the newest chunk may fault a page in while an older one
-//!   has room in a page in memory. Only the runs' own bytes are ever executed, never a free
-//!   slot.
+//!   functions reuses pages in memory rather than punching and refaulting some each time (a loop
+//!   that frees and takes more than about 8 pages of one chunk at each turn still refaults about 5
+//!   of them a turn). [`trim`] punches out every page without a function, and drops the spare chunk
+//!   (a chunk whose last function dropped, kept for the next one; another such chunk is unmapped).
+//!   Pages in memory are preferred within a chunk, not across chunks: after a `trim`, the newest
+//!   chunk may fault a page in while an older one has room in a page in memory. Only the runs' own
+//!   bytes are ever executed, never a free slot.
 //! * Only [`install_sole`](super::pool::install_sole) (a `JitFn`'s own install) uses slots,
 //!   and only while the code file is in use: handles of [`install`](super::install) and
 //!   [`install_batch`](super::install_batch) keep whole buffers, whose pages a caller may

@@ -206,11 +206,11 @@ impl FileBuffer {
         Self::new_with(len, Fill::Int3)
     }
 
-    /// A buffer of `len` bytes (whole pages) with no page in memory, for callers that write
-    /// every byte they or anyone reads or runs before it is read ([`slots`]' chunks: only a
-    /// run's own bytes, written whole, are ever read): its pages are holes of the file, or
-    /// lie past its end, until written. Reading an unwritten byte past the file's end would
-    /// raise `SIGBUS`. (A new chunk then costs a mapping, where an `int3` fill, a populated
+    /// A buffer of `len` bytes (whole pages) with no page in memory, for a caller that writes
+    /// every byte before anything reads or runs it ([`slots`]' chunks: only a run's own
+    /// bytes, written whole, are ever read): its pages are holes of the file, or lie past its
+    /// end, until written. Reading an unwritten byte past the file's end would raise
+    /// `SIGBUS`. (A new chunk then costs a mapping, where an `int3` fill, a populated
     /// mapping and punching all but one page out again cost about 100 µs more here.)
     ///
     /// [`slots`]: super::super::slots
