@@ -10,29 +10,15 @@
 //! SSE registers, not the AVX ones.)
 
 #[cfg(target_arch = "x86_64")]
-use std::sync::atomic::{AtomicU8, Ordering};
-
-/// An answer cached in an atomic: 0 until asked, then 1 (no) or 2 (yes). Threads that ask
-/// at once all ask the CPU, and get the same answer.
-#[cfg(target_arch = "x86_64")]
-fn cached(answer: &AtomicU8, ask: fn() -> bool) -> bool {
-    match answer.load(Ordering::Relaxed) {
-        0 => {
-            let yes = ask();
-            answer.store(1 + u8::from(yes), Ordering::Relaxed);
-            yes
-        }
-        known => known == 2,
-    }
-}
+use std::sync::OnceLock;
 
 /// Whether this CPU runs AVX code and the OS saves the AVX registers: checked once, then
 /// cached.
 pub(crate) fn has_avx() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        static AVX: AtomicU8 = AtomicU8::new(0);
-        cached(&AVX, detect::avx)
+        static AVX: OnceLock<bool> = OnceLock::new();
+        *AVX.get_or_init(detect::avx)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -45,8 +31,8 @@ pub(crate) fn has_avx() -> bool {
 pub(crate) fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        static AVX2: AtomicU8 = AtomicU8::new(0);
-        has_avx() && cached(&AVX2, detect::avx2)
+        static AVX2: OnceLock<bool> = OnceLock::new();
+        has_avx() && *AVX2.get_or_init(detect::avx2)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
