@@ -32,7 +32,7 @@
 //! one splits it, which the kernel refuses at `vm.max_map_count`. Such a buffer's memory is
 //! given back at once and its addresses are unmapped later (see [`DEFERRED`]).
 //!
-//! The mapping is asked for near the program's code (see [`place`](super::place) for why
+//! The mapping is asked for near the program's code (see [`super::place`] for why
 //! and how), which needs `mmap`'s address hint; `memmap2` has none, so on Unix the mapping
 //! is made here (`mmap` of the whole region as `PROT_NONE`, then the inner pages made
 //! read-write), and elsewhere `memmap2` maps it wherever the OS likes. Protection changes are
