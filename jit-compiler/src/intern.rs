@@ -31,6 +31,10 @@ pub(crate) struct Interner {
     /// Below [`LARGE_TREE`] nodes a keyed map was as fast or faster: it fits in cache too,
     /// and comparing a stored key takes fewer instructions. Empty when not in use.
     table: HashTable<NodeId>,
+    /// With `table`: each node's first parent, by node index ([`NO_PARENT`] while no keyed
+    /// node uses it), for the parents that were not put in the table (see
+    /// [`Interner::intern_large`]). Empty when not in use.
+    parents: Vec<u32>,
     /// How many nodes to expect (sizes the hash table once, without rehashing).
     expected: usize,
     /// Which table is in use.
@@ -72,12 +76,16 @@ const HASHED_TREE: usize = 32;
 /// Trees of more nodes than this use the compact table.
 const LARGE_TREE: usize = 1 << 16;
 
+/// In [`Interner::parents`]: no keyed node has this node as an operand yet.
+const NO_PARENT: u32 = u32::MAX;
+
 impl Interner {
     /// Empties the table for a tree of about `nodes` nodes, keeping its memory.
     pub(crate) fn reset(&mut self, nodes: usize) {
         self.small.clear();
         self.seen = 0;
         self.args.clear();
+        self.parents.clear();
         // (clearing a table that kept its memory writes all of its control bytes: only when used)
         if !self.table.is_empty() {
             self.table.clear();
@@ -118,9 +126,39 @@ impl Interner {
         self.intern_large(ast, key, node, span)
     }
 
-    /// [`Interner::push`] with the compact table.
-    #[inline]
+    /// [`Interner::push`] with the compact table, which holds only the nodes that could not
+    /// be found another way. A node with an operand that no keyed node uses yet is new (an
+    /// equal node would use it): it is made without a lookup, and noted as that operand's
+    /// first parent, where a later search for its key looks. In a long sum every `+` has
+    /// such an operand, the sum so far, and most products a constant or a product of its
+    /// own; the table then holds the constants and the repeated operations, and stays in
+    /// the cache where a table of every node did not (a megabyte of `a*0.5 + b*1.5 + …`:
+    /// a third of the compilation went to this table's cache misses). (Out of line: inlined
+    /// into [`Interner::push_hashed`], it cost E5, a tree of the keyed map, 400 instructions
+    /// more a compilation.)
+    #[inline(never)]
     fn intern_large(&mut self, ast: &mut Ast, key: Key, node: Node, span: Span) -> NodeId {
+        if self.parents.len() < ast.len() {
+            self.parents.resize(ast.len(), NO_PARENT);
+        }
+        let (operands, n) = operands(node);
+        let operands = &operands[..n];
+        if operands.iter().any(|&o| self.parents[o] == NO_PARENT) {
+            let id = ast.push(node, span);
+            for &o in operands {
+                if self.parents[o] == NO_PARENT {
+                    self.parents[o] = id.index() as u32;
+                }
+            }
+            return id;
+        }
+        // Every operand has a parent: the first one of each may be this node.
+        for &o in operands {
+            let parent = NodeId::from_index(self.parents[o] as usize);
+            if Key::of(ast.node(parent)) == Some(key) {
+                return parent;
+            }
+        }
         let nodes = ast.nodes();
         let entry = self.table.entry(
             hash128(key.0),
@@ -157,6 +195,16 @@ impl Interner {
         for (key, id) in self.small.drain(..) {
             self.map.insert(key, id);
         }
+    }
+}
+
+/// The operands of a keyed node, by index: the first `n` of the array.
+fn operands(node: Node) -> ([usize; 3], usize) {
+    match node {
+        Node::Unary(_, a) => ([a.index(), 0, 0], 1),
+        Node::Binary(_, a, b) => ([a.index(), b.index(), 0], 2),
+        Node::If(c, a, b) => ([c.index(), a.index(), b.index()], 3),
+        _ => ([0; 3], 0),
     }
 }
 
