@@ -391,6 +391,64 @@ mod tests {
         ast
     }
 
+    /// Random pushes (arguments, a few constants, unary, binary and `if` nodes over any
+    /// nodes so far, often repeating an earlier node) give the same ids whichever table is
+    /// in use: the compact table with its first parents finds every node the keyed map
+    /// finds, and no other.
+    #[test]
+    fn first_parents_find_what_the_map_finds() {
+        let span = Span::new(0, 1);
+        for seed in 1..=40u64 {
+            let mut runs = Vec::new();
+            for expected in [1000, LARGE_TREE + 1] {
+                let mut interner = Interner::default();
+                interner.reset(expected);
+                let mut ast = Ast::new();
+                let mut state = seed;
+                let mut next = |n: u64| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (state >> 33) % n
+                };
+                let mut ids: Vec<NodeId> = Vec::new();
+                for _ in 0..3000 {
+                    // mostly recent nodes, as a parser makes them; sometimes any node
+                    let pick = |next: &mut dyn FnMut(u64) -> u64| {
+                        let len = ids.len() as u64;
+                        let back = if next(4) == 0 {
+                            next(len)
+                        } else {
+                            next(len.min(6))
+                        };
+                        ids[(len - 1 - back) as usize]
+                    };
+                    let node = match if ids.is_empty() { 0 } else { next(7) } {
+                        0 => Node::Arg(next(3) as u32),
+                        1 => Node::Num(next(5) as f64),
+                        2 => Node::Unary(UnaryOp::Neg, pick(&mut next)),
+                        3 => Node::If(pick(&mut next), pick(&mut next), pick(&mut next)),
+                        4 => Node::Binary(BinaryOp::Sub, pick(&mut next), pick(&mut next)),
+                        _ => Node::Binary(BinaryOp::Mul, pick(&mut next), pick(&mut next)),
+                    };
+                    ids.push(interner.push(&mut ast, node, span));
+                }
+                assert!(
+                    interner.mode
+                        == if expected > LARGE_TREE {
+                            Mode::Table
+                        } else {
+                            Mode::Map
+                        }
+                );
+                runs.push((ids, ast.len()));
+            }
+            assert!(runs[0] == runs[1], "seed {seed}");
+            // (and the pushes did repeat nodes: the test exercises both answers)
+            assert!(runs[0].1 < 2500, "seed {seed}: {} nodes", runs[0].1);
+        }
+    }
+
     /// `x^n` is built with exactly the products of [`crate::ops::powi`] (the same rounding).
     #[test]
     fn powers_multiply_as_the_interpreter_does() {
