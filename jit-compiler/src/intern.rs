@@ -24,16 +24,17 @@ pub(crate) struct Interner {
     /// keys and ids. Emptied (in constant time) when it comes into use.
     map: KeyedTable,
     /// For larger trees: node ids only, 4 bytes a slot where a key and an id take 32 (a
-    /// slot's key is packed again from its node when the slot is compared). On a megabyte of
-    /// source this table is 5 MiB rather than 32 and stays in the L3 cache: a sum of 75 000
-    /// or 150 000 terms compiled in 35–45% less time (a repeated compilation, with the
+    /// slot's key is packed again from its node when the slot is compared), and only of the
+    /// nodes that `parents` does not lead to. On a megabyte of source a table of every node
+    /// was 5 MiB rather than 32 and stayed in the L3 cache: a sum of 75 000 or 150 000 terms
+    /// compiled in 35–45% less time than with the keyed map (a repeated compilation, with the
     /// allocator told to keep its memory so that page faults did not blur the comparison).
     /// Below [`LARGE_TREE`] nodes a keyed map was as fast or faster: it fits in cache too,
     /// and comparing a stored key takes fewer instructions. Empty when not in use.
     table: HashTable<NodeId>,
-    /// With `table`: each node's first parent, by node index ([`NO_PARENT`] while no keyed
-    /// node uses it), for the parents that were not put in the table (see
-    /// [`Interner::intern_large`]). Empty when not in use.
+    /// With `table`, by node index: the first keyed node made with this node as an operand
+    /// ([`NO_PARENT`] while there is none). Such a first parent is not put in `table`: its
+    /// operands lead to it (see [`Interner::intern_large`]). Empty when not in use.
     parents: Vec<u32>,
     /// How many nodes to expect (sizes the hash table once, without rehashing).
     expected: usize,
