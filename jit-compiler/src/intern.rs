@@ -2,7 +2,7 @@
 //! the code generator computes each value once. Used by the simplifier when it prepares a
 //! tree for code generation.
 
-use crate::ast::{Ast, Node, NodeId};
+use crate::ast::{Ast, Children, Node, NodeId};
 use crate::error::Span;
 use crate::hash::hash128;
 use crate::ops::BinaryOp;
@@ -142,20 +142,26 @@ impl Interner {
         if self.parents.len() < ast.len() {
             self.parents.resize(ast.len(), NO_PARENT);
         }
-        let (operands, n) = operands(node);
+        // (a keyed node's operands are inline; only a user call, never merged, has a list)
+        let Children::Fixed(operands, n) = ast.children(node) else {
+            return ast.push(node, span);
+        };
         let operands = &operands[..n];
-        if operands.iter().any(|&o| self.parents[o] == NO_PARENT) {
+        if operands
+            .iter()
+            .any(|o| self.parents[o.index()] == NO_PARENT)
+        {
             let id = ast.push(node, span);
-            for &o in operands {
-                if self.parents[o] == NO_PARENT {
-                    self.parents[o] = id.index() as u32;
+            for o in operands {
+                if self.parents[o.index()] == NO_PARENT {
+                    self.parents[o.index()] = id.index() as u32;
                 }
             }
             return id;
         }
         // Every operand has a parent: the first one of each may be this node.
-        for &o in operands {
-            let parent = NodeId::from_index(self.parents[o] as usize);
+        for o in operands {
+            let parent = NodeId::from_index(self.parents[o.index()] as usize);
             if Key::of(ast.node(parent)) == Some(key) {
                 return parent;
             }
@@ -196,16 +202,6 @@ impl Interner {
         for (key, id) in self.small.drain(..) {
             self.map.insert(key, id);
         }
-    }
-}
-
-/// The operands of a keyed node, by index: the first `n` of the array.
-fn operands(node: Node) -> ([usize; 3], usize) {
-    match node {
-        Node::Unary(_, a) => ([a.index(), 0, 0], 1),
-        Node::Binary(_, a, b) => ([a.index(), b.index(), 0], 2),
-        Node::If(c, a, b) => ([c.index(), a.index(), b.index()], 3),
-        _ => ([0; 3], 0),
     }
 }
 
